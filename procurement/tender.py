@@ -1,0 +1,226 @@
+"""A tender's life, as pure functions: ``decide`` turns a command into events, ``evolve``
+applies an event to the state. Time, ids and rules come in as arguments."""
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from procurement.errors import NotAllowed, Rejected, WrongState
+from procurement.rules import ProcedureRules
+from schemas.commands import Actor, AmendTender, CancelTender, CloseTender, PublishTender, Role
+from schemas.events import (
+    Event,
+    TenderCancelled,
+    TenderClosed,
+    TenderDeadlineExtended,
+    TenderDetailsAmended,
+    TenderPublished,
+    TenderRequirementsAmended,
+)
+from schemas.values import ProcedureType, Requirements
+
+
+class TenderStatus(StrEnum):
+    ACTIVE = "active"  # open for bids
+    CLOSED = "closed"  # the deadline passed; bids are sealed until opening
+    CANCELLED = "cancelled"
+
+
+# The lifecycle as data: (status before, event type) -> status after. Anything else is illegal.
+LIFECYCLE: dict[tuple[TenderStatus | None, str], TenderStatus] = {
+    (None, "TenderPublished"): TenderStatus.ACTIVE,
+    (TenderStatus.ACTIVE, "TenderDetailsAmended"): TenderStatus.ACTIVE,
+    (TenderStatus.ACTIVE, "TenderRequirementsAmended"): TenderStatus.ACTIVE,
+    (TenderStatus.ACTIVE, "TenderDeadlineExtended"): TenderStatus.ACTIVE,
+    (TenderStatus.ACTIVE, "TenderClosed"): TenderStatus.CLOSED,
+    (TenderStatus.ACTIVE, "TenderCancelled"): TenderStatus.CANCELLED,
+    (TenderStatus.CLOSED, "TenderCancelled"): TenderStatus.CANCELLED,
+}
+
+
+@dataclass(frozen=True)
+class Tender:
+    tender_id: str
+    ocid: str
+    buyer_id: str
+    title: str
+    description: str
+    procedure_type: ProcedureType
+    requirements: Requirements
+    submission_deadline: datetime
+    status: TenderStatus
+    version: int  # the sequence number of the last event applied
+
+
+# Rules, named as the sentences they enforce.
+
+
+def officer_must_act_for_the_buyer(actor: Actor, buyer_id: str) -> None:
+    if actor.role is not Role.OFFICER or actor.agency_id != buyer_id:
+        msg = f"only a procurement officer of {buyer_id} may do this; {actor.id} is {actor.role}"
+        raise NotAllowed(msg)
+
+
+def deadline_must_leave_the_minimum_period(
+    deadline: datetime, now: datetime, minimum: "ProcedureRules"
+) -> None:
+    if deadline <= now:
+        msg = f"submission deadline {deadline.isoformat()} is in the past (now {now.isoformat()})"
+        raise Rejected(msg, code="deadline_in_past")
+    earliest = now + minimum.minimum_tender_period
+    if deadline < earliest:
+        msg = (
+            f"submission deadline {deadline.isoformat()} leaves less than the minimum tender "
+            f"period of {minimum.minimum_tender_period}; the earliest allowed is {earliest.isoformat()}"
+        )
+        raise Rejected(msg, code="tender_period_too_short")
+
+
+def tender_must_accept_changes(tender: Tender, now: datetime) -> None:
+    if tender.status is not TenderStatus.ACTIVE:
+        msg = f"tender {tender.ocid} is {tender.status}; it can no longer be amended"
+        raise WrongState(msg)
+    if now >= tender.submission_deadline:
+        deadline = tender.submission_deadline.isoformat()
+        msg = f"tender {tender.ocid} passed its submission deadline at {deadline}; it can no longer be amended"
+        raise WrongState(msg, code="deadline_passed")
+
+
+# Decisions
+
+
+def publish(
+    command: PublishTender,
+    actor: Actor,
+    now: datetime,
+    rules: ProcedureRules,
+    *,
+    tender_id: str,
+    ocid: str,
+) -> list[Event]:
+    if actor.role is not Role.OFFICER or actor.agency_id is None:
+        raise NotAllowed(
+            f"only a procurement officer may publish a tender; {actor.id} is {actor.role}"
+        )
+    deadline_must_leave_the_minimum_period(command.submission_deadline, now, rules)
+    return [
+        TenderPublished(
+            tender_id=tender_id,
+            ocid=ocid,
+            buyer_id=actor.agency_id,
+            title=command.title,
+            description=command.description,
+            procedure_type=command.procedure_type,
+            requirements=command.requirements,
+            submission_deadline=command.submission_deadline,
+        )
+    ]
+
+
+def amend(
+    tender: Tender, command: AmendTender, actor: Actor, now: datetime, rules: ProcedureRules
+) -> list[Event]:
+    officer_must_act_for_the_buyer(actor, tender.buyer_id)
+    tender_must_accept_changes(tender, now)
+    events: list[Event] = []
+    title = command.title or tender.title
+    description = command.description or tender.description
+    if (title, description) != (tender.title, tender.description):
+        events.append(
+            TenderDetailsAmended(title=title, description=description, reason=command.reason)
+        )
+    significant = command.requirements not in (None, tender.requirements)
+    if command.requirements is not None and significant:
+        events.append(
+            TenderRequirementsAmended(requirements=command.requirements, reason=command.reason)
+        )
+    events += _deadline_after_amendment(tender, command, now, rules, significant=significant)
+    if not events:
+        raise Rejected(f"the amendment to {tender.ocid} changes nothing", code="no_change")
+    return events
+
+
+def _deadline_after_amendment(
+    tender: Tender, command: AmendTender, now: datetime, rules: ProcedureRules, *, significant: bool
+) -> list[Event]:
+    asked = command.submission_deadline or tender.submission_deadline
+    if asked < tender.submission_deadline:
+        msg = (
+            f"a submission deadline can only be extended: {asked.isoformat()} is before "
+            f"the current {tender.submission_deadline.isoformat()}"
+        )
+        raise Rejected(msg, code="deadline_shortened")
+    required = now + rules.minimum_period_after_significant_amendment
+    forced = significant and asked < required
+    deadline = required if forced else asked
+    if deadline == tender.submission_deadline:
+        return []
+    return [
+        TenderDeadlineExtended(
+            previous_deadline=tender.submission_deadline,
+            submission_deadline=deadline,
+            reason=command.reason,
+            required_by_rules=forced,
+        )
+    ]
+
+
+def cancel(tender: Tender, command: CancelTender, actor: Actor) -> list[Event]:
+    officer_must_act_for_the_buyer(actor, tender.buyer_id)
+    if (tender.status, "TenderCancelled") not in LIFECYCLE:
+        raise WrongState(f"tender {tender.ocid} is {tender.status}; it cannot be cancelled")
+    return [TenderCancelled(reason=command.reason)]
+
+
+def close(tender: Tender, command: CloseTender, actor: Actor, now: datetime) -> list[Event]:
+    if actor.role is not Role.SYSTEM:
+        raise NotAllowed("tenders close by themselves when their submission deadline passes")
+    if tender.status is not TenderStatus.ACTIVE:
+        raise WrongState(f"tender {tender.ocid} is {tender.status}; it cannot close")
+    if now < tender.submission_deadline:
+        deadline = tender.submission_deadline.isoformat()
+        raise WrongState(f"tender {tender.ocid} is open until {deadline}", code="deadline_ahead")
+    return [TenderClosed(submission_deadline=tender.submission_deadline)]
+
+
+# Evolution
+
+
+def evolve(tender: Tender | None, event: Event) -> Tender:
+    """Apply one event; an event that the lifecycle does not allow is a corrupt history."""
+    status = tender.status if tender else None
+    after = LIFECYCLE.get((status, getattr(event, "type", "")))
+    if after is None:
+        msg = (
+            f"{type(event).__name__} cannot happen to a tender that is {status or 'not published'}"
+        )
+        raise ValueError(msg)
+    if isinstance(event, TenderPublished):
+        return Tender(
+            tender_id=event.tender_id,
+            ocid=event.ocid,
+            buyer_id=event.buyer_id,
+            title=event.title,
+            description=event.description,
+            procedure_type=event.procedure_type,
+            requirements=event.requirements,
+            submission_deadline=event.submission_deadline,
+            status=after,
+            version=1,
+        )
+    assert tender is not None
+    tender = replace(tender, status=after, version=tender.version + 1)
+    if isinstance(event, TenderDetailsAmended):
+        return replace(tender, title=event.title, description=event.description)
+    if isinstance(event, TenderRequirementsAmended):
+        return replace(tender, requirements=event.requirements)
+    if isinstance(event, TenderDeadlineExtended):
+        return replace(tender, submission_deadline=event.submission_deadline)
+    return tender
+
+
+def replay(events: list[Event]) -> Tender | None:
+    tender: Tender | None = None
+    for event in events:
+        tender = evolve(tender, event)
+    return tender

@@ -1,0 +1,1 @@
+"""The contract of the platform: every command and event, as pydantic models."""

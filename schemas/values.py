@@ -1,0 +1,124 @@
+"""Value objects that tenders are made of, in the vocabulary of OCDS 1.1."""
+
+import csv
+import re
+from decimal import Decimal
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, field_validator, model_validator
+
+from schemas.base import Message
+
+CODELISTS = Path(__file__).parent / "ocds" / "codelists"
+
+# The 45 divisions of the Common Procurement Vocabulary 2008 (Regulation (EC) No 213/2008).
+# The CPV's own check digits are known to be inconsistent, so the division is what we verify.
+CPV_DIVISIONS = frozenset(
+    "03 09 14 15 16 18 19 22 24 30 31 32 33 34 35 37 38 39 41 42 43 44 45 48 50 51 55 60 63 "  # noqa: SIM905
+    "64 65 66 70 71 72 73 75 76 77 79 80 85 90 92 98".split()
+)
+CPV_PATTERN = re.compile(r"^\d{8}-\d$")
+
+
+@cache
+def codelist(name: str) -> frozenset[str]:
+    """The codes of one vendored OCDS codelist, such as ``currency``."""
+    with (CODELISTS / f"{name}.csv").open(encoding="utf-8") as rows:
+        return frozenset(row["Code"] for row in csv.DictReader(rows))
+
+
+def check_cpv(code: str) -> str:
+    if not CPV_PATTERN.match(code):
+        msg = f"CPV code {code!r} must be 8 digits, a hyphen and a check digit, like 45000000-7"
+        raise ValueError(msg)
+    if code[:2] not in CPV_DIVISIONS:
+        msg = f"CPV code {code!r} names division {code[:2]}, which the CPV does not have"
+        raise ValueError(msg)
+    return code
+
+
+def check_currency(code: str) -> str:
+    if code not in codelist("currency"):
+        msg = f"currency {code!r} is not an ISO 4217 code (for example EUR or RON)"
+        raise ValueError(msg)
+    return code
+
+
+CpvCode = Annotated[str, AfterValidator(check_cpv)]
+Currency = Annotated[str, AfterValidator(check_currency)]
+Text = Annotated[str, Field(min_length=1, max_length=10_000)]
+Title = Annotated[str, Field(min_length=3, max_length=500)]
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)]
+Identifier = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][\w.:-]*$")]
+
+
+class ProcedureType(StrEnum):
+    OPEN = "open"
+    OPEN_WITH_AUCTION = "open_with_auction"  # open tender followed by an electronic reverse auction
+
+
+class AwardCriteria(StrEnum):
+    """OCDS ``awardCriteria``: lowest price, or best price-quality ratio (MEAT)."""
+
+    PRICE_ONLY = "priceOnly"
+    RATED_CRITERIA = "ratedCriteria"
+
+
+class Value(Message):
+    amount: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=2, allow_inf_nan=False)]
+    currency: Currency
+
+
+class Item(Message):
+    id: Identifier
+    description: Text
+    cpv: CpvCode
+    quantity: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=4, allow_inf_nan=False)]
+    unit: Annotated[str, Field(min_length=1, max_length=50)]
+
+
+class Lot(Message):
+    id: Identifier
+    title: Title
+    description: Text | None = None
+    value: Value
+    items: Annotated[tuple[Item, ...], Field(min_length=1, max_length=500)]
+
+
+class Requirements(Message):
+    """What is being bought and how the winner is chosen: changing any of it is significant."""
+
+    cpv: CpvCode
+    additional_cpv: tuple[CpvCode, ...] = ()
+    lots: Annotated[tuple[Lot, ...], Field(min_length=1, max_length=100)]
+    award_criteria: AwardCriteria = AwardCriteria.PRICE_ONLY
+
+    @field_validator("lots")
+    @classmethod
+    def _lots_share_one_currency(cls, lots: tuple[Lot, ...]) -> tuple[Lot, ...]:
+        currencies = {lot.value.currency for lot in lots}
+        if len(currencies) > 1:
+            msg = f"all lots must be valued in one currency, got {sorted(currencies)}"
+            raise ValueError(msg)
+        return lots
+
+    @model_validator(mode="after")
+    def _ids_are_unique(self) -> "Requirements":
+        lot_ids = [lot.id for lot in self.lots]
+        item_ids = [item.id for lot in self.lots for item in lot.items]
+        for kind, ids in (("lot", lot_ids), ("item", item_ids)):
+            if len(ids) != len(set(ids)):
+                dupes = sorted({i for i in ids if ids.count(i) > 1})
+                msg = f"{kind} ids must be unique within a tender, repeated: {dupes}"
+                raise ValueError(msg)
+        return self
+
+    @property
+    def estimated_value(self) -> Value:
+        return Value(
+            amount=sum((lot.value.amount for lot in self.lots), Decimal(0)),
+            currency=self.lots[0].value.currency,
+        )

@@ -1,0 +1,1 @@
+"""The edge where the domain meets Kafka and PostgreSQL."""

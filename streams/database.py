@@ -1,0 +1,27 @@
+"""Connecting to PostgreSQL and bringing its schema up to date."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+SCHEMA = Path(__file__).with_name("schema.sql")
+_SCHEMA_LOCK = 4_242_001  # an advisory lock id: processes starting together migrate one at a time
+
+
+async def _init_connection(connection: Any) -> None:
+    await connection.set_type_codec(
+        "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+    )
+
+
+async def connect_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> Any:
+    """A connection pool with the schema applied and jsonb read as Python objects."""
+    pool = await asyncpg.create_pool(
+        url, min_size=min_size, max_size=max_size, init=_init_connection
+    )
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
+        await connection.execute(SCHEMA.read_text())
+    return pool

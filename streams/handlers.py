@@ -1,0 +1,231 @@
+"""Command handling: load an aggregate, let the domain decide, commit the events.
+
+Nothing is acknowledged before PostgreSQL commits. A command with an id is handled once:
+repeating it returns the first answer. Two writers racing on one aggregate cannot both win
+the same sequence number; the loser decides again on the new state.
+"""
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from procurement import parties, tender
+from procurement.errors import NotFound, WrongState
+from schemas.commands import (
+    Actor,
+    AmendTender,
+    AnyCommand,
+    CancelTender,
+    CloseTender,
+    PublishTender,
+    RegisterAgency,
+    RegisterOfficer,
+    Role,
+)
+from schemas.events import Envelope, Event, envelope
+from streams import eventstore
+from streams.settings import Settings
+
+Clock = Callable[[], datetime]
+ATTEMPTS = 5
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    aggregate_id: str
+    events: list[Envelope]
+    token: str | None = None  # a new officer's bearer token, shown once
+    replayed: bool = False
+
+    def response(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": self.aggregate_id,
+            "events": [
+                {"type": e.type, "sequence": e.sequence, "event_id": str(e.event_id)}
+                for e in self.events
+            ],
+        }
+        if self.token is not None:
+            body["token"] = self.token
+        return body
+
+
+@dataclass
+class _Context:
+    actor: Actor
+    now: datetime
+    command_id: UUID | None
+    extra_writes: list[Callable[[Any], Awaitable[Any]]] = field(default_factory=list)
+
+
+def token_digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+class CommandHandler:
+    def __init__(self, pool: Any, settings: Settings, clock: Clock = utc_now) -> None:
+        self.pool = pool
+        self.settings = settings
+        self.clock = clock
+        self._deciders: dict[type, Callable[[Any, Any, _Context], Awaitable[Outcome]]] = {
+            PublishTender: self._publish_tender,
+            AmendTender: self._change_tender,
+            CancelTender: self._change_tender,
+            CloseTender: self._change_tender,
+            RegisterAgency: self._register_agency,
+            RegisterOfficer: self._register_officer,
+        }
+
+    async def handle(
+        self, command: AnyCommand, actor: Actor, command_id: UUID | None = None
+    ) -> Outcome:
+        decide = self._deciders[type(command)]
+        for _ in range(ATTEMPTS):
+            async with self.pool.acquire() as connection:
+                if command_id is not None and (done := await _handled(connection, command_id)):
+                    return done
+                context = _Context(actor=actor, now=self.clock(), command_id=command_id)
+                try:
+                    async with connection.transaction():
+                        outcome = await decide(connection, command, context)
+                        for write in context.extra_writes:
+                            await write(connection)
+                        if command_id is not None:
+                            await connection.execute(
+                                "INSERT INTO handled_commands (command_id, aggregate_id, response)"
+                                " VALUES ($1, $2, $3)",
+                                command_id,
+                                outcome.aggregate_id,
+                                outcome.response() | {"token": None},
+                            )
+                        return outcome
+                except asyncpg.UniqueViolationError as race:
+                    if race.constraint_name not in {
+                        "events_aggregate_id_sequence_key",
+                        "handled_commands_pkey",
+                    }:
+                        raise
+        raise WrongState("the tender is being changed by others right now; try again", code="busy")
+
+    # Deciders: each loads what it needs, calls the domain, and records the events.
+
+    async def _publish_tender(
+        self, connection: Any, command: PublishTender, ctx: _Context
+    ) -> Outcome:
+        number = await connection.fetchval("SELECT nextval('tender_numbers')")
+        tender_id = f"{ctx.now.year}-{number:06d}"
+        ocid = f"{self.settings.ocid_prefix}-{tender_id}"
+        events = tender.publish(
+            command, ctx.actor, ctx.now, self.settings.rules, tender_id=tender_id, ocid=ocid
+        )
+        return await _record(connection, ocid, 0, events, ctx)
+
+    async def _change_tender(
+        self, connection: Any, command: AmendTender | CancelTender | CloseTender, ctx: _Context
+    ) -> Outcome:
+        history = await eventstore.load(connection, command.ocid)
+        state = tender.replay([item.event for item in history])
+        if state is None:
+            raise NotFound(f"there is no tender {command.ocid}")
+        if isinstance(command, AmendTender):
+            events = tender.amend(state, command, ctx.actor, ctx.now, self.settings.rules)
+        elif isinstance(command, CancelTender):
+            events = tender.cancel(state, command, ctx.actor)
+        else:
+            events = tender.close(state, command, ctx.actor, ctx.now)
+        return await _record(connection, command.ocid, state.version, events, ctx)
+
+    async def _register_agency(
+        self, connection: Any, command: RegisterAgency, ctx: _Context
+    ) -> Outcome:
+        agency_id = parties.agency_id_for(command.identifier)
+        existing = await _agency(connection, agency_id)
+        events = parties.register_agency(existing, command, ctx.actor)
+        return await _record(connection, agency_id, 0, events, ctx)
+
+    async def _register_officer(
+        self, connection: Any, command: RegisterOfficer, ctx: _Context
+    ) -> Outcome:
+        agency = await _agency(connection, command.agency_id)
+        officer_id = f"officer-{uuid4().hex[:16]}"
+        events = parties.register_officer(agency, command, ctx.actor, officer_id=officer_id)
+        token = secrets.token_urlsafe(32)
+
+        async def store_credential(conn: Any) -> None:
+            await conn.execute(
+                "INSERT INTO credentials (token_sha256, party_id, role, agency_id)"
+                " VALUES ($1, $2, $3, $4)",
+                token_digest(token),
+                officer_id,
+                Role.OFFICER.value,
+                command.agency_id,
+            )
+
+        ctx.extra_writes.append(store_credential)
+        outcome = await _record(connection, officer_id, 0, events, ctx)
+        return Outcome(outcome.aggregate_id, outcome.events, token=token)
+
+    # Authentication
+
+    async def authenticate(self, token: str) -> Actor | None:
+        admin = self.settings.admin_token
+        if admin is not None and hmac.compare_digest(token.encode(), admin.encode()):
+            return Actor(id="operator", role=Role.OPERATOR)
+        row = await self.pool.fetchrow(
+            "SELECT party_id, role, agency_id FROM credentials WHERE token_sha256 = $1",
+            token_digest(token),
+        )
+        if row is None:
+            return None
+        return Actor(id=row["party_id"], role=Role(row["role"]), agency_id=row["agency_id"])
+
+
+async def _agency(connection: Any, agency_id: str) -> parties.Agency | None:
+    agency: parties.Agency | None = None
+    for item in await eventstore.load(connection, agency_id):
+        agency = parties.evolve_agency(agency, item.event)
+    return agency
+
+
+async def _handled(connection: Any, command_id: UUID) -> Outcome | None:
+    row = await connection.fetchrow(
+        "SELECT aggregate_id, response FROM handled_commands WHERE command_id = $1", command_id
+    )
+    if row is None:
+        return None
+    ids = [UUID(e["event_id"]) for e in row["response"]["events"]]
+    rows = await connection.fetch("SELECT envelope FROM events WHERE event_id = ANY($1)", ids)
+    from schemas.upcasting import read_envelope
+
+    events = sorted((read_envelope(r["envelope"]) for r in rows), key=lambda e: e.sequence)
+    return Outcome(row["aggregate_id"], events, replayed=True)
+
+
+async def _record(
+    connection: Any, aggregate_id: str, version: int, events: list[Event], ctx: _Context
+) -> Outcome:
+    envelopes = [
+        envelope(
+            event,
+            event_id=uuid4(),
+            aggregate_id=aggregate_id,
+            sequence=version + number,
+            actor=ctx.actor.id,
+            occurred_at=ctx.now,
+            command_id=ctx.command_id,
+        )
+        for number, event in enumerate(events, start=1)
+    ]
+    await eventstore.append(connection, envelopes)
+    return Outcome(aggregate_id, envelopes)

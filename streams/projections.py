@@ -1,0 +1,194 @@
+"""Read models fed by the streams: the public tender list and the agencies.
+
+Each event id is applied once per projection, whatever Kafka redelivers. Events of one
+tender are applied in sequence order: if one arrives before its predecessors (a broker
+that lost its log, say), the missing ones are read from the event store first.
+"""
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from schemas.events import (
+    AgencyRegistered,
+    Envelope,
+    TenderCancelled,
+    TenderClosed,
+    TenderDeadlineExtended,
+    TenderDetailsAmended,
+    TenderPublished,
+    TenderRequirementsAmended,
+)
+from schemas.upcasting import read_envelope
+from streams import eventstore
+from streams.topology import PARTIES, TENDERS, Topic
+
+log = logging.getLogger(__name__)
+
+Document = dict[str, Any]
+
+
+def tender_document(document: Document | None, item: Envelope) -> Document:
+    """The public view of a tender after one more event (pure)."""
+    event = item.event
+    when = item.occurred_at.isoformat()
+    if isinstance(event, TenderPublished):
+        return {
+            "ocid": event.ocid,
+            "tender_id": event.tender_id,
+            "buyer_id": event.buyer_id,
+            "title": event.title,
+            "description": event.description,
+            "status": "active",
+            "procedure_type": event.procedure_type.value,
+            **_requirements(event.requirements.model_dump(mode="json")),
+            "submission_deadline": event.submission_deadline.isoformat(),
+            "published_at": when,
+            "amendments": [],
+        }
+    assert document is not None, f"{item.type} for {item.aggregate_id} before its publication"
+    document = dict(document)
+    if isinstance(event, TenderDetailsAmended):
+        document.update(title=event.title, description=event.description)
+        document["amendments"] = [*document["amendments"], _amendment(item, event.reason)]
+    elif isinstance(event, TenderRequirementsAmended):
+        document.update(_requirements(event.requirements.model_dump(mode="json")))
+        document["amendments"] = [*document["amendments"], _amendment(item, event.reason)]
+    elif isinstance(event, TenderDeadlineExtended):
+        document["submission_deadline"] = event.submission_deadline.isoformat()
+        change = _amendment(item, event.reason) | {
+            "previous_deadline": event.previous_deadline.isoformat(),
+            "required_by_rules": event.required_by_rules,
+        }
+        document["amendments"] = [*document["amendments"], change]
+    elif isinstance(event, TenderCancelled):
+        document.update(status="cancelled", cancellation={"date": when, "reason": event.reason})
+    elif isinstance(event, TenderClosed):
+        document.update(status="closed", closed_at=when)
+    return document
+
+
+def _requirements(requirements: Document) -> Document:
+    total = sum(float(lot["value"]["amount"]) for lot in requirements["lots"])
+    currency = requirements["lots"][0]["value"]["currency"]
+    return requirements | {"estimated_value": {"amount": f"{total:.2f}", "currency": currency}}
+
+
+def _amendment(item: Envelope, reason: str) -> Document:
+    return {"date": item.occurred_at.isoformat(), "type": item.type, "reason": reason}
+
+
+async def _first_time(connection: Any, projection: str, item: Envelope) -> bool:
+    inserted = await connection.fetchval(
+        "INSERT INTO applied_events (projection, event_id) VALUES ($1, $2)"
+        " ON CONFLICT DO NOTHING RETURNING true",
+        projection,
+        item.event_id,
+    )
+    return bool(inserted)
+
+
+async def _apply_tender_event(connection: Any, item: Envelope) -> None:
+    row = await connection.fetchrow(
+        "SELECT version, document FROM tenders WHERE ocid = $1 FOR UPDATE", item.aggregate_id
+    )
+    version = row["version"] if row else 0
+    if item.sequence <= version:
+        return
+    pending = [item]
+    if item.sequence > version + 1:  # an earlier event has not reached us: take it from the store
+        history = await eventstore.load(connection, item.aggregate_id, after=version)
+        pending = [e for e in history if e.sequence <= item.sequence]
+    document = row["document"] if row else None
+    for event in pending:
+        if event is not item:
+            await _first_time(connection, TENDERS.name, event)
+        document = tender_document(document, event)
+    assert document is not None
+    await connection.execute(
+        """
+        INSERT INTO tenders (ocid, buyer_id, status, cpv, submission_deadline, published_at,
+                             version, document)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (ocid) DO UPDATE SET status = $3, cpv = $4, submission_deadline = $5,
+                                         version = $7, document = $8
+        """,
+        item.aggregate_id,
+        document["buyer_id"],
+        document["status"],
+        [document["cpv"], *document["additional_cpv"]],
+        datetime.fromisoformat(document["submission_deadline"]),
+        datetime.fromisoformat(document["published_at"]),
+        pending[-1].sequence,
+        document,
+    )
+
+
+async def _apply_party_event(connection: Any, item: Envelope) -> None:
+    event = item.event
+    if isinstance(event, AgencyRegistered):
+        await connection.execute(
+            "INSERT INTO agencies (agency_id, name, identifier, registered_at)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            event.agency_id,
+            event.name,
+            event.identifier,
+            item.occurred_at,
+        )
+
+
+PROJECTORS = {TENDERS.name: _apply_tender_event, PARTIES.name: _apply_party_event}
+
+
+async def apply(pool: Any, topic: Topic, envelopes: Sequence[Envelope]) -> int:
+    """Apply a batch in one transaction; returns how many events were new."""
+    projector = PROJECTORS[topic.name]
+    for attempt in range(1, 6):
+        try:
+            async with pool.acquire() as connection, connection.transaction():
+                applied = 0
+                for item in envelopes:
+                    if await _first_time(connection, topic.name, item):
+                        await projector(connection, item)
+                        applied += 1
+                return applied
+        except asyncpg.DeadlockDetectedError:  # two workers during a rebalance
+            log.warning(
+                "deadlock applying %d events to %s; retry %d", len(envelopes), topic.name, attempt
+            )
+            await asyncio.sleep(0.05 * attempt)
+    msg = f"could not apply {len(envelopes)} events to {topic.name}"
+    raise RuntimeError(msg)
+
+
+async def repair(pool: Any, topic: Topic, settle_seconds: float = 2.0) -> int:
+    """Apply events that the stream has not delivered within ``settle_seconds``.
+
+    The safety net for a broker that lost records: the event store is the truth.
+    """
+    missing = await pool.fetch(
+        """
+        SELECT e.envelope FROM events e
+        WHERE e.type = ANY($1)
+          AND e.recorded_at < clock_timestamp() - make_interval(secs => $3)
+          AND NOT EXISTS (SELECT 1 FROM applied_events a
+                          WHERE a.projection = $2 AND a.event_id = e.event_id)
+        ORDER BY e.position
+        LIMIT 1000
+        """,
+        sorted(topic.event_types),
+        topic.name,
+        settle_seconds,
+    )
+    if not missing:
+        return 0
+    envelopes = [read_envelope(row["envelope"]) for row in missing]
+    applied = await apply(pool, topic, envelopes)
+    log.warning(
+        "repaired %s: applied %d events that the stream had not delivered", topic.name, applied
+    )
+    return applied

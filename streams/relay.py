@@ -1,0 +1,203 @@
+"""The relay: publishes the outbox to Kafka, in commit order, keyed by aggregate id.
+
+One relay leads at a time (a PostgreSQL advisory lock), so events of one aggregate are
+never sent by two processes at once; any stream worker can take over when the leader stops.
+The relay also notices a broker that lost its log (the embedded broker keeps it in memory)
+and republishes the whole event store, which idempotent consumers absorb.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from streams.eventstore import OUTBOX_CHANNEL
+from streams.settings import Settings
+from streams.topology import TOPIC_OF_EVENT, TOPICS
+
+log = logging.getLogger(__name__)
+
+RELAY_LOCK = 4_242_002
+BATCH = 2000
+CHECK_EVERY = 1.0  # seconds between checks that the broker still holds what we sent
+
+
+class Relay:
+    def __init__(self, pool: Any, settings: Settings, bootstrap_servers: str) -> None:
+        self.pool = pool
+        self.settings = settings
+        self.bootstrap_servers = bootstrap_servers
+        self.republished = 0  # how many times the broker was found to have lost its log
+
+    async def run(self) -> None:
+        """Lead when the lock is free; otherwise wait to take over. Runs until cancelled."""
+        while True:
+            try:
+                async with self.pool.acquire() as connection:
+                    if await connection.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK):
+                        try:
+                            await self._lead(connection)
+                        finally:
+                            await connection.execute("SELECT pg_advisory_unlock($1)", RELAY_LOCK)
+            except (
+                KafkaError,
+                OSError,
+                asyncpg.PostgresError,
+                asyncpg.InterfaceError,
+                TimeoutError,
+            ) as error:
+                log.warning("relay interrupted (%s: %s); resuming", type(error).__name__, error)
+            await asyncio.sleep(1.0)
+
+    async def _lead(self, connection: Any) -> None:
+        wake = asyncio.Event()
+
+        def notified(*_: object) -> None:
+            wake.set()
+
+        await connection.add_listener(OUTBOX_CHANNEL, notified)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap_servers,
+            acks="all",
+            enable_idempotence=self.settings.kafka_idempotence,
+            max_batch_size=131072,
+            request_timeout_ms=10_000,
+        )
+        broker = _BrokerWatch(self.bootstrap_servers, self.settings.kafka_replication_factor)
+        await producer.start()
+        await broker.start()
+        try:
+            await self._repair_broker(broker)
+            checked = time.monotonic()
+            while True:
+                wake.clear()
+                if await self.publish_pending(producer):
+                    continue
+                if time.monotonic() - checked > CHECK_EVERY:
+                    await self._repair_broker(broker)
+                    checked = time.monotonic()
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), timeout=CHECK_EVERY)
+        finally:
+            await connection.remove_listener(OUTBOX_CHANNEL, notified)
+            await producer.stop()
+            await broker.stop()
+
+    async def publish_pending(self, producer: AIOKafkaProducer) -> int:
+        """Send one batch of the outbox and forget it once the broker has acknowledged it."""
+        rows = await self.pool.fetch(
+            "SELECT o.position, e.aggregate_id, e.type, e.envelope::text AS body"
+            " FROM outbox o JOIN events e USING (position) ORDER BY o.position LIMIT $1",
+            BATCH,
+        )
+        if not rows:
+            return 0
+        sends = [
+            await producer.send(
+                TOPIC_OF_EVENT[row["type"]],
+                key=row["aggregate_id"].encode(),
+                value=row["body"].encode(),
+            )
+            for row in rows
+        ]
+        # A floor for each partition's end offset that any broker must still report: the
+        # embedded broker reports the start of its last batch + 1, not the last offset + 1.
+        ends: dict[tuple[str, int], int] = {}
+        for sent in await asyncio.gather(*sends):
+            place = (sent.topic, sent.partition)
+            ends[place] = min(ends.get(place, sent.offset + 1), sent.offset + 1)
+        async with self.pool.acquire() as connection, connection.transaction():
+            await connection.execute(
+                "DELETE FROM outbox WHERE position = ANY($1::bigint[])",
+                [r["position"] for r in rows],
+            )
+            await connection.executemany(
+                "INSERT INTO relay_watermarks (topic, partition, end_offset) VALUES ($1, $2, $3)"
+                " ON CONFLICT (topic, partition) DO UPDATE"
+                " SET end_offset = GREATEST(relay_watermarks.end_offset, EXCLUDED.end_offset)",
+                [(topic, partition, end) for (topic, partition), end in ends.items()],
+            )
+        return len(rows)
+
+    async def _repair_broker(self, broker: "_BrokerWatch") -> None:
+        rows = await self.pool.fetch("SELECT topic, partition, end_offset FROM relay_watermarks")
+        expected = {(r["topic"], r["partition"]): r["end_offset"] for r in rows}
+        loss = await broker.lost_records(expected)
+        if loss is None:
+            return
+        async with self.pool.acquire() as connection, connection.transaction():
+            await connection.execute("DELETE FROM relay_watermarks")
+            queued = await connection.execute(
+                "INSERT INTO outbox (position) SELECT position FROM events ON CONFLICT DO NOTHING"
+            )
+        self.republished += 1
+        log.warning(
+            "the Kafka broker lost records it had acknowledged (%s); republishing the event store (%s)",
+            loss,
+            queued,
+        )
+
+
+class _BrokerWatch:
+    """Creates the platform's topics and tells whether the broker still holds our records."""
+
+    def __init__(self, bootstrap_servers: str, replication_factor: int) -> None:
+        self.admin = AIOKafkaAdminClient(
+            bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000
+        )
+        self.offsets = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap_servers, enable_auto_commit=False
+        )
+        self.replication_factor = replication_factor
+
+    async def start(self) -> None:
+        await self.admin.start()
+        await self.offsets.start()
+
+    async def stop(self) -> None:
+        await self.offsets.stop()
+        await self.admin.close()
+
+    async def ensure_topics(self) -> set[str]:
+        """Create missing topics; return the names that had to be created."""
+        existing = set(await self.admin.list_topics())
+        created = set()
+        for topic in TOPICS:
+            if topic.name in existing:
+                continue
+            try:
+                await self.admin.create_topics(
+                    [NewTopic(topic.name, topic.partitions, self.replication_factor)]
+                )
+                created.add(topic.name)
+            except TopicAlreadyExistsError:
+                pass
+        return created
+
+    async def lost_records(self, expected: dict[tuple[str, int], int]) -> str | None:
+        """Why the broker no longer holds what it acknowledged, or None if it does."""
+        created = await self.ensure_topics()
+        gone = sorted({topic for topic, _ in expected if topic in created})
+        if gone:
+            return f"topics {', '.join(gone)} were gone"
+        if not expected:
+            return None
+        ends = await self.offsets.end_offsets(_partitions(expected))
+        short = [
+            f"{t}[{p}] ends at {ends[TopicPartition(t, p)]}, not {end}"
+            for (t, p), end in expected.items()
+            if ends[TopicPartition(t, p)] < end
+        ]
+        return "; ".join(short) or None
+
+
+def _partitions(places: Iterable[tuple[str, int]]) -> list[TopicPartition]:
+    return [TopicPartition(topic, partition) for topic, partition in places]

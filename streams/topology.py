@@ -1,0 +1,46 @@
+"""Every Kafka topic of the platform, its partition count, and which events go where.
+
+This is the one place to read or change the topology. Events are keyed by aggregate id,
+so all events of one tender land on one partition and stay in order.
+"""
+
+from dataclasses import dataclass
+
+from schemas.events import EVENT_TYPES
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    partitions: int
+    event_types: frozenset[str]
+
+
+TENDERS = Topic(
+    name="procurement.tenders",
+    partitions=6,
+    event_types=frozenset(
+        {
+            "TenderPublished",
+            "TenderDetailsAmended",
+            "TenderRequirementsAmended",
+            "TenderDeadlineExtended",
+            "TenderCancelled",
+            "TenderClosed",
+        }
+    ),
+)
+PARTIES = Topic(
+    name="procurement.parties",
+    partitions=3,
+    event_types=frozenset({"AgencyRegistered", "OfficerRegistered"}),
+)
+
+TOPICS: tuple[Topic, ...] = (TENDERS, PARTIES)
+
+TOPIC_OF_EVENT: dict[str, str] = {
+    event_type: topic.name for topic in TOPICS for event_type in topic.event_types
+}
+
+_unrouted = set(EVENT_TYPES) - set(TOPIC_OF_EVENT)
+assert not _unrouted, f"events with no topic: {sorted(_unrouted)}"

@@ -1,0 +1,144 @@
+"""The stream worker: a faust app that projects events into the read models, closes
+tenders at their deadline, and (on one worker at a time) relays the outbox to Kafka.
+
+Run one or many: ``procurement worker``. Workers share partitions in one consumer group.
+"""
+
+import asyncio
+import logging
+from typing import Any
+
+import faust
+from pydantic import ValidationError
+
+from schemas.upcasting import read_envelope
+from streams import kafka_transport, projections
+from streams.database import connect_pool
+from streams.deadlines import close_due_tenders
+from streams.handlers import CommandHandler, utc_now
+from streams.relay import Relay
+from streams.settings import Settings
+from streams.topology import TOPICS, Topic
+
+log = logging.getLogger(__name__)
+
+APP_ID = "procurement-streams"
+DEADLINE_TICK = 0.25  # seconds: tenders close within this of their deadline
+REPAIR_TICK = 5.0
+
+
+class Backbone:
+    """What the agents and timers share: the pool and the command handler, made once."""
+
+    def __init__(self, settings: Settings, database_url: str, bootstrap_servers: str) -> None:
+        self.settings = settings
+        self.database_url = database_url
+        self.bootstrap_servers = bootstrap_servers
+        self._pool: Any = None
+        self._lock = asyncio.Lock()
+
+    async def pool(self) -> Any:
+        async with self._lock:
+            if self._pool is None:
+                self._pool = await connect_pool(self.database_url)
+        return self._pool
+
+    async def handler(self) -> CommandHandler:
+        return CommandHandler(await self.pool(), self.settings)
+
+
+def create_app(
+    settings: Settings, database_url: str, bootstrap_servers: str, web_port: int = 6066
+) -> faust.App:
+    brokers = [f"{kafka_transport.SCHEME}://{host}" for host in bootstrap_servers.split(",")]
+    app = faust.App(
+        APP_ID,
+        broker=brokers,
+        store="memory://",
+        datadir=str(settings.data_dir / "streams"),
+        web_port=web_port,
+        web_host="127.0.0.1",
+        # A worker joins its group in about a second instead of thirty.
+        broker_session_timeout=6.0,
+        broker_heartbeat_interval=1.0,
+        broker_rebalance_timeout=6.0,
+        consumer_auto_offset_reset="earliest",
+        topic_replication_factor=settings.kafka_replication_factor,
+        producer_acks=-1,
+    )
+    app.kafka_fetch_wait_ms = settings.kafka_fetch_wait_ms  # type: ignore[attr-defined]
+    backbone = Backbone(settings, database_url, bootstrap_servers)
+    for topic in TOPICS:
+        _add_projection(app, backbone, topic)
+
+    @app.task
+    async def relay_outbox() -> None:
+        await Relay(await backbone.pool(), settings, bootstrap_servers).run()
+
+    @app.timer(DEADLINE_TICK)
+    async def close_tenders_at_deadline() -> None:
+        closed = await close_due_tenders(await backbone.pool(), await backbone.handler(), utc_now())
+        if closed:
+            log.info("closed at their deadline: %s", ", ".join(closed))
+
+    @app.timer(REPAIR_TICK)
+    async def repair_read_models() -> None:
+        for topic in TOPICS:
+            await projections.repair(await backbone.pool(), topic)
+
+    return app
+
+
+def _add_projection(app: faust.App, backbone: Backbone, topic: Topic) -> None:
+    channel = app.topic(
+        topic.name,
+        partitions=topic.partitions,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+
+    async def project(stream: Any) -> None:
+        async for values in stream.take(500, within=0.005):
+            envelopes = []
+            for value in values:
+                try:
+                    envelopes.append(read_envelope(value))
+                except (ValidationError, ValueError) as error:
+                    # The event store is the truth; a bad record is skipped, never applied.
+                    log.error("skipping an unreadable record on %s: %s", topic.name, error)
+            await _apply_until_done(backbone, topic, envelopes)
+
+    app.agent(channel, name=f"project-{topic.name}")(project)
+
+
+async def _apply_until_done(backbone: Backbone, topic: Topic, envelopes: list[Any]) -> None:
+    delay = 0.1
+    while True:
+        try:
+            await projections.apply(await backbone.pool(), topic, envelopes)
+            return
+        except (OSError, RuntimeError) as error:
+            log.warning("projection of %s failed (%s); retrying in %.1fs", topic.name, error, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def run(settings: Settings, database_url: str, bootstrap_servers: str, web_port: int) -> None:
+    """Run one worker in this process until it is stopped."""
+    app = create_app(settings, database_url, bootstrap_servers, web_port)
+    worker = faust.Worker(app, loglevel="INFO", override_logging=False)
+    worker.execute_from_commandline()
+
+
+if __name__ == "__main__":
+    import os
+
+    from streams.embedded import free_port
+
+    env_settings = Settings.from_env()
+    run(
+        env_settings,
+        os.environ["DATABASE_URL"],
+        os.environ["KAFKA_BOOTSTRAP_SERVERS"],
+        int(os.environ.get("PROCUREMENT_WORKER_WEB_PORT") or free_port()),
+    )
