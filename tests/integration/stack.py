@@ -1,0 +1,112 @@
+"""A whole platform for one test module, on the same launcher pieces as `procurement up`:
+a fresh database on the session's embedded PostgreSQL, its own embedded broker, stream
+workers as child processes, and the API served by uvicorn on a free port."""
+
+import asyncio
+import contextlib
+import subprocess
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import uvicorn
+
+from entrypoints.api import create_api
+from entrypoints.launcher import start_worker, stop_process, worker_environment
+from procurement.rules import ProcedureRules
+from streams.database import connect_pool
+from streams.embedded import EmbeddedBroker, free_port
+from streams.settings import Settings
+
+OPERATOR_TOKEN = "operator-token-for-tests"
+T = TypeVar("T")
+
+
+def settings_for_tests(data_dir: Path) -> Settings:
+    return Settings(
+        data_dir=data_dir,
+        admin_token=OPERATOR_TOKEN,
+        ocid_prefix="ocds-test00",
+        kafka_fetch_wait_ms=10,
+        # Short periods so that deadlines pass while the tests watch.
+        rules=ProcedureRules(
+            minimum_tender_period=timedelta(0),
+            minimum_period_after_significant_amendment=timedelta(seconds=30),
+        ),
+    )
+
+
+async def eventually(probe: Callable[[], Awaitable[T | None]], within: float = 30.0) -> T:
+    """The first truthy answer of ``probe``, polling until ``within`` seconds pass."""
+    deadline = time.monotonic() + within
+    while True:
+        answer = await probe()
+        if answer:
+            return answer
+        if time.monotonic() > deadline:
+            msg = f"no answer from {getattr(probe, '__name__', probe)} within {within}s"
+            raise AssertionError(msg)
+        await asyncio.sleep(0.02)
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    database_url: str
+    broker: EmbeddedBroker
+    pool: Any = None
+    api_url: str = ""
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    _server: uvicorn.Server | None = None
+    _serving: asyncio.Task[None] | None = None
+
+    @property
+    def log_dir(self) -> Path:
+        return self.settings.data_dir / "logs"
+
+    async def start(self, workers: int = 1) -> None:
+        self.pool = await connect_pool(self.database_url)
+        for _ in range(workers):
+            self.start_worker()
+        port = free_port()
+        config = uvicorn.Config(
+            create_api(self.settings, self.database_url),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
+        self._server = uvicorn.Server(config)
+        self._serving = asyncio.create_task(self._server.serve())
+        self.api_url = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(base_url=self.api_url) as client:
+
+            async def api_up() -> bool:
+                with contextlib.suppress(httpx.TransportError):
+                    return (await client.get("/health")).status_code == 200
+                return False
+
+            await eventually(api_up, within=15)
+
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        env = worker_environment(self.settings, self.database_url, self.broker.bootstrap_servers)
+        worker = start_worker(env, self.log_dir / f"worker-{len(self.workers)}.log")
+        self.workers.append(worker)
+        return worker
+
+    async def stop(self) -> None:
+        for worker in self.workers:
+            await asyncio.to_thread(stop_process, worker)
+        if self._server is not None and self._serving is not None:
+            self._server.should_exit = True
+            await self._serving
+        if self.pool is not None:
+            await self.pool.close()
+        self.broker.stop()
+
+    def client(self, token: str | None = None) -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.AsyncClient(base_url=self.api_url, headers=headers, timeout=30)
