@@ -29,8 +29,8 @@ app.add_typer(agency_app, name="agency")
 app.add_typer(officer_app, name="officer")
 app.add_typer(tender_app, name="tender")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 # Running the platform
@@ -291,16 +291,17 @@ def tender_list(
     if as_json:
         _show(page)
         return
-    table = Table("ocid", "title", "buyer", "status", "value", "deadline")
+    table = Table("title", "buyer", "status", "value", "deadline")
+    table.add_column("ocid", no_wrap=True)
     for tender in page["items"]:
         value = tender["estimated_value"]
         table.add_row(
-            tender["ocid"],
             tender["title"],
             tender["buyer_name"] or tender["buyer_id"],
             tender["status"],
             f"{value['amount']} {value['currency']}",
             tender["submission_deadline"],
+            tender["ocid"],
         )
     out.print(table)
 

@@ -14,3 +14,13 @@ from datetime import timedelta
 class ProcedureRules:
     minimum_tender_period: timedelta = timedelta(days=30)
     minimum_period_after_significant_amendment: timedelta = timedelta(days=10)
+
+
+def describe(period: timedelta) -> str:
+    """A period as people say it: ``30 days``, ``12 hours``, ``90 seconds``."""
+    seconds = int(period.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from procurement.errors import NotAllowed, Rejected, WrongState
-from procurement.rules import ProcedureRules
+from procurement.rules import ProcedureRules, describe
 from schemas.commands import Actor, AmendTender, CancelTender, CloseTender, PublishTender, Role
 from schemas.events import (
     Event,
@@ -62,16 +62,16 @@ def officer_must_act_for_the_buyer(actor: Actor, buyer_id: str) -> None:
 
 
 def deadline_must_leave_the_minimum_period(
-    deadline: datetime, now: datetime, minimum: "ProcedureRules"
+    deadline: datetime, now: datetime, rules: ProcedureRules
 ) -> None:
     if deadline <= now:
         msg = f"submission deadline {deadline.isoformat()} is in the past (now {now.isoformat()})"
         raise Rejected(msg, code="deadline_in_past")
-    earliest = now + minimum.minimum_tender_period
+    earliest = now + rules.minimum_tender_period
     if deadline < earliest:
         msg = (
             f"submission deadline {deadline.isoformat()} leaves less than the minimum tender "
-            f"period of {minimum.minimum_tender_period}; the earliest allowed is {earliest.isoformat()}"
+            f"period of {describe(rules.minimum_tender_period)}; the earliest allowed is {earliest.isoformat()}"
         )
         raise Rejected(msg, code="tender_period_too_short")
 

@@ -85,7 +85,7 @@ class Lot(Message):
     title: Title
     description: Text | None = None
     value: Value
-    items: Annotated[tuple[Item, ...], Field(min_length=1, max_length=500)]
+    items: Annotated[list[Item], Field(min_length=1, max_length=500)]
 
 
 class Requirements(Message):
@@ -93,12 +93,12 @@ class Requirements(Message):
 
     cpv: CpvCode
     additional_cpv: tuple[CpvCode, ...] = ()
-    lots: Annotated[tuple[Lot, ...], Field(min_length=1, max_length=100)]
+    lots: Annotated[list[Lot], Field(min_length=1, max_length=100)]
     award_criteria: AwardCriteria = AwardCriteria.PRICE_ONLY
 
     @field_validator("lots")
     @classmethod
-    def _lots_share_one_currency(cls, lots: tuple[Lot, ...]) -> tuple[Lot, ...]:
+    def _lots_share_one_currency(cls, lots: list[Lot]) -> list[Lot]:
         currencies = {lot.value.currency for lot in lots}
         if len(currencies) > 1:
             msg = f"all lots must be valued in one currency, got {sorted(currencies)}"

@@ -90,6 +90,24 @@ class Stack:
                 return False
 
             await eventually(api_up, within=15)
+        if workers:
+            await self.wait_for_workers()
+
+    async def wait_for_workers(self) -> None:
+        """Return once a worker has joined its group and projects: a registration made now
+        shows up in the read model."""
+        identifier = f"WARM-UP-{len(self.workers)}-{time.monotonic_ns()}"
+        async with self.client(OPERATOR_TOKEN) as operator:
+            response = await operator.post(
+                "/agencies", json={"name": "Warm-up", "identifier": identifier}
+            )
+            assert response.status_code == 201, response.text
+
+        async def projected() -> bool:
+            query = "SELECT 1 FROM agencies WHERE identifier = $1"
+            return bool(await self.pool.fetchval(query, identifier))
+
+        await eventually(projected, within=60)
 
     def start_worker(self) -> subprocess.Popen[bytes]:
         env = worker_environment(self.settings, self.database_url, self.broker.bootstrap_servers)
@@ -110,3 +128,29 @@ class Stack:
     def client(self, token: str | None = None) -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.AsyncClient(base_url=self.api_url, headers=headers, timeout=30)
+
+
+async def read_models_match_the_store(stack: Stack) -> bool:
+    """True when every tender in the read model is exactly the replay of its events in the
+    store, and each of those events was applied once."""
+    from schemas.upcasting import read_envelope
+    from streams.projections import tender_document
+    from streams.topology import TENDERS
+
+    rows = await stack.pool.fetch(
+        "SELECT envelope FROM events WHERE type = ANY($1) ORDER BY aggregate_id, sequence",
+        sorted(TENDERS.event_types),
+    )
+    expected: dict[str, tuple[Any, int]] = {}
+    for row in rows:
+        item = read_envelope(row["envelope"])
+        before = expected.get(item.aggregate_id, (None, 0))[0]
+        expected[item.aggregate_id] = (tender_document(before, item), item.sequence)
+    actual = {
+        row["ocid"]: (row["document"], row["version"])
+        for row in await stack.pool.fetch("SELECT ocid, document, version FROM tenders")
+    }
+    applied = await stack.pool.fetchval(
+        "SELECT count(*) FROM applied_events WHERE projection = $1", TENDERS.name
+    )
+    return actual == expected and applied == len(rows)
