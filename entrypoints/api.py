@@ -3,19 +3,17 @@
 Writes need a bearer token; reads are public. Errors are RFC 9457 problem documents.
 """
 
-import base64
-import binascii
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from entrypoints import pages, reads
 from procurement.errors import Rejected
 from schemas.commands import (
     Actor,
@@ -112,10 +110,6 @@ def _answer(outcome: Outcome, status: int = 201) -> JSONResponse:
 
 
 def _add_routes(app: FastAPI) -> None:
-    @app.get("/", include_in_schema=False)
-    async def home() -> RedirectResponse:
-        return RedirectResponse("/docs")
-
     @app.get("/health", tags=["platform"])
     async def health(request: Request) -> dict[str, str]:
         await request.app.state.pool.fetchval("SELECT 1")
@@ -193,77 +187,22 @@ def _add_routes(app: FastAPI) -> None:
     ) -> dict[str, Any]:
         """Published tenders, newest first. Filter by status, buyer id or CPV code (a full code
         like 30197630-1, or a prefix like 30 for a whole division); follow ``next`` for more."""
-        return await _tender_page(request, status, buyer, cpv, limit, cursor)
+        where = reads.TenderFilter(status=status, buyer=buyer, cpv=cpv)
+        try:
+            page = await reads.tenders(request.app.state.pool, where, limit, cursor)
+        except reads.BadCursor as error:
+            raise HTTPException(400, str(error)) from error
+        following = None
+        if page.next_cursor is not None:
+            following = str(request.url.include_query_params(cursor=page.next_cursor))
+        return {"items": page.items, "next": following}
 
     @app.get("/tenders/{ocid}", tags=["public"])
     async def read_tender(request: Request, ocid: str) -> dict[str, Any]:
-        row = await request.app.state.pool.fetchrow(
-            "SELECT t.document, t.status, t.version, a.name AS buyer_name FROM tenders t"
-            " LEFT JOIN agencies a ON a.agency_id = t.buyer_id WHERE t.ocid = $1",
-            ocid,
-        )
-        if row is None:
+        """One published tender as the public sees it, with its amendments."""
+        tender = await reads.tender(request.app.state.pool, ocid)
+        if tender is None:
             raise HTTPException(404, f"there is no published tender {ocid}")
-        return _public(row)
+        return tender
 
-
-def _public(row: Any) -> dict[str, Any]:
-    document: dict[str, Any] = row["document"]
-    return document | {"buyer_name": row["buyer_name"], "version": row["version"]}
-
-
-def _encode_cursor(published_at: datetime, ocid: str) -> str:
-    return base64.urlsafe_b64encode(f"{published_at.isoformat()}|{ocid}".encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        published_at, ocid = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(published_at), ocid
-    except (ValueError, binascii.Error, UnicodeDecodeError) as error:
-        raise HTTPException(400, "the cursor is not one this API gave out") from error
-
-
-async def _tender_page(
-    request: Request,
-    status: str | None,
-    buyer: str | None,
-    cpv: str | None,
-    limit: int,
-    cursor: str | None,
-) -> dict[str, Any]:
-    where: list[str] = ["true"]
-    args: list[Any] = []
-    if status:
-        args.append(status)
-        where.append(f"t.status = ${len(args)}")
-    if buyer:
-        args.append(buyer)
-        where.append(f"t.buyer_id = ${len(args)}")
-    if cpv and "-" in cpv:
-        args.append(cpv)
-        where.append(f"t.cpv @> ARRAY[${len(args)}]")
-    elif cpv:
-        args.append(cpv + "%")
-        where.append(f"EXISTS (SELECT 1 FROM unnest(t.cpv) c WHERE c LIKE ${len(args)})")
-    if cursor:
-        published_at, ocid = _decode_cursor(cursor)
-        args += [published_at, ocid]
-        where.append(f"(t.published_at, t.ocid) < (${len(args) - 1}, ${len(args)})")
-    args.append(limit + 1)
-    rows = await request.app.state.pool.fetch(
-        "SELECT t.document, t.status, t.version, t.published_at, t.ocid, a.name AS buyer_name"
-        " FROM tenders t LEFT JOIN agencies a ON a.agency_id = t.buyer_id"
-        f" WHERE {' AND '.join(where)} ORDER BY t.published_at DESC, t.ocid DESC LIMIT ${len(args)}",
-        *args,
-    )
-    page = rows[:limit]
-    following = None
-    if len(rows) > limit:
-        last = page[-1]
-        following = str(
-            request.url.include_query_params(
-                cursor=_encode_cursor(last["published_at"], last["ocid"])
-            )
-        )
-    return {"items": [_public(row) for row in page], "next": following}
+    app.include_router(pages.router)

@@ -157,7 +157,7 @@ class Platform:
         lines = [
             "Procurement platform is running.",
             f"  API              {base}  (OpenAPI: {base}/openapi.json, docs: {base}/docs)",
-            f"  public tenders   {base}/tenders",
+            f"  public pages     {base}/  (JSON: {base}/tenders)",
             f"  PostgreSQL       {embedded}: {database_url}",
             f"  Kafka            {broker}: {bootstrap}",
             f"  stream workers   {self.workers}, logs in {logs}",

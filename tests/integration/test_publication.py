@@ -247,3 +247,29 @@ async def test_operator_registrations_are_unique(stack: Stack) -> None:
     async with stack.client(OPERATOR_TOKEN) as operator:
         again = await operator.post("/agencies", json={"name": "Twin", "identifier": "RO-CUI-777"})
     assert again.status_code == 409
+
+
+async def test_public_pages_show_notices_without_javascript(stack: Stack) -> None:
+    """The home page lists a new tender and its notice page shows its lots and amendments,
+    as plain HTML with no script, well under 100 KB."""
+    officer = await register_officer(stack)
+    async with stack.client(officer["token"]) as client:
+        ocid = (await client.post("/tenders", json=tender_body())).json()["id"]
+        await client.patch(
+            f"/tenders/{ocid}", json={"reason": "Paper weight fixed", "title": "Office paper <A4>"}
+        )
+    await visible(stack, ocid, version=2)
+    async with stack.client() as public:
+        home = await public.get("/", params={"buyer": officer["agency_id"]})
+        notice = await public.get(f"/notices/{ocid}")
+        missing = await public.get("/notices/ocds-test00-none")
+    for page in (home, notice):
+        assert page.status_code == 200
+        assert page.headers["content-type"].startswith("text/html")
+        assert "<script" not in page.text
+        assert len(page.content) < 100_000
+    assert f"/notices/{ocid}" in home.text
+    assert "Office paper &lt;A4&gt;" in notice.text
+    assert "Paper weight fixed" in notice.text
+    assert "A4 paper box, 100 box (CPV 30197630-1)" in notice.text
+    assert missing.status_code == 404
