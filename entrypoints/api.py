@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from entrypoints import pages, reads
 from procurement.errors import Rejected
@@ -73,9 +74,11 @@ def _add_error_handlers(app: FastAPI) -> None:
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return problem(422, "invalid_request", "Invalid request", detail, errors=errors)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(_: Request, error: HTTPException) -> JSONResponse:
-        code = {401: "unauthenticated", 404: "not_found"}.get(error.status_code, "http_error")
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {400: "bad_request", 401: "unauthenticated", 404: "not_found"}.get(
+            error.status_code, "http_error"
+        )
         response = problem(error.status_code, code, str(error.detail), str(error.detail))
         response.headers.update(error.headers or {})
         return response
