@@ -30,6 +30,7 @@ from schemas.commands import (
     Role,
 )
 from schemas.events import Envelope, Event, envelope
+from schemas.upcasting import read_envelope
 from streams import eventstore
 from streams.settings import Settings
 
@@ -206,8 +207,6 @@ async def _handled(connection: Any, command_id: UUID) -> Outcome | None:
         return None
     ids = [UUID(e["event_id"]) for e in row["response"]["events"]]
     rows = await connection.fetch("SELECT envelope FROM events WHERE event_id = ANY($1)", ids)
-    from schemas.upcasting import read_envelope
-
     events = sorted((read_envelope(r["envelope"]) for r in rows), key=lambda e: e.sequence)
     return Outcome(row["aggregate_id"], events, replayed=True)
 

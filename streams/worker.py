@@ -5,9 +5,12 @@ Run one or many: ``procurement worker``. Workers share partitions in one consume
 """
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
+import asyncpg
 import faust
 from pydantic import ValidationError
 
@@ -35,16 +38,20 @@ class Backbone:
         self.database_url = database_url
         self.bootstrap_servers = bootstrap_servers
         self._pool: Any = None
+        self._handler: CommandHandler | None = None
         self._lock = asyncio.Lock()
 
     async def pool(self) -> Any:
         async with self._lock:
             if self._pool is None:
                 self._pool = await connect_pool(self.database_url)
+                self._handler = CommandHandler(self._pool, self.settings)
         return self._pool
 
     async def handler(self) -> CommandHandler:
-        return CommandHandler(await self.pool(), self.settings)
+        await self.pool()
+        assert self._handler is not None
+        return self._handler
 
 
 def create_app(
@@ -77,14 +84,18 @@ def create_app(
 
     @app.timer(DEADLINE_TICK)
     async def close_tenders_at_deadline() -> None:
-        closed = await close_due_tenders(await backbone.pool(), await backbone.handler(), utc_now())
-        if closed:
-            log.info("closed at their deadline: %s", ", ".join(closed))
+        with _survive("the deadline service"):
+            closed = await close_due_tenders(
+                await backbone.pool(), await backbone.handler(), utc_now()
+            )
+            if closed:
+                log.info("closed at their deadline: %s", ", ".join(closed))
 
     @app.timer(REPAIR_TICK)
     async def repair_read_models() -> None:
-        for topic in TOPICS:
-            await projections.repair(await backbone.pool(), topic)
+        with _survive("the read-model repair"):
+            for topic in TOPICS:
+                await projections.repair(await backbone.pool(), topic)
 
     return app
 
@@ -111,13 +122,27 @@ def _add_projection(app: faust.App, backbone: Backbone, topic: Topic) -> None:
     app.agent(channel, name=f"project-{topic.name}")(project)
 
 
+# What a lost database connection raises; the worker waits it out instead of dying.
+TRANSIENT = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+@contextlib.contextmanager
+def _survive(what: str) -> Iterator[None]:
+    try:
+        yield
+    except TRANSIENT as error:
+        log.warning(
+            "%s failed (%s: %s); trying again at the next tick", what, type(error).__name__, error
+        )
+
+
 async def _apply_until_done(backbone: Backbone, topic: Topic, envelopes: list[Any]) -> None:
     delay = 0.1
     while True:
         try:
             await projections.apply(await backbone.pool(), topic, envelopes)
             return
-        except (OSError, RuntimeError) as error:
+        except (*TRANSIENT, RuntimeError) as error:
             log.warning("projection of %s failed (%s); retrying in %.1fs", topic.name, error, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
