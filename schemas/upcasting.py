@@ -26,12 +26,12 @@ UPCASTERS: dict[tuple[str, int], Upcaster] = {
 
 def upcast(raw: Raw) -> Raw:
     """Return ``raw`` (an envelope as a dict) at the current version of its event type."""
-    kind = raw.get("event", {}).get("type")
+    event = raw.get("event")
+    kind = event.get("type") if isinstance(event, dict) else None
     cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
-    if cls is None:
-        return raw  # validation will name the unknown type
+    if event is None or cls is None:
+        return raw  # validation will say what is missing or unknown
     version = raw.get("schema_version", 1)
-    event = raw["event"]
     while isinstance(version, int) and version < cls.schema_version:
         step = UPCASTERS.get((kind, version))
         if step is None:
@@ -45,4 +45,7 @@ def upcast(raw: Raw) -> Raw:
 def read_envelope(data: bytes | str | Raw) -> Envelope:
     """Read one envelope from JSON, whichever schema version wrote it."""
     raw = json.loads(data) if isinstance(data, bytes | str) else data
+    if not isinstance(raw, dict):
+        msg = f"an event envelope is a JSON object, not {type(raw).__name__}"
+        raise ValueError(msg)
     return ENVELOPE.validate_python(upcast(raw))

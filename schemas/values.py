@@ -21,6 +21,7 @@ CPV_DIVISIONS = frozenset(
     "64 65 66 70 71 72 73 75 76 77 79 80 85 90 92 98".split()
 )
 CPV_PATTERN = re.compile(r"^\d{8}-\d$")
+MAX_DIGITS = 18  # of a monetary amount, cents included
 
 
 @cache
@@ -68,7 +69,9 @@ class AwardCriteria(StrEnum):
 
 
 class Value(Message):
-    amount: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=2, allow_inf_nan=False)]
+    amount: Annotated[
+        Decimal, Field(gt=0, max_digits=MAX_DIGITS, decimal_places=2, allow_inf_nan=False)
+    ]
     currency: Currency
 
 
@@ -104,6 +107,14 @@ class Requirements(Message):
             msg = f"all lots must be valued in one currency, got {sorted(currencies)}"
             raise ValueError(msg)
         return lots
+
+    @model_validator(mode="after")
+    def _total_fits_a_value(self) -> "Requirements":
+        total = sum((lot.value.amount for lot in self.lots), Decimal(0))
+        if len(total.as_tuple().digits) > MAX_DIGITS:
+            msg = f"the lots add up to {total}, more than a value can hold ({MAX_DIGITS} digits)"
+            raise ValueError(msg)
+        return self
 
     @model_validator(mode="after")
     def _ids_are_unique(self) -> "Requirements":

@@ -1,0 +1,109 @@
+"""Concrete values the unit tests share: who acts, when, and one example of every event."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from procurement.rules import ProcedureRules
+from procurement.tender import Tender, publish, replay
+from schemas.commands import Actor, PublishTender, Role
+from schemas.events import (
+    AgencyRegistered,
+    Event,
+    OfficerRegistered,
+    TenderCancelled,
+    TenderClosed,
+    TenderDeadlineExtended,
+    TenderDetailsAmended,
+    TenderPublished,
+    TenderRequirementsAmended,
+)
+from schemas.values import Item, Lot, ProcedureType, Requirements, Value
+
+NOW = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
+RULES = ProcedureRules()
+DEADLINE = NOW + timedelta(days=40)
+
+BUYER = "agency-RO-CUI-4267117"
+OCID = "ocds-000000-0001"
+OFFICER = Actor(id="officer-ana", role=Role.OFFICER, agency_id=BUYER)
+OTHER_OFFICER = Actor(id="officer-ion", role=Role.OFFICER, agency_id="agency-RO-CUI-1")
+OFFICER_WITHOUT_AGENCY = Actor(id="officer-nobody", role=Role.OFFICER)
+OPERATOR = Actor(id="operator", role=Role.OPERATOR)
+SYSTEM = Actor(id="deadline-service", role=Role.SYSTEM)
+
+
+def requirements(
+    amount: str = "1000.00",
+    *,
+    currency: str = "RON",
+    lot_id: str = "lot-1",
+    cpv: str = "30197630-1",
+) -> Requirements:
+    """One lot of office paper."""
+    return Requirements(
+        cpv=cpv,
+        lots=[
+            Lot(
+                id=lot_id,
+                title="Office paper",
+                value=Value(amount=Decimal(amount), currency=currency),
+                items=[
+                    Item(
+                        id=f"{lot_id}-paper",
+                        description="A4 paper, 80 g/m2",
+                        cpv=cpv,
+                        quantity=Decimal(500),
+                        unit="ream",
+                    )
+                ],
+            )
+        ],
+    )
+
+
+def publish_command(deadline: datetime = DEADLINE) -> PublishTender:
+    return PublishTender(
+        title="Office paper for 2030",
+        description="A4 paper delivered monthly to the town hall.",
+        requirements=requirements(),
+        submission_deadline=deadline,
+    )
+
+
+def published(deadline: datetime = DEADLINE) -> Tender:
+    """An active tender of BUYER, published at NOW."""
+    events = publish(publish_command(deadline), OFFICER, NOW, RULES, tender_id="t-1", ocid=OCID)
+    tender = replay(events)
+    assert tender is not None
+    return tender
+
+
+EXAMPLE_EVENTS: dict[str, Event] = {
+    type(event).__name__: event
+    for event in (
+        AgencyRegistered(agency_id=BUYER, name="Town hall of Cluj", identifier="RO-CUI-4267117"),
+        OfficerRegistered(
+            officer_id="officer-ana", agency_id=BUYER, name="Ana Pop", email="ana.pop@example.ro"
+        ),
+        TenderPublished(
+            tender_id="t-1",
+            ocid=OCID,
+            buyer_id=BUYER,
+            title="Office paper for 2030",
+            description="A4 paper delivered monthly to the town hall.",
+            procedure_type=ProcedureType.OPEN_WITH_AUCTION,
+            requirements=requirements(),
+            submission_deadline=DEADLINE,
+        ),
+        TenderDetailsAmended(title="Paper for 2030", description="A4 paper.", reason="Typo"),
+        TenderRequirementsAmended(requirements=requirements("1500.00"), reason="Larger budget"),
+        TenderDeadlineExtended(
+            previous_deadline=DEADLINE,
+            submission_deadline=DEADLINE + timedelta(days=7),
+            reason="Bidders asked for time",
+            required_by_rules=False,
+        ),
+        TenderCancelled(reason="The budget was withdrawn"),
+        TenderClosed(submission_deadline=DEADLINE),
+    )
+}
