@@ -29,7 +29,7 @@ def upcast(raw: Raw) -> Raw:
     event = raw.get("event")
     kind = event.get("type") if isinstance(event, dict) else None
     cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
-    if event is None or cls is None:
+    if not isinstance(kind, str) or cls is None:
         return raw  # validation will say what is missing or unknown
     version = raw.get("schema_version", 1)
     while isinstance(version, int) and version < cls.schema_version:
