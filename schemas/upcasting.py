@@ -27,10 +27,12 @@ UPCASTERS: dict[tuple[str, int], Upcaster] = {
 def upcast(raw: Raw) -> Raw:
     """Return ``raw`` (an envelope as a dict) at the current version of its event type."""
     event = raw.get("event")
-    kind = event.get("type") if isinstance(event, dict) else None
-    cls = EVENT_TYPES.get(kind) if isinstance(kind, str) else None
-    if not isinstance(kind, str) or cls is None:
-        return raw  # validation will say what is missing or unknown
+    if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+        return raw  # validation will say what is missing
+    kind: str = event["type"]
+    cls = EVENT_TYPES.get(kind)
+    if cls is None:
+        return raw  # validation will name the unknown type
     version = raw.get("schema_version", 1)
     while isinstance(version, int) and version < cls.schema_version:
         step = UPCASTERS.get((kind, version))
