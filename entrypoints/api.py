@@ -42,7 +42,7 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JS
 def create_api(settings: Settings, database_url: str) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await connect_pool(database_url, min_size=4, max_size=20)
+        pool = await connect_pool(database_url, min_size=2, max_size=10)
         app.state.pool = pool
         app.state.handler = CommandHandler(pool, settings)
         yield

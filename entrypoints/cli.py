@@ -4,6 +4,7 @@ Every action goes through the HTTP API, so the CLI sees exactly what any client 
 """
 
 import asyncio
+import contextlib
 import json
 import os
 from datetime import UTC, datetime
@@ -47,6 +48,10 @@ def up(
     from entrypoints.launcher import Platform
 
     platform = Platform(Settings.from_env(), api_host=host, api_port=port, workers=workers)
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     asyncio.run(platform.run())
 
 

@@ -12,32 +12,35 @@ from schemas.upcasting import read_envelope
 
 OUTBOX_CHANNEL = "outbox"
 
-_INSERT_EVENT = """
-INSERT INTO events (event_id, aggregate_id, sequence, type, schema_version, occurred_at, envelope)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-RETURNING position
+# One statement records the events and queues them; a trigger on the outbox notifies the relay.
+_APPEND = """
+WITH recorded AS (
+    INSERT INTO events (event_id, aggregate_id, sequence, type, schema_version, occurred_at, envelope)
+    SELECT event_id, aggregate_id, sequence, type, schema_version, occurred_at, envelope::jsonb
+    FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::int[], $6::timestamptz[], $7::text[])
+        AS e (event_id, aggregate_id, sequence, type, schema_version, occurred_at, envelope)
+    RETURNING position
+)
+INSERT INTO outbox (position) SELECT position FROM recorded
 """
 
 
 async def append(connection: Any, envelopes: Sequence[Envelope]) -> None:
-    """Record ``envelopes`` and queue them for the relay, inside the open transaction.
+    """Record ``envelopes`` and queue them for the relay, in one statement.
 
     A second writer for the same aggregate and sequence fails with a unique violation,
     so history can never fork.
     """
-    for item in envelopes:
-        position = await connection.fetchval(
-            _INSERT_EVENT,
-            item.event_id,
-            item.aggregate_id,
-            item.sequence,
-            item.type,
-            item.schema_version,
-            item.occurred_at,
-            item.model_dump(mode="json"),
-        )
-        await connection.execute("INSERT INTO outbox (position) VALUES ($1)", position)
-    await connection.execute("SELECT pg_notify($1, '')", OUTBOX_CHANNEL)
+    await connection.execute(
+        _APPEND,
+        [item.event_id for item in envelopes],
+        [item.aggregate_id for item in envelopes],
+        [item.sequence for item in envelopes],
+        [item.type for item in envelopes],
+        [item.schema_version for item in envelopes],
+        [item.occurred_at for item in envelopes],
+        [item.model_dump_json() for item in envelopes],
+    )
 
 
 async def load(connection: Any, aggregate_id: str, after: int = 0) -> list[Envelope]:

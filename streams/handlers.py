@@ -36,6 +36,7 @@ from streams.settings import Settings
 
 Clock = Callable[[], datetime]
 ATTEMPTS = 5
+MAX_CACHED_ACTORS = 100_000
 
 
 def utc_now() -> datetime:
@@ -79,6 +80,7 @@ class CommandHandler:
         self.pool = pool
         self.settings = settings
         self.clock = clock
+        self._actors: dict[bytes, Actor] = {}
         self._deciders: dict[type, Callable[[Any, Any, _Context], Awaitable[Outcome]]] = {
             PublishTender: self._publish_tender,
             AmendTender: self._change_tender,
@@ -183,13 +185,20 @@ class CommandHandler:
         admin = self.settings.admin_token
         if admin is not None and hmac.compare_digest(token.encode(), admin.encode()):
             return Actor(id="operator", role=Role.OPERATOR)
+        digest = token_digest(token)
+        # Credentials are never changed once issued, so a known one needs no query.
+        # Revoking tokens will have to clear this cache.
+        if (known := self._actors.get(digest)) is not None:
+            return known
         row = await self.pool.fetchrow(
-            "SELECT party_id, role, agency_id FROM credentials WHERE token_sha256 = $1",
-            token_digest(token),
+            "SELECT party_id, role, agency_id FROM credentials WHERE token_sha256 = $1", digest
         )
         if row is None:
             return None
-        return Actor(id=row["party_id"], role=Role(row["role"]), agency_id=row["agency_id"])
+        actor = Actor(id=row["party_id"], role=Role(row["role"]), agency_id=row["agency_id"])
+        if len(self._actors) < MAX_CACHED_ACTORS:
+            self._actors[digest] = actor
+        return actor
 
 
 async def _agency(connection: Any, agency_id: str) -> parties.Agency | None:

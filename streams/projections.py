@@ -82,66 +82,84 @@ def _amendment(item: Envelope, reason: str) -> Document:
     return {"date": item.occurred_at.isoformat(), "type": item.type, "reason": reason}
 
 
-async def _first_time(connection: Any, projection: str, item: Envelope) -> bool:
-    inserted = await connection.fetchval(
-        "INSERT INTO applied_events (projection, event_id) VALUES ($1, $2)"
-        " ON CONFLICT DO NOTHING RETURNING true",
+async def _first_time(
+    connection: Any, projection: str, envelopes: Sequence[Envelope]
+) -> list[Envelope]:
+    """Mark the events applied; return those that had not been, in their order."""
+    fresh = await connection.fetch(
+        "INSERT INTO applied_events (projection, event_id) SELECT $1, unnest($2::uuid[])"
+        " ON CONFLICT DO NOTHING RETURNING event_id",
         projection,
-        item.event_id,
+        [item.event_id for item in envelopes],
     )
-    return bool(inserted)
+    new_ids = {row["event_id"] for row in fresh}
+    first_times = []
+    for item in envelopes:  # a redelivered event can appear twice in one batch
+        if item.event_id in new_ids:
+            new_ids.discard(item.event_id)
+            first_times.append(item)
+    return first_times
 
 
-async def _apply_tender_event(connection: Any, item: Envelope) -> None:
-    row = await connection.fetchrow(
-        "SELECT version, document FROM tenders WHERE ocid = $1 FOR UPDATE", item.aggregate_id
+_UPSERT_TENDER = """
+INSERT INTO tenders (ocid, buyer_id, status, cpv, submission_deadline, published_at, version, document)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (ocid) DO UPDATE SET status = $3, cpv = $4, submission_deadline = $5,
+                                 version = $7, document = $8
+"""
+
+
+async def _apply_tender_events(connection: Any, envelopes: Sequence[Envelope]) -> None:
+    by_tender: dict[str, list[Envelope]] = {}
+    for item in envelopes:
+        by_tender.setdefault(item.aggregate_id, []).append(item)
+    rows = await connection.fetch(
+        "SELECT ocid, version, document FROM tenders WHERE ocid = ANY($1) ORDER BY ocid FOR UPDATE",
+        sorted(by_tender),
     )
-    version = row["version"] if row else 0
-    if item.sequence <= version:
-        return
-    pending = [item]
-    if item.sequence > version + 1:  # an earlier event has not reached us: take it from the store
-        history = await eventstore.load(connection, item.aggregate_id, after=version)
-        pending = [e for e in history if e.sequence <= item.sequence]
-    document = row["document"] if row else None
-    for event in pending:
-        if event is not item:
-            await _first_time(connection, TENDERS.name, event)
-        document = tender_document(document, event)
-    assert document is not None
-    await connection.execute(
-        """
-        INSERT INTO tenders (ocid, buyer_id, status, cpv, submission_deadline, published_at,
-                             version, document)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-        ON CONFLICT (ocid) DO UPDATE SET status = $3, cpv = $4, submission_deadline = $5,
-                                         version = $7, document = $8
-        """,
-        item.aggregate_id,
-        document["buyer_id"],
-        document["status"],
-        [document["cpv"], *document["additional_cpv"]],
-        datetime.fromisoformat(document["submission_deadline"]),
-        datetime.fromisoformat(document["published_at"]),
-        pending[-1].sequence,
-        document,
-    )
-
-
-async def _apply_party_event(connection: Any, item: Envelope) -> None:
-    event = item.event
-    if isinstance(event, AgencyRegistered):
-        await connection.execute(
-            "INSERT INTO agencies (agency_id, name, identifier, registered_at)"
-            " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            event.agency_id,
-            event.name,
-            event.identifier,
-            item.occurred_at,
+    current = {row["ocid"]: (row["version"], row["document"]) for row in rows}
+    upserts = []
+    for ocid, events in by_tender.items():
+        version, document = current.get(ocid, (0, None))
+        pending = sorted((e for e in events if e.sequence > version), key=lambda e: e.sequence)
+        if not pending:
+            continue
+        if pending[0].sequence > version + 1:  # earlier events have not reached us: use the store
+            history = await eventstore.load(connection, ocid, after=version)
+            pending = [e for e in history if e.sequence <= pending[-1].sequence]
+            await _first_time(connection, TENDERS.name, pending)
+        for item in pending:
+            document = tender_document(document, item)
+        assert document is not None
+        upserts.append(
+            (
+                ocid,
+                document["buyer_id"],
+                document["status"],
+                [document["cpv"], *document["additional_cpv"]],
+                datetime.fromisoformat(document["submission_deadline"]),
+                datetime.fromisoformat(document["published_at"]),
+                pending[-1].sequence,
+                document,
+            )
         )
+    await connection.executemany(_UPSERT_TENDER, upserts)
 
 
-PROJECTORS = {TENDERS.name: _apply_tender_event, PARTIES.name: _apply_party_event}
+async def _apply_party_events(connection: Any, envelopes: Sequence[Envelope]) -> None:
+    agencies = [
+        (item.event.agency_id, item.event.name, item.event.identifier, item.occurred_at)
+        for item in envelopes
+        if isinstance(item.event, AgencyRegistered)
+    ]
+    await connection.executemany(
+        "INSERT INTO agencies (agency_id, name, identifier, registered_at)"
+        " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        agencies,
+    )
+
+
+PROJECTORS = {TENDERS.name: _apply_tender_events, PARTIES.name: _apply_party_events}
 
 
 async def apply(pool: Any, topic: Topic, envelopes: Sequence[Envelope]) -> int:
@@ -150,12 +168,10 @@ async def apply(pool: Any, topic: Topic, envelopes: Sequence[Envelope]) -> int:
     for attempt in range(1, 6):
         try:
             async with pool.acquire() as connection, connection.transaction():
-                applied = 0
-                for item in envelopes:
-                    if await _first_time(connection, topic.name, item):
-                        await projector(connection, item)
-                        applied += 1
-                return applied
+                fresh = await _first_time(connection, topic.name, envelopes)
+                if fresh:
+                    await projector(connection, fresh)
+                return len(fresh)
         except asyncpg.DeadlockDetectedError:  # two workers during a rebalance
             log.warning(
                 "deadlock applying %d events to %s; retry %d", len(envelopes), topic.name, attempt

@@ -28,6 +28,16 @@ CREATE TABLE IF NOT EXISTS outbox (
     position bigint PRIMARY KEY REFERENCES events (position)
 );
 
+CREATE OR REPLACE FUNCTION notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('outbox', '');  -- one notification per transaction reaches the relay
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER outbox_notifies_the_relay
+    AFTER INSERT ON outbox
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox();
+
 -- Commands already handled, so that a retried command returns the first answer.
 CREATE TABLE IF NOT EXISTS handled_commands (
     command_id   uuid        PRIMARY KEY,

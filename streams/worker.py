@@ -150,6 +150,10 @@ async def _apply_until_done(backbone: Backbone, topic: Topic, envelopes: list[An
 
 def run(settings: Settings, database_url: str, bootstrap_servers: str, web_port: int) -> None:
     """Run one worker in this process until it is stopped."""
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     app = create_app(settings, database_url, bootstrap_servers, web_port)
     worker = faust.Worker(app, loglevel="INFO", override_logging=False)
     worker.execute_from_commandline()
