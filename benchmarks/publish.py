@@ -28,7 +28,10 @@ What it does, in one run on one machine:
    poll, with the poll's PostgreSQL backend) is one of them.
 7. Memory, idle before and 5 s after the load: the resident set (RSS) of the API, the workers, every PostgreSQL
    process and the broker; also PSS, which counts PostgreSQL's shared buffers once.
-8. Baselines on the same services: one-row-per-transaction inserts of ~1 KiB jsonb rows
+8. The halves apart: the same load with the stream workers suspended (the API and
+   PostgreSQL alone accept commands; the outbox fills), then the rate at which the
+   resumed workers make the backlog visible.
+9. Baselines on the same services: one-row-per-transaction inserts of ~1 KiB jsonb rows
    with a pool of ``C`` asyncpg connections, and ``C`` aiokafka senders each awaiting every
    ~1 KiB send with acks=all; then the platform's rate as a fraction of each.
 
@@ -472,6 +475,35 @@ async def paced_latency(
     }
 
 
+async def write_path_alone(
+    run: Running, senders: Sequence[Send], connection: Any, count: int
+) -> dict[str, Any]:
+    """The two halves apart: commands accepted while the stream workers are suspended (API
+    and PostgreSQL only: the outbox fills), then how fast the workers catch up."""
+    console.print(f"split: {count} tenders with the stream workers suspended, then the catch-up")
+    workers = run.components()["stream workers"]
+    visibility = Visibility(connection)
+    for process in workers:
+        process.suspend()
+    try:
+        async with visibility.watching():
+            load = await publish(senders, count, visibility)
+            resumed = time.monotonic()
+            for process in workers:
+                process.resume()
+            with contextlib.suppress(RuntimeError):
+                await until(visibility.all_seen, VISIBLE_WITHIN, "the backlog becoming visible")
+            caught_up = max(visibility.seen.values(), default=math.nan)
+    finally:
+        for process in workers:
+            with contextlib.suppress(psutil.Error):
+                process.resume()
+    return {
+        "accepted_per_s": load["commands_per_s"],
+        "caught_up_per_s": len(visibility.seen) / (caught_up - resumed),
+    }
+
+
 async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
     # SIGTERM cancels the run, so that every ``finally`` below runs, as Ctrl-C does.
     main_task = asyncio.current_task()
@@ -524,6 +556,7 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
                     await until(
                         visibility.all_seen, VISIBLE_WITHIN, "every tender becoming visible"
                     )
+            split = await write_path_alone(run, senders, connection, args.tenders)
     finally:
         await connection.close()
 
@@ -566,6 +599,7 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
         },
         "idle_memory": idle_memory,
         "idle_memory_before_load": fresh_memory,
+        "write_path_alone": split,
         "paced": paced,
         "baselines": {
             "postgres_rows_per_s": postgres_rate,
@@ -613,6 +647,16 @@ def report(results: dict[str, Any]) -> None:
             f"paced {paced['offered_per_s']:,.0f}/s: visible p50 / p99 ms",
             f"{paced['visibility_ms']['p50']:.1f} / {paced['visibility_ms']['p99']:.1f}",
             "p99 <= 100",
+        ),
+        (
+            "accepted/s, stream workers suspended",
+            f"{results['write_path_alone']['accepted_per_s']:,.0f}",
+            "",
+        ),
+        (
+            "then visible/s while they catch up",
+            f"{results['write_path_alone']['caught_up_per_s']:,.0f}",
+            "",
         ),
         (
             "idle RSS / PSS MB, before load",

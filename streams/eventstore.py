@@ -16,7 +16,7 @@ OUTBOX_CHANNEL = "outbox"
 _APPEND = """
 WITH recorded AS (
     INSERT INTO events (event_id, aggregate_id, sequence, type, schema_version, occurred_at, envelope)
-    SELECT event_id, aggregate_id, sequence, type, schema_version, occurred_at, envelope::jsonb
+    SELECT event_id, aggregate_id, sequence, type, schema_version, occurred_at, envelope::json
     FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::int[], $6::timestamptz[], $7::text[])
         AS e (event_id, aggregate_id, sequence, type, schema_version, occurred_at, envelope)
     RETURNING position

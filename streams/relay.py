@@ -29,6 +29,17 @@ BATCH = 2000
 CHECK_EVERY = 1.0  # seconds between checks that the broker still holds what we sent
 
 
+# One statement, so one implicit transaction: forget what the broker acknowledged and
+# remember how far each partition must reach.
+_SENT = """
+WITH sent AS (DELETE FROM outbox WHERE position = ANY($1::bigint[]))
+INSERT INTO relay_watermarks (topic, partition, end_offset)
+SELECT * FROM unnest($2::text[], $3::int[], $4::bigint[])
+ON CONFLICT (topic, partition) DO UPDATE
+SET end_offset = GREATEST(relay_watermarks.end_offset, EXCLUDED.end_offset)
+"""
+
+
 class Relay:
     def __init__(self, pool: Any, settings: Settings, bootstrap_servers: str) -> None:
         self.pool = pool
@@ -94,7 +105,7 @@ class Relay:
     async def publish_pending(self, producer: AIOKafkaProducer) -> int:
         """Send one batch of the outbox and forget it once the broker has acknowledged it."""
         rows = await self.pool.fetch(
-            "SELECT o.position, e.aggregate_id, e.type, e.envelope::text AS body"
+            "SELECT o.position, e.aggregate_id, e.type, e.envelope AS body"
             " FROM outbox o JOIN events e USING (position) ORDER BY o.position LIMIT $1",
             BATCH,
         )
@@ -114,17 +125,13 @@ class Relay:
         for sent in await asyncio.gather(*sends):
             place = (sent.topic, sent.partition)
             ends[place] = min(ends.get(place, sent.offset + 1), sent.offset + 1)
-        async with self.pool.acquire() as connection, connection.transaction():
-            await connection.execute(
-                "DELETE FROM outbox WHERE position = ANY($1::bigint[])",
-                [r["position"] for r in rows],
-            )
-            await connection.executemany(
-                "INSERT INTO relay_watermarks (topic, partition, end_offset) VALUES ($1, $2, $3)"
-                " ON CONFLICT (topic, partition) DO UPDATE"
-                " SET end_offset = GREATEST(relay_watermarks.end_offset, EXCLUDED.end_offset)",
-                [(topic, partition, end) for (topic, partition), end in ends.items()],
-            )
+        await self.pool.execute(
+            _SENT,
+            [row["position"] for row in rows],
+            [topic for topic, _ in ends],
+            [partition for _, partition in ends],
+            list(ends.values()),
+        )
         return len(rows)
 
     async def _repair_broker(self, broker: "_BrokerWatch") -> None:

@@ -9,7 +9,7 @@ CREATE TABLE IF NOT EXISTS events (
     type           text        NOT NULL,
     schema_version integer     NOT NULL,
     occurred_at    timestamptz NOT NULL,
-    envelope       jsonb       NOT NULL,
+    envelope       json        NOT NULL,  -- kept exactly as written
     recorded_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
     UNIQUE (aggregate_id, sequence)
 );

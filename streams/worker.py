@@ -109,7 +109,8 @@ def _add_projection(app: faust.App, backbone: Backbone, topic: Topic) -> None:
     )
 
     async def project(stream: Any) -> None:
-        async for values in stream.take(500, within=0.005):
+        # Up to 500 events or 15 ms per transaction: larger batches under load, little delay.
+        async for values in stream.take(500, within=0.015):
             envelopes = []
             for value in values:
                 try:
