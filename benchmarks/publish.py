@@ -746,7 +746,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     data_dir = Path(tempfile.mkdtemp(prefix="procurement-bench-"))
-    settings = Settings(data_dir=data_dir)
+    settings = replace(Settings.from_env(), data_dir=data_dir)  # the environment's settings
     settings = replace(settings, admin_token=admin_token(settings))
     platform = Platform(settings, workers=args.workers)
     logs = data_dir / "logs"

@@ -130,10 +130,8 @@ def _add_routes(app: FastAPI) -> None:
 
     @app.get("/agencies", tags=["parties"])
     async def list_agencies(request: Request) -> list[dict[str, Any]]:
-        rows = await request.app.state.pool.fetch(
-            "SELECT agency_id, name, identifier, registered_at FROM agencies ORDER BY name"
-        )
-        return [dict(row) for row in rows]
+        """The registered contracting authorities, by name."""
+        return await reads.agencies(request.app.state.pool)
 
     @app.post("/officers", status_code=201, tags=["parties"])
     async def register_officer(

@@ -88,3 +88,10 @@ async def tenders(pool: Any, where: TenderFilter, limit: int, cursor: str | None
         [_public(row) for row in page],
         encode_cursor(page[-1]["published_at"], page[-1]["ocid"]) if more else None,
     )
+
+
+async def agencies(pool: Any) -> list[Document]:
+    rows = await pool.fetch(
+        "SELECT agency_id, name, identifier, registered_at FROM agencies ORDER BY name"
+    )
+    return [dict(row) for row in rows]
