@@ -127,6 +127,11 @@ async def _apply_tender_events(connection: Any, envelopes: Sequence[Envelope]) -
         if pending[0].sequence > version + 1:  # earlier events have not reached us: use the store
             history = await eventstore.load(connection, ocid, after=version)
             pending = [e for e in history if e.sequence <= pending[-1].sequence]
+            if not pending:  # the store has never heard of them: they are not ours to apply
+                log.error(
+                    "skipping events of %s after %d: they are not in the event store", ocid, version
+                )
+                continue
             await _first_time(connection, TENDERS.name, pending)
         for item in pending:
             document = tender_document(document, item)

@@ -118,7 +118,8 @@ def _add_projection(app: faust.App, backbone: Backbone, topic: Topic) -> None:
                 except (ValidationError, ValueError) as error:
                     # The event store is the truth; a bad record is skipped, never applied.
                     log.error("skipping an unreadable record on %s: %s", topic.name, error)
-            await _apply_until_done(backbone, topic, envelopes)
+            if envelopes:
+                await _apply_until_done(backbone, topic, envelopes)
 
     app.agent(channel, name=f"project-{topic.name}")(project)
 
