@@ -186,30 +186,52 @@ async def apply(pool: Any, topic: Topic, envelopes: Sequence[Envelope]) -> int:
     raise RuntimeError(msg)
 
 
-async def repair(pool: Any, topic: Topic, settle_seconds: float = 2.0) -> int:
-    """Apply events that the stream has not delivered within ``settle_seconds``.
+class Repair:
+    """Applies events that the stream has not delivered within a few seconds: the safety
+    net for a broker that lost records, since the event store is the truth.
 
-    The safety net for a broker that lost records: the event store is the truth.
+    It remembers the position below which every event is known to be applied, so each
+    pass reads only what is newer. Positions are allocated before commit, so the mark only
+    passes events recorded long enough ago that no transaction can still be committing
+    them.
     """
-    missing = await pool.fetch(
-        """
-        SELECT e.envelope FROM events e
-        WHERE e.type = ANY($1)
-          AND e.recorded_at < clock_timestamp() - make_interval(secs => $3)
-          AND NOT EXISTS (SELECT 1 FROM applied_events a
-                          WHERE a.projection = $2 AND a.event_id = e.event_id)
-        ORDER BY e.position
-        LIMIT 1000
-        """,
-        sorted(topic.event_types),
-        topic.name,
-        settle_seconds,
-    )
-    if not missing:
-        return 0
-    envelopes = [read_envelope(row["envelope"]) for row in missing]
-    applied = await apply(pool, topic, envelopes)
-    log.warning(
-        "repaired %s: applied %d events that the stream had not delivered", topic.name, applied
-    )
-    return applied
+
+    SETTLE = 2.0  # seconds the stream gets to deliver an event before the store is asked
+    SETTLED_FOR_GOOD = 60.0  # seconds after which no transaction is still committing
+
+    def __init__(self, topic: Topic) -> None:
+        self.topic = topic
+        self.verified = 0  # every event at or below this position is applied
+
+    async def run(self, pool: Any) -> int:
+        missing = await pool.fetch(
+            """
+            SELECT e.envelope FROM events e
+            WHERE e.position > $4 AND e.type = ANY($1)
+              AND e.recorded_at < clock_timestamp() - make_interval(secs => $3)
+              AND NOT EXISTS (SELECT 1 FROM applied_events a
+                              WHERE a.projection = $2 AND a.event_id = e.event_id)
+            ORDER BY e.position
+            LIMIT 1000
+            """,
+            sorted(self.topic.event_types),
+            self.topic.name,
+            self.SETTLE,
+            self.verified,
+        )
+        applied = 0
+        if missing:
+            applied = await apply(pool, self.topic, [read_envelope(r["envelope"]) for r in missing])
+            log.warning(
+                "repaired %s: applied %d events that the stream had not delivered",
+                self.topic.name,
+                applied,
+            )
+        if len(missing) < 1000:  # all caught up: move the mark past what has long settled
+            self.verified = await pool.fetchval(
+                "SELECT coalesce(max(position), $1) FROM events"
+                " WHERE position > $1 AND recorded_at < clock_timestamp() - make_interval(secs => $2)",
+                self.verified,
+                self.SETTLED_FOR_GOOD,
+            )
+        return applied

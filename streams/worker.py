@@ -91,11 +91,13 @@ def create_app(
             if closed:
                 log.info("closed at their deadline: %s", ", ".join(closed))
 
+    repairs = [projections.Repair(topic) for topic in TOPICS]
+
     @app.timer(REPAIR_TICK)
     async def repair_read_models() -> None:
         with _survive("the read-model repair"):
-            for topic in TOPICS:
-                await projections.repair(await backbone.pool(), topic)
+            for repair in repairs:
+                await repair.run(await backbone.pool())
 
     return app
 
