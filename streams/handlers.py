@@ -10,7 +10,7 @@ import hmac
 import secrets
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -18,7 +18,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from procurement import parties, tender
-from procurement.errors import NotFound, WrongState
+from procurement.errors import NotFound, Rejected, WrongState
 from schemas.commands import (
     Actor,
     AmendTender,
@@ -98,12 +98,14 @@ class CommandHandler:
         decide = self._deciders[type(command)]
         for _ in range(ATTEMPTS):
             async with self.pool.acquire() as connection:
-                if command_id is not None and (done := await _handled(connection, command_id)):
-                    return done
                 context = _Context(actor=actor, now=self.clock(), command_id=command_id)
+                if command_id is not None and (
+                    done := await _handled(connection, command, context)
+                ):
+                    return done
                 try:
                     outcome = await decide(connection, command, context)
-                    await _commit(connection, outcome, context)
+                    await _commit(connection, command, outcome, context)
                     return outcome
                 except asyncpg.UniqueViolationError as race:
                     if race.constraint_name not in {
@@ -111,7 +113,9 @@ class CommandHandler:
                         "handled_commands_pkey",
                     }:
                         raise
-        raise WrongState("the tender is being changed by others right now; try again", code="busy")
+        raise WrongState(
+            f"{type(command).__name__} met too many concurrent changes; try again", code="busy"
+        )
 
     # Deciders: each loads what it needs and calls the domain; ``handle`` commits.
 
@@ -200,12 +204,21 @@ async def _agency(connection: Any, agency_id: str) -> parties.Agency | None:
     return agency
 
 
-async def _handled(connection: Any, command_id: UUID) -> Outcome | None:
+def _fingerprint(command: AnyCommand, actor: Actor) -> bytes:
+    asked = f"{actor.id}|{type(command).__name__}|{command.model_dump_json()}"
+    return hashlib.sha256(asked.encode()).digest()
+
+
+async def _handled(connection: Any, command: AnyCommand, ctx: _Context) -> Outcome | None:
     row = await connection.fetchrow(
-        "SELECT aggregate_id, response FROM handled_commands WHERE command_id = $1", command_id
+        "SELECT aggregate_id, response, fingerprint FROM handled_commands WHERE command_id = $1",
+        ctx.command_id,
     )
     if row is None:
         return None
+    if row["fingerprint"] != _fingerprint(command, ctx.actor):
+        msg = f"idempotency key {ctx.command_id} was already used for a different request"
+        raise Rejected(msg, code="idempotency_key_reused")
     ids = [UUID(e["event_id"]) for e in row["response"]["events"]]
     rows = await connection.fetch("SELECT envelope FROM events WHERE event_id = ANY($1)", ids)
     events = sorted((read_envelope(r["envelope"]) for r in rows), key=lambda e: e.sequence)
@@ -228,7 +241,7 @@ def _outcome(aggregate_id: str, version: int, events: list[Event], ctx: _Context
     return Outcome(aggregate_id, envelopes)
 
 
-async def _commit(connection: Any, outcome: Outcome, ctx: _Context) -> None:
+async def _commit(connection: Any, command: AnyCommand, outcome: Outcome, ctx: _Context) -> None:
     """Record the events and whatever must go with them, all or nothing."""
     if not ctx.extra_writes and ctx.command_id is None:
         await eventstore.append(connection, outcome.events)  # one statement: its own transaction
@@ -239,11 +252,12 @@ async def _commit(connection: Any, outcome: Outcome, ctx: _Context) -> None:
             await write(connection)
         if ctx.command_id is not None:
             await connection.execute(
-                "INSERT INTO handled_commands (command_id, aggregate_id, response)"
-                " VALUES ($1, $2, $3)",
+                "INSERT INTO handled_commands (command_id, fingerprint, aggregate_id, response)"
+                " VALUES ($1, $2, $3, $4)",
                 ctx.command_id,
+                _fingerprint(command, ctx.actor),
                 outcome.aggregate_id,
-                outcome.response() | {"token": None},
+                replace(outcome, token=None).response(),  # a token is shown once, never stored
             )
 
 

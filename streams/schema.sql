@@ -41,6 +41,7 @@ CREATE OR REPLACE TRIGGER outbox_notifies_the_relay
 -- Commands already handled, so that a retried command returns the first answer.
 CREATE TABLE IF NOT EXISTS handled_commands (
     command_id   uuid        PRIMARY KEY,
+    fingerprint  bytea       NOT NULL,  -- SHA-256 of who asked what, to refuse a reused key
     aggregate_id text        NOT NULL,
     response     jsonb       NOT NULL,
     handled_at   timestamptz NOT NULL DEFAULT clock_timestamp()

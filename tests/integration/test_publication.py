@@ -217,16 +217,24 @@ async def _deadline_passed(stack: Stack, ocid: str) -> bool:
 
 
 async def test_a_repeated_command_is_answered_once(stack: Stack) -> None:
-    """The same Idempotency-Key returns the first answer and records nothing new."""
+    """The same Idempotency-Key returns the first answer and records nothing new; reused
+    for a different request, it is refused."""
     officer = await register_officer(stack)
     key = str(uuid.uuid4())
     async with stack.client(officer["token"]) as client:
-        first = await client.post("/tenders", json=tender_body(), headers={"Idempotency-Key": key})
-        again = await client.post("/tenders", json=tender_body(), headers={"Idempotency-Key": key})
+        body = tender_body()
+        first = await client.post("/tenders", json=body, headers={"Idempotency-Key": key})
+        again = await client.post("/tenders", json=body, headers={"Idempotency-Key": key})
     assert first.status_code == again.status_code == 201
     assert first.json()["id"] == again.json()["id"]
     assert first.json()["events"] == again.json()["events"]
     assert again.json()["replayed"] is True
+    async with stack.client(officer["token"]) as client:
+        other = await client.post(
+            "/tenders", json=tender_body(amount="2000.00"), headers={"Idempotency-Key": key}
+        )
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
     mine = await stack.pool.fetchval(
         "SELECT count(*) FROM events WHERE envelope->>'command_id' = $1", key
     )
