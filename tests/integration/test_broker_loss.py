@@ -10,7 +10,7 @@ from tests.integration.workload import command_stream
 
 
 async def test_read_models_survive_a_broker_that_loses_everything(stack: Stack) -> None:
-    """Kill -9 the broker a third of the way through 300+ commands, restart it empty on the
+    """Kill -9 the broker after 100 of 280 commands, restart it empty on the
     same port, and the read models converge on the event store."""
     officer = await register_officer(stack)
     killed = asyncio.Event()
