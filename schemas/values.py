@@ -22,6 +22,7 @@ CPV_DIVISIONS = frozenset(
 )
 CPV_PATTERN = re.compile(r"^\d{8}-\d$")
 MAX_DIGITS = 18  # of a monetary amount, cents included
+CENT = Decimal("0.01")
 
 
 @cache
@@ -130,6 +131,6 @@ class Requirements(Message):
     @property
     def estimated_value(self) -> Value:
         return Value(
-            amount=sum((lot.value.amount for lot in self.lots), Decimal(0)),
+            amount=sum((lot.value.amount for lot in self.lots), Decimal(0)).quantize(CENT),
             currency=self.lots[0].value.currency,
         )

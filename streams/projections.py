@@ -24,6 +24,7 @@ from schemas.events import (
     TenderRequirementsAmended,
 )
 from schemas.upcasting import read_envelope
+from schemas.values import Requirements
 from streams import eventstore
 from streams.topology import PARTIES, TENDERS, Topic
 
@@ -45,7 +46,7 @@ def tender_document(document: Document | None, item: Envelope) -> Document:
             "description": event.description,
             "status": "active",
             "procedure_type": event.procedure_type.value,
-            **_requirements(event.requirements.model_dump(mode="json")),
+            **_requirements(event.requirements),
             "submission_deadline": event.submission_deadline.isoformat(),
             "published_at": when,
             "amendments": [],
@@ -56,7 +57,7 @@ def tender_document(document: Document | None, item: Envelope) -> Document:
         document.update(title=event.title, description=event.description)
         document["amendments"] = [*document["amendments"], _amendment(item, event.reason)]
     elif isinstance(event, TenderRequirementsAmended):
-        document.update(_requirements(event.requirements.model_dump(mode="json")))
+        document.update(_requirements(event.requirements))
         document["amendments"] = [*document["amendments"], _amendment(item, event.reason)]
     elif isinstance(event, TenderDeadlineExtended):
         document["submission_deadline"] = event.submission_deadline.isoformat()
@@ -72,10 +73,9 @@ def tender_document(document: Document | None, item: Envelope) -> Document:
     return document
 
 
-def _requirements(requirements: Document) -> Document:
-    total = sum(float(lot["value"]["amount"]) for lot in requirements["lots"])
-    currency = requirements["lots"][0]["value"]["currency"]
-    return requirements | {"estimated_value": {"amount": f"{total:.2f}", "currency": currency}}
+def _requirements(requirements: Requirements) -> Document:
+    estimated = requirements.estimated_value.model_dump(mode="json")
+    return requirements.model_dump(mode="json") | {"estimated_value": estimated}
 
 
 def _amendment(item: Envelope, reason: str) -> Document:
