@@ -51,8 +51,3 @@ async def load(connection: Any, aggregate_id: str, after: int = 0) -> list[Envel
         after,
     )
     return [read_envelope(row["envelope"]) for row in rows]
-
-
-async def count(connection: Any) -> int:
-    total: int = await connection.fetchval("SELECT count(*) FROM events")
-    return total

@@ -45,7 +45,6 @@ class Relay:
         self.pool = pool
         self.settings = settings
         self.bootstrap_servers = bootstrap_servers
-        self.republished = 0  # how many times the broker was found to have lost its log
 
     async def run(self) -> None:
         """Lead when the lock is free; otherwise wait to take over. Runs until cancelled."""
@@ -145,7 +144,6 @@ class Relay:
             queued = await connection.execute(
                 "INSERT INTO outbox (position) SELECT position FROM events ON CONFLICT DO NOTHING"
             )
-        self.republished += 1
         log.warning(
             "the Kafka broker lost records it had acknowledged (%s); republishing the event store (%s)",
             loss,
