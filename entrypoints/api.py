@@ -6,18 +6,16 @@ Writes need a bearer token; reads are public. Errors are RFC 9457 problem docume
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
-from uuid import UUID
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from entrypoints import pages, reads
+from entrypoints import bids_api, pages, reads
+from entrypoints.auth import ActorDep, IdempotencyKey
 from procurement.errors import Rejected
 from schemas.commands import (
-    Actor,
     AmendTender,
     Cancellation,
     CancelTender,
@@ -26,8 +24,11 @@ from schemas.commands import (
     RegisterOfficer,
     TenderAmendment,
 )
+from streams import platform_key
+from streams.bid_intake import BidIntake
 from streams.database import connect_pool
 from streams.handlers import CommandHandler, Outcome
+from streams.opening import OpeningCeremony
 from streams.settings import Settings
 
 PROBLEM = "application/problem+json"
@@ -45,6 +46,9 @@ def create_api(settings: Settings, database_url: str) -> FastAPI:
         pool = await connect_pool(database_url, min_size=2, max_size=10)
         app.state.pool = pool
         app.state.handler = CommandHandler(pool, settings)
+        app.state.platform_key = platform_key.load_or_create(settings.receipt_key_file)
+        app.state.bids = BidIntake(pool, app.state.platform_key)
+        app.state.opening = OpeningCeremony(pool)
         yield
         await pool.close()
 
@@ -84,30 +88,6 @@ def _add_error_handlers(app: FastAPI) -> None:
         return response
 
 
-_bearer = HTTPBearer(auto_error=False)
-
-
-async def current_actor(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Actor:
-    challenge = {"WWW-Authenticate": "Bearer"}
-    if credentials is None:
-        raise HTTPException(401, "this action needs a bearer token", headers=challenge)
-    actor = await request.app.state.handler.authenticate(credentials.credentials)
-    if actor is None:
-        raise HTTPException(401, "the bearer token is not valid", headers=challenge)
-    result: Actor = actor
-    return result
-
-
-ActorDep = Annotated[Actor, Depends(current_actor)]
-IdempotencyKey = Annotated[
-    UUID | None,
-    Header(description="Repeat a command safely: the same key returns the first answer."),
-]
-
-
 def _answer(outcome: Outcome, status: int = 201) -> JSONResponse:
     return JSONResponse(outcome.response() | {"replayed": outcome.replayed}, status)
 
@@ -117,6 +97,11 @@ def _add_routes(app: FastAPI) -> None:
     async def health(request: Request) -> dict[str, str]:
         await request.app.state.pool.fetchval("SELECT 1")
         return {"status": "ok"}
+
+    @app.get("/me", tags=["parties"])
+    async def who_am_i(actor: ActorDep) -> dict[str, Any]:
+        """Who the bearer token says you are."""
+        return actor.model_dump(mode="json")
 
     @app.post("/agencies", status_code=201, tags=["parties"])
     async def register_agency(
@@ -206,4 +191,5 @@ def _add_routes(app: FastAPI) -> None:
             raise HTTPException(404, f"there is no published tender {ocid}")
         return tender
 
+    app.include_router(bids_api.router)
     app.include_router(pages.router)

@@ -5,17 +5,25 @@ Every action goes through the HTTP API, so the CLI sees exactly what any client 
 
 import asyncio
 import contextlib
-import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
-import httpx
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from entrypoints import cli_bids
+from entrypoints.terminal import (
+    ApiOption,
+    TokenOption,
+    call,
+    fail,
+    out,
+    read_json,
+    show,
+    token_or_saved,
+)
 from streams.settings import Settings, parse_duration
 
 app = typer.Typer(
@@ -29,9 +37,7 @@ tender_app = typer.Typer(
 app.add_typer(agency_app, name="agency")
 app.add_typer(officer_app, name="officer")
 app.add_typer(tender_app, name="tender")
-
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+cli_bids.register(app, tender_app, officer_app)
 
 
 # Running the platform
@@ -83,80 +89,11 @@ def worker() -> None:
 def _external() -> tuple[Settings, str, str]:
     settings = Settings.from_env()
     if settings.database_url is None or settings.kafka_bootstrap_servers is None:
-        _fail(
+        fail(
             "this command needs DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS; "
             "`procurement up` runs everything on the embedded default instead"
         )
     return settings, settings.database_url, settings.kafka_bootstrap_servers
-
-
-# Talking to the API
-
-ApiOption = Annotated[
-    str | None, typer.Option("--api", envvar="PROCUREMENT_API_URL", help="Base URL of the API.")
-]
-TokenOption = Annotated[
-    str | None,
-    typer.Option(
-        "--token", envvar="PROCUREMENT_TOKEN", help="Your bearer token.", show_default=False
-    ),
-]
-
-
-def _fail(message: str) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(1)
-
-
-def _data_dir() -> Path:
-    return Settings.from_env().data_dir
-
-
-def _base_url(api_url: str | None) -> str:
-    if api_url:
-        return api_url.rstrip("/")
-    saved = _data_dir() / "api-url"
-    return saved.read_text().strip() if saved.exists() else "http://127.0.0.1:8000"
-
-
-def _token(token: str | None) -> str | None:
-    if token:
-        return token
-    saved = _data_dir() / "admin-token"  # the operator's token, on the machine that runs `up`
-    return saved.read_text().strip() if saved.exists() else None
-
-
-def call(
-    method: str, path: str, api_url: str | None, token: str | None = None, **kwargs: Any
-) -> Any:
-    """One API call; a problem answer becomes a readable error and exit code 1."""
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    url = _base_url(api_url) + path
-    try:
-        response = httpx.request(method, url, headers=headers, timeout=30, **kwargs)
-    except httpx.TransportError as error:
-        _fail(
-            f"cannot reach the API at {_base_url(api_url)} ({error}); is `procurement up` running?"
-        )
-    if response.is_error:
-        try:
-            body = response.json()
-        except ValueError:
-            _fail(f"{response.status_code} from {url}: {response.text[:500]}")
-        lines = [
-            f"{body.get('title', 'Refused')} ({response.status_code}): {body.get('detail', '')}"
-        ]
-        _fail("\n".join(lines))
-    return response.json()
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        _fail(f"no such file: {path}")
-    except json.JSONDecodeError as error:
-        _fail(f"{path} is not valid JSON: {error}")
 
 
 def _deadline(text: str) -> str:
@@ -166,12 +103,8 @@ def _deadline(text: str) -> str:
     try:
         offset = parse_duration(text[1:], "--deadline")
     except ValueError as error:
-        _fail(str(error))
+        fail(str(error))
     return (datetime.now(UTC) + offset).isoformat(timespec="seconds")
-
-
-def _show(data: Any) -> None:
-    out.print_json(json.dumps(data, default=str))
 
 
 # Commands
@@ -188,7 +121,11 @@ def agency_register(
 ) -> None:
     """Register a contracting authority (operator token)."""
     body = call(
-        "POST", "/agencies", api_url, _token(token), json={"name": name, "identifier": identifier}
+        "POST",
+        "/agencies",
+        api_url,
+        token_or_saved(token),
+        json={"name": name, "identifier": identifier},
     )
     out.print(f"registered agency [bold]{body['id']}[/]")
 
@@ -215,7 +152,7 @@ def officer_register(
         "POST",
         "/officers",
         api_url,
-        _token(token),
+        token_or_saved(token),
         json={"agency_id": agency, "name": name, "email": email},
     )
     out.print(f"registered officer [bold]{body['id']}[/]")
@@ -236,7 +173,7 @@ def tender_publish(
     token: TokenOption = None,
 ) -> None:
     """Publish a tender for your agency."""
-    tender = _read_json(file)
+    tender = read_json(file)
     if deadline is not None:
         tender["submission_deadline"] = _deadline(deadline)
     body = call("POST", "/tenders", api_url, token, json=tender)
@@ -262,7 +199,7 @@ def tender_amend(
     change: dict[str, Any] = {"reason": reason, "title": title, "description": description}
     change["submission_deadline"] = deadline and _deadline(deadline)
     if requirements is not None:
-        change["requirements"] = _read_json(requirements)
+        change["requirements"] = read_json(requirements)
     change = {key: value for key, value in change.items() if value is not None}
     body = call("PATCH", f"/tenders/{ocid}", api_url, token, json=change)
     out.print(f"amended {ocid}: " + ", ".join(e["type"] for e in body["events"]))
@@ -294,7 +231,7 @@ def tender_list(
     params = {key: value for key, value in query.items() if value is not None}
     page = call("GET", "/tenders", api_url, params=params)
     if as_json:
-        _show(page)
+        show(page)
         return
     table = Table("title", "buyer", "status", "value", "deadline")
     table.add_column("ocid", no_wrap=True)
@@ -314,7 +251,7 @@ def tender_list(
 @tender_app.command("show")
 def tender_show(ocid: str, api_url: ApiOption = None) -> None:
     """Show one tender as the public sees it."""
-    _show(call("GET", f"/tenders/{ocid}", api_url))
+    show(call("GET", f"/tenders/{ocid}", api_url))
 
 
 def main() -> None:

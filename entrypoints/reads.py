@@ -66,7 +66,31 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 async def tender(pool: Any, ocid: str) -> Document | None:
     row = await pool.fetchrow(f"{_SELECT} WHERE t.ocid = $1", ocid)
-    return None if row is None else _public(row)
+    if row is None:
+        return None
+    return _public(row) | {"bids": await bid_summary(pool, ocid)}
+
+
+async def bid_summary(pool: Any, ocid: str) -> Document | None:
+    """What the public knows of a tender's sealed bids: counts, the root, the opening."""
+    row = await pool.fetchrow(
+        "SELECT l.*, (SELECT count(*) FROM public_bidders b WHERE b.ocid = l.ocid AND b.has_bid)"
+        " AS bidders FROM public_bid_logs l WHERE l.ocid = $1",
+        ocid,
+    )
+    if row is None:
+        return None
+    return {
+        "received": row["bidders"],  # bidders whose latest entry is a bid
+        "log_entries": row["entries"],
+        "tree_size": row["tree_size"],
+        "root": row["root"],
+        "sealed_at": row["sealed_at"].isoformat() if row["sealed_at"] else None,
+        "opened_at": row["opened_at"].isoformat() if row["opened_at"] else None,
+        "opening_committee": row["participants"],
+        "opened": row["opened"],
+        "rejected": row["rejected"],
+    }
 
 
 async def tenders(pool: Any, where: TenderFilter, limit: int, cursor: str | None = None) -> Page:

@@ -1,10 +1,23 @@
-"""Agencies and their procurement officers: who may act for which buyer."""
+"""Parties: agencies and their officers, who may act for which buyer, and suppliers."""
 
 from dataclasses import dataclass
 
-from procurement.errors import NotAllowed, WrongState
-from schemas.commands import Actor, RegisterAgency, RegisterOfficer, Role
-from schemas.events import AgencyRegistered, Event, OfficerRegistered
+from procurement.errors import NotAllowed, Rejected, WrongState
+from schemas.commands import (
+    Actor,
+    RegisterAgency,
+    RegisterCommitteeKeys,
+    RegisterOfficer,
+    RegisterSupplier,
+    Role,
+)
+from schemas.events import (
+    AgencyRegistered,
+    CommitteeKeysRegistered,
+    Event,
+    OfficerRegistered,
+    SupplierRegistered,
+)
 
 
 @dataclass(frozen=True)
@@ -54,3 +67,50 @@ def evolve_agency(agency: Agency | None, event: Event) -> Agency | None:
     if isinstance(event, AgencyRegistered):
         return Agency(agency_id=event.agency_id, name=event.name)
     return agency
+
+
+def supplier_id_for(identifier: str) -> str:
+    """A supplier's id is its national registration number, so it registers only once."""
+    return f"supplier-{identifier}"
+
+
+def register_supplier(
+    already_registered: bool, command: RegisterSupplier, proof_valid: bool
+) -> list[Event]:
+    """Anyone may register a supplier, holding the signing key it registers."""
+    supplier_id = supplier_id_for(command.identifier)
+    if not proof_valid:
+        msg = "proof is not the signing key's signature over the registration: is it the right key?"
+        raise Rejected(msg, code="invalid_proof")
+    if already_registered:
+        raise WrongState(f"supplier {command.identifier} is already registered as {supplier_id}")
+    return [
+        SupplierRegistered(
+            supplier_id=supplier_id,
+            name=command.name,
+            identifier=command.identifier,
+            is_sme=command.is_sme,
+            email=command.email,
+            signing_key=command.signing_key,
+        )
+    ]
+
+
+def register_committee_keys(
+    command: RegisterCommitteeKeys, actor: Actor, proof_valid: bool, already_registered: bool
+) -> list[Event]:
+    if actor.role is not Role.OFFICER or actor.id != command.officer_id:
+        raise NotAllowed(f"an officer registers committee keys for itself only, not {actor.id}")
+    if not proof_valid:
+        msg = "proof is not the signing key's signature over these keys: is it the right key?"
+        raise Rejected(msg, code="invalid_proof")
+    if already_registered:
+        msg = f"{command.officer_id} already has committee keys; shares already sealed to them must stay openable"
+        raise WrongState(msg, code="keys_exist")
+    return [
+        CommitteeKeysRegistered(
+            officer_id=command.officer_id,
+            encryption_key=command.encryption_key,
+            signing_key=command.signing_key,
+        )
+    ]

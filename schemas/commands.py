@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, Field, model_validator
 
 from schemas.base import Message
+from schemas.bids import EncryptedShare, PublicKey, Signature
 from schemas.values import Email, Identifier, ProcedureType, Requirements, Text, Title
 
 
@@ -17,6 +18,7 @@ class Role(StrEnum):
     OPERATOR = "operator"  # runs the platform and registers agencies
     OFFICER = "officer"  # a procurement officer of one agency
     SYSTEM = "system"  # the platform's own services, such as the deadline service
+    SUPPLIER = "supplier"  # an economic operator, usually an SME, that bids for itself
 
 
 class Actor(Message):
@@ -84,6 +86,56 @@ class CloseTender(Command):
     ocid: Identifier
 
 
-TenderCommand = PublishTender | AmendTender | CancelTender | CloseTender
-PartyCommand = RegisterAgency | RegisterOfficer
+class RegisterSupplier(Command):
+    """An economic operator registers itself with the public half of its signing key.
+
+    ``proof`` is the key's signature over the registration (see bidding.keys), so nobody
+    registers a key they do not hold."""
+
+    name: Title
+    identifier: Identifier  # the national registration number, e.g. RO-CUI-14399840
+    is_sme: bool
+    email: Email
+    signing_key: PublicKey  # Ed25519
+    proof: Signature
+
+
+class CommitteeKeys(Command):
+    """An officer's keys for sitting on evaluation committees, with proof of holding them."""
+
+    encryption_key: PublicKey  # X25519: shares of opening keys are sealed to it
+    signing_key: PublicKey  # Ed25519: signs the share the member hands in at an opening
+    proof: Signature
+
+
+class RegisterCommitteeKeys(CommitteeKeys):
+    officer_id: Identifier
+
+
+class OpeningKeySetup(Command):
+    """A tender's opening key, made and split on the officer's machine: the public half,
+    and one share of the private half per committee member, sealed to that member."""
+
+    public_key: PublicKey  # X25519: bids are sealed to it
+    threshold: int = Field(ge=2, le=20)  # members who must act together to open the bids
+    shares: Annotated[list[EncryptedShare], Field(min_length=2, max_length=20)]
+
+    @model_validator(mode="after")
+    def _shares_fit_the_threshold(self) -> "OpeningKeySetup":
+        if self.threshold > len(self.shares):
+            msg = f"a threshold of {self.threshold} needs at least that many shares, got {len(self.shares)}"
+            raise ValueError(msg)
+        for name in ("officer_id", "x"):
+            values = [getattr(share, name) for share in self.shares]
+            if len(values) != len(set(values)):
+                raise ValueError(f"each share needs its own {name}, repeated: {values}")
+        return self
+
+
+class IssueOpeningKey(OpeningKeySetup):
+    ocid: Identifier
+
+
+TenderCommand = PublishTender | AmendTender | CancelTender | CloseTender | IssueOpeningKey
+PartyCommand = RegisterAgency | RegisterOfficer | RegisterSupplier | RegisterCommitteeKeys
 AnyCommand = Annotated[TenderCommand | PartyCommand, Field(union_mode="left_to_right")]

@@ -12,6 +12,15 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field, TypeAdapter
 
 from schemas.base import Message
+from schemas.bids import (
+    Base64,
+    BidContent,
+    EncryptedShare,
+    PublicKey,
+    Receipt,
+    Sha256Hex,
+    Signature,
+)
 from schemas.values import Email, Identifier, ProcedureType, Requirements, Text, Title
 
 
@@ -35,6 +44,23 @@ class OfficerRegistered(Event):
     agency_id: Identifier
     name: Title
     email: Email
+
+
+class SupplierRegistered(Event):
+    type: Literal["SupplierRegistered"] = "SupplierRegistered"
+    supplier_id: Identifier
+    name: Title
+    identifier: Identifier
+    is_sme: bool
+    email: Email
+    signing_key: PublicKey
+
+
+class CommitteeKeysRegistered(Event):
+    type: Literal["CommitteeKeysRegistered"] = "CommitteeKeysRegistered"
+    officer_id: Identifier
+    encryption_key: PublicKey
+    signing_key: PublicKey
 
 
 # Tenders
@@ -90,6 +116,75 @@ class TenderClosed(Event):
     submission_deadline: AwareDatetime
 
 
+# Sealed bids: one bid log per tender, aggregate id "<ocid>:bids"
+
+
+class OpeningKeyIssued(Event):
+    type: Literal["OpeningKeyIssued"] = "OpeningKeyIssued"
+    ocid: Identifier
+    public_key: PublicKey
+    threshold: int
+    shares: list[EncryptedShare]
+
+
+class BidSubmitted(Event):
+    type: Literal["BidSubmitted"] = "BidSubmitted"
+    receipt: Receipt
+    ciphertext: Base64  # still sealed: nobody can read it before the opening
+    signature: Signature
+
+
+class BidWithdrawn(Event):
+    type: Literal["BidWithdrawn"] = "BidWithdrawn"
+    receipt: Receipt
+    signature: Signature
+
+
+class BidLogSealed(Event):
+    """The deadline passed: the bid log's Merkle tree is fixed and its root is public."""
+
+    type: Literal["BidLogSealed"] = "BidLogSealed"
+    tree_size: int
+    root: Sha256Hex
+
+
+class OpeningShareAccepted(Event):
+    type: Literal["OpeningShareAccepted"] = "OpeningShareAccepted"
+    officer_id: Identifier
+    x: int
+
+
+class BidOpened(Event):
+    type: Literal["BidOpened"] = "BidOpened"
+    bid_id: Identifier
+    bidder_id: Identifier
+    version: int
+    content: BidContent
+
+
+class BidRejected(Event):
+    """A bid that could not be opened as sent: the reason says what failed."""
+
+    type: Literal["BidRejected"] = "BidRejected"
+    bid_id: Identifier
+    bidder_id: Identifier
+    version: int
+    reason_code: Literal["tampered", "wrong_tender_or_lot", "invalid_signature", "unreadable"]
+    reason: Text
+
+
+class BidsOpened(Event):
+    """The opening ceremony is over: who took part, and what came out."""
+
+    type: Literal["BidsOpened"] = "BidsOpened"
+    participants: list[Identifier]
+    opened: int
+    rejected: int
+    tree_size: int
+    root: Sha256Hex
+    log_matches_root: bool  # False: the stored log was altered after it was sealed
+
+
 AnyEvent = Annotated[
     AgencyRegistered
     | OfficerRegistered
@@ -98,7 +193,17 @@ AnyEvent = Annotated[
     | TenderRequirementsAmended
     | TenderDeadlineExtended
     | TenderCancelled
-    | TenderClosed,
+    | TenderClosed
+    | SupplierRegistered
+    | CommitteeKeysRegistered
+    | OpeningKeyIssued
+    | BidSubmitted
+    | BidWithdrawn
+    | BidLogSealed
+    | OpeningShareAccepted
+    | BidOpened
+    | BidRejected
+    | BidsOpened,
     Field(discriminator="type"),
 ]
 
@@ -113,6 +218,16 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TenderDeadlineExtended,
         TenderCancelled,
         TenderClosed,
+        SupplierRegistered,
+        CommitteeKeysRegistered,
+        OpeningKeyIssued,
+        BidSubmitted,
+        BidWithdrawn,
+        BidLogSealed,
+        OpeningShareAccepted,
+        BidOpened,
+        BidRejected,
+        BidsOpened,
     )
 }
 

@@ -17,6 +17,8 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from bidding import keys
+from bidding import log as bid_log
 from procurement import parties, tender
 from procurement.errors import NotFound, Rejected, WrongState
 from schemas.commands import (
@@ -25,14 +27,17 @@ from schemas.commands import (
     AnyCommand,
     CancelTender,
     CloseTender,
+    IssueOpeningKey,
     PublishTender,
     RegisterAgency,
+    RegisterCommitteeKeys,
     RegisterOfficer,
+    RegisterSupplier,
     Role,
 )
 from schemas.events import Envelope, Event, envelope
 from schemas.upcasting import read_envelope
-from streams import eventstore
+from streams import bid_logs, eventstore
 from streams.settings import Settings
 
 Clock = Callable[[], datetime]
@@ -90,6 +95,9 @@ class CommandHandler:
             CloseTender: self._change_tender,
             RegisterAgency: self._register_agency,
             RegisterOfficer: self._register_officer,
+            RegisterSupplier: self._register_supplier,
+            RegisterCommitteeKeys: self._register_committee_keys,
+            IssueOpeningKey: self._issue_opening_key,
         }
 
     async def handle(
@@ -143,7 +151,35 @@ class CommandHandler:
             events = tender.cancel(state, command, ctx.actor)
         else:
             events = tender.close(state, command, ctx.actor, ctx.now)
-        return _outcome(command.ocid, state.version, events, ctx)
+        outcome = _outcome(command.ocid, state.version, events, ctx)
+        if await bid_logs.exists(connection, command.ocid):  # the bid log follows its tender
+
+            async def follow(conn: Any) -> None:
+                for item in outcome.events:
+                    await bid_logs.follow_tender(conn, item)
+
+            ctx.extra_writes.append(follow)
+        return outcome
+
+    async def _issue_opening_key(
+        self, connection: Any, command: IssueOpeningKey, ctx: _Context
+    ) -> Outcome:
+        state = tender.replay([e.event for e in await eventstore.load(connection, command.ocid)])
+        rows = await connection.fetch(
+            "SELECT c.party_id, c.agency_id, k.party_id IS NOT NULL AS has_keys"
+            " FROM credentials c LEFT JOIN party_keys k USING (party_id)"
+            " WHERE c.party_id = ANY($1) AND c.role = 'officer'",
+            [share.officer_id for share in command.shares],
+        )
+        members = {
+            row["party_id"]: bid_log.Member(row["party_id"], row["agency_id"], row["has_keys"])
+            for row in rows
+        }
+        issued = await bid_logs.exists(connection, command.ocid)
+        events = bid_log.issue_opening_key(state, command, ctx.actor, ctx.now, members, issued)
+        assert state is not None
+        ctx.extra_writes.append(lambda conn: bid_logs.create(conn, state, command))
+        return _outcome(bid_log.bid_log_id(command.ocid), 0, events, ctx)
 
     async def _register_agency(
         self, connection: Any, command: RegisterAgency, ctx: _Context
@@ -162,18 +198,61 @@ class CommandHandler:
         token = secrets.token_urlsafe(32)
 
         async def store_credential(conn: Any) -> None:
-            await conn.execute(
-                "INSERT INTO credentials (token_sha256, party_id, role, agency_id)"
-                " VALUES ($1, $2, $3, $4)",
-                token_digest(token),
-                officer_id,
-                Role.OFFICER.value,
-                command.agency_id,
-            )
+            await _store_credential(conn, token, officer_id, Role.OFFICER, command.agency_id)
 
         ctx.extra_writes.append(store_credential)
         outcome = _outcome(officer_id, 0, events, ctx)
         return Outcome(outcome.aggregate_id, outcome.events, token=token)
+
+    async def _register_supplier(
+        self, connection: Any, command: RegisterSupplier, ctx: _Context
+    ) -> Outcome:
+        supplier_id = parties.supplier_id_for(command.identifier)
+        registered = bool(await eventstore.load(connection, supplier_id))
+        proof = keys.supplier_registration_fields(command.identifier, command.signing_key)
+        proof_valid = keys.verify(
+            command.signing_key, command.proof, keys.SUPPLIER_REGISTRATION, proof
+        )
+        events = parties.register_supplier(registered, command, proof_valid)
+        token = secrets.token_urlsafe(32)
+
+        async def store_credentials(conn: Any) -> None:
+            await _store_credential(conn, token, supplier_id, Role.SUPPLIER, None)
+            await conn.execute(
+                "INSERT INTO party_keys (party_id, role, signing_key) VALUES ($1, $2, $3)",
+                supplier_id,
+                Role.SUPPLIER.value,
+                command.signing_key,
+            )
+
+        ctx.extra_writes.append(store_credentials)
+        outcome = _outcome(supplier_id, 0, events, ctx)
+        return Outcome(outcome.aggregate_id, outcome.events, token=token)
+
+    async def _register_committee_keys(
+        self, connection: Any, command: RegisterCommitteeKeys, ctx: _Context
+    ) -> Outcome:
+        history = await eventstore.load(connection, command.officer_id)
+        registered = any(e.type == "CommitteeKeysRegistered" for e in history)
+        fields = keys.committee_keys_fields(
+            command.officer_id, command.encryption_key, command.signing_key
+        )
+        proof_valid = keys.verify(command.signing_key, command.proof, keys.COMMITTEE_KEYS, fields)
+        events = parties.register_committee_keys(command, ctx.actor, proof_valid, registered)
+
+        async def store_keys(conn: Any) -> None:
+            await conn.execute(
+                "INSERT INTO party_keys (party_id, role, agency_id, signing_key, encryption_key)"
+                " VALUES ($1, $2, $3, $4, $5)",
+                command.officer_id,
+                Role.OFFICER.value,
+                ctx.actor.agency_id,
+                command.signing_key,
+                command.encryption_key,
+            )
+
+        ctx.extra_writes.append(store_keys)
+        return _outcome(command.officer_id, len(history), events, ctx)
 
     # Authentication
 
@@ -195,6 +274,18 @@ class CommandHandler:
         if len(self._actors) < MAX_CACHED_ACTORS:
             self._actors[digest] = actor
         return actor
+
+
+async def _store_credential(
+    connection: Any, token: str, party_id: str, role: Role, agency_id: str | None
+) -> None:
+    await connection.execute(
+        "INSERT INTO credentials (token_sha256, party_id, role, agency_id) VALUES ($1, $2, $3, $4)",
+        token_digest(token),
+        party_id,
+        role.value,
+        agency_id,
+    )
 
 
 async def _agency(connection: Any, agency_id: str) -> parties.Agency | None:

@@ -15,6 +15,10 @@ import asyncpg
 
 from schemas.events import (
     AgencyRegistered,
+    BidLogSealed,
+    BidsOpened,
+    BidSubmitted,
+    BidWithdrawn,
     Envelope,
     TenderCancelled,
     TenderClosed,
@@ -26,7 +30,7 @@ from schemas.events import (
 from schemas.upcasting import read_envelope
 from schemas.values import Requirements
 from streams import eventstore
-from streams.topology import PARTIES, TENDERS, Topic
+from streams.topology import BIDS, PARTIES, TENDERS, Topic
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +168,57 @@ async def _apply_party_events(connection: Any, envelopes: Sequence[Envelope]) ->
     )
 
 
-PROJECTORS = {TENDERS.name: _apply_tender_events, PARTIES.name: _apply_party_events}
+async def _apply_bid_events(connection: Any, envelopes: Sequence[Envelope]) -> None:
+    """The public face of each bid log: how many entries and bidders, the sealed root, and
+    the outcome of the opening. Never a bid's contents."""
+    entries: dict[str, int] = {}
+    bidders: dict[tuple[str, str], bool] = {}
+    for item in sorted(envelopes, key=lambda e: (e.aggregate_id, e.sequence)):
+        event = item.event
+        if isinstance(event, BidSubmitted | BidWithdrawn):
+            ocid = event.receipt.ocid
+            entries[ocid] = entries.get(ocid, 0) + 1
+            bidders[ocid, event.receipt.bidder_id] = isinstance(event, BidSubmitted)
+    if entries:
+        await connection.executemany(
+            "INSERT INTO public_bid_logs (ocid, entries) VALUES ($1, $2)"
+            " ON CONFLICT (ocid) DO UPDATE SET entries = public_bid_logs.entries + $2",
+            list(entries.items()),
+        )
+        await connection.executemany(
+            "INSERT INTO public_bidders (ocid, bidder_id, has_bid) VALUES ($1, $2, $3)"
+            " ON CONFLICT (ocid, bidder_id) DO UPDATE SET has_bid = $3",
+            [(ocid, bidder, has_bid) for (ocid, bidder), has_bid in bidders.items()],
+        )
+    for item in envelopes:
+        ocid = item.aggregate_id.removesuffix(":bids")
+        if isinstance(item.event, BidLogSealed):
+            await connection.execute(
+                "INSERT INTO public_bid_logs (ocid, tree_size, root, sealed_at)"
+                " VALUES ($1, $2, $3, $4) ON CONFLICT (ocid)"
+                " DO UPDATE SET tree_size = $2, root = $3, sealed_at = $4",
+                ocid,
+                item.event.tree_size,
+                item.event.root,
+                item.occurred_at,
+            )
+        elif isinstance(item.event, BidsOpened):
+            await connection.execute(
+                "UPDATE public_bid_logs SET opened_at = $2, participants = $3, opened = $4,"
+                " rejected = $5 WHERE ocid = $1",
+                ocid,
+                item.occurred_at,
+                item.event.participants,
+                item.event.opened,
+                item.event.rejected,
+            )
+
+
+PROJECTORS = {
+    TENDERS.name: _apply_tender_events,
+    PARTIES.name: _apply_party_events,
+    BIDS.name: _apply_bid_events,
+}
 
 
 async def apply(pool: Any, topic: Topic, envelopes: Sequence[Envelope]) -> int:

@@ -95,3 +95,77 @@ CREATE INDEX IF NOT EXISTS tenders_by_buyer ON tenders (buyer_id, published_at D
 CREATE INDEX IF NOT EXISTS tenders_by_cpv ON tenders USING gin (cpv);
 CREATE INDEX IF NOT EXISTS tenders_by_date ON tenders (published_at DESC, ocid);
 CREATE INDEX IF NOT EXISTS tenders_due ON tenders (submission_deadline) WHERE status = 'active';
+
+-- Public keys of suppliers and committee members. Private keys never reach the platform.
+CREATE TABLE IF NOT EXISTS party_keys (
+    party_id       text  PRIMARY KEY,
+    role           text  NOT NULL,
+    agency_id      text,
+    signing_key    bytea NOT NULL,  -- Ed25519, raw
+    encryption_key bytea            -- X25519, raw; committee members only
+);
+
+-- Sealed bids, written in the transaction that records their events: each tender's bid
+-- log (its row is the lock that orders bids, deadline changes and the closing) and its
+-- entries. Only ciphertexts and digests: the opening key is not in the database.
+CREATE TABLE IF NOT EXISTS bid_logs (
+    ocid       text        PRIMARY KEY,
+    buyer_id   text        NOT NULL,
+    deadline   timestamptz NOT NULL,
+    status     text        NOT NULL,  -- open, sealed, opened, cancelled
+    lots       text[]      NOT NULL,
+    public_key bytea       NOT NULL,
+    threshold  integer     NOT NULL,
+    members    jsonb       NOT NULL,  -- officer id -> [share x, SHA-256 of the share]
+    size       integer     NOT NULL DEFAULT 0,  -- entries in the log
+    version    integer     NOT NULL,  -- last sequence of the "<ocid>:bids" aggregate
+    root       bytea                   -- the Merkle root, once sealed
+);
+
+CREATE TABLE IF NOT EXISTS bid_entries (
+    ocid              text    NOT NULL,
+    log_index         integer NOT NULL,
+    bidder_id         text    NOT NULL,
+    version           integer NOT NULL,
+    kind              text    NOT NULL,  -- bid or withdrawal
+    bid_id            text    NOT NULL UNIQUE,
+    event_id          uuid    NOT NULL,
+    ciphertext_sha256 bytea,
+    leaf_hash         bytea   NOT NULL,
+    receipt           jsonb   NOT NULL,
+    PRIMARY KEY (ocid, log_index),
+    UNIQUE (ocid, bidder_id, version),
+    UNIQUE (ocid, ciphertext_sha256)
+);
+
+-- What the opening produced; read by the committee and by each bidder for its own bid.
+CREATE TABLE IF NOT EXISTS opened_bids (
+    bid_id      text PRIMARY KEY,
+    ocid        text NOT NULL,
+    bidder_id   text NOT NULL,
+    version     integer NOT NULL,
+    outcome     text NOT NULL,  -- opened or rejected
+    content     jsonb,
+    reason_code text,
+    reason      text
+);
+CREATE INDEX IF NOT EXISTS opened_bids_by_tender ON opened_bids (ocid, bidder_id);
+
+-- The public view of each bid log, fed by the stream: counts and commitments only.
+CREATE TABLE IF NOT EXISTS public_bid_logs (
+    ocid         text PRIMARY KEY,
+    entries      integer NOT NULL DEFAULT 0,
+    tree_size    integer,
+    root         text,
+    sealed_at    timestamptz,
+    opened_at    timestamptz,
+    participants text[],
+    opened       integer,
+    rejected     integer
+);
+CREATE TABLE IF NOT EXISTS public_bidders (
+    ocid        text    NOT NULL,
+    bidder_id   text    NOT NULL,
+    has_bid     boolean NOT NULL,  -- false once withdrawn
+    PRIMARY KEY (ocid, bidder_id)
+);

@@ -39,6 +39,11 @@ class Settings:
     ocid_prefix: str = "ocds-000000"
     admin_token: str | None = None
     rules: ProcedureRules = field(default_factory=ProcedureRules)
+    receipt_key_path: Path | None = None  # None: platform-signing-key.pem in the data directory
+
+    @property
+    def receipt_key_file(self) -> Path:
+        return self.receipt_key_path or self.data_dir / "platform-signing-key.pem"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -56,6 +61,9 @@ class Settings:
             kafka_replication_factor=int(env.get("PROCUREMENT_KAFKA_REPLICATION_FACTOR", "1")),
             ocid_prefix=env.get("PROCUREMENT_OCID_PREFIX", "ocds-000000"),
             admin_token=env.get("PROCUREMENT_ADMIN_TOKEN") or None,
+            receipt_key_path=Path(env["PROCUREMENT_RECEIPT_KEY"])
+            if env.get("PROCUREMENT_RECEIPT_KEY")
+            else None,
             rules=ProcedureRules(
                 minimum_tender_period=duration(
                     "PROCUREMENT_MIN_TENDER_PERIOD", defaults.minimum_tender_period

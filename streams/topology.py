@@ -33,10 +33,30 @@ TENDERS = Topic(
 PARTIES = Topic(
     name="procurement.parties",
     partitions=3,
-    event_types=frozenset({"AgencyRegistered", "OfficerRegistered"}),
+    event_types=frozenset(
+        {"AgencyRegistered", "OfficerRegistered", "SupplierRegistered", "CommitteeKeysRegistered"}
+    ),
+)
+# Sealed bids and their opening, keyed by "<ocid>:bids". Before the opening, records here
+# carry only ciphertexts and digests.
+BIDS = Topic(
+    name="procurement.bids",
+    partitions=6,
+    event_types=frozenset(
+        {
+            "OpeningKeyIssued",
+            "BidSubmitted",
+            "BidWithdrawn",
+            "BidLogSealed",
+            "OpeningShareAccepted",
+            "BidOpened",
+            "BidRejected",
+            "BidsOpened",
+        }
+    ),
 )
 
-TOPICS: tuple[Topic, ...] = (TENDERS, PARTIES)
+TOPICS: tuple[Topic, ...] = (TENDERS, PARTIES, BIDS)
 
 TOPIC_OF_EVENT: dict[str, str] = {
     event_type: topic.name for topic in TOPICS for event_type in topic.event_types

@@ -126,7 +126,9 @@ class Stack:
         self.broker.stop()
 
     def client(self, token: str | None = None) -> httpx.AsyncClient:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         return httpx.AsyncClient(base_url=self.api_url, headers=headers, timeout=30)
 
 

@@ -5,11 +5,22 @@ from decimal import Decimal
 
 from procurement.rules import ProcedureRules
 from procurement.tender import Tender, publish, replay
+from schemas.bids import BidContent, EncryptedShare, Receipt
 from schemas.commands import Actor, PublishTender, Role
 from schemas.events import (
     AgencyRegistered,
+    BidLogSealed,
+    BidOpened,
+    BidRejected,
+    BidsOpened,
+    BidSubmitted,
+    BidWithdrawn,
+    CommitteeKeysRegistered,
     Event,
     OfficerRegistered,
+    OpeningKeyIssued,
+    OpeningShareAccepted,
+    SupplierRegistered,
     TenderCancelled,
     TenderClosed,
     TenderDeadlineExtended,
@@ -78,6 +89,31 @@ def published(deadline: datetime = DEADLINE) -> Tender:
     return tender
 
 
+RECEIPT = Receipt(
+    kind="bid",
+    bid_id="bid-1",
+    ocid=OCID,
+    bidder_id="supplier-RO-CUI-14399840",
+    lots=("lot-1",),
+    version=1,
+    ciphertext_sha256="9f" * 32,
+    received_at=NOW,
+    log_index=0,
+)
+BID = BidContent.model_validate(
+    {
+        "ocid": OCID,
+        "bidder_id": "supplier-RO-CUI-14399840",
+        "offers": [{"lot_id": "lot-1", "price": {"amount": "870.00", "currency": "RON"}}],
+        "valid_until": "2030-06-01",
+        "declaration": {
+            "no_exclusion_grounds": True,
+            "meets_selection_criteria": True,
+            "is_sme": True,
+        },
+    }
+)
+
 EXAMPLE_EVENTS: dict[str, Event] = {
     type(event).__name__: event
     for event in (
@@ -105,5 +141,55 @@ EXAMPLE_EVENTS: dict[str, Event] = {
         ),
         TenderCancelled(reason="The budget was withdrawn"),
         TenderClosed(submission_deadline=DEADLINE),
+        SupplierRegistered(
+            supplier_id="supplier-RO-CUI-14399840",
+            name="Hârtia Nouă SRL",
+            identifier="RO-CUI-14399840",
+            is_sme=True,
+            email="oferte@hartia.ro",
+            signing_key=bytes(range(32)),
+        ),
+        CommitteeKeysRegistered(
+            officer_id="officer-ana", encryption_key=b"\x01" * 32, signing_key=b"\x02" * 32
+        ),
+        OpeningKeyIssued(
+            ocid=OCID,
+            public_key=b"\x03" * 32,
+            threshold=2,
+            shares=[
+                EncryptedShare(
+                    officer_id=f"officer-{n}",
+                    x=n,
+                    encrypted_share=bytes([n]) * 115,
+                    share_sha256=f"{n:02x}" * 32,
+                )
+                for n in (1, 2, 3)
+            ],
+        ),
+        BidSubmitted(receipt=RECEIPT, ciphertext=b"\x00\xff sealed", signature=b"\x04" * 64),
+        BidWithdrawn(
+            receipt=RECEIPT.model_copy(
+                update={"kind": "withdrawal", "lots": (), "ciphertext_sha256": None, "version": 2}
+            ),
+            signature=b"\x05" * 64,
+        ),
+        BidLogSealed(tree_size=2, root="ab" * 32),
+        OpeningShareAccepted(officer_id="officer-1", x=1),
+        BidOpened(bid_id="bid-1", bidder_id=RECEIPT.bidder_id, version=1, content=BID),
+        BidRejected(
+            bid_id="bid-2",
+            bidder_id="supplier-RO-CUI-2",
+            version=1,
+            reason_code="tampered",
+            reason="the stored ciphertext differs from its commitment",
+        ),
+        BidsOpened(
+            participants=["officer-1", "officer-3"],
+            opened=1,
+            rejected=1,
+            tree_size=2,
+            root="ab" * 32,
+            log_matches_root=True,
+        ),
     )
 }

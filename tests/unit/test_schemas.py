@@ -2,6 +2,7 @@
 
 import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -9,6 +10,8 @@ import pytest
 from hypothesis import given, settings
 from pydantic import ValidationError
 
+from schemas.base import Message
+from schemas.bids import BidContent
 from schemas.commands import AmendTender, PublishTender
 from schemas.events import EVENT_TYPES, Envelope, Event, TenderPublished, envelope
 from schemas.upcasting import read_envelope
@@ -372,3 +375,14 @@ def test_example_tender_is_valid_as_json() -> None:
     body = publish_command().model_dump(mode="json")
     assert PublishTender.model_validate(body) == publish_command()
     assert body["requirements"] == paper_requirements().model_dump(mode="json")
+
+
+# The examples the README points to
+
+
+@pytest.mark.parametrize(
+    ("name", "model"), [("tender.json", PublishTender), ("bid.json", BidContent)]
+)
+def test_the_readmes_examples_are_valid(name: str, model: type[Message]) -> None:
+    path = Path(__file__).parents[2] / "examples" / name
+    model.model_validate_json(path.read_bytes())  # raises ValidationError if it is not

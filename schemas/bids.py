@@ -1,0 +1,166 @@
+"""Sealed bids on the wire: what a bidder seals, sends and gets back.
+
+Binary values travel as standard base64 with padding; digests as lowercase hex. The exact
+bytes that are signed, sealed and hashed are defined in ``bidding`` and in docs/sealed-bids.md.
+"""
+
+import base64
+import binascii
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BeforeValidator, Field, PlainSerializer, field_validator
+
+from schemas.base import Message
+from schemas.values import Identifier, Text, Title, Value
+
+# A bid is prices and document digests, never the documents. The limit keeps the event,
+# ciphertext in base64 and all, under Kafka's default 1 MB message size.
+MAX_SEALED_BYTES = 512 * 1024
+
+
+def _decode_base64(value: object) -> object:
+    if isinstance(value, str):
+        try:
+            return base64.b64decode(value.encode("ascii"), validate=True)
+        except (binascii.Error, UnicodeEncodeError) as error:
+            raise ValueError("must be standard base64 (A-Z, a-z, 0-9, +, /, = padding)") from error
+    return value
+
+
+Base64 = Annotated[
+    bytes,
+    BeforeValidator(_decode_base64),
+    PlainSerializer(lambda raw: base64.b64encode(raw).decode("ascii"), return_type=str),
+]
+PublicKey = Annotated[Base64, Field(min_length=32, max_length=32)]  # raw Ed25519 or X25519
+Signature = Annotated[Base64, Field(min_length=64, max_length=64)]  # raw Ed25519
+Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+Amount = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=4, allow_inf_nan=False)]
+
+
+# What is sealed: the bid's contents, readable only after the opening.
+
+
+class LinePrice(Message):
+    item_id: Identifier
+    unit_price: Amount
+
+
+class LotOffer(Message):
+    lot_id: Identifier
+    price: Value  # the total offered for the lot
+    items: Annotated[tuple[LinePrice, ...], Field(max_length=500)] = ()
+
+
+class SelfDeclaration(Message):
+    """The bidder's word on exclusion and selection, in the spirit of the ESPD."""
+
+    no_exclusion_grounds: bool  # no conviction, taxes and social security paid, not insolvent
+    meets_selection_criteria: bool  # suitability, economic standing, technical ability
+    is_sme: bool
+    subcontracting_share: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)] = Decimal(0)
+    statement: Text | None = None
+
+
+class DocumentDigest(Message):
+    title: Title
+    sha256: Sha256Hex
+
+
+class BidContent(Message):
+    ocid: Identifier
+    bidder_id: Identifier
+    offers: Annotated[list[LotOffer], Field(min_length=1, max_length=100)]
+    valid_until: date
+    declaration: SelfDeclaration
+    documents: Annotated[tuple[DocumentDigest, ...], Field(max_length=100)] = ()
+
+    @field_validator("offers")
+    @classmethod
+    def _one_offer_per_lot(cls, offers: list[LotOffer]) -> list[LotOffer]:
+        lots = [offer.lot_id for offer in offers]
+        if len(lots) != len(set(lots)):
+            raise ValueError(f"one offer per lot, but lots repeat: {sorted(lots)}")
+        return offers
+
+    @property
+    def lots(self) -> tuple[str, ...]:
+        return tuple(sorted(offer.lot_id for offer in self.offers))
+
+
+# What travels: the sealed bid, a withdrawal, and the platform's receipt for either.
+
+Lots = Annotated[tuple[Identifier, ...], Field(min_length=1, max_length=100)]
+
+
+class SealedBid(Message):
+    """A bid encrypted to the tender's opening key and signed by the bidder.
+
+    ``ocid``, ``lots``, ``bidder_id`` and ``version`` are bound into the encryption, so the
+    ciphertext opens only for exactly these; the signature covers them and the ciphertext.
+    """
+
+    ocid: Identifier
+    lots: Lots
+    bidder_id: Identifier
+    version: int = Field(ge=1, le=1_000_000)  # 1, then higher for each replacement
+    ciphertext: Annotated[Base64, Field(min_length=1, max_length=MAX_SEALED_BYTES)]
+    signature: Signature
+
+    @field_validator("lots")
+    @classmethod
+    def _lots_sorted_and_unique(cls, lots: tuple[str, ...]) -> tuple[str, ...]:
+        if list(lots) != sorted(set(lots)):
+            raise ValueError("lots must be listed once each, in sorted order")
+        return lots
+
+
+class BidWithdrawal(Message):
+    """Withdraws whatever the bidder has in the tender; ``version`` is its next number."""
+
+    ocid: Identifier
+    bidder_id: Identifier
+    version: int = Field(ge=1, le=1_000_000)
+    signature: Signature
+
+
+class Receipt(Message):
+    """One entry of a tender's bid log. Its canonical JSON is the Merkle leaf."""
+
+    kind: Literal["bid", "withdrawal"]
+    bid_id: Identifier
+    ocid: Identifier
+    bidder_id: Identifier
+    lots: tuple[Identifier, ...]  # empty for a withdrawal
+    version: int
+    ciphertext_sha256: Sha256Hex | None  # None for a withdrawal
+    received_at: AwareDatetime  # the platform's clock, UTC, to the microsecond
+    log_index: int = Field(ge=0)  # the entry's position in the tender's bid log
+
+
+class SignedReceipt(Message):
+    receipt: Receipt
+    key_id: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]  # which platform key signed
+    signature: Signature  # Ed25519 over the receipt's canonical JSON
+
+
+# The opening key and the committee's shares of it.
+
+KeyShareBytes = Annotated[Base64, Field(min_length=1, max_length=512)]
+
+
+class EncryptedShare(Message):
+    officer_id: Identifier
+    x: int = Field(ge=1, le=255)  # the share's point, also its number
+    encrypted_share: KeyShareBytes  # HPKE-sealed to the member's X25519 key
+    share_sha256: Sha256Hex  # commitment, to recognise the right share at the opening
+
+
+class OpeningShare(Message):
+    """A member's share, decrypted on the member's machine, signed, for the opening."""
+
+    x: int = Field(ge=1, le=255)
+    share: KeyShareBytes
+    signature: Signature

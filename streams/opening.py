@@ -1,0 +1,171 @@
+"""The opening ceremony: committee members hand in their shares after the deadline; with
+enough of them, the opening key is rebuilt in memory, every current bid is opened or
+rejected, and the key is dropped.
+
+Shares are held in this process's memory only, never written anywhere: if the process
+stops before the opening, the members hand them in again. Run the ceremony's requests on
+one API process (see docs/sealed-bids.md).
+"""
+
+import asyncio
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+from bidding import committee, keys, opening, shamir
+from bidding import log as bid_log
+from procurement.errors import WrongState
+from schemas.bids import OpeningShare
+from schemas.commands import Actor
+from schemas.events import (
+    BidsOpened,
+    BidSubmitted,
+    BidWithdrawn,
+    Event,
+    OpeningShareAccepted,
+    envelope,
+)
+from schemas.upcasting import read_envelope
+from streams import bid_logs, eventstore
+
+
+class OpeningCeremony:
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+        self._held: dict[str, dict[str, shamir.Share]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def hand_in(self, ocid: str, handed: OpeningShare, actor: Actor) -> dict[str, Any]:
+        async with self._locks.setdefault(ocid, asyncio.Lock()):
+            held = self._held.setdefault(ocid, {})
+            found = await bid_logs.read(self.pool, ocid)
+            signing_key = await self.pool.fetchval(
+                "SELECT signing_key FROM party_keys WHERE party_id = $1", actor.id
+            )
+            fields = committee.share_fields(ocid, actor.id, handed.x, _sha256_hex(handed.share))
+            signature_valid = signing_key is not None and keys.verify(
+                signing_key, handed.signature, keys.OPENING_SHARE, fields
+            )
+            log = found[0] if found else None
+            share = bid_log.check_share(log, ocid, actor, handed, signature_valid, actor.id in held)
+            assert log is not None
+            await self._record(ocid, [OpeningShareAccepted(officer_id=actor.id, x=share.x)], actor)
+            held[actor.id] = share
+            if len(held) < log.threshold:
+                return {"threshold": log.threshold, "handed_in": len(held), "opened": False}
+            try:
+                summary = await self._open(ocid, actor, list(held.values()), sorted(held))
+            finally:
+                self._held.pop(ocid, None)  # the shares and the key go, whatever happened
+            return {"threshold": log.threshold, "handed_in": len(held), "opened": True} | summary
+
+    async def _record(self, ocid: str, events: list[Event], actor: Actor) -> None:
+        async with self.pool.acquire() as connection, connection.transaction():
+            _, row = (await bid_logs.lock(connection, [ocid]))[ocid]
+            await eventstore.append(connection, _envelopes(ocid, row["version"], events, actor))
+            await connection.execute(
+                "UPDATE bid_logs SET version = $2 WHERE ocid = $1",
+                ocid,
+                row["version"] + len(events),
+            )
+
+    async def _open(
+        self, ocid: str, actor: Actor, shares: list[shamir.Share], participants: list[str]
+    ) -> dict[str, Any]:
+        async with self.pool.acquire() as connection, connection.transaction():
+            log, row = (await bid_logs.lock(connection, [ocid]))[ocid]
+            if log.status is not bid_log.LogStatus.SEALED:
+                raise WrongState(f"the bids of {ocid} are {log.status}", code=str(log.status))
+            try:
+                key = committee.rebuild_opening_key(shares, bytes(row["public_key"]))
+            except committee.KeyMismatch as error:
+                raise WrongState(str(error), code="key_mismatch") from error
+            entries, recorded = await _load_log(connection, ocid)
+            bidder_keys = {
+                r["party_id"]: bytes(r["signing_key"])
+                for r in await connection.fetch(
+                    "SELECT party_id, signing_key FROM party_keys WHERE party_id = ANY($1)",
+                    sorted({e.receipt.bidder_id for e in entries}),
+                )
+            }
+            # Decrypting is CPU work: a thread keeps the API answering meanwhile.
+            results = await asyncio.to_thread(
+                opening.open_bids, opening.current_bids(entries), key, recorded, bidder_keys
+            )
+            matches = opening.log_matches_root(entries, bytes(row["root"]))
+            opened = sum(1 for r in results if r.content is not None)
+            events: list[Event] = [r.event() for r in results]
+            events.append(
+                BidsOpened(
+                    participants=participants,
+                    opened=opened,
+                    rejected=len(results) - opened,
+                    tree_size=len(entries),
+                    root=bytes(row["root"]).hex(),
+                    log_matches_root=matches,
+                )
+            )
+            await eventstore.append(connection, _envelopes(ocid, row["version"], events, actor))
+            await connection.executemany(
+                "INSERT INTO opened_bids (bid_id, ocid, bidder_id, version, outcome, content,"
+                " reason_code, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                [
+                    (
+                        r.bid_id,
+                        ocid,
+                        r.bidder_id,
+                        r.version,
+                        "opened" if r.content is not None else "rejected",
+                        r.content.model_dump(mode="json") if r.content is not None else None,
+                        r.reason_code,
+                        r.reason,
+                    )
+                    for r in results
+                ],
+            )
+            await connection.execute(
+                "UPDATE bid_logs SET status = 'opened', version = $2 WHERE ocid = $1",
+                ocid,
+                row["version"] + len(events),
+            )
+        return {
+            "bids_opened": opened,
+            "bids_rejected": len(results) - opened,
+            "log_matches_root": matches,
+        }
+
+
+async def _load_log(
+    connection: Any, ocid: str
+) -> tuple[list[BidSubmitted | BidWithdrawn], dict[int, bytes]]:
+    rows = await connection.fetch(
+        "SELECT b.log_index, b.leaf_hash, e.envelope FROM bid_entries b"
+        " JOIN events e USING (event_id) WHERE b.ocid = $1 ORDER BY b.log_index",
+        ocid,
+    )
+    entries: list[BidSubmitted | BidWithdrawn] = []
+    for row in rows:
+        event = read_envelope(row["envelope"]).event
+        assert isinstance(event, BidSubmitted | BidWithdrawn)
+        entries.append(event)
+    return entries, {row["log_index"]: bytes(row["leaf_hash"]) for row in rows}
+
+
+def _envelopes(ocid: str, version: int, events: list[Event], actor: Actor) -> list[Any]:
+    now = datetime.now(UTC)
+    return [
+        envelope(
+            event,
+            event_id=uuid4(),
+            aggregate_id=bid_log.bid_log_id(ocid),
+            sequence=version + number,
+            actor=actor.id,
+            occurred_at=now,
+        )
+        for number, event in enumerate(events, start=1)
+    ]
+
+
+def _sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,204 @@
+"""Parties with real keys for the sealed-bid tests: suppliers, a buyer with its evaluation
+committee, tenders that take sealed bids, and bids sealed exactly as a client seals them."""
+
+import base64
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from bidding import committee, keys, sealing
+from entrypoints.keyfiles import KeyFile
+from schemas.bids import BidContent, EncryptedShare, SealedBid
+from tests.integration.conftest import register_officer, tender_body
+from tests.integration.stack import OPERATOR_TOKEN, Stack, eventually
+
+
+@dataclass(frozen=True)
+class Party:
+    id: str
+    token: str
+    keys: KeyFile
+    agency_id: str | None = None
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+async def register_supplier(stack: Stack, name: str = "Hârtia Nouă SRL") -> Party:
+    key_file = KeyFile.generate(committee=False)
+    identifier = f"RO-CUI-{uuid.uuid4().int % 10**9}"
+    public = keys.raw_public(key_file.signing_key)
+    proof = keys.sign(
+        key_file.signing_key,
+        keys.SUPPLIER_REGISTRATION,
+        keys.supplier_registration_fields(identifier, public),
+    )
+    async with stack.client() as client:
+        response = await client.post(
+            "/suppliers",
+            json={
+                "name": name,
+                "identifier": identifier,
+                "is_sme": True,
+                "email": "oferte@hartia.ro",
+                "signing_key": b64(public),
+                "proof": b64(proof),
+            },
+        )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return Party(body["id"], body["token"], key_file.named(body["id"]))
+
+
+async def add_officer(stack: Stack, agency_id: str, with_keys: bool = True) -> Party:
+    async with stack.client(OPERATOR_TOKEN) as operator:
+        response = await operator.post(
+            "/officers",
+            json={"agency_id": agency_id, "name": "Ion Ionescu", "email": "ion@primarie.ro"},
+        )
+    assert response.status_code == 201, response.text
+    officer_id, token = response.json()["id"], response.json()["token"]
+    key_file = KeyFile.generate(committee=True).named(officer_id)
+    if with_keys:
+        assert key_file.encryption_key is not None
+        encryption = keys.raw_public(key_file.encryption_key)
+        signing = keys.raw_public(key_file.signing_key)
+        proof = keys.sign(
+            key_file.signing_key,
+            keys.COMMITTEE_KEYS,
+            keys.committee_keys_fields(officer_id, encryption, signing),
+        )
+        async with stack.client(token) as client:
+            registered = await client.post(
+                "/officers/me/committee-keys",
+                json={
+                    "encryption_key": b64(encryption),
+                    "signing_key": b64(signing),
+                    "proof": b64(proof),
+                },
+            )
+        assert registered.status_code == 201, registered.text
+    return Party(officer_id, token, key_file, agency_id)
+
+
+@dataclass(frozen=True)
+class Buyer:
+    officer: Party
+    members: list[Party]
+
+
+async def buyer_with_committee(stack: Stack, size: int = 3) -> Buyer:
+    first = await register_officer(stack)
+    officer = Party(
+        first["officer_id"], first["token"], KeyFile.generate(committee=True), first["agency_id"]
+    )
+    members = [await add_officer(stack, first["agency_id"]) for _ in range(size)]
+    return Buyer(officer, members)
+
+
+async def sealed_tender(
+    stack: Stack,
+    buyer: Buyer,
+    deadline_in: timedelta = timedelta(seconds=6),
+    threshold: int = 2,
+    lots: int = 1,
+) -> tuple[str, bytes, datetime]:
+    """Publish a tender and give it an opening key split among the committee: its ocid,
+    public opening key and deadline."""
+    body = tender_body(deadline_in=deadline_in)
+    lot = body["requirements"]["lots"][0]
+    body["requirements"]["lots"] = [
+        lot | {"id": f"lot-{n}", "items": [lot["items"][0] | {"id": f"paper-{n}"}]}
+        for n in range(1, lots + 1)
+    ]
+    async with stack.client(buyer.officer.token) as client:
+        published = await client.post("/tenders", json=body)
+        assert published.status_code == 201, published.text
+        ocid = published.json()["id"]
+        setup = committee.make_opening_key(
+            ocid,
+            [
+                (m.id, keys.raw_public(m.keys.encryption_key))
+                for m in buyer.members
+                if m.keys.encryption_key
+            ],
+            threshold,
+        )
+        issued = await client.post(f"/tenders/{ocid}/opening-key", content=setup.model_dump_json())
+        assert issued.status_code == 201, issued.text
+    return ocid, setup.public_key, datetime.fromisoformat(body["submission_deadline"])
+
+
+def bid_content(
+    ocid: str, bidder: str, amount: str = "870.00", lot: str = "lot-1", note: str = ""
+) -> BidContent:
+    return BidContent.model_validate(
+        {
+            "ocid": ocid,
+            "bidder_id": bidder,
+            "offers": [
+                {
+                    "lot_id": lot,
+                    "price": {"amount": amount, "currency": "RON"},
+                    "items": [{"item_id": "paper-1", "unit_price": str(float(amount) / 100)}],
+                }
+            ],
+            "valid_until": (date.today() + timedelta(days=90)).isoformat(),
+            "declaration": {
+                "no_exclusion_grounds": True,
+                "meets_selection_criteria": True,
+                "is_sme": True,
+                "statement": note or None,
+            },
+            "documents": [{"title": "Technical offer", "sha256": "ab" * 32}],
+        }
+    )
+
+
+def seal(content: BidContent, tender_key: bytes, bidder: Party, version: int = 1) -> SealedBid:
+    return sealing.seal_bid(content, version, tender_key, bidder.keys.signing_key)
+
+
+async def submit(
+    stack: Stack, bidder: Party, sealed: SealedBid | str, ocid: str | None = None
+) -> httpx.Response:
+    body = sealed if isinstance(sealed, str) else sealed.model_dump_json()
+    target = ocid or (sealed.ocid if isinstance(sealed, SealedBid) else "")
+    async with stack.client(bidder.token) as client:
+        return await client.post(f"/tenders/{target}/bids", content=body)
+
+
+async def hand_in(stack: Stack, member: Party, ocid: str) -> httpx.Response:
+    async with stack.client(member.token) as client:
+        mine = await client.get(f"/tenders/{ocid}/opening-key/my-share")
+        assert mine.status_code == 200, mine.text
+        assert member.keys.encryption_key is not None
+        share = committee.hand_in_share(
+            ocid,
+            member.id,
+            EncryptedShare.model_validate(mine.json()),
+            member.keys.encryption_key,
+            member.keys.signing_key,
+        )
+        return await client.post(f"/tenders/{ocid}/opening/shares", content=share.model_dump_json())
+
+
+async def until_sealed(stack: Stack, ocid: str, deadline: datetime) -> None:
+    async def sealed() -> bool:
+        status = await stack.pool.fetchval("SELECT status FROM bid_logs WHERE ocid = $1", ocid)
+        return bool(status == "sealed")
+
+    await eventually(sealed, within=(deadline - datetime.now(UTC)).total_seconds() + 15)
+
+
+async def store_counts(stack: Stack) -> tuple[Any, ...]:
+    """What a refused request must leave unchanged."""
+    row = await stack.pool.fetchrow(
+        "SELECT (SELECT count(*) FROM events) AS events, (SELECT max(position) FROM events) AS last,"
+        " (SELECT count(*) FROM bid_entries) AS entries, (SELECT count(*) FROM handled_commands) AS handled"
+    )
+    return tuple(row.values())
