@@ -17,7 +17,7 @@ from schemas.events import (
     TenderPublished,
     TenderRequirementsAmended,
 )
-from schemas.values import ProcedureType, Requirements
+from schemas.values import AwardCriteria, ProcedureType, Requirements
 
 
 class TenderStatus(StrEnum):
@@ -76,6 +76,15 @@ def deadline_must_leave_the_minimum_period(
         raise Rejected(msg, code="tender_period_too_short")
 
 
+def rated_award_must_publish_its_criteria(requirements: Requirements) -> None:
+    if (
+        requirements.award_criteria is AwardCriteria.RATED_CRITERIA
+        and not requirements.quality_criteria
+    ):
+        msg = "a ratedCriteria award must publish its quality criteria and their weights"
+        raise Rejected(msg, code="criteria_missing")
+
+
 def tender_must_accept_changes(tender: Tender, now: datetime) -> None:
     if tender.status is not TenderStatus.ACTIVE:
         msg = f"tender {tender.ocid} is {tender.status}; it can no longer be amended"
@@ -103,6 +112,7 @@ def publish(
             f"only a procurement officer may publish a tender; {actor.id} is {actor.role}"
         )
     deadline_must_leave_the_minimum_period(command.submission_deadline, now, rules)
+    rated_award_must_publish_its_criteria(command.requirements)
     return [
         TenderPublished(
             tender_id=tender_id,
@@ -131,6 +141,7 @@ def amend(
         )
     significant = command.requirements not in (None, tender.requirements)
     if command.requirements is not None and significant:
+        rated_award_must_publish_its_criteria(command.requirements)
         events.append(
             TenderRequirementsAmended(requirements=command.requirements, reason=command.reason)
         )

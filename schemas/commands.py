@@ -19,6 +19,7 @@ class Role(StrEnum):
     OFFICER = "officer"  # a procurement officer of one agency
     SYSTEM = "system"  # the platform's own services, such as the deadline service
     SUPPLIER = "supplier"  # an economic operator, usually an SME, that bids for itself
+    REVIEWER = "reviewer"  # an officer of an agency who rules on complaints
 
 
 class Actor(Message):

@@ -92,6 +92,34 @@ class Lot(Message):
     items: Annotated[list[Item], Field(min_length=1, max_length=500)]
 
 
+Percent = Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]
+
+
+class QualityCriterion(Message):
+    """A quality criterion of a best price-quality ratio award, scored 0..100 by the committee."""
+
+    id: Identifier
+    name: Title
+    weight: Percent  # points of 100; with the price weight they add up to 100
+
+
+class AuctionEnd(StrEnum):
+    FIXED_TIME = "fixed_time"  # closes ``duration_seconds`` after it starts
+    INACTIVITY = "inactivity"  # closes when no valid price arrives for ``inactivity_seconds``
+    ROUNDS = "rounds"  # closes after ``rounds`` rounds of ``round_seconds`` each
+
+
+class AuctionRules(Message):
+    """How the electronic reverse auction runs (Directive 2014/24/EU, Article 35)."""
+
+    minimum_decrement: Percent = Decimal("0.50")  # each new price this far below one's last
+    ends: AuctionEnd = AuctionEnd.INACTIVITY
+    duration_seconds: Annotated[int, Field(ge=10, le=86_400)] = 1800
+    inactivity_seconds: Annotated[int, Field(ge=5, le=3600)] = 180
+    rounds: Annotated[int, Field(ge=1, le=20)] = 3
+    round_seconds: Annotated[int, Field(ge=10, le=3600)] = 300
+
+
 class Requirements(Message):
     """What is being bought and how the winner is chosen: changing any of it is significant."""
 
@@ -99,6 +127,30 @@ class Requirements(Message):
     additional_cpv: tuple[CpvCode, ...] = ()
     lots: Annotated[list[Lot], Field(min_length=1, max_length=100)]
     award_criteria: AwardCriteria = AwardCriteria.PRICE_ONLY
+    # The published formula: score = price_weight * lowest price / bid price
+    #                                + sum(weight * committee score / 100) over quality_criteria.
+    # Ties go to the tender received first.
+    price_weight: Percent = Decimal(100)
+    quality_criteria: Annotated[tuple[QualityCriterion, ...], Field(max_length=20)] = ()
+    auction: AuctionRules | None = None  # required when the procedure has an auction
+    abnormally_low_share: Percent = Decimal(80)  # % of the others' average or the estimate
+    standstill_days: Annotated[int, Field(ge=0, le=60)] = 10
+
+    @model_validator(mode="after")
+    def _criteria_match_the_award_criteria(self) -> "Requirements":
+        total = self.price_weight + sum((c.weight for c in self.quality_criteria), Decimal(0))
+        if self.award_criteria is AwardCriteria.PRICE_ONLY and (
+            self.quality_criteria or self.price_weight != 100
+        ):
+            raise ValueError("a priceOnly award has no quality criteria and a price weight of 100")
+        if self.award_criteria is AwardCriteria.RATED_CRITERIA:
+            if not self.quality_criteria:
+                raise ValueError("a ratedCriteria award needs at least one quality criterion")
+            if total != 100:
+                raise ValueError(
+                    f"the price weight and the criteria weights add up to {total}, not 100"
+                )
+        return self
 
     @field_validator("lots")
     @classmethod

@@ -29,6 +29,7 @@ from schemas.values import (
     Item,
     Lot,
     ProcedureType,
+    QualityCriterion,
     Requirements,
     Value,
 )
@@ -127,11 +128,18 @@ def requirements(draw: st.DrawFn, *, max_lots: int = 2) -> Requirements:
     for lot_id, size in zip(lot_ids, sizes, strict=True):
         mine, item_ids = item_ids[:size], item_ids[size:]
         chosen.append(draw(lots(lot_id=lot_id, item_ids=mine, currency=currency)))
+    award = draw(st.sampled_from(AwardCriteria))
+    quality: tuple[QualityCriterion, ...] = ()
+    if award is AwardCriteria.RATED_CRITERIA:
+        weight = Decimal(draw(st.integers(1, 60)))
+        quality = (QualityCriterion(id="quality", name="Technical merit", weight=weight),)
     return Requirements(
         cpv=draw(cpv_codes()),
         additional_cpv=tuple(draw(st.lists(cpv_codes(), max_size=2))),
         lots=chosen,
-        award_criteria=draw(st.sampled_from(AwardCriteria)),
+        award_criteria=award,
+        price_weight=Decimal(100) - sum((c.weight for c in quality), Decimal(0)),
+        quality_criteria=quality,
     )
 
 

@@ -1,0 +1,1 @@
+"""Contracts: drawn from awards, signed by both parties, amended and implemented; no I/O."""
