@@ -31,7 +31,7 @@ def canonical_json(value: Any) -> bytes:
 
 
 def signed_message(purpose: str, fields: dict[str, Any]) -> bytes:
-    return canonical_json({"purpose": purpose, **fields})
+    return canonical_json({**fields, "purpose": purpose})  # fields can never override it
 
 
 def sign(key: Ed25519PrivateKey, purpose: str, fields: dict[str, Any]) -> bytes:
