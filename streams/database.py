@@ -1,5 +1,6 @@
 """Connecting to PostgreSQL and bringing its schema up to date."""
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,27 @@ async def connect_pool(url: str, *, min_size: int = 1, max_size: int = 8) -> Any
         reset=_keep_session,
         max_inactive_connection_lifetime=60.0,  # idle backends cost memory
     )
+    await _apply_schema(pool)
+    return pool
+
+
+async def _apply_schema(pool: Any) -> None:
+    """Apply schema.sql once per version of it. Its DDL locks the tables it names (a trigger
+    replaced on ``events`` blocks inserts), so a process starting under load must not run it
+    again: that deadlocked with concurrent commands."""
+    text = SCHEMA.read_text()
+    digest = hashlib.sha256(text.encode()).hexdigest()
     async with pool.acquire() as connection, connection.transaction():
         await connection.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK)
-        await connection.execute(SCHEMA.read_text())
-    return pool
+        if await connection.fetchval("SELECT to_regclass('schema_applied') IS NOT NULL") and (
+            await connection.fetchval("SELECT 1 FROM schema_applied WHERE digest = $1", digest)
+        ):
+            return
+        await connection.execute(text)
+        await connection.execute(
+            "CREATE TABLE IF NOT EXISTS schema_applied"
+            " (digest text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        await connection.execute(
+            "INSERT INTO schema_applied (digest) VALUES ($1) ON CONFLICT DO NOTHING", digest
+        )
