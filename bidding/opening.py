@@ -104,3 +104,14 @@ def open_bids(
         )
         for entry in current
     ]
+
+
+def open_bids_with_raw_key(
+    current: Sequence[BidSubmitted],
+    opening_key: bytes,
+    recorded_leaves: Mapping[int, bytes],
+    bidder_keys: Mapping[str, bytes],
+) -> list[Opened]:
+    """``open_bids`` for a worker process, which receives the key as its 32 raw bytes."""
+    key = X25519PrivateKey.from_private_bytes(opening_key)
+    return open_bids(current, key, recorded_leaves, bidder_keys)

@@ -9,9 +9,14 @@ one API process (see docs/sealed-bids.md).
 
 import asyncio
 import hashlib
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from bidding import committee, keys, opening, shamir
 from bidding import log as bid_log
@@ -89,9 +94,8 @@ class OpeningCeremony:
                     sorted({e.receipt.bidder_id for e in entries}),
                 )
             }
-            # Decrypting is CPU work: a thread keeps the API answering meanwhile.
-            results = await asyncio.to_thread(
-                opening.open_bids, opening.current_bids(entries), key, recorded, bidder_keys
+            results = await open_in_parallel(
+                opening.current_bids(entries), key, recorded, bidder_keys
             )
             matches = opening.log_matches_root(entries, bytes(row["root"]))
             opened = sum(1 for r in results if r.content is not None)
@@ -107,22 +111,19 @@ class OpeningCeremony:
                 )
             )
             await eventstore.append(connection, _envelopes(ocid, row["version"], events, actor))
-            await connection.executemany(
+            await connection.execute(
                 "INSERT INTO opened_bids (bid_id, ocid, bidder_id, version, outcome, content,"
-                " reason_code, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                [
-                    (
-                        r.bid_id,
-                        ocid,
-                        r.bidder_id,
-                        r.version,
-                        "opened" if r.content is not None else "rejected",
-                        r.content.model_dump(mode="json") if r.content is not None else None,
-                        r.reason_code,
-                        r.reason,
-                    )
-                    for r in results
-                ],
+                " reason_code, reason) SELECT b, $1, d, v, o, c::jsonb, rc, r FROM unnest("
+                "$2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[])"
+                " AS x (b, d, v, o, c, rc, r)",
+                ocid,
+                [r.bid_id for r in results],
+                [r.bidder_id for r in results],
+                [r.version for r in results],
+                ["opened" if r.content is not None else "rejected" for r in results],
+                [r.content.model_dump_json() if r.content is not None else None for r in results],
+                [r.reason_code for r in results],
+                [r.reason for r in results],
             )
             await connection.execute(
                 "UPDATE bid_logs SET status = 'opened', version = $2 WHERE ocid = $1",
@@ -134,6 +135,46 @@ class OpeningCeremony:
             "bids_rejected": len(results) - opened,
             "log_matches_root": matches,
         }
+
+
+PARALLEL_FROM = 2000  # bids; below this, starting worker processes costs more than it saves
+
+
+async def open_in_parallel(
+    current: list[BidSubmitted],
+    key: X25519PrivateKey,
+    recorded: dict[int, bytes],
+    bidder_keys: dict[str, bytes],
+    processes: int | None = None,
+    parallel_from: int = PARALLEL_FROM,
+) -> list[opening.Opened]:
+    """Verify and decrypt every bid. It is CPU work that holds the GIL, so many bids are
+    shared among worker processes, one per core (the key reaches them through a pipe,
+    never a file); a few are opened in a thread, which keeps the API answering meanwhile."""
+    processes = processes or os.cpu_count() or 1
+    if len(current) < parallel_from or processes < 2:
+        return await asyncio.to_thread(opening.open_bids, current, key, recorded, bidder_keys)
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    size = -(-len(current) // processes)
+    chunks = [current[n : n + size] for n in range(0, len(current), size)]
+    raw = key.private_bytes_raw()
+    loop = asyncio.get_running_loop()
+    with ProcessPoolExecutor(max_workers=len(chunks), mp_context=context) as pool:
+        parts = await asyncio.gather(
+            *(
+                loop.run_in_executor(
+                    pool,
+                    opening.open_bids_with_raw_key,
+                    chunk,
+                    raw,
+                    {e.receipt.log_index: recorded[e.receipt.log_index] for e in chunk},
+                    {e.receipt.bidder_id: bidder_keys.get(e.receipt.bidder_id, b"") for e in chunk},
+                )
+                for chunk in chunks
+            )
+        )
+    return [opened for part in parts for opened in part]
 
 
 async def _load_log(
