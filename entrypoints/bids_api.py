@@ -82,7 +82,7 @@ def _bid_schema(model: type[SealedBid] | type[BidWithdrawal]) -> dict[str, Any]:
             "content": {
                 "application/json": {"schema": {k: v for k, v in schema.items() if k != "$defs"}}
             },
-        }
+        },
     }
 
 
