@@ -1,0 +1,147 @@
+"""The electronic reverse auction of one lot on the wire (Directive 2014/24/EU, Article 35).
+
+One aggregate per lot, id ``<ocid>:auction:<lot_id>``. ``AuctionScheduled`` carries every fact
+the rules need (the rules, the formula's parameters, the participants and their initial
+prices), so the auction replays from its own events alone. Every price a bidder submits is
+recorded: accepted or rejected with its reason. The rules are in ``procurement.auction``.
+"""
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from schemas.base import Message
+from schemas.events import Event
+from schemas.values import AuctionEnd, AuctionRules, Currency, Identifier, Percent, Text
+
+# A price in the auction's currency, to the cent.
+Money = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=2, allow_inf_nan=False)]
+# Points of the published score, 0..100, exact to 0.0001 (see procurement.auction).
+Points = Annotated[
+    Decimal, Field(ge=0, le=100, max_digits=7, decimal_places=4, allow_inf_nan=False)
+]
+# A price as a bidder claimed it, valid or not: a rejection records what was sent.
+ClaimedPrice = Annotated[Decimal, Field(allow_inf_nan=True)]
+MAX_PARTICIPANTS = 1000
+
+
+class AuctionParticipant(Message):
+    """An admissible tenderer invited to the auction, with what the evaluation gave it."""
+
+    bidder_id: Identifier
+    bid_id: Identifier  # the opened bid whose price the auction starts from
+    initial_price: Money  # the opened bid's price for the lot
+    quality_part: Points = Decimal(0)  # fixed during the auction; 0 for priceOnly
+
+
+class RejectionReason(StrEnum):
+    LATE = "late"  # at or after the auction's closing time
+    NOT_OPEN = "not_open"  # before the opening, or the auction was cancelled
+    NOT_DECREASING = "not_decreasing"  # not the minimum decrement below one's last price
+    NOT_A_PARTICIPANT = "not_a_participant"  # the sender was not invited
+    INVALID_PRICE = "invalid_price"  # not a positive amount in cents
+
+
+class AuctionRank(Message):
+    """One line of the auction's ranking: the published formula applied to one price."""
+
+    rank: int = Field(ge=1)
+    bidder_id: Identifier
+    bid_id: Identifier
+    price: Money  # the bidder's current (at the close: final) price
+    price_score: Points
+    quality_part: Points
+    total: Points
+
+
+class AuctionScheduled(Event):
+    """The auction is set up and every participant is invited at once (Article 35(4))."""
+
+    type: Literal["AuctionScheduled"] = "AuctionScheduled"
+    ocid: Identifier
+    lot_id: Identifier
+    buyer_id: Identifier  # whose officers may cancel it
+    currency: Currency
+    starts_at: AwareDatetime
+    rules: AuctionRules
+    price_weight: Percent  # score = price_weight * lowest price / price + quality_part
+    participants: Annotated[
+        tuple[AuctionParticipant, ...], Field(min_length=2, max_length=MAX_PARTICIPANTS)
+    ]
+    # Article 35(7): other prices may be shown if the specifications say so. When True each
+    # bidder sees the lowest current price and the best total, never whose they are.
+    show_leading_price: bool = True
+
+    @model_validator(mode="after")
+    def _participants_are_unique(self) -> "AuctionScheduled":
+        for kind in ("bidder_id", "bid_id"):
+            ids = [getattr(p, kind) for p in self.participants]
+            if len(ids) != len(set(ids)):
+                repeated = sorted({i for i in ids if ids.count(i) > 1})
+                raise ValueError(f"each participant once, repeated {kind}: {repeated}")
+        return self
+
+    @model_validator(mode="after")
+    def _quality_parts_fit_the_formula(self) -> "AuctionScheduled":
+        room = Decimal(100) - self.price_weight
+        for p in self.participants:
+            if p.quality_part > room:
+                msg = (
+                    f"the quality part of {p.bidder_id}, {p.quality_part}, is more than the "
+                    f"{room} points the formula leaves beside a price weight of {self.price_weight}"
+                )
+                raise ValueError(msg)
+        return self
+
+
+class AuctionOpened(Event):
+    type: Literal["AuctionOpened"] = "AuctionOpened"
+    opened_at: AwareDatetime  # the auction's clock starts here
+
+
+class AuctionPriceAccepted(Event):
+    type: Literal["AuctionPriceAccepted"] = "AuctionPriceAccepted"
+    bidder_id: Identifier
+    price: Money
+    at: AwareDatetime
+    round: int = Field(ge=1)  # from the time since opening; 1 unless the auction has rounds
+    sequence: int = Field(ge=1)  # this is the auction's n-th accepted price
+
+
+class AuctionPriceRejected(Event):
+    """A submitted price the rules refused, kept as evidence of what was sent and why."""
+
+    type: Literal["AuctionPriceRejected"] = "AuctionPriceRejected"
+    bidder_id: Identifier  # as the sender claimed it: not always a participant
+    price: ClaimedPrice
+    at: AwareDatetime
+    reason_code: RejectionReason
+    reason: Text
+
+
+class AuctionClosed(Event):
+    type: Literal["AuctionClosed"] = "AuctionClosed"
+    closed_at: AwareDatetime  # when the closing rule was met, not when the timer noticed
+    reason: AuctionEnd
+    ranking: Annotated[tuple[AuctionRank, ...], Field(min_length=2, max_length=MAX_PARTICIPANTS)]
+
+
+class AuctionCancelled(Event):
+    """Cancelled by the buyer: final, with no result."""
+
+    type: Literal["AuctionCancelled"] = "AuctionCancelled"
+    officer_id: Identifier
+    reason: Text
+    cancelled_at: AwareDatetime
+
+
+AUCTION_EVENTS = (
+    AuctionScheduled,
+    AuctionOpened,
+    AuctionPriceAccepted,
+    AuctionPriceRejected,
+    AuctionClosed,
+    AuctionCancelled,
+)
