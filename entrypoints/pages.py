@@ -100,5 +100,23 @@ async def notice(request: Request, ocid: str) -> HTMLResponse:
             if tender.get("cancellation")
             else ""
         )
+        + _sealed_bids(tender.get("bids"))
     )
     return _page(tender["title"], body)
+
+
+def _sealed_bids(bids: dict[str, Any] | None) -> str:
+    """Counts and commitments only: nobody can read a bid before the committee opens it."""
+    if not bids:
+        return ""
+    rows = [("Bids received", bids["received"]), ("Entries in the bid log", bids["log_entries"])]
+    if bids["root"]:
+        rows += [("Sealed at", bids["sealed_at"]), ("Merkle root of the sealed bids", bids["root"])]
+    if bids["opened_at"]:
+        rows += [
+            ("Opened at", bids["opened_at"]),
+            ("Opened by", ", ".join(bids["opening_committee"] or [])),
+            ("Opened / rejected", f"{bids['opened']} / {bids['rejected']}"),
+        ]
+    table = "".join(f"<tr><th>{k}</th><td>{escape(str(v))}</td></tr>" for k, v in rows)
+    return f"<h2>Sealed bids</h2><table>{table}</table>"

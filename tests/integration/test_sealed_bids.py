@@ -166,6 +166,9 @@ async def test_bids_are_received_sealed_and_opened_by_a_quorum_after_the_deadlin
         assert public_bids["received"] == 2
         assert public_bids["root"] == head["sealed_root"]
         assert public_bids["opening_committee"] == summary.participants
+        page = (await public.get(f"/notices/{ocid}")).text
+        assert head["sealed_root"] in page
+        assert "Bids received" in page
 
 
 async def test_fewer_than_k_shares_open_nothing(stack: Stack) -> None:
