@@ -1,0 +1,1050 @@
+"""The sealed-bid path end to end, on the embedded default, with figures to compare.
+
+Run from the repository root::
+
+    ./dev bench bids [--smes N] [--rounds R] [--opening-bids B] [--workers W] [--quick]
+
+What it does, in one run on one machine (the platform is started as ``benchmarks.publish``
+starts it, with a minimum tender period of 0 so that deadlines can be seconds ahead):
+
+1. Sealing on the client: ``seal_bid`` end to end for a bid like ``examples/bid.json``,
+   beside the raw cryptography it is made of, one HPKE encryption of a plaintext of the same
+   size and one Ed25519 signature of a message of the same size (medians, in µs).
+2. Registers ``max(N, B)`` suppliers through ``POST /suppliers``, each with its own Ed25519
+   key and proof, over 64 keep-alive connections (timed on its own), and an officer of an
+   agency with a committee of 3 (threshold 2).
+3. Submission: one tender with an opening key; every one of the first ``N`` suppliers seals
+   ``R`` versions of its bid beforehand (not timed), then all ``N`` submit at once, each on a
+   keep-alive connection of its own, version after version. A bid is accepted when its 201
+   receipt arrives (monotonic clock). Meanwhile an aiokafka consumer reads
+   ``procurement.bids`` from the end offsets taken before the load and notes when each
+   accepted bid (matched by ``bid_id``) arrives there, while one connection of its own
+   polls the length of the outbox every 5 ms (the relay's side of that lag). The load starts
+   once the relay has emptied the outbox of the registrations. CPU per component as in
+   ``benchmarks.publish``.
+4. Opening: a second tender whose deadline leaves ``B`` distinct suppliers three times the
+   time to seal and submit one bid each, at the rates measured before. Once its bid log is
+   sealed, one committee member hands in a share, and the second member's request, which
+   opens every bid, is timed, with the CPU of every component (the API's worker processes
+   included). Beside it, single-threaded on the client with the same bids and the rebuilt
+   key: the raw cryptography (Ed25519 verify + HPKE decrypt per bid) and the bidding
+   library's own per-bid checks (``bid_signature_valid`` + ``open_bid``).
+5. Baselines on the same services: ``raw_postgres`` and ``raw_kafka`` of
+   ``benchmarks.publish``, and the platform's accepted bids/s as a fraction of each.
+
+It prints a table and writes the figures as JSON to ``--out``. It asserts nothing.
+"""
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import functools
+import json
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import asyncpg
+import httpx
+import psutil
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from rich.table import Table
+
+from benchmarks.publish import (
+    API_SCRIPT,
+    EXAMPLE,
+    KeepAlive,
+    Running,
+    console,
+    cores_used,
+    cpu_seconds,
+    finite,
+    machine_busy,
+    percentile,
+    raw_kafka,
+    raw_postgres,
+    register_officer,
+    until,
+)
+from bidding import committee, keys, sealing
+from entrypoints.launcher import (
+    Platform,
+    admin_token,
+    start_worker,
+    stop_process,
+    worker_environment,
+)
+from schemas.bids import BidContent, EncryptedShare, SealedBid
+from schemas.commands import OpeningKeySetup
+from streams.embedded import free_port
+from streams.settings import Settings
+from streams.topology import BIDS
+
+BID_EXAMPLE = EXAMPLE.parent / "bid.json"
+REGISTER_CONCURRENCY = 64
+COMMITTEE, THRESHOLD = 3, 2
+OUTBOX_POLL = 0.005  # seconds between looks at the outbox's length
+ON_KAFKA_WITHIN = 60.0  # seconds to wait, after the load, for the last bid on Kafka
+RELAY_WITHIN = 180.0  # seconds to wait, before the load, for the relay to empty the outbox
+SEALED_WITHIN = 60.0  # seconds to wait, after the deadline, for the bid log to be sealed
+BASELINE_CONCURRENCY = 32  # as ``benchmarks.publish`` runs its baselines
+TARGETS = {"bids_per_s": 3000.0, "p99_receipt_ms": 50.0, "opening_s": 5.0}
+
+
+@dataclass(frozen=True)
+class Party:
+    id: str
+    token: str
+    signing_key: Ed25519PrivateKey
+    encryption_key: X25519PrivateKey | None = None
+
+
+@dataclass
+class Answered:
+    """What one request got: its status and body, or the error that stopped it."""
+
+    sent: float
+    answered: float
+    status: int
+    body: bytes
+    error: str | None = None
+
+    @property
+    def failure(self) -> str | None:
+        if self.error is not None:
+            return self.error
+        return None if self.status in {200, 201} else f"HTTP {self.status}"
+
+
+# Raw HTTP on keep-alive connections (``benchmarks.publish.KeepAlive``), any request
+
+
+def http_request(url: str, path: str, body: bytes, token: str | None = None) -> bytes:
+    """A complete POST request, ready to write on a ``KeepAlive`` connection."""
+    host = httpx.URL(url).host
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def connect(url: str) -> KeepAlive:
+    address = httpx.URL(url)
+    return KeepAlive(*await asyncio.open_connection(address.host, address.port))
+
+
+async def connect_many(url: str, count: int) -> list[KeepAlive]:
+    connections: list[KeepAlive] = []
+    for start in range(0, count, 100):  # in steps, so that the listen backlog never fills
+        step = min(100, count - start)
+        connections += await asyncio.gather(*(connect(url) for _ in range(step)))
+    return connections
+
+
+async def ask(connection: KeepAlive, request: bytes) -> Answered:
+    connection.request = request
+    sent = time.monotonic()
+    try:
+        status, body = await connection.send()
+    except (OSError, EOFError, TimeoutError, ValueError) as error:
+        return Answered(sent, time.monotonic(), 0, b"", type(error).__name__)
+    return Answered(sent, time.monotonic(), status, body)
+
+
+async def send_lines(
+    url: str, connections: list[KeepAlive], lines: Sequence[Sequence[bytes]]
+) -> list[list[Answered]]:
+    """Connection i sends the requests of ``lines[i]`` one after the other; a connection
+    that fails is opened again for the next request."""
+
+    async def one_line(n: int) -> list[Answered]:
+        answers = []
+        for request in lines[n]:
+            answer = await ask(connections[n], request)
+            answers.append(answer)
+            if answer.error is not None:
+                await connections[n].close()
+                connections[n] = await connect(url)
+        return answers
+
+    return list(await asyncio.gather(*(one_line(n) for n in range(len(lines)))))
+
+
+async def send_all(url: str, requests: Sequence[bytes], concurrency: int) -> list[Answered]:
+    """Every request, answered in order, over ``concurrency`` connections that each take
+    the next one waiting."""
+    connections = await connect_many(url, min(concurrency, len(requests)))
+    answers: list[Answered | None] = [None] * len(requests)
+    numbers = iter(range(len(requests)))
+
+    async def one_connection(n: int) -> None:
+        for number in numbers:
+            answers[number] = answer = await ask(connections[n], requests[number])
+            if answer.error is not None:
+                await connections[n].close()
+                connections[n] = await connect(url)
+
+    try:
+        await asyncio.gather(*(one_connection(n) for n in range(len(connections))))
+    finally:
+        for connection in connections:
+            await connection.close()
+    return [a for a in answers if a is not None]
+
+
+def failures(answers: Sequence[Answered]) -> dict[str, int]:
+    return dict(Counter(a.failure for a in answers if a.failure is not None))
+
+
+def latency_ms(values: Sequence[float]) -> dict[str, float]:
+    return {
+        "p50": percentile(values, 0.50),
+        "p99": percentile(values, 0.99),
+        "max": max(values, default=math.nan),
+    }
+
+
+# The parties and their tenders
+
+
+async def register_suppliers(url: str, count: int) -> tuple[list[Party], dict[str, Any]]:
+    """``count`` suppliers, each with a key of its own; the HTTP part is timed."""
+    made = []
+    for number in range(count):
+        key = Ed25519PrivateKey.generate()
+        identifier = f"RO-BENCH-{number:07d}"
+        public = keys.raw_public(key)
+        proof = keys.sign(
+            key,
+            keys.SUPPLIER_REGISTRATION,
+            keys.supplier_registration_fields(identifier, public),
+        )
+        body = {
+            "name": f"Furnizor {number} SRL",
+            "identifier": identifier,
+            "is_sme": True,
+            "email": f"oferte{number}@example.ro",
+            "signing_key": b64(public),
+            "proof": b64(proof),
+        }
+        made.append((key, http_request(url, "/suppliers", json.dumps(body).encode())))
+    console.print(f"registering {count} suppliers over {REGISTER_CONCURRENCY} connections")
+    started = time.monotonic()
+    answers = await send_all(url, [request for _, request in made], REGISTER_CONCURRENCY)
+    seconds = time.monotonic() - started
+    suppliers = []
+    for (key, _), answer in zip(made, answers, strict=True):
+        if answer.status == 201:
+            body = json.loads(answer.body)
+            suppliers.append(Party(body["id"], body["token"], key))
+    figures = {
+        "suppliers": len(suppliers),
+        "failed": failures(answers),
+        "seconds": seconds,
+        "per_s": len(suppliers) / seconds,
+        "answer_ms": latency_ms([(a.answered - a.sent) * 1000 for a in answers]),
+    }
+    return suppliers, figures
+
+
+async def committee_of(client: httpx.AsyncClient, operator: str, agency_id: str) -> list[Party]:
+    """``COMMITTEE`` officers of the agency, with their committee keys registered."""
+    members = []
+    for number in range(COMMITTEE):
+        answer = await client.post(
+            "/officers",
+            json={"agency_id": agency_id, "name": f"Member {number}", "email": "c@example.ro"},
+            headers=bearer(operator),
+        )
+        answer.raise_for_status()
+        officer_id, token = answer.json()["id"], answer.json()["token"]
+        signing, encryption = Ed25519PrivateKey.generate(), X25519PrivateKey.generate()
+        public_signing, public_encryption = keys.raw_public(signing), keys.raw_public(encryption)
+        proof = keys.sign(
+            signing,
+            keys.COMMITTEE_KEYS,
+            keys.committee_keys_fields(officer_id, public_encryption, public_signing),
+        )
+        registered = await client.post(
+            "/officers/me/committee-keys",
+            json={
+                "encryption_key": b64(public_encryption),
+                "signing_key": b64(public_signing),
+                "proof": b64(proof),
+            },
+            headers=bearer(token),
+        )
+        registered.raise_for_status()
+        members.append(Party(officer_id, token, signing, encryption))
+    return members
+
+
+@dataclass(frozen=True)
+class Tender:
+    ocid: str
+    setup: OpeningKeySetup  # the public key and the committee's sealed shares
+    deadline: datetime
+
+
+async def sealed_tender(
+    client: httpx.AsyncClient, officer: str, members: Sequence[Party], deadline_in: timedelta
+) -> Tender:
+    """Publish a tender and give it an opening key split among ``members``."""
+    body = json.loads(EXAMPLE.read_text())
+    deadline = datetime.now(UTC) + deadline_in
+    body["submission_deadline"] = deadline.isoformat()
+    published = await client.post("/tenders", json=body, headers=bearer(officer))
+    published.raise_for_status()
+    ocid: str = published.json()["id"]
+    setup = committee.make_opening_key(
+        ocid,
+        [(m.id, keys.raw_public(m.encryption_key)) for m in members if m.encryption_key],
+        THRESHOLD,
+    )
+    issued = await client.post(
+        f"/tenders/{ocid}/opening-key",
+        content=setup.model_dump_json(),
+        headers=bearer(officer) | {"Content-Type": "application/json"},
+    )
+    issued.raise_for_status()
+    return Tender(ocid, setup, deadline)
+
+
+@functools.cache
+def _bid_template() -> dict[str, Any]:
+    template: dict[str, Any] = json.loads(BID_EXAMPLE.read_text())
+    return template
+
+
+def bid_content(ocid: str, bidder_id: str, number: int, version: int = 1) -> BidContent:
+    """``examples/bid.json`` for this tender and bidder, with a price of its own."""
+    template = _bid_template()
+    price = {"amount": f"{1_300_000 + number}.{version:02d}", "currency": "RON"}
+    offer = template["offers"][0] | {"price": price}
+    return BidContent.model_validate(
+        template | {"ocid": ocid, "bidder_id": bidder_id, "offers": [offer]}
+    )
+
+
+def seal_bids(
+    tender: Tender, bidders: Sequence[Party], versions: int
+) -> tuple[list[list[SealedBid]], float]:
+    """``versions`` sealed bids of each bidder, and the seconds that took."""
+    started = time.monotonic()
+    sealed = [
+        [
+            sealing.seal_bid(
+                bid_content(tender.ocid, bidder.id, number, version),
+                version,
+                tender.setup.public_key,
+                bidder.signing_key,
+            )
+            for version in range(1, versions + 1)
+        ]
+        for number, bidder in enumerate(bidders)
+    ]
+    return sealed, time.monotonic() - started
+
+
+def bid_request(url: str, bid: SealedBid, bidder: Party) -> bytes:
+    return http_request(
+        url, f"/tenders/{bid.ocid}/bids", bid.model_dump_json().encode(), bidder.token
+    )
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+# 1. Sealing on the client
+
+
+def sealing_cost(samples: int) -> dict[str, Any]:
+    """Median µs of ``seal_bid``, and of the raw HPKE encryption and Ed25519 signature."""
+    content = bid_content("ocds-000000-2026-000001", "supplier-RO-BENCH-0000000", 0)
+    opening_key = X25519PrivateKey.generate()
+    tender_key, bidder_key = keys.raw_public(opening_key), Ed25519PrivateKey.generate()
+
+    def median_us(operation: Callable[[int], object]) -> float:
+        times = []
+        for n in range(samples):
+            started = time.perf_counter()
+            operation(n)
+            times.append((time.perf_counter() - started) * 1e6)
+        return percentile(times, 0.5)
+
+    seal_us = median_us(lambda n: sealing.seal_bid(content, n + 1, tender_key, bidder_key))
+    sample = sealing.seal_bid(content, 1, tender_key, bidder_key)
+    plaintext = os.urandom(len(keys.canonical_json(content.model_dump(mode="json"))))
+    context = sealing.bid_context(content.ocid, content.lots, content.bidder_id, 1)
+    public = opening_key.public_key()
+    message = keys.signed_message(
+        keys.BID_SIGNATURE,
+        sealing.bid_signature_fields(
+            content.ocid, content.lots, content.bidder_id, 1, sample.ciphertext
+        ),
+    )
+    hpke_us = median_us(lambda _: sealing.SUITE.encrypt(plaintext, public, context))
+    sign_us = median_us(lambda _: bidder_key.sign(message))
+    return {
+        "samples": samples,
+        "plaintext_bytes": len(plaintext),
+        "seal_bid_us": seal_us,
+        "raw_hpke_encrypt_us": hpke_us,
+        "raw_ed25519_sign_us": sign_us,
+        "seal_over_raw": seal_us / (hpke_us + sign_us),
+    }
+
+
+# 2. Submission, and when the bids are on Kafka
+
+
+@dataclass
+class OnKafka:
+    """When each bid's ``BidSubmitted`` reached ``procurement.bids``, as one consumer sees it
+    (an upper bound: the embedded broker holds a fetch for its whole wait, 10 ms here)."""
+
+    bootstrap: str
+    records: list[tuple[float, bytes]] = field(default_factory=list)
+    seen: dict[str, float] = field(default_factory=dict)
+    partitions: int = 0
+    _parsed: int = 0
+    _consumer: Any = None
+    _task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            fetch_max_wait_ms=10,
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+            request_timeout_ms=5000,
+        )
+        await self._consumer.start()
+
+        async def topic_exists() -> bool:
+            return BIDS.name in await self._consumer.topics()
+
+        await until(topic_exists, 60, f"the relay creating {BIDS.name}")
+        # As many partitions as the broker has, which need not be the topology's count.
+        numbers = sorted(self._consumer.partitions_for_topic(BIDS.name) or ())
+        self.partitions = len(numbers)
+        partitions = [TopicPartition(BIDS.name, p) for p in numbers]
+        self._consumer.assign(partitions)
+        for partition, offset in (await self._consumer.end_offsets(partitions)).items():
+            self._consumer.seek(partition, offset)
+        self._task = asyncio.create_task(self._consume())
+
+    async def _consume(self) -> None:
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=100, max_records=10_000)
+            now = time.monotonic()
+            for records in batches.values():
+                self.records += [(now, record.value) for record in records]
+
+    def parse(self) -> None:
+        """Read what arrived since the last call (after the load, so as not to slow it)."""
+        for at, value in self.records[self._parsed :]:
+            receipt = json.loads(value).get("event", {}).get("receipt")
+            if isinstance(receipt, dict) and "bid_id" in receipt:
+                self.seen.setdefault(receipt["bid_id"], at)
+        self._parsed = len(self.records)
+
+    async def wait_for(self, bid_ids: set[str], within: float) -> None:
+        async def all_there() -> bool:
+            self.parse()
+            return bid_ids <= self.seen.keys()
+
+        with contextlib.suppress(RuntimeError):
+            await until(all_there, within, "every accepted bid on Kafka")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._consumer is not None:
+            await self._consumer.stop()
+
+
+@dataclass
+class Outbox:
+    """The length of the outbox every few ms, read on a connection of the benchmark's own:
+    when the relay had taken every bid to Kafka, as the platform itself sees it."""
+
+    connection: Any
+    samples: list[tuple[float, int]] = field(default_factory=list)
+
+    @contextlib.asynccontextmanager
+    async def watching(self) -> AsyncIterator[None]:
+        stopped = asyncio.Event()
+
+        async def poll() -> None:
+            while not stopped.is_set():
+                count = await self.connection.fetchval("SELECT count(*) FROM outbox")
+                self.samples.append((time.monotonic(), count))
+                await asyncio.sleep(OUTBOX_POLL)
+
+        task = asyncio.create_task(poll())
+        try:
+            yield
+        finally:
+            stopped.set()
+            await task
+
+    def largest(self) -> int:
+        return max((count for _, count in self.samples), default=0)
+
+    def empty_after(self, moment: float) -> float:
+        """The first time from ``moment`` on that the outbox was seen empty."""
+        return next((at for at, count in self.samples if at >= moment and not count), math.nan)
+
+
+async def submission(
+    run: Running, client: httpx.AsyncClient, parties: dict[str, Any], args: argparse.Namespace
+) -> dict[str, Any]:
+    smes: list[Party] = parties["suppliers"][: args.smes]
+    tender = await sealed_tender(client, parties["officer"], parties["members"], timedelta(days=1))
+    console.print(f"submission: sealing {args.rounds} version(s) of the bid of {len(smes)} SMEs")
+    sealed, _ = seal_bids(tender, smes, args.rounds)
+    lines = [
+        [bid_request(run.api_url, bid, sme) for bid in mine]
+        for mine, sme in zip(sealed, smes, strict=True)
+    ]
+    on_kafka = OnKafka(run.bootstrap)
+    await on_kafka.start()
+    watch = await asyncpg.connect(run.database_url)
+    outbox = Outbox(watch)
+    # The outbox poll's backend is the benchmark's cost, not the platform's.
+    poll_backend = psutil.Process(await watch.fetchval("SELECT pg_backend_pid()"))
+    bench = {"benchmark client": [psutil.Process(), poll_backend]}
+
+    async def outbox_empty() -> bool:
+        return not await watch.fetchval("SELECT count(*) FROM outbox")
+
+    # Start from a platform at rest: the relay has taken every earlier event to Kafka.
+    waited = time.monotonic()
+    await until(outbox_empty, RELAY_WITHIN, "the relay emptying the outbox")
+    waited = time.monotonic() - waited
+    console.print(f"submission: the relay emptied the outbox after {waited:.1f}s")
+    connections = await connect_many(run.api_url, len(smes))
+    console.print(
+        f"submission: {len(smes)} SMEs at once, one connection each, {args.rounds} bid(s) each"
+    )
+    try:
+        async with outbox.watching():
+            cpu_before = cpu_seconds(run.components(poll_backend) | bench)
+            busy_before = machine_busy()
+            answers = [
+                a for line in await send_lines(run.api_url, connections, lines) for a in line
+            ]
+            cpu_after = cpu_seconds(run.components(poll_backend) | bench)
+            busy_after = machine_busy()
+            for connection in connections:
+                await connection.close()
+            accepted = {
+                json.loads(a.body)["receipt"]["bid_id"]: a for a in answers if a.status == 201
+            }
+            await on_kafka.wait_for(set(accepted), ON_KAFKA_WITHIN)
+    finally:
+        for connection in connections:
+            await connection.close()
+        await on_kafka.stop()
+        await watch.close()
+
+    first_sent = min(a.sent for a in answers)
+    last_answer = max((a.answered for a in accepted.values()), default=math.nan)
+    seconds = last_answer - first_sent
+    rate = len(accepted) / seconds
+    cores = cores_used(cpu_before, cpu_after, seconds)
+    cores["whole machine"] = (busy_after - busy_before) / seconds
+    on_kafka_ms = [
+        (on_kafka.seen[b] - a.answered) * 1000 for b, a in accepted.items() if b in on_kafka.seen
+    ]
+    last_on_kafka = max(
+        (on_kafka.seen[b] for b in accepted if b in on_kafka.seen), default=math.nan
+    )
+    return {
+        "ocid": tender.ocid,
+        "outbox_emptied_before_load_s": waited,
+        "smes": len(smes),
+        "connections": len(smes),
+        "rounds": args.rounds,
+        "sent": len(answers),
+        "accepted": len(accepted),
+        "failed": failures(answers),
+        "seconds": seconds,
+        "bids_per_s": rate,
+        "receipt_ms": latency_ms([(a.answered - a.sent) * 1000 for a in accepted.values()]),
+        # With every SME sending again at once, the mean receipt is N / rate (Little's law).
+        "littles_law_mean_ms": len(smes) / rate * 1000,
+        "on_kafka": {
+            "topic_partitions": on_kafka.partitions,
+            "seen": len(on_kafka_ms),
+            "missing": len(accepted) - len(on_kafka_ms),
+            "last_s_after_first_send": last_on_kafka - first_sent,
+            "last_ms_after_last_receipt": (last_on_kafka - last_answer) * 1000,
+            "after_receipt_ms": latency_ms(on_kafka_ms),
+            "outbox_largest": outbox.largest(),
+            "outbox_empty_ms_after_last_receipt": (outbox.empty_after(last_answer) - last_answer)
+            * 1000,
+        },
+        "cpu_cores": cores,
+        "cpu_ms_per_bid": {name: used * 1000 / rate for name, used in cores.items()},
+    }
+
+
+# 3. The opening
+
+
+async def opening(
+    run: Running,
+    client: httpx.AsyncClient,
+    parties: dict[str, Any],
+    args: argparse.Namespace,
+    hints: dict[str, float],
+) -> dict[str, Any]:
+    bidders: list[Party] = parties["suppliers"][: args.opening_bids]
+    members: list[Party] = parties["members"]
+    # Long enough to seal and submit every bid at the rates measured before, three times over.
+    ahead = 3 * len(bidders) * (hints["seal_us"] / 1e6 + 1 / max(hints["bids_per_s"], 100.0))
+    tender = await sealed_tender(client, parties["officer"], members, timedelta(seconds=ahead + 10))
+    console.print(
+        f"opening: {len(bidders)} bidders seal one bid each (deadline in {ahead + 10:.0f}s)"
+    )
+    sealed, sealing_seconds = seal_bids(tender, bidders, 1)
+    bids = [mine[0] for mine in sealed]
+    requests = [bid_request(run.api_url, b, p) for b, p in zip(bids, bidders, strict=True)]
+    started = time.monotonic()
+    answers = await send_all(run.api_url, requests, args.smes)
+    submit_seconds = time.monotonic() - started
+    accepted = [b for b, a in zip(bids, answers, strict=True) if a.status == 201]
+    console.print(
+        f"opening: {len(accepted)} bids in, {failures(answers) or 'no failures'};"
+        f" waiting for the deadline and the seal"
+    )
+    await asyncio.sleep(max(0.0, (tender.deadline - datetime.now(UTC)).total_seconds()))
+    connection = await asyncpg.connect(run.database_url)
+    try:
+
+        async def log_sealed() -> bool:
+            query = "SELECT status FROM bid_logs WHERE ocid = $1"
+            return bool(await connection.fetchval(query, tender.ocid) == "sealed")
+
+        await until(log_sealed, SEALED_WITHIN, f"the bid log of {tender.ocid} being sealed")
+    finally:
+        await connection.close()
+    first = await hand_in(client, members[0], tender.ocid)
+    first.raise_for_status()
+    share = await share_of(client, members[1], tender.ocid)
+    cpu_before = cpu_with_reaped(run.components())
+    started = time.monotonic()
+    answer = await client.post(
+        f"/tenders/{tender.ocid}/opening/shares",
+        content=share,
+        headers=bearer(members[1].token) | {"Content-Type": "application/json"},
+    )
+    seconds = time.monotonic() - started
+    used = cores_used(cpu_before, cpu_with_reaped(run.components()), seconds)
+    result: dict[str, Any] = answer.json() if answer.status_code == 200 else {"error": answer.text}
+    opened = int(result.get("bids_opened", 0))
+    console.print(f"opening: {opened} bids opened in {seconds:.2f}s; now the same, raw")
+    key = opening_key(tender, members[:THRESHOLD])
+    bidder_keys = {p.id: keys.raw_public(p.signing_key) for p in bidders}
+    raw = raw_opening(accepted, key, bidder_keys)
+    return {
+        "ocid": tender.ocid,
+        "bidders": len(bidders),
+        "sealing_seconds": sealing_seconds,
+        "submitted": len(accepted),
+        "submit_failed": failures(answers),
+        "submit_seconds": submit_seconds,
+        "submit_per_s": len(accepted) / submit_seconds,
+        "status": answer.status_code,
+        "result": result,
+        "seconds": seconds,
+        "bids_per_s": opened / seconds if opened else math.nan,
+        "cpu_seconds": {name: cores * seconds for name, cores in used.items()},
+        "raw": raw,
+        "opening_over_raw": seconds / raw["raw_seconds"],
+        "opening_over_library": seconds / raw["library_seconds"],
+    }
+
+
+def cpu_with_reaped(components: dict[str, list[psutil.Process]]) -> dict[str, dict[int, float]]:
+    """CPU seconds of each process as ``cpu_seconds`` counts them, and of the children it has
+    reaped: the API opens many bids in worker processes that come and go within the request
+    (a process that ended in between would count its whole life; none does here)."""
+    seconds: dict[str, dict[int, float]] = {}
+    for name, processes in components.items():
+        seconds[name] = {}
+        for process in processes:
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                own = times.user + times.system
+                seconds[name][process.pid] = own + times.children_user + times.children_system
+    return seconds
+
+
+async def share_of(client: httpx.AsyncClient, member: Party, ocid: str) -> bytes:
+    """The member's share, decrypted and signed on the member's machine, ready to send."""
+    mine = await client.get(f"/tenders/{ocid}/opening-key/my-share", headers=bearer(member.token))
+    mine.raise_for_status()
+    assert member.encryption_key is not None
+    share = committee.hand_in_share(
+        ocid,
+        member.id,
+        EncryptedShare.model_validate(mine.json()),
+        member.encryption_key,
+        member.signing_key,
+    )
+    return share.model_dump_json().encode()
+
+
+async def hand_in(client: httpx.AsyncClient, member: Party, ocid: str) -> httpx.Response:
+    return await client.post(
+        f"/tenders/{ocid}/opening/shares",
+        content=await share_of(client, member, ocid),
+        headers=bearer(member.token) | {"Content-Type": "application/json"},
+    )
+
+
+def opening_key(tender: Tender, members: Sequence[Party]) -> X25519PrivateKey:
+    """The opening key, rebuilt here from the members' own shares, as the platform does."""
+    shares = []
+    for member in members:
+        sealed = next(s for s in tender.setup.shares if s.officer_id == member.id)
+        assert member.encryption_key is not None
+        shares.append(
+            sealing.open_share(
+                sealed.encrypted_share, member.encryption_key, tender.ocid, member.id, sealed.x
+            )
+        )
+    return committee.rebuild_opening_key(shares, tender.setup.public_key)
+
+
+def raw_opening(
+    bids: Sequence[SealedBid], key: X25519PrivateKey, bidder_keys: dict[str, bytes]
+) -> dict[str, Any]:
+    """Single-threaded seconds for these bids: the raw cryptography alone (messages and
+    contexts made beforehand), and the bidding library's checks of each bid."""
+    prepared = [
+        (
+            Ed25519PublicKey.from_public_bytes(bidder_keys[bid.bidder_id]),
+            bid.signature,
+            keys.signed_message(
+                keys.BID_SIGNATURE,
+                sealing.bid_signature_fields(
+                    bid.ocid, bid.lots, bid.bidder_id, bid.version, bid.ciphertext
+                ),
+            ),
+            bid.ciphertext,
+            sealing.bid_context(bid.ocid, bid.lots, bid.bidder_id, bid.version),
+        )
+        for bid in bids
+    ]
+    started = time.perf_counter()
+    for public, signature, message, ciphertext, context in prepared:
+        public.verify(signature, message)
+        sealing.SUITE.decrypt(ciphertext, key, context)
+    raw_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    for bid in bids:
+        if sealing.bid_signature_valid(bid, bidder_keys[bid.bidder_id]):
+            sealing.open_bid(bid.ocid, bid.lots, bid.bidder_id, bid.version, bid.ciphertext, key)
+    library_seconds = time.perf_counter() - started
+    return {"bids": len(bids), "raw_seconds": raw_seconds, "library_seconds": library_seconds}
+
+
+# The whole run
+
+
+async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
+    # SIGTERM cancels the run, so that every ``finally`` runs, as Ctrl-C does.
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
+    operator = run.platform.settings.admin_token or ""
+    async with httpx.AsyncClient(base_url=run.api_url, timeout=600) as client:
+
+        async def api_up() -> bool:
+            if run.api.poll() is not None:
+                msg = f"the API exited with {run.api.returncode}"
+                raise RuntimeError(msg)
+            with contextlib.suppress(httpx.TransportError):
+                return (await client.get("/health")).status_code == 200
+            return False
+
+        await until(api_up, 30, "the API answering /health")
+        console.print(f"sealing: {args.seal_samples} bids, then the raw cryptography")
+        seal = sealing_cost(args.seal_samples)
+        officer = await register_officer(client, operator)
+        agency_id = (await client.get("/me", headers=bearer(officer))).json()["agency_id"]
+        members = await committee_of(client, operator, agency_id)
+        suppliers, registration = await register_suppliers(
+            run.api_url, max(args.smes, args.opening_bids)
+        )
+        parties = {"officer": officer, "members": members, "suppliers": suppliers}
+        submitted = await submission(run, client, parties, args)
+        hints = {"seal_us": seal["seal_bid_us"], "bids_per_s": submitted["bids_per_s"]}
+        opened = await opening(run, client, parties, args, hints)
+
+    rows = args.baseline_count
+    console.print(f"baselines: {rows} raw asyncpg rows, {rows} raw aiokafka messages")
+    postgres_rate = await raw_postgres(run.database_url, rows, BASELINE_CONCURRENCY)
+    kafka_rate = await raw_kafka(run.bootstrap, rows, BASELINE_CONCURRENCY)
+    return {
+        "config": {
+            "smes": args.smes,
+            "rounds": args.rounds,
+            "opening_bids": args.opening_bids,
+            "workers": args.workers,
+            "baseline_count": rows,
+            "baseline_concurrency": BASELINE_CONCURRENCY,
+            "client": "raw keep-alive HTTP/1.1, in one process",
+            "cores": psutil.cpu_count(),
+        },
+        "sealing": seal,
+        "registration": registration,
+        "submission": submitted,
+        "opening": opened,
+        "baselines": {
+            "postgres_rows_per_s": postgres_rate,
+            "kafka_msgs_per_s": kafka_rate,
+            "platform_over_postgres": submitted["bids_per_s"] / postgres_rate,
+            "platform_over_kafka": submitted["bids_per_s"] / kafka_rate,
+        },
+        "targets": TARGETS,
+    }
+
+
+def report(results: dict[str, Any]) -> None:
+    seal, reg = results["sealing"], results["registration"]
+    sub, opened, base = results["submission"], results["opening"], results["baselines"]
+    raw = opened["raw"]
+    kafka = sub["on_kafka"]
+    summary = Table(title="Sealed-bid path, embedded default")
+    for column in ("figure", "measured", "target"):
+        summary.add_column(column, justify="left" if column == "figure" else "right")
+    rows = [
+        ("seal_bid µs (median)", f"{seal['seal_bid_us']:.0f}", ""),
+        (
+            "raw HPKE encrypt + Ed25519 sign µs",
+            f"{seal['raw_hpke_encrypt_us']:.0f} + {seal['raw_ed25519_sign_us']:.0f}",
+            "",
+        ),
+        ("seal_bid / raw", f"{seal['seal_over_raw']:.2f}", ""),
+        (
+            "suppliers registered (s, /s)",
+            f"{reg['suppliers']:,} ({reg['seconds']:.1f} s, {reg['per_s']:,.0f}/s)",
+            "",
+        ),
+        (
+            f"bids accepted/s, {sub['connections']:,} SMEs at once",
+            f"{sub['bids_per_s']:,.0f}",
+            ">= 3,000",
+        ),
+        ("accepted / failed", f"{sub['accepted']:,} / {sum(sub['failed'].values())}", ""),
+        ("failures", ", ".join(f"{k}: {v}" for k, v in sub["failed"].items()) or "none", ""),
+        ("receipt p50 ms", f"{sub['receipt_ms']['p50']:.1f}", ""),
+        ("receipt p99 ms", f"{sub['receipt_ms']['p99']:.1f}", "<= 50"),
+        ("receipt max ms", f"{sub['receipt_ms']['max']:.1f}", ""),
+        ("mean receipt by Little's law, N / rate ms", f"{sub['littles_law_mean_ms']:.0f}", ""),
+        ("last bid on Kafka, s after first send", f"{kafka['last_s_after_first_send']:.2f}", ""),
+        ("  ms after the last receipt", f"{kafka['last_ms_after_last_receipt']:.0f}", ""),
+        (
+            "on Kafka - receipt p50 / p99 ms",
+            f"{kafka['after_receipt_ms']['p50']:.1f} / {kafka['after_receipt_ms']['p99']:.1f}",
+            "",
+        ),
+        ("accepted bids not seen on Kafka", f"{kafka['missing']}", ""),
+        (
+            "outbox: largest / empty ms after last receipt",
+            f"{kafka['outbox_largest']:,} / {kafka['outbox_empty_ms_after_last_receipt']:.0f}",
+            "",
+        ),
+        (
+            f"opening bids submitted (/s, {sub['connections']:,} conns)",
+            f"{opened['submitted']:,} ({opened['submit_per_s']:,.0f}/s)",
+            "",
+        ),
+        (
+            "opening: bids opened / rejected",
+            f"{opened['result'].get('bids_opened', '?')} / {opened['result'].get('bids_rejected', '?')}",
+            "",
+        ),
+        ("opening s (2nd share's request)", f"{opened['seconds']:.2f}", "< 5"),
+        ("opening bids/s", f"{opened['bids_per_s']:,.0f}", ">= 2,000"),
+        (
+            "raw verify + decrypt s, 1 thread",
+            f"{raw['raw_seconds']:.2f} ({raw['bids']:,} bids)",
+            "",
+        ),
+        ("bidding library verify + open_bid s", f"{raw['library_seconds']:.2f}", ""),
+        ("opening / raw", f"{opened['opening_over_raw']:.1f}", ""),
+        ("opening / library", f"{opened['opening_over_library']:.1f}", ""),
+        ("raw asyncpg rows/s (1 tx/row)", f"{base['postgres_rows_per_s']:,.0f}", ""),
+        ("raw aiokafka msg/s (acks=all)", f"{base['kafka_msgs_per_s']:,.0f}", ""),
+        ("bids/s / raw asyncpg", f"{base['platform_over_postgres']:.2f}", ""),
+        ("bids/s / raw aiokafka", f"{base['platform_over_kafka']:.2f}", ""),
+    ]
+    for row in rows:
+        summary.add_row(*row)
+    console.print(summary)
+
+    usage = Table(
+        title=f"During the submission ({sub['seconds']:.1f} s, {results['config']['cores']} cores)"
+    )
+    usage.add_column("component")
+    usage.add_column("CPU cores used", justify="right")
+    usage.add_column("CPU ms / bid", justify="right")
+    for name, cores in sub["cpu_cores"].items():
+        usage.add_row(name, f"{cores:.2f}", f"{sub['cpu_ms_per_bid'][name]:.2f}")
+    console.print(usage)
+
+    ceremony = Table(title=f"During the opening ({opened['seconds']:.2f} s)")
+    ceremony.add_column("component")
+    ceremony.add_column("CPU s", justify="right")
+    for name, seconds in opened["cpu_seconds"].items():
+        ceremony.add_row(name, f"{seconds:.2f}")
+    console.print(ceremony)
+
+
+# Starting and stopping the platform, as ``benchmarks.publish`` does
+
+
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # before and after the event loop, which has its own
+
+
+def _log_tails(logs: Path, lines: int = 15) -> Iterator[str]:
+    for path in sorted(logs.glob("*.log")):
+        tail = path.read_text(errors="replace").splitlines()[-lines:]
+        yield f"--- {path.name} ---\n" + "\n".join(tail)
+
+
+def _stop_stray_postgres(pid_file: Path) -> None:
+    """Stop a PostgreSQL that a signal kept from being registered while it was starting."""
+    with contextlib.suppress(OSError, ValueError, IndexError, psutil.Error):
+        postmaster = psutil.Process(int(pid_file.read_text().split()[0]))
+        postmaster.send_signal(signal.SIGINT)  # PostgreSQL's fast shutdown
+        postmaster.wait(15)
+
+
+def _stop_children() -> None:
+    """Stop what a signal left running, such as an ``initdb`` that was under way."""
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        with contextlib.suppress(psutil.Error):
+            child.terminate()
+    for child in psutil.wait_procs(children, timeout=5)[1]:
+        with contextlib.suppress(psutil.Error):
+            child.kill()
+
+
+def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bids", description=__doc__.split("\n")[0] if __doc__ else None
+    )
+    parser.add_argument("--smes", type=int, help="SMEs submitting at once (1000; quick: 100)")
+    parser.add_argument(
+        "--rounds", type=int, help="versions each SME submits (about 5,000 bids; quick: 1)"
+    )
+    parser.add_argument(
+        "--opening-bids", type=int, help="bids in the opened tender (10,000; quick: 500)"
+    )
+    parser.add_argument("--workers", type=int, default=1, help="stream workers")
+    parser.add_argument("--seal-samples", type=int, help="bids sealed for the median (2,000)")
+    parser.add_argument("--baseline-count", type=int, help="rows and messages (10,000)")
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--out", type=Path, default=Path("bench-results/bids.json"))
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.smes = args.smes or (100 if quick else 1000)
+    args.rounds = args.rounds or (1 if quick else max(1, round(5000 / args.smes)))
+    args.opening_bids = args.opening_bids or (500 if quick else 10_000)
+    args.seal_samples = args.seal_samples or (200 if quick else 2000)
+    args.baseline_count = args.baseline_count or (2000 if quick else 10_000)
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = arguments(argv)
+    data_dir = Path(tempfile.mkdtemp(prefix="procurement-bench-"))
+    settings = replace(Settings.from_env(), data_dir=data_dir)  # the environment's settings
+    # Deadlines seconds ahead: the API and the workers get PROCUREMENT_MIN_TENDER_PERIOD=0s.
+    rules = replace(settings.rules, minimum_tender_period=timedelta(0))
+    settings = replace(settings, admin_token=admin_token(settings), rules=rules)
+    platform = Platform(settings, workers=args.workers)
+    logs = data_dir / "logs"
+    api: subprocess.Popen[bytes] | None = None
+    # A SIGTERM while the services start is held until they have (a killed initdb leaves
+    # its bootstrap backend writing into the data directory); then it ends the run cleanly.
+    held: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, _: held.append(signum))
+    try:
+        database_url, bootstrap = platform.start_services()
+        env = worker_environment(settings, database_url, bootstrap)
+        platform.worker_processes = [
+            start_worker(env, logs / f"worker-{n}.log") for n in range(args.workers)
+        ]
+        port = free_port()
+        with (logs / "api.log").open("ab") as output:
+            api = subprocess.Popen(
+                [sys.executable, "-c", API_SCRIPT, str(port)],
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        signal.signal(signal.SIGTERM, _terminated)
+        if held:
+            raise SystemExit(128 + signal.SIGTERM)
+        run = Running(platform, database_url, bootstrap, api, f"http://127.0.0.1:{port}")
+        results = asyncio.run(measure(run, args))
+        report(results)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(finite(results), indent=2) + "\n")
+        console.print(f"figures written to {args.out}")
+    except asyncio.CancelledError:
+        console.print("stopped by SIGTERM; cleaning up")
+        raise SystemExit(128 + signal.SIGTERM) from None
+    except KeyboardInterrupt:
+        console.print("interrupted; cleaning up")
+        raise SystemExit(128 + signal.SIGINT) from None
+    except Exception:
+        for tail in _log_tails(logs):
+            print(tail, file=sys.stderr)
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the clean-up
+        if api is not None:
+            stop_process(api)
+        platform.stop_services()
+        _stop_stray_postgres(data_dir / "postgres" / "postmaster.pid")
+        _stop_children()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
