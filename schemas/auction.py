@@ -12,8 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from schemas.base import Message
-from schemas.events import Event
+from schemas.base import Event, Message
 from schemas.values import AuctionEnd, AuctionRules, Currency, Identifier, Percent, Text
 
 # A price in the auction's currency, to the cent.

@@ -12,10 +12,9 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
-from schemas.base import Message
+from schemas.base import Event, Message
 from schemas.bids import Signature
 from schemas.commands import Command
-from schemas.events import Event
 from schemas.values import (
     AwardCriteria,
     Identifier,
@@ -378,7 +377,7 @@ EVALUATION_EVENTS: tuple[type[Event], ...] = (
     ProcedureCancelled,
 )
 
-AnyEvaluationEvent = Annotated[
+EvaluationEvent = (
     EvaluationStarted
     | ClarificationRequested
     | ClarificationAnswered
@@ -398,9 +397,9 @@ AnyEvaluationEvent = Annotated[
     | ComplaintUpheld
     | ComplaintDismissed
     | LotCancelled
-    | ProcedureCancelled,
-    Field(discriminator="type"),
-]
+    | ProcedureCancelled
+)
+AnyEvaluationEvent = Annotated[EvaluationEvent, Field(discriminator="type")]
 
 
 # Commands: every one names its tender, whose evaluation aggregate is "<ocid>:evaluation".

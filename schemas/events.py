@@ -11,6 +11,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, TypeAdapter
 
+from schemas.base import Event as Event  # re-exported: events subclass it
 from schemas.base import Message
 from schemas.bids import (
     Base64,
@@ -21,12 +22,8 @@ from schemas.bids import (
     Sha256Hex,
     Signature,
 )
+from schemas.evaluation import EVALUATION_EVENTS, EvaluationEvent
 from schemas.values import Email, Identifier, ProcedureType, Requirements, Text, Title
-
-
-class Event(Message):
-    schema_version: ClassVar[int] = 1
-
 
 # Parties
 
@@ -203,33 +200,33 @@ AnyEvent = Annotated[
     | OpeningShareAccepted
     | BidOpened
     | BidRejected
-    | BidsOpened,
+    | BidsOpened
+    | EvaluationEvent,
     Field(discriminator="type"),
 ]
 
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.model_fields["type"].default: cls
-    for cls in (
-        AgencyRegistered,
-        OfficerRegistered,
-        TenderPublished,
-        TenderDetailsAmended,
-        TenderRequirementsAmended,
-        TenderDeadlineExtended,
-        TenderCancelled,
-        TenderClosed,
-        SupplierRegistered,
-        CommitteeKeysRegistered,
-        OpeningKeyIssued,
-        BidSubmitted,
-        BidWithdrawn,
-        BidLogSealed,
-        OpeningShareAccepted,
-        BidOpened,
-        BidRejected,
-        BidsOpened,
-    )
-}
+_RECORDED: tuple[type[Event], ...] = (
+    AgencyRegistered,
+    OfficerRegistered,
+    TenderPublished,
+    TenderDetailsAmended,
+    TenderRequirementsAmended,
+    TenderDeadlineExtended,
+    TenderCancelled,
+    TenderClosed,
+    SupplierRegistered,
+    CommitteeKeysRegistered,
+    OpeningKeyIssued,
+    BidSubmitted,
+    BidWithdrawn,
+    BidLogSealed,
+    OpeningShareAccepted,
+    BidOpened,
+    BidRejected,
+    BidsOpened,
+    *EVALUATION_EVENTS,
+)
+EVENT_TYPES: dict[str, type[Event]] = {cls.model_fields["type"].default: cls for cls in _RECORDED}
 
 
 class Envelope(Message):

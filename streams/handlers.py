@@ -12,14 +12,14 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 from uuid import UUID, uuid4
 
 import asyncpg
 
 from bidding import keys
 from bidding import log as bid_log
-from procurement import parties, tender
+from procurement import evaluation, parties, tender
 from procurement.errors import NotFound, Rejected, WrongState
 from schemas.commands import (
     Actor,
@@ -27,6 +27,7 @@ from schemas.commands import (
     AnyCommand,
     CancelTender,
     CloseTender,
+    Command,
     IssueOpeningKey,
     PublishTender,
     RegisterAgency,
@@ -35,6 +36,7 @@ from schemas.commands import (
     RegisterSupplier,
     Role,
 )
+from schemas.evaluation import AnyEvaluationCommand, ScoreQuality
 from schemas.events import Envelope, Event, envelope
 from schemas.upcasting import read_envelope
 from streams import bid_logs, eventstore
@@ -99,9 +101,14 @@ class CommandHandler:
             RegisterCommitteeKeys: self._register_committee_keys,
             IssueOpeningKey: self._issue_opening_key,
         }
+        for command_type in get_args(AnyEvaluationCommand):
+            self._deciders[command_type] = self._evaluate
 
     async def handle(
-        self, command: AnyCommand, actor: Actor, command_id: UUID | None = None
+        self,
+        command: AnyCommand | AnyEvaluationCommand,
+        actor: Actor,
+        command_id: UUID | None = None,
     ) -> Outcome:
         decide = self._deciders[type(command)]
         for _ in range(ATTEMPTS):
@@ -254,6 +261,35 @@ class CommandHandler:
         ctx.extra_writes.append(store_keys)
         return _outcome(command.officer_id, len(history), events, ctx)
 
+    async def _evaluate(
+        self, connection: Any, command: AnyEvaluationCommand, ctx: _Context
+    ) -> Outcome:
+        aggregate_id = evaluation.evaluation_id(command.ocid)
+        history = await eventstore.load(connection, aggregate_id)
+        state = evaluation.replay(item.event for item in history)
+        signature_valid = False
+        if isinstance(command, ScoreQuality):  # signed with the member's committee key
+            key = await connection.fetchval(
+                "SELECT signing_key FROM party_keys WHERE party_id = $1 AND role = 'officer'",
+                ctx.actor.id,
+            )
+            fields = evaluation.score_fields(
+                command.ocid,
+                command.lot_id,
+                command.bid_id,
+                command.criterion_id,
+                ctx.actor.id,
+                command.score,
+                command.revision,
+            )
+            signature_valid = key is not None and keys.verify(
+                bytes(key), command.signature, evaluation.QUALITY_SCORE, fields
+            )
+        events = evaluation.decide(
+            state, command, ctx.actor, ctx.now, signature_valid=signature_valid
+        )
+        return _outcome(aggregate_id, len(history), events, ctx)
+
     # Authentication
 
     async def authenticate(self, token: str) -> Actor | None:
@@ -295,12 +331,12 @@ async def _agency(connection: Any, agency_id: str) -> parties.Agency | None:
     return agency
 
 
-def _fingerprint(command: AnyCommand, actor: Actor) -> bytes:
+def _fingerprint(command: Command, actor: Actor) -> bytes:
     asked = f"{actor.id}|{type(command).__name__}|{command.model_dump_json()}"
     return hashlib.sha256(asked.encode()).digest()
 
 
-async def _handled(connection: Any, command: AnyCommand, ctx: _Context) -> Outcome | None:
+async def _handled(connection: Any, command: Command, ctx: _Context) -> Outcome | None:
     row = await connection.fetchrow(
         "SELECT aggregate_id, response, fingerprint FROM handled_commands WHERE command_id = $1",
         ctx.command_id,
@@ -332,7 +368,7 @@ def _outcome(aggregate_id: str, version: int, events: list[Event], ctx: _Context
     return Outcome(aggregate_id, envelopes)
 
 
-async def _commit(connection: Any, command: AnyCommand, outcome: Outcome, ctx: _Context) -> None:
+async def _commit(connection: Any, command: Command, outcome: Outcome, ctx: _Context) -> None:
     """Record the events and whatever must go with them, all or nothing."""
     if not ctx.extra_writes and ctx.command_id is None:
         await eventstore.append(connection, outcome.events)  # one statement: its own transaction

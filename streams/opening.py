@@ -20,10 +20,13 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from bidding import committee, keys, opening, shamir
 from bidding import log as bid_log
+from procurement import evaluation, tender
 from procurement.errors import WrongState
 from schemas.bids import OpeningShare
-from schemas.commands import Actor
+from schemas.commands import Actor, Role
+from schemas.evaluation import StartEvaluation
 from schemas.events import (
+    BidOpened,
     BidsOpened,
     BidSubmitted,
     BidWithdrawn,
@@ -111,6 +114,7 @@ class OpeningCeremony:
                 )
             )
             await eventstore.append(connection, _envelopes(ocid, row["version"], events, actor))
+            await _start_evaluation(connection, ocid, log, entries, events)
             await connection.execute(
                 "INSERT INTO opened_bids (bid_id, ocid, bidder_id, version, outcome, content,"
                 " reason_code, reason) SELECT b, $1, d, v, o, c::jsonb, rc, r FROM unnest("
@@ -175,6 +179,47 @@ async def open_in_parallel(
             )
         )
     return [opened for part in parts for opened in part]
+
+
+EVALUATION_SERVICE = Actor(id="opening-ceremony", role=Role.SYSTEM)
+
+
+async def _start_evaluation(
+    connection: Any,
+    ocid: str,
+    log: bid_log.BidLog,
+    entries: list[BidSubmitted | BidWithdrawn],
+    events: list[Event],
+) -> None:
+    """The opened bids go to the committee's evaluation, in the same transaction."""
+    opened = [event for event in events if isinstance(event, BidOpened)]
+    if not opened:
+        return
+    history = await eventstore.load(connection, ocid)
+    published = tender.replay([item.event for item in history])
+    assert published is not None, f"bids opened for {ocid}, which was never published"
+    received = {e.receipt.bid_id: e.receipt.received_at for e in entries}
+    now = datetime.now(UTC)
+    command = StartEvaluation(
+        ocid=ocid,
+        facts=evaluation.facts_from_tender(published, sorted(log.members)),
+        bids=tuple(evaluation.opened_bid(bid, received[bid.bid_id]) for bid in opened),
+    )
+    started = evaluation.decide(None, command, EVALUATION_SERVICE, now)
+    await eventstore.append(
+        connection,
+        [
+            envelope(
+                event,
+                event_id=uuid4(),
+                aggregate_id=evaluation.evaluation_id(ocid),
+                sequence=number,
+                actor=EVALUATION_SERVICE.id,
+                occurred_at=now,
+            )
+            for number, event in enumerate(started, start=1)
+        ],
+    )
 
 
 async def _load_log(

@@ -13,6 +13,15 @@ from typing import Any
 
 import asyncpg
 
+from schemas.evaluation import (
+    AwardDecided,
+    ComplaintDismissed,
+    ComplaintFiled,
+    ComplaintUpheld,
+    LotCancelled,
+    ProcedureCancelled,
+    Remedy,
+)
 from schemas.events import (
     AgencyRegistered,
     BidLogSealed,
@@ -30,7 +39,7 @@ from schemas.events import (
 from schemas.upcasting import read_envelope
 from schemas.values import Requirements
 from streams import eventstore
-from streams.topology import BIDS, PARTIES, TENDERS, Topic
+from streams.topology import BIDS, EVALUATIONS, PARTIES, TENDERS, Topic
 
 log = logging.getLogger(__name__)
 
@@ -214,10 +223,53 @@ async def _apply_bid_events(connection: Any, envelopes: Sequence[Envelope]) -> N
             )
 
 
+async def _apply_evaluation_events(connection: Any, envelopes: Sequence[Envelope]) -> None:
+    """Awards per lot, and what complaints and cancellations do to them."""
+    for item in sorted(envelopes, key=lambda e: (e.aggregate_id, e.sequence)):
+        ocid, event = item.aggregate_id.removesuffix(":evaluation"), item.event
+        if isinstance(event, AwardDecided):
+            await connection.execute(
+                "INSERT INTO awards (ocid, lot_id, bid_id, bidder_id, amount, currency,"
+                " decided_at, standstill_ends, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8,"
+                " 'awarded') ON CONFLICT (ocid, lot_id) DO UPDATE SET bid_id = $3,"
+                " bidder_id = $4, amount = $5, currency = $6, decided_at = $7,"
+                " standstill_ends = $8, status = 'awarded'",
+                ocid,
+                event.lot_id,
+                event.bid_id,
+                event.bidder_id,
+                event.value.amount,
+                event.value.currency,
+                event.decided_at,
+                event.standstill_ends,
+            )
+        elif isinstance(event, ComplaintFiled | ComplaintDismissed):
+            status = "suspended" if isinstance(event, ComplaintFiled) else "awarded"
+            await connection.execute(
+                "UPDATE awards SET status = $3 WHERE ocid = $1 AND lot_id = $2",
+                ocid,
+                event.lot_id,
+                status,
+            )
+        elif isinstance(event, ComplaintUpheld) and event.remedy is Remedy.RE_EVALUATE:
+            await connection.execute(
+                "DELETE FROM awards WHERE ocid = $1 AND lot_id = $2", ocid, event.lot_id
+            )
+        elif isinstance(event, ComplaintUpheld | LotCancelled):
+            await connection.execute(
+                "UPDATE awards SET status = 'cancelled' WHERE ocid = $1 AND lot_id = $2",
+                ocid,
+                event.lot_id,
+            )
+        elif isinstance(event, ProcedureCancelled):
+            await connection.execute("UPDATE awards SET status = 'cancelled' WHERE ocid = $1", ocid)
+
+
 PROJECTORS = {
     TENDERS.name: _apply_tender_events,
     PARTIES.name: _apply_party_events,
     BIDS.name: _apply_bid_events,
+    EVALUATIONS.name: _apply_evaluation_events,
 }
 
 

@@ -169,3 +169,17 @@ CREATE TABLE IF NOT EXISTS public_bidders (
     has_bid     boolean NOT NULL,  -- false once withdrawn
     PRIMARY KEY (ocid, bidder_id)
 );
+
+-- Awards as the public sees them, fed by the stream from the evaluations.
+CREATE TABLE IF NOT EXISTS awards (
+    ocid            text        NOT NULL,
+    lot_id          text        NOT NULL,
+    bid_id          text        NOT NULL,
+    bidder_id       text        NOT NULL,
+    amount          numeric     NOT NULL,
+    currency        text        NOT NULL,
+    decided_at      timestamptz NOT NULL,
+    standstill_ends timestamptz NOT NULL,
+    status          text        NOT NULL,  -- awarded, suspended (a complaint), cancelled
+    PRIMARY KEY (ocid, lot_id)
+);

@@ -6,6 +6,7 @@ so all events of one tender land on one partition and stay in order.
 
 from dataclasses import dataclass
 
+from schemas.evaluation import EVALUATION_EVENTS
 from schemas.events import EVENT_TYPES
 
 
@@ -56,7 +57,14 @@ BIDS = Topic(
     ),
 )
 
-TOPICS: tuple[Topic, ...] = (TENDERS, PARTIES, BIDS)
+# Evaluation, award, standstill and complaints, keyed by "<ocid>:evaluation".
+EVALUATIONS = Topic(
+    name="procurement.evaluations",
+    partitions=6,
+    event_types=frozenset(cls.__name__ for cls in EVALUATION_EVENTS),
+)
+
+TOPICS: tuple[Topic, ...] = (TENDERS, PARTIES, BIDS, EVALUATIONS)
 
 TOPIC_OF_EVENT: dict[str, str] = {
     event_type: topic.name for topic in TOPICS for event_type in topic.event_types

@@ -29,6 +29,7 @@ from schemas.events import (
     TenderRequirementsAmended,
 )
 from schemas.values import Item, Lot, ProcedureType, Requirements, Value
+from tests.unit.procedure_examples import evaluation_events
 
 NOW = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
 RULES = ProcedureRules()
@@ -115,6 +116,9 @@ BID = BidContent.model_validate(
 )
 
 EXAMPLE_EVENTS: dict[str, Event] = {
+    type(event).__name__: event
+    for event in reversed(evaluation_events())  # the first of each type wins
+} | {
     type(event).__name__: event
     for event in (
         AgencyRegistered(agency_id=BUYER, name="Town hall of Cluj", identifier="RO-CUI-4267117"),

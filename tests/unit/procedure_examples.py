@@ -1,0 +1,141 @@
+"""One example of every evaluation event, made by running short procedures through the
+domain itself, so the examples are always valid and consistent."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from schemas.evaluation import (
+    AcceptJustification,
+    AnswerClarification,
+    CancelLot,
+    CancelProcedure,
+    ClarificationRequested,
+    ComplaintFiled,
+    CompleteLotEvaluation,
+    DecideAward,
+    DismissComplaint,
+    DisqualifyBid,
+    FileComplaint,
+    FinalPrice,
+    RecordAuctionResult,
+    RejectJustification,
+    Remedy,
+    RequestClarification,
+    RequestJustification,
+    SubmitJustification,
+    UpholdComplaint,
+)
+from schemas.events import Event
+from schemas.values import Value
+from tests.unit.evaluation_examples import (
+    ANA,
+    BUYERS_OFFICER,
+    LOT,
+    OCID,
+    REVIEWER,
+    SYSTEM,
+    bid,
+    bidder,
+    facts,
+    qualify_all,
+    signed_score,
+    started,
+)
+
+
+def evaluation_events() -> list[Event]:
+    events: list[Event] = []
+
+    # Rated, with a clarification, scores, an award and two complaints.
+    rated = started(facts(rated=True), bid("a", "900.00"), bid("b", "950.00", minutes=1))
+    [asked] = rated.do(
+        RequestClarification(
+            ocid=OCID,
+            bid_id="a",
+            question="Which paper mill?",
+            respond_by=rated.now + timedelta(days=2),
+        ),
+        ANA,
+    )
+    assert isinstance(asked, ClarificationRequested)
+    rated.do(
+        AnswerClarification(ocid=OCID, request_id=asked.request_id, answer="Letea Bacău"),
+        bidder("a"),
+    )
+    qualify_all(rated, "a", "b")
+    for bid_id in ("a", "b"):
+        for criterion in ("tech", "delivery"):
+            rated.do(signed_score("officer-ana", LOT, bid_id, criterion, "80"), ANA)
+    rated.do(CompleteLotEvaluation(ocid=OCID, lot_id=LOT), BUYERS_OFFICER)
+    rated.do(DecideAward(ocid=OCID, lot_id=LOT), BUYERS_OFFICER)
+    [filed] = rated.do(
+        FileComplaint(ocid=OCID, lot_id=LOT, grounds="The scores were unfair"), bidder("b")
+    )
+    rated.do(
+        DismissComplaint(ocid=OCID, complaint_id=_complaint(filed), reason="Unfounded"), REVIEWER
+    )
+    [again] = rated.do(FileComplaint(ocid=OCID, lot_id=LOT, grounds="New evidence"), bidder("b"))
+    rated.do(
+        UpholdComplaint(
+            ocid=OCID,
+            complaint_id=_complaint(again),
+            remedy=Remedy.RE_EVALUATE,
+            reason="Founded",
+        ),
+        REVIEWER,
+    )
+    events += rated.events
+
+    # Abnormally low prices, one justification accepted and one rejected.
+    low = started(
+        facts(), bid("a", "500.00"), bid("b", "1000.00", minutes=1), bid("c", "510.00", minutes=2)
+    )
+    qualify_all(low, "a", "b", "c")
+    low.do(CompleteLotEvaluation(ocid=OCID, lot_id=LOT), BUYERS_OFFICER)
+    for bid_id, decision in (("a", AcceptJustification), ("c", RejectJustification)):
+        low.do(
+            RequestJustification(
+                ocid=OCID,
+                lot_id=LOT,
+                bid_id=bid_id,
+                question="How?",
+                respond_by=low.now + timedelta(days=3),
+            ),
+            BUYERS_OFFICER,
+        )
+        low.do(
+            SubmitJustification(ocid=OCID, lot_id=LOT, bid_id=bid_id, justification="Own stock"),
+            bidder(bid_id),
+        )
+        low.do(decision(ocid=OCID, lot_id=LOT, bid_id=bid_id, reason="Checked"), BUYERS_OFFICER)
+    events += low.events
+
+    # An auction, a disqualification, and cancellations.
+    auction = started(
+        facts(auction=True),
+        bid("a", "1000.00"),
+        bid("b", "950.00", minutes=1),
+        bid("c", "990.00", minutes=2),
+    )
+    qualify_all(auction, "a", "b")
+    auction.do(DisqualifyBid(ocid=OCID, bid_id="c", reason="No quality certificate"), ANA)
+    auction.do(CompleteLotEvaluation(ocid=OCID, lot_id=LOT), SYSTEM)
+    final = tuple(
+        FinalPrice(bid_id=b, price=Value(amount=Decimal(p), currency="RON"))
+        for b, p in (("a", "900.00"), ("b", "890.00"))
+    )
+    auction.do(RecordAuctionResult(ocid=OCID, lot_id=LOT, final_prices=final), SYSTEM)
+    events += auction.events
+    two_lots = started(
+        facts(lots={"lot-1": "1000.00", "lot-2": "500.00"}),
+        bid("a", {"lot-1": "900.00", "lot-2": "450.00"}),
+    )
+    two_lots.do(CancelLot(ocid=OCID, lot_id="lot-2", reason="No longer needed"), BUYERS_OFFICER)
+    two_lots.do(CancelProcedure(ocid=OCID, reason="Budget withdrawn"), BUYERS_OFFICER)
+    events += two_lots.events
+    return events
+
+
+def _complaint(event: Event) -> str:
+    assert isinstance(event, ComplaintFiled)
+    return event.complaint_id
