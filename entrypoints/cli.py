@@ -144,16 +144,20 @@ def officer_register(
     agency: Annotated[str, typer.Option(help="The agency id, e.g. agency-RO-CUI-4305857.")],
     name: Annotated[str, typer.Option(help="The officer's full name.")],
     email: Annotated[str, typer.Option(help="The officer's work e-mail.")],
+    reviewer: Annotated[
+        bool, typer.Option(help="A review officer, who rules on complaints.")
+    ] = False,
     api_url: ApiOption = None,
     token: TokenOption = None,
 ) -> None:
-    """Add a procurement officer; prints the officer's token once."""
+    """Add a procurement officer (or a review officer); prints the token once."""
+    role = "reviewer" if reviewer else "officer"
     body = call(
         "POST",
         "/officers",
         api_url,
         token_or_saved(token),
-        json={"agency_id": agency, "name": name, "email": email},
+        json={"agency_id": agency, "name": name, "email": email, "role": role},
     )
     out.print(f"registered officer [bold]{body['id']}[/]")
     out.print(f"token (keep it secret, it is shown once): [bold]{body['token']}[/]")

@@ -46,10 +46,10 @@ def register_officer(
     agency: Agency | None, command: RegisterOfficer, actor: Actor, *, officer_id: str
 ) -> list[Event]:
     may = actor.role is Role.OPERATOR or (
-        actor.role is Role.OFFICER and actor.agency_id == command.agency_id
+        actor.role is command.role and actor.agency_id == command.agency_id
     )
     if not may:
-        msg = f"only the operator or an officer of {command.agency_id} may add its officers"
+        msg = f"only the operator or a {command.role} of {command.agency_id} may add its {command.role}s"
         raise NotAllowed(msg)
     if agency is None:
         raise WrongState(f"agency {command.agency_id} is not registered", code="unknown_agency")
@@ -59,6 +59,7 @@ def register_officer(
             agency_id=agency.agency_id,
             name=command.name,
             email=command.email,
+            role=command.role,
         )
     ]
 

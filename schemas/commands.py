@@ -5,7 +5,7 @@ that does not validate never reaches the event store.
 """
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
@@ -43,6 +43,9 @@ class RegisterOfficer(Command):
     agency_id: Identifier
     name: Title
     email: Email
+    # A reviewer rules on complaints, for a review body such as Romania's CNSC; a reviewer
+    # never rules on a complaint about its own agency's procedure.
+    role: Literal[Role.OFFICER, Role.REVIEWER] = Role.OFFICER
 
 
 class PublishTender(Command):

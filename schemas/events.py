@@ -22,6 +22,7 @@ from schemas.bids import (
     Sha256Hex,
     Signature,
 )
+from schemas.commands import Role
 from schemas.evaluation import EVALUATION_EVENTS, EvaluationEvent
 from schemas.values import Email, Identifier, ProcedureType, Requirements, Text, Title
 
@@ -41,6 +42,7 @@ class OfficerRegistered(Event):
     agency_id: Identifier
     name: Title
     email: Email
+    role: Literal[Role.OFFICER, Role.REVIEWER] = Role.OFFICER  # older events: officers
 
 
 class SupplierRegistered(Event):

@@ -205,7 +205,7 @@ class CommandHandler:
         token = secrets.token_urlsafe(32)
 
         async def store_credential(conn: Any) -> None:
-            await _store_credential(conn, token, officer_id, Role.OFFICER, command.agency_id)
+            await _store_credential(conn, token, officer_id, command.role, command.agency_id)
 
         ctx.extra_writes.append(store_credential)
         outcome = _outcome(officer_id, 0, events, ctx)

@@ -12,7 +12,7 @@ from tests.integration.market import (
     submit,
     until_sealed,
 )
-from tests.integration.stack import Stack, eventually
+from tests.integration.stack import OPERATOR_TOKEN, Stack, eventually
 
 
 async def test_opened_bids_are_evaluated_and_awarded(stack: Stack) -> None:
@@ -81,3 +81,38 @@ async def test_opened_bids_are_evaluated_and_awarded(stack: Stack) -> None:
             return bool(found and found[0]["status"] == "suspended")
 
         assert await eventually(suspended)
+
+    # A review officer of another body rules: the complaint is dismissed, the award stands.
+    async with stack.client(OPERATOR_TOKEN) as operator:
+        body = await operator.post("/agencies", json={"name": "CNSC", "identifier": "RO-CNSC"})
+        assert body.status_code == 201, body.text
+        reviewer = await operator.post(
+            "/officers",
+            json={
+                "agency_id": body.json()["id"],
+                "name": "Maria Ionescu",
+                "email": "maria@cnsc.ro",
+                "role": "reviewer",
+            },
+        )
+        assert reviewer.status_code == 201, reviewer.text
+    async with stack.client(officer.token) as client:
+        refused = await client.post(
+            f"/tenders/{ocid}/evaluation/complaint-dismissals",
+            json={"complaint_id": "complaint-1", "reason": "I judge my own case"},
+        )
+        assert refused.status_code == 403, refused.text
+    async with stack.client(reviewer.json()["token"]) as review:
+        ruled = await review.post(
+            f"/tenders/{ocid}/evaluation/complaint-dismissals",
+            json={"complaint_id": "complaint-1", "reason": "The price was justified"},
+        )
+        assert ruled.status_code == 201, ruled.text
+
+    async with stack.client() as public:
+
+        async def standing() -> bool:
+            found = (await public.get(f"/tenders/{ocid}/awards")).json()["awards"]
+            return bool(found and found[0]["status"] == "awarded")
+
+        assert await eventually(standing)
