@@ -8,12 +8,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError, create_model
 
 from entrypoints.auth import ActorDep, IdempotencyKey
+from entrypoints.command_routes import body_without, handle
 from procurement import evaluation
-from procurement.errors import NotAllowed, NotFound, Rejected
-from schemas.base import Message
+from procurement.errors import NotAllowed, NotFound
 from schemas.commands import Role
 from schemas.evaluation import (
     AcceptJustification,
@@ -59,17 +58,8 @@ COMMANDS: dict[str, tuple[type[EvaluationCommand], str]] = {
 }
 
 
-def _body_model(command: type[EvaluationCommand]) -> type[BaseModel]:
-    fields: dict[str, Any] = {
-        name: (info.annotation, info)
-        for name, info in command.model_fields.items()
-        if name != "ocid"
-    }
-    return create_model(f"{command.__name__}Body", __base__=Message, **fields)
-
-
 def _add(path: str, command: type[EvaluationCommand], summary: str) -> None:
-    body_model = _body_model(command)
+    body_model = body_without(command, "ocid")
 
     async def send(
         request: Request,
@@ -78,12 +68,7 @@ def _add(path: str, command: type[EvaluationCommand], summary: str) -> None:
         actor: ActorDep,
         key: IdempotencyKey = None,
     ) -> JSONResponse:
-        try:
-            full = command.model_validate({**body.model_dump(), "ocid": ocid})  # type: ignore[attr-defined]
-        except ValidationError as error:
-            raise Rejected(str(error), code="invalid_request") from error
-        outcome = await request.app.state.handler.handle(full, actor, key)
-        return JSONResponse(outcome.response() | {"replayed": outcome.replayed}, 201)
+        return await handle(request, command, body, {"ocid": ocid}, actor, key)
 
     router.post(
         f"/tenders/{{ocid}}/evaluation/{path}",

@@ -13,10 +13,9 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from schemas.base import Message
+from schemas.base import Event, Message
 from schemas.bids import PublicKey, Sha256Hex, Signature
 from schemas.commands import Command
-from schemas.events import Event
 from schemas.values import CpvCode, Identifier, Item, Lot, Percent, Text, Title, Value
 
 # A change of value in percent of the original value, signed, to the hundredth.
@@ -192,7 +191,7 @@ CONTRACT_EVENTS: tuple[type[Event], ...] = (
     ContractTerminated,
 )
 
-AnyContractEvent = Annotated[
+ContractEvent = (
     ContractDrawn
     | ContractSigned
     | ContractActivated
@@ -200,9 +199,9 @@ AnyContractEvent = Annotated[
     | MilestoneRecorded
     | PaymentRecorded
     | ContractCompleted
-    | ContractTerminated,
-    Field(discriminator="type"),
-]
+    | ContractTerminated
+)
+AnyContractEvent = Annotated[ContractEvent, Field(discriminator="type")]
 
 
 # Commands: every one but DrawContract names its contract.

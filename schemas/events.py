@@ -23,6 +23,7 @@ from schemas.bids import (
     Signature,
 )
 from schemas.commands import Role
+from schemas.contracts import CONTRACT_EVENTS, ContractEvent
 from schemas.evaluation import EVALUATION_EVENTS, EvaluationEvent
 from schemas.values import Email, Identifier, ProcedureType, Requirements, Text, Title
 
@@ -203,7 +204,8 @@ AnyEvent = Annotated[
     | BidOpened
     | BidRejected
     | BidsOpened
-    | EvaluationEvent,
+    | EvaluationEvent
+    | ContractEvent,
     Field(discriminator="type"),
 ]
 
@@ -227,6 +229,7 @@ _RECORDED: tuple[type[Event], ...] = (
     BidRejected,
     BidsOpened,
     *EVALUATION_EVENTS,
+    *CONTRACT_EVENTS,
 )
 EVENT_TYPES: dict[str, type[Event]] = {cls.model_fields["type"].default: cls for cls in _RECORDED}
 

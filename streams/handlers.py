@@ -19,6 +19,7 @@ import asyncpg
 
 from bidding import keys
 from bidding import log as bid_log
+from contracts import contract
 from procurement import evaluation, parties, tender
 from procurement.errors import NotFound, Rejected, WrongState
 from schemas.commands import (
@@ -36,6 +37,7 @@ from schemas.commands import (
     RegisterSupplier,
     Role,
 )
+from schemas.contracts import AnyContractCommand, DrawContract, SignContract
 from schemas.evaluation import AnyEvaluationCommand, ScoreQuality
 from schemas.events import Envelope, Event, envelope
 from schemas.upcasting import read_envelope
@@ -103,10 +105,12 @@ class CommandHandler:
         }
         for command_type in get_args(AnyEvaluationCommand):
             self._deciders[command_type] = self._evaluate
+        for command_type in get_args(AnyContractCommand):
+            self._deciders[command_type] = self._contract
 
     async def handle(
         self,
-        command: AnyCommand | AnyEvaluationCommand,
+        command: AnyCommand | AnyEvaluationCommand | AnyContractCommand,
         actor: Actor,
         command_id: UUID | None = None,
     ) -> Outcome:
@@ -290,6 +294,51 @@ class CommandHandler:
         )
         return _outcome(aggregate_id, len(history), events, ctx)
 
+    async def _contract(
+        self, connection: Any, command: AnyContractCommand, ctx: _Context
+    ) -> Outcome:
+        if isinstance(command, DrawContract):
+            contract_id = contract_id_for(command.ocid, command.lot_id)
+            history = await eventstore.load(connection, contract_id)
+            published = tender.replay(
+                [e.event for e in await eventstore.load(connection, command.ocid)]
+            )
+            evaluated = evaluation.replay(
+                e.event
+                for e in await eventstore.load(connection, evaluation.evaluation_id(command.ocid))
+            )
+            award = None
+            if published is not None and evaluated is not None:
+                award = contract.award_facts(published, evaluated, command.lot_id)
+            may_be_signed = evaluated is not None and evaluation.contract_may_be_signed(
+                evaluated, command.lot_id, ctx.now
+            )
+            events = contract.decide(
+                contract.replay(e.event for e in history),
+                command,
+                ctx.actor,
+                ctx.now,
+                award=award,
+                contract_id=contract_id,
+                may_be_signed=may_be_signed,
+            )
+            return _outcome(contract_id, len(history), events, ctx)
+        history = await eventstore.load(connection, command.contract_id)
+        signer_key = None
+        if isinstance(command, SignContract):  # the key the signer registered
+            found = await connection.fetchval(
+                "SELECT signing_key FROM party_keys WHERE party_id = $1", ctx.actor.id
+            )
+            signer_key = bytes(found) if found is not None else None
+        events = contract.decide(
+            contract.replay(e.event for e in history),
+            command,
+            ctx.actor,
+            ctx.now,
+            signer_key=signer_key,
+        )
+        return _outcome(command.contract_id, len(history), events, ctx)
+
     # Authentication
 
     async def authenticate(self, token: str) -> Actor | None:
@@ -310,6 +359,10 @@ class CommandHandler:
         if len(self._actors) < MAX_CACHED_ACTORS:
             self._actors[digest] = actor
         return actor
+
+
+def contract_id_for(ocid: str, lot_id: str) -> str:
+    return f"{ocid}:contract:{lot_id}"
 
 
 async def _store_credential(

@@ -13,6 +13,14 @@ from typing import Any
 
 import asyncpg
 
+from schemas.contracts import (
+    ContractActivated,
+    ContractAmended,
+    ContractCompleted,
+    ContractDrawn,
+    ContractTerminated,
+    PaymentRecorded,
+)
 from schemas.evaluation import (
     AwardDecided,
     ComplaintDismissed,
@@ -39,7 +47,7 @@ from schemas.events import (
 from schemas.upcasting import read_envelope
 from schemas.values import Requirements
 from streams import eventstore
-from streams.topology import BIDS, EVALUATIONS, PARTIES, TENDERS, Topic
+from streams.topology import BIDS, CONTRACTS, EVALUATIONS, PARTIES, TENDERS, Topic
 
 log = logging.getLogger(__name__)
 
@@ -265,11 +273,54 @@ async def _apply_evaluation_events(connection: Any, envelopes: Sequence[Envelope
             await connection.execute("UPDATE awards SET status = 'cancelled' WHERE ocid = $1", ocid)
 
 
+async def _apply_contract_events(connection: Any, envelopes: Sequence[Envelope]) -> None:
+    """Each contract's supplier, current value, status and what was paid."""
+    for item in sorted(envelopes, key=lambda e: (e.aggregate_id, e.sequence)):
+        event, contract_id = item.event, item.aggregate_id
+        if isinstance(event, ContractDrawn):
+            await connection.execute(
+                "INSERT INTO contracts (contract_id, ocid, lot_id, buyer_id, supplier_id, amount,"
+                " currency, status, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)"
+                " ON CONFLICT (contract_id) DO NOTHING",
+                contract_id,
+                event.ocid,
+                event.lot_id,
+                event.buyer_id,
+                event.supplier_id,
+                event.value.amount,
+                event.value.currency,
+                item.occurred_at,
+            )
+            continue
+        change: tuple[str, Any] | None = None
+        if isinstance(event, ContractActivated):
+            change = ("status = 'active'", None)
+        elif isinstance(event, ContractAmended):
+            change = ("amount = $3", event.value.amount)
+        elif isinstance(event, PaymentRecorded):
+            change = ("paid = paid + $3", event.value.amount)
+        elif isinstance(event, ContractCompleted):
+            change = ("status = 'terminated'", None)  # OCDS: a completed contract is terminated
+        elif isinstance(event, ContractTerminated):
+            change = (
+                "status = CASE status WHEN 'pending' THEN 'cancelled' ELSE 'terminated' END",
+                None,
+            )
+        if change is not None:
+            setting, value = change
+            arguments = [contract_id, item.occurred_at] + ([value] if value is not None else [])
+            await connection.execute(
+                f"UPDATE contracts SET {setting}, updated_at = $2 WHERE contract_id = $1",
+                *arguments,
+            )
+
+
 PROJECTORS = {
     TENDERS.name: _apply_tender_events,
     PARTIES.name: _apply_party_events,
     BIDS.name: _apply_bid_events,
     EVALUATIONS.name: _apply_evaluation_events,
+    CONTRACTS.name: _apply_contract_events,
 }
 
 

@@ -183,3 +183,18 @@ CREATE TABLE IF NOT EXISTS awards (
     status          text        NOT NULL,  -- awarded, suspended (a complaint), cancelled
     PRIMARY KEY (ocid, lot_id)
 );
+
+-- Contracts as the public sees them, fed by the stream.
+CREATE TABLE IF NOT EXISTS contracts (
+    contract_id text        PRIMARY KEY,
+    ocid        text        NOT NULL,
+    lot_id      text        NOT NULL,
+    buyer_id    text        NOT NULL,
+    supplier_id text        NOT NULL,
+    amount      numeric     NOT NULL,
+    currency    text        NOT NULL,
+    status      text        NOT NULL,  -- pending, active, terminated, cancelled (OCDS)
+    paid        numeric     NOT NULL DEFAULT 0,
+    updated_at  timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS contracts_by_tender ON contracts (ocid);

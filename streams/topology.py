@@ -6,6 +6,7 @@ so all events of one tender land on one partition and stay in order.
 
 from dataclasses import dataclass
 
+from schemas.contracts import CONTRACT_EVENTS
 from schemas.evaluation import EVALUATION_EVENTS
 from schemas.events import EVENT_TYPES
 
@@ -64,7 +65,14 @@ EVALUATIONS = Topic(
     event_types=frozenset(cls.__name__ for cls in EVALUATION_EVENTS),
 )
 
-TOPICS: tuple[Topic, ...] = (TENDERS, PARTIES, BIDS, EVALUATIONS)
+# Contracts, keyed by their contract id.
+CONTRACTS = Topic(
+    name="procurement.contracts",
+    partitions=3,
+    event_types=frozenset(cls.__name__ for cls in CONTRACT_EVENTS),
+)
+
+TOPICS: tuple[Topic, ...] = (TENDERS, PARTIES, BIDS, EVALUATIONS, CONTRACTS)
 
 TOPIC_OF_EVENT: dict[str, str] = {
     event_type: topic.name for topic in TOPICS for event_type in topic.event_types

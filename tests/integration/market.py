@@ -106,10 +106,12 @@ async def sealed_tender(
     deadline_in: timedelta = timedelta(seconds=6),
     threshold: int = 2,
     lots: int = 1,
+    standstill_days: int = 10,
 ) -> tuple[str, bytes, datetime]:
     """Publish a tender and give it an opening key split among the committee: its ocid,
     public opening key and deadline."""
     body = tender_body(deadline_in=deadline_in)
+    body["requirements"]["standstill_days"] = standstill_days
     lot = body["requirements"]["lots"][0]
     body["requirements"]["lots"] = [
         lot | {"id": f"lot-{n}", "items": [lot["items"][0] | {"id": f"paper-{n}"}]}

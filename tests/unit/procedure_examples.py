@@ -139,3 +139,15 @@ def evaluation_events() -> list[Event]:
 def _complaint(event: Event) -> str:
     assert isinstance(event, ComplaintFiled)
     return event.complaint_id
+
+
+def contract_events() -> list[Event]:
+    """A contract's whole life, an amendment, milestones, payments and a termination."""
+    from tests.unit import test_contracts as life
+
+    events: list[Event] = []
+    for built in (life.completed(), life.terminated(), life.paid_in_part(), life.with_milestones()):
+        events += built.events
+    amended = life.active()
+    amended.amend("105000.00")
+    return events + amended.events
