@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from entrypoints import bids_api, contracts_api, evaluation_api, pages, reads
+from entrypoints import bids_api, contracts_api, evaluation_api, pages, reads, savings_api
 from entrypoints.auth import ActorDep, IdempotencyKey
 from procurement.errors import Rejected
 from schemas.commands import (
@@ -194,4 +194,5 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(bids_api.router)
     app.include_router(evaluation_api.router)
     app.include_router(contracts_api.router)
+    app.include_router(savings_api.router)
     app.include_router(pages.router)

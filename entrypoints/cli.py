@@ -258,5 +258,24 @@ def tender_show(ocid: str, api_url: ApiOption = None) -> None:
     show(call("GET", f"/tenders/{ocid}", api_url))
 
 
+@app.command()
+def savings(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    api_url: ApiOption = None,
+) -> None:
+    """Savings against the estimated value: totals per buyer, CPV division, procedure type
+    and month, per currency."""
+    from procurement.savings import Summary
+
+    answer = call("GET", "/savings", api_url)
+    if as_json:
+        show(answer)
+        return
+    if not answer["currencies"]:
+        out.print("no awards yet")
+    for summary in answer["currencies"].values():
+        out.print("\n".join(Summary.model_validate(summary).to_text()), highlight=False)
+
+
 def main() -> None:
     app()

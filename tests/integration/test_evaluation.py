@@ -13,6 +13,7 @@ from tests.integration.market import (
     until_sealed,
 )
 from tests.integration.stack import OPERATOR_TOKEN, Stack, eventually
+from tests.integration.test_cli import procurement
 
 
 async def test_opened_bids_are_evaluated_and_awarded(stack: Stack) -> None:
@@ -116,3 +117,13 @@ async def test_opened_bids_are_evaluated_and_awarded(stack: Stack) -> None:
             return bool(found and found[0]["status"] == "awarded")
 
         assert await eventually(standing)
+
+        # 880.00 awarded against an estimate of 1,000.00: a saving of 120.00, 12%.
+        summary = (await public.get("/savings")).json()["currencies"]["RON"]
+        assert summary["total"]["estimated"] == "1000.00"
+        assert summary["total"]["awarded"] == "880.00"
+        assert summary["total"]["saving"] == "120.00"
+        assert summary["total"]["relative_saving"] == "0.1200"
+    printed = await procurement(stack, "savings")
+    assert printed.exit_code == 0, printed.output
+    assert "120.00" in printed.output
