@@ -34,6 +34,7 @@ runs once, when the lot's prices become final: at ``LotEvaluated``, or at
 ``AuctionResultRecorded`` on the auction's final prices.
 """
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -558,7 +559,7 @@ def bid_must_await_no_clarification(state: Evaluation, bid_id: str, now: datetim
 
 def bids_must_be_for_the_tender(facts: EvaluationFacts, bids: Sequence[OpenedBid]) -> None:
     for kind, ids in (("bid", [b.bid_id for b in bids]), ("bidder", [b.bidder_id for b in bids])):
-        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        repeated = sorted(i for i, n in Counter(ids).items() if n > 1)
         if repeated:
             msg = f"each {kind} is evaluated once, but {repeated} repeat"
             raise Rejected(msg, code="duplicate_bid")
