@@ -670,6 +670,17 @@ async def opening(
     result: dict[str, Any] = answer.json() if answer.status_code == 200 else {"error": answer.text}
     opened = int(result.get("bids_opened", 0))
     console.print(f"opening: {opened} bids opened in {seconds:.2f}s; now the same, raw")
+    # The opening's events, one record with every opened bid among them, must reach Kafka.
+    watch = await asyncpg.connect(run.database_url)
+    try:
+
+        async def relayed() -> bool:
+            return not await watch.fetchval("SELECT count(*) FROM outbox")
+
+        await until(relayed, RELAY_WITHIN, "the relay publishing the opening's events")
+        relayed_after = time.monotonic() - started - seconds
+    finally:
+        await watch.close()
     key = opening_key(tender, members[:THRESHOLD])
     bidder_keys = {p.id: keys.raw_public(p.signing_key) for p in bidders}
     raw = raw_opening(accepted, key, bidder_keys)
@@ -684,6 +695,7 @@ async def opening(
         "status": answer.status_code,
         "result": result,
         "seconds": seconds,
+        "relayed_s_after": relayed_after,
         "bids_per_s": opened / seconds if opened else math.nan,
         "cpu_seconds": {name: cores * seconds for name, cores in used.items()},
         "raw": raw,
@@ -895,6 +907,7 @@ def report(results: dict[str, Any]) -> None:
             "",
         ),
         ("opening s (2nd share's request)", f"{opened['seconds']:.2f}", "< 5"),
+        ("its events on Kafka, s after the answer", f"{opened['relayed_s_after']:.2f}", ""),
         ("opening bids/s", f"{opened['bids_per_s']:,.0f}", ">= 2,000"),
         (
             "raw verify + decrypt s, 1 thread",

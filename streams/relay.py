@@ -20,7 +20,7 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from streams.eventstore import OUTBOX_CHANNEL
 from streams.settings import Settings
-from streams.topology import TOPIC_OF_EVENT, TOPICS
+from streams.topology import MAX_MESSAGE_BYTES, TOPIC_OF_EVENT, TOPICS
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ class Relay:
             acks="all",
             enable_idempotence=self.settings.kafka_idempotence,
             max_batch_size=131072,
+            max_request_size=MAX_MESSAGE_BYTES,
             request_timeout_ms=10_000,
         )
         broker = _BrokerWatch(self.bootstrap_servers, self.settings.kafka_replication_factor)
@@ -180,7 +181,14 @@ class _BrokerWatch:
                 continue
             try:
                 await self.admin.create_topics(
-                    [NewTopic(topic.name, topic.partitions, self.replication_factor)]
+                    [
+                        NewTopic(
+                            topic.name,
+                            topic.partitions,
+                            self.replication_factor,
+                            topic_configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
+                        )
+                    ]
                 )
                 created.add(topic.name)
             except TopicAlreadyExistsError:

@@ -10,6 +10,11 @@ from schemas.contracts import CONTRACT_EVENTS
 from schemas.evaluation import EVALUATION_EVENTS
 from schemas.events import EVENT_TYPES
 
+# The largest record the platform writes: an EvaluationStarted carries every opened bid of
+# a tender (1.7 MB for 10,000 bids), over Kafka's 1 MB default. Topics are created with
+# this limit and the relay's producer allows it.
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class Topic:
