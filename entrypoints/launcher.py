@@ -10,6 +10,7 @@ import asyncio
 import logging
 import os
 import secrets
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field, replace
@@ -124,6 +125,10 @@ class Platform:
                 log_level="warning",
             )
             server = uvicorn.Server(config)
+            # uvicorn shuts down on SIGTERM, then raises it again: with the default handler
+            # that would kill this process before it stops PostgreSQL, the broker and the
+            # workers below. Ours turns it into an exit that runs the ``finally``.
+            signal.signal(signal.SIGTERM, _exit)
             self._announce(database_url, bootstrap, logs)
             supervisor = asyncio.create_task(self._supervise(env, logs))
             try:
@@ -168,3 +173,7 @@ class Platform:
         ]
         print("\n".join(lines), flush=True)
         (self.settings.data_dir / "api-url").write_text(base)
+
+
+def _exit(signum: int, _: object) -> None:
+    raise SystemExit(128 + signum)

@@ -1,14 +1,22 @@
 """The launcher's services: the embedded ones fail loudly, and configured ones are used as
 they are."""
 
+import contextlib
+import os
+import signal
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
+import psutil
 import pytest
 
 from entrypoints.launcher import Platform
-from streams.embedded import EmbeddedBroker, EmbeddedPostgres, ServiceFailed
+from streams.embedded import EmbeddedBroker, EmbeddedPostgres, ServiceFailed, free_port
 from streams.settings import Settings
 
 
@@ -54,3 +62,34 @@ def test_configured_services_are_used_instead_of_embedded_ones(
         assert platform.broker is None
     finally:
         broker.stop()
+
+
+def test_sigterm_stops_everything_that_up_started(tmp_path: Path) -> None:
+    """`procurement up` stopped with SIGTERM (as by systemd or `kill`) stops its database,
+    broker and workers before it exits, and leaves none of them running."""
+    port = free_port()
+    env = os.environ | {"PROCUREMENT_DATA_DIR": str(tmp_path)}
+    up = subprocess.Popen(
+        [sys.executable, "-m", "entrypoints.cli", "up", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                    break
+            assert time.monotonic() < deadline, "the platform did not come up"
+            time.sleep(0.2)
+        children = psutil.Process(up.pid).children(recursive=True)
+        assert children  # PostgreSQL, the broker and a worker at least
+        up.send_signal(signal.SIGTERM)
+        assert up.wait(timeout=60) != 0
+        _, alive = psutil.wait_procs(children, timeout=10)
+        assert alive == []
+        assert not (tmp_path / "postgres" / "postmaster.pid").exists()
+    finally:
+        if up.poll() is None:
+            up.kill()
