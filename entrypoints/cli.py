@@ -279,3 +279,7 @@ def savings(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

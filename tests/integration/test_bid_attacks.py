@@ -265,6 +265,7 @@ async def test_nothing_reads_a_bid_before_the_opening(stack: Stack) -> None:
             timeout=60,
         )
         assert result.returncode == 0, result.stderr
+        assert ocid.encode() in result.stdout  # the command ran and answered
         assert MARKER.encode() not in result.stdout
         assert PRICE.encode() not in result.stdout
     assert datetime.now(UTC) > deadline  # all of this after the deadline, before the opening
