@@ -43,10 +43,7 @@ import functools
 import json
 import math
 import os
-import shutil
 import signal
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -66,32 +63,24 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from rich.table import Table
 
 from benchmarks.publish import (
-    API_SCRIPT,
     EXAMPLE,
     KeepAlive,
     Running,
     console,
     cores_used,
     cpu_seconds,
-    finite,
     machine_busy,
     percentile,
     raw_kafka,
     raw_postgres,
     register_officer,
+    run_benchmark,
     until,
 )
 from bidding import committee, keys, sealing
-from entrypoints.launcher import (
-    Platform,
-    admin_token,
-    start_worker,
-    stop_process,
-    worker_environment,
-)
+from entrypoints.launcher import admin_token
 from schemas.bids import BidContent, EncryptedShare, SealedBid
 from schemas.commands import OpeningKeySetup
-from streams.embedded import free_port
 from streams.settings import Settings
 from streams.topology import BIDS
 
@@ -1009,54 +998,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     # Deadlines seconds ahead: the API and the workers get PROCUREMENT_MIN_TENDER_PERIOD=0s.
     rules = replace(settings.rules, minimum_tender_period=timedelta(0))
     settings = replace(settings, admin_token=admin_token(settings), rules=rules)
-    platform = Platform(settings, workers=args.workers)
-    logs = data_dir / "logs"
-    api: subprocess.Popen[bytes] | None = None
-    # A SIGTERM while the services start is held until they have (a killed initdb leaves
-    # its bootstrap backend writing into the data directory); then it ends the run cleanly.
-    held: list[int] = []
-    signal.signal(signal.SIGTERM, lambda signum, _: held.append(signum))
-    try:
-        database_url, bootstrap = platform.start_services()
-        env = worker_environment(settings, database_url, bootstrap)
-        platform.worker_processes = [
-            start_worker(env, logs / f"worker-{n}.log") for n in range(args.workers)
-        ]
-        port = free_port()
-        with (logs / "api.log").open("ab") as output:
-            api = subprocess.Popen(
-                [sys.executable, "-c", API_SCRIPT, str(port)],
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        signal.signal(signal.SIGTERM, _terminated)
-        if held:
-            raise SystemExit(128 + signal.SIGTERM)
-        run = Running(platform, database_url, bootstrap, api, f"http://127.0.0.1:{port}")
-        results = asyncio.run(measure(run, args))
-        report(results)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(finite(results), indent=2) + "\n")
-        console.print(f"figures written to {args.out}")
-    except asyncio.CancelledError:
-        console.print("stopped by SIGTERM; cleaning up")
-        raise SystemExit(128 + signal.SIGTERM) from None
-    except KeyboardInterrupt:
-        console.print("interrupted; cleaning up")
-        raise SystemExit(128 + signal.SIGINT) from None
-    except Exception:
-        for tail in _log_tails(logs):
-            print(tail, file=sys.stderr)
-        raise
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the clean-up
-        if api is not None:
-            stop_process(api)
-        platform.stop_services()
-        _stop_stray_postgres(data_dir / "postgres" / "postmaster.pid")
-        _stop_children()
-        shutil.rmtree(data_dir, ignore_errors=True)
+    run_benchmark(settings, args.workers, lambda run: measure(run, args), report, args.out)
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -748,7 +748,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="procurement-bench-"))
     settings = replace(Settings.from_env(), data_dir=data_dir)  # the environment's settings
     settings = replace(settings, admin_token=admin_token(settings))
-    platform = Platform(settings, workers=args.workers)
+    run_benchmark(settings, args.workers, lambda run: measure(run, args), report, args.out)
+
+
+def run_benchmark(
+    settings: Settings,
+    workers: int,
+    measure: Callable[[Running], Coroutine[Any, Any, dict[str, Any]]],
+    report: Callable[[dict[str, Any]], None],
+    out: Path,
+) -> None:
+    """Start a platform in ``settings.data_dir`` (its API in a process of its own), run
+    ``measure`` on it, print and save the figures, and stop and remove everything, also on
+    Ctrl-C, SIGTERM or an error (then with the logs' last lines)."""
+    data_dir = settings.data_dir
+    platform = Platform(settings, workers=workers)
     logs = data_dir / "logs"
     api: subprocess.Popen[bytes] | None = None
     # A SIGTERM while the services start is held until they have (a killed initdb leaves
@@ -759,7 +773,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         database_url, bootstrap = platform.start_services()
         env = worker_environment(settings, database_url, bootstrap)
         platform.worker_processes = [
-            start_worker(env, logs / f"worker-{n}.log") for n in range(args.workers)
+            start_worker(env, logs / f"worker-{n}.log") for n in range(workers)
         ]
         port = free_port()
         with (logs / "api.log").open("ab") as output:
@@ -773,11 +787,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         if held:
             raise SystemExit(128 + signal.SIGTERM)
         run = Running(platform, database_url, bootstrap, api, f"http://127.0.0.1:{port}")
-        results = asyncio.run(measure(run, args))
+        results = asyncio.run(measure(run))
         report(results)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(finite(results), indent=2) + "\n")
-        console.print(f"figures written to {args.out}")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(finite(results), indent=2) + "\n")
+        console.print(f"figures written to {out}")
     except asyncio.CancelledError:
         console.print("stopped by SIGTERM; cleaning up")
         raise SystemExit(128 + signal.SIGTERM) from None
