@@ -47,11 +47,10 @@ import signal
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import asyncpg
@@ -931,38 +930,6 @@ def report(results: dict[str, Any]) -> None:
     for name, seconds in opened["cpu_seconds"].items():
         ceremony.add_row(name, f"{seconds:.2f}")
     console.print(ceremony)
-
-
-# Starting and stopping the platform, as ``benchmarks.publish`` does
-
-
-def _terminated(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)  # before and after the event loop, which has its own
-
-
-def _log_tails(logs: Path, lines: int = 15) -> Iterator[str]:
-    for path in sorted(logs.glob("*.log")):
-        tail = path.read_text(errors="replace").splitlines()[-lines:]
-        yield f"--- {path.name} ---\n" + "\n".join(tail)
-
-
-def _stop_stray_postgres(pid_file: Path) -> None:
-    """Stop a PostgreSQL that a signal kept from being registered while it was starting."""
-    with contextlib.suppress(OSError, ValueError, IndexError, psutil.Error):
-        postmaster = psutil.Process(int(pid_file.read_text().split()[0]))
-        postmaster.send_signal(signal.SIGINT)  # PostgreSQL's fast shutdown
-        postmaster.wait(15)
-
-
-def _stop_children() -> None:
-    """Stop what a signal left running, such as an ``initdb`` that was under way."""
-    children = psutil.Process().children(recursive=True)
-    for child in children:
-        with contextlib.suppress(psutil.Error):
-            child.terminate()
-    for child in psutil.wait_procs(children, timeout=5)[1]:
-        with contextlib.suppress(psutil.Error):
-            child.kill()
 
 
 def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
