@@ -3,7 +3,8 @@
 The defaults follow Directive 2014/24/EU for an open procedure with electronic submission:
 at least 30 days to submit (Article 27), and, when the procurement documents change
 significantly, a deadline extended so that bidders can take the change into account
-(Article 47(3)).
+(Article 47(3)); and an electronic reverse auction that starts no sooner than two working
+days after its invitations are sent (Article 35(5); two days here).
 """
 
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from datetime import timedelta
 class ProcedureRules:
     minimum_tender_period: timedelta = timedelta(days=30)
     minimum_period_after_significant_amendment: timedelta = timedelta(days=10)
+    minimum_auction_notice: timedelta = timedelta(days=2)
 
 
 def describe(period: timedelta) -> str:

@@ -72,5 +72,8 @@ class Settings:
                     "PROCUREMENT_MIN_PERIOD_AFTER_AMENDMENT",
                     defaults.minimum_period_after_significant_amendment,
                 ),
+                minimum_auction_notice=duration(
+                    "PROCUREMENT_MIN_AUCTION_NOTICE", defaults.minimum_auction_notice
+                ),
             ),
         )
