@@ -12,7 +12,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from entrypoints import bids_api, contracts_api, evaluation_api, pages, reads, savings_api
+from entrypoints import (
+    auction_api,
+    bids_api,
+    contracts_api,
+    evaluation_api,
+    pages,
+    reads,
+    savings_api,
+)
+from entrypoints.auction_live import LiveViews
 from entrypoints.auth import ActorDep, IdempotencyKey
 from procurement.errors import Rejected
 from schemas.commands import (
@@ -49,7 +58,9 @@ def create_api(settings: Settings, database_url: str) -> FastAPI:
         app.state.platform_key = platform_key.load_or_create(settings.receipt_key_file)
         app.state.bids = BidIntake(pool, app.state.platform_key)
         app.state.opening = OpeningCeremony(pool)
+        app.state.auctions_live = LiveViews(pool)
         yield
+        await app.state.auctions_live.close()
         await pool.close()
 
     app = FastAPI(
@@ -193,6 +204,7 @@ def _add_routes(app: FastAPI) -> None:
 
     app.include_router(bids_api.router)
     app.include_router(evaluation_api.router)
+    app.include_router(auction_api.router)
     app.include_router(contracts_api.router)
     app.include_router(savings_api.router)
     app.include_router(pages.router)

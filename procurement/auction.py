@@ -62,6 +62,7 @@ from enum import StrEnum
 from typing import Any, Generic, NoReturn, TypeVar
 
 from procurement.errors import NotAllowed, NotFound, Rejected, WrongState
+from procurement.evaluation import Evaluation, LotState, LotStatus
 from procurement.tender import officer_must_act_for_the_buyer
 from schemas.auction import (
     AuctionCancelled,
@@ -75,8 +76,9 @@ from schemas.auction import (
     RejectionReason,
 )
 from schemas.commands import Actor, Role
+from schemas.evaluation import FinalPrice, RecordAuctionResult
 from schemas.events import Event
-from schemas.values import AuctionEnd, AuctionRules
+from schemas.values import AuctionEnd, AuctionRules, Value
 
 POINT = Decimal("0.0001")
 CENT = Decimal("0.01")
@@ -399,6 +401,7 @@ def _views(state: Auction, ranks: list[Rank], only: str | None = None) -> dict[s
         "status": state.status.value,
         "currency": state.currency,
         "closes_at": closes_at(state).isoformat(),
+        "version": state.version,  # of the event the view reflects: later views supersede it
         "participants": len(ranks),
         "leading_price": f"{state.lowest:.2f}" if shown else None,
         "best_total": f"{ranks[0].total:.4f}" if shown else None,
@@ -546,7 +549,84 @@ def _refuse(reason: RejectionReason, detail: str) -> NoReturn:
     raise _ERRORS[reason](detail, code=reason.value)
 
 
+def lot_must_be_waiting_for_its_auction(evaluated: Evaluation, lot_id: str) -> LotState:
+    lot = evaluated.lots.get(lot_id)
+    if lot is None:
+        raise NotFound(f"tender {evaluated.ocid} has no lot {lot_id}")
+    if lot.status is not LotStatus.AUCTION or lot.auction is None:
+        msg = (
+            f"lot {lot_id} is {lot.status.value}: an auction is scheduled once the lot's "
+            "evaluation is completed in a procedure with an auction and two bids are admissible"
+        )
+        raise WrongState(msg, code="not_ready_for_auction")
+    return lot
+
+
+def auction_must_not_be_scheduled_yet(state: Auction | None) -> None:
+    if state is not None:
+        msg = f"the auction {state.auction_id} is already scheduled, for {state.starts_at.isoformat()}"
+        raise WrongState(msg, code="already_scheduled")
+
+
+def only_the_platform_times_an_auction(actor: Actor) -> None:
+    if actor.role is not Role.SYSTEM:
+        raise NotAllowed(
+            f"only the platform's timer opens and closes auctions; {actor.id} is {actor.role}"
+        )
+
+
 # Decisions
+
+
+def schedule_from_evaluation(
+    state: Auction | None,
+    evaluated: Evaluation,
+    rules: AuctionRules,
+    actor: Actor,
+    *,
+    lot_id: str,
+    starts_at: datetime,
+    now: datetime,
+    notice: timedelta = MINIMUM_NOTICE,
+) -> list[Event]:
+    """Schedule the auction of a lot whose evaluation handed it over (``LotReadyForAuction``):
+    its admissible tenderers with their opened prices and fixed quality parts."""
+    auction_must_not_be_scheduled_yet(state)
+    lot = lot_must_be_waiting_for_its_auction(evaluated, lot_id)
+    assert lot.auction is not None
+    return schedule(
+        actor,
+        ocid=evaluated.ocid,
+        lot_id=lot_id,
+        buyer_id=evaluated.facts.buyer_id,
+        currency=lot.auction[0].initial_price.currency,
+        starts_at=starts_at,
+        rules=rules,
+        price_weight=evaluated.facts.price_weight,
+        participants=[
+            AuctionParticipant(
+                bidder_id=bidder.bidder_id,
+                bid_id=bidder.bid_id,
+                initial_price=bidder.initial_price.amount,
+                quality_part=bidder.quality_part,
+            )
+            for bidder in lot.auction
+        ],
+        now=now,
+        notice=notice,
+    )
+
+
+def result(closed: AuctionClosed, state: Auction) -> RecordAuctionResult:
+    """What the evaluation records when the auction closes: each bid's final price."""
+    return RecordAuctionResult(
+        ocid=state.ocid,
+        lot_id=state.lot_id,
+        final_prices=tuple(
+            FinalPrice(bid_id=rank.bid_id, price=Value(amount=rank.price, currency=state.currency))
+            for rank in closed.ranking
+        ),
+    )
 
 
 def schedule(
@@ -585,7 +665,8 @@ def schedule(
     ]
 
 
-def open_auction(state: Auction, now: datetime) -> list[Event]:
+def open_auction(state: Auction, actor: Actor, now: datetime) -> list[Event]:
+    only_the_platform_times_an_auction(actor)
     auction_must_be_due_to_open(state, now)
     return [AuctionOpened(opened_at=now)]
 
@@ -627,8 +708,9 @@ def error_of(rejection: AuctionPriceRejected) -> Rejected:
     return _ERRORS[rejection.reason_code](rejection.reason, code=rejection.reason_code.value)
 
 
-def close_if_due(state: Auction, now: datetime) -> list[Event]:
+def close_if_due(state: Auction, actor: Actor, now: datetime) -> list[Event]:
     """Close the auction when its rule is met: the final ranking, fixed. Nothing otherwise."""
+    only_the_platform_times_an_auction(actor)
     if state.status is not AuctionStatus.OPEN or now < closes_at(state):
         return []
     return [

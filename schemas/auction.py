@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, Field, model_validator
 
 from schemas.base import Event, Message
+from schemas.commands import Command
 from schemas.values import AuctionEnd, AuctionRules, Currency, Identifier, Percent, Text
 
 # A price in the auction's currency, to the cent.
@@ -136,6 +137,15 @@ class AuctionCancelled(Event):
     cancelled_at: AwareDatetime
 
 
+AuctionEvent = (
+    AuctionScheduled
+    | AuctionOpened
+    | AuctionPriceAccepted
+    | AuctionPriceRejected
+    | AuctionClosed
+    | AuctionCancelled
+)
+
 AUCTION_EVENTS = (
     AuctionScheduled,
     AuctionOpened,
@@ -143,4 +153,41 @@ AUCTION_EVENTS = (
     AuctionPriceRejected,
     AuctionClosed,
     AuctionCancelled,
+)
+
+
+# Commands
+
+
+class AuctionCommand(Command):
+    ocid: Identifier
+    lot_id: Identifier
+
+
+class ScheduleAuction(AuctionCommand):
+    """The buyer sets the start; every admissible tenderer of the lot is invited at once."""
+
+    starts_at: AwareDatetime
+
+
+class SubmitAuctionPrice(AuctionCommand):
+    """A bidder's new price. Recorded even when refused, so what was sent is evidence."""
+
+    price: Annotated[Decimal, Field(allow_inf_nan=False, max_digits=30)]
+
+
+class OpenAuction(AuctionCommand):
+    """The platform's timer opens the auction at its start."""
+
+
+class CloseAuction(AuctionCommand):
+    """The platform's timer closes the auction once its closing rule is met."""
+
+
+class CancelAuction(AuctionCommand):
+    reason: Text
+
+
+AnyAuctionCommand = (
+    ScheduleAuction | SubmitAuctionPrice | OpenAuction | CloseAuction | CancelAuction
 )

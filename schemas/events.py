@@ -11,6 +11,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, TypeAdapter
 
+from schemas.auction import AUCTION_EVENTS, AuctionEvent
 from schemas.base import Event as Event  # re-exported: events subclass it
 from schemas.base import Message
 from schemas.bids import (
@@ -205,6 +206,7 @@ AnyEvent = Annotated[
     | BidRejected
     | BidsOpened
     | EvaluationEvent
+    | AuctionEvent
     | ContractEvent,
     Field(discriminator="type"),
 ]
@@ -229,6 +231,7 @@ _RECORDED: tuple[type[Event], ...] = (
     BidRejected,
     BidsOpened,
     *EVALUATION_EVENTS,
+    *AUCTION_EVENTS,
     *CONTRACT_EVENTS,
 )
 EVENT_TYPES: dict[str, type[Event]] = {cls.model_fields["type"].default: cls for cls in _RECORDED}

@@ -20,8 +20,17 @@ import asyncpg
 from bidding import keys
 from bidding import log as bid_log
 from contracts import contract
-from procurement import evaluation, parties, tender
+from procurement import auction, evaluation, parties, tender
 from procurement.errors import NotFound, Rejected, WrongState
+from schemas.auction import (
+    AnyAuctionCommand,
+    AuctionClosed,
+    CancelAuction,
+    CloseAuction,
+    OpenAuction,
+    ScheduleAuction,
+    SubmitAuctionPrice,
+)
 from schemas.commands import (
     Actor,
     AmendTender,
@@ -38,10 +47,12 @@ from schemas.commands import (
     Role,
 )
 from schemas.contracts import AnyContractCommand, DrawContract, SignContract
-from schemas.evaluation import AnyEvaluationCommand, ScoreQuality
+from schemas.evaluation import AnyEvaluationCommand, RecordAuctionResult, ScoreQuality
 from schemas.events import Envelope, Event, envelope
 from schemas.upcasting import read_envelope
+from schemas.values import AuctionRules
 from streams import bid_logs, eventstore
+from streams.auction_states import AuctionStates
 from streams.settings import Settings
 
 Clock = Callable[[], datetime]
@@ -92,6 +103,7 @@ class CommandHandler:
         self.clock = clock
         self._actors: dict[bytes, Actor] = {}
         self._tender_numbers = _TenderNumbers()
+        self.auctions = AuctionStates()
         self._deciders: dict[type, Callable[[Any, Any, _Context], Awaitable[Outcome]]] = {
             PublishTender: self._publish_tender,
             AmendTender: self._change_tender,
@@ -107,12 +119,25 @@ class CommandHandler:
             self._deciders[command_type] = self._evaluate
         for command_type in get_args(AnyContractCommand):
             self._deciders[command_type] = self._contract
+        for command_type in get_args(AnyAuctionCommand):
+            self._deciders[command_type] = self._auction
 
     async def handle(
         self,
-        command: AnyCommand | AnyEvaluationCommand | AnyContractCommand,
+        command: AnyCommand | AnyEvaluationCommand | AnyContractCommand | AnyAuctionCommand,
         actor: Actor,
         command_id: UUID | None = None,
+    ) -> Outcome:
+        if isinstance(command, get_args(AnyAuctionCommand)):
+            async with self.auctions.lock(auction.auction_id(command.ocid, command.lot_id)):
+                return await self._handle(command, actor, command_id)
+        return await self._handle(command, actor, command_id)
+
+    async def _handle(
+        self,
+        command: AnyCommand | AnyEvaluationCommand | AnyContractCommand | AnyAuctionCommand,
+        actor: Actor,
+        command_id: UUID | None,
     ) -> Outcome:
         decide = self._deciders[type(command)]
         for _ in range(ATTEMPTS):
@@ -338,6 +363,60 @@ class CommandHandler:
             signer_key=signer_key,
         )
         return _outcome(command.contract_id, len(history), events, ctx)
+
+    async def _auction(self, connection: Any, command: AnyAuctionCommand, ctx: _Context) -> Outcome:
+        aggregate_id = auction.auction_id(command.ocid, command.lot_id)
+        state = await self.auctions.at(connection, aggregate_id)
+        if isinstance(command, ScheduleAuction):
+            evaluated = evaluation.replay(
+                e.event
+                for e in await eventstore.load(connection, evaluation.evaluation_id(command.ocid))
+            )
+            if evaluated is None:
+                raise NotFound(f"the evaluation of {command.ocid} has not started")
+            published = tender.replay(
+                [e.event for e in await eventstore.load(connection, command.ocid)]
+            )
+            assert published is not None, f"{command.ocid} is evaluated but was never published"
+            events = auction.schedule_from_evaluation(
+                state,
+                evaluated,
+                published.requirements.auction or AuctionRules(),
+                ctx.actor,
+                lot_id=command.lot_id,
+                starts_at=command.starts_at,
+                now=ctx.now,
+                notice=self.settings.rules.minimum_auction_notice,
+            )
+            return _outcome(aggregate_id, 0, events, ctx)
+        live = auction.auction_must_exist(state, aggregate_id)
+        if isinstance(command, SubmitAuctionPrice):
+            events = auction.submit_price(live, ctx.actor.id, command.price, ctx.now)
+        elif isinstance(command, OpenAuction):
+            events = auction.open_auction(live, ctx.actor, ctx.now)
+        elif isinstance(command, CloseAuction):
+            events = auction.close_if_due(live, ctx.actor, ctx.now)
+            if events:  # closed: the evaluation gets the final prices in the same transaction
+                closed = events[0]
+                assert isinstance(closed, AuctionClosed)
+                result = auction.result(closed, live)
+                ctx.extra_writes.append(lambda conn: self._record_result(conn, result, ctx))
+        else:
+            assert isinstance(command, CancelAuction)
+            events = auction.cancel(live, ctx.actor, command.reason, ctx.now)
+        return _outcome(aggregate_id, live.version, events, ctx)
+
+    async def _record_result(
+        self, connection: Any, command: RecordAuctionResult, ctx: _Context
+    ) -> None:
+        """The auction's final prices go to the evaluation in the closing's transaction."""
+        aggregate_id = evaluation.evaluation_id(command.ocid)
+        history = await eventstore.load(connection, aggregate_id)
+        state = evaluation.replay(item.event for item in history)
+        events = evaluation.decide(state, command, ctx.actor, ctx.now)
+        await eventstore.append(
+            connection, _outcome(aggregate_id, len(history), events, ctx).events
+        )
 
     # Authentication
 

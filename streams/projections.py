@@ -1,4 +1,5 @@
-"""Read models fed by the streams: the public tender list and the agencies.
+"""Read models fed by the streams: the public tender list, the agencies, bid logs, awards
+and contracts (auctions: ``streams.auction_views``).
 
 Each event id is applied once per projection, whatever Kafka redelivers. Events of one
 tender are applied in sequence order: if one arrives before its predecessors (a broker
@@ -46,8 +47,8 @@ from schemas.events import (
 )
 from schemas.upcasting import read_envelope
 from schemas.values import Requirements
-from streams import eventstore
-from streams.topology import BIDS, CONTRACTS, EVALUATIONS, PARTIES, TENDERS, Topic
+from streams import auction_views, eventstore
+from streams.topology import AUCTIONS, BIDS, CONTRACTS, EVALUATIONS, PARTIES, TENDERS, Topic
 
 log = logging.getLogger(__name__)
 
@@ -320,6 +321,7 @@ PROJECTORS = {
     PARTIES.name: _apply_party_events,
     BIDS.name: _apply_bid_events,
     EVALUATIONS.name: _apply_evaluation_events,
+    AUCTIONS.name: auction_views.apply,
     CONTRACTS.name: _apply_contract_events,
 }
 

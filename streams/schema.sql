@@ -198,3 +198,20 @@ CREATE TABLE IF NOT EXISTS contracts (
     updated_at  timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS contracts_by_tender ON contracts (ocid);
+
+-- Electronic reverse auctions: the public facts of each, when the timer must next act,
+-- and every bidder's live view (rank, own price, score), of which each bidder is shown
+-- only its own.
+CREATE TABLE IF NOT EXISTS auctions (
+    auction_id  text        PRIMARY KEY,
+    ocid        text        NOT NULL,
+    lot_id      text        NOT NULL,
+    buyer_id    text        NOT NULL,
+    status      text        NOT NULL,  -- scheduled, open, closed, cancelled
+    next_due    timestamptz,           -- open at the start, then close by the rule
+    version     integer     NOT NULL,
+    document    jsonb       NOT NULL,
+    views       jsonb       NOT NULL
+);
+CREATE INDEX IF NOT EXISTS auctions_due ON auctions (next_due) WHERE next_due IS NOT NULL;
+CREATE INDEX IF NOT EXISTS auctions_by_tender ON auctions (ocid);

@@ -6,6 +6,7 @@ so all events of one tender land on one partition and stay in order.
 
 from dataclasses import dataclass
 
+from schemas.auction import AUCTION_EVENTS
 from schemas.contracts import CONTRACT_EVENTS
 from schemas.evaluation import EVALUATION_EVENTS
 from schemas.events import EVENT_TYPES
@@ -21,6 +22,9 @@ class Topic:
     name: str
     partitions: int
     event_types: frozenset[str]
+    # How long a projection gathers events into one transaction: longer batches under load
+    # against a little delay for each event.
+    batch_seconds: float = 0.015
 
 
 TENDERS = Topic(
@@ -70,6 +74,15 @@ EVALUATIONS = Topic(
     event_types=frozenset(cls.__name__ for cls in EVALUATION_EVENTS),
 )
 
+# Electronic reverse auctions, keyed by "<ocid>:auction:<lot_id>". Each price is a bidder's
+# rank changing live, so its projection waits for no batch.
+AUCTIONS = Topic(
+    name="procurement.auctions",
+    partitions=6,
+    event_types=frozenset(cls.__name__ for cls in AUCTION_EVENTS),
+    batch_seconds=0.002,
+)
+
 # Contracts, keyed by their contract id.
 CONTRACTS = Topic(
     name="procurement.contracts",
@@ -77,7 +90,7 @@ CONTRACTS = Topic(
     event_types=frozenset(cls.__name__ for cls in CONTRACT_EVENTS),
 )
 
-TOPICS: tuple[Topic, ...] = (TENDERS, PARTIES, BIDS, EVALUATIONS, CONTRACTS)
+TOPICS: tuple[Topic, ...] = (TENDERS, PARTIES, BIDS, EVALUATIONS, AUCTIONS, CONTRACTS)
 
 TOPIC_OF_EVENT: dict[str, str] = {
     event_type: topic.name for topic in TOPICS for event_type in topic.event_types

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from schemas.upcasting import read_envelope
 from streams import kafka_transport, projections
 from streams.database import connect_pool
-from streams.deadlines import close_due_tenders
+from streams.deadlines import close_due_tenders, run_due_auctions
 from streams.handlers import CommandHandler, utc_now
 from streams.relay import Relay
 from streams.settings import Settings
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 APP_ID = "procurement-streams"
 DEADLINE_TICK = 0.25  # seconds: tenders close within this of their deadline
+AUCTION_TICK = 0.1  # seconds: an auction opens and closes within this of its time
 REPAIR_TICK = 5.0
 
 
@@ -91,6 +92,15 @@ def create_app(
             if closed:
                 log.info("closed at their deadline: %s", ", ".join(closed))
 
+    @app.timer(AUCTION_TICK)
+    async def time_auctions() -> None:
+        with _survive("the auction timer"):
+            changed = await run_due_auctions(
+                await backbone.pool(), await backbone.handler(), utc_now()
+            )
+            if changed:
+                log.info("auctions: %s", ", ".join(changed))
+
     repairs = [projections.Repair(topic) for topic in TOPICS]
 
     @app.timer(REPAIR_TICK)
@@ -111,8 +121,8 @@ def _add_projection(app: faust.App, backbone: Backbone, topic: Topic) -> None:
     )
 
     async def project(stream: Any) -> None:
-        # Up to 500 events or 15 ms per transaction: larger batches under load, little delay.
-        async for values in stream.take(500, within=0.015):
+        # Up to 500 events per transaction: larger batches under load, little delay.
+        async for values in stream.take(500, within=topic.batch_seconds):
             envelopes = []
             for value in values:
                 try:

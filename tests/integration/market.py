@@ -107,11 +107,15 @@ async def sealed_tender(
     threshold: int = 2,
     lots: int = 1,
     standstill_days: int = 10,
+    auction: dict[str, Any] | None = None,
 ) -> tuple[str, bytes, datetime]:
     """Publish a tender and give it an opening key split among the committee: its ocid,
-    public opening key and deadline."""
+    public opening key and deadline. With ``auction`` rules, the procedure has an auction."""
     body = tender_body(deadline_in=deadline_in)
     body["requirements"]["standstill_days"] = standstill_days
+    if auction is not None:
+        body["procedure_type"] = "open_with_auction"
+        body["requirements"]["auction"] = auction
     lot = body["requirements"]["lots"][0]
     body["requirements"]["lots"] = [
         lot | {"id": f"lot-{n}", "items": [lot["items"][0] | {"id": f"paper-{n}"}]}

@@ -36,6 +36,7 @@ def settings_for_tests(data_dir: Path) -> Settings:
         rules=ProcedureRules(
             minimum_tender_period=timedelta(0),
             minimum_period_after_significant_amendment=timedelta(seconds=30),
+            minimum_auction_notice=timedelta(seconds=1),
         ),
     )
 

@@ -29,7 +29,7 @@ from schemas.events import (
     TenderRequirementsAmended,
 )
 from schemas.values import Item, Lot, ProcedureType, Requirements, Value
-from tests.unit.procedure_examples import contract_events, evaluation_events
+from tests.unit.procedure_examples import auction_events, contract_events, evaluation_events
 
 NOW = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
 RULES = ProcedureRules()
@@ -117,7 +117,9 @@ BID = BidContent.model_validate(
 
 EXAMPLE_EVENTS: dict[str, Event] = {
     type(event).__name__: event
-    for event in reversed(evaluation_events() + contract_events())  # the first of each type wins
+    for event in reversed(
+        evaluation_events() + auction_events() + contract_events()
+    )  # the first of each type wins
 } | {
     type(event).__name__: event
     for event in (

@@ -151,3 +151,19 @@ def contract_events() -> list[Event]:
     amended = life.active()
     amended.amend("105000.00")
     return events + amended.events
+
+
+def auction_events() -> list[Event]:
+    """An auction with accepted and refused prices and its close, and a cancelled one."""
+    from procurement import auction
+    from tests.unit import test_auction as rounds
+
+    run = rounds.opened(*rounds.THREE)
+    run.price("bravo", "990.00", rounds.seconds(5))
+    run.price("alpha", "999.00", rounds.seconds(6))  # not the minimum decrement: refused
+    run.apply(auction.close_if_due(run.state, rounds.PLATFORM, rounds.seconds(60)))
+    cancelled = rounds.scheduled(*rounds.THREE)
+    cancelled.apply(
+        auction.cancel(cancelled.state, BUYERS_OFFICER, "The lot was cancelled", rounds.T0)
+    )
+    return run.events + cancelled.events

@@ -100,7 +100,7 @@ def scheduled(
 
 def opened(*participants: AuctionParticipant, **kwargs: Any) -> Run:
     run = scheduled(*participants, **kwargs)
-    run.apply(auction.open_auction(run.state, T0))
+    run.apply(auction.open_auction(run.state, PLATFORM, T0))
     return run
 
 
@@ -178,8 +178,8 @@ def test_a_fixed_time_auction_closes_its_duration_after_the_opening() -> None:
     """Open 60 s from T0: nothing is due at 59.999 s; at 60 s it closes with the ranking."""
     run = opened(*THREE)
     assert auction.closes_at(run.state) == seconds(60)
-    assert auction.close_if_due(run.state, seconds(59.999)) == []
-    (closed,) = run.apply(auction.close_if_due(run.state, seconds(61)))
+    assert auction.close_if_due(run.state, PLATFORM, seconds(59.999)) == []
+    (closed,) = run.apply(auction.close_if_due(run.state, PLATFORM, seconds(61)))
     assert isinstance(closed, AuctionClosed)
     assert (closed.closed_at, closed.reason) == (seconds(60), AuctionEnd.FIXED_TIME)
     assert [(r.bidder_id, r.rank) for r in closed.ranking] == [
@@ -188,13 +188,13 @@ def test_a_fixed_time_auction_closes_its_duration_after_the_opening() -> None:
         ("bravo", 3),
     ]
     assert run.state.status is AuctionStatus.CLOSED
-    assert auction.close_if_due(run.state, seconds(120)) == []
+    assert auction.close_if_due(run.state, PLATFORM, seconds(120)) == []
 
 
 def test_the_clock_starts_at_the_opening_so_a_late_timer_shortens_nothing() -> None:
     """Opened 2 s late, a 60 s auction closes at 62 s."""
     run = scheduled(*THREE)
-    run.apply(auction.open_auction(run.state, seconds(2)))
+    run.apply(auction.open_auction(run.state, PLATFORM, seconds(2)))
     assert auction.closes_at(run.state) == seconds(62)
 
 
@@ -205,8 +205,8 @@ def test_an_inactivity_auction_closes_when_no_price_is_accepted_for_the_period()
     run.price("alpha", "900.00", seconds(20))
     run.price("bravo", "1249.99", seconds(25))  # not 0.5% below: rejected
     assert auction.closes_at(run.state) == seconds(50)
-    assert auction.close_if_due(run.state, seconds(49.9)) == []
-    (closed,) = run.apply(auction.close_if_due(run.state, seconds(50)))
+    assert auction.close_if_due(run.state, PLATFORM, seconds(49.9)) == []
+    (closed,) = run.apply(auction.close_if_due(run.state, PLATFORM, seconds(50)))
     assert isinstance(closed, AuctionClosed)
     assert (closed.closed_at, closed.reason) == (seconds(50), AuctionEnd.INACTIVITY)
 
@@ -222,7 +222,7 @@ def test_a_rounds_auction_numbers_prices_by_round_and_closes_after_the_last() ->
     assert [e.round for e in accepted if isinstance(e, AuctionPriceAccepted)] == [1, 2, 3]
     assert [e.sequence for e in accepted if isinstance(e, AuctionPriceAccepted)] == [1, 2, 3]
     assert auction.closes_at(run.state) == seconds(30)
-    (closed,) = run.apply(auction.close_if_due(run.state, seconds(30)))
+    (closed,) = run.apply(auction.close_if_due(run.state, PLATFORM, seconds(30)))
     assert isinstance(closed, AuctionClosed)
     assert closed.reason is AuctionEnd.ROUNDS
 
@@ -231,9 +231,9 @@ def test_the_timer_is_told_what_is_due_next() -> None:
     """Scheduled: the start; open: the close; closed: nothing."""
     run = scheduled(*THREE)
     assert auction.next_due(run.state) == T0
-    run.apply(auction.open_auction(run.state, T0))
+    run.apply(auction.open_auction(run.state, PLATFORM, T0))
     assert auction.next_due(run.state) == seconds(60)
-    run.apply(auction.close_if_due(run.state, seconds(60)))
+    run.apply(auction.close_if_due(run.state, PLATFORM, seconds(60)))
     assert auction.next_due(run.state) is None
 
 
@@ -241,12 +241,12 @@ def test_an_auction_opens_at_its_start_and_only_once() -> None:
     """Before starts_at, or a second time, opening is the wrong state."""
     run = scheduled(*THREE)
     with pytest.raises(WrongState) as early:
-        auction.open_auction(run.state, seconds(-1))
+        auction.open_auction(run.state, PLATFORM, seconds(-1))
     assert early.value.code == "start_ahead"
-    run.apply(auction.open_auction(run.state, T0))
+    run.apply(auction.open_auction(run.state, PLATFORM, T0))
     assert run.events[-1] == AuctionOpened(opened_at=T0)
     with pytest.raises(WrongState):
-        auction.open_auction(run.state, seconds(1))
+        auction.open_auction(run.state, PLATFORM, seconds(1))
 
 
 # Rejected prices: recorded, reported, and changing no rank
@@ -307,7 +307,7 @@ def test_a_price_at_the_closing_time_is_late_even_before_the_timer_closes() -> N
     event = rejected(run, "alpha", "900.00", seconds(60))
     assert event.reason_code is RejectionReason.LATE
     assert isinstance(auction.error_of(event), WrongState)
-    run.apply(auction.close_if_due(run.state, seconds(60)))
+    run.apply(auction.close_if_due(run.state, PLATFORM, seconds(60)))
     assert rejected(run, "alpha", "900.00", seconds(61)).reason_code is RejectionReason.LATE
 
 
@@ -345,7 +345,7 @@ def test_cancelled_is_final_and_takes_no_prices() -> None:
     run.apply(auction.cancel(run.state, OFFICER, "Budget withdrawn", seconds(1)))
     assert run.state.status is AuctionStatus.CANCELLED
     assert rejected(run, "alpha", "900.00", seconds(2)).reason_code is RejectionReason.NOT_OPEN
-    assert auction.close_if_due(run.state, seconds(100)) == []
+    assert auction.close_if_due(run.state, PLATFORM, seconds(100)) == []
     with pytest.raises(WrongState):
         auction.cancel(run.state, OFFICER, "again", seconds(3))
 
@@ -489,7 +489,7 @@ def test_events_read_back_from_json_replay_to_the_same_auction() -> None:
     run = opened(*THREE)
     run.price("alpha", "900.00", seconds(1))
     run.price("delta", "1.00", seconds(2))
-    run.apply(auction.close_if_due(run.state, seconds(60)))
+    run.apply(auction.close_if_due(run.state, PLATFORM, seconds(60)))
     again = READER.validate_json(READER.dump_json(run.events))
     assert again == run.events
     assert auction.replay(again) == run.state
@@ -504,7 +504,7 @@ def test_a_history_the_lifecycle_forbids_is_refused() -> None:
     price = AuctionPriceAccepted(bidder_id="alpha", price=Decimal(900), at=T0, round=1, sequence=1)
     with pytest.raises(ValueError, match="cannot happen"):
         auction.evolve(run.state, price)
-    run.apply(auction.open_auction(run.state, T0))
+    run.apply(auction.open_auction(run.state, PLATFORM, T0))
     with pytest.raises(ValueError, match="does not follow"):
         auction.evolve(run.state, price.model_copy(update={"sequence": 2}))
     with pytest.raises(ValueError, match="does not follow"):
@@ -619,8 +619,8 @@ def drive(run: Run, plan: list[Step]) -> None:
         now += timedelta(milliseconds=step.wait_ms)
         if step.tick:
             if run.state.status is AuctionStatus.SCHEDULED and now >= run.state.starts_at:
-                run.apply(auction.open_auction(run.state, now))
-            run.apply(auction.close_if_due(run.state, now))
+                run.apply(auction.open_auction(run.state, PLATFORM, now))
+            run.apply(auction.close_if_due(run.state, PLATFORM, now))
         bidder_id = "stranger" if step.stranger else f"bidder-{step.who % n}"
         before = run.state
         (event,) = run.apply(
@@ -699,7 +699,7 @@ def test_replay_equals_the_state_and_the_closing_ranking_is_reproducible(
     ranking recomputed from the replayed events is the one AuctionClosed recorded."""
     drive(run, plan)
     if run.state.status is AuctionStatus.OPEN:  # let the timer close it
-        run.apply(auction.close_if_due(run.state, auction.closes_at(run.state)))
+        run.apply(auction.close_if_due(run.state, PLATFORM, auction.closes_at(run.state)))
     replayed = auction.replay(run.events)
     assert replayed == run.state
     stored = READER.validate_json(READER.dump_json(run.events))
@@ -728,3 +728,69 @@ def test_fifty_bidders_two_hundred_prices_each_rank_after_every_price() -> None:
     assert run.state.accepted == 10_000
     assert sorted(r.rank for r in ranks) == list(range(1, 51))
     assert auction.replay(run.events) == run.state
+
+
+# From the evaluation to the auction and back
+
+
+def test_the_lot_the_evaluation_handed_over_is_scheduled_with_its_bids_and_formula() -> None:
+    from tests.unit.evaluation_examples import BUYERS_OFFICER
+    from tests.unit.test_evaluation import ready_for_auction
+
+    evaluated = ready_for_auction().state
+    (event,) = auction.schedule_from_evaluation(
+        None,
+        evaluated,
+        FIXED_60,
+        BUYERS_OFFICER,
+        lot_id="lot-1",
+        starts_at=T0,
+        now=T0 - timedelta(days=3),
+    )
+    assert isinstance(event, AuctionScheduled)
+    assert event.buyer_id == evaluated.facts.buyer_id
+    assert event.price_weight == evaluated.facts.price_weight
+    assert {(p.bid_id, p.initial_price) for p in event.participants} == {
+        ("a", Decimal("900.00")),
+        ("b", Decimal("850.00")),
+    }
+    state = auction.evolve(None, event)
+    with pytest.raises(WrongState) as twice:
+        auction.schedule_from_evaluation(
+            state, evaluated, FIXED_60, BUYERS_OFFICER, lot_id="lot-1", starts_at=T0, now=INVITED
+        )
+    assert twice.value.code == "already_scheduled"
+
+
+def test_a_lot_still_in_evaluation_has_no_auction_to_schedule() -> None:
+    from tests.unit.evaluation_examples import BUYERS_OFFICER, bid, facts, started
+
+    evaluated = started(facts(auction=True), bid("a", "900.00"), bid("b", "850.00")).state
+    with pytest.raises(WrongState) as refused:
+        auction.schedule_from_evaluation(
+            None, evaluated, FIXED_60, BUYERS_OFFICER, lot_id="lot-1", starts_at=T0, now=INVITED
+        )
+    assert refused.value.code == "not_ready_for_auction"
+
+
+def test_the_close_gives_the_evaluation_each_bids_final_price() -> None:
+    run = opened(*THREE)
+    run.price("bravo", "700.00", seconds(3))
+    (closed,) = run.apply(auction.close_if_due(run.state, PLATFORM, seconds(60)))
+    assert isinstance(closed, AuctionClosed)
+    result = auction.result(closed, run.state)
+    assert {(p.bid_id, str(p.price.amount), p.price.currency) for p in result.final_prices} == {
+        ("bid-alpha", "1000.00", "RON"),
+        ("bid-bravo", "700.00", "RON"),
+        ("bid-charlie", "800.00", "RON"),
+    }
+
+
+def test_only_the_platform_opens_and_closes_an_auction() -> None:
+    officer = Actor(id="officer-ion", role=Role.OFFICER, agency_id=BUYER)
+    run = scheduled(*THREE)
+    with pytest.raises(NotAllowed):
+        auction.open_auction(run.state, officer, T0)
+    run.apply(auction.open_auction(run.state, PLATFORM, T0))
+    with pytest.raises(NotAllowed):
+        auction.close_if_due(run.state, officer, seconds(60))

@@ -1,0 +1,92 @@
+"""Live auction views for the bidders following an auction, pushed as they change.
+
+One LISTEN connection per API process hears the read model announce a change
+(``streams.auction_views``); the process then reads the auction's views once and hands each
+follower its own. A follower that falls behind gets the latest view, never a queue of
+stale ones: a rank is only worth knowing as it is now.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from streams.auction_views import CHANNEL
+
+
+class Follower:
+    def __init__(self, bidder_id: str) -> None:
+        self.bidder_id = bidder_id
+        self.view: dict[str, Any] | None = None
+        self.changed = asyncio.Event()
+
+    def offer(self, view: dict[str, Any] | None) -> None:
+        if view is not None and (self.view is None or view["version"] > self.view["version"]):
+            self.view = view
+            self.changed.set()
+
+    async def next_view(self) -> dict[str, Any]:
+        await self.changed.wait()
+        self.changed.clear()
+        assert self.view is not None
+        return self.view
+
+
+class LiveViews:
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+        self._followers: dict[str, set[Follower]] = {}
+        self._listener: Any = None
+        self._refreshing: dict[str, bool] = {}  # auction id -> another change came meanwhile
+        self._start = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            await self.pool.release(self._listener)
+            self._listener = None
+
+    @contextlib.asynccontextmanager
+    async def follow(self, auction_id: str, bidder_id: str) -> AsyncIterator[Follower]:
+        await self._listen()
+        follower = Follower(bidder_id)
+        self._followers.setdefault(auction_id, set()).add(follower)
+        try:
+            await self._refresh(auction_id)  # the view as it is now, first
+            yield follower
+        finally:
+            followers = self._followers[auction_id]
+            followers.discard(follower)
+            if not followers:
+                del self._followers[auction_id]
+
+    async def _listen(self) -> None:
+        async with self._start:
+            if self._listener is None:
+                self._listener = await self.pool.acquire()
+                await self._listener.add_listener(CHANNEL, self._announced)
+
+    def _announced(self, _connection: Any, _pid: int, _channel: str, auction_id: str) -> None:
+        if auction_id not in self._followers:
+            return
+        if auction_id in self._refreshing:  # one read at a time; it will read again after
+            self._refreshing[auction_id] = True
+            return
+        task = asyncio.get_running_loop().create_task(self._refresh(auction_id))
+        self._tasks.add(task)  # held until done: the loop keeps only weak references
+        task.add_done_callback(self._tasks.discard)
+
+    async def _refresh(self, auction_id: str) -> None:
+        self._refreshing[auction_id] = False
+        try:
+            while True:
+                views = await self.pool.fetchval(
+                    "SELECT views FROM auctions WHERE auction_id = $1", auction_id
+                )
+                for follower in self._followers.get(auction_id, ()):
+                    follower.offer((views or {}).get(follower.bidder_id))
+                if not self._refreshing.get(auction_id):
+                    return
+                self._refreshing[auction_id] = False
+        finally:
+            self._refreshing.pop(auction_id, None)
