@@ -737,7 +737,7 @@ def test_the_lot_the_evaluation_handed_over_is_scheduled_with_its_bids_and_formu
     from tests.unit.evaluation_examples import BUYERS_OFFICER
     from tests.unit.test_evaluation import ready_for_auction
 
-    evaluated = ready_for_auction().state
+    evaluated = ready_for_auction().evaluation
     (event,) = auction.schedule_from_evaluation(
         None,
         evaluated,
@@ -765,7 +765,7 @@ def test_the_lot_the_evaluation_handed_over_is_scheduled_with_its_bids_and_formu
 def test_a_lot_still_in_evaluation_has_no_auction_to_schedule() -> None:
     from tests.unit.evaluation_examples import BUYERS_OFFICER, bid, facts, started
 
-    evaluated = started(facts(auction=True), bid("a", "900.00"), bid("b", "850.00")).state
+    evaluated = started(facts(auction=True), bid("a", "900.00"), bid("b", "850.00")).evaluation
     with pytest.raises(WrongState) as refused:
         auction.schedule_from_evaluation(
             None, evaluated, FIXED_60, BUYERS_OFFICER, lot_id="lot-1", starts_at=T0, now=INVITED
