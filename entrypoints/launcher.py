@@ -51,6 +51,7 @@ def worker_environment(
         PROCUREMENT_MIN_PERIOD_AFTER_AMENDMENT=(
             f"{settings.rules.minimum_period_after_significant_amendment.total_seconds()}s"
         ),
+        PROCUREMENT_MIN_AUCTION_NOTICE=f"{settings.rules.minimum_auction_notice.total_seconds()}s",
     )
     if settings.admin_token:
         env["PROCUREMENT_ADMIN_TOKEN"] = settings.admin_token
