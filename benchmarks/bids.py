@@ -292,12 +292,19 @@ class Tender:
 
 
 async def sealed_tender(
-    client: httpx.AsyncClient, officer: str, members: Sequence[Party], deadline_in: timedelta
+    client: httpx.AsyncClient,
+    officer: str,
+    members: Sequence[Party],
+    deadline_in: timedelta,
+    auction: dict[str, Any] | None = None,
 ) -> Tender:
-    """Publish a tender and give it an opening key split among ``members``."""
+    """Publish a tender (``examples/tender.json``, with these ``auction`` rules if given)
+    and give it an opening key split among ``members``."""
     body = json.loads(EXAMPLE.read_text())
     deadline = datetime.now(UTC) + deadline_in
     body["submission_deadline"] = deadline.isoformat()
+    if auction is not None:
+        body["requirements"]["auction"] = auction
     published = await client.post("/tenders", json=body, headers=bearer(officer))
     published.raise_for_status()
     ocid: str = published.json()["id"]

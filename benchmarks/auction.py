@@ -1,0 +1,399 @@
+"""The electronic reverse auction live, on the embedded default, with figures to compare.
+
+Run from the repository root::
+
+    ./dev bench auction [--bidders N] [--interval S] [--seconds D] [--workers W]
+
+What it does, in one run on one machine (the platform is started as ``benchmarks.publish``
+starts it, with a minimum tender period of 0 and an auction notice of 1 s):
+
+1. Sets up what an auction needs, untimed: ``N`` suppliers with their own keys, a committee
+   of 3 (threshold 2), a tender with an auction (fixed time, ``D`` seconds, decrement
+   0.5 %), one sealed bid per supplier, the deadline, the opening with 2 shares, every bid
+   qualified, the lot completed and the auction scheduled.
+2. Every bidder follows its own view over Server-Sent Events
+   (``GET /tenders/{ocid}/auctions/{lot}/live``), each on a raw connection of its own.
+3. Once the auction is open, every bidder sends a new price every ``S`` seconds (phases
+   spread evenly), the most it may offer (``your_next_price_at_most``), on a keep-alive
+   connection of its own, until 2 s before the close.
+4. For every accepted price (the event's sequence is the auction version its view carries):
+   the answer's round trip, and the time from sending it until *every* bidder has received
+   a view of that version or later ("every bidder's updated rank"), p50/p99/max. Views are
+   coalesced under load: a bidder that is behind gets the latest, so a view can cover
+   several prices. Rank updates per second are the views the bidders received per second.
+5. Baselines on the same services: ``raw_postgres`` and ``raw_kafka`` of
+   ``benchmarks.publish``, and the accepted prices per second as a fraction of each.
+
+It prints a table and writes the figures as JSON to ``--out``. It asserts nothing.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import signal
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import psutil
+from rich.table import Table
+
+from benchmarks.bids import (
+    BASELINE_CONCURRENCY,
+    SEALED_WITHIN,
+    Answered,
+    Party,
+    bearer,
+    bid_request,
+    committee_of,
+    connect,
+    failures,
+    hand_in,
+    http_request,
+    latency_ms,
+    register_suppliers,
+    seal_bids,
+    sealed_tender,
+    send_all,
+)
+from benchmarks.publish import (
+    Running,
+    console,
+    cores_used,
+    cpu_seconds,
+    raw_kafka,
+    raw_postgres,
+    register_officer,
+    run_benchmark,
+    until,
+)
+from entrypoints.launcher import admin_token
+from streams.settings import Settings
+
+LOT = "lot-1"
+DECREMENT = Decimal("0.50")
+TARGETS = {"p99_every_rank_ms": 50.0}
+
+
+@dataclass
+class Sent:
+    bidder: str
+    sent: float
+    answered: float
+    status: int
+    version: int | None  # the auction version of the accepted price
+
+
+@dataclass
+class Follower:
+    """One bidder's live stream: when each view arrived, and its version."""
+
+    bidder: str
+    received: list[tuple[float, int]] = field(default_factory=list)
+    first_seen: dict[int, float] = field(default_factory=dict)
+
+
+async def follow(url: str, path: str, bidder: Party, follower: Follower) -> None:
+    """Read the bidder's Server-Sent Events on a raw connection until the stream ends."""
+    address = httpx.URL(url)
+    reader, writer = await asyncio.open_connection(address.host, address.port)
+    writer.write(
+        f"GET {path}/live HTTP/1.1\r\nHost: {address.host}\r\n"
+        f"Authorization: Bearer {bidder.token}\r\nAccept: text/event-stream\r\n\r\n".encode()
+    )
+    try:
+        while line := await reader.readline():
+            if line.startswith(b"data: "):  # each event is one chunk: the line is whole
+                version = json.loads(line[6:])["version"]
+                follower.received.append((time.monotonic(), version))
+    finally:
+        writer.close()
+
+
+async def bid_prices(
+    url: str, path: str, bidder: Party, start_price: Decimal, until_time: float, interval: float
+) -> list[Sent]:
+    """Send the most the bidder may offer every ``interval`` seconds until ``until_time``."""
+    connection = await connect(url)
+    price, sent = start_price, []
+    try:
+        next_at = time.monotonic()
+        while next_at < until_time:
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+            body = json.dumps({"price": str(price)}).encode()
+            connection.request = http_request(url, f"{path}/prices", body, bidder.token)
+            started = time.monotonic()
+            status, answer = await connection.send()
+            version = None
+            if status == 201:
+                reply = json.loads(answer)
+                version = reply["events"][0]["sequence"]
+                price = Decimal(reply["view"]["your_next_price_at_most"])
+            sent.append(Sent(bidder.id, started, time.monotonic(), status, version))
+            next_at += interval
+    finally:
+        await connection.close()
+    return sent
+
+
+def every_rank_latency(prices: Sequence[Sent], followers: Sequence[Follower]) -> list[float]:
+    """Per accepted price: ms from sending it until every bidder had a view that recent."""
+    for follower in followers:
+        earliest = math.inf
+        for at, version in reversed(follower.received):  # latest first: carry the minimum
+            earliest = min(earliest, at)
+            follower.first_seen[version] = earliest
+    latencies = []
+    for price in prices:
+        if price.version is None:
+            continue
+        seen = [_first_at_or_after(f, price.version) for f in followers]
+        if all(at is not None for at in seen):
+            latencies.append((max(at for at in seen if at is not None) - price.sent) * 1000)
+    return latencies
+
+
+def _first_at_or_after(follower: Follower, version: int) -> float | None:
+    candidates = [at for seen, at in follower.first_seen.items() if seen >= version]
+    return min(candidates) if candidates else None
+
+
+async def prepare(run: Running, client: httpx.AsyncClient, args: argparse.Namespace) -> Any:
+    operator = run.platform.settings.admin_token or ""
+    officer = await register_officer(client, operator)
+    agency_id = (await client.get("/me", headers=bearer(officer))).json()["agency_id"]
+    members = await committee_of(client, operator, agency_id)
+    suppliers, _ = await register_suppliers(run.api_url, args.bidders)
+    rules = {
+        "minimum_decrement": str(DECREMENT),
+        "ends": "fixed_time",
+        "duration_seconds": args.seconds,
+    }
+    tender = await sealed_tender(client, officer, members, timedelta(seconds=8), auction=rules)
+    sealed, _ = seal_bids(tender, suppliers, 1)
+    answers = await send_all(
+        run.api_url,
+        [bid_request(run.api_url, mine[0], p) for mine, p in zip(sealed, suppliers, strict=True)],
+        32,
+    )
+    console.print(f"{len(suppliers)} sealed bids in, {failures(answers) or 'no failures'}")
+    await asyncio.sleep(max(0.0, (tender.deadline - datetime.now(UTC)).total_seconds()))
+    connection = await asyncpg.connect(run.database_url)
+    try:
+
+        async def log_sealed() -> bool:
+            query = "SELECT status FROM bid_logs WHERE ocid = $1"
+            return bool(await connection.fetchval(query, tender.ocid) == "sealed")
+
+        await until(log_sealed, SEALED_WITHIN, f"the bid log of {tender.ocid} being sealed")
+        for member in members[:2]:
+            (await hand_in(client, member, tender.ocid)).raise_for_status()
+        bid_ids = [
+            row["bid_id"]
+            for row in await connection.fetch(
+                "SELECT bid_id FROM opened_bids WHERE ocid = $1 AND outcome = 'opened'",
+                tender.ocid,
+            )
+        ]
+    finally:
+        await connection.close()
+    evaluation = f"/tenders/{tender.ocid}/evaluation"
+    for bid_id in bid_ids:
+        (
+            await client.post(
+                f"{evaluation}/qualifications",
+                json={"bid_id": bid_id},
+                headers=bearer(members[0].token),
+            )
+        ).raise_for_status()
+    (
+        await client.post(
+            f"{evaluation}/lot-completions", json={"lot_id": LOT}, headers=bearer(officer)
+        )
+    ).raise_for_status()
+    return tender, officer, suppliers
+
+
+async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
+    main_task = asyncio.current_task()
+    assert main_task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
+    async with httpx.AsyncClient(base_url=run.api_url, timeout=600) as client:
+
+        async def api_up() -> bool:
+            with contextlib.suppress(httpx.TransportError):
+                return (await client.get("/health")).status_code == 200
+            return False
+
+        await until(api_up, 30, "the API answering /health")
+        tender, officer, suppliers = await prepare(run, client, args)
+        starts_at = datetime.now(UTC) + timedelta(seconds=3)
+        scheduled = await client.post(
+            f"/tenders/{tender.ocid}/auctions",
+            json={"lot_id": LOT, "starts_at": starts_at.isoformat()},
+            headers=bearer(officer),
+        )
+        scheduled.raise_for_status()
+        path = f"/tenders/{tender.ocid}/auctions/{LOT}"
+
+        async def projected() -> bool:
+            return (await client.get(path)).status_code == 200
+
+        await until(projected, 30, "the auction's read model")
+        followers = [Follower(s.id) for s in suppliers]
+        streams = [
+            asyncio.create_task(follow(run.api_url, path, s, f))
+            for s, f in zip(suppliers, followers, strict=True)
+        ]
+
+        async def is_open() -> bool:
+            return bool((await client.get(path)).json()["status"] == "open")
+
+        await until(is_open, 30, "the auction opening")
+        document = (await client.get(path)).json()
+        closes = datetime.fromisoformat(document["closes_at"])
+        stop_at = time.monotonic() + (closes - datetime.now(UTC)).total_seconds() - 2
+        views = {
+            s.id: (await client.get(path, headers=bearer(s.token))).json()["view"]
+            for s in suppliers
+        }
+        console.print(
+            f"auction open: {len(suppliers)} bidders, a price each every {args.interval}s"
+            f" for {stop_at - time.monotonic():.0f}s"
+        )
+        components = run.components()
+        cpu_before = cpu_seconds(components)
+        started = time.monotonic()
+
+        async def bidder(number: int, supplier: Party) -> list[Sent]:
+            await asyncio.sleep(args.interval * number / len(suppliers))  # spread the phases
+            first = Decimal(views[supplier.id]["your_next_price_at_most"])
+            return await bid_prices(run.api_url, path, supplier, first, stop_at, args.interval)
+
+        sent_lists = await asyncio.gather(*(bidder(n, s) for n, s in enumerate(suppliers)))
+        seconds = time.monotonic() - started
+        used = cores_used(cpu_before, cpu_seconds(components), seconds)
+        console.print("prices sent; waiting for the close")
+        await asyncio.wait_for(asyncio.gather(*streams), timeout=args.seconds + 60)
+
+    prices = [p for sent in sent_lists for p in sent]
+    accepted = [p for p in prices if p.version is not None]
+    every_rank = every_rank_latency(accepted, followers)
+    views_received = sum(len(f.received) for f in followers)
+    console.print(f"baselines: {args.baseline_count} raw asyncpg rows and aiokafka messages")
+    postgres_rate = await raw_postgres(run.database_url, args.baseline_count, BASELINE_CONCURRENCY)
+    kafka_rate = await raw_kafka(run.bootstrap, args.baseline_count, BASELINE_CONCURRENCY)
+    accepted_per_s = len(accepted) / seconds
+    return {
+        "config": {
+            "bidders": len(suppliers),
+            "interval_s": args.interval,
+            "auction_seconds": args.seconds,
+            "workers": args.workers,
+            "cores": psutil.cpu_count(),
+            "client": "raw keep-alive HTTP/1.1 and raw SSE connections, in one process",
+        },
+        "seconds": seconds,
+        "prices_sent": len(prices),
+        "prices_accepted": len(accepted),
+        "refused": failures([_answered(p) for p in prices]),
+        "prices_per_s": accepted_per_s,
+        "answer_ms": latency_ms([(p.answered - p.sent) * 1000 for p in prices]),
+        "every_rank_ms": latency_ms(every_rank),
+        "prices_measured": len(every_rank),
+        "views_received": views_received,
+        "rank_updates_per_s": views_received / seconds,
+        "cpu_cores": used,
+        "baselines": {
+            "postgres_rows_per_s": postgres_rate,
+            "kafka_msgs_per_s": kafka_rate,
+            "prices_over_postgres": accepted_per_s / postgres_rate,
+            "prices_over_kafka": accepted_per_s / kafka_rate,
+        },
+        "targets": TARGETS,
+    }
+
+
+def _answered(price: Sent) -> Answered:
+    return Answered(price.sent, price.answered, price.status, b"")
+
+
+def report(results: dict[str, Any]) -> None:
+    config, base = results["config"], results["baselines"]
+    table = Table(title=f"Reverse auction, {config['bidders']} bidders, embedded default")
+    for column in ("figure", "measured", "target"):
+        table.add_column(column, justify="left" if column == "figure" else "right")
+    every, answer = results["every_rank_ms"], results["answer_ms"]
+    rows = [
+        (
+            "prices sent / accepted",
+            f"{results['prices_sent']:,} / {results['prices_accepted']:,}",
+            "",
+        ),
+        ("refused", ", ".join(f"{k}: {v}" for k, v in results["refused"].items()) or "none", ""),
+        ("accepted prices/s", f"{results['prices_per_s']:,.0f}", ""),
+        (
+            "rank updates/s (views received by all bidders)",
+            f"{results['rank_updates_per_s']:,.0f}",
+            "",
+        ),
+        ("price answer p50 / p99 ms", f"{answer['p50']:.1f} / {answer['p99']:.1f}", ""),
+        ("new price -> every bidder's rank p50 ms", f"{every['p50']:.1f}", ""),
+        ("new price -> every bidder's rank p99 ms", f"{every['p99']:.1f}", "<= 50"),
+        ("new price -> every bidder's rank max ms", f"{every['max']:.1f}", ""),
+        ("raw asyncpg rows/s", f"{base['postgres_rows_per_s']:,.0f}", ""),
+        ("raw aiokafka messages/s", f"{base['kafka_msgs_per_s']:,.0f}", ""),
+        (
+            "prices/s over raw PostgreSQL / Kafka",
+            f"{base['prices_over_postgres']:.3f} / {base['prices_over_kafka']:.3f}",
+            "",
+        ),
+    ]
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    usage = ", ".join(f"{name} {cores:.2f}" for name, cores in results["cpu_cores"].items())
+    console.print(f"cores busy during the auction: {usage}")
+
+
+def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.auction", description=__doc__.split("\n")[0] if __doc__ else None
+    )
+    parser.add_argument("--bidders", type=int, default=50, help="bidders in the auction (50)")
+    parser.add_argument(
+        "--interval", type=float, default=0.1, help="seconds between a bidder's prices (0.1)"
+    )
+    parser.add_argument(
+        "--seconds", type=int, default=40, help="the auction's duration (40, at least 10)"
+    )
+    parser.add_argument("--workers", type=int, default=1, help="stream workers")
+    parser.add_argument("--baseline-count", type=int, default=10_000, help="rows and messages")
+    parser.add_argument("--out", type=Path, default=Path("bench-results/auction.json"))
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = arguments(argv)
+    data_dir = Path(tempfile.mkdtemp(prefix="procurement-bench-"))
+    settings = replace(Settings.from_env(), data_dir=data_dir)
+    rules = replace(
+        settings.rules,
+        minimum_tender_period=timedelta(0),
+        minimum_auction_notice=timedelta(seconds=1),
+    )
+    settings = replace(settings, admin_token=admin_token(settings), rules=rules)
+    run_benchmark(settings, args.workers, lambda run: measure(run, args), report, args.out)
+
+
+if __name__ == "__main__":
+    main()
