@@ -1,7 +1,6 @@
 """Parties with real keys for the sealed-bid tests: suppliers, a buyer with its evaluation
 committee, tenders that take sealed bids, and bids sealed exactly as a client seals them."""
 
-import base64
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -11,6 +10,7 @@ import httpx
 
 from bidding import committee, keys, sealing
 from entrypoints.keyfiles import KeyFile
+from entrypoints.market import committee_keys_registration, supplier_registration
 from schemas.bids import BidContent, EncryptedShare, SealedBid
 from tests.integration.conftest import register_officer, tender_body
 from tests.integration.stack import OPERATOR_TOKEN, Stack, eventually
@@ -24,31 +24,14 @@ class Party:
     agency_id: str | None = None
 
 
-def b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode()
-
-
 async def register_supplier(stack: Stack, name: str = "Hârtia Nouă SRL") -> Party:
     key_file = KeyFile.generate(committee=False)
     identifier = f"RO-CUI-{uuid.uuid4().int % 10**9}"
-    public = keys.raw_public(key_file.signing_key)
-    proof = keys.sign(
-        key_file.signing_key,
-        keys.SUPPLIER_REGISTRATION,
-        keys.supplier_registration_fields(identifier, public),
+    body = supplier_registration(
+        key_file, name=name, identifier=identifier, email="oferte@hartia.ro", is_sme=True
     )
     async with stack.client() as client:
-        response = await client.post(
-            "/suppliers",
-            json={
-                "name": name,
-                "identifier": identifier,
-                "is_sme": True,
-                "email": "oferte@hartia.ro",
-                "signing_key": b64(public),
-                "proof": b64(proof),
-            },
-        )
+        response = await client.post("/suppliers", json=body)
     assert response.status_code == 201, response.text
     body = response.json()
     return Party(body["id"], body["token"], key_file.named(body["id"]))
@@ -64,22 +47,10 @@ async def add_officer(stack: Stack, agency_id: str, with_keys: bool = True) -> P
     officer_id, token = response.json()["id"], response.json()["token"]
     key_file = KeyFile.generate(committee=True).named(officer_id)
     if with_keys:
-        assert key_file.encryption_key is not None
-        encryption = keys.raw_public(key_file.encryption_key)
-        signing = keys.raw_public(key_file.signing_key)
-        proof = keys.sign(
-            key_file.signing_key,
-            keys.COMMITTEE_KEYS,
-            keys.committee_keys_fields(officer_id, encryption, signing),
-        )
         async with stack.client(token) as client:
             registered = await client.post(
                 "/officers/me/committee-keys",
-                json={
-                    "encryption_key": b64(encryption),
-                    "signing_key": b64(signing),
-                    "proof": b64(proof),
-                },
+                json=committee_keys_registration(key_file, officer_id),
             )
         assert registered.status_code == 201, registered.text
     return Party(officer_id, token, key_file, agency_id)
