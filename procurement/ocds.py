@@ -632,7 +632,8 @@ def compile_record(releases: Sequence[Release]) -> dict[str, Any]:
     of objects that all have an ``id`` merge by id, other arrays replace; a null removes a field.
     ``id``, ``date`` and ``tag`` are not merged: the compiled release is ``<ocid>-<date>`` of
     the latest release, tagged ``compiled``. The core schema's ``wholeListMerge`` arrays are
-    not emitted here.
+    not emitted here. Merging by id cannot remove: an item that a requirements amendment
+    dropped stays in the compiled ``tender.items`` (the latest release has the true list).
     """
     if not releases:
         raise ValueError("a record needs at least one release")
