@@ -9,7 +9,7 @@ extension is declared: the lots, bids and party scale extensions cannot be vendo
 the lots are not published as lots: ``tender.items`` lists every lot's items, ``tender.value``
 is the sum of the lots' estimates, and each award and contract carries its lot's title and
 items. A lot cancelled before its award is published as an award with status
-``unsuccessful``, as OCDS advises for a lot that ends without a contract. The tender's own
+``unsuccessful`` (the awardStatus code for an award that could not be made). The tender's own
 CPV codes have no core field either; each item carries its CPV code, and the main code decides
 ``mainProcurementCategory`` (division 45 works, 50 and above services, the rest goods).
 
