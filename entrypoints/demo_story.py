@@ -475,7 +475,7 @@ class Story:
             self.say(note + " (the other tenders have none, to show their contracts now)")
 
     async def carry_out(self) -> None:
-        done = {"amended": 0, "paid": 0, "completed": 0}
+        """Payments for every contract; for some, an amendment and milestones, or the end."""
         for contract_id, where in self.contracts.items():
             tender: Tender = where["tender"]
             lead = tender.buyer.lead
@@ -483,21 +483,20 @@ class Story:
             amount = Decimal(value["amount"])
             if tender.has("milestones"):
                 await self._milestones(lead, contract_id, amount)
-                done["amended"] += 1
-                done["completed"] += 1
-                done["paid"] += 2
+                where["carried_out"] = ["amended", "2 milestones met", "2 payments", "completed"]
             elif tender.has("completion"):
                 await self._pay(lead, contract_id, "op-1", amount)
                 reason = "Serviciile au fost prestate și plătite integral."
                 await self.market.contract_step(lead, contract_id, "completion", {"reason": reason})
-                done["completed"] += 1
-                done["paid"] += 1
+                where["carried_out"] = ["paid in full", "completed"]
             else:
                 await self._pay(lead, contract_id, "op-1", _price(amount, 0.10))
-                done["paid"] += 1
+                where["carried_out"] = ["advance of 10% paid"]
+        done = [step for where in self.contracts.values() for step in where["carried_out"]]
         self.say(
-            f"carried out the contracts: {done['amended']} amended, {done['paid']} payments, "
-            f"{done['completed']} completed"
+            f"carried out the contracts: {done.count('amended')} amended, "
+            f"{sum('paid' in step or 'payments' in step for step in done)} paid, "
+            f"{done.count('completed')} completed"
         )
 
     async def _milestones(self, lead: Party, contract_id: str, amount: Decimal) -> None:

@@ -1,0 +1,130 @@
+"""``procurement demo`` on the real stack: a small market played from registration to
+completed contracts, whose written summary agrees with what the API serves."""
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from entrypoints import demo
+from tests.integration.stack import OPERATOR_TOKEN, Stack
+
+TENDERS = 3
+PROCUREMENT = [sys.executable, "-m", "entrypoints.cli"]
+
+
+@pytest.fixture(scope="module")
+async def played(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The demo's small market, played once on the module's platform."""
+    out = tmp_path_factory.mktemp("demo")
+    lines: list[str] = []
+    target = demo.Target(stack.api_url, OPERATOR_TOKEN, stack.database_url)
+    options = demo.Options(out, tenders=TENDERS, suppliers=8, bidding_seconds=6.0)
+    summary = await demo.play(target, options, lines.append, suffix="-t")
+    return {"out": out, "summary": summary, "lines": lines}
+
+
+def lots(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    return [lot for tender in summary["tenders"] for lot in tender["lots"].values()]
+
+
+async def test_the_summary_agrees_with_the_api(stack: Stack, played: dict[str, Any]) -> None:
+    """Every lot is awarded or cancelled, the public awards show each winner at its value,
+    and the savings written are those GET /savings serves, totals included."""
+    summary, out = played["summary"], played["out"]
+    assert json.loads((out / "summary.json").read_text()) == json.loads(
+        json.dumps(summary, default=str)
+    )
+    awarded = [lot for lot in lots(summary) if lot["outcome"] == "awarded"]
+    assert len(awarded) == 4  # office supplies, two lots of school meals, medical supplies
+    async with stack.client() as public:
+        assert (await public.get("/savings")).json() == summary["savings"]
+        for tender in summary["tenders"]:
+            shown = (await public.get(f"/tenders/{tender['ocid']}/awards")).json()["awards"]
+            assert {a["lot_id"]: (a["supplier_id"], a["value"]) for a in shown} == {
+                lot_id: (lot["winner"]["id"], lot["value"])
+                for lot_id, lot in tender["lots"].items()
+            }
+    total = summary["savings"]["currencies"]["RON"]["total"]
+    assert Decimal(total["estimated"]) == sum(Decimal(lot["estimated_value"]) for lot in awarded)
+    assert Decimal(total["awarded"]) == sum(Decimal(lot["value"]["amount"]) for lot in awarded)
+    assert summary["events"]["total"] == await stack.pool.fetchval("SELECT count(*) FROM events")
+
+
+async def test_the_market_goes_through_every_turn_of_the_procedure(
+    stack: Stack, played: dict[str, Any]
+) -> None:
+    """Sealed bids opened by 2 of 3, an auction, an abnormally low price justified, a
+    complaint dismissed, contracts signed by both parties, one completed on its milestones."""
+    summary = played["summary"]
+    by_type = summary["events"]["by_type"]
+    for event, count in {
+        "BidDisqualified": 1,
+        "ClarificationAnswered": 1,
+        "JustificationAccepted": 1,
+        "ComplaintDismissed": 1,
+        "ContractAmended": 1,
+        "ContractCompleted": 1,
+    }.items():
+        assert by_type.get(event) == count, event
+    auctioned = [lot for lot in lots(summary) if "auction" in lot]
+    assert len(auctioned) == 2
+    for lot in auctioned:
+        assert Decimal(lot["auction"]["best_after"]) < Decimal(lot["auction"]["best_before"])
+        assert lot["value"]["amount"] == str(lot["auction"]["best_after"])
+    (complained,) = [lot for lot in lots(summary) if "complaint" in lot]
+    assert complained["complaint"]["status"] == "dismissed"
+    async with stack.client() as public:
+        for contract in summary["contracts"]:
+            shown = (await public.get(f"/contracts/{contract['id']}")).json()
+            assert {s["party"] for s in shown["signatures"]} == {"buyer", "supplier"}
+            completed = "completed" in contract["carried_out"]
+            assert shown["status"] == ("terminated" if completed else "active")
+    assert any("completed" in c["carried_out"] for c in summary["contracts"])
+
+
+def test_the_public_documents_and_ocds_data_are_written(played: dict[str, Any]) -> None:
+    """The tenders, awards and contracts as the API served them, and OCDS packages."""
+    summary, out = played["summary"], played["out"]
+    for kind in ("tenders", "awards", "contracts"):
+        assert summary["documents"][kind]
+        assert all(Path(path).is_file() for path in summary["documents"][kind])
+    assert len(list((out / "tenders").glob("*.json"))) == TENDERS
+    if summary["ocds"]["written"]:
+        package = json.loads((out / "ocds" / "release-package.json").read_text())
+        assert {r["ocid"] for r in package["releases"]} == {t["ocid"] for t in summary["tenders"]}
+    assert any(line.startswith("opened ") for line in played["lines"])
+
+
+def test_procurement_demo_runs_on_a_platform_of_its_own(tmp_path: Path) -> None:
+    """The command starts the embedded platform, plays one tender to a completed contract,
+    writes its summary, and stops everything."""
+    small = ["--tenders", "1", "--suppliers", "6", "--bidding-seconds", "5"]
+    done = subprocess.run(
+        [*PROCUREMENT, "demo", "--out", str(tmp_path), *small],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "stopped the platform" in done.stdout
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert [c["carried_out"][-1] for c in summary["contracts"]] == ["completed"]
+
+
+def test_a_demo_too_small_is_refused_clearly(tmp_path: Path) -> None:
+    """Bad options are refused before anything starts."""
+    done = subprocess.run(
+        [*PROCUREMENT, "demo", "--out", str(tmp_path), "--tenders", "9"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "--tenders" in done.stderr
