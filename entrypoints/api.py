@@ -34,6 +34,7 @@ from schemas.commands import (
     TenderAmendment,
 )
 from streams import platform_key
+from streams.auction_intake import AuctionPrices
 from streams.bid_intake import BidIntake
 from streams.database import connect_pool
 from streams.handlers import CommandHandler, Outcome
@@ -59,6 +60,9 @@ def create_api(settings: Settings, database_url: str) -> FastAPI:
         app.state.bids = BidIntake(pool, app.state.platform_key)
         app.state.opening = OpeningCeremony(pool)
         app.state.auctions_live = LiveViews(pool)
+        app.state.auction_prices = AuctionPrices(
+            pool, app.state.handler.auctions, app.state.handler.clock
+        )
         yield
         await app.state.auctions_live.close()
         await pool.close()

@@ -48,24 +48,29 @@ async def submit_price(
     lot_id: str,
     body: PriceBody,  # type: ignore[valid-type]
     actor: ActorDep,
-    key: IdempotencyKey = None,
 ) -> JSONResponse:
     """An invited bidder's new price: accepted with the bidder's new rank, or refused with
-    the reason (late, not open, not the minimum decrement below its last price, ...)."""
+    the reason (late, not open, not the minimum decrement below its last price, ...).
+    Every price is recorded, refused ones too. Sending the same price again is refused as
+    not decreasing, so a retry never lowers a price twice."""
     if actor.role is not Role.SUPPLIER:
         raise NotAllowed(f"only invited bidders send auction prices; {actor.id} is {actor.role}")
-    handler = request.app.state.handler
     sent: Any = body
     command = SubmitAuctionPrice(ocid=ocid, lot_id=lot_id, price=sent.price)
-    outcome = await handler.handle(command, actor, key)
-    (recorded,) = outcome.events
-    if isinstance(recorded.event, AuctionPriceRejected):
-        raise auction.error_of(recorded.event)
-    async with request.app.state.pool.acquire() as connection:
-        state = await handler.auctions.at(connection, outcome.aggregate_id)
-    view = auction.bidder_view(state, actor.id)
+    recorded = await request.app.state.auction_prices.submit(command, actor)
+    if isinstance(recorded.event.event, AuctionPriceRejected):
+        raise auction.error_of(recorded.event.event)
+    item = recorded.event
     return JSONResponse(
-        outcome.response() | {"replayed": outcome.replayed, "accepted": True, "view": view}, 201
+        {
+            "id": item.aggregate_id,
+            "events": [
+                {"type": item.type, "sequence": item.sequence, "event_id": str(item.event_id)}
+            ],
+            "accepted": True,
+            "view": auction.bidder_view(recorded.state, actor.id),
+        },
+        201,
     )
 
 
