@@ -47,7 +47,7 @@ from schemas.events import (
 )
 from schemas.upcasting import read_envelope
 from schemas.values import Requirements
-from streams import auction_views, eventstore
+from streams import auction_views, eventstore, savings_view
 from streams.topology import AUCTIONS, BIDS, CONTRACTS, EVALUATIONS, PARTIES, TENDERS, Topic
 
 log = logging.getLogger(__name__)
@@ -233,7 +233,7 @@ async def _apply_bid_events(connection: Any, envelopes: Sequence[Envelope]) -> N
 
 
 async def _apply_evaluation_events(connection: Any, envelopes: Sequence[Envelope]) -> None:
-    """Awards per lot, and what complaints and cancellations do to them."""
+    """Awards per lot, what complaints and cancellations do to them, and the savings."""
     for item in sorted(envelopes, key=lambda e: (e.aggregate_id, e.sequence)):
         ocid, event = item.aggregate_id.removesuffix(":evaluation"), item.event
         if isinstance(event, AwardDecided):
@@ -272,6 +272,7 @@ async def _apply_evaluation_events(connection: Any, envelopes: Sequence[Envelope
             )
         elif isinstance(event, ProcedureCancelled):
             await connection.execute("UPDATE awards SET status = 'cancelled' WHERE ocid = $1", ocid)
+    await savings_view.apply(connection, envelopes)
 
 
 async def _apply_contract_events(connection: Any, envelopes: Sequence[Envelope]) -> None:

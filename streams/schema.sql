@@ -215,3 +215,14 @@ CREATE TABLE IF NOT EXISTS auctions (
 );
 CREATE INDEX IF NOT EXISTS auctions_due ON auctions (next_due) WHERE next_due IS NOT NULL;
 CREATE INDEX IF NOT EXISTS auctions_by_tender ON auctions (ocid);
+
+-- Savings: one row per lot whose award stands, with what the totals group it by
+-- (procurement.savings.AwardedLot); GET /savings sums them.
+CREATE TABLE IF NOT EXISTS lot_savings (
+    ocid     text  NOT NULL,
+    lot_id   text  NOT NULL,
+    buyer_id text  NOT NULL,
+    currency text  NOT NULL,
+    lot      jsonb NOT NULL,
+    PRIMARY KEY (ocid, lot_id)
+);

@@ -193,5 +193,17 @@ async def test_an_auction_lowers_prices_ranks_live_and_decides_the_award(stack: 
     shown = await eventually(award)
     assert shown["supplier_id"] == alpha.id
     assert shown["value"] == {"amount": "940.00", "currency": "RON"}
+
+    async def saved() -> dict[str, Any] | None:  # the savings read model, fed by the stream
+        async with stack.client() as public:
+            lots = (
+                (await public.get("/savings")).json()["currencies"].get("RON", {}).get("lots", [])
+            )
+            return next((lot for lot in lots if lot["ocid"] == ocid), None)
+
+    lot_saving = await eventually(saved)
+    assert lot_saving["best_initial"] == "1000.00"
+    assert lot_saving["final_after_auction"] == "940.00"
+    assert lot_saving["auction_saving"] == "60.00"  # what the auction added to the saving
     with contextlib.suppress(Exception):
         following.cancel()
