@@ -21,6 +21,10 @@ starts it, with a minimum tender period of 0 and an auction notice of 1 s):
    a view of that version or later ("every bidder's updated rank"), p50/p99/max. Views are
    coalesced under load: a bidder that is behind gets the latest, so a view can cover
    several prices. Rank updates per second are the views the bidders received per second.
+   With one API process the views come from the process that recorded the price; beside
+   them, the stream's path is timed too: from sending a price until the faust projection
+   of the auction topic has the new views in PostgreSQL and announces them (a LISTEN on
+   ``auction_views``), which is how a bidder connected to another API process learns it.
 5. Baselines on the same services: ``raw_postgres`` and ``raw_kafka`` of
    ``benchmarks.publish``, and the accepted prices per second as a fraction of each.
 
@@ -29,6 +33,7 @@ It prints a table and writes the figures as JSON to ``--out``. It asserts nothin
 
 import argparse
 import asyncio
+import bisect
 import contextlib
 import json
 import math
@@ -100,7 +105,6 @@ class Follower:
 
     bidder: str
     received: list[tuple[float, int]] = field(default_factory=list)
-    first_seen: dict[int, float] = field(default_factory=dict)
 
 
 async def follow(url: str, path: str, bidder: Party, follower: Follower) -> None:
@@ -149,25 +153,36 @@ async def bid_prices(
 
 
 def every_rank_latency(prices: Sequence[Sent], followers: Sequence[Follower]) -> list[float]:
-    """Per accepted price: ms from sending it until every bidder had a view that recent."""
-    for follower in followers:
-        earliest = math.inf
-        for at, version in reversed(follower.received):  # latest first: carry the minimum
-            earliest = min(earliest, at)
-            follower.first_seen[version] = earliest
+    """Per accepted price: ms from sending it until every follower had a view that recent."""
+    seen_by = [_first_seen(follower) for follower in followers]
     latencies = []
     for price in prices:
         if price.version is None:
             continue
-        seen = [_first_at_or_after(f, price.version) for f in followers]
-        if all(at is not None for at in seen):
-            latencies.append((max(at for at in seen if at is not None) - price.sent) * 1000)
+        arrivals = [_first_at_or_after(seen, price.version) for seen in seen_by]
+        if all(at is not None for at in arrivals):
+            latencies.append((max(at for at in arrivals if at is not None) - price.sent) * 1000)
     return latencies
 
 
-def _first_at_or_after(follower: Follower, version: int) -> float | None:
-    candidates = [at for seen, at in follower.first_seen.items() if seen >= version]
-    return min(candidates) if candidates else None
+def _first_seen(follower: Follower) -> tuple[list[int], list[float]]:
+    """The versions the follower received, ascending, each with the earliest time it had
+    that version or a later one."""
+    by_version: dict[int, float] = {}
+    for at, version in follower.received:
+        by_version[version] = min(at, by_version.get(version, math.inf))
+    versions = sorted(by_version)
+    earliest, running = [0.0] * len(versions), math.inf
+    for index in range(len(versions) - 1, -1, -1):
+        running = min(running, by_version[versions[index]])
+        earliest[index] = running
+    return versions, earliest
+
+
+def _first_at_or_after(seen: tuple[list[int], list[float]], version: int) -> float | None:
+    versions, earliest = seen
+    index = bisect.bisect_left(versions, version)
+    return earliest[index] if index < len(versions) else None
 
 
 async def prepare(run: Running, client: httpx.AsyncClient, args: argparse.Namespace) -> Any:
@@ -273,6 +288,12 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
             f"auction open: {len(suppliers)} bidders, a price each every {args.interval}s"
             f" for {stop_at - time.monotonic():.0f}s"
         )
+        announced: list[tuple[float, int]] = []
+        listener = await asyncpg.connect(run.database_url)
+        await listener.add_listener(
+            "auction_views",
+            lambda *args: announced.append((time.monotonic(), json.loads(args[3])["version"])),
+        )
         components = run.components()
         cpu_before = cpu_seconds(components)
         started = time.monotonic()
@@ -287,10 +308,13 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
         used = cores_used(cpu_before, cpu_seconds(components), seconds)
         console.print("prices sent; waiting for the close")
         await asyncio.wait_for(asyncio.gather(*streams), timeout=args.seconds + 60)
+        await listener.close()
 
     prices = [p for sent in sent_lists for p in sent]
     accepted = [p for p in prices if p.version is not None]
     every_rank = every_rank_latency(accepted, followers)
+    stream = Follower("the stream's read model", received=announced)
+    through_stream = every_rank_latency(accepted, [stream])
     views_received = sum(len(f.received) for f in followers)
     console.print(f"baselines: {args.baseline_count} raw asyncpg rows and aiokafka messages")
     postgres_rate = await raw_postgres(run.database_url, args.baseline_count, BASELINE_CONCURRENCY)
@@ -312,6 +336,7 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
         "prices_per_s": accepted_per_s,
         "answer_ms": latency_ms([(p.answered - p.sent) * 1000 for p in prices]),
         "every_rank_ms": latency_ms(every_rank),
+        "through_stream_ms": latency_ms(through_stream),
         "prices_measured": len(every_rank),
         "views_received": views_received,
         "rank_updates_per_s": views_received / seconds,
@@ -332,6 +357,7 @@ def report(results: dict[str, Any]) -> None:
     for column in ("figure", "measured", "target"):
         table.add_column(column, justify="left" if column == "figure" else "right")
     every, answer = results["every_rank_ms"], results["answer_ms"]
+    stream = results["through_stream_ms"]
     rows = [
         (
             "prices sent / accepted",
@@ -349,6 +375,11 @@ def report(results: dict[str, Any]) -> None:
         ("new price -> every bidder's rank p50 ms", f"{every['p50']:.1f}", ""),
         ("new price -> every bidder's rank p99 ms", f"{every['p99']:.1f}", "<= 50"),
         ("new price -> every bidder's rank max ms", f"{every['max']:.1f}", ""),
+        (
+            "new price -> views via Kafka + faust p50 / p99 ms",
+            f"{stream['p50']:.1f} / {stream['p99']:.1f}",
+            "",
+        ),
         ("raw asyncpg rows/s", f"{base['postgres_rows_per_s']:,.0f}", ""),
         ("raw aiokafka messages/s", f"{base['kafka_msgs_per_s']:,.0f}", ""),
         (

@@ -61,7 +61,10 @@ def create_api(settings: Settings, database_url: str) -> FastAPI:
         app.state.opening = OpeningCeremony(pool)
         app.state.auctions_live = LiveViews(pool)
         app.state.auction_prices = AuctionPrices(
-            pool, app.state.handler.auctions, app.state.handler.clock
+            pool,
+            app.state.handler.auctions,
+            app.state.handler.clock,
+            on_recorded=app.state.auctions_live.publish,
         )
         yield
         await app.state.auctions_live.close()

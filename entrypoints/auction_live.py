@@ -1,16 +1,27 @@
 """Live auction views for the bidders following an auction, pushed as they change.
 
-One LISTEN connection per API process hears the read model announce a change
-(``streams.auction_views``); the process then reads the auction's views once and hands each
-follower its own. A follower that falls behind gets the latest view, never a queue of
-stale ones: a rank is only worth knowing as it is now.
+Two ways a view reaches a follower, whichever comes first (a follower keeps only views
+newer than the one it has):
+
+- The API process that records a group of prices hands its own followers their views at
+  once, from the state it has just committed (``publish``).
+- One LISTEN connection per API process hears the stream's read model announce a change
+  (``streams.auction_views``, fed by the faust projection of the auction topic); the
+  process reads the auction's views once and hands each follower its own. This is how
+  prices recorded by another API process, and the timer's opening and closing, arrive.
+
+A follower that falls behind gets the latest view, never a queue of stale ones: a rank is
+only worth knowing as it is now.
 """
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+from procurement import auction
+from procurement.auction import Auction
 from streams.auction_views import CHANNEL
 
 
@@ -66,9 +77,23 @@ class LiveViews:
                 self._listener = await self.pool.acquire()
                 await self._listener.add_listener(CHANNEL, self._announced)
 
-    def _announced(self, _connection: Any, _pid: int, _channel: str, auction_id: str) -> None:
-        if auction_id not in self._followers:
+    def publish(self, state: Auction) -> None:
+        """Hand this process's followers their views of a state just committed."""
+        followers = self._followers.get(state.auction_id)
+        if not followers:
             return
+        views = auction.bidder_views(state)
+        for follower in followers:
+            follower.offer(views.get(follower.bidder_id))
+
+    def _announced(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        announced = json.loads(payload)
+        auction_id, version = announced["auction_id"], announced["version"]
+        followers = self._followers.get(auction_id)
+        if not followers or all(
+            f.view is not None and f.view["version"] >= version for f in followers
+        ):
+            return  # nobody here follows it, or everybody has it already
         if auction_id in self._refreshing:  # one read at a time; it will read again after
             self._refreshing[auction_id] = True
             return

@@ -42,10 +42,17 @@ class _Waiting:
 
 
 class AuctionPrices:
-    def __init__(self, pool: Any, states: AuctionStates, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        pool: Any,
+        states: AuctionStates,
+        clock: Callable[[], datetime],
+        on_recorded: Callable[[Auction], None] = lambda _state: None,
+    ) -> None:
         self.pool = pool
         self.states = states  # shared with the command handler, and so are its locks
         self.clock = clock
+        self.on_recorded = on_recorded  # told each state committed, e.g. to push live views
         self._waiting: dict[str, list[_Waiting]] = {}
         self._writers: dict[str, asyncio.Task[None]] = {}
 
@@ -98,6 +105,7 @@ class AuctionPrices:
                 except asyncpg.UniqueViolationError:
                     continue
                 self.states.remember(state)
+                self.on_recorded(state)
                 return [Recorded(item, state) for item in envelopes]
         msg = f"auction {auction_id} met too many concurrent prices; send the price again"
         raise WrongState(msg, code="busy")

@@ -1,11 +1,12 @@
 """The live auction read model: each auction's public facts, when its timer must next act,
 and every bidder's view (own price, score and rank), rewritten as each price arrives.
 
-Each change is announced on the PostgreSQL channel ``auction_views`` (payload: the auction
-id) when the transaction commits, so that the API can push the new views to the bidders
+Each change is announced on the PostgreSQL channel ``auction_views`` (payload: JSON with the
+auction id and version) when the transaction commits, so that the API can push the new views to the bidders
 following the auction at once instead of polling.
 """
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -89,4 +90,5 @@ async def apply(connection: Any, envelopes: Sequence[Envelope]) -> None:
             public_document(state, ranking),
             auction.bidder_views(state),
         )
-        await connection.execute("SELECT pg_notify($1, $2)", CHANNEL, auction_id)
+        announcement = json.dumps({"auction_id": auction_id, "version": state.version})
+        await connection.execute("SELECT pg_notify($1, $2)", CHANNEL, announcement)
