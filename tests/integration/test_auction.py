@@ -23,7 +23,7 @@ from tests.integration.market import (
     submit,
     until_sealed,
 )
-from tests.integration.stack import Stack, eventually
+from tests.integration.stack import Stack, eventually, rebuilt_read_models_match
 
 RULES = {"minimum_decrement": "1.00", "ends": "inactivity", "inactivity_seconds": 5}
 
@@ -212,5 +212,6 @@ async def test_an_auction_lowers_prices_ranks_live_and_decides_the_award(stack: 
     assert lot_saving["best_initial"] == "1000.00"
     assert lot_saving["final_after_auction"] == "930.00"
     assert lot_saving["auction_saving"] == "70.00"  # what the auction added to the saving
+    assert await rebuilt_read_models_match(stack)  # the store alone rebuilds the read models
     with contextlib.suppress(Exception):
         following.cancel()

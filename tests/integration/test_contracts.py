@@ -19,7 +19,7 @@ from tests.integration.market import (
     submit,
     until_sealed,
 )
-from tests.integration.stack import Stack, eventually
+from tests.integration.stack import Stack, eventually, rebuilt_read_models_match
 
 
 def b64sig(holder: Holder, contract_id: str, digest: str, party: Party) -> str:
@@ -111,3 +111,4 @@ async def test_an_award_becomes_a_signed_contract_that_is_paid(stack: Stack) -> 
         return bool(row and row["status"] == "active" and str(row["paid"]) == "450.00")
 
     assert await eventually(projected)
+    assert await rebuilt_read_models_match(stack)  # the store alone rebuilds the read models
