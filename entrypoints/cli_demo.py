@@ -46,3 +46,5 @@ def demo(
         market_demo.run(options, say, api_url, token)
     except (market_demo.DemoFailed, ApiRefused, TimeoutError, ValueError) as error:
         fail(str(error))
+    except KeyboardInterrupt:
+        fail("interrupted; the demo's platform was stopped and removed")
