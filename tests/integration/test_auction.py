@@ -24,6 +24,7 @@ from tests.integration.market import (
     until_sealed,
 )
 from tests.integration.stack import Stack, eventually, rebuilt_read_models_match
+from tests.integration.test_cli import procurement
 
 RULES = {"minimum_decrement": "1.00", "ends": "inactivity", "inactivity_seconds": 5}
 
@@ -89,11 +90,17 @@ async def test_an_auction_lowers_prices_ranks_live_and_decides_the_award(stack: 
         )
         assert no_notice.status_code == 422, no_notice.text  # the invitations need notice
         starts_at = datetime.now(UTC) + timedelta(seconds=2)
-        scheduled = await officer.post(
-            f"/tenders/{ocid}/auctions",
-            json={"lot_id": "lot-1", "starts_at": starts_at.isoformat()},
+        scheduled = await procurement(
+            stack,
+            "auction",
+            "schedule",
+            ocid,
+            "lot-1",
+            "--starts-at",
+            starts_at.isoformat(),
+            token=buyer.officer.token,
         )
-        assert scheduled.status_code == 201, scheduled.text
+        assert scheduled.exit_code == 0, scheduled.output
         again = await officer.post(
             f"/tenders/{ocid}/auctions",
             json={"lot_id": "lot-1", "starts_at": starts_at.isoformat()},
@@ -130,9 +137,11 @@ async def test_an_auction_lowers_prices_ranks_live_and_decides_the_award(stack: 
             return bool((await public.get(path)).json()["status"] == "open")
 
     await eventually(opened)
-    accepted = await price(bravo, "950.00")
-    assert accepted.status_code == 201, accepted.text
-    assert accepted.json()["view"]["your_rank"] == 1  # at once, in the answer
+    accepted = await procurement(
+        stack, "auction", "price", ocid, "lot-1", "950.00", token=bravo.token
+    )
+    assert accepted.exit_code == 0, accepted.output
+    assert "rank 1 of 3" in accepted.output  # at once, in the answer
     small_step = await price(alpha, "995.00")  # less than 1 % below its 1000.00
     assert small_step.status_code == 422
     assert small_step.json()["code"] == "not_decreasing"
