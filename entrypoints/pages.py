@@ -1,122 +1,83 @@
-"""Public pages: server-rendered HTML that works without JavaScript and stays small."""
+"""The public portal: server-rendered HTML that works without JavaScript and stays small.
+
+``/`` lists the latest notices and searches them; the other pages live in the
+``portal_*`` modules, gathered into one router here:
+
+| URL | page |
+| --- | --- |
+| ``/``, ``/?q=paper&status=active&cpv=30&buyer=agency-…`` | latest notices, search |
+| ``/notices/{ocid}`` | a tender: lots, sealed bids and root, awards, auctions, timeline |
+| ``/portal/contracts/{id}`` | an award and the contract drawn from it |
+| ``/portal/buyers/{id}``, ``/portal/suppliers/{id}`` | a party's tenders, awards, contracts |
+| ``/portal/savings``, ``/portal/savings.csv`` | the savings dashboard and its numbers |
+| ``/portal/verify`` | check a bid receipt and its inclusion proof in the browser |
+"""
 
 from html import escape
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from entrypoints import reads
+from entrypoints import (
+    portal_contracts,
+    portal_parties,
+    portal_reads,
+    portal_savings,
+    portal_tender,
+    portal_verify,
+    reads,
+)
+from entrypoints.portal_html import link, money, page, segment, table, text
 
 router = APIRouter(include_in_schema=False)
+for _module in (portal_tender, portal_contracts, portal_parties, portal_savings, portal_verify):
+    router.include_router(_module.router)
 
-STYLE = """
-body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:auto;padding:1rem;color:#111}
-a{color:#0645ad}table{border-collapse:collapse;width:100%}td,th{padding:.4rem;border-bottom:1px solid #ddd;
-text-align:left;vertical-align:top}.status{font-weight:600}form{margin:1rem 0}input,select{font:inherit}
-"""
-
-
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    html = (
-        f'<!doctype html><html lang="en"><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{STYLE}</style>"
-        f'<header><a href="/">Public tenders</a> · <a href="/docs">API</a></header>'
-        f"<main><h1>{escape(title)}</h1>{body}</main></html>"
-    )
-    return HTMLResponse(html, status)
-
-
-def _value(tender: dict[str, Any]) -> str:
-    value = tender["estimated_value"]
-    return f"{escape(value['amount'])} {escape(value['currency'])}"
+STATUSES = ("active", "closed", "cancelled")
 
 
 @router.get("/", response_class=HTMLResponse)
 async def latest_notices(
-    request: Request, status: str | None = None, cpv: str | None = None, buyer: str | None = None
+    request: Request,
+    q: str | None = None,
+    status: str | None = None,
+    cpv: str | None = None,
+    buyer: str | None = None,
 ) -> HTMLResponse:
-    where = reads.TenderFilter(status=status or None, buyer=buyer or None, cpv=cpv or None)
-    page = await reads.tenders(request.app.state.pool, where, limit=50)
-    rows = "".join(
-        f'<tr><td><a href="/notices/{escape(t["ocid"])}">{escape(t["title"])}</a><br>'
-        f"<small>{escape(t['ocid'])}</small></td><td>{escape(t['buyer_name'] or t['buyer_id'])}</td>"
-        f'<td class="status">{escape(t["status"])}</td><td>{_value(t)}</td>'
-        f"<td>{escape(t['submission_deadline'])}</td></tr>"
-        for t in page.items
+    keyword = (q or "").strip()[:200] or None
+    buyer = (buyer or "").strip()[:200] or None
+    where = reads.TenderFilter(
+        status=status if status in STATUSES else None, cpv=(cpv or "").strip()[:20] or None
     )
-    form = (
-        '<form><label>Status <select name="status"><option value="">any</option>'
-        + "".join(
-            f"<option{' selected' if status == s else ''}>{s}</option>"
-            for s in ("active", "closed", "cancelled")
-        )
-        + f'</select></label> <label>CPV <input name="cpv" size="10" value="{escape(cpv or "")}"></label>'
-        f' <label>Buyer <input name="buyer" size="24" value="{escape(buyer or "")}"></label>'
+    found = await portal_reads.search(request.app.state.pool, where, keyword, buyer, limit=50)
+    rows = [
+        [
+            link(f"/notices/{segment(t['ocid'])}", t["title"])
+            + f"<br><small>{text(t['ocid'])}</small>",
+            link(f"/portal/buyers/{segment(t['buyer_id'])}", t["buyer_name"] or t["buyer_id"]),
+            f"<strong>{text(t['status'])}</strong>",
+            money(t["estimated_value"]["amount"], t["estimated_value"]["currency"]),
+            text(t["submission_deadline"]),
+        ]
+        for t in found
+    ]
+    searched = keyword or where.status or buyer or where.cpv
+    heading = f"<h2>{len(rows)} found</h2>" if searched else "<h2>Latest notices</h2>"
+    headers = ["Tender", "Buyer", "Status", "Estimated value", "Deadline"]
+    body = _form(keyword, where, buyer) + heading + table(headers, rows, frozenset({3}))
+    return page("Public tenders", body)
+
+
+def _form(keyword: str | None, where: reads.TenderFilter, buyer: str | None) -> str:
+    options = "".join(
+        f"<option{' selected' if where.status == s else ''}>{s}</option>" for s in STATUSES
+    )
+    return (
+        '<form role="search"><label>Words <input name="q" type="search" size="18"'
+        f' value="{escape(keyword or "")}" placeholder="title or description"></label>'
+        f' <label>Status <select name="status"><option value="">any</option>{options}</select></label>'
+        f' <label>CPV <input name="cpv" size="10" value="{escape(where.cpv or "")}" placeholder="e.g. 30"></label>'
+        f' <label>Buyer <input name="buyer" size="20" value="{escape(buyer or "")}"'
+        ' placeholder="name or id"></label>'
         " <button>Search</button></form>"
     )
-    table = "<table><tr><th>Tender</th><th>Buyer</th><th>Status</th><th>Estimated value</th><th>Deadline</th></tr>"
-    return _page("Public tenders", form + table + rows + "</table>")
-
-
-@router.get("/notices/{ocid}", response_class=HTMLResponse)
-async def notice(request: Request, ocid: str) -> HTMLResponse:
-    tender = await reads.tender(request.app.state.pool, ocid)
-    if tender is None:
-        return _page(
-            "Not found", f"<p>There is no published tender {escape(ocid)}.</p>", status=404
-        )
-    lots = "".join(
-        f"<li>{escape(lot['title'])}: {escape(lot['value']['amount'])} {escape(lot['value']['currency'])}<ul>"
-        + "".join(
-            f"<li>{escape(i['description'])}, {escape(i['quantity'])} {escape(i['unit'])} (CPV {escape(i['cpv'])})</li>"
-            for i in lot["items"]
-        )
-        + "</ul></li>"
-        for lot in tender["lots"]
-    )
-    amendments = "".join(
-        f"<li>{escape(a['date'])}: {escape(a['type'])}, {escape(a['reason'])}</li>"
-        for a in tender["amendments"]
-    )
-    facts = [
-        ("Buyer", tender["buyer_name"] or tender["buyer_id"]),
-        ("Status", tender["status"]),
-        ("Procedure", tender["procedure_type"].replace("_", " ")),
-        ("Main CPV", tender["cpv"]),
-        ("Award criteria", tender["award_criteria"]),
-        ("Submission deadline", tender["submission_deadline"]),
-        ("Published", tender["published_at"]),
-    ]
-    body = (
-        "<table>"
-        + "".join(f"<tr><th>{k}</th><td>{escape(str(v))}</td></tr>" for k, v in facts)
-        + f"<tr><th>Estimated value</th><td>{_value(tender)}</td></tr></table>"
-        f"<p>{escape(tender['description'])}</p><h2>Lots</h2><ul>{lots}</ul>"
-        + (f"<h2>Amendments</h2><ul>{amendments}</ul>" if amendments else "")
-        + (
-            f"<h2>Cancelled</h2><p>{escape(tender['cancellation']['reason'])}</p>"
-            if tender.get("cancellation")
-            else ""
-        )
-        + _sealed_bids(tender.get("bids"))
-    )
-    return _page(tender["title"], body)
-
-
-def _sealed_bids(bids: dict[str, Any] | None) -> str:
-    """Counts and commitments only: nobody can read a bid before the committee opens it."""
-    if not bids:
-        return ""
-    rows = [("Bids received", bids["received"]), ("Entries in the bid log", bids["log_entries"])]
-    if bids["root"]:
-        rows += [("Sealed at", bids["sealed_at"]), ("Merkle root of the sealed bids", bids["root"])]
-    if bids["opened_at"]:
-        rows += [
-            ("Opened at", bids["opened_at"]),
-            ("Opened by", ", ".join(bids["opening_committee"] or [])),
-            ("Opened / rejected", f"{bids['opened']} / {bids['rejected']}"),
-        ]
-    table = "".join(f"<tr><th>{k}</th><td>{escape(str(v))}</td></tr>" for k, v in rows)
-    return f"<h2>Sealed bids</h2><table>{table}</table>"

@@ -1,0 +1,176 @@
+"""The public portal's read queries: keyword search, a tender's public history, awards,
+contracts and auctions, and the parties' names. Only what anyone may know is read:
+counts and commitments of sealed bids, never their contents."""
+
+from typing import Any
+
+from bidding.log import bid_log_id
+from entrypoints import reads
+from procurement.evaluation import evaluation_id
+from schemas.events import Envelope, SupplierRegistered
+from schemas.upcasting import read_envelope
+
+Row = dict[str, Any]
+
+# The recorded events the public may read, in the tender's timeline. Bids, their opening
+# one by one, the committee's work and auction prices stay out: counts say enough.
+PUBLIC_EVENTS = (
+    "TenderPublished",
+    "TenderDetailsAmended",
+    "TenderRequirementsAmended",
+    "TenderDeadlineExtended",
+    "TenderCancelled",
+    "TenderClosed",
+    "OpeningKeyIssued",
+    "BidLogSealed",
+    "BidsOpened",
+    "AuctionScheduled",
+    "AuctionOpened",
+    "AuctionClosed",
+    "AuctionCancelled",
+    "AwardDecided",
+    "ComplaintFiled",
+    "ComplaintUpheld",
+    "ComplaintDismissed",
+    "LotCancelled",
+    "ProcedureCancelled",
+    "ContractDrawn",
+    "ContractActivated",
+    "ContractAmended",
+    "ContractCompleted",
+    "ContractTerminated",
+)
+
+
+def _like(words: str) -> str:
+    """An ILIKE pattern that matches the words literally, wherever they are."""
+    escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def search(
+    pool: Any, where: reads.TenderFilter, keyword: str | None, buyer: str | None, limit: int = 50
+) -> list[Row]:
+    """Newest first: the tenders that match the filter, whose buyer has this id or a name
+    that holds ``buyer``, and whose title or description holds the keyword. A plain ILIKE
+    scan: fast enough for a portal's tens of thousands of tenders."""
+    args: list[Any] = []
+    clauses = ["true", *where.where(args)]
+    if buyer:
+        args += [buyer, _like(buyer)]
+        clauses.append(f"(t.buyer_id = ${len(args) - 1} OR a.name ILIKE ${len(args)})")
+    if keyword:
+        args.append(_like(keyword))
+        clauses.append(
+            f"(t.document->>'title' ILIKE ${len(args)} OR t.document->>'description' ILIKE ${len(args)})"
+        )
+    args.append(limit)
+    rows = await pool.fetch(
+        "SELECT t.document, t.version, a.name AS buyer_name FROM tenders t"
+        " LEFT JOIN agencies a ON a.agency_id = t.buyer_id"
+        f" WHERE {' AND '.join(clauses)} ORDER BY t.published_at DESC, t.ocid DESC LIMIT ${len(args)}",
+        *args,
+    )
+    return [dict(row["document"]) | {"buyer_name": row["buyer_name"]} for row in rows]
+
+
+async def timeline(pool: Any, ocid: str) -> list[Envelope]:
+    """The tender's public events in the order they were recorded: the tender itself, its bid
+    log, evaluation, auctions and contracts."""
+    ids = [ocid, bid_log_id(ocid), evaluation_id(ocid)]
+    ids += [r["auction_id"] for r in await pool.fetch(_AUCTION_IDS, ocid)]
+    ids += [r["contract_id"] for r in await pool.fetch(_CONTRACT_IDS, ocid)]
+    rows = await pool.fetch(
+        "SELECT envelope FROM events WHERE aggregate_id = ANY($1) AND type = ANY($2)"
+        " ORDER BY position",
+        ids,
+        list(PUBLIC_EVENTS),
+    )
+    return [read_envelope(row["envelope"]) for row in rows]
+
+
+_AUCTION_IDS = "SELECT auction_id FROM auctions WHERE ocid = $1"
+_CONTRACT_IDS = "SELECT contract_id FROM contracts WHERE ocid = $1"
+
+
+async def awards(pool: Any, column: str, value: str) -> list[Row]:
+    """Awards of one tender (``ocid``), buyer (``buyer_id``) or supplier (``bidder_id``)."""
+    assert column in {"ocid", "buyer_id", "bidder_id"}, column  # never from the request
+    rows = await pool.fetch(
+        "SELECT w.*, t.document->>'title' AS title, t.buyer_id, l.estimated, l.best_initial,"
+        " l.final_after_auction,"
+        " (SELECT c.contract_id FROM contracts c WHERE c.ocid = w.ocid AND c.lot_id = w.lot_id"
+        "  ORDER BY c.updated_at DESC LIMIT 1) AS contract_id"
+        " FROM awards w JOIN tenders t ON t.ocid = w.ocid"
+        " LEFT JOIN LATERAL (SELECT s.lot->>'estimated' AS estimated,"
+        "  s.lot->>'best_initial' AS best_initial,"
+        "  s.lot->>'final_after_auction' AS final_after_auction"
+        "  FROM lot_savings s WHERE s.ocid = w.ocid AND s.lot_id = w.lot_id) l ON true"
+        f" WHERE {'t.buyer_id' if column == 'buyer_id' else 'w.' + column} = $1"
+        " ORDER BY w.decided_at DESC, w.ocid, w.lot_id LIMIT 200",
+        value,
+    )
+    return [dict(row) for row in rows]
+
+
+async def contracts(pool: Any, column: str, value: str) -> list[Row]:
+    """Contracts of one tender (``ocid``), buyer (``buyer_id``) or supplier (``supplier_id``)."""
+    assert column in {"ocid", "buyer_id", "supplier_id"}, column  # never from the request
+    rows = await pool.fetch(
+        f"SELECT * FROM contracts WHERE {column} = $1 ORDER BY updated_at DESC LIMIT 200", value
+    )
+    return [dict(row) for row in rows]
+
+
+async def auctions(pool: Any, ocid: str) -> list[Row]:
+    """The public facts of each auction of the tender (the ranking is the buyer's)."""
+    rows = await pool.fetch("SELECT document FROM auctions WHERE ocid = $1 ORDER BY lot_id", ocid)
+    return [dict(row["document"]) for row in rows]
+
+
+async def supplier(pool: Any, supplier_id: str) -> Row | None:
+    """A supplier's public registration: name, national identifier, whether it is an SME."""
+    row = await pool.fetchrow(
+        "SELECT envelope FROM events WHERE aggregate_id = $1 AND type = 'SupplierRegistered'",
+        supplier_id,
+    )
+    if row is None:
+        return None
+    event = read_envelope(row["envelope"]).event
+    if not isinstance(event, SupplierRegistered):
+        return None
+    return {"name": event.name, "identifier": event.identifier, "is_sme": event.is_sme}
+
+
+async def party_names(pool: Any, ids: set[str]) -> dict[str, str]:
+    """The names of these suppliers and agencies, by id; unknown ids are left out."""
+    if not ids:
+        return {}
+    rows = await pool.fetch(
+        "SELECT agency_id AS id, name FROM agencies WHERE agency_id = ANY($1)"
+        " UNION ALL SELECT aggregate_id, envelope->'event'->>'name' FROM events"
+        " WHERE aggregate_id = ANY($1) AND type = 'SupplierRegistered'",
+        sorted(ids),
+    )
+    return {row["id"]: row["name"] for row in rows}
+
+
+async def agency(pool: Any, agency_id: str) -> Row | None:
+    row = await pool.fetchrow(
+        "SELECT agency_id, name, identifier, registered_at FROM agencies WHERE agency_id = $1",
+        agency_id,
+    )
+    return None if row is None else dict(row)
+
+
+async def tenders_bid_in(pool: Any, supplier_id: str) -> list[Row]:
+    """The tenders whose opened bids include the supplier's: taking part is public once the
+    bids are opened, never before."""
+    rows = await pool.fetch(
+        "SELECT t.ocid, t.document->>'title' AS title, t.status FROM public_bidders b"
+        " JOIN public_bid_logs l ON l.ocid = b.ocid AND l.opened_at IS NOT NULL"
+        " JOIN tenders t ON t.ocid = b.ocid"
+        " WHERE b.bidder_id = $1 AND b.has_bid ORDER BY t.published_at DESC LIMIT 200",
+        supplier_id,
+    )
+    return [dict(row) for row in rows]
