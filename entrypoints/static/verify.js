@@ -1,0 +1,158 @@
+// Checks a bid receipt and its inclusion proof in the browser, with WebCrypto only, exactly
+// as docs/sealed-bids.md describes: the platform's Ed25519 signature over the canonical JSON
+// of {"purpose": "procurement-receipt/1", "receipt": ...}, the RFC 9162 leaf hash of the
+// receipt's canonical JSON, and the audit path up to the published root. Whatever this page
+// fetches from the platform is shown in the form, so it can be compared with other copies.
+"use strict";
+
+const RECEIPT_PURPOSE = "procurement-receipt/1";
+
+function byCodePoint(a, b) {
+  const x = Array.from(a, (c) => c.codePointAt(0));
+  const y = Array.from(b, (c) => c.codePointAt(0));
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] !== y[i]) return x[i] - y[i];
+  }
+  return x.length - y.length;
+}
+
+// Keys sorted by code point, no whitespace, strings escaped as JSON requires: the same
+// bytes as Python's json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False).
+function canonical(value) {
+  if (Array.isArray(value)) return "[" + value.map(canonical).join(",") + "]";
+  if (value !== null && typeof value === "object") {
+    const keys = Object.keys(value).sort(byCodePoint);
+    return "{" + keys.map((k) => JSON.stringify(k) + ":" + canonical(value[k])).join(",") + "}";
+  }
+  if (typeof value === "number" && !Number.isInteger(value)) {
+    throw new Error("a receipt holds integers only, not " + value);
+  }
+  return JSON.stringify(value);
+}
+
+const utf8 = (text) => new TextEncoder().encode(text);
+const hex = (bytes) => Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
+
+function fromHex(text) {
+  if (!/^([0-9a-f]{2})*$/i.test(text)) throw new Error("not hex: " + text);
+  return Uint8Array.from(text.match(/../g) || [], (pair) => parseInt(pair, 16));
+}
+
+function fromBase64(text) {
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}
+
+function concat(...parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+async function sha256(bytes) {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+}
+
+const leafHash = (data) => sha256(concat(Uint8Array.of(0), data));
+const nodeHash = (left, right) => sha256(concat(Uint8Array.of(1), left, right));
+
+// RFC 9162 2.1.3.2, as bidding/merkle.py verify_inclusion.
+async function verifyInclusion(leaf, index, treeSize, path, root) {
+  if (!(index >= 0 && index < treeSize) || path.some((p) => p.length !== 32)) return false;
+  let fn = index, sn = treeSize - 1, r = leaf;
+  for (const p of path) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      r = await nodeHash(p, r);
+      while (fn % 2 === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
+    } else {
+      r = await nodeHash(r, p);
+    }
+    fn = Math.floor(fn / 2); sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && hex(r) === hex(root);
+}
+
+async function signatureValid(signed, publicKey) {
+  const key = await crypto.subtle.importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]);
+  const message = utf8(canonical({ purpose: RECEIPT_PURPOSE, receipt: signed.receipt }));
+  return crypto.subtle.verify({ name: "Ed25519" }, key, fromBase64(signed.signature), message);
+}
+
+async function getJson(path) {
+  const answer = await fetch(path, { headers: { Accept: "application/json" } });
+  if (!answer.ok) throw new Error(path + " answered " + answer.status);
+  return answer.json();
+}
+
+const field = (id) => document.getElementById(id);
+
+// Fill what the citizen left empty from the platform's public routes.
+async function fillIn(receipt, keyId, say) {
+  const ocid = encodeURIComponent(receipt.ocid);
+  if (!field("platform-key").value.trim()) {
+    const known = (await getJson("/platform/keys")).receipt_keys.find((k) => k.key_id === keyId);
+    if (!known) throw new Error("the platform publishes no key " + keyId);
+    field("platform-key").value = known.public_key;
+    say("Platform key " + keyId + " fetched from /platform/keys.");
+  }
+  if (!field("root").value.trim()) {
+    const head = await getJson("/tenders/" + ocid + "/bid-log");
+    field("root").value = head.sealed ? head.sealed_root : head.root;
+    field("tree-size").value = head.tree_size;
+    say(head.sealed ? "Sealed root fetched." : "The log is not sealed yet: checked against its current tree head.");
+  }
+  if (!field("proof").value.trim()) {
+    const size = encodeURIComponent(field("tree-size").value.trim());
+    const proof = await getJson(
+      "/tenders/" + ocid + "/bid-log/inclusion?leaf_index=" + receipt.log_index + "&tree_size=" + size);
+    field("proof").value = JSON.stringify(proof);
+    say("Inclusion proof fetched.");
+  }
+}
+
+// The checks of bidding/verify.py: signature, then inclusion against the trusted tree head.
+async function check(say) {
+  const signed = JSON.parse(field("receipt").value);
+  const receipt = signed.receipt;
+  await fillIn(receipt, signed.key_id, say);
+  const publicKey = fromBase64(field("platform-key").value.trim());
+  if (hex(await sha256(publicKey)).slice(0, 16) !== signed.key_id) {
+    return "the receipt names key " + signed.key_id + ", not the key given";
+  }
+  if (!(await signatureValid(signed, publicKey))) return "the receipt's signature is not the platform key's";
+  say("Signature by the platform key " + signed.key_id + ": valid.");
+  const leaf = await leafHash(utf8(canonical(receipt)));
+  say("Leaf hash of the receipt: " + hex(leaf));
+  const proof = JSON.parse(field("proof").value);
+  const root = field("root").value.trim().toLowerCase();
+  const size = Number(field("tree-size").value.trim());
+  if (proof.tree_size !== size) return "the proof is for a tree of " + proof.tree_size + ", not " + size;
+  if (proof.leaf_index !== receipt.log_index) return "the proof is for entry " + proof.leaf_index + ", the receipt is entry " + receipt.log_index;
+  if (proof.root !== root) return "the proof is against root " + proof.root + ", not " + root;
+  const path = proof.audit_path.map(fromHex);
+  if (!(await verifyInclusion(leaf, receipt.log_index, size, path, fromHex(root)))) {
+    return "the receipt is not in the tree with that root";
+  }
+  say("Entry " + receipt.log_index + " of " + size + " under root " + root + ": included.");
+  return null;
+}
+
+field("check").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const steps = field("steps");
+  const verdict = field("verdict");
+  steps.textContent = "";
+  verdict.textContent = "Checking…";
+  verdict.className = "";
+  const say = (line) => { const li = document.createElement("li"); li.textContent = line; steps.append(li); };
+  let failure;
+  try {
+    if (!(window.crypto && crypto.subtle)) throw new Error("this browser has no WebCrypto here (it needs HTTPS)");
+    failure = await check(say);
+  } catch (error) {
+    failure = error.message;
+  }
+  verdict.textContent = failure ? "NOT VERIFIED: " + failure : "VERIFIED";
+  verdict.className = failure ? "bad" : "ok";
+});
