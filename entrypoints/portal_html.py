@@ -21,7 +21,7 @@ td,th{padding:.35rem .5rem;border-bottom:1px solid #ddd;text-align:left;vertical
 td.n,th.n{text-align:right;white-space:nowrap}.hash{font-family:monospace;overflow-wrap:anywhere}
 small,.muted{color:#555}form{margin:1rem 0}input,select,button,textarea{font:inherit;max-width:100%}
 ol.timeline{padding-left:1.2rem}ol.timeline li{margin:.3rem 0}svg{max-width:100%;height:auto}
-.ok{color:#0a6b2d;font-weight:700}.bad{color:#a40000;font-weight:700}#steps,#verdict{overflow-wrap:anywhere}
+.ok{color:#0a6b2d;font-weight:700}.bad{color:#a40000;font-weight:700}#steps,#verdict,.facts td{overflow-wrap:anywhere}
 """
 
 NAVIGATION = (
@@ -54,7 +54,7 @@ def money(amount: Any, currency: Any) -> str:
 def facts(rows: Iterable[tuple[str, str]]) -> str:
     """A two-column table of labels and HTML values (already escaped)."""
     body = "".join(f"<tr><th>{escape(label)}</th><td>{value}</td></tr>" for label, value in rows)
-    return f'<div class="scroll"><table>{body}</table></div>'
+    return f'<div class="scroll"><table class="facts">{body}</table></div>'
 
 
 def table(
