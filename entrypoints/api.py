@@ -23,6 +23,7 @@ from entrypoints import (
 )
 from entrypoints.auction_live import LiveViews
 from entrypoints.auth import ActorDep, IdempotencyKey
+from entrypoints.problems import PROBLEM, problems
 from procurement.errors import Rejected
 from schemas.commands import (
     AmendTender,
@@ -41,7 +42,6 @@ from streams.handlers import CommandHandler, Outcome
 from streams.opening import OpeningCeremony
 from streams.settings import Settings
 
-PROBLEM = "application/problem+json"
 MAX_PAGE = 200
 
 
@@ -75,6 +75,8 @@ def create_api(settings: Settings, database_url: str) -> FastAPI:
         summary="Public tenders, sealed bids and open contracting data",
         version="0.1.0",
         lifespan=lifespan,
+        # Any route may refuse; each refusal is a problem document.
+        responses=problems(400, 401, 403, 404, 409, 422),
     )
     _add_error_handlers(app)
     _add_routes(app)

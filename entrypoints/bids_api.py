@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from bidding import keys, merkle
 from bidding.log import LogStatus
 from entrypoints.auth import ActorDep, IdempotencyKey, OptionalActorDep
+from entrypoints.problems import problems
 from procurement.errors import NotAllowed, NotFound, Rejected
 from schemas.bids import MAX_SEALED_BYTES, BidWithdrawal, OpeningShare, SealedBid
 from schemas.commands import (
@@ -72,6 +73,16 @@ def _same_tender(ocid: str, named: str) -> None:
 def _receipt(answer: Answer) -> JSONResponse:
     body = answer.receipt.model_dump(mode="json") | {"replayed": answer.replayed}
     return JSONResponse(body, 200 if answer.replayed else 201)
+
+
+# A bid or withdrawal sent again is answered with its first receipt, as 200.
+_BID_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The same request again: its first receipt",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    },
+    **problems(413),
+}
 
 
 def _bid_schema(model: type[SealedBid] | type[BidWithdrawal]) -> dict[str, Any]:
@@ -193,7 +204,11 @@ async def my_share(request: Request, ocid: str, actor: ActorDep) -> dict[str, An
 
 
 @router.post(
-    "/tenders/{ocid}/bids", status_code=201, tags=["bids"], openapi_extra=_bid_schema(SealedBid)
+    "/tenders/{ocid}/bids",
+    status_code=201,
+    tags=["bids"],
+    responses=_BID_RESPONSES,
+    openapi_extra=_bid_schema(SealedBid),
 )
 async def submit_bid(request: Request, ocid: str, actor: ActorDep) -> JSONResponse:
     """Submit a sealed bid (or a higher version replacing it) before the deadline; the
@@ -207,6 +222,7 @@ async def submit_bid(request: Request, ocid: str, actor: ActorDep) -> JSONRespon
     "/tenders/{ocid}/bids/withdrawal",
     status_code=201,
     tags=["bids"],
+    responses=_BID_RESPONSES,
     openapi_extra=_bid_schema(BidWithdrawal),
 )
 async def withdraw_bid(request: Request, ocid: str, actor: ActorDep) -> JSONResponse:
