@@ -1,5 +1,5 @@
 """Read models fed by the streams: the public tender list, the agencies, bid logs, awards
-and contracts (auctions: ``streams.auction_views``).
+and contracts (auctions: ``streams.auction_views``; OCDS releases: ``streams.releases``).
 
 Each event id is applied once per projection, whatever Kafka redelivers. Events of one
 tender are applied in sequence order: if one arrives before its predecessors (a broker
@@ -47,7 +47,7 @@ from schemas.events import (
 )
 from schemas.upcasting import read_envelope
 from schemas.values import Requirements
-from streams import auction_views, eventstore, savings_view
+from streams import auction_views, eventstore, releases, savings_view
 from streams.topology import AUCTIONS, BIDS, CONTRACTS, EVALUATIONS, PARTIES, TENDERS, Topic
 
 log = logging.getLogger(__name__)
@@ -317,13 +317,14 @@ async def _apply_contract_events(connection: Any, envelopes: Sequence[Envelope])
             )
 
 
+# The topics whose events change what is public also record the OCDS releases they make.
 PROJECTORS = {
-    TENDERS.name: _apply_tender_events,
+    TENDERS.name: releases.after(_apply_tender_events),
     PARTIES.name: _apply_party_events,
-    BIDS.name: _apply_bid_events,
-    EVALUATIONS.name: _apply_evaluation_events,
+    BIDS.name: releases.after(_apply_bid_events),
+    EVALUATIONS.name: releases.after(_apply_evaluation_events),
     AUCTIONS.name: auction_views.apply,
-    CONTRACTS.name: _apply_contract_events,
+    CONTRACTS.name: releases.after(_apply_contract_events),
 }
 
 

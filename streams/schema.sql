@@ -226,3 +226,25 @@ CREATE TABLE IF NOT EXISTS lot_savings (
     lot      jsonb NOT NULL,
     PRIMARY KEY (ocid, lot_id)
 );
+
+-- OCDS releases as published, fed by the streams (streams.releases): one row per release,
+-- its id stable, its position the order in which the public sees them (cursors, the live
+-- feed). The release is jsonb, its amounts exact (numeric); the other columns are filters.
+CREATE TABLE IF NOT EXISTS releases (
+    position     bigserial   NOT NULL UNIQUE,
+    release_id   text        PRIMARY KEY,
+    ocid         text        NOT NULL,
+    date         timestamptz NOT NULL,
+    tags         text[]      NOT NULL,
+    buyer_id     text        NOT NULL,
+    supplier_ids text[]      NOT NULL,
+    cpv          text[]      NOT NULL,  -- the tender's and its items' CPV codes
+    cpv_prefixes text[]      NOT NULL,  -- those codes and their prefixes, for prefix filters
+    status       text        NOT NULL,  -- the tender's status (OCDS tenderStatus)
+    release      jsonb       NOT NULL
+);
+CREATE INDEX IF NOT EXISTS releases_by_ocid ON releases (ocid, position);
+CREATE INDEX IF NOT EXISTS releases_by_buyer ON releases (buyer_id, position);
+CREATE INDEX IF NOT EXISTS releases_by_date ON releases (date, position);
+CREATE INDEX IF NOT EXISTS releases_by_supplier ON releases USING gin (supplier_ids);
+CREATE INDEX IF NOT EXISTS releases_by_cpv ON releases USING gin (cpv_prefixes);
