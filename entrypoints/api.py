@@ -17,6 +17,7 @@ from entrypoints import (
     bids_api,
     contracts_api,
     evaluation_api,
+    ocds_api,
     pages,
     reads,
     savings_api,
@@ -216,4 +217,5 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(auction_api.router)
     app.include_router(contracts_api.router)
     app.include_router(savings_api.router)
+    app.include_router(ocds_api.router)
     app.include_router(pages.router)

@@ -40,6 +40,10 @@ class Settings:
     admin_token: str | None = None
     rules: ProcedureRules = field(default_factory=ProcedureRules)
     receipt_key_path: Path | None = None  # None: platform-signing-key.pem in the data directory
+    # Who publishes the OCDS data and under which licence, as its packages say.
+    ocds_publisher: str = "Procurement platform"
+    ocds_publisher_uri: str | None = None
+    ocds_license: str | None = None  # the URL of the data's licence
 
     @property
     def receipt_key_file(self) -> Path:
@@ -64,6 +68,9 @@ class Settings:
             receipt_key_path=Path(env["PROCUREMENT_RECEIPT_KEY"])
             if env.get("PROCUREMENT_RECEIPT_KEY")
             else None,
+            ocds_publisher=env.get("PROCUREMENT_OCDS_PUBLISHER") or "Procurement platform",
+            ocds_publisher_uri=env.get("PROCUREMENT_OCDS_PUBLISHER_URI") or None,
+            ocds_license=env.get("PROCUREMENT_OCDS_LICENSE") or None,
             rules=ProcedureRules(
                 minimum_tender_period=duration(
                     "PROCUREMENT_MIN_TENDER_PERIOD", defaults.minimum_tender_period
