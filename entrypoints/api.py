@@ -24,6 +24,7 @@ from entrypoints import (
 )
 from entrypoints.auction_live import LiveViews
 from entrypoints.auth import ActorDep, IdempotencyKey
+from entrypoints.command_routes import command_of
 from entrypoints.problems import PROBLEM, problems
 from procurement.errors import Rejected
 from schemas.commands import (
@@ -168,7 +169,7 @@ def _add_routes(app: FastAPI) -> None:
         idempotency_key: IdempotencyKey = None,
     ) -> JSONResponse:
         """Amend a tender before its deadline; significant changes extend the deadline."""
-        command = AmendTender(ocid=ocid, **body.model_dump(exclude_none=True))
+        command = command_of(AmendTender, body.model_dump(exclude_none=True) | {"ocid": ocid})
         return _answer(await request.app.state.handler.handle(command, actor, idempotency_key), 200)
 
     @app.post("/tenders/{ocid}/cancellation", tags=["tenders"])
@@ -180,7 +181,7 @@ def _add_routes(app: FastAPI) -> None:
         idempotency_key: IdempotencyKey = None,
     ) -> JSONResponse:
         """Cancel a tender, with the reason the public will read."""
-        command = CancelTender(ocid=ocid, reason=body.reason)
+        command = command_of(CancelTender, {"ocid": ocid, "reason": body.reason})
         return _answer(await request.app.state.handler.handle(command, actor, idempotency_key), 200)
 
     @app.get("/tenders", tags=["public"])

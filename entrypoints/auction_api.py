@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from entrypoints.auth import ActorDep, IdempotencyKey, OptionalActorDep
-from entrypoints.command_routes import body_without, handle
+from entrypoints.command_routes import body_without, command_of, handle
 from procurement import auction
 from procurement.errors import NotAllowed, NotFound
 from schemas.auction import AuctionPriceRejected, CancelAuction, ScheduleAuction, SubmitAuctionPrice
@@ -56,7 +56,7 @@ async def submit_price(
     if actor.role is not Role.SUPPLIER:
         raise NotAllowed(f"only invited bidders send auction prices; {actor.id} is {actor.role}")
     sent: Any = body
-    command = SubmitAuctionPrice(ocid=ocid, lot_id=lot_id, price=sent.price)
+    command = command_of(SubmitAuctionPrice, {"ocid": ocid, "lot_id": lot_id, "price": sent.price})
     recorded = await request.app.state.auction_prices.submit(command, actor)
     if isinstance(recorded.event.event, AuctionPriceRejected):
         raise auction.error_of(recorded.event.event)

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from bidding import keys, merkle
 from bidding.log import LogStatus
 from entrypoints.auth import ActorDep, IdempotencyKey, OptionalActorDep
+from entrypoints.command_routes import command_of
 from entrypoints.problems import problems
 from procurement.errors import NotAllowed, NotFound, Rejected
 from schemas.bids import MAX_SEALED_BYTES, BidWithdrawal, OpeningShare, SealedBid
@@ -162,7 +163,7 @@ async def issue_opening_key(
     key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Set the tender's opening key (made and split on the officer's machine)."""
-    command = IssueOpeningKey(ocid=ocid, **body.model_dump())
+    command = command_of(IssueOpeningKey, body.model_dump() | {"ocid": ocid})
     outcome = await request.app.state.handler.handle(command, actor, key)
     return JSONResponse(outcome.response() | {"replayed": outcome.replayed}, 201)
 
