@@ -23,7 +23,7 @@ BACKLOG = 1000  # releases a subscriber may have waiting before it reads from th
 KEEP_ALIVE = 15.0  # seconds of silence after which a comment keeps proxies from hanging up
 
 
-@dataclass
+@dataclass(eq=False)  # each one is itself, kept in a set
 class Subscriber:
     where: ReleaseFilter
     last: int  # the position of the last release it was handed
