@@ -1,0 +1,550 @@
+"""Public reads and live notices, on the embedded default, with figures to compare.
+
+Run from the repository root::
+
+    ./dev bench reads [--releases N] [--requests R] [--concurrency C] [--awards A]
+
+What it does, in one run on one machine (the platform is started as ``benchmarks.publish``
+starts it, with a minimum tender period of 0 and an auction notice of 2 s):
+
+1. Real procedures: the demo market (``entrypoints.demo_story``: 8 tenders with sealed
+   bids, auctions, awards, a complaint, contracts amended, paid and completed) is played
+   through the API, and the streams record their releases and read models.
+2. Loading: those procedures' rows are cloned under fresh ocids (``<ocid>-c<n>``) until the
+   releases table holds ``N`` releases (100,000 by default), with their tenders and public
+   bid log rows, written with COPY (asyncpg ``copy_records_to_table``), not through the
+   event store: the reads measured do not depend on how the rows came, and replaying
+   100,000 releases' worth of procedures would take hours here. Not timed in the figures.
+3. Reads: for each endpoint, ``R`` GETs over ``C`` keep-alive connections (raw HTTP/1.1,
+   as ``benchmarks.bids.send_all`` sends, to spare the client's CPU): the tender list
+   (``GET /tenders``, first page of 50), a tender page in HTML (``GET /notices/{ocid}``) and
+   in JSON (``GET /tenders/{ocid}``), and a record package (``GET /ocds/records/{ocid}``),
+   each of a random cloned ocid. Beside each, in the same run, the same rows read with plain
+   asyncpg at the same concurrency (the queries the endpoint makes, nothing else).
+4. Award latency: ``A`` tenders are taken to the award (two sealed bids each, opened with
+   2 of 3 shares, qualified, ranked), then awarded one every 100 ms. For each, from the
+   AwardDecided record on Kafka (its timestamp, set by the relay as it sends it) to the
+   ``award`` release arriving on a Server-Sent Events stream (``GET /ocds/releases/live
+   ?tag=award``) and to the first ``GET /ocds/records/{ocid}`` that shows it (polled every
+   10 ms per award, so up to 10 ms late).
+
+It prints a table and writes the figures as JSON to ``--out``. It asserts nothing.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import random
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import psutil
+from aiokafka import AIOKafkaConsumer
+from rich.table import Table
+
+from benchmarks.bids import Answered, ask, connect, failures, latency_ms, send_all
+from benchmarks.procedure import PLANS
+from benchmarks.publish import Running, console, cores_used, cpu_seconds, run_benchmark, until
+from entrypoints.demo_story import Story, tender_body
+from entrypoints.launcher import admin_token
+from entrypoints.market import Market, Party, bid_content
+from streams.settings import Settings
+from streams.topology import EVALUATIONS
+
+TARGETS = {"reads_per_s": 1000.0, "p99_award_to_sse_ms": 200.0}
+RELEASE_COLUMNS = (
+    "release_id",
+    "ocid",
+    "date",
+    "tags",
+    "buyer_id",
+    "supplier_ids",
+    "cpv",
+    "cpv_prefixes",
+    "status",
+    "release",
+)
+AWARD_EVERY = 0.1  # seconds between awards
+POLL_EVERY = 0.01  # seconds between reads of an awarded tender's record
+
+
+# 1 and 2: real procedures, then their rows cloned until the table is full
+
+
+async def play_market(run: Running) -> list[str]:
+    """The demo market on this platform; the ocids of its tenders, once their releases and
+    read models have caught up with the store."""
+    operator = run.platform.settings.admin_token or ""
+    async with httpx.AsyncClient(base_url=run.api_url, timeout=120) as http:
+        story = Story(Market(http, operator), lambda _: None, suppliers=12, bidding_seconds=4.0)
+        await story.play()
+    ocids = [tender.ocid for tender in story.tenders]
+    connection = await asyncpg.connect(run.database_url)
+    try:
+
+        async def settled() -> bool:
+            query = "SELECT count(*) FROM outbox"
+            return bool(await connection.fetchval(query) == 0)
+
+        await until(settled, 60, "the outbox draining")
+        await asyncio.sleep(2.0)  # the last batches' projections
+    finally:
+        await connection.close()
+    return ocids
+
+
+async def clone_rows(database_url: str, ocids: list[str], releases: int) -> dict[str, Any]:
+    """Copies of the procedures' releases, tenders and bid log rows under fresh ocids until
+    ``releases`` releases are stored; the figures of the load."""
+    connection = await asyncpg.connect(database_url)  # jsonb as text: copied, not parsed
+    try:
+        template = await connection.fetch(
+            f"SELECT {', '.join(RELEASE_COLUMNS[:-1])}, release::text AS release"
+            " FROM releases WHERE ocid = ANY($1) ORDER BY position",
+            ocids,
+        )
+        tenders = await connection.fetch(
+            "SELECT ocid, buyer_id, status, cpv, submission_deadline, published_at, version,"
+            " document::text AS document FROM tenders WHERE ocid = ANY($1)",
+            ocids,
+        )
+        bid_logs = await connection.fetch(
+            "SELECT * FROM public_bid_logs WHERE ocid = ANY($1)", ocids
+        )
+        have = int(await connection.fetchval("SELECT count(*) FROM releases"))
+        copies = max(0, math.ceil((releases - have) / max(len(template), 1)))
+        started = time.monotonic()
+        for first in range(0, copies, 500):  # in steps, so memory stays small
+            numbers = range(first, min(first + 500, copies))
+            await _copy(connection, "releases", RELEASE_COLUMNS, template, numbers, ocids)
+            await _copy(connection, "tenders", tuple(tenders[0].keys()), tenders, numbers, ocids)
+            await _copy(
+                connection, "public_bid_logs", tuple(bid_logs[0].keys()), bid_logs, numbers, ocids
+            )
+        seconds = time.monotonic() - started
+        await connection.execute("ANALYZE releases; ANALYZE tenders; ANALYZE public_bid_logs")
+        stored = int(await connection.fetchval("SELECT count(*) FROM releases"))
+        size = await connection.fetchval(
+            "SELECT pg_size_pretty(pg_total_relation_size('releases'))"
+        )
+    finally:
+        await connection.close()
+    return {
+        "template_procedures": len(ocids),
+        "template_releases": len(template),
+        "copies": copies,
+        "releases": stored,
+        "tenders": copies * len(tenders) + len(tenders),
+        "copy_seconds": seconds,
+        "releases_per_s": (stored - have) / seconds if seconds else math.nan,
+        "releases_table": size,
+        "how": "real procedures' rows cloned under fresh ocids, written with COPY",
+    }
+
+
+async def _copy(
+    connection: Any,
+    table: str,
+    columns: tuple[str, ...],
+    rows: Sequence[Any],
+    numbers: range,
+    ocids: list[str],
+) -> None:
+    def cloned(value: Any, n: int) -> Any:
+        if not isinstance(value, str):
+            return value
+        for ocid in ocids:
+            value = value.replace(ocid, f"{ocid}-c{n}")
+        return value
+
+    records = [tuple(cloned(row[c], n) for c in columns) for n in numbers for row in rows]
+    await connection.copy_records_to_table(table, records=records, columns=list(columns))
+
+
+# 3: reads per second through the API, and the same rows through asyncpg
+
+
+def get(url: str, path: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: {httpx.URL(url).host}\r\n\r\n".encode()
+
+
+async def read_rate(url: str, paths: Sequence[str], concurrency: int) -> dict[str, Any]:
+    started = time.monotonic()
+    answers = await send_all(url, [get(url, path) for path in paths], concurrency)
+    seconds = time.monotonic() - started
+    return _rate(answers, seconds)
+
+
+def _rate(answers: Sequence[Answered], seconds: float) -> dict[str, Any]:
+    return {
+        "reads_per_s": len(answers) / seconds,
+        "latency_ms": latency_ms([(a.answered - a.sent) * 1000 for a in answers]),
+        "failed": failures(answers),
+    }
+
+
+_TENDER = (
+    "SELECT t.document, t.version, t.published_at, t.ocid, a.name AS buyer_name"
+    " FROM tenders t LEFT JOIN agencies a ON a.agency_id = t.buyer_id"
+)
+_BID_LOG = (
+    "SELECT l.*, (SELECT count(*) FROM public_bidders b WHERE b.ocid = l.ocid AND b.has_bid)"
+    " AS bidders FROM public_bid_logs l WHERE l.ocid = $1"
+)
+
+
+async def asyncpg_rate(
+    pool: Any, queries: Sequence[Callable[[Any], Awaitable[Any]]], concurrency: int
+) -> dict[str, Any]:
+    """The same rows as an endpoint, with plain asyncpg: ``concurrency`` connections that
+    each take the next query waiting."""
+    numbers = iter(range(len(queries)))
+    latencies: list[float] = []
+
+    async def one_connection() -> None:
+        async with pool.acquire() as connection:
+            for number in numbers:
+                sent = time.monotonic()
+                await queries[number](connection)
+                latencies.append((time.monotonic() - sent) * 1000)
+
+    started = time.monotonic()
+    await asyncio.gather(*(one_connection() for _ in range(concurrency)))
+    seconds = time.monotonic() - started
+    return {"reads_per_s": len(queries) / seconds, "latency_ms": latency_ms(latencies)}
+
+
+def endpoint_queries(ocid: str) -> dict[str, Callable[[Any], Awaitable[Any]]]:
+    async def tender_list(c: Any) -> Any:
+        return await c.fetch(f"{_TENDER} ORDER BY t.published_at DESC, t.ocid DESC LIMIT 51")
+
+    async def tender_page(c: Any) -> Any:
+        return (
+            await c.fetchrow(f"{_TENDER} WHERE t.ocid = $1", ocid),
+            await c.fetchrow(_BID_LOG, ocid),
+        )
+
+    async def record(c: Any) -> Any:
+        return await c.fetch(
+            "SELECT position, release::text FROM releases WHERE ocid = $1 ORDER BY position", ocid
+        )
+
+    return {"list": tender_list, "page": tender_page, "record": record}
+
+
+ENDPOINTS = {
+    "GET /tenders": ("/tenders", "list"),
+    "GET /notices/{ocid} (HTML)": ("/notices/{ocid}", "page"),
+    "GET /tenders/{ocid}": ("/tenders/{ocid}", "page"),
+    "GET /ocds/records/{ocid}": ("/ocds/records/{ocid}", "record"),
+}
+
+
+async def measure_reads(run: Running, args: argparse.Namespace) -> dict[str, Any]:
+    connection = await asyncpg.connect(run.database_url)
+    try:
+        ocids = [r["ocid"] for r in await connection.fetch("SELECT ocid FROM tenders")]
+    finally:
+        await connection.close()
+    rng = random.Random(2027)
+    picks = [rng.choice(ocids) for _ in range(args.requests)]
+    pool = await asyncpg.create_pool(
+        run.database_url, min_size=args.concurrency, max_size=args.concurrency
+    )
+    figures: dict[str, Any] = {}
+    try:
+        for name, (path, query) in ENDPOINTS.items():
+            paths = [path.format(ocid=ocid) for ocid in picks]
+            await read_rate(run.api_url, paths[: args.concurrency * 4], args.concurrency)  # warm
+            components = run.components()
+            before, started = cpu_seconds(components), time.monotonic()
+            api = await read_rate(run.api_url, paths, args.concurrency)
+            api["cpu_cores"] = cores_used(
+                before, cpu_seconds(components), time.monotonic() - started
+            )
+            queries = [endpoint_queries(ocid)[query] for ocid in picks]
+            plain = await asyncpg_rate(pool, queries, args.concurrency)
+            figures[name] = {"api": api, "asyncpg": plain}
+            console.print(
+                f"{name}: {api['reads_per_s']:,.0f}/s through the API,"
+                f" {plain['reads_per_s']:,.0f}/s with asyncpg"
+            )
+    finally:
+        await pool.close()
+    return figures
+
+
+# 4: from an award on Kafka to its release on the API and on the live stream
+
+
+async def awaiting_award(run: Running, count: int) -> tuple[Market, Party, list[str]]:
+    """``count`` tenders ranked and ready to award: their lead officer and ocids."""
+    http = httpx.AsyncClient(base_url=run.api_url, timeout=120)
+    market = Market(http, run.platform.settings.admin_token or "")
+    agency = await market.register_agency("Autoritatea de test", "RO-CUI-8800001")
+    officers = [
+        await market.register_officer(agency, f"Ofițer {n}", f"ofiter{n}@example.ro")
+        for n in range(4)
+    ]
+    lead, members = officers[0], officers[1:]
+    bidders = [
+        await market.register_supplier(f"Ofertant {n} SRL", f"RO-CUI-880010{n}", f"o{n}@example.ro")
+        for n in range(2)
+    ]
+    plan = PLANS[0]
+    lot = plan.lots[0]
+    items = {lot.id: [(item.id, item.quantity) for item in lot.items]}
+    deadline = datetime.now(UTC) + timedelta(seconds=15 + count * 0.2)
+    gate = asyncio.Semaphore(16)
+
+    async def publish() -> tuple[str, bytes]:
+        async with gate:
+            ocid = await market.publish_tender(lead, tender_body(plan, deadline, auctions=False))
+            return ocid, await market.issue_opening_key(lead, ocid, members, 2)
+
+    tenders = await asyncio.gather(*(publish() for _ in range(count)))
+
+    async def bid(ocid: str, key: bytes, bidder: Party, share: str) -> None:
+        async with gate:
+            price = (lot.estimate * Decimal(share)).quantize(Decimal(1))
+            await market.submit_bid(bidder, bid_content(ocid, bidder, {lot.id: price}, items), key)
+
+    await asyncio.gather(
+        *(
+            bid(o, k, b, s)
+            for o, k in tenders
+            for b, s in zip(bidders, ("0.9", "0.95"), strict=True)
+        )
+    )
+    await asyncio.sleep(max(0.0, (deadline - datetime.now(UTC)).total_seconds()) + 0.5)
+
+    async def rank(ocid: str) -> None:
+        async with gate:
+            await market.until_sealed(ocid, 120)
+            for member in members[:2]:
+                await market.hand_in_share(member, ocid)
+            for opened in await market.opened_bids(members[0], ocid):
+                body = {"bid_id": opened["bid_id"]}
+                await market.evaluate(members[0], ocid, "qualifications", body)
+            await market.evaluate(lead, ocid, "lot-completions", {"lot_id": lot.id})
+
+    await asyncio.gather(*(rank(ocid) for ocid, _ in tenders))
+    return market, lead, [ocid for ocid, _ in tenders]
+
+
+async def follow_awards(url: str, seen: dict[str, float]) -> None:
+    """Read ``GET /ocds/releases/live?tag=award`` on a raw connection: when each ocid's award
+    release arrived (wall clock, as Kafka's timestamps are)."""
+    address = httpx.URL(url)
+    reader, writer = await asyncio.open_connection(address.host, address.port, limit=2**24)
+    writer.write(
+        f"GET /ocds/releases/live?tag=award HTTP/1.1\r\nHost: {address.host}\r\n\r\n".encode()
+    )
+    try:
+        while line := await reader.readline():
+            if line.startswith(b"data: "):  # each event is one chunk: the line is whole
+                release = json.loads(line[6:])
+                seen.setdefault(release["ocid"], time.time())
+    finally:
+        writer.close()
+
+
+async def visible_on_api(url: str, ocid: str) -> float:
+    """When ``GET /ocds/records/{ocid}`` first shows an award (wall clock)."""
+    connection = await connect(url)
+    try:
+        while True:
+            answer = await ask(connection, get(url, f"/ocds/records/{ocid}"))
+            if answer.status == 200 and b'"award"' in answer.body:
+                return time.time()
+            await asyncio.sleep(POLL_EVERY)
+    finally:
+        await connection.close()
+
+
+async def award_times_on_kafka(bootstrap: str, ocids: set[str]) -> dict[str, float]:
+    """The timestamp of each tender's AwardDecided record on the evaluations topic."""
+    consumer = AIOKafkaConsumer(
+        EVALUATIONS.name,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        fetch_max_wait_ms=10,
+    )
+    await consumer.start()
+    found: dict[str, float] = {}
+    try:
+        deadline = time.monotonic() + 60
+        while len(found) < len(ocids) and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=500, max_records=5000)
+            for records in batches.values():
+                for record in records:
+                    envelope = json.loads(record.value)
+                    ocid = envelope["aggregate_id"].split(":", 1)[0]
+                    if envelope["event"]["type"] == "AwardDecided" and ocid in ocids:
+                        found[ocid] = record.timestamp / 1000
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def measure_awards(run: Running, args: argparse.Namespace) -> dict[str, Any]:
+    market, lead, ocids = await awaiting_award(run, args.awards)
+    console.print(f"{len(ocids)} tenders ranked; awarding one every {AWARD_EVERY * 1000:.0f} ms")
+    on_sse: dict[str, float] = {}
+    stream = asyncio.create_task(follow_awards(run.api_url, on_sse))
+    await asyncio.sleep(1.0)  # the stream is open and listening
+    polls = []
+    try:
+        for ocid in ocids:
+            started = time.monotonic()
+            await market.evaluate(lead, ocid, "awards", {"lot_id": PLANS[0].lots[0].id})
+            polls.append(asyncio.create_task(visible_on_api(run.api_url, ocid)))
+            await asyncio.sleep(max(0.0, AWARD_EVERY - (time.monotonic() - started)))
+        on_api = dict(zip(ocids, await asyncio.wait_for(asyncio.gather(*polls), 60), strict=True))
+
+        async def all_streamed() -> bool:
+            return len(on_sse) >= len(ocids)
+
+        with contextlib.suppress(RuntimeError):
+            await until(all_streamed, 30, "every award on the live stream")
+    finally:
+        stream.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await stream
+        await market.http.aclose()
+    on_kafka = await award_times_on_kafka(run.bootstrap, set(ocids))
+    to_sse = [(on_sse[o] - on_kafka[o]) * 1000 for o in ocids if o in on_sse and o in on_kafka]
+    to_api = [(on_api[o] - on_kafka[o]) * 1000 for o in ocids if o in on_kafka]
+    return {
+        "awards": len(ocids),
+        "on_kafka": len(on_kafka),
+        "on_sse": len(on_sse),
+        "award_to_sse_ms": latency_ms(to_sse),
+        "award_to_api_ms": latency_ms(to_api),
+    }
+
+
+async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
+    async def api_up() -> bool:
+        async with httpx.AsyncClient(base_url=run.api_url) as client:
+            with contextlib.suppress(httpx.TransportError):
+                return (await client.get("/health")).status_code == 200
+        return False
+
+    await until(api_up, 60, "the API answering /health")
+    console.print("playing the demo market: 8 procedures from publication to contracts")
+    ocids = await play_market(run)
+    console.print(f"cloning their rows up to {args.releases:,} releases")
+    loaded = await clone_rows(run.database_url, ocids, args.releases)
+    console.print(
+        f"{loaded['releases']:,} releases stored ({loaded['releases_table']}),"
+        f" copied at {loaded['releases_per_s']:,.0f}/s"
+    )
+    reads = await measure_reads(run, args)
+    awards = await measure_awards(run, args)
+    return {
+        "config": {
+            "releases": args.releases,
+            "requests": args.requests,
+            "concurrency": args.concurrency,
+            "awards": args.awards,
+            "workers": args.workers,
+            "cores": psutil.cpu_count(),
+            "client": "raw keep-alive HTTP/1.1 and a raw SSE connection, in one process",
+            "note": "2 cores shared with other work while measured",
+        },
+        "load": loaded,
+        "reads": reads,
+        "awards": awards,
+        "targets": TARGETS,
+    }
+
+
+def report(results: dict[str, Any]) -> None:
+    config, loaded = results["config"], results["load"]
+    table = Table(
+        title=f"Public reads over {loaded['releases']:,} releases,"
+        f" {config['concurrency']} connections, embedded default"
+    )
+    for column in ("figure", "measured", "asyncpg alone", "target"):
+        table.add_column(column, justify="left" if column == "figure" else "right")
+    for name, figures in results["reads"].items():
+        api, plain = figures["api"], figures["asyncpg"]
+        table.add_row(
+            f"{name} reads/s",
+            f"{api['reads_per_s']:,.0f}",
+            f"{plain['reads_per_s']:,.0f}",
+            ">= 1,000",
+        )
+        table.add_row(
+            f"{name} p50 / p99 ms",
+            f"{api['latency_ms']['p50']:.1f} / {api['latency_ms']['p99']:.1f}",
+            f"{plain['latency_ms']['p50']:.1f} / {plain['latency_ms']['p99']:.1f}",
+            "",
+        )
+    awards = results["awards"]
+    sse, api = awards["award_to_sse_ms"], awards["award_to_api_ms"]
+    table.add_row(
+        f"award on Kafka -> SSE p50 / p99 ms ({awards['on_sse']} of {awards['awards']})",
+        f"{sse['p50']:.0f} / {sse['p99']:.0f}",
+        "",
+        "p99 <= 200",
+    )
+    table.add_row(
+        "award on Kafka -> GET /ocds/records p50 / p99 ms",
+        f"{api['p50']:.0f} / {api['p99']:.0f}",
+        "",
+        "",
+    )
+    table.add_row(
+        "releases loaded with COPY /s",
+        f"{loaded['releases_per_s']:,.0f}",
+        "",
+        "",
+    )
+    console.print(table)
+    for name, figures in results["reads"].items():
+        used = ", ".join(f"{k} {v:.2f}" for k, v in figures["api"]["cpu_cores"].items())
+        failed = figures["api"]["failed"]
+        console.print(f"{name}: cores busy {used}" + (f"; failed {failed}" if failed else ""))
+
+
+def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.reads", description=__doc__.split("\n")[0] if __doc__ else None
+    )
+    parser.add_argument("--releases", type=int, default=100_000, help="releases stored (100,000)")
+    parser.add_argument("--requests", type=int, default=5_000, help="GETs per endpoint (5,000)")
+    parser.add_argument("--concurrency", type=int, default=32, help="connections (32)")
+    parser.add_argument("--awards", type=int, default=100, help="awards timed (100)")
+    parser.add_argument("--workers", type=int, default=1, help="stream workers")
+    parser.add_argument("--out", type=Path, default=Path("bench-results/reads.json"))
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = arguments(argv)
+    data_dir = Path(tempfile.mkdtemp(prefix="procurement-bench-"))
+    settings = replace(Settings.from_env(), data_dir=data_dir)
+    rules = replace(
+        settings.rules,
+        minimum_tender_period=timedelta(0),
+        minimum_auction_notice=timedelta(seconds=2),
+    )
+    settings = replace(settings, admin_token=admin_token(settings), rules=rules)
+    run_benchmark(settings, args.workers, lambda run: measure(run, args), report, args.out)
+
+
+if __name__ == "__main__":
+    main()
