@@ -436,14 +436,14 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--deadline",
         type=float,
-        default=10.0,
-        help="seconds from a publication to its deadline (10)",
+        default=15.0,
+        help="seconds from a publication to its deadline (15)",
     )
     parser.add_argument(
         "--in-flight",
         type=int,
-        default=128,
-        help="tenders going through the procedure at once (128)",
+        default=64,
+        help="tenders going through the procedure at once (64)",
     )
     parser.add_argument("--workers", type=int, default=1, help="stream workers")
     parser.add_argument("--baseline-count", type=int, default=10_000, help="rows and messages")
