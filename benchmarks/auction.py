@@ -294,7 +294,7 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
             "auction_views",
             lambda *args: announced.append((time.monotonic(), json.loads(args[3])["version"])),
         )
-        components = run.components()
+        components = run.components() | {"benchmark client": [psutil.Process()]}
         cpu_before = cpu_seconds(components)
         started = time.monotonic()
 

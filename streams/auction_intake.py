@@ -80,10 +80,11 @@ class AuctionPrices:
 
     async def _record(self, auction_id: str, group: list[_Waiting]) -> list[Recorded]:
         async with self.states.lock(auction_id), self.pool.acquire() as connection:
+            known = self.states.last_known(auction_id)  # a round trip saved per group
             for _ in range(ATTEMPTS):  # another process may record first: decide again
-                state = auction.auction_must_exist(
-                    await self.states.at(connection, auction_id), auction_id
-                )
+                if known is None:
+                    known = await self.states.at(connection, auction_id)
+                state = auction.auction_must_exist(known, auction_id)
                 now, envelopes = self.clock(), []
                 for waiting in group:
                     (event,) = auction.submit_price(
@@ -103,6 +104,7 @@ class AuctionPrices:
                 try:
                     await eventstore.append(connection, envelopes)
                 except asyncpg.UniqueViolationError:
+                    known = None  # someone else wrote: read what they did
                     continue
                 self.states.remember(state)
                 self.on_recorded(state)

@@ -42,6 +42,11 @@ class AuctionStates:
         self.remember(state)
         return state
 
+    def last_known(self, auction_id: str) -> Auction | None:
+        """The state this process last saw, without asking the store: for a writer that
+        will be refused (a duplicate sequence) if someone else has written since."""
+        return self._states.get(auction_id)
+
     def remember(self, state: Auction | None) -> None:
         if state is None:
             return
