@@ -28,6 +28,12 @@ CancelBody = body_without(body_without(CancelAuction, "ocid"), "lot_id")
 KEEPALIVE_SECONDS = 15.0
 
 
+class EventStream(StreamingResponse):
+    """Server-Sent Events, so the OpenAPI description names the stream's media type."""
+
+    media_type = "text/event-stream"
+
+
 @router.post("/tenders/{ocid}/auctions", status_code=201)
 async def schedule_auction(
     request: Request,
@@ -107,7 +113,7 @@ async def auction_view(
     return document
 
 
-@router.get("/tenders/{ocid}/auctions/{lot_id}/live")
+@router.get("/tenders/{ocid}/auctions/{lot_id}/live", response_class=EventStream)
 async def follow_auction(
     request: Request,
     ocid: str,
@@ -136,7 +142,7 @@ async def follow_auction(
                     return
 
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+    return EventStream(events(), headers=headers)
 
 
 def _of_the_buyer(actor: Actor | None, buyer_id: str) -> bool:
