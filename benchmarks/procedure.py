@@ -436,14 +436,14 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--deadline",
         type=float,
-        default=15.0,
-        help="seconds from a publication to its deadline (15)",
+        default=20.0,
+        help="seconds from a publication to its deadline (20)",
     )
     parser.add_argument(
         "--in-flight",
         type=int,
-        default=64,
-        help="tenders going through the procedure at once (64)",
+        default=200,
+        help="tenders going through the procedure at once (200)",
     )
     parser.add_argument("--workers", type=int, default=1, help="stream workers")
     parser.add_argument("--baseline-count", type=int, default=10_000, help="rows and messages")
