@@ -54,6 +54,7 @@ class LiveViews:
 
     async def close(self) -> None:
         if self._listener is not None:
+            await self._listener.remove_listener(CHANNEL, self._announced)
             await self.pool.release(self._listener)
             self._listener = None
 
