@@ -38,11 +38,10 @@ import contextlib
 import json
 import math
 import signal
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -78,11 +77,9 @@ from benchmarks.publish import (
     raw_kafka,
     raw_postgres,
     register_officer,
-    run_benchmark,
+    run_with_short_periods,
     until,
 )
-from entrypoints.launcher import admin_token
-from streams.settings import Settings
 
 LOT = "lot-1"
 DECREMENT = Decimal("0.50")
@@ -413,16 +410,7 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = arguments(argv)
-    data_dir = Path(tempfile.mkdtemp(prefix="procurement-bench-"))
-    settings = replace(Settings.from_env(), data_dir=data_dir)
-    rules = replace(
-        settings.rules,
-        minimum_tender_period=timedelta(0),
-        minimum_auction_notice=timedelta(seconds=1),
-    )
-    settings = replace(settings, admin_token=admin_token(settings), rules=rules)
-    run_benchmark(settings, args.workers, lambda run: measure(run, args), report, args.out)
+    run_with_short_periods(arguments(argv), measure, report, timedelta(seconds=1))
 
 
 if __name__ == "__main__":

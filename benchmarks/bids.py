@@ -44,11 +44,10 @@ import json
 import math
 import os
 import signal
-import tempfile
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,14 +72,12 @@ from benchmarks.publish import (
     raw_kafka,
     raw_postgres,
     register_officer,
-    run_benchmark,
+    run_with_short_periods,
     until,
 )
 from bidding import committee, keys, sealing
-from entrypoints.launcher import admin_token
 from schemas.bids import BidContent, EncryptedShare, SealedBid
 from schemas.commands import OpeningKeySetup
-from streams.settings import Settings
 from streams.topology import BIDS
 
 BID_EXAMPLE = EXAMPLE.parent / "bid.json"
@@ -966,13 +963,7 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = arguments(argv)
-    data_dir = Path(tempfile.mkdtemp(prefix="procurement-bench-"))
-    settings = replace(Settings.from_env(), data_dir=data_dir)  # the environment's settings
-    # Deadlines seconds ahead: the API and the workers get PROCUREMENT_MIN_TENDER_PERIOD=0s.
-    rules = replace(settings.rules, minimum_tender_period=timedelta(0))
-    settings = replace(settings, admin_token=admin_token(settings), rules=rules)
-    run_benchmark(settings, args.workers, lambda run: measure(run, args), report, args.out)
+    run_with_short_periods(arguments(argv), measure, report)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,6 @@ import math
 import random
 import signal
 import ssl
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -61,15 +60,13 @@ from benchmarks.publish import (
     machine_busy,
     raw_kafka,
     raw_postgres,
-    run_benchmark,
+    run_with_short_periods,
     until,
 )
 from entrypoints.demo_catalogue import TENDERS, TenderPlan
 from entrypoints.demo_story import tender_body
-from entrypoints.launcher import admin_token
 from entrypoints.market import ApiRefused, Market, Party, bid_content
 from schemas.contracts import Party as ContractParty
-from streams.settings import Settings
 
 TENDERS_PER_AGENCY = 100
 THRESHOLD = 2
@@ -455,12 +452,7 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = arguments(argv)
-    data_dir = Path(tempfile.mkdtemp(prefix="procurement-bench-"))
-    settings = replace(Settings.from_env(), data_dir=data_dir)  # the environment's settings
-    rules = replace(settings.rules, minimum_tender_period=timedelta(0))
-    settings = replace(settings, admin_token=admin_token(settings), rules=rules)
-    run_benchmark(settings, args.workers, lambda run: measure(run, args), report, args.out)
+    run_with_short_periods(arguments(argv), measure, report)
 
 
 if __name__ == "__main__":

@@ -751,6 +751,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     run_benchmark(settings, args.workers, lambda run: measure(run, args), report, args.out)
 
 
+def run_with_short_periods(
+    args: Any,
+    measure: Callable[[Running, Any], Coroutine[Any, Any, dict[str, Any]]],
+    report: Callable[[dict[str, Any]], None],
+    auction_notice: timedelta = timedelta(days=2),
+) -> None:
+    """``run_benchmark`` in a fresh data directory with the environment's settings, but a
+    minimum tender period of 0 (deadlines seconds ahead) and the given auction notice; the
+    API and the workers get them through their environment."""
+    data_dir = Path(tempfile.mkdtemp(prefix="procurement-bench-"))
+    settings = replace(Settings.from_env(), data_dir=data_dir)
+    rules = replace(
+        settings.rules, minimum_tender_period=timedelta(0), minimum_auction_notice=auction_notice
+    )
+    settings = replace(settings, admin_token=admin_token(settings), rules=rules)
+    run_benchmark(settings, args.workers, lambda run: measure(run, args), report, args.out)
+
+
 def run_benchmark(
     settings: Settings,
     workers: int,

@@ -37,10 +37,8 @@ import contextlib
 import json
 import math
 import random
-import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -54,11 +52,16 @@ from rich.table import Table
 
 from benchmarks.bids import Answered, ask, connect, failures, latency_ms, send_all
 from benchmarks.procedure import PLANS
-from benchmarks.publish import Running, console, cores_used, cpu_seconds, run_benchmark, until
+from benchmarks.publish import (
+    Running,
+    console,
+    cores_used,
+    cpu_seconds,
+    run_with_short_periods,
+    until,
+)
 from entrypoints.demo_story import Story, tender_body
-from entrypoints.launcher import admin_token
 from entrypoints.market import Market, Party, bid_content
-from streams.settings import Settings
 from streams.topology import EVALUATIONS
 
 TARGETS = {"reads_per_s": 1000.0, "p99_award_to_sse_ms": 200.0}
@@ -534,16 +537,7 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = arguments(argv)
-    data_dir = Path(tempfile.mkdtemp(prefix="procurement-bench-"))
-    settings = replace(Settings.from_env(), data_dir=data_dir)
-    rules = replace(
-        settings.rules,
-        minimum_tender_period=timedelta(0),
-        minimum_auction_notice=timedelta(seconds=2),
-    )
-    settings = replace(settings, admin_token=admin_token(settings), rules=rules)
-    run_benchmark(settings, args.workers, lambda run: measure(run, args), report, args.out)
+    run_with_short_periods(arguments(argv), measure, report, timedelta(seconds=2))
 
 
 if __name__ == "__main__":
