@@ -6,6 +6,7 @@
 | URL | page |
 | --- | --- |
 | ``/``, ``/?q=paper&status=active&cpv=30&buyer=agency-…`` | latest notices, search |
+| ``…&page=…`` | the next page of either: every list links to its newer and older pages |
 | ``/notices/{ocid}`` | a tender: lots, sealed bids and root, awards, auctions, timeline |
 | ``/portal/contracts/{id}`` | an award and the contract drawn from it |
 | ``/portal/buyers/{id}``, ``/portal/suppliers/{id}`` | a party's tenders, awards, contracts |
@@ -20,6 +21,7 @@ from fastapi.responses import HTMLResponse
 
 from entrypoints import (
     portal_contracts,
+    portal_paging,
     portal_parties,
     portal_reads,
     portal_savings,
@@ -27,7 +29,8 @@ from entrypoints import (
     portal_verify,
     reads,
 )
-from entrypoints.portal_html import link, money, page, segment, table, text
+from entrypoints.portal_html import bad_request, link, money, segment, table, text
+from entrypoints.portal_html import page as html_page
 
 router = APIRouter(include_in_schema=False)
 for _module in (portal_tender, portal_contracts, portal_parties, portal_savings, portal_verify):
@@ -43,13 +46,21 @@ async def latest_notices(
     status: str | None = None,
     cpv: str | None = None,
     buyer: str | None = None,
+    page: str | None = None,
 ) -> HTMLResponse:
     keyword = (q or "").strip()[:200] or None
     buyer = (buyer or "").strip()[:200] or None
     where = reads.TenderFilter(
         status=status if status in STATUSES else None, cpv=(cpv or "").strip()[:20] or None
     )
-    found = await portal_reads.search(request.app.state.pool, where, keyword, buyer, limit=50)
+    search = {"q": keyword, "status": where.status, "cpv": where.cpv, "buyer": buyer}
+    try:
+        cursor = portal_paging.decode(page, portal_reads.TENDERS_ORDER)
+    except portal_paging.BadCursor as error:
+        return bad_request(str(error), portal_paging.href("/", search))
+    found = await portal_reads.search(
+        request.app.state.pool, where, keyword, buyer, cursor, portal_paging.PAGE_SIZE
+    )
     rows = [
         [
             link(f"/notices/{segment(t['ocid'])}", t["title"])
@@ -59,13 +70,20 @@ async def latest_notices(
             money(t["estimated_value"]["amount"], t["estimated_value"]["currency"]),
             text(t["submission_deadline"]),
         ]
-        for t in found
+        for t in found.rows
     ]
-    searched = keyword or where.status or buyer or where.cpv
-    heading = f"<h2>{len(rows)} found</h2>" if searched else "<h2>Latest notices</h2>"
+    heading = "<h2>Found, newest first</h2>" if any(search.values()) else "<h2>Latest notices</h2>"
+    if any(search.values()) and cursor is None and found.older is None:
+        heading = f"<h2>{len(rows)} found</h2>"  # the whole result is on this page
     headers = ["Tender", "Buyer", "Status", "Estimated value", "Deadline"]
-    body = _form(keyword, where, buyer) + heading + table(headers, rows, frozenset({3}))
-    return page("Public tenders", body)
+    body = (
+        _form(keyword, where, buyer)
+        + heading
+        + table(headers, rows, frozenset({3}))
+        + portal_paging.pager(found, "/", search, "page")
+    )
+    head = portal_paging.head_links(found, "/", search, "page")
+    return html_page("Public tenders", body, head=head)
 
 
 def _form(keyword: str | None, where: reads.TenderFilter, buyer: str | None) -> str:

@@ -24,11 +24,7 @@ async def contract_page(request: Request, contract_id: str) -> HTMLResponse:
     drawn = state.drawn
     names = await portal_reads.party_names(pool, {drawn.buyer_id, drawn.supplier_id})
     award = next(
-        (
-            a
-            for a in await portal_reads.awards(pool, "ocid", drawn.ocid)
-            if a["lot_id"] == drawn.lot_id
-        ),
+        (a for a in await portal_reads.awards(pool, drawn.ocid) if a["lot_id"] == drawn.lot_id),
         None,
     )
     body = (

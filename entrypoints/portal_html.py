@@ -21,7 +21,7 @@ td,th{padding:.35rem .5rem;border-bottom:1px solid #ddd;text-align:left;vertical
 td.n,th.n{text-align:right;white-space:nowrap}.hash{font-family:monospace;overflow-wrap:anywhere}
 small,.muted{color:#555}form{margin:1rem 0}input,select,button,textarea{font:inherit;max-width:100%}
 ol.timeline{padding-left:1.2rem}ol.timeline li{margin:.3rem 0}svg{max-width:100%;height:auto}
-.ok{color:#0a6b2d;font-weight:700}.bad{color:#a40000;font-weight:700}#steps,#verdict,.facts td{overflow-wrap:anywhere}
+.pages a{margin-right:1.2rem}.ok{color:#0a6b2d;font-weight:700}.bad{color:#a40000;font-weight:700}#steps,#verdict,.facts td{overflow-wrap:anywhere}
 """
 
 NAVIGATION = (
@@ -75,12 +75,13 @@ def table(
     return f'<div class="scroll"><table><tr>{head}</tr>{body}</table></div>'
 
 
-def page(title: str, body: str, status: int = 200) -> HTMLResponse:
+def page(title: str, body: str, status: int = 200, head: str = "") -> HTMLResponse:
+    """A whole page; ``head`` is more of the head, already escaped, such as links."""
     navigation = "".join(f'<a href="{path}">{label}</a>' for path, label in NAVIGATION)
     html = (
         '<!doctype html><html lang="en"><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{STYLE}</style>"
+        f"<title>{escape(title)}</title><style>{STYLE}</style>{head}"
         f"<header>{navigation}</header><main><h1>{escape(title)}</h1>{body}</main></html>"
     )
     return HTMLResponse(html, status)
@@ -88,3 +89,8 @@ def page(title: str, body: str, status: int = 200) -> HTMLResponse:
 
 def not_found(what: str) -> HTMLResponse:
     return page("Not found", f"<p>There is no {escape(what)}.</p>", status=404)
+
+
+def bad_request(problem: str, first_page: str) -> HTMLResponse:
+    body = f"<p>{escape(problem)}.</p><p>{link(first_page, 'Start again from the first page')}</p>"
+    return page("Bad request", body, status=400)

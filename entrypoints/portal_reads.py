@@ -2,10 +2,12 @@
 contracts and auctions, and the parties' names. Only what anyone may know is read:
 counts and commitments of sealed bids, never their contents."""
 
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from bidding.log import bid_log_id
-from entrypoints import reads
+from entrypoints import portal_paging, reads
 from procurement.evaluation import evaluation_id
 from schemas.events import Envelope, SupplierRegistered
 from schemas.upcasting import read_envelope
@@ -48,14 +50,26 @@ def _like(words: str) -> str:
     return f"%{escaped}%"
 
 
+# The orders of the portal's long lists, newest first; each set of columns tells rows apart.
+TENDERS_ORDER = portal_paging.Keyset(("t.published_at", "t.ocid"), (datetime, str))
+AWARDS_ORDER = portal_paging.Keyset(("w.decided_at", "w.ocid", "w.lot_id"), (datetime, str, str))
+# By id, not by the last change: a payment must not move a contract to another page.
+CONTRACTS_ORDER = portal_paging.Keyset(("contract_id",), (str,))
+
+
 async def search(
-    pool: Any, where: reads.TenderFilter, keyword: str | None, buyer: str | None, limit: int = 50
-) -> list[Row]:
-    """Newest first: the tenders that match the filter, whose buyer has this id or a name
+    pool: Any,
+    where: reads.TenderFilter,
+    keyword: str | None,
+    buyer: str | None,
+    cursor: portal_paging.Cursor | None,
+    size: int,
+) -> portal_paging.Window:
+    """Newest first, a page at a time: the tenders that match the filter, whose buyer has this id or a name
     that holds ``buyer``, and whose title or description holds the keyword. A plain ILIKE
     scan: fast enough for a portal's tens of thousands of tenders."""
     args: list[Any] = []
-    clauses = ["true", *where.where(args)]
+    clauses = where.where(args)
     if buyer:
         args += [buyer, _like(buyer)]
         clauses.append(f"(t.buyer_id = ${len(args) - 1} OR a.name ILIKE ${len(args)})")
@@ -64,14 +78,18 @@ async def search(
         clauses.append(
             f"(t.document->>'title' ILIKE ${len(args)} OR t.document->>'description' ILIKE ${len(args)})"
         )
-    args.append(limit)
-    rows = await pool.fetch(
-        "SELECT t.document, t.version, a.name AS buyer_name FROM tenders t"
-        " LEFT JOIN agencies a ON a.agency_id = t.buyer_id"
-        f" WHERE {' AND '.join(clauses)} ORDER BY t.published_at DESC, t.ocid DESC LIMIT ${len(args)}",
-        *args,
+    found = await portal_paging.fetch(
+        pool,
+        "SELECT t.document, t.published_at, t.ocid, a.name AS buyer_name FROM tenders t"
+        " LEFT JOIN agencies a ON a.agency_id = t.buyer_id",
+        clauses,
+        args,
+        TENDERS_ORDER,
+        cursor,
+        size,
     )
-    return [dict(row["document"]) | {"buyer_name": row["buyer_name"]} for row in rows]
+    rows = [dict(row["document"]) | {"buyer_name": row["buyer_name"]} for row in found.rows]
+    return replace(found, rows=rows)
 
 
 async def timeline(pool: Any, ocid: str) -> list[Envelope]:
@@ -93,33 +111,44 @@ _AUCTION_IDS = "SELECT auction_id FROM auctions WHERE ocid = $1"
 _CONTRACT_IDS = "SELECT contract_id FROM contracts WHERE ocid = $1"
 
 
-async def awards(pool: Any, column: str, value: str) -> list[Row]:
-    """Awards of one tender (``ocid``), buyer (``buyer_id``) or supplier (``bidder_id``)."""
-    assert column in {"ocid", "buyer_id", "bidder_id"}, column  # never from the request
+_AWARDS = (
+    "SELECT w.*, t.document->>'title' AS title, t.buyer_id, l.estimated, l.best_initial,"
+    " l.final_after_auction,"
+    " (SELECT c.contract_id FROM contracts c WHERE c.ocid = w.ocid AND c.lot_id = w.lot_id"
+    "  ORDER BY c.updated_at DESC LIMIT 1) AS contract_id"
+    " FROM awards w JOIN tenders t ON t.ocid = w.ocid"
+    " LEFT JOIN LATERAL (SELECT s.lot->>'estimated' AS estimated,"
+    "  s.lot->>'best_initial' AS best_initial,"
+    "  s.lot->>'final_after_auction' AS final_after_auction"
+    "  FROM lot_savings s WHERE s.ocid = w.ocid AND s.lot_id = w.lot_id) l ON true"
+)
+
+
+async def awards(pool: Any, ocid: str) -> list[Row]:
+    """The awards of one tender, all of them: a tender has a few lots."""
     rows = await pool.fetch(
-        "SELECT w.*, t.document->>'title' AS title, t.buyer_id, l.estimated, l.best_initial,"
-        " l.final_after_auction,"
-        " (SELECT c.contract_id FROM contracts c WHERE c.ocid = w.ocid AND c.lot_id = w.lot_id"
-        "  ORDER BY c.updated_at DESC LIMIT 1) AS contract_id"
-        " FROM awards w JOIN tenders t ON t.ocid = w.ocid"
-        " LEFT JOIN LATERAL (SELECT s.lot->>'estimated' AS estimated,"
-        "  s.lot->>'best_initial' AS best_initial,"
-        "  s.lot->>'final_after_auction' AS final_after_auction"
-        "  FROM lot_savings s WHERE s.ocid = w.ocid AND s.lot_id = w.lot_id) l ON true"
-        f" WHERE {'t.buyer_id' if column == 'buyer_id' else 'w.' + column} = $1"
-        " ORDER BY w.decided_at DESC, w.ocid, w.lot_id LIMIT 200",
-        value,
+        f"{_AWARDS} WHERE w.ocid = $1 ORDER BY w.decided_at DESC, w.ocid, w.lot_id", ocid
     )
     return [dict(row) for row in rows]
 
 
-async def contracts(pool: Any, column: str, value: str) -> list[Row]:
-    """Contracts of one tender (``ocid``), buyer (``buyer_id``) or supplier (``supplier_id``)."""
-    assert column in {"ocid", "buyer_id", "supplier_id"}, column  # never from the request
-    rows = await pool.fetch(
-        f"SELECT * FROM contracts WHERE {column} = $1 ORDER BY updated_at DESC LIMIT 200", value
+async def party_awards(
+    pool: Any, column: str, value: str, cursor: portal_paging.Cursor | None, size: int
+) -> portal_paging.Window:
+    """One page of the awards of a buyer (``buyer_id``) or supplier (``bidder_id``)."""
+    assert column in {"buyer_id", "bidder_id"}, column  # never from the request
+    where = f"{'t.buyer_id' if column == 'buyer_id' else 'w.bidder_id'} = $1"
+    return await portal_paging.fetch(pool, _AWARDS, [where], [value], AWARDS_ORDER, cursor, size)
+
+
+async def contracts(
+    pool: Any, column: str, value: str, cursor: portal_paging.Cursor | None, size: int
+) -> portal_paging.Window:
+    """One page of the contracts of a buyer (``buyer_id``) or supplier (``supplier_id``)."""
+    assert column in {"buyer_id", "supplier_id"}, column  # never from the request
+    return await portal_paging.fetch(
+        pool, "SELECT * FROM contracts", [f"{column} = $1"], [value], CONTRACTS_ORDER, cursor, size
     )
-    return [dict(row) for row in rows]
 
 
 async def auctions(pool: Any, ocid: str) -> list[Row]:
@@ -163,14 +192,20 @@ async def agency(pool: Any, agency_id: str) -> Row | None:
     return None if row is None else dict(row)
 
 
-async def tenders_bid_in(pool: Any, supplier_id: str) -> list[Row]:
+async def tenders_bid_in(
+    pool: Any, supplier_id: str, cursor: portal_paging.Cursor | None, size: int
+) -> portal_paging.Window:
     """The tenders whose opened bids include the supplier's: taking part is public once the
     bids are opened, never before."""
-    rows = await pool.fetch(
-        "SELECT t.ocid, t.document->>'title' AS title, t.status FROM public_bidders b"
+    return await portal_paging.fetch(
+        pool,
+        "SELECT t.ocid, t.published_at, t.document->>'title' AS title, t.status"
+        " FROM public_bidders b"
         " JOIN public_bid_logs l ON l.ocid = b.ocid AND l.opened_at IS NOT NULL"
-        " JOIN tenders t ON t.ocid = b.ocid"
-        " WHERE b.bidder_id = $1 AND b.has_bid ORDER BY t.published_at DESC LIMIT 200",
-        supplier_id,
+        " JOIN tenders t ON t.ocid = b.ocid",
+        ["b.bidder_id = $1", "b.has_bid"],
+        [supplier_id],
+        TENDERS_ORDER,
+        cursor,
+        size,
     )
-    return [dict(row) for row in rows]

@@ -19,7 +19,7 @@ async def notice(request: Request, ocid: str) -> HTMLResponse:
     tender = await reads.tender(pool, ocid)
     if tender is None:
         return not_found(f"published tender {ocid}")
-    awards = await portal_reads.awards(pool, "ocid", ocid)
+    awards = await portal_reads.awards(pool, ocid)
     auctions = await portal_reads.auctions(pool, ocid)
     history = await portal_reads.timeline(pool, ocid)
     names = await portal_reads.party_names(
