@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page
 
-from entrypoints import demo
+from entrypoints import demo, portal_paging
 from tests.browser.conftest import MOST_BYTES, PHONE, screenshot, weight
 from tests.integration.stack import OPERATOR_TOKEN, Stack
 
@@ -64,6 +64,30 @@ async def test_the_notices_are_listed_and_searched_by_keyword_cpv_buyer_and_stat
     cpv = (await stack.pool.fetchval("SELECT cpv FROM tenders WHERE ocid = $1", tender["ocid"]))[0]
     await page.goto(f"{stack.api_url}/?cpv={cpv[:2]}")
     assert await page.locator(f"a[href='/notices/{tender['ocid']}']").count() == 1
+
+
+async def test_the_older_link_leads_to_the_next_notices_and_newer_back(
+    stack: Stack, market: dict[str, Any], page: Page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With two notices a page, a click on "Older" shows the next ones, the two pages
+    together hold every tender of the market once, and "Newer" comes back to the first."""
+    monkeypatch.setattr(portal_paging, "PAGE_SIZE", 2)
+    notices = "main a[href^='/notices/']"
+    await page.goto(stack.api_url)
+    first = await page.locator(notices).evaluate_all("links => links.map(a => a.pathname)")
+    assert len(first) == 2
+    assert await page.locator("link[rel=next]").count() == 1
+    await page.click("a:has-text('Older')")
+    await page.wait_for_url("**/?page=*")
+    await screenshot(page, "notices-older")
+    second = await page.locator(notices).evaluate_all("links => links.map(a => a.pathname)")
+    shown = first + second
+    assert len(shown) == len(set(shown))
+    for tender in market["tenders"]:
+        assert f"/notices/{tender['ocid']}" in shown
+    await page.click("a:has-text('Newer')")
+    await page.wait_for_url("**/?page=*")
+    assert await page.locator(notices).evaluate_all("links => links.map(a => a.pathname)") == first
 
 
 async def test_an_awarded_tender_shows_winners_prices_auctions_and_its_timeline(
