@@ -18,6 +18,7 @@ from entrypoints import (
     contracts_api,
     evaluation_api,
     ocds_api,
+    ocds_extensions,
     pages,
     reads,
     savings_api,
@@ -219,4 +220,5 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(contracts_api.router)
     app.include_router(savings_api.router)
     app.include_router(ocds_api.router)
+    app.include_router(ocds_extensions.router)
     app.include_router(pages.router)

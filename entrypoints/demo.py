@@ -118,7 +118,7 @@ async def play(target: Target, options: Options, say: Say, suffix: str = "") -> 
         savings = await market.read("/savings")
         documents = await write_documents(market, story, options.out)
     events = await count_events(target.database_url) if target.database_url else None
-    ocds = await write_ocds(options.out / "ocds", target.database_url, story)
+    ocds = await write_ocds(options.out / "ocds", target, story)
     summary = summarise(story, savings, events, documents, ocds)
     summary["seconds"] = round(time.monotonic() - started, 1)
     _write(options.out / "summary.json", summary)
@@ -177,10 +177,13 @@ async def count_events(database_url: str) -> dict[str, Any]:
     return {"total": sum(by_type.values()), "by_type": by_type}
 
 
-async def write_ocds(directory: Path, database_url: str | None, story: Story) -> dict[str, Any]:
+async def write_ocds(directory: Path, target: Target, story: Story) -> dict[str, Any]:
     """The demo's procedures as OCDS 1.1 data in ``directory``: one release package with
     every release of every tender, and one record package with each tender's compiled
-    record, built by ``procurement.ocds`` from each procedure's recorded history."""
+    record, built by ``procurement.ocds`` from each procedure's recorded history. The
+    packages name the platform's extensions where its API serves them, and a copy of them
+    goes to ``directory/extensions`` for reading once the demo's platform is gone."""
+    database_url = target.database_url
     try:
         from procurement import ocds
     except ImportError:
@@ -211,25 +214,37 @@ async def write_ocds(directory: Path, database_url: str | None, story: Story) ->
             releases[tender.ocid] = ocds.releases(history, parties)
     finally:
         await connection.close()
-    written = _write_ocds_packages(directory, releases)
+    written = _write_ocds_packages(directory, releases, f"{target.api_url}/ocds/extensions/")
     return {"written": written, "releases": sum(map(len, releases.values()))}
 
 
-def _write_ocds_packages(directory: Path, releases: dict[str, list[Any]]) -> list[str]:
+def _write_ocds_packages(
+    directory: Path, releases: dict[str, list[Any]], extensions_at: str
+) -> list[str]:
+    from entrypoints.ocds_extensions import FOLDER
     from procurement import ocds
 
     directory.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(FOLDER, directory / "extensions", dirs_exist_ok=True)
     published, publisher = datetime.now(UTC), "Procurement platform (demo)"
     every = [release for ocid_releases in releases.values() for release in ocid_releases]
     path = directory / "release-package.json"
     package = ocds.release_package(
-        every, uri=path.resolve().as_uri(), published_date=published, publisher=publisher
+        every,
+        uri=path.resolve().as_uri(),
+        published_date=published,
+        publisher=publisher,
+        extensions_at=extensions_at,
     )
     path.write_text(ocds.dumps(package) + "\n")
     records = [ocds.compile_record(rs) for rs in releases.values() if rs]
     record_path = directory / "record-package.json"
     package = ocds.record_package(
-        records, uri=record_path.resolve().as_uri(), published_date=published, publisher=publisher
+        records,
+        uri=record_path.resolve().as_uri(),
+        published_date=published,
+        publisher=publisher,
+        extensions_at=extensions_at,
     )
     record_path.write_text(ocds.dumps(package) + "\n")
     return [str(path), str(record_path)]

@@ -120,6 +120,7 @@ def _package(request: Request, kind: str, items: list[str]) -> str:
         uri=str(request.url),
         published_date=datetime.now(UTC),
         publisher=settings.ocds_publisher,
+        extensions_at=f"{request.base_url}ocds/extensions/",
     )
     del package["releases"]
     if settings.ocds_publisher_uri:

@@ -4,14 +4,17 @@
 contracts and auctions, in store order) and writes one release for each event that changes
 what the public may know; the others write none. The choices behind the mapping:
 
-**Core schema only.** Every field emitted is in the OCDS 1.1.5 core release schema and no
-extension is declared: the lots, bids and party scale extensions cannot be vendored here. So
-the lots are not published as lots: ``tender.items`` lists every lot's items, ``tender.value``
-is the sum of the lots' estimates, and each award and contract carries its lot's title and
-items. A lot cancelled before its award is published as an award with status
-``unsuccessful`` (the awardStatus code for an award that could not be made). The tender's own
-CPV codes have no core field either; each item carries its CPV code, and the main code decides
-``mainProcurementCategory`` (division 45 works, 50 and above services, the rest goods).
+**Schema.** The OCDS 1.1.5 core release schema and the platform's own three extensions
+(``schemas/ocds_extensions``, served by the API at ``/ocds/extensions/<name>/extension.json``
+and declared in every package): ``lots`` (``tender.lots``, each item's ``relatedLot``, each
+award's ``relatedLots``), ``bids`` (``bids.details``: who bid for which lot, at what price,
+with what outcome) and ``partyScale`` (a supplier's declared ``details.scale``). Their fields
+have the names and shapes the open-contracting community's lots, bids and party scale
+extensions use. ``tender.value`` is the sum of the lots' estimates. A lot cancelled before its
+award is also published as an award with status ``unsuccessful`` (the awardStatus code for an
+award that could not be made). The tender's own CPV codes have no core field; each item
+carries its CPV code, and the main code decides ``mainProcurementCategory`` (division 45
+works, 50 and above services, the rest goods).
 
 **Snapshots.** Each release carries everything public at its moment (tender, awards,
 contracts, parties), and its ``tag`` names what the event changed. A release thus reads on
@@ -19,14 +22,18 @@ its own, and merging any prefix of them by the OCDS rules gives the state at tha
 
 **Bidders.** Nothing about bidders before the bids are opened; ``numberOfTenderers`` from the
 opening (every bidder whose bid was opened or rejected); the tenderers themselves, in
-``tender.tenderers`` and as parties with the role ``tenderer``, from the first award, without
-their prices (those need the bids extension). Award winners also get the role ``supplier``.
+``tender.tenderers`` and as parties with the role ``tenderer``, from the first award. A lot's
+bids (``bids.details``, one entry per bid and lot, with the price and whether the committee
+found it valid) once the lot is awarded or cancelled: its prices are then the award's
+evidence; a bid that could not be opened is listed, without a price, from the first award.
+The price is the auction's final one when the lot had an auction. Award winners also get the
+role ``supplier``.
 
 **Awards.** ``pending`` while the standstill runs (complaints may still overturn it),
 ``active`` once its contract is drawn (the standstill is over), ``cancelled`` when a complaint
 is upheld or its lot or the procedure is cancelled. The id is the platform's award id
-(``contracts.contract.award_id``), which contracts name as their ``awardID``. An auction is
-not in the core schema: its final price is the awarded value.
+(``contracts.contract.award_id``), which contracts name as their ``awardID``. An auction's
+final price is the awarded value and the bid's value.
 
 **Values.** Amounts and quantities stay ``Decimal`` in the dicts, exact to the cent; write
 them with ``dumps``, which prints each one as the exact JSON number it is (``json.dumps``
@@ -62,8 +69,12 @@ from schemas.contracts import (
     Period,
 )
 from schemas.evaluation import (
+    AuctionResultRecorded,
     AwardDecided,
+    BidDisqualified,
+    BidQualified,
     ComplaintUpheld,
+    JustificationRejected,
     LotCancelled,
     ProcedureCancelled,
     Remedy,
@@ -87,6 +98,7 @@ from schemas.values import Item, Lot, ProcedureType, Requirements, Value
 
 VERSION = "1.1"
 LANGUAGE = "ro"
+EXTENSIONS = ("lots", "bids", "partyScale")  # folders of schemas/ocds_extensions
 Release = dict[str, Any]
 
 _METHOD_DETAILS = {
@@ -104,7 +116,7 @@ class PartyInfo:
     name: str
     identifier: str | None = None  # the number in its register, e.g. 4267117
     scheme: str | None = None  # the register, e.g. RO-CUI
-    is_sme: bool | None = None  # recorded for suppliers; not published (an extension's field)
+    is_sme: bool | None = None  # declared by suppliers; published as details.scale
 
 
 def party_info(event: AgencyRegistered | SupplierRegistered) -> PartyInfo:
@@ -120,6 +132,15 @@ def party_info(event: AgencyRegistered | SupplierRegistered) -> PartyInfo:
 
 
 @dataclass
+class _Bid:
+    """A bid as the opening and the evaluation made it public: its price for each lot."""
+
+    bidder_id: str
+    prices: dict[str, Value]  # by lot; empty for a bid that could not be opened
+    status: dict[str, str] = field(default_factory=dict)  # by lot: valid or disqualified
+
+
+@dataclass
 class _Procedure:
     ocid: str
     parties: Mapping[str, PartyInfo]
@@ -127,6 +148,7 @@ class _Procedure:
     published_at: datetime | None = None
     amendments: list[dict[str, Any]] = field(default_factory=list)
     bidders: dict[str, None] = field(default_factory=dict)  # an ordered set, secret until award
+    bids: dict[str, _Bid] = field(default_factory=dict)  # by bid id, in opening order
     number_of_tenderers: int | None = None
     tenderers_public: bool = False
     awards: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -186,6 +208,8 @@ def _release(procedure: _Procedure, envelope: Envelope, tags: list[str]) -> Rele
         "buyer": _reference(procedure, tender.buyer_id),
         "tender": _tender(procedure),
     }
+    if procedure.tenderers_public:
+        release["bids"] = {"details": _bids(procedure)}
     if procedure.awards:
         release["awards"] = list(procedure.awards.values())
     if procedure.contracts:
@@ -250,9 +274,39 @@ def _tender_moved(tag: str) -> Callable[[_Procedure, Envelope], list[str]]:
 
 
 def _bidder(procedure: _Procedure, envelope: Envelope) -> list[str]:
-    assert isinstance(envelope.event, BidOpened | BidRejected)
-    procedure.bidders[envelope.event.bidder_id] = None
+    event = envelope.event
+    assert isinstance(event, BidOpened | BidRejected)
+    procedure.bidders[event.bidder_id] = None
+    prices = (
+        {offer.lot_id: offer.price for offer in event.content.offers}
+        if isinstance(event, BidOpened)
+        else {}
+    )
+    procedure.bids[event.bid_id] = _Bid(event.bidder_id, prices)
     return []  # the bids become public information only as a whole, at BidsOpened
+
+
+def _bid_judged(procedure: _Procedure, envelope: Envelope) -> list[str]:
+    event = envelope.event
+    assert isinstance(event, BidQualified | BidDisqualified | JustificationRejected)
+    bid = procedure.bids.get(event.bid_id)
+    if bid is None:
+        return []
+    valid = isinstance(event, BidQualified)
+    lots = [event.lot_id] if isinstance(event, JustificationRejected) else event.lot_ids
+    for lot_id in lots:
+        bid.status[lot_id] = "valid" if valid else "disqualified"
+    return []  # public with the lot's award
+
+
+def _auction_result(procedure: _Procedure, envelope: Envelope) -> list[str]:
+    event = envelope.event
+    assert isinstance(event, AuctionResultRecorded)
+    for final in event.final_prices:
+        bid = procedure.bids.get(final.bid_id)
+        if bid is not None and event.lot_id in bid.prices:
+            bid.prices[event.lot_id] = final.price
+    return []  # public with the lot's award
 
 
 def _opened(procedure: _Procedure, envelope: Envelope) -> list[str]:
@@ -280,7 +334,8 @@ def _tender(procedure: _Procedure) -> dict[str, Any]:
         "title": tender.title,
         "description": tender.description,
         "status": _tender_status(procedure),
-        "items": [_item(item) for lot in requirements.lots for item in lot.items],
+        "items": [_item(item, lot.id) for lot in requirements.lots for item in lot.items],
+        "lots": [_lot_of(procedure, lot) for lot in requirements.lots],
         "value": _value(requirements.estimated_value),
         "procuringEntity": _reference(procedure, tender.buyer_id),
         "procurementMethod": "open",
@@ -317,14 +372,52 @@ def _criteria_details(requirements: Requirements) -> str:
     return "Score out of 100: " + "; ".join(parts) + ". Ties go to the tender received first."
 
 
-def _item(item: Item) -> dict[str, Any]:
+def _item(item: Item, lot_id: str) -> dict[str, Any]:
     return {
         "id": item.id,
         "description": item.description,
         "classification": {"scheme": "CPV", "id": item.cpv},
         "quantity": item.quantity,
         "unit": {"name": item.unit},
+        "relatedLot": lot_id,
     }
+
+
+def _lot_of(procedure: _Procedure, lot: Lot) -> dict[str, Any]:
+    published: dict[str, Any] = {"id": lot.id, "title": lot.title}
+    if lot.description:
+        published["description"] = lot.description
+    return published | {"status": _lot_status(procedure, lot.id), "value": _value(lot.value)}
+
+
+def _lot_status(procedure: _Procedure, lot_id: str) -> str:
+    if procedure.cancelled or lot_id in procedure.cancelled_lots:
+        return "cancelled"
+    return "complete" if lot_id in procedure.lot_awards else "active"
+
+
+def _bids(procedure: _Procedure) -> list[dict[str, Any]]:
+    """Each bid's offer for each lot whose award is decided (or that was cancelled), and each
+    bid that could not be opened; a lot still in evaluation keeps its prices to itself."""
+    decided = {lot for award in procedure.awards.values() for lot in award["relatedLots"]}
+    decided |= procedure.cancelled_lots
+    details: list[dict[str, Any]] = []
+    for bid_id, bid in procedure.bids.items():
+        tenderers = [_reference(procedure, bid.bidder_id)]
+        if not bid.prices:
+            details.append({"id": bid_id, "status": "disqualified", "tenderers": tenderers})
+        for lot_id, price in bid.prices.items():
+            if lot_id in decided:
+                details.append(
+                    {
+                        "id": f"{bid_id}:{lot_id}",
+                        "status": bid.status.get(lot_id, "pending"),
+                        "tenderers": tenderers,
+                        "value": _value(price),
+                        "relatedLots": [lot_id],
+                    }
+                )
+    return details
 
 
 # Awards
@@ -353,7 +446,8 @@ def _award_of(lot: Lot, award_id: str, status: str, when: datetime) -> dict[str,
         "description": f"Lot {lot.id}",
         "status": status,
         "date": _iso(when),
-        "items": [_item(item) for item in lot.items],
+        "items": [_item(item, lot.id) for item in lot.items],
+        "relatedLots": [lot.id],
     }
 
 
@@ -478,7 +572,7 @@ def _contract(procedure: _Procedure, key: str) -> dict[str, Any]:
         "status": ocds_status(contract),
         "value": _value(contract.value),
         "period": _period(contract.period),
-        "items": [_item(item) for item in drawn.items],
+        "items": [_item(item, drawn.lot_id) for item in drawn.items],
     }
     if contract.activated_at is not None:
         published["dateSigned"] = _iso(contract.activated_at)
@@ -549,6 +643,8 @@ def _party(procedure: _Procedure, party_id: str, roles: list[str]) -> dict[str, 
     if info is not None and info.identifier is not None:
         identifier = {"id": info.identifier, "legalName": info.name}
         party["identifier"] = identifier | ({"scheme": info.scheme} if info.scheme else {})
+    if info is not None and info.is_sme is not None:
+        party["details"] = {"scale": "sme" if info.is_sme else "large"}
     party["roles"] = roles
     return party
 
@@ -584,6 +680,10 @@ _HANDLERS: dict[type[Event], Callable[[_Procedure, Envelope], list[str]]] = {
     TenderClosed: _tender_moved("tenderUpdate"),
     BidOpened: _bidder,
     BidRejected: _bidder,
+    BidQualified: _bid_judged,
+    BidDisqualified: _bid_judged,
+    JustificationRejected: _bid_judged,
+    AuctionResultRecorded: _auction_result,
     BidsOpened: _opened,
     AwardDecided: _awarded,
     ComplaintUpheld: _complaint_upheld,
@@ -600,26 +700,64 @@ _HANDLERS: dict[type[Event], Callable[[_Procedure, Envelope], list[str]]] = {
 }
 
 
+# What the mapping reads of a procedure's history, by event type: everything else (the sealed
+# bids above all) never reaches it. The quiet ones only feed a later release.
+READS = tuple(event_type.__name__ for event_type in _HANDLERS)
+QUIET = frozenset(
+    {
+        "BidOpened",
+        "BidRejected",
+        "BidQualified",
+        "BidDisqualified",
+        "JustificationRejected",
+        "AuctionResultRecorded",
+        "ContractSigned",
+    }
+)
+
+
 # Packages and records
 
 
 def release_package(
-    releases: Sequence[Release], *, uri: str, published_date: datetime, publisher: str
+    releases: Sequence[Release],
+    *,
+    uri: str,
+    published_date: datetime,
+    publisher: str,
+    extensions_at: str,
 ) -> dict[str, Any]:
-    """A release package of the core schema: no extensions."""
-    return {**_package_metadata(uri, published_date, publisher), "releases": list(releases)}
+    """A release package; ``extensions_at`` is the URL the platform serves its extensions
+    under, e.g. ``https://example.org/ocds/extensions/``."""
+    metadata = _package_metadata(uri, published_date, publisher, extensions_at)
+    return {**metadata, "releases": list(releases)}
 
 
 def record_package(
-    records: Sequence[dict[str, Any]], *, uri: str, published_date: datetime, publisher: str
+    records: Sequence[dict[str, Any]],
+    *,
+    uri: str,
+    published_date: datetime,
+    publisher: str,
+    extensions_at: str,
 ) -> dict[str, Any]:
-    return {**_package_metadata(uri, published_date, publisher), "records": list(records)}
+    metadata = _package_metadata(uri, published_date, publisher, extensions_at)
+    return {**metadata, "records": list(records)}
 
 
-def _package_metadata(uri: str, published_date: datetime, publisher: str) -> dict[str, Any]:
+def extension_urls(extensions_at: str) -> list[str]:
+    """Where each extension's ``extension.json`` is, as a package declares them."""
+    base = extensions_at.rstrip("/")
+    return [f"{base}/{name}/extension.json" for name in EXTENSIONS]
+
+
+def _package_metadata(
+    uri: str, published_date: datetime, publisher: str, extensions_at: str
+) -> dict[str, Any]:
     return {
         "uri": uri,
         "version": VERSION,
+        "extensions": extension_urls(extensions_at),
         "publishedDate": _iso(published_date),
         "publisher": {"name": publisher},
     }

@@ -33,33 +33,11 @@ _LOCK = (
 )
 
 # What procurement.ocds reads of a procedure; the rest (sealed bids above all) stays put.
-HISTORY_TYPES = (
-    "TenderPublished",
-    "TenderDetailsAmended",
-    "TenderRequirementsAmended",
-    "TenderDeadlineExtended",
-    "TenderCancelled",
-    "TenderClosed",
-    "BidOpened",
-    "BidRejected",
-    "BidsOpened",
-    "AwardDecided",
-    "ComplaintUpheld",
-    "LotCancelled",
-    "ProcedureCancelled",
-    "ContractDrawn",
-    "ContractSigned",
-    "ContractActivated",
-    "ContractAmended",
-    "MilestoneRecorded",
-    "PaymentRecorded",
-    "ContractCompleted",
-    "ContractTerminated",
-)
-# These only feed a later release (BidsOpened, ContractActivated): no recomputation for them,
-# which spares reading a big tender's opened bids once per batch of its opening.
-_FEED_ONLY = {"BidOpened", "BidRejected", "ContractSigned"}
-TRIGGERS = frozenset(HISTORY_TYPES) - _FEED_ONLY
+HISTORY_TYPES = ocds.READS
+# The quiet ones only feed a later release (BidsOpened, an award, ContractActivated): no
+# recomputation for them, which spares reading a big tender's opened bids once per batch of
+# its opening.
+TRIGGERS = frozenset(HISTORY_TYPES) - ocds.QUIET
 _PARTY_TYPES = ["AgencyRegistered", "SupplierRegistered"]
 
 Projector = Callable[[Any, Sequence[Envelope]], Awaitable[None]]

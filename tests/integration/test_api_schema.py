@@ -122,6 +122,8 @@ async def test_the_api_keeps_its_openapi_description(stack: Stack) -> None:
         "lot_id": [LOT],
         "contract_id": [world.contract_id],
         "officer_id": [world.buyer.members[0].id],
+        "name": ["lots", "bids", "partyScale"],  # the OCDS extensions
+        "codelist": ["bidStatus.csv", "partyScale.csv"],
     }
     started = time.monotonic()
     skipped = streaming(described)

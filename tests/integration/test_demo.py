@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 
 from entrypoints import demo
+from entrypoints.ocds_extensions import FOLDER as EXTENSIONS_DIR
 from tests.integration.stack import OPERATOR_TOKEN, Stack
+from tests.ocds_validation import assert_valid
 
 TENDERS = 3
 PROCUREMENT = [sys.executable, "-m", "entrypoints.cli"]
@@ -97,6 +99,9 @@ def test_the_public_documents_and_ocds_data_are_written(played: dict[str, Any]) 
     if summary["ocds"]["written"]:
         package = json.loads((out / "ocds" / "release-package.json").read_text())
         assert {r["ocid"] for r in package["releases"]} == {t["ocid"] for t in summary["tenders"]}
+        assert_valid(package)  # with the extensions applied, as copied beside the packages
+        copied = out / "ocds" / "extensions" / "bids" / "release-schema.json"
+        assert copied.read_bytes() == (EXTENSIONS_DIR / "bids" / "release-schema.json").read_bytes()
     assert any(line.startswith("opened ") for line in played["lines"])
 
 

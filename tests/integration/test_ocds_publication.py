@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 
 from entrypoints.demo_story import Story
 from entrypoints.market import Market
+from entrypoints.ocds_extensions import FOLDER as EXTENSIONS_DIR
 from procurement import ocds
 from schemas.commands import PublishTender
 from schemas.events import AgencyRegistered, SupplierRegistered
@@ -190,8 +191,13 @@ async def test_everything_a_whole_market_publishes_is_valid_ocds(stack: Stack) -
             uri="https://example.ro/export",
             published_date=datetime.now(UTC),
             publisher="x",
+            extensions_at=f"{stack.api_url}/ocds/extensions/",
         )
     )
+    for record in records:
+        assert_awards_are_their_winners_bids(record["records"][0]["compiledRelease"])
+    async with stack.client() as public:
+        await assert_extensions_served_as_vendored(public, release_pages[0]["extensions"])
     paged = [release for page in release_pages for release in page["releases"]]
     assert paged == exported  # every release once, in the same order
     assert {r["ocid"] for page in record_pages for r in page["records"]} >= set(ocids)
@@ -206,6 +212,44 @@ async def test_everything_a_whole_market_publishes_is_valid_ocds(stack: Stack) -
         "implementation",
         "contractTermination",
     }
+
+
+def assert_awards_are_their_winners_bids(compiled: dict[str, Any]) -> None:
+    """Each standing award's value is the price its supplier offered for its lot (the
+    auction's final price after an auction), in a bid the committee found valid."""
+    offers = {
+        (bid["tenderers"][0]["id"], bid["relatedLots"][0]): bid
+        for bid in compiled["bids"]["details"]
+        if "relatedLots" in bid
+    }
+    standing = [a for a in compiled["awards"] if a["status"] in ("pending", "active")]
+    assert standing
+    for award in standing:
+        bid = offers[(award["suppliers"][0]["id"], award["relatedLots"][0])]
+        assert (bid["status"], bid["value"]) == ("valid", award["value"])
+
+
+async def assert_extensions_served_as_vendored(public: httpx.AsyncClient, urls: list[str]) -> None:
+    """The API serves each extension a package declares, and the files it names, byte for
+    byte as the validator applied them."""
+    assert [url.rsplit("/", 2)[1] for url in urls] == list(ocds.EXTENSIONS)
+    for url in urls:
+        metadata = await public.get(url)
+        assert (
+            metadata.content
+            == (EXTENSIONS_DIR / url.rsplit("/", 2)[1] / "extension.json").read_bytes()
+        )
+        base = url.removesuffix("extension.json")
+        names = [
+            "release-schema.json",
+            *(f"codelists/{c}" for c in metadata.json().get("codelists", [])),
+        ]
+        for name in names:
+            served = await public.get(base + name)
+            assert served.status_code == 200
+            assert served.content == (EXTENSIONS_DIR / url.rsplit("/", 2)[1] / name).read_bytes()
+    missing = await public.get(urls[0].replace("extension.json", "codelists/nothing.csv"))
+    assert missing.status_code == 404
 
 
 async def open_two_bids(stack: Stack) -> tuple[str, Any, Any, dict[str, str]]:
@@ -234,6 +278,7 @@ async def test_a_new_award_is_published_and_an_upheld_complaint_cancels_it(stack
         opened = await until_tagged(public, ocid, "tenderUpdate")
         assert opened["compiledRelease"]["tender"]["numberOfTenderers"] == 2
         assert "tenderers" not in opened["compiledRelease"]["tender"]  # not before the award
+        assert "bids" not in opened["compiledRelease"]
     async with stack.client(buyer.members[0].token) as committee:
         for bid_id in bids.values():
             answer = await committee.post(
@@ -252,6 +297,14 @@ async def test_a_new_award_is_published_and_an_upheld_complaint_cancels_it(stack
         assert award["status"] == "pending"  # the standstill runs
         assert award["suppliers"] == [{"id": cheap.id, "name": "Ieftin SRL"}]
         assert award["value"] == {"amount": Decimal("880.00"), "currency": "RON"}
+        offered = {
+            bid["tenderers"][0]["name"]: (bid["status"], bid["value"]["amount"])
+            for bid in record["compiledRelease"]["bids"]["details"]
+        }
+        assert offered == {
+            "Ieftin SRL": ("valid", Decimal("880.00")),
+            "Scump SA": ("valid", Decimal("960.00")),
+        }
         by_supplier = parse(await public.get("/ocds/releases", params={"supplier": cheap.id}))
         assert [r["tag"] for r in by_supplier["releases"]] == [["award", "tenderUpdate"]]
         assert (

@@ -42,6 +42,7 @@ from schemas.evaluation import (
     CancelProcedure,
     CompleteLotEvaluation,
     DecideAward,
+    DisqualifyBid,
     FileComplaint,
     QualifyBid,
     Remedy,
@@ -400,11 +401,21 @@ def packages(story: Story) -> tuple[dict[str, Any], dict[str, Any]]:
     """The procedure's release package and record package, published when the story ends."""
     written = ocds.releases(story.history, PARTIES)
     uri = f"https://achizitii.example.ro/ocds/{OCID}.json"
-    publisher = "Achiziții Publice"
+    publisher, extensions_at = "Achiziții Publice", "https://achizitii.example.ro/ocds/extensions/"
     return (
-        ocds.release_package(written, uri=uri, published_date=story.now, publisher=publisher),
+        ocds.release_package(
+            written,
+            uri=uri,
+            published_date=story.now,
+            publisher=publisher,
+            extensions_at=extensions_at,
+        ),
         ocds.record_package(
-            [ocds.compile_record(written)], uri=uri, published_date=story.now, publisher=publisher
+            [ocds.compile_record(written)],
+            uri=uri,
+            published_date=story.now,
+            publisher=publisher,
+            extensions_at=extensions_at,
         ),
     )
 
@@ -460,12 +471,15 @@ def test_the_validator_catches_a_wrong_code_and_a_wrong_type() -> None:
     last = release_package["releases"][-1]
     last["awards"][0]["status"] = "awarded"
     last["tender"]["numberOfTenderers"] = "three"
+    last["bids"]["details"][0]["status"] = "winning"  # the extensions are applied too
+    last["tender"]["lots"][0]["value"] = "12000"
     result = validate(release_package)
-    assert result["additional_closed_codelist_values"]["releases/awards/status"]["values"] == [
-        "awarded"
-    ]
-    assert [error["path"] for error in result["validation_errors"]] == [
-        "releases/14/tender/numberOfTenderers"
+    closed = result["additional_closed_codelist_values"]
+    assert closed["releases/awards/status"]["values"] == ["awarded"]
+    assert closed["releases/bids/details/status"]["values"] == ["winning"]
+    assert sorted(error["path"] for error in result["validation_errors"]) == [
+        "releases/14/tender/lots/0/value",
+        "releases/14/tender/numberOfTenderers",
     ]
 
 
@@ -545,13 +559,82 @@ def test_nothing_about_bidders_is_published_before_the_opening() -> None:
             assert {t["id"] for t in tender["tenderers"]} == bidders
 
 
-def test_no_price_a_bidder_offered_is_published_other_than_the_awarded_one() -> None:
-    """The bid prices appear nowhere but as the awarded value and the contract's value."""
+def test_a_lots_bid_prices_are_published_with_its_award() -> None:
+    """No release before the award carries a price a bidder offered; from the award, the bids
+    list each opened bid's price for the lot with the committee's verdict, and the bid that
+    could not be opened, without a price."""
     prices = {Decimal(price) for price in PRICES.values()}
-    for release in ocds.releases(whole_procedure().history, PARTIES):
-        outside = {k: v for k, v in release.items() if k not in ("awards", "contracts")}
-        assert not prices & leaves(outside)
-        assert prices & leaves(release.get("awards", [])) <= {Decimal(PRICES[WINNER])}
+    written = ocds.releases(whole_procedure().history, PARTIES)
+    for release in written:
+        if "awards" not in release:
+            assert "bids" not in release
+            assert not prices & leaves(release)
+    assert written[-1]["bids"]["details"] == [
+        offer("bid-0", WINNER, "lot-1", "9700.00", "valid"),
+        offer("bid-1", RIVAL, "lot-1", "9900.00", "valid"),
+        {"id": "bid-2", "status": "disqualified", "tenderers": [named(LATE)]},
+    ]
+
+
+def test_a_lot_still_in_evaluation_keeps_its_prices_to_itself() -> None:
+    """lot-1 is awarded while lot-2 is still evaluated: lot-1's offers and verdicts are public,
+    lot-2's prices are not, and the lots say where each stands."""
+    story = published()
+    closed(story)
+    two_lots = {WINNER: {"lot-1": ron("9700.00"), "lot-2": ron("2400.00")}}
+    opened(story, two_lots | {RIVAL: {"lot-1": ron("9600.00"), "lot-2": ron("2300.00")}})
+    facts = evaluations.facts_from_tender(story.tender, [OFFICER.id])
+    bids = [
+        evaluations.opened_bid(e.event, NOW)
+        for e in story.history
+        if isinstance(e.event, BidOpened)
+    ]
+    evaluate(story, StartEvaluation(ocid=OCID, facts=facts, bids=tuple(bids)), SYSTEM)
+    evaluate(story, QualifyBid(ocid=OCID, bid_id="bid-0"))
+    evaluate(story, DisqualifyBid(ocid=OCID, bid_id="bid-1", reason="No quality certificate"))
+    evaluate(story, CompleteLotEvaluation(ocid=OCID, lot_id="lot-1"))
+    evaluate(story, DecideAward(ocid=OCID, lot_id="lot-1"))
+    award = ocds.releases(story.history, PARTIES)[-1]
+    assert award["tag"] == ["award"]
+    assert award["bids"]["details"] == [
+        offer("bid-0", WINNER, "lot-1", "9700.00", "valid"),
+        offer("bid-1", RIVAL, "lot-1", "9600.00", "disqualified"),
+        {"id": "bid-2", "status": "disqualified", "tenderers": [named(LATE)]},
+    ]
+    assert not {Decimal("2400.00"), Decimal("2300.00")} & leaves(award)
+    lots = {lot["id"]: lot["status"] for lot in award["tender"]["lots"]}
+    assert lots == {"lot-1": "complete", "lot-2": "active"}
+    assert award["awards"][0]["relatedLots"] == ["lot-1"]
+
+
+def offer(bid: str, bidder: str, lot: str, price: str, status: str) -> dict[str, Any]:
+    return {
+        "id": f"{bid}:{lot}",
+        "status": status,
+        "tenderers": [named(bidder)],
+        "value": {"amount": Decimal(price), "currency": "RON"},
+        "relatedLots": [lot],
+    }
+
+
+def named(party_id: str) -> dict[str, str]:
+    return {"id": party_id, "name": PARTIES[party_id].name}
+
+
+def test_lots_and_items_say_which_lot_is_which() -> None:
+    """Each lot with its own estimate, each item with its lot, each award with its lot."""
+    last = ocds.releases(whole_procedure().history, PARTIES)[-1]
+    tender = last["tender"]
+    assert [(lot["id"], lot["value"]["amount"], lot["status"]) for lot in tender["lots"]] == [
+        ("lot-1", Decimal("12000.00"), "complete"),
+        ("lot-2", Decimal("2500.50"), "cancelled"),
+    ]
+    assert {item["id"]: item["relatedLot"] for item in tender["items"]} == {
+        "paper": "lot-1",
+        "toner": "lot-2",
+    }
+    assert [award["relatedLots"] for award in last["awards"]] == [["lot-1"], ["lot-2"]]
+    assert {item["relatedLot"] for item in last["contracts"][0]["items"]} == {"lot-1"}
 
 
 def test_winners_are_suppliers_and_every_reference_names_a_party() -> None:
@@ -570,6 +653,10 @@ def test_winners_are_suppliers_and_every_reference_names_a_party() -> None:
     assert roles[BUYER] == ["buyer", "procuringEntity", "payer"]
     assert roles[WINNER] == ["tenderer", "supplier", "payee"]
     assert roles[RIVAL] == roles[LATE] == ["tenderer"]
+    scales = {party["id"]: party.get("details") for party in release["parties"]}
+    assert scales[WINNER] == scales[LATE] == {"scale": "sme"}  # as each declared
+    assert scales[RIVAL] == {"scale": "large"}
+    assert scales[BUYER] is None
     assert parties[BUYER]["identifier"] == {
         "scheme": "RO-CUI",
         "id": "4267117",
