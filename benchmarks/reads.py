@@ -11,10 +11,11 @@ starts it, with a minimum tender period of 0 and an auction notice of 2 s):
    bids, auctions, awards, a complaint, contracts amended, paid and completed) is played
    through the API, and the streams record their releases and read models.
 2. Loading: those procedures' rows are cloned under fresh ocids (``<ocid>-c<n>``) until the
-   releases table holds ``N`` releases (100,000 by default), with their tenders and public
-   bid log rows, written with COPY (asyncpg ``copy_records_to_table``), not through the
-   event store: the reads measured do not depend on how the rows came, and replaying
-   100,000 releases' worth of procedures would take hours here. Not timed in the figures.
+   releases table holds ``N`` releases (100,000 by default), with their tenders, public
+   bid log and record rows, written with COPY (asyncpg ``copy_records_to_table``), not
+   through the event store: the reads measured do not depend on how the rows came, and
+   replaying 100,000 releases' worth of procedures would take hours here. Not timed in the
+   figures.
 3. Reads: for each endpoint, ``R`` GETs over ``C`` keep-alive connections (raw HTTP/1.1,
    as ``benchmarks.bids.send_all`` sends, to spare the client's CPU): the tender list
    (``GET /tenders``, first page of 50), a tender page in HTML (``GET /notices/{ocid}``) and
@@ -77,6 +78,13 @@ RELEASE_COLUMNS = (
     "status",
     "release",
 )
+RECORD_COLUMNS = ("ocid", "position", "record")
+# A cloned record ends with its own procedure's newest release, as the streams keep it.
+_CLONED_RECORDS_POSITIONS = """
+UPDATE records r SET position = n.position
+FROM (SELECT ocid, max(position) AS position FROM releases GROUP BY ocid) n
+WHERE n.ocid = r.ocid AND r.position <> n.position
+"""
 AWARD_EVERY = 0.1  # seconds between awards
 POLL_EVERY = 0.01  # seconds between reads of an awarded tender's record
 
@@ -107,8 +115,8 @@ async def play_market(run: Running) -> list[str]:
 
 
 async def clone_rows(database_url: str, ocids: list[str], releases: int) -> dict[str, Any]:
-    """Copies of the procedures' releases, tenders and bid log rows under fresh ocids until
-    ``releases`` releases are stored; the figures of the load."""
+    """Copies of the procedures' releases, tenders, bid log and record rows under fresh ocids
+    until ``releases`` releases are stored; the figures of the load."""
     connection = await asyncpg.connect(database_url)  # jsonb as text: copied, not parsed
     try:
         template = await connection.fetch(
@@ -124,6 +132,9 @@ async def clone_rows(database_url: str, ocids: list[str], releases: int) -> dict
         bid_logs = await connection.fetch(
             "SELECT * FROM public_bid_logs WHERE ocid = ANY($1)", ocids
         )
+        records = await connection.fetch(
+            "SELECT ocid, position, record FROM records WHERE ocid = ANY($1)", ocids
+        )
         have = int(await connection.fetchval("SELECT count(*) FROM releases"))
         copies = max(0, math.ceil((releases - have) / max(len(template), 1)))
         started = time.monotonic()
@@ -134,8 +145,12 @@ async def clone_rows(database_url: str, ocids: list[str], releases: int) -> dict
             await _copy(
                 connection, "public_bid_logs", tuple(bid_logs[0].keys()), bid_logs, numbers, ocids
             )
+            await _copy(connection, "records", RECORD_COLUMNS, records, numbers, ocids)
         seconds = time.monotonic() - started
-        await connection.execute("ANALYZE releases; ANALYZE tenders; ANALYZE public_bid_logs")
+        await connection.execute(_CLONED_RECORDS_POSITIONS)
+        await connection.execute(
+            "ANALYZE releases; ANALYZE tenders; ANALYZE public_bid_logs; ANALYZE records"
+        )
         stored = int(await connection.fetchval("SELECT count(*) FROM releases"))
         size = await connection.fetchval(
             "SELECT pg_size_pretty(pg_total_relation_size('releases'))"
@@ -238,9 +253,7 @@ def endpoint_queries(ocid: str) -> dict[str, Callable[[Any], Awaitable[Any]]]:
         )
 
     async def record(c: Any) -> Any:
-        return await c.fetch(
-            "SELECT position, release::text FROM releases WHERE ocid = $1 ORDER BY position", ocid
-        )
+        return await c.fetchval("SELECT record FROM records WHERE ocid = $1", ocid)
 
     return {"list": tender_list, "page": tender_page, "record": record}
 

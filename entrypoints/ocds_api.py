@@ -2,12 +2,11 @@
 page by page, one procedure's record, every release as JSON Lines, new releases live as
 Server-Sent Events, and the latest as an Atom feed.
 
-All of it is read from the releases read model (``streams.releases``), which the streams
-keep as events are recorded. Packages name the publisher and licence that the deployment
+All of it is read from the releases and records read models (``streams.releases``), which
+the streams keep as events are recorded. Packages name the publisher and licence that the deployment
 sets (``PROCUREMENT_OCDS_PUBLISHER``, ``_PUBLISHER_URI``, ``_LICENSE``).
 """
 
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -25,7 +24,6 @@ from streams.settings import Settings
 
 PACKAGE_MEDIA = "application/json"
 ATOM = "http://www.w3.org/2005/Atom"
-RECORDS_CACHED = 2048  # compiled records kept per process, each for a set of releases
 
 # The closed codelists the filters take (OCDS 1.1 tenderStatus and releaseTag).
 TenderStatus = Literal[
@@ -177,8 +175,8 @@ async def record_package(
         page = await ocds_reads.record_ocids(pool, where, limit, cursor)
     except ocds_reads.BadCursor as error:
         raise _bad_cursor(error) from error
-    found = await ocds_reads.record_releases(pool, page.items)
-    records = [_record(request, ocid, found[ocid]) for ocid in page.items if ocid in found]
+    found = await _records(pool, page.items)
+    records = [found[ocid] for ocid in page.items if ocid in found]
     return _paged(request, "records", ocds_reads.Page(records, page.next_cursor))
 
 
@@ -186,10 +184,10 @@ async def record_package(
 async def one_record(request: Request, ocid: str) -> Response:
     """A record package with the record of one procedure: every release and the
     ``compiledRelease``, its state now by the OCDS merge rules."""
-    found = await ocds_reads.record_releases(request.app.state.pool, [ocid])
-    if ocid not in found:
+    pool = request.app.state.pool
+    record = await ocds_reads.record(pool, ocid) or (await _records(pool, [ocid])).get(ocid)
+    if record is None:
         raise HTTPException(404, f"there is no published procedure {ocid}")
-    record = _record(request, ocid, found[ocid])
     return Response(_package(request, "records", [record]), media_type=PACKAGE_MEDIA)
 
 
@@ -246,21 +244,16 @@ async def atom_feed(
     return Response(_atom(request, rows), media_type="application/atom+xml")
 
 
-def _record(request: Request, ocid: str, releases: list[tuple[int, str]]) -> str:
-    """The compiled record of one ocid, cached for as long as it has no new release."""
-    state = request.app.state
-    if getattr(state, "ocds_records", None) is None:
-        state.ocds_records = OrderedDict()
-    cache: OrderedDict[tuple[str, int], str] = state.ocds_records
-    key = (ocid, releases[-1][0])
-    if key in cache:
-        cache.move_to_end(key)
-        return cache[key]
-    text = ocds.dumps(ocds.compile_record([ocds_reads.parse(text) for _, text in releases]))
-    cache[key] = text
-    if len(cache) > RECORDS_CACHED:
-        cache.popitem(last=False)
-    return text
+async def _records(pool: Any, ocids: list[str]) -> dict[str, str]:
+    """The stored records of these ocids; one the streams have not stored yet (data kept
+    from before records were) is compiled here from its releases."""
+    found = await ocds_reads.records(pool, ocids)
+    missing = [ocid for ocid in ocids if ocid not in found]
+    if missing:
+        for ocid, releases in (await ocds_reads.record_releases(pool, missing)).items():
+            parsed = [ocds_reads.parse(text) for _, text in releases]
+            found[ocid] = ocds.dumps(ocds.compile_record(parsed))
+    return found
 
 
 def _live_feed(request: Request) -> ReleaseFeed:

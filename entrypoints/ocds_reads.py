@@ -1,8 +1,9 @@
 """Public reads of the OCDS releases read model (``streams.releases``): pages of releases
 and of records, the latest releases, the export of all of them, each under one filter.
 
-Releases are read as the JSON text PostgreSQL holds, so a page is spliced together without
-parsing it; only records, which merge their releases, are parsed (amounts as Decimal).
+Releases and records are read as the JSON text PostgreSQL holds, so a page is spliced
+together without parsing it. Records are compiled by the streams as they record releases;
+only a procedure whose record is not stored yet has its releases parsed and merged here.
 """
 
 import base64
@@ -139,6 +140,18 @@ async def record_ocids(pool: Any, where: ReleaseFilter, limit: int, cursor: str 
     )
     ocids = [row["ocid"] for row in rows[:limit]]
     return Page(ocids, encode_cursor("records", ocids[-1]) if len(rows) > limit else None)
+
+
+async def records(pool: Any, ocids: list[str]) -> dict[str, str]:
+    """Each ocid's record as the streams compiled and stored it (JSON text)."""
+    rows = await pool.fetch("SELECT ocid, record FROM records WHERE ocid = ANY($1)", ocids)
+    return {row["ocid"]: row["record"] for row in rows}
+
+
+async def record(pool: Any, ocid: str) -> str | None:
+    """One ocid's stored record (JSON text), if it has one."""
+    text: str | None = await pool.fetchval("SELECT record FROM records WHERE ocid = $1", ocid)
+    return text
 
 
 async def record_releases(pool: Any, ocids: list[str]) -> dict[str, list[tuple[int, str]]]:

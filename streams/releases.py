@@ -12,11 +12,19 @@ Positions are taken under a lock held until the transaction commits, so releases
 visible in position order: a reader that has seen position n has seen every release before
 it, which is what page cursors and the live feed's ``Last-Event-ID`` rely on. Each new
 release is announced on the ``releases`` channel with its position.
+
+Each procedure's compiled record (``records``: all its releases and the
+``compiledRelease``) is written in the same transaction as its new releases, so a reader
+never sees a release without the record that holds it. A record is compiled again
+whenever it does not end with the procedure's newest release, which also refills the table
+after it was emptied.
 """
 
+import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from procurement import ocds
@@ -81,7 +89,9 @@ async def record(connection: Any, envelopes: Sequence[Envelope]) -> int:
             continue
         codes = _cpv_by_release(ocid, history)
         rows += [release_row(r, codes[r["id"]]) for r in written if r["id"] not in stored]
-    return await _insert(connection, rows)
+    inserted = await _insert(connection, rows)
+    await _store_records(connection, ocids)
+    return inserted
 
 
 async def _histories(connection: Any, ocids: list[str]) -> dict[str, list[Envelope]]:
@@ -218,3 +228,46 @@ async def _insert(connection: Any, rows: list[tuple[Any, ...]]) -> int:
     for index in (3, 5, 6, 7):  # unnest cannot take arrays of arrays: joined here, split there
         columns[index] = [",".join(values) for values in columns[index]]
     return len(await connection.fetch(_INSERT, *columns, CHANNEL))
+
+
+# The releases of the procedures whose record does not end with their newest release.
+_STALE_RECORDS = """
+SELECT s.ocid, s.position, s.release::text AS release FROM releases s
+WHERE s.ocid = ANY($1) AND NOT EXISTS (
+    SELECT 1 FROM records r
+    WHERE r.ocid = s.ocid
+      AND r.position = (SELECT max(position) FROM releases n WHERE n.ocid = s.ocid))
+ORDER BY s.ocid, s.position
+"""
+
+_UPSERT_RECORDS = """
+INSERT INTO records (ocid, position, record)
+SELECT * FROM unnest($1::text[], $2::bigint[], $3::json[])
+ON CONFLICT (ocid) DO UPDATE SET position = excluded.position, record = excluded.record
+"""
+
+
+async def _store_records(connection: Any, ocids: list[str]) -> None:
+    """Compile again the records of these procedures that lack their newest release, from
+    the releases as stored (what the public reads), and store them."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    for row in await connection.fetch(_STALE_RECORDS, ocids):
+        found.setdefault(row["ocid"], []).append((row["position"], row["release"]))
+    if not found:
+        return
+    records = []
+    for ocid, releases in found.items():
+        try:
+            compiled = ocds.compile_record([_parse(release) for _, release in releases])
+        except ValueError as error:  # like the releases: log it, and the stream goes on
+            log.error("no record for %s: %s", ocid, error)
+            continue
+        records.append((ocid, releases[-1][0], ocds.dumps(compiled)))
+    if records:
+        columns = [list(column) for column in zip(*records, strict=True)]
+        await connection.execute(_UPSERT_RECORDS, *columns)
+
+
+def _parse(release: str) -> Any:
+    """A stored release as Python values, its amounts exact."""
+    return json.loads(release, parse_float=Decimal)

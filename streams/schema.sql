@@ -248,3 +248,12 @@ CREATE INDEX IF NOT EXISTS releases_by_buyer ON releases (buyer_id, position);
 CREATE INDEX IF NOT EXISTS releases_by_date ON releases (date, position);
 CREATE INDEX IF NOT EXISTS releases_by_supplier ON releases USING gin (supplier_ids);
 CREATE INDEX IF NOT EXISTS releases_by_cpv ON releases USING gin (cpv_prefixes);
+
+-- Each procedure's OCDS record (its releases and compiledRelease), written by
+-- streams.releases in the transaction of its newest release, whose position it keeps.
+-- JSON text as compiled, so that it is served without being parsed or reformatted.
+CREATE TABLE IF NOT EXISTS records (
+    ocid     text   PRIMARY KEY,
+    position bigint NOT NULL,
+    record   json   NOT NULL
+);
