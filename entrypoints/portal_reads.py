@@ -1,9 +1,12 @@
 """The public portal's read queries: keyword search, a tender's public history, awards,
 contracts and auctions, and the parties' names. Only what anyone may know is read:
-counts and commitments of sealed bids, never their contents."""
+counts and commitments of sealed bids, never their contents, and each lot's offered prices
+once the lot is awarded, as the OCDS record publishes them."""
 
+import json
 from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from bidding.log import bid_log_id
@@ -149,6 +152,28 @@ async def contracts(
     return await portal_paging.fetch(
         pool, "SELECT * FROM contracts", [f"{column} = $1"], [value], CONTRACTS_ORDER, cursor, size
     )
+
+
+async def bids(pool: Any, ocid: str) -> list[Row]:
+    """Each tenderer's offer for each lot that is awarded or cancelled, and each bid that
+    could not be opened: the ``bids`` of the tender's compiled OCDS record, by lot and price."""
+    details = await pool.fetchval(
+        "SELECT record->'compiledRelease'->'bids'->>'details' FROM records WHERE ocid = $1", ocid
+    )
+    offers = []
+    for bid in json.loads(details or "[]", parse_float=Decimal):
+        price = bid.get("value", {})
+        offers.append(
+            {
+                "lot_id": (bid.get("relatedLots") or [None])[0],
+                "bidder_id": bid["tenderers"][0]["id"],
+                "name": bid["tenderers"][0].get("name"),
+                "amount": price.get("amount"),
+                "currency": price.get("currency"),
+                "status": bid["status"],
+            }
+        )
+    return sorted(offers, key=lambda o: (o["lot_id"] is None, o["lot_id"] or "", o["amount"] or 0))
 
 
 async def auctions(pool: Any, ocid: str) -> list[Row]:

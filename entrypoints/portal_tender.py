@@ -1,6 +1,7 @@
 """A tender's public page, ``/notices/{ocid}``: the notice, its lots and deadline, the sealed
-bids (how many, and the Merkle root once sealed), the awards with winners and prices, the
-auctions' results, the contracts, and the timeline of every public event."""
+bids (how many, and the Merkle root once sealed), the awards with winners and prices, every
+tenderer's price for each awarded lot, the auctions' results, the contracts, and the
+timeline of every public event."""
 
 from typing import Any
 
@@ -20,6 +21,7 @@ async def notice(request: Request, ocid: str) -> HTMLResponse:
     if tender is None:
         return not_found(f"published tender {ocid}")
     awards = await portal_reads.awards(pool, ocid)
+    offers = await portal_reads.bids(pool, ocid)
     auctions = await portal_reads.auctions(pool, ocid)
     history = await portal_reads.timeline(pool, ocid)
     names = await portal_reads.party_names(
@@ -32,6 +34,7 @@ async def notice(request: Request, ocid: str) -> HTMLResponse:
         + _amendments(tender)
         + _sealed_bids(ocid, tender.get("bids"))
         + _awards(awards, names)
+        + _offers(offers)
         + _auctions(auctions, awards)
         + "<h2>Timeline</h2>"
         + portal_timeline.timeline(history, names)
@@ -136,6 +139,34 @@ def _awards(awards: list[dict[str, Any]], names: dict[str, str]) -> str:
     ]
     headers = ["Lot", "Winner", "Price", "Estimated", "Status", "Standstill ends", "Contract"]
     return "<h2>Awards</h2>" + table(headers, rows, numeric=frozenset({2, 3}))
+
+
+_VERDICTS = {
+    "valid": "admissible",
+    "disqualified": "disqualified",
+    "pending": "not decided yet",
+}
+
+
+def _offers(offers: list[dict[str, Any]]) -> str:
+    """Every tenderer's price for each awarded lot, lowest first: the award's evidence."""
+    rows = [
+        [
+            text(o["lot_id"] or "-"),
+            link(f"/portal/suppliers/{segment(o['bidder_id'])}", o["name"] or o["bidder_id"]),
+            money(o["amount"], o["currency"]) if o["amount"] is not None else "could not be opened",
+            text(_VERDICTS.get(o["status"], o["status"])),
+        ]
+        for o in offers
+    ]
+    if not rows:
+        return ""
+    note = (
+        "<p><small>Published with each lot's award; after an electronic auction, the price"
+        " is the tenderer's final one.</small></p>"
+    )
+    headers = ["Lot", "Tenderer", "Price offered", "Bid"]
+    return "<h2>Bids and prices</h2>" + note + table(headers, rows, numeric=frozenset({2}))
 
 
 def _auctions(auctions: list[dict[str, Any]], awards: list[dict[str, Any]]) -> str:

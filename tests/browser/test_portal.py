@@ -93,9 +93,9 @@ async def test_the_older_link_leads_to_the_next_notices_and_newer_back(
 async def test_an_awarded_tender_shows_winners_prices_auctions_and_its_timeline(
     stack: Stack, market: dict[str, Any], page: Page
 ) -> None:
-    """After the award the tender page names each winner with its price, shows the
-    auction's best price before and after, the sealed root, and a timeline from the
-    publication to the contract."""
+    """After the award the tender page names each winner with its price, every tenderer's
+    price as the OCDS record publishes them, the auction's best price before and after, the
+    sealed root, and a timeline from the publication to the contract."""
     auctioned = [(t, lot_id, lot) for t, lot_id, lot in awarded_lots(market) if "auction" in lot]
     assert auctioned
     tender, _, lot = auctioned[0]
@@ -104,6 +104,13 @@ async def test_an_awarded_tender_shows_winners_prices_auctions_and_its_timeline(
     awards = words(await page.locator("table", has_text="Winner").inner_text())
     assert lot["winner"]["name"] in awards
     assert f"{lot['value']['amount']} RON" in awards
+    offers = page.locator("table", has_text="Price offered")
+    assert f"{lot['value']['amount']} RON" in words(await offers.inner_text())  # the final one
+    async with stack.client() as public:
+        record = (await public.get(f"/ocds/records/{tender['ocid']}")).json()["records"][0]
+    published = record["compiledRelease"]["bids"]["details"]
+    assert len(published) >= 2  # an auction needs two bidders
+    assert await offers.locator("tr").count() == 1 + len(published)  # the header, then each
     auctions = words(await page.locator("table", has_text="Best before").inner_text())
     assert f"{lot['auction']['best_before']} RON" in auctions
     assert f"{lot['auction']['best_after']} RON" in auctions
