@@ -61,6 +61,7 @@ from benchmarks.publish import (
     run_with_short_periods,
     until,
 )
+from entrypoints import reads
 from entrypoints.demo_story import Story, tender_body
 from entrypoints.market import Market, Party, bid_content
 from streams.topology import EVALUATIONS
@@ -211,16 +212,6 @@ def _rate(answers: Sequence[Answered], seconds: float) -> dict[str, Any]:
     }
 
 
-_TENDER = (
-    "SELECT t.document, t.version, t.published_at, t.ocid, a.name AS buyer_name"
-    " FROM tenders t LEFT JOIN agencies a ON a.agency_id = t.buyer_id"
-)
-_BID_LOG = (
-    "SELECT l.*, (SELECT count(*) FROM public_bidders b WHERE b.ocid = l.ocid AND b.has_bid)"
-    " AS bidders FROM public_bid_logs l WHERE l.ocid = $1"
-)
-
-
 async def asyncpg_rate(
     pool: Any, queries: Sequence[Callable[[Any], Awaitable[Any]]], concurrency: int
 ) -> dict[str, Any]:
@@ -244,13 +235,11 @@ async def asyncpg_rate(
 
 def endpoint_queries(ocid: str) -> dict[str, Callable[[Any], Awaitable[Any]]]:
     async def tender_list(c: Any) -> Any:
-        return await c.fetch(f"{_TENDER} ORDER BY t.published_at DESC, t.ocid DESC LIMIT 51")
+        query = f"{reads.SELECT_TENDERS} ORDER BY t.published_at DESC, t.ocid DESC LIMIT 51"
+        return await c.fetch(query)
 
     async def tender_page(c: Any) -> Any:
-        return (
-            await c.fetchrow(f"{_TENDER} WHERE t.ocid = $1", ocid),
-            await c.fetchrow(_BID_LOG, ocid),
-        )
+        return await c.fetchrow(reads.ONE_TENDER, ocid)
 
     async def record(c: Any) -> Any:
         return await c.fetchval("SELECT record FROM records WHERE ocid = $1", ocid)

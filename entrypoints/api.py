@@ -3,13 +3,14 @@
 Writes need a bearer token; reads are public. Errors are RFC 9457 problem documents.
 """
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from entrypoints import (
@@ -46,6 +47,10 @@ from streams.opening import OpeningCeremony
 from streams.settings import Settings
 
 MAX_PAGE = 200
+# Public reads answer with the JSON text the read models hold, unparsed.
+_JSON_OBJECT: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/json": {"schema": {"type": "object"}}}}
+}
 
 
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
@@ -185,7 +190,7 @@ def _add_routes(app: FastAPI) -> None:
         command = command_of(CancelTender, {"ocid": ocid, "reason": body.reason})
         return _answer(await request.app.state.handler.handle(command, actor, idempotency_key), 200)
 
-    @app.get("/tenders", tags=["public"])
+    @app.get("/tenders", tags=["public"], response_class=Response, responses=_JSON_OBJECT)
     async def list_tenders(
         request: Request,
         status: Annotated[str | None, Query(pattern="^(active|closed|cancelled)$")] = None,
@@ -193,26 +198,27 @@ def _add_routes(app: FastAPI) -> None:
         cpv: Annotated[str | None, Query(pattern=r"^\d{2,8}(-\d)?$")] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
         cursor: Annotated[str | None, Query(max_length=500)] = None,
-    ) -> dict[str, Any]:
+    ) -> Response:
         """Published tenders, newest first. Filter by status, buyer id or CPV code (a full code
         like 30197630-1, or a prefix like 30 for a whole division); follow ``next`` for more."""
         where = reads.TenderFilter(status=status, buyer=buyer, cpv=cpv)
         try:
-            page = await reads.tenders(request.app.state.pool, where, limit, cursor)
+            page = await reads.tender_texts(request.app.state.pool, where, limit, cursor)
         except reads.BadCursor as error:
             raise HTTPException(400, str(error)) from error
         following = None
         if page.next_cursor is not None:
             following = str(request.url.include_query_params(cursor=page.next_cursor))
-        return {"items": page.items, "next": following}
+        body = f'{{"items": [{", ".join(page.items)}], "next": {json.dumps(following)}}}'
+        return Response(body, media_type="application/json")
 
-    @app.get("/tenders/{ocid}", tags=["public"])
-    async def read_tender(request: Request, ocid: str) -> dict[str, Any]:
+    @app.get("/tenders/{ocid}", tags=["public"], response_class=Response, responses=_JSON_OBJECT)
+    async def read_tender(request: Request, ocid: str) -> Response:
         """One published tender as the public sees it, with its amendments."""
-        tender = await reads.tender(request.app.state.pool, ocid)
+        tender = await reads.tender_text(request.app.state.pool, ocid)
         if tender is None:
             raise HTTPException(404, f"there is no published tender {ocid}")
-        return tender
+        return Response(tender, media_type="application/json")
 
     app.include_router(bids_api.router)
     app.include_router(evaluation_api.router)

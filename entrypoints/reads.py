@@ -1,17 +1,31 @@
-"""Public reads of the tender read model, shared by the JSON API and the HTML pages."""
+"""Public reads of the tender read model, shared by the JSON API and the HTML pages.
+
+Each tender is read as the JSON text PostgreSQL makes of it (its document with the buyer's
+name and its version), so the API answers with it as it is, without parsing it; the pages
+parse it.
+"""
 
 import base64
 import binascii
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 Document = dict[str, Any]
 
-_SELECT = (
-    "SELECT t.document, t.version, t.published_at, t.ocid, a.name AS buyer_name"
+SELECT_TENDERS = (
+    "SELECT (t.document || jsonb_build_object('buyer_name', a.name, 'version', t.version))::text"
+    " AS tender, t.published_at, t.ocid"
     " FROM tenders t LEFT JOIN agencies a ON a.agency_id = t.buyer_id"
 )
+# One tender with what the public knows of its sealed bids, in one round trip.
+ONE_TENDER = f"""
+SELECT q.tender, l.ocid IS NOT NULL AS has_log, l.entries, l.tree_size, l.root, l.sealed_at,
+       l.opened_at, l.participants, l.opened, l.rejected,
+       (SELECT count(*) FROM public_bidders b WHERE b.ocid = q.ocid AND b.has_bid) AS bidders
+FROM ({SELECT_TENDERS} WHERE t.ocid = $1) q LEFT JOIN public_bid_logs l ON l.ocid = q.ocid
+"""
 
 
 class BadCursor(ValueError):
@@ -47,9 +61,10 @@ class Page:
     next_cursor: str | None = None
 
 
-def _public(row: Any) -> Document:
-    document: Document = row["document"]
-    return document | {"buyer_name": row["buyer_name"], "version": row["version"]}
+@dataclass(frozen=True)
+class TextPage:
+    items: list[str]  # each tender as JSON text
+    next_cursor: str | None = None
 
 
 def encode_cursor(published_at: datetime, ocid: str) -> str:
@@ -65,20 +80,22 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 async def tender(pool: Any, ocid: str) -> Document | None:
-    row = await pool.fetchrow(f"{_SELECT} WHERE t.ocid = $1", ocid)
+    text = await tender_text(pool, ocid)
+    return None if text is None else _parsed(text)
+
+
+async def tender_text(pool: Any, ocid: str) -> str | None:
+    """One tender as JSON text, with what the public knows of its sealed bids."""
+    row = await pool.fetchrow(ONE_TENDER, ocid)
     if row is None:
         return None
-    return _public(row) | {"bids": await bid_summary(pool, ocid)}
+    tender: str = row["tender"]
+    return f'{tender[:-1]}, "bids": {json.dumps(_bid_summary(row))}}}'
 
 
-async def bid_summary(pool: Any, ocid: str) -> Document | None:
+def _bid_summary(row: Any) -> Document | None:
     """What the public knows of a tender's sealed bids: counts, the root, the opening."""
-    row = await pool.fetchrow(
-        "SELECT l.*, (SELECT count(*) FROM public_bidders b WHERE b.ocid = l.ocid AND b.has_bid)"
-        " AS bidders FROM public_bid_logs l WHERE l.ocid = $1",
-        ocid,
-    )
-    if row is None:
+    if not row["has_log"]:
         return None
     return {
         "received": row["bidders"],  # bidders whose latest entry is a bid
@@ -94,7 +111,16 @@ async def bid_summary(pool: Any, ocid: str) -> Document | None:
 
 
 async def tenders(pool: Any, where: TenderFilter, limit: int, cursor: str | None = None) -> Page:
-    """Newest first, ``limit`` at a time; keyset paging so deep pages stay fast."""
+    """Newest first, ``limit`` at a time, as Python values."""
+    page = await tender_texts(pool, where, limit, cursor)
+    return Page([_parsed(text) for text in page.items], page.next_cursor)
+
+
+async def tender_texts(
+    pool: Any, where: TenderFilter, limit: int, cursor: str | None = None
+) -> TextPage:
+    """Newest first, ``limit`` at a time, as JSON text; keyset paging so deep pages stay
+    fast (the index ``tenders_newest`` walks this order)."""
     args: list[Any] = []
     clauses = ["true", *where.where(args)]
     if cursor:
@@ -102,16 +128,21 @@ async def tenders(pool: Any, where: TenderFilter, limit: int, cursor: str | None
         clauses.append(f"(t.published_at, t.ocid) < (${len(args) - 1}, ${len(args)})")
     args.append(limit + 1)
     rows = await pool.fetch(
-        f"{_SELECT} WHERE {' AND '.join(clauses)}"
+        f"{SELECT_TENDERS} WHERE {' AND '.join(clauses)}"
         f" ORDER BY t.published_at DESC, t.ocid DESC LIMIT ${len(args)}",
         *args,
     )
     page = rows[:limit]
     more = len(rows) > limit
-    return Page(
-        [_public(row) for row in page],
+    return TextPage(
+        [row["tender"] for row in page],
         encode_cursor(page[-1]["published_at"], page[-1]["ocid"]) if more else None,
     )
+
+
+def _parsed(text: str) -> Document:
+    document: Document = json.loads(text)
+    return document
 
 
 async def agencies(pool: Any) -> list[Document]:

@@ -1,12 +1,15 @@
 """The public reads served from stored text: each procedure's OCDS record, kept by the
-streams with its releases."""
+streams with its releases, and the tender list and pages, read as the read models hold
+them; a read after a change shows the change."""
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from procurement import ocds
-from tests.integration.stack import Stack, rebuilt_records_match
+from tests.integration.conftest import register_officer, tender_body
+from tests.integration.stack import Stack, eventually, rebuilt_records_match
 from tests.integration.test_ocds_publication import open_two_bids, until_tagged
 
 
@@ -57,3 +60,39 @@ async def test_the_stored_record_is_compiled_again_with_each_new_release(stack: 
     assert len(awarded["releases"]) == len(opened["releases"]) + 1
     assert awarded["compiledRelease"]["awards"][0]["suppliers"][0]["id"] == cheap.id
     assert await rebuilt_records_match(stack)
+
+
+async def test_a_read_after_a_change_shows_the_change(stack: Stack) -> None:
+    """The tender list, the tender and its record show an amendment as soon as the
+    streams have recorded it: nothing served is older than the read models."""
+    officer = await register_officer(stack)
+    async with stack.client(officer["token"]) as client:
+        ocid = (await client.post("/tenders", json=tender_body(timedelta(days=40)))).json()["id"]
+    async with stack.client() as public:
+        await until_tagged(public, ocid, "tender")
+        first = (await public.get(f"/tenders/{ocid}")).json()
+        assert first["version"] == 1
+        assert first["buyer_name"].startswith("Agency RO-CUI-")
+        assert first["bids"] is None  # no committee, no sealed bids
+        listed = (await public.get("/tenders", params={"buyer": officer["agency_id"]})).json()
+        without_bids = {key: value for key, value in first.items() if key != "bids"}
+        assert listed == {"items": [without_bids], "next": None}
+    async with stack.client(officer["token"]) as client:
+        amended = await client.patch(
+            f"/tenders/{ocid}", json={"reason": "Clearer title", "title": "Recycled paper"}
+        )
+        assert amended.status_code == 200, amended.text
+
+    async def amended_everywhere() -> bool:
+        async with stack.client() as public:
+            record = (await public.get(f"/ocds/records/{ocid}")).json()["records"][0]
+            tender = (await public.get(f"/tenders/{ocid}")).json()
+            listed = (await public.get("/tenders", params={"buyer": officer["agency_id"]})).json()
+        titles = {
+            record["compiledRelease"]["tender"]["title"],
+            tender["title"],
+            listed["items"][0]["title"],
+        }
+        return titles == {"Recycled paper"}
+
+    await eventually(amended_everywhere)
