@@ -27,6 +27,7 @@ from entrypoints import (
 from entrypoints.auction_live import LiveViews
 from entrypoints.auth import ActorDep, IdempotencyKey
 from entrypoints.command_routes import command_of
+from entrypoints.page_cache import PageCache
 from entrypoints.problems import PROBLEM, problems
 from procurement.errors import Rejected
 from schemas.commands import (
@@ -68,6 +69,7 @@ def create_api(settings: Settings, database_url: str) -> FastAPI:
         app.state.bids = BidIntake(pool, app.state.platform_key)
         app.state.opening = OpeningCeremony(pool)
         app.state.auctions_live = LiveViews(pool)
+        app.state.tender_pages = PageCache(pool)
         app.state.auction_prices = AuctionPrices(
             pool,
             app.state.handler.auctions,
@@ -75,6 +77,7 @@ def create_api(settings: Settings, database_url: str) -> FastAPI:
             on_recorded=app.state.auctions_live.publish,
         )
         yield
+        await app.state.tender_pages.close()
         await app.state.auctions_live.close()
         await pool.close()
 
@@ -202,14 +205,18 @@ def _add_routes(app: FastAPI) -> None:
         """Published tenders, newest first. Filter by status, buyer id or CPV code (a full code
         like 30197630-1, or a prefix like 30 for a whole division); follow ``next`` for more."""
         where = reads.TenderFilter(status=status, buyer=buyer, cpv=cpv)
-        try:
-            page = await reads.tender_texts(request.app.state.pool, where, limit, cursor)
-        except reads.BadCursor as error:
-            raise HTTPException(400, str(error)) from error
-        following = None
-        if page.next_cursor is not None:
-            following = str(request.url.include_query_params(cursor=page.next_cursor))
-        body = f'{{"items": [{", ".join(page.items)}], "next": {json.dumps(following)}}}'
+
+        async def read() -> str:
+            try:
+                page = await reads.tender_texts(request.app.state.pool, where, limit, cursor)
+            except reads.BadCursor as error:
+                raise HTTPException(400, str(error)) from error
+            following = None
+            if page.next_cursor is not None:
+                following = str(request.url.include_query_params(cursor=page.next_cursor))
+            return f'{{"items": [{", ".join(page.items)}], "next": {json.dumps(following)}}}'
+
+        body = await request.app.state.tender_pages.page(str(request.url), read)
         return Response(body, media_type="application/json")
 
     @app.get("/tenders/{ocid}", tags=["public"], response_class=Response, responses=_JSON_OBJECT)

@@ -98,6 +98,21 @@ CREATE INDEX IF NOT EXISTS tenders_by_date ON tenders (published_at DESC, ocid);
 CREATE INDEX IF NOT EXISTS tenders_newest ON tenders (published_at DESC, ocid DESC);
 CREATE INDEX IF NOT EXISTS tenders_due ON tenders (submission_deadline) WHERE status = 'active';
 
+-- The API keeps pages of the tender list in memory (entrypoints.page_cache): any committed
+-- change to the tenders or their buyers' names is announced, and every page is dropped.
+CREATE OR REPLACE FUNCTION notify_tenders_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('tenders_changed', '');  -- one per transaction
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER tenders_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tenders
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_tenders_changed();
+CREATE OR REPLACE TRIGGER agencies_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON agencies
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_tenders_changed();
+
 -- Public keys of suppliers and committee members. Private keys never reach the platform.
 CREATE TABLE IF NOT EXISTS party_keys (
     party_id       text  PRIMARY KEY,

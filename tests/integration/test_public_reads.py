@@ -2,11 +2,13 @@
 streams with its releases, and the tender list and pages, read as the read models hold
 them; a read after a change shows the change."""
 
+import asyncio
 import json
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from entrypoints.page_cache import PageCache
 from procurement import ocds
 from tests.integration.conftest import register_officer, tender_body
 from tests.integration.stack import Stack, eventually, rebuilt_records_match
@@ -96,3 +98,34 @@ async def test_a_read_after_a_change_shows_the_change(stack: Stack) -> None:
         return titles == {"Recycled paper"}
 
     await eventually(amended_everywhere)
+
+
+async def test_a_kept_page_is_dropped_when_the_tenders_change(stack: Stack) -> None:
+    """The page cache answers from memory until a change to the tenders is announced, then
+    reads again; a page read while a change commits is not kept."""
+    cache = PageCache(stack.pool)
+    reads: list[str] = []
+
+    async def read() -> str:
+        reads.append("read")
+        return f"page {len(reads)}"
+
+    async def read_during_a_change() -> str:
+        await stack.pool.execute("UPDATE agencies SET name = name")
+        await asyncio.sleep(0.5)  # the announcement arrives while this page is read
+        return await read()
+
+    try:
+        assert await cache.page("first", read) == "page 1"
+        assert await cache.page("first", read) == "page 1"  # kept
+        await stack.pool.execute("UPDATE tenders SET version = version")
+
+        async def read_again() -> bool:
+            return await cache.page("first", read) == "page 2"
+
+        await eventually(read_again, within=5)
+        assert await cache.page("second", read_during_a_change) == "page 3"
+        assert await cache.page("second", read) == "page 4"  # page 3 was not kept
+        assert await cache.page("second", read) == "page 4"
+    finally:
+        await cache.close()
