@@ -15,6 +15,7 @@ from xml.etree import ElementTree
 
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
+from pydantic import StringConstraints
 
 from entrypoints import ocds_reads
 from entrypoints.ocds_live import ReleaseFeed
@@ -47,11 +48,13 @@ ReleaseTag = Literal[
     "contractTermination",
     "compiled",
 ]
+CpvCode = Annotated[str, StringConstraints(pattern=r"^\d{2,8}(-\d)?$")]
 Cpv = Annotated[
-    str | None,
+    list[CpvCode] | None,
     Query(
-        pattern=r"^\d{2,8}(-\d)?$",
-        description="a CPV code such as 30197630-1, or a prefix of 2 to 8 digits such as 30",
+        max_length=50,
+        description="a CPV code such as 30197630-1, or a prefix of 2 to 8 digits such as 30;"
+        " repeat it to follow several (?cpv=30&cpv=45): a release matching any of them passes",
     ),
 ]
 Tag = Annotated[ReleaseTag | None, Query(description="an OCDS release tag, such as award")]
@@ -89,7 +92,7 @@ def release_filter(
         date_to=_utc(date_to) if date_to else None,
         buyer=buyer,
         supplier=supplier,
-        cpv=cpv,
+        cpv=tuple(cpv or ()),
         status=status,
         tag=tag,
     )
@@ -225,7 +228,7 @@ async def live_releases(
     its position, ``data`` the release), optionally only of a CPV code or prefix and of
     one tag. A client that reconnects with ``Last-Event-ID`` first gets what it missed."""
     feed = _live_feed(request)
-    events = feed.follow(ReleaseFilter(cpv=cpv, tag=tag), last_event_id)
+    events = feed.follow(ReleaseFilter(cpv=tuple(cpv or ()), tag=tag), last_event_id)
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(events, media_type="text/event-stream", headers=headers)
 

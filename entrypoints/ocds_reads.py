@@ -30,7 +30,7 @@ class ReleaseFilter:
     date_to: datetime | None = None  # exclusive
     buyer: str | None = None
     supplier: str | None = None
-    cpv: str | None = None  # a full code such as 30197630-1, or a prefix such as 30
+    cpv: tuple[str, ...] = ()  # full codes such as 30197630-1 or prefixes such as 30: any
     status: str | None = None  # the tender's status (OCDS tenderStatus)
     tag: str | None = None  # an OCDS releaseTag
 
@@ -41,7 +41,7 @@ class ReleaseFilter:
             "date < ${}": self.date_to,
             "buyer_id = ${}": self.buyer,
             "supplier_ids @> ARRAY[${}]": self.supplier,
-            "cpv_prefixes @> ARRAY[${}]": self.cpv,
+            "cpv_prefixes && ${}::text[]": list(self.cpv) or None,
             "status = ${}": self.status,
             "tags @> ARRAY[${}]": self.tag,
         }
@@ -56,7 +56,7 @@ class ReleaseFilter:
         """The live feed's filter, on what a new release announces: its tags and CPV codes."""
         if self.tag is not None and self.tag not in tags:
             return False
-        return self.cpv is None or any(code.startswith(self.cpv) for code in cpv)
+        return not self.cpv or any(code.startswith(p) for p in self.cpv for code in cpv)
 
 
 def encode_cursor(kind: str, last: str | int) -> str:

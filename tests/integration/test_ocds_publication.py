@@ -370,6 +370,9 @@ async def test_releases_filter_by_buyer_cpv_status_tag_and_date_and_page_in_orde
     ocids = await publish_tenders(
         stack, officer["token"], ["30197630-1", "45210000-2", "30192700-8"]
     )
+    async with stack.client() as public:  # tenders on other partitions may be projected later
+        for ocid in ocids:
+            await until_tagged(public, ocid, "tender")
     async with stack.client(officer["token"]) as client:
         cancelled = await client.post(
             f"/tenders/{ocids[1]}/cancellation", json={"reason": "No budget"}
@@ -395,6 +398,11 @@ async def test_releases_filter_by_buyer_cpv_status_tag_and_date_and_page_in_orde
             (ocids[1], ["tender"]),
             (ocids[1], ["tenderCancellation"]),
         ]
+        assert await listed(cpv=["3019763", "45210000-2"]) == [  # any of several codes
+            (ocids[0], ["tender"]),
+            (ocids[1], ["tender"]),
+            (ocids[1], ["tenderCancellation"]),
+        ]
         assert await listed(status="cancelled") == [(ocids[1], ["tenderCancellation"])]
         assert await listed(tag="tenderCancellation") == [(ocids[1], ["tenderCancellation"])]
         assert len(await listed(date_from=before.isoformat())) == 4
@@ -415,6 +423,7 @@ async def test_bad_filters_and_cursors_are_refused_with_a_problem(stack: Stack) 
     async with stack.client() as public:
         for path, params in (
             ("/ocds/releases", {"cpv": "thirty"}),
+            ("/ocds/releases/live", {"cpv": ["45", "thirty"]}),
             ("/ocds/releases", {"status": "open"}),
             ("/ocds/releases", {"tag": "bid"}),
             ("/ocds/releases", {"date_from": "yesterday"}),
