@@ -240,10 +240,13 @@ WHERE s.ocid = ANY($1) AND NOT EXISTS (
 ORDER BY s.ocid, s.position
 """
 
+# A batch without new releases compiles records without the positions' lock: a record may
+# only replace an older one, never one that a concurrent batch wrote with a newer release.
 _UPSERT_RECORDS = """
 INSERT INTO records (ocid, position, record)
 SELECT * FROM unnest($1::text[], $2::bigint[], $3::json[])
 ON CONFLICT (ocid) DO UPDATE SET position = excluded.position, record = excluded.record
+WHERE records.position < excluded.position
 """
 
 
