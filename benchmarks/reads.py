@@ -61,7 +61,7 @@ from benchmarks.publish import (
     run_with_short_periods,
     until,
 )
-from entrypoints import reads
+from entrypoints import ocds_reads, reads
 from entrypoints.demo_story import Story, tender_body
 from entrypoints.market import Market, Party, bid_content
 from streams.topology import EVALUATIONS
@@ -242,7 +242,7 @@ def endpoint_queries(ocid: str) -> dict[str, Callable[[Any], Awaitable[Any]]]:
         return await c.fetchrow(reads.ONE_TENDER, ocid)
 
     async def record(c: Any) -> Any:
-        return await c.fetchval("SELECT record FROM records WHERE ocid = $1", ocid)
+        return await ocds_reads.record_bytes(c, ocid)
 
     return {"list": tender_list, "page": tender_page, "record": record}
 

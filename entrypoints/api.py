@@ -206,7 +206,7 @@ def _add_routes(app: FastAPI) -> None:
         like 30197630-1, or a prefix like 30 for a whole division); follow ``next`` for more."""
         where = reads.TenderFilter(status=status, buyer=buyer, cpv=cpv)
 
-        async def read() -> str:
+        async def read() -> bytes:
             try:
                 page = await reads.tender_texts(request.app.state.pool, where, limit, cursor)
             except reads.BadCursor as error:
@@ -214,7 +214,8 @@ def _add_routes(app: FastAPI) -> None:
             following = None
             if page.next_cursor is not None:
                 following = str(request.url.include_query_params(cursor=page.next_cursor))
-            return f'{{"items": [{", ".join(page.items)}], "next": {json.dumps(following)}}}'
+            body = f'{{"items": [{", ".join(page.items)}], "next": {json.dumps(following)}}}'
+            return body.encode()
 
         body = await request.app.state.tender_pages.page(str(request.url), read)
         return Response(body, media_type="application/json")

@@ -115,6 +115,11 @@ def _settings(request: Request) -> Settings:
 def _package(request: Request, kind: str, items: list[str]) -> str:
     """A release or record package around ``items`` (JSON texts), with the publisher's
     name, URI and licence."""
+    return _package_head(request, kind) + ",".join(items) + "]}"
+
+
+def _package_head(request: Request, kind: str) -> str:
+    """A package up to the opening of its list of ``kind``."""
     settings = _settings(request)
     package = ocds.release_package(
         [],
@@ -128,7 +133,7 @@ def _package(request: Request, kind: str, items: list[str]) -> str:
         package["publisher"]["uri"] = settings.ocds_publisher_uri
     if settings.ocds_license:
         package["license"] = settings.ocds_license
-    return ocds.dumps(package)[:-1] + f',"{kind}":[' + ",".join(items) + "]}"
+    return ocds.dumps(package)[:-1] + f',"{kind}":['
 
 
 def _paged(request: Request, kind: str, page: ocds_reads.Page) -> Response:
@@ -188,10 +193,15 @@ async def one_record(request: Request, ocid: str) -> Response:
     """A record package with the record of one procedure: every release and the
     ``compiledRelease``, its state now by the OCDS merge rules."""
     pool = request.app.state.pool
-    record = await ocds_reads.record(pool, ocid) or (await _records(pool, [ocid])).get(ocid)
+    record = await ocds_reads.record_bytes(pool, ocid)
     if record is None:
-        raise HTTPException(404, f"there is no published procedure {ocid}")
-    return Response(_package(request, "records", [record]), media_type=PACKAGE_MEDIA)
+        compiled = (await _records(pool, [ocid])).get(ocid)
+        if compiled is None:
+            raise HTTPException(404, f"there is no published procedure {ocid}")
+        record = compiled.encode()
+    # Bytes as stored, around them the package: a record is large, and never decoded here.
+    body = b"".join((_package_head(request, "records").encode(), record, b"]}"))
+    return Response(body, media_type=PACKAGE_MEDIA)
 
 
 @router.get(

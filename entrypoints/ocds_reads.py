@@ -148,10 +148,12 @@ async def records(pool: Any, ocids: list[str]) -> dict[str, str]:
     return {row["ocid"]: row["record"] for row in rows}
 
 
-async def record(pool: Any, ocid: str) -> str | None:
-    """One ocid's stored record (JSON text), if it has one."""
-    text: str | None = await pool.fetchval("SELECT record FROM records WHERE ocid = $1", ocid)
-    return text
+async def record_bytes(pool: Any, ocid: str) -> bytes | None:
+    """One ocid's stored record as UTF-8 JSON, if it has one."""
+    found: bytes | None = await pool.fetchval(
+        "SELECT convert_to(record::text, 'UTF8') FROM records WHERE ocid = $1", ocid
+    )
+    return found
 
 
 async def record_releases(pool: Any, ocids: list[str]) -> dict[str, list[tuple[int, str]]]:

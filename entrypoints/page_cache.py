@@ -1,4 +1,5 @@
-"""Pages of the public tender list kept in memory, each until the tenders change.
+"""Pages of the public tender list kept in memory, as the bytes of the answer, each until
+the tenders change.
 
 The tender list is read far more often than tenders change, and its first pages most of
 all. PostgreSQL announces every committed change to the ``tenders`` and ``agencies``
@@ -23,13 +24,13 @@ class PageCache:
     def __init__(self, pool: Any, pages: int = PAGES) -> None:
         self.pool = pool
         self.pages = pages
-        self._kept: OrderedDict[str, str] = OrderedDict()
+        self._kept: OrderedDict[str, bytes] = OrderedDict()
         self._changes = 0  # announcements heard so far
         self._listener: Any = None
         self._dropped: Any = None  # a listening connection that was lost
         self._start = asyncio.Lock()
 
-    async def page(self, key: str, read: Callable[[], Awaitable[str]]) -> str:
+    async def page(self, key: str, read: Callable[[], Awaitable[bytes]]) -> bytes:
         """The page kept under ``key``, or what ``read`` returns, kept if nothing changed
         while it was read."""
         if key in self._kept:
