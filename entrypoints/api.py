@@ -124,6 +124,12 @@ def _answer(outcome: Outcome, status: int = 201) -> JSONResponse:
 
 
 def _add_routes(app: FastAPI) -> None:
+    # A request is matched against the routes in order, and an included router takes tens
+    # of microseconds to pass: the most read public pages come first.
+    _add_public_reads(app)
+    app.include_router(ocds_api.router)
+    app.include_router(pages.router)
+
     @app.get("/health", tags=["platform"])
     async def health(request: Request) -> dict[str, str]:
         await request.app.state.pool.fetchval("SELECT 1")
@@ -193,6 +199,15 @@ def _add_routes(app: FastAPI) -> None:
         command = command_of(CancelTender, {"ocid": ocid, "reason": body.reason})
         return _answer(await request.app.state.handler.handle(command, actor, idempotency_key), 200)
 
+    app.include_router(bids_api.router)
+    app.include_router(evaluation_api.router)
+    app.include_router(auction_api.router)
+    app.include_router(contracts_api.router)
+    app.include_router(savings_api.router)
+    app.include_router(ocds_extensions.router)
+
+
+def _add_public_reads(app: FastAPI) -> None:
     @app.get("/tenders", tags=["public"], response_class=Response, responses=_JSON_OBJECT)
     async def list_tenders(
         request: Request,
@@ -227,12 +242,3 @@ def _add_routes(app: FastAPI) -> None:
         if tender is None:
             raise HTTPException(404, f"there is no published tender {ocid}")
         return Response(tender, media_type="application/json")
-
-    app.include_router(bids_api.router)
-    app.include_router(evaluation_api.router)
-    app.include_router(auction_api.router)
-    app.include_router(contracts_api.router)
-    app.include_router(savings_api.router)
-    app.include_router(ocds_api.router)
-    app.include_router(ocds_extensions.router)
-    app.include_router(pages.router)
