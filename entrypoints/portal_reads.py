@@ -4,7 +4,7 @@ counts and commitments of sealed bids, never their contents, and each lot's offe
 once the lot is awarded, as the OCDS record publishes them."""
 
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -95,25 +95,6 @@ async def search(
     return replace(found, rows=rows)
 
 
-async def timeline(pool: Any, ocid: str) -> list[Envelope]:
-    """The tender's public events in the order they were recorded: the tender itself, its bid
-    log, evaluation, auctions and contracts."""
-    ids = [ocid, bid_log_id(ocid), evaluation_id(ocid)]
-    ids += [r["auction_id"] for r in await pool.fetch(_AUCTION_IDS, ocid)]
-    ids += [r["contract_id"] for r in await pool.fetch(_CONTRACT_IDS, ocid)]
-    rows = await pool.fetch(
-        "SELECT envelope FROM events WHERE aggregate_id = ANY($1) AND type = ANY($2)"
-        " ORDER BY position",
-        ids,
-        list(PUBLIC_EVENTS),
-    )
-    return [read_envelope(row["envelope"]) for row in rows]
-
-
-_AUCTION_IDS = "SELECT auction_id FROM auctions WHERE ocid = $1"
-_CONTRACT_IDS = "SELECT contract_id FROM contracts WHERE ocid = $1"
-
-
 _AWARDS = (
     "SELECT w.*, t.document->>'title' AS title, t.buyer_id, l.estimated, l.best_initial,"
     " l.final_after_auction,"
@@ -154,14 +135,32 @@ async def contracts(
     )
 
 
-async def bids(pool: Any, ocid: str) -> list[Row]:
-    """Each tenderer's offer for each lot that is awarded or cancelled, and each bid that
-    could not be opened: the ``bids`` of the tender's compiled OCDS record, by lot and price."""
-    details = await pool.fetchval(
-        "SELECT record->'compiledRelease'->'bids'->>'details' FROM records WHERE ocid = $1", ocid
+@dataclass(frozen=True)
+class TenderActivity:
+    """What a tender page shows beside the tender and its awards, read in one round trip."""
+
+    fingerprint: str  # changes with any committed change to what the page shows
+    timeline: list[Envelope]  # the public events, in the order they were recorded
+    offers: list[Row]  # each tenderer's price for each decided lot
+    auctions: list[Row]  # each auction's public facts (the ranking is the buyer's)
+
+
+async def tender_activity(pool: Any, ocid: str) -> TenderActivity:
+    row = await pool.fetchrow(_ACTIVITY, ocid, [ocid, bid_log_id(ocid), evaluation_id(ocid)])
+    return TenderActivity(
+        fingerprint=row["fingerprint"],
+        timeline=[read_envelope(e) for e in json.loads(row["timeline"] or "[]")],
+        offers=_offers(json.loads(row["bids"] or "[]", parse_float=Decimal)),
+        auctions=json.loads(row["auctions"] or "[]"),
     )
+
+
+def _offers(details: list[Row]) -> list[Row]:
+    """The ``bids`` of the latest OCDS release (each release is a snapshot of everything
+    public): every offer for a lot that is awarded or cancelled, and each bid that could not
+    be opened; by lot and price."""
     offers = []
-    for bid in json.loads(details or "[]", parse_float=Decimal):
+    for bid in details:
         price = bid.get("value", {})
         offers.append(
             {
@@ -176,10 +175,37 @@ async def bids(pool: Any, ocid: str) -> list[Row]:
     return sorted(offers, key=lambda o: (o["lot_id"] is None, o["lot_id"] or "", o["amount"] or 0))
 
 
-async def auctions(pool: Any, ocid: str) -> list[Row]:
-    """The public facts of each auction of the tender (the ranking is the buyer's)."""
-    rows = await pool.fetch("SELECT document FROM auctions WHERE ocid = $1 ORDER BY lot_id", ocid)
-    return [dict(row["document"]) for row in rows]
+# $1 the ocid, $2 the tender's own aggregates (the tender, its bid log, its evaluation). The
+# fingerprint is each read-model row's transaction id (``xmin``: PostgreSQL gives a row a new
+# one whenever a transaction changes it), the latest release's position and each aggregate's
+# last sequence: any committed change to what the page shows changes it.
+_ACTIVITY = f"""
+WITH aggregates AS (
+    SELECT unnest($2::text[]) AS id
+    UNION ALL SELECT auction_id FROM auctions WHERE ocid = $1
+    UNION ALL SELECT contract_id FROM contracts WHERE ocid = $1
+), latest AS (
+    SELECT position, release FROM releases WHERE ocid = $1 ORDER BY position DESC LIMIT 1
+)
+SELECT
+  (SELECT release->'bids'->>'details' FROM latest) AS bids,
+  (SELECT json_agg(document ORDER BY lot_id)::text FROM auctions WHERE ocid = $1) AS auctions,
+  (SELECT json_agg(envelope ORDER BY position)::text FROM events
+    WHERE aggregate_id = ANY(ARRAY(SELECT id FROM aggregates))  -- by the index
+      AND type IN ({", ".join(f"'{t}'" for t in PUBLIC_EVENTS)})) AS timeline,
+  concat_ws('/',
+    (SELECT t.xmin::text || '.' || coalesce(a.xmin::text, '-')
+       FROM tenders t LEFT JOIN agencies a ON a.agency_id = t.buyer_id WHERE t.ocid = $1),
+    (SELECT xmin::text FROM public_bid_logs WHERE ocid = $1),
+    (SELECT string_agg(xmin::text, ',' ORDER BY lot_id, bid_id) FROM awards WHERE ocid = $1),
+    (SELECT string_agg(xmin::text, ',' ORDER BY lot_id) FROM lot_savings WHERE ocid = $1),
+    (SELECT string_agg(xmin::text, ',' ORDER BY auction_id) FROM auctions WHERE ocid = $1),
+    (SELECT string_agg(xmin::text, ',' ORDER BY contract_id) FROM contracts WHERE ocid = $1),
+    (SELECT position::text FROM latest),
+    (SELECT string_agg(coalesce((SELECT max(sequence) FROM events e
+                                 WHERE e.aggregate_id = g.id), 0)::text, ',' ORDER BY g.id)
+       FROM aggregates g)) AS fingerprint
+"""
 
 
 async def supplier(pool: Any, supplier_id: str) -> Row | None:

@@ -10,20 +10,33 @@ from fastapi.responses import HTMLResponse
 
 from entrypoints import portal_reads, portal_timeline, reads
 from entrypoints.portal_html import facts, link, money, not_found, page, segment, table, text
+from entrypoints.portal_notice_cache import NoticeCache
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/notices/{ocid}", response_class=HTMLResponse)
 async def notice(request: Request, ocid: str) -> HTMLResponse:
-    pool = request.app.state.pool
+    app = request.app
+    if not hasattr(app.state, "notice_cache"):
+        app.state.notice_cache = NoticeCache()
+    cache: NoticeCache = app.state.notice_cache
+    async with app.state.pool.acquire() as connection:  # one for all the page's reads
+        activity = await portal_reads.tender_activity(connection, ocid)
+        body = cache.kept(ocid, activity.fingerprint)
+        if body is None:
+            body = await _render(connection, ocid, activity)
+            if body is not None:
+                cache.keep(ocid, activity.fingerprint, body)
+    return not_found(f"published tender {ocid}") if body is None else HTMLResponse(body)
+
+
+async def _render(pool: Any, ocid: str, activity: portal_reads.TenderActivity) -> bytes | None:
     tender = await reads.tender(pool, ocid)
     if tender is None:
-        return not_found(f"published tender {ocid}")
+        return None
     awards = await portal_reads.awards(pool, ocid)
-    offers = await portal_reads.bids(pool, ocid)
-    auctions = await portal_reads.auctions(pool, ocid)
-    history = await portal_reads.timeline(pool, ocid)
+    history = activity.timeline
     names = await portal_reads.party_names(
         pool, portal_timeline.party_ids(history) | {a["bidder_id"] for a in awards}
     )
@@ -34,13 +47,13 @@ async def notice(request: Request, ocid: str) -> HTMLResponse:
         + _amendments(tender)
         + _sealed_bids(ocid, tender.get("bids"))
         + _awards(awards, names)
-        + _offers(offers)
-        + _auctions(auctions, awards)
+        + _offers(activity.offers)
+        + _auctions(activity.auctions, awards)
         + "<h2>Timeline</h2>"
         + portal_timeline.timeline(history, names)
         + f'<p><small>As data: <a href="/tenders/{segment(ocid)}">JSON</a></small></p>'
     )
-    return page(tender["title"], body)
+    return bytes(page(tender["title"], body).body)
 
 
 def _summary(tender: dict[str, Any]) -> str:
