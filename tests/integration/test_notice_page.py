@@ -27,6 +27,11 @@ async def test_the_tender_page_shows_each_change_on_the_next_view(stack: Stack) 
     buyer = await buyer_with_committee(stack, size=2)
     ocid, tender_key, _ = await sealed_tender(stack, buyer, timedelta(minutes=10))
     async with stack.client() as public:
+
+        async def published() -> bool:
+            return (await public.get(f"/tenders/{ocid}")).status_code == 200
+
+        await eventually(published)
         first = (await public.get(f"/notices/{ocid}")).text
         assert (await public.get(f"/notices/{ocid}")).text == first
         assert "<th>Bids received</th><td>1</td>" not in first
