@@ -269,6 +269,22 @@ async def open_two_bids(stack: Stack) -> tuple[str, Any, Any, dict[str, str]]:
     return ocid, buyer, (cheap, dear), bids
 
 
+async def award_the_cheaper(stack: Stack, ocid: str, buyer: Any, bids: dict[str, str]) -> None:
+    """The committee finds both bids admissible and the officer awards lot-1: to the cheaper."""
+    async with stack.client(buyer.members[0].token) as committee:
+        for bid_id in bids.values():
+            answer = await committee.post(
+                f"/tenders/{ocid}/evaluation/qualifications", json={"bid_id": bid_id}
+            )
+            assert answer.status_code == 201, answer.text
+    async with stack.client(buyer.officer.token) as officer:
+        for step in ("lot-completions", "awards"):
+            done = await officer.post(
+                f"/tenders/{ocid}/evaluation/{step}", json={"lot_id": "lot-1"}
+            )
+            assert done.status_code == 201, done.text
+
+
 async def test_a_new_award_is_published_and_an_upheld_complaint_cancels_it(stack: Stack) -> None:
     """The award of an opened, evaluated tender appears as an ``award`` release naming the
     winner as supplier (so the streams keep the releases as events come), and a complaint
@@ -285,18 +301,7 @@ async def test_a_new_award_is_published_and_an_upheld_complaint_cancels_it(stack
         assert opened["compiledRelease"]["tender"]["numberOfTenderers"] == 2
         assert "tenderers" not in opened["compiledRelease"]["tender"]  # not before the award
         assert "bids" not in opened["compiledRelease"]
-    async with stack.client(buyer.members[0].token) as committee:
-        for bid_id in bids.values():
-            answer = await committee.post(
-                f"/tenders/{ocid}/evaluation/qualifications", json={"bid_id": bid_id}
-            )
-            assert answer.status_code == 201, answer.text
-    async with stack.client(buyer.officer.token) as officer:
-        for step in ("lot-completions", "awards"):
-            done = await officer.post(
-                f"/tenders/{ocid}/evaluation/{step}", json={"lot_id": "lot-1"}
-            )
-            assert done.status_code == 201, done.text
+    await award_the_cheaper(stack, ocid, buyer, bids)
     async with stack.client() as public:
         record = await until_tagged(public, ocid, "award")
         (award,) = record["compiledRelease"]["awards"]

@@ -12,7 +12,11 @@ from entrypoints.page_cache import PageCache
 from procurement import ocds
 from tests.integration.conftest import register_officer, tender_body
 from tests.integration.stack import Stack, eventually, rebuilt_records_match
-from tests.integration.test_ocds_publication import open_two_bids, until_tagged
+from tests.integration.test_ocds_publication import (
+    award_the_cheaper,
+    open_two_bids,
+    until_tagged,
+)
 
 
 async def stored_record(stack: Stack, ocid: str) -> Any:
@@ -42,18 +46,7 @@ async def test_the_stored_record_is_compiled_again_with_each_new_release(stack: 
     async with stack.client() as public:
         opened = await until_tagged(public, ocid, "tenderUpdate")
     assert await stored_record(stack, ocid) == await compiled_from_releases(stack, ocid)
-    async with stack.client(buyer.members[0].token) as committee:
-        for bid_id in bids.values():
-            answer = await committee.post(
-                f"/tenders/{ocid}/evaluation/qualifications", json={"bid_id": bid_id}
-            )
-            assert answer.status_code == 201, answer.text
-    async with stack.client(buyer.officer.token) as officer:
-        for step in ("lot-completions", "awards"):
-            done = await officer.post(
-                f"/tenders/{ocid}/evaluation/{step}", json={"lot_id": "lot-1"}
-            )
-            assert done.status_code == 201, done.text
+    await award_the_cheaper(stack, ocid, buyer, bids)
     async with stack.client() as public:
         awarded = await until_tagged(public, ocid, "award")
     position, record = await compiled_from_releases(stack, ocid)
