@@ -64,21 +64,10 @@ from benchmarks.publish import (
 from entrypoints import ocds_reads, reads
 from entrypoints.demo_story import Story, tender_body
 from entrypoints.market import Market, Party, bid_content
+from streams.releases import COLUMNS as RELEASE_COLUMNS  # the release text last
 from streams.topology import EVALUATIONS
 
 TARGETS = {"reads_per_s": 1000.0, "p99_award_to_sse_ms": 200.0}
-RELEASE_COLUMNS = (
-    "release_id",
-    "ocid",
-    "date",
-    "tags",
-    "buyer_id",
-    "supplier_ids",
-    "cpv",
-    "cpv_prefixes",
-    "status",
-    "release",
-)
 RECORD_COLUMNS = ("ocid", "position", "record")
 # A cloned record ends with its own procedure's newest release, as the streams keep it.
 _CLONED_RECORDS_POSITIONS = """

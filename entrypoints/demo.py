@@ -227,27 +227,25 @@ def _write_ocds_packages(
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copytree(FOLDER, directory / "extensions", dirs_exist_ok=True)
     published, publisher = datetime.now(UTC), "Procurement platform (demo)"
+
+    def write(name: str, package_of: Callable[..., dict[str, Any]], items: list[Any]) -> str:
+        path = directory / name
+        package = package_of(
+            items,
+            uri=path.resolve().as_uri(),
+            published_date=published,
+            publisher=publisher,
+            extensions_at=extensions_at,
+        )
+        path.write_text(ocds.dumps(package) + "\n")
+        return str(path)
+
     every = [release for ocid_releases in releases.values() for release in ocid_releases]
-    path = directory / "release-package.json"
-    package = ocds.release_package(
-        every,
-        uri=path.resolve().as_uri(),
-        published_date=published,
-        publisher=publisher,
-        extensions_at=extensions_at,
-    )
-    path.write_text(ocds.dumps(package) + "\n")
     records = [ocds.compile_record(rs) for rs in releases.values() if rs]
-    record_path = directory / "record-package.json"
-    package = ocds.record_package(
-        records,
-        uri=record_path.resolve().as_uri(),
-        published_date=published,
-        publisher=publisher,
-        extensions_at=extensions_at,
-    )
-    record_path.write_text(ocds.dumps(package) + "\n")
-    return [str(path), str(record_path)]
+    return [
+        write("release-package.json", ocds.release_package, every),
+        write("record-package.json", ocds.record_package, records),
+    ]
 
 
 def summarise(
