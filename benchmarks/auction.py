@@ -34,7 +34,6 @@ It prints a table and writes the figures as JSON to ``--out``. It asserts nothin
 import argparse
 import asyncio
 import bisect
-import contextlib
 import json
 import math
 import signal
@@ -243,13 +242,7 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
     assert main_task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
     async with httpx.AsyncClient(base_url=run.api_url, timeout=600) as client:
-
-        async def api_up() -> bool:
-            with contextlib.suppress(httpx.TransportError):
-                return (await client.get("/health")).status_code == 200
-            return False
-
-        await until(api_up, 30, "the API answering /health")
+        await run.until_answering(client)
         tender, officer, suppliers = await prepare(run, client, args)
         starts_at = datetime.now(UTC) + timedelta(seconds=3)
         scheduled = await client.post(

@@ -791,16 +791,7 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
     operator = run.platform.settings.admin_token or ""
     async with httpx.AsyncClient(base_url=run.api_url, timeout=600) as client:
-
-        async def api_up() -> bool:
-            if run.api.poll() is not None:
-                msg = f"the API exited with {run.api.returncode}"
-                raise RuntimeError(msg)
-            with contextlib.suppress(httpx.TransportError):
-                return (await client.get("/health")).status_code == 200
-            return False
-
-        await until(api_up, 30, "the API answering /health")
+        await run.until_answering(client)
         console.print(f"sealing: {args.seal_samples} bids, then the raw cryptography")
         seal = sealing_cost(args.seal_samples)
         officer = await register_officer(client, operator)

@@ -130,6 +130,19 @@ class Running:
             "broker": broker,
         }
 
+    async def until_answering(self, client: httpx.AsyncClient, within: float = 30.0) -> None:
+        """Wait until the API answers ``/health``; fail at once if its process has ended."""
+
+        async def answering() -> bool:
+            if self.api.poll() is not None:
+                msg = f"the API exited with {self.api.returncode}"
+                raise RuntimeError(msg)
+            with contextlib.suppress(httpx.TransportError):
+                return (await client.get("/health")).status_code == 200
+            return False
+
+        await until(answering, within, "the API answering /health")
+
 
 def _tree(pid: int) -> list[psutil.Process]:
     process = psutil.Process(pid)
@@ -510,16 +523,7 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
     assert main_task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
     async with httpx.AsyncClient(base_url=run.api_url, timeout=60) as client:
-
-        async def api_up() -> bool:
-            if run.api.poll() is not None:
-                msg = f"the API exited with {run.api.returncode}"
-                raise RuntimeError(msg)
-            with contextlib.suppress(httpx.TransportError):
-                return (await client.get("/health")).status_code == 200
-            return False
-
-        await until(api_up, 30, "the API answering /health")
+        await run.until_answering(client)
         token = await register_officer(client, run.platform.settings.admin_token or "")
     connection = await asyncpg.connect(run.database_url)
     try:

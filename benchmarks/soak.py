@@ -1,0 +1,179 @@
+"""A soak: the platform under a steady mixed load, with hostile requests among honest ones.
+
+Run from the repository root::
+
+    ./dev bench soak [--minutes 5] [--rate 20] [--sample-every 10]
+
+For ``--minutes`` it offers, every second, ``--rate`` tender publications by an officer,
+as many anonymous reads of the tender list (each with a query string never seen before),
+and one hostile request in turn: a title holding U+0000, a body of 2 MiB, 20 MiB sent
+without a token, a query string of junk parameters. Every ``--sample-every`` seconds it
+records the outbox (rows waiting for Kafka and the age of the oldest), the unresolved dead
+letters, each component's resident memory and the CPU all components used.
+
+It prints the samples, the answers by status, and the figures at start and end. It asserts
+nothing: it shows whether the outbox lag, the dead letters and the memory stay flat.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from benchmarks.publish import (
+    Running,
+    console,
+    cpu_seconds,
+    memory,
+    register_officer,
+    run_with_short_periods,
+    tender_body,
+)
+
+HOSTILE_KINDS = ("nul_title", "two_mib_body", "unauthenticated_20_mib", "junk_query")
+
+
+async def outbox_and_dead_letters(connection: Any) -> dict[str, Any]:
+    """Rows waiting in the outbox, the oldest one's age, and unresolved dead letters."""
+    row = await connection.fetchrow(
+        "SELECT count(*) AS rows,"
+        " coalesce(extract(epoch FROM now() - min(e.recorded_at)), 0) AS oldest_s"
+        " FROM outbox o JOIN events e USING (position)"
+    )
+    dead = None
+    if await connection.fetchval("SELECT to_regclass('dead_letters') IS NOT NULL"):
+        dead = await connection.fetchval(
+            "SELECT count(*) FROM dead_letters WHERE resolved_at IS NULL"
+        )
+    return {"outbox_rows": row["rows"], "oldest_s": float(row["oldest_s"]), "dead_letters": dead}
+
+
+def hostile_requests(token: str) -> Iterator[Callable[[httpx.AsyncClient], Awaitable[int]]]:
+    """One request of each hostile kind, in turn, forever; each answers its status."""
+    auth = {"Authorization": f"Bearer {token}"}
+    body = json.loads(tender_body())
+
+    async def nul_title(client: httpx.AsyncClient) -> int:
+        poisoned = body | {"title": "Road works\u0000"}
+        return (await client.post("/tenders", json=poisoned, headers=auth)).status_code
+
+    async def two_mib_body(client: httpx.AsyncClient) -> int:
+        padded = body | {"description": "x" * (2 * 1024 * 1024)}
+        return (await client.post("/tenders", json=padded, headers=auth)).status_code
+
+    async def unauthenticated_20_mib(client: httpx.AsyncClient) -> int:
+        content = b'{"title": "' + b"x" * (20 * 1024 * 1024) + b'"}'
+        headers = {"Content-Type": "application/json"}
+        return (await client.post("/tenders", content=content, headers=headers)).status_code
+
+    async def junk_query(client: httpx.AsyncClient) -> int:
+        params = {f"junk{n}": "y" * 200 for n in range(20)}
+        return (await client.get("/tenders", params=params)).status_code
+
+    return itertools.cycle([nul_title, two_mib_body, unauthenticated_20_mib, junk_query])
+
+
+async def send(answers: Counter[str], kind: str, request: Awaitable[int]) -> None:
+    try:
+        status = await request
+    except httpx.HTTPError as error:
+        answers[f"{kind} {type(error).__name__}"] += 1
+    else:
+        answers[f"{kind} {status}"] += 1
+
+
+async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
+    connection = await asyncpg.connect(run.database_url)
+    limits = httpx.Limits(max_connections=64)
+    async with httpx.AsyncClient(base_url=run.api_url, timeout=30, limits=limits) as client:
+        await run.until_answering(client)
+        token = await register_officer(client, run.platform.settings.admin_token or "")
+        auth = {"Authorization": f"Bearer {token}"}
+        tender = tender_body()
+        hostile = hostile_requests(token)
+        answers: Counter[str] = Counter()
+        samples: list[dict[str, Any]] = []
+        pending: set[asyncio.Task[None]] = set()
+        queries = itertools.count()
+
+        async def sample(elapsed: float) -> None:
+            components = run.components()
+            cpu = cpu_seconds(components)
+            samples.append(
+                {
+                    "at_s": round(elapsed),
+                    **await outbox_and_dead_letters(connection),
+                    "rss_mb": {k: round(v["rss_mb"]) for k, v in memory(components).items()},
+                    "cpu_s": round(sum(sum(pids.values()) for pids in cpu.values()), 1),
+                }
+            )
+            console.print(samples[-1])
+
+        def spawn(kind: str, request: Awaitable[int]) -> None:
+            task = asyncio.ensure_future(send(answers, kind, request))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+
+        async def publish() -> int:
+            return (
+                await client.post(
+                    "/tenders",
+                    content=tender,
+                    headers=auth | {"Content-Type": "application/json"},
+                )
+            ).status_code
+
+        async def read() -> int:
+            return (await client.get("/tenders", params={"q": next(queries)})).status_code
+
+        started = time.monotonic()
+        await sample(0.0)
+        next_sample = args.sample_every
+        for second in range(int(args.minutes * 60)):
+            for _ in range(int(args.rate)):
+                spawn("publish", publish())
+                spawn("read", read())
+            request = next(hostile)
+            spawn(request.__name__, request(client))
+            await asyncio.sleep(max(0.0, started + second + 1 - time.monotonic()))
+            if time.monotonic() - started >= next_sample:
+                await sample(time.monotonic() - started)
+                next_sample += args.sample_every
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.gather(*pending), 60)
+        await asyncio.sleep(args.sample_every)
+        await sample(time.monotonic() - started)
+    await connection.close()
+    return {"answers": dict(sorted(answers.items())), "samples": samples}
+
+
+def report(results: dict[str, Any]) -> None:
+    console.print("answers by kind and status:", results["answers"])
+    first, last = results["samples"][0], results["samples"][-1]
+    for name in ("outbox_rows", "oldest_s", "dead_letters", "rss_mb"):
+        console.print(f"{name}: start {first[name]}, end {last[name]}")
+    worst = max(results["samples"], key=lambda s: s["oldest_s"])
+    console.print(f"worst outbox age: {worst['oldest_s']:.1f} s at {worst['at_s']} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.soak", description=__doc__)
+    parser.add_argument("--minutes", type=float, default=5.0, help="how long the load runs")
+    parser.add_argument("--rate", type=float, default=20.0, help="publications/s and reads/s")
+    parser.add_argument("--sample-every", type=float, default=10.0, help="seconds")
+    parser.add_argument("--workers", type=int, default=1, help="stream workers")
+    parser.add_argument("--out", type=Path, default=Path("bench-results/soak.json"))
+    run_with_short_periods(parser.parse_args(), measure, report)
+
+
+if __name__ == "__main__":
+    main()
