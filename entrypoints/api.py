@@ -23,6 +23,7 @@ from entrypoints import (
     pages,
     reads,
     savings_api,
+    tokens_api,
 )
 from entrypoints.auction_live import LiveViews
 from entrypoints.auth import ActorDep, IdempotencyKey
@@ -204,6 +205,7 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(auction_api.router)
     app.include_router(contracts_api.router)
     app.include_router(savings_api.router)
+    app.include_router(tokens_api.router)
     app.include_router(ocds_extensions.router)
 
 

@@ -1,15 +1,131 @@
-"""Who is calling: a bearer token names an actor; no token is the public."""
+"""Who is calling: a bearer token names an actor; no token is the public.
 
-from typing import Annotated
+Each API process keeps the actors of the tokens it has seen, and checks each one's expiry
+on every hit. It keeps them only while it listens on PostgreSQL's ``credentials_revoked``
+announcements, and drops a token as soon as its revocation is announced; a token revoked
+by this process is dropped before the answer leaves. Without a listening connection (not
+yet started, or lost) every check reads the database.
+"""
+
+import asyncio
+import hmac
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from schemas.commands import Actor
+from schemas.commands import Actor, Role
+from streams import credentials
+from streams.credentials import Credential
+from streams.handlers import Clock
+from streams.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False)
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
+MAX_CACHED_ACTORS = 100_000
+OPERATOR = Actor(id="operator", role=Role.OPERATOR)
+
+
+class TokenRefused(Exception):
+    """The bearer token names nobody now; the message says why."""
+
+
+class CredentialCache:
+    def __init__(self, pool: Any, settings: Settings, clock: Clock) -> None:
+        self.pool = pool
+        self.settings = settings
+        self.clock = clock
+        self._known: dict[bytes, Credential] = {}
+        self._revocations = 0  # announcements heard so far
+        self._listener: Any = None
+        self._dropped: Any = None  # a listening connection that was lost
+        self._start = asyncio.Lock()
+
+    async def actor(self, token: str) -> Actor:
+        """The actor ``token`` names; raises ``TokenRefused`` saying why when it names none."""
+        admin = self.settings.admin_token
+        if admin is not None and hmac.compare_digest(token.encode(), admin.encode()):
+            return OPERATOR  # the configured operator's token does not expire
+        digest = credentials.digest(token)
+        credential = self._known.get(digest) or await self._read(digest)
+        if credential is None:
+            raise TokenRefused("the bearer token is not valid")
+        if (refusal := credential.refusal(self.clock())) is not None:
+            self._known.pop(digest, None)
+            raise TokenRefused(refusal)
+        return credential.actor
+
+    def forget(self, *digests: bytes) -> None:
+        for digest in digests:
+            self._known.pop(digest, None)
+
+    async def close(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None and not listener.is_closed():
+            await listener.remove_listener(credentials.REVOCATIONS, self._revoked)
+            listener.remove_termination_listener(self._lost)
+            await self.pool.release(listener)
+
+    async def _read(self, digest: bytes) -> Credential | None:
+        await self._listen()
+        revocations = self._revocations
+        credential = await credentials.find(self.pool, digest, self.settings.token_lifetime)
+        # A revocation announced while the row was read may be this token's: keep nothing.
+        keep = self._listener is not None and revocations == self._revocations
+        if keep and credential is not None and len(self._known) < MAX_CACHED_ACTORS:
+            self._known[digest] = credential
+        return credential
+
+    async def _listen(self) -> None:
+        if self._listener is not None:
+            return
+        async with self._start:
+            if self._listener is None:
+                if self._dropped is not None:  # back to the pool, which replaces it
+                    dropped, self._dropped = self._dropped, None
+                    await self.pool.release(dropped)
+                listener = await self.pool.acquire()
+                await listener.add_listener(credentials.REVOCATIONS, self._revoked)
+                listener.add_termination_listener(self._lost)
+                self._listener = listener
+
+    def _revoked(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        self._revocations += 1
+        self._known.pop(bytes.fromhex(payload), None)
+
+    def _lost(self, connection: Any) -> None:
+        """Revocations may be missed from here on: keep nothing until listening again."""
+        self._listener, self._dropped = None, connection
+        self._revocations += 1
+        self._known.clear()
+
+
+async def check_token(state: Any, token: str) -> Actor:
+    """The actor a bearer token names, for any caller holding the app's ``state`` (a
+    middleware too); a 401 problem saying why when it names none."""
+    try:
+        actor: Actor = await state.credentials.actor(token)
+    except TokenRefused as refused:
+        raise HTTPException(401, str(refused), headers=_CHALLENGE) from None
+    return actor
+
+
+async def actor_for_token(state: Any, token: str) -> Actor | None:
+    """The actor a bearer token names, or None when it names none (unknown, expired or
+    revoked); usable outside FastAPI's dependencies."""
+    try:
+        actor: Actor = await state.credentials.actor(token)
+    except TokenRefused:
+        return None
+    return actor
+
+
+def bearer_token(request: Request) -> str:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise HTTPException(401, "this action needs a bearer token", headers=_CHALLENGE)
+    return token.strip()
 
 
 async def optional_actor(
@@ -18,21 +134,12 @@ async def optional_actor(
 ) -> Actor | None:
     if credentials is None:
         return None
-    actor: Actor | None = await request.app.state.handler.authenticate(credentials.credentials)
-    if actor is None:
-        raise HTTPException(401, "the bearer token is not valid", headers=_CHALLENGE)
-    return actor
+    return await check_token(request.app.state, credentials.credentials)
 
 
 async def bearer(request: Request) -> Actor:
     """``current_actor`` without FastAPI's dependency machinery, for the hottest routes."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise HTTPException(401, "this action needs a bearer token", headers=_CHALLENGE)
-    actor: Actor | None = await request.app.state.handler.authenticate(token.strip())
-    if actor is None:
-        raise HTTPException(401, "the bearer token is not valid", headers=_CHALLENGE)
-    return actor
+    return await check_token(request.app.state, bearer_token(request))
 
 
 async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:

@@ -6,8 +6,6 @@ the same sequence number; the loser decides again on the new state.
 """
 
 import hashlib
-import hmac
-import secrets
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -51,13 +49,12 @@ from schemas.evaluation import AnyEvaluationCommand, RecordAuctionResult, ScoreQ
 from schemas.events import Envelope, Event, envelope
 from schemas.upcasting import read_envelope
 from schemas.values import AuctionRules
-from streams import bid_logs, eventstore
+from streams import bid_logs, credentials, eventstore
 from streams.auction_states import AuctionStates
 from streams.settings import Settings
 
 Clock = Callable[[], datetime]
 ATTEMPTS = 5
-MAX_CACHED_ACTORS = 100_000
 
 
 def utc_now() -> datetime:
@@ -92,16 +89,11 @@ class _Context:
     extra_writes: list[Callable[[Any], Awaitable[Any]]] = field(default_factory=list)
 
 
-def token_digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
-
-
 class CommandHandler:
     def __init__(self, pool: Any, settings: Settings, clock: Clock = utc_now) -> None:
         self.pool = pool
         self.settings = settings
         self.clock = clock
-        self._actors: dict[bytes, Actor] = {}
         self._tender_numbers = _TenderNumbers()
         self.auctions = AuctionStates()
         self._deciders: dict[type, Callable[[Any, Any, _Context], Awaitable[Outcome]]] = {
@@ -231,10 +223,11 @@ class CommandHandler:
         agency = await _agency(connection, command.agency_id)
         officer_id = f"officer-{uuid4().hex[:16]}"
         events = parties.register_officer(agency, command, ctx.actor, officer_id=officer_id)
-        token = secrets.token_urlsafe(32)
+        token = credentials.new_token()
+        officer = Actor(id=officer_id, role=command.role, agency_id=command.agency_id)
 
         async def store_credential(conn: Any) -> None:
-            await _store_credential(conn, token, officer_id, command.role, command.agency_id)
+            await credentials.store(conn, token, officer, self._token_expiry(ctx))
 
         ctx.extra_writes.append(store_credential)
         outcome = _outcome(officer_id, 0, events, ctx)
@@ -250,10 +243,11 @@ class CommandHandler:
             command.signing_key, command.proof, keys.SUPPLIER_REGISTRATION, proof
         )
         events = parties.register_supplier(registered, command, proof_valid)
-        token = secrets.token_urlsafe(32)
+        token = credentials.new_token()
+        supplier = Actor(id=supplier_id, role=Role.SUPPLIER)
 
         async def store_credentials(conn: Any) -> None:
-            await _store_credential(conn, token, supplier_id, Role.SUPPLIER, None)
+            await credentials.store(conn, token, supplier, self._token_expiry(ctx))
             await conn.execute(
                 "INSERT INTO party_keys (party_id, role, signing_key) VALUES ($1, $2, $3)",
                 supplier_id,
@@ -418,42 +412,12 @@ class CommandHandler:
             connection, _outcome(aggregate_id, len(history), events, ctx).events
         )
 
-    # Authentication
-
-    async def authenticate(self, token: str) -> Actor | None:
-        admin = self.settings.admin_token
-        if admin is not None and hmac.compare_digest(token.encode(), admin.encode()):
-            return Actor(id="operator", role=Role.OPERATOR)
-        digest = token_digest(token)
-        # Credentials are never changed once issued, so a known one needs no query.
-        # Revoking tokens will have to clear this cache.
-        if (known := self._actors.get(digest)) is not None:
-            return known
-        row = await self.pool.fetchrow(
-            "SELECT party_id, role, agency_id FROM credentials WHERE token_sha256 = $1", digest
-        )
-        if row is None:
-            return None
-        actor = Actor(id=row["party_id"], role=Role(row["role"]), agency_id=row["agency_id"])
-        if len(self._actors) < MAX_CACHED_ACTORS:
-            self._actors[digest] = actor
-        return actor
+    def _token_expiry(self, ctx: _Context) -> datetime:
+        return ctx.now + self.settings.token_lifetime
 
 
 def contract_id_for(ocid: str, lot_id: str) -> str:
     return f"{ocid}:contract:{lot_id}"
-
-
-async def _store_credential(
-    connection: Any, token: str, party_id: str, role: Role, agency_id: str | None
-) -> None:
-    await connection.execute(
-        "INSERT INTO credentials (token_sha256, party_id, role, agency_id) VALUES ($1, $2, $3, $4)",
-        token_digest(token),
-        party_id,
-        role.value,
-        agency_id,
-    )
 
 
 async def _agency(connection: Any, agency_id: str) -> parties.Agency | None:

@@ -65,6 +65,23 @@ CREATE TABLE IF NOT EXISTS credentials (
     agency_id    text,
     created_at   timestamptz NOT NULL DEFAULT clock_timestamp()
 );
+-- A token expires (NULL: issued before expiry existed, so it lives from created_at) and
+-- can be revoked; the row is kept, as the record of the party's role.
+ALTER TABLE credentials ADD COLUMN IF NOT EXISTS expires_at timestamptz;
+ALTER TABLE credentials ADD COLUMN IF NOT EXISTS revoked_at timestamptz;
+CREATE INDEX IF NOT EXISTS credentials_by_party ON credentials (party_id);
+
+-- Each API process caches the actors of tokens it has seen: a revocation is announced so
+-- that every process drops it at once.
+CREATE OR REPLACE FUNCTION notify_credential_revoked() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('credentials_revoked', encode(OLD.token_sha256, 'hex'));
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER credential_revoked
+    AFTER UPDATE OF revoked_at OR DELETE ON credentials
+    FOR EACH ROW EXECUTE FUNCTION notify_credential_revoked();
 
 -- Read models, fed by the stream projections; each event id is applied once.
 CREATE TABLE IF NOT EXISTS applied_events (

@@ -38,6 +38,7 @@ class Settings:
     kafka_replication_factor: int = 1
     ocid_prefix: str = "ocds-000000"
     admin_token: str | None = None
+    token_lifetime: timedelta = timedelta(days=90)  # officers' and suppliers' bearer tokens
     rules: ProcedureRules = field(default_factory=ProcedureRules)
     receipt_key_path: Path | None = None  # None: platform-signing-key.pem in the data directory
     # Who publishes the OCDS data and under which licence, as its packages say.
@@ -65,6 +66,7 @@ class Settings:
             kafka_replication_factor=int(env.get("PROCUREMENT_KAFKA_REPLICATION_FACTOR", "1")),
             ocid_prefix=env.get("PROCUREMENT_OCID_PREFIX", "ocds-000000"),
             admin_token=env.get("PROCUREMENT_ADMIN_TOKEN") or None,
+            token_lifetime=duration("PROCUREMENT_TOKEN_LIFETIME", timedelta(days=90)),
             receipt_key_path=Path(env["PROCUREMENT_RECEIPT_KEY"])
             if env.get("PROCUREMENT_RECEIPT_KEY")
             else None,

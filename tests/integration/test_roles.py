@@ -617,6 +617,15 @@ ROUTES: dict[str, Rule] = {
     "POST /contracts/{contract_id}/termination": Rule(
         OFFICERS_OF_THE_BUYER, _contract("termination", REASON)
     ),
+    # Any holder of a token rotates or revokes its own; the operator manages anyone's.
+    "POST /tokens": Rule(ANYONE - {PUBLIC}, lambda w, _: ("/tokens", None)),
+    "DELETE /tokens/current": Rule(ANYONE - {PUBLIC}, lambda w, _: ("/tokens/current", None)),
+    "DELETE /parties/{party_id}/tokens": Rule(
+        frozenset({OPERATOR}), lambda w, _: (f"/parties/{w.supplier.id}/tokens", None)
+    ),
+    "POST /parties/{party_id}/tokens": Rule(
+        frozenset({OPERATOR}), lambda w, _: (f"/parties/{w.supplier.id}/tokens", None)
+    ),
 }
 
 FORBIDDEN = [
