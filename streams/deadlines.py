@@ -10,7 +10,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from procurement.errors import WrongState
+from procurement.errors import NotFound, WrongState
 from schemas.auction import CloseAuction, OpenAuction
 from schemas.commands import Actor, CloseTender, Role
 from streams.handlers import CommandHandler
@@ -33,6 +33,9 @@ async def close_due_tenders(pool: Any, handler: CommandHandler, now: datetime) -
             await handler.handle(CloseTender(ocid=row["ocid"]), DEADLINE_SERVICE)
         except WrongState as refusal:  # closed meanwhile, or its deadline was extended
             log.debug("not closing %s: %s", row["ocid"], refusal.detail)
+            continue
+        except NotFound as refusal:  # the read model holds what the store never recorded
+            log.error("not closing %s: %s", row["ocid"], refusal.detail)
             continue
         closed.append(row["ocid"])
     return closed

@@ -19,6 +19,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from streams.eventstore import OUTBOX_CHANNEL
+from streams.record_signing import SigningProducer, load_key
 from streams.settings import Settings
 from streams.topology import MAX_MESSAGE_BYTES, TOPIC_OF_EVENT, TOPICS
 
@@ -73,7 +74,8 @@ class Relay:
             wake.set()
 
         await connection.add_listener(OUTBOX_CHANNEL, notified)
-        producer = AIOKafkaProducer(
+        producer = SigningProducer(
+            await load_key(self.pool),
             bootstrap_servers=self.bootstrap_servers,
             acks="all",
             enable_idempotence=self.settings.kafka_idempotence,

@@ -7,18 +7,18 @@ Run one or many: ``procurement worker``. Workers share partitions in one consume
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeVar
 
 import asyncpg
 import faust
-from pydantic import ValidationError
 
-from schemas.upcasting import read_envelope
-from streams import kafka_transport, projections
+from schemas.events import Envelope
+from streams import kafka_transport, projections, record_admission, record_signing, stream_tables
 from streams.database import connect_pool
 from streams.deadlines import close_due_tenders, run_due_auctions
 from streams.handlers import CommandHandler, utc_now
+from streams.record_admission import Record
 from streams.relay import Relay
 from streams.settings import Settings
 from streams.topology import TOPICS, Topic
@@ -29,10 +29,12 @@ APP_ID = "procurement-streams"
 DEADLINE_TICK = 0.25  # seconds: tenders close within this of their deadline
 AUCTION_TICK = 0.1  # seconds: an auction opens and closes within this of its time
 REPAIR_TICK = 5.0
+T = TypeVar("T")
 
 
 class Backbone:
-    """What the agents and timers share: the pool and the command handler, made once."""
+    """What the agents and timers share: the pool, the command handler and the key that
+    signs Kafka records, made once."""
 
     def __init__(self, settings: Settings, database_url: str, bootstrap_servers: str) -> None:
         self.settings = settings
@@ -40,14 +42,22 @@ class Backbone:
         self.bootstrap_servers = bootstrap_servers
         self._pool: Any = None
         self._handler: CommandHandler | None = None
+        self._signing_key = b""
         self._lock = asyncio.Lock()
 
     async def pool(self) -> Any:
         async with self._lock:
             if self._pool is None:
-                self._pool = await connect_pool(self.database_url)
-                self._handler = CommandHandler(self._pool, self.settings)
+                pool = await connect_pool(self.database_url)
+                await stream_tables.prepare(pool)
+                self._signing_key = await record_signing.load_key(pool)
+                self._handler = CommandHandler(pool, self.settings)
+                self._pool = pool
         return self._pool
+
+    async def signing_key(self) -> bytes:
+        await self.pool()
+        return self._signing_key
 
     async def handler(self) -> CommandHandler:
         await self.pool()
@@ -122,18 +132,21 @@ def _add_projection(app: faust.App, backbone: Backbone, topic: Topic) -> None:
 
     async def project(stream: Any) -> None:
         # Up to 500 events per transaction: larger batches under load, little delay.
-        async for values in stream.take(500, within=topic.batch_seconds):
-            envelopes = []
-            for value in values:
-                try:
-                    envelopes.append(read_envelope(value))
-                except (ValidationError, ValueError) as error:
-                    # The event store is the truth; a bad record is skipped, never applied.
-                    log.error("skipping an unreadable record on %s: %s", topic.name, error)
-            if envelopes:
-                await _apply_until_done(backbone, topic, envelopes)
+        async for events in stream.take_events(500, within=topic.batch_seconds):
+            await _apply_until_done(backbone, topic, [_record(event.message) for event in events])
 
     app.agent(channel, name=f"project-{topic.name}")(project)
+
+
+def _record(message: Any) -> Record:
+    return Record(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key,
+        value=message.value or b"",
+        headers=tuple(message.headers or ()),
+    )
 
 
 # What a lost database connection raises; the worker waits it out instead of dying.
@@ -142,20 +155,38 @@ TRANSIENT = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 @contextlib.contextmanager
 def _survive(what: str) -> Iterator[None]:
+    """Keep a timer alive: a lost connection is retried at the next tick, and anything else
+    is logged with its trace rather than taking the worker down with it."""
     try:
         yield
     except TRANSIENT as error:
         log.warning(
             "%s failed (%s: %s); trying again at the next tick", what, type(error).__name__, error
         )
+    except Exception:
+        log.exception("%s failed; trying again at the next tick", what)
 
 
-async def _apply_until_done(backbone: Backbone, topic: Topic, envelopes: list[Any]) -> None:
+async def _apply_until_done(backbone: Backbone, topic: Topic, records: list[Record]) -> None:
+    """Apply what the event store vouches for, waiting out a database that is away."""
+
+    async def admitted() -> list[Envelope]:
+        pool, key = await backbone.pool(), await backbone.signing_key()
+        return await record_admission.admit(pool, key, topic, records)
+
+    async def applied() -> int:
+        return await projections.apply(await backbone.pool(), topic, envelopes)
+
+    envelopes = await _retrying(topic, admitted)
+    if envelopes:
+        await _retrying(topic, applied)
+
+
+async def _retrying(topic: Topic, attempt: Callable[[], Awaitable[T]]) -> T:
     delay = 0.1
     while True:
         try:
-            await projections.apply(await backbone.pool(), topic, envelopes)
-            return
+            return await attempt()
         except (*TRANSIENT, RuntimeError) as error:
             log.warning("projection of %s failed (%s); retrying in %.1fs", topic.name, error, delay)
             await asyncio.sleep(delay)
