@@ -3,12 +3,13 @@ only. The platform never sees these files."""
 
 import base64
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from streams import private_files
 
 
 @dataclass(frozen=True)
@@ -34,10 +35,8 @@ class KeyFile:
             if self.encryption_key
             else None,
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            json.dump(body, file, indent=2)
+        private_files.directory(path.parent)
+        private_files.replace(path, json.dumps(body, indent=2).encode())
 
     @classmethod
     def load(cls, path: Path) -> "KeyFile":

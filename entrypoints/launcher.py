@@ -7,6 +7,7 @@ what dies, and stops everything cleanly on Ctrl-C or SIGTERM.
 """
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -19,6 +20,7 @@ from pathlib import Path
 import uvicorn
 
 from entrypoints.api import create_api
+from streams import private_files
 from streams.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
 from streams.settings import Settings
 
@@ -29,11 +31,9 @@ def admin_token(settings: Settings) -> str:
     """The operator's token: from the environment, or made once and kept in the data dir."""
     if settings.admin_token:
         return settings.admin_token
-    path = settings.data_dir / "admin-token"
-    if not path.exists():
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32))
-        path.chmod(0o600)
+    path = private_files.directory(settings.data_dir) / "admin-token"
+    with contextlib.suppress(FileExistsError):  # made by an earlier start
+        private_files.create(path, secrets.token_urlsafe(32).encode())
     return path.read_text().strip()
 
 
@@ -111,6 +111,10 @@ class Platform:
             self.postgres.stop()
 
     async def run(self) -> None:
+        # Everything this process and its children (PostgreSQL, the broker, the workers)
+        # create is its owner's only, from the start: keys, tokens, logs, the database.
+        os.umask(private_files.UMASK)
+        private_files.directory(self.settings.data_dir)
         database_url, bootstrap = self.start_services()
         try:
             settings = replace(self.settings, admin_token=admin_token(self.settings))

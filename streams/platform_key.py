@@ -10,19 +10,20 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from streams import private_files
+
 
 def load_or_create(path: Path) -> Ed25519PrivateKey:
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_files.directory(path.parent)
         pem = Ed25519PrivateKey.generate().private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
         draft = path.with_name(f".{path.name}.{os.getpid()}")
-        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(pem)
+        draft.unlink(missing_ok=True)  # left by a crashed process of the same id
+        private_files.create(draft, pem)
         try:  # a hard link appears whole, and only once: of two starting processes, one wins
             os.link(draft, path)
         except FileExistsError:

@@ -1,0 +1,68 @@
+"""`procurement up` keeps its data directory private: the directory is 0700 and every file
+in it (database, receipt key, operator token, logs, pid files) its owner's only."""
+
+import os
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from streams.embedded import free_port
+
+# Run by root, the embedded PostgreSQL wheel runs the server as a user of its own and opens
+# every directory above the database to it (g+rx, o+rx); by anyone else, 0700.
+DATA_DIR_MODE = 0o755 if os.geteuid() == 0 else 0o700
+
+
+def exposed(data_dir: Path) -> list[str]:
+    """Every path under ``data_dir`` that its group or other users may read, write or enter.
+    PostgreSQL's socket is left out: it is reached only through its 0700 directory."""
+    found = []
+    for root, directories, files in os.walk(data_dir):
+        for name in [*directories, *files]:
+            mode = (Path(root) / name).lstat().st_mode
+            if not stat.S_ISSOCK(mode) and not stat.S_ISLNK(mode) and stat.S_IMODE(mode) & 0o077:
+                found.append(f"{oct(stat.S_IMODE(mode))} {Path(root) / name}")
+    return found
+
+
+def test_up_creates_a_private_data_directory(tmp_path: Path) -> None:
+    """Right after `up` has started everything, nothing in its data directory is readable
+    by anyone but its owner, though the shell's umask would allow it."""
+    data_dir, port = tmp_path / "data", free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "PROCUREMENT_ADMIN_TOKEN"}
+    } | {"PROCUREMENT_DATA_DIR": str(data_dir)}
+    command = [sys.executable, "-m", "entrypoints.cli", "up", "--port", str(port)]
+    previous = os.umask(0o022)  # the usual shell's: files readable by all unless made private
+    try:
+        platform = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    finally:
+        os.umask(previous)
+    try:
+        deadline = time.monotonic() + 120
+        while not (data_dir / "logs" / "worker-0.log").exists() or not _healthy(port):
+            assert platform.poll() is None, "procurement up exited"
+            assert time.monotonic() < deadline, "procurement up did not start within 120 s"
+            time.sleep(0.2)
+        for name in ("admin-token", "api-url", "platform-signing-key.pem", "logs/broker.log"):
+            assert (data_dir / name).is_file(), name
+        assert (data_dir / "postgres" / "postmaster.pid").is_file()
+        assert stat.S_IMODE(data_dir.stat().st_mode) == DATA_DIR_MODE
+        assert exposed(data_dir) == []
+    finally:
+        platform.terminate()
+        platform.wait(60)
+    assert exposed(data_dir) == []
+
+
+def _healthy(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
