@@ -150,7 +150,11 @@ async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)])
 
 ActorDep = Annotated[Actor, Depends(current_actor)]
 OptionalActorDep = Annotated[Actor | None, Depends(optional_actor)]
+# The header's name is fixed here, not derived from each route's parameter name.
 IdempotencyKey = Annotated[
     UUID | None,
-    Header(description="Repeat a command safely: the same key returns the first answer."),
+    Header(
+        alias="Idempotency-Key",
+        description="Repeat a command safely: the same key returns the first answer.",
+    ),
 ]

@@ -156,3 +156,37 @@ async def test_a_path_value_that_is_no_identifier_is_an_invalid_request(stack: S
             answer = await client.request(method, f"/tenders/{NOT_AN_OCID}{path}", json=body)
         assert answer.status_code == 422, (path, answer.text)
         assert answer.json()["code"] == "invalid_request"
+
+
+# Requests that change something but are no command of the command handler, each with what
+# makes a retry safe without an Idempotency-Key. Any other such route must take the header.
+RETRIED_WITHOUT_A_KEY = {
+    "POST /tenders/{ocid}/bids": "the same signed bid again gets its first receipt",
+    "POST /tenders/{ocid}/bids/withdrawal": "the same signed withdrawal gets its first receipt",
+    "POST /tenders/{ocid}/opening/shares": "a share handed in twice is refused, never used twice",
+    "POST /tenders/{ocid}/auctions/{lot_id}/prices": "the same price again is not lower: refused",
+    "POST /tokens": "rotating revokes the token it was sent with, so a retry is refused",
+    "DELETE /tokens/current": "revoking a revoked token changes nothing",
+    "DELETE /parties/{party_id}/tokens": "revoking revoked tokens changes nothing",
+    "POST /parties/{party_id}/tokens": "the operator's reissue; an extra token can be revoked",
+}
+
+
+async def test_every_command_route_takes_the_idempotency_key_header(stack: Stack) -> None:
+    """Each state-changing route of the description declares a header named exactly
+    ``Idempotency-Key`` (not ``key``, as a parameter's name made FastAPI expect)."""
+    async with stack.client() as client:
+        described = (await client.get("/openapi.json")).json()
+    without: list[str] = []
+    commands = 0
+    for path, operations in described["paths"].items():
+        for method, operation in operations.items():
+            label = f"{method.upper()} {path}"
+            if method not in {"post", "put", "patch", "delete"} or label in RETRIED_WITHOUT_A_KEY:
+                continue
+            commands += 1
+            headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+            if "Idempotency-Key" not in headers:
+                without.append(f"{label} takes {sorted(headers)}")
+    assert commands >= 33
+    assert without == [], "\n".join(without)
