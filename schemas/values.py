@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from schemas.base import Message
+from schemas.text import LaidOut, OneLine
 
 CODELISTS = Path(__file__).parent / "ocds" / "codelists"
 
@@ -51,9 +52,9 @@ def check_currency(code: str) -> str:
 
 CpvCode = Annotated[str, AfterValidator(check_cpv)]
 Currency = Annotated[str, AfterValidator(check_currency)]
-Text = Annotated[str, Field(min_length=1, max_length=10_000)]
-Title = Annotated[str, Field(min_length=3, max_length=500)]
-Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320)]
+Text = Annotated[str, Field(min_length=1, max_length=10_000), LaidOut]
+Title = Annotated[str, Field(min_length=3, max_length=500), OneLine]
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320), OneLine]
 Identifier = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][\w.:-]*$")]
 
 
@@ -81,7 +82,7 @@ class Item(Message):
     description: Text
     cpv: CpvCode
     quantity: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=4, allow_inf_nan=False)]
-    unit: Annotated[str, Field(min_length=1, max_length=50)]
+    unit: Annotated[str, Field(min_length=1, max_length=50), OneLine]
 
 
 class Lot(Message):
