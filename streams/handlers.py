@@ -1,7 +1,8 @@
 """Command handling: load an aggregate, let the domain decide, commit the events.
 
 Nothing is acknowledged before PostgreSQL commits. A command with an id is handled once:
-repeating it returns the first answer. Two writers racing on one aggregate cannot both win
+repeating it returns the first answer, even while the first is still being decided (the id
+is locked from the check to the commit). Two writers racing on one aggregate cannot both win
 the same sequence number; the loser decides again on the new state.
 """
 
@@ -135,14 +136,12 @@ class CommandHandler:
         for _ in range(ATTEMPTS):
             async with self.pool.acquire() as connection:
                 context = _Context(actor=actor, now=self.clock(), command_id=command_id)
-                if command_id is not None and (
-                    done := await _handled(connection, command, context)
-                ):
-                    return done
                 try:
-                    outcome = await decide(connection, command, context)
-                    await _commit(connection, command, outcome, context)
-                    return outcome
+                    if command_id is None:
+                        outcome = await decide(connection, command, context)
+                        await _commit(connection, command, outcome, context)
+                        return outcome
+                    return await _handle_once(connection, decide, command, context)
                 except asyncpg.UniqueViolationError as race:
                     if race.constraint_name not in {
                         "events_aggregate_id_sequence_key",
@@ -448,6 +447,34 @@ async def _handled(connection: Any, command: Command, ctx: _Context) -> Outcome 
     return Outcome(row["aggregate_id"], events, replayed=True)
 
 
+async def _handle_once(
+    connection: Any,
+    decide: Callable[[Any, Any, _Context], Awaitable[Outcome]],
+    command: Command,
+    ctx: _Context,
+) -> Outcome:
+    """Check, decide and commit a command with an id in one transaction that holds the id's
+    lock: a concurrent retry waits for the first to commit and is answered with its outcome,
+    instead of deciding again on the state the first one changed."""
+    assert ctx.command_id is not None
+    async with connection.transaction():
+        await connection.execute(
+            "SELECT pg_advisory_xact_lock($1, $2)", *_lock_keys(ctx.command_id)
+        )
+        if (done := await _handled(connection, command, ctx)) is not None:
+            return done
+        outcome = await decide(connection, command, ctx)
+        await _record(connection, command, outcome, ctx)
+        return outcome
+
+
+def _lock_keys(command_id: UUID) -> tuple[int, int]:
+    """Two 32-bit advisory lock keys from the command id. The two-key lock space is apart
+    from the one-key locks used elsewhere; two ids sharing keys only wait for each other."""
+    raw = command_id.bytes
+    return int.from_bytes(raw[:4], signed=True), int.from_bytes(raw[4:8], signed=True)
+
+
 def _outcome(aggregate_id: str, version: int, events: list[Event], ctx: _Context) -> Outcome:
     envelopes = [
         envelope(
@@ -465,23 +492,29 @@ def _outcome(aggregate_id: str, version: int, events: list[Event], ctx: _Context
 
 
 async def _commit(connection: Any, command: Command, outcome: Outcome, ctx: _Context) -> None:
-    """Record the events and whatever must go with them, all or nothing."""
-    if not ctx.extra_writes and ctx.command_id is None:
+    """Record the events of a command without an id and whatever must go with them, all or
+    nothing."""
+    if not ctx.extra_writes:
         await eventstore.append(connection, outcome.events)  # one statement: its own transaction
         return
     async with connection.transaction():
-        await eventstore.append(connection, outcome.events)
-        for write in ctx.extra_writes:
-            await write(connection)
-        if ctx.command_id is not None:
-            await connection.execute(
-                "INSERT INTO handled_commands (command_id, fingerprint, aggregate_id, response)"
-                " VALUES ($1, $2, $3, $4)",
-                ctx.command_id,
-                _fingerprint(command, ctx.actor),
-                outcome.aggregate_id,
-                replace(outcome, token=None).response(),  # a token is shown once, never stored
-            )
+        await _record(connection, command, outcome, ctx)
+
+
+async def _record(connection: Any, command: Command, outcome: Outcome, ctx: _Context) -> None:
+    """The events, their extra writes and the handled command, in the caller's transaction."""
+    await eventstore.append(connection, outcome.events)
+    for write in ctx.extra_writes:
+        await write(connection)
+    if ctx.command_id is not None:
+        await connection.execute(
+            "INSERT INTO handled_commands (command_id, fingerprint, aggregate_id, response)"
+            " VALUES ($1, $2, $3, $4)",
+            ctx.command_id,
+            _fingerprint(command, ctx.actor),
+            outcome.aggregate_id,
+            replace(outcome, token=None).response(),  # a token is shown once, never stored
+        )
 
 
 class _TenderNumbers:

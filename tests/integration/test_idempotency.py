@@ -2,13 +2,16 @@
 with the first outcome, marked ``replayed``, and the store holds the events once, on every
 family of command routes and however many retries race each other."""
 
+import asyncio
 import uuid
+from typing import Any
 
 import httpx
 
 from entrypoints.keyfiles import KeyFile
 from entrypoints.market import supplier_registration
 from schemas.contracts import Party as ContractParty
+from tests.integration.conftest import register_officer, tender_body
 from tests.integration.market import (
     Party,
     bid_content,
@@ -22,6 +25,8 @@ from tests.integration.market import (
 )
 from tests.integration.stack import Stack
 from tests.integration.test_contracts import b64sig
+
+CONCURRENT_RETRIES = 240
 
 
 def key() -> dict[str, str]:
@@ -142,3 +147,32 @@ async def test_a_retried_supplier_registration_is_recorded_once(stack: Stack) ->
     same_answer(first, retry)
     assert "token" not in retry.json()  # a token is shown once
     assert len(await events_of(stack, first.json()["id"], "SupplierRegistered")) == 1
+
+
+async def test_concurrent_retries_of_an_amendment_all_get_the_first_answer(stack: Stack) -> None:
+    """Many identical amendments racing under one key all get the first answer, none is
+    told the change was already made, and the store holds one amendment."""
+    officer = await register_officer(stack)
+    async with stack.client(officer["token"]) as client:
+        published = await client.post("/tenders", json=tender_body())
+        assert published.status_code == 201, published.text
+        ocid = published.json()["id"]
+        amending = key()
+        change = {"reason": "A clearer title", "title": "Office paper for 2027, recycled"}
+
+        async def amend() -> httpx.Response:
+            return await client.patch(f"/tenders/{ocid}", json=change, headers=amending)
+
+        client.timeout = httpx.Timeout(120)
+        answers = await asyncio.gather(*(amend() for _ in range(CONCURRENT_RETRIES)))
+    refused = [(a.status_code, a.text) for a in answers if a.status_code != 200]
+    assert refused == []
+    outcomes: set[Any] = {str(a.json()["events"]) for a in answers}
+    assert len(outcomes) == 1
+    assert sorted(a.json()["replayed"] for a in answers).count(False) == 1
+    amended = await stack.pool.fetch(
+        "SELECT event_id FROM events WHERE aggregate_id = $1 AND sequence > 1", ocid
+    )
+    assert [str(r["event_id"]) for r in amended] == [
+        e["event_id"] for e in answers[0].json()["events"]
+    ]
