@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from entrypoints import cli_auction, cli_bids, cli_demo
+from entrypoints import cli_auction, cli_backup, cli_bids, cli_demo
 from entrypoints.terminal import (
     ApiOption,
     TokenOption,
@@ -40,6 +40,7 @@ app.add_typer(tender_app, name="tender")
 cli_bids.register(app, tender_app, officer_app)
 cli_auction.register(app)
 cli_demo.register(app)
+cli_backup.register(app)
 
 
 # Running the platform
