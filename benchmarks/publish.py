@@ -88,11 +88,13 @@ TARGETS = {"commands_per_s": 1000.0, "p99_visible_ms": 100.0, "idle_rss_mb": 500
 # The API in a process of its own, so that its CPU is its own and the client's is not in it.
 API_SCRIPT = """
 import sys
+from dataclasses import replace
 import uvicorn
 from entrypoints.api import create_api
 from streams.settings import Settings
 
 settings = Settings.from_env()
+settings = replace(settings, http=settings.http.raised())  # one client sends all the load
 assert settings.database_url is not None
 app = create_api(settings, settings.database_url)
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")

@@ -14,12 +14,14 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from entrypoints import (
+    api_docs,
     auction_api,
     bids_api,
     contracts_api,
     evaluation_api,
     ocds_api,
     ocds_extensions,
+    operations_api,
     pages,
     reads,
     savings_api,
@@ -28,6 +30,7 @@ from entrypoints import (
 from entrypoints.auction_live import LiveViews
 from entrypoints.auth import ActorDep, IdempotencyKey
 from entrypoints.command_routes import command_of
+from entrypoints.http_guard import HttpGuard
 from entrypoints.page_cache import PageCache
 from entrypoints.problems import PROBLEM, problems
 from procurement.errors import Rejected
@@ -89,9 +92,14 @@ def create_api(settings: Settings, database_url: str) -> FastAPI:
         lifespan=lifespan,
         # Any route may refuse; each refusal is a problem document.
         responses=problems(400, 401, 403, 404, 409, 422),
+        docs_url=None,  # served from the installed Swagger UI package, below
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     _add_error_handlers(app)
     _add_routes(app)
+    api_docs.add_docs(app)
+    app.add_middleware(HttpGuard, limits=settings.http)
     return app
 
 
@@ -207,6 +215,7 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(savings_api.router)
     app.include_router(tokens_api.router)
     app.include_router(ocds_extensions.router)
+    app.include_router(operations_api.router)
 
 
 def _add_public_reads(app: FastAPI) -> None:
@@ -222,6 +231,11 @@ def _add_public_reads(app: FastAPI) -> None:
         """Published tenders, newest first. Filter by status, buyer id or CPV code (a full code
         like 30197630-1, or a prefix like 30 for a whole division); follow ``next`` for more."""
         where = reads.TenderFilter(status=status, buyer=buyer, cpv=cpv)
+        # Only what was validated names the page: junk parameters neither make a new page
+        # to keep nor reach the links in it.
+        asked: dict[str, Any] = {"status": status, "buyer": buyer, "cpv": cpv, "cursor": cursor}
+        asked |= {"limit": limit} if limit != 50 else {}
+        url = request.url.replace_query_params(**{k: v for k, v in asked.items() if v is not None})
 
         async def read() -> bytes:
             try:
@@ -230,11 +244,11 @@ def _add_public_reads(app: FastAPI) -> None:
                 raise HTTPException(400, str(error)) from error
             following = None
             if page.next_cursor is not None:
-                following = str(request.url.include_query_params(cursor=page.next_cursor))
+                following = str(url.include_query_params(cursor=page.next_cursor))
             body = f'{{"items": [{", ".join(page.items)}], "next": {json.dumps(following)}}}'
             return body.encode()
 
-        body = await request.app.state.tender_pages.page(str(request.url), read)
+        body = await request.app.state.tender_pages.page(str(url), read)
         return Response(body, media_type="application/json")
 
     @app.get("/tenders/{ocid}", tags=["public"], response_class=Response, responses=_JSON_OBJECT)

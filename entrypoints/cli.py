@@ -73,9 +73,11 @@ def api(
     import uvicorn
 
     from entrypoints.api import create_api
+    from entrypoints.serving import server_config
 
     settings, database_url, _ = _external()
-    uvicorn.run(create_api(settings, database_url), host=host, port=port)
+    served = create_api(settings, database_url)
+    uvicorn.Server(server_config(served, settings.http, host, port, log_level="info")).run()
 
 
 @app.command()

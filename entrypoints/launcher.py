@@ -20,6 +20,7 @@ from pathlib import Path
 import uvicorn
 
 from entrypoints.api import create_api
+from entrypoints.serving import server_config
 from streams import private_files
 from streams.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
 from streams.settings import Settings
@@ -123,11 +124,8 @@ class Platform:
             self.worker_processes = [
                 start_worker(env, logs / f"worker-{n}.log") for n in range(self.workers)
             ]
-            config = uvicorn.Config(
-                create_api(settings, database_url),
-                host=self.api_host,
-                port=self.api_port,
-                log_level="warning",
+            config = server_config(
+                create_api(settings, database_url), settings.http, self.api_host, self.api_port
             )
             server = uvicorn.Server(config)
             # uvicorn shuts down on SIGTERM, then raises it again: with the default handler

@@ -9,22 +9,25 @@ process listens and drops every page it keeps as soon as the announcement arrive
 A page read while a change commits is not kept: the cache counts announcements, and keeps
 a page only if none arrived while it was read. Without a listening connection (not yet
 started, or lost) nothing is kept, and every read goes to the database.
+
+Pages are kept within a budget of bytes, under a key the caller builds from the parameters
+it validated: a query string of junk is the same page, never a new one.
 """
 
 import asyncio
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from entrypoints.byte_cache import ByteBudgetCache
+
 CHANNEL = "tenders_changed"
-PAGES = 64  # the most recently read pages are kept
+BUDGET = 16 * 1024 * 1024  # bytes of the most recently read pages
 
 
 class PageCache:
-    def __init__(self, pool: Any, pages: int = PAGES) -> None:
+    def __init__(self, pool: Any, budget: int = BUDGET) -> None:
         self.pool = pool
-        self.pages = pages
-        self._kept: OrderedDict[str, bytes] = OrderedDict()
+        self._kept: ByteBudgetCache[bytes] = ByteBudgetCache(budget)
         self._changes = 0  # announcements heard so far
         self._listener: Any = None
         self._dropped: Any = None  # a listening connection that was lost
@@ -33,17 +36,17 @@ class PageCache:
     async def page(self, key: str, read: Callable[[], Awaitable[bytes]]) -> bytes:
         """The page kept under ``key``, or what ``read`` returns, kept if nothing changed
         while it was read."""
-        if key in self._kept:
-            self._kept.move_to_end(key)
-            return self._kept[key]
+        if (kept := self._kept.get(key)) is not None:
+            return kept
         await self._listen()
         changes = self._changes
         text = await read()
         if self._listener is not None and changes == self._changes:
-            self._kept[key] = text
-            if len(self._kept) > self.pages:
-                self._kept.popitem(last=False)
+            self._kept.put(key, text, len(text))
         return text
+
+    def __len__(self) -> int:
+        return len(self._kept)
 
     async def close(self) -> None:
         listener, self._listener = self._listener, None

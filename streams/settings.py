@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from procurement.rules import ProcedureRules
+from streams.http_limits import HttpLimits
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -40,6 +41,7 @@ class Settings:
     admin_token: str | None = None
     token_lifetime: timedelta = timedelta(days=90)  # officers' and suppliers' bearer tokens
     rules: ProcedureRules = field(default_factory=ProcedureRules)
+    http: HttpLimits = field(default_factory=HttpLimits)  # what a client may take of the API
     receipt_key_path: Path | None = None  # None: platform-signing-key.pem in the data directory
     # Who publishes the OCDS data and under which licence, as its packages say.
     ocds_publisher: str = "Procurement platform"
@@ -73,6 +75,7 @@ class Settings:
             ocds_publisher=env.get("PROCUREMENT_OCDS_PUBLISHER") or "Procurement platform",
             ocds_publisher_uri=env.get("PROCUREMENT_OCDS_PUBLISHER_URI") or None,
             ocds_license=env.get("PROCUREMENT_OCDS_LICENSE") or None,
+            http=HttpLimits.from_env(env),
             rules=ProcedureRules(
                 minimum_tender_period=duration(
                     "PROCUREMENT_MIN_TENDER_PERIOD", defaults.minimum_tender_period

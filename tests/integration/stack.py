@@ -17,9 +17,11 @@ import uvicorn
 
 from entrypoints.api import create_api
 from entrypoints.launcher import start_worker, stop_process, worker_environment
+from entrypoints.serving import server_config
 from procurement.rules import ProcedureRules
 from streams.database import connect_pool
 from streams.embedded import EmbeddedBroker, free_port
+from streams.http_limits import HttpLimits
 from streams.settings import Settings
 
 OPERATOR_TOKEN = "operator-token-for-tests"
@@ -38,6 +40,7 @@ def settings_for_tests(data_dir: Path) -> Settings:
             minimum_period_after_significant_amendment=timedelta(seconds=30),
             minimum_auction_notice=timedelta(seconds=1),
         ),
+        http=HttpLimits().raised(),  # the tests send from one address, faster than people do
     )
 
 
@@ -74,12 +77,8 @@ class Stack:
         for _ in range(workers):
             self.start_worker()
         port = free_port()
-        config = uvicorn.Config(
-            create_api(self.settings, self.database_url),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
+        api = create_api(self.settings, self.database_url)
+        config = server_config(api, self.settings.http, "127.0.0.1", port)
         self._server = uvicorn.Server(config)
         self._serving = asyncio.create_task(self._server.serve())
         self.api_url = f"http://127.0.0.1:{port}"
