@@ -76,6 +76,7 @@ def create_app(
         datadir=str(settings.data_dir / "streams"),
         web_port=web_port,
         web_host="127.0.0.1",
+        web_bind="127.0.0.1",  # faust's web views are for this machine, never the network
         # A worker joins its group in about a second instead of thirty.
         broker_session_timeout=6.0,
         broker_heartbeat_interval=1.0,
