@@ -7,6 +7,10 @@ subscriber the releases its filter lets through; a thousand followers cost one q
 A subscriber that comes back with ``Last-Event-ID`` first reads what it missed from the
 table, then goes on live: releases become visible in position order, so nothing is lost
 between the two. One that falls too far behind catches up from the table the same way.
+
+Catching up is paged: a page of at most ``CATCH_UP_PAGE`` releases at a time, read by at
+most ``CATCH_UPS`` followers at once, so that a crowd coming back from position 0 leaves
+the database pool and the event loop to everyone else.
 """
 
 import asyncio
@@ -20,6 +24,8 @@ from entrypoints.ocds_reads import ReleaseFilter
 from streams.releases import CHANNEL
 
 BACKLOG = 1000  # releases a subscriber may have waiting before it reads from the table
+CATCH_UP_PAGE = 100  # releases read from the table at a time by one follower catching up
+CATCH_UPS = 2  # followers reading from the table at once; the pool holds 10 connections
 KEEP_ALIVE = 15.0  # seconds of silence after which a comment keeps proxies from hanging up
 
 
@@ -49,6 +55,7 @@ class ReleaseFeed:
         self._reading: asyncio.Task[None] | None = None
         self._again = False
         self._start = asyncio.Lock()
+        self._catching_up = asyncio.Semaphore(CATCH_UPS)
 
     async def close(self) -> None:
         if self._reading is not None:
@@ -81,6 +88,7 @@ class ReleaseFeed:
                 if subscriber.behind:
                     for event in await self._catch_up(subscriber):
                         yield event
+                    await asyncio.sleep(0)  # the others' turn between pages
                     continue
                 try:
                     position, release = await asyncio.wait_for(subscriber.waiting.get(), KEEP_ALIVE)
@@ -100,10 +108,11 @@ class ReleaseFeed:
             subscriber.waiting.get_nowait()
         subscriber.behind = False
         ceiling = self._read_up_to
-        rows = await ocds_reads.releases_since(
-            self.pool, subscriber.where, subscriber.last, BACKLOG
-        )
-        if len(rows) == BACKLOG and rows[-1]["position"] < ceiling:
+        async with self._catching_up:
+            rows = await ocds_reads.releases_since(
+                self.pool, subscriber.where, subscriber.last, CATCH_UP_PAGE
+            )
+        if len(rows) == CATCH_UP_PAGE and rows[-1]["position"] < ceiling:
             subscriber.behind = True  # more to read before going live
             subscriber.last = rows[-1]["position"]
         else:
