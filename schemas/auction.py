@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, Field, model_validator
 
 from schemas.base import Event, Message
+from schemas.bounds import MaxJsonBytes
 from schemas.commands import Command
 from schemas.values import AuctionEnd, AuctionRules, Currency, Identifier, Percent, Text
 
@@ -23,7 +24,7 @@ Points = Annotated[
     Decimal, Field(ge=0, le=100, max_digits=7, decimal_places=4, allow_inf_nan=False)
 ]
 # A price as a bidder claimed it, valid or not: a rejection records what was sent.
-ClaimedPrice = Annotated[Decimal, Field(allow_inf_nan=True)]
+ClaimedPrice = Annotated[Decimal, Field(allow_inf_nan=True), MaxJsonBytes(64, "a claimed price")]
 MAX_PARTICIPANTS = 1000
 
 
@@ -47,7 +48,7 @@ class RejectionReason(StrEnum):
 class AuctionRank(Message):
     """One line of the auction's ranking: the published formula applied to one price."""
 
-    rank: int = Field(ge=1)
+    rank: int = Field(ge=1, le=MAX_PARTICIPANTS)
     bidder_id: Identifier
     bid_id: Identifier
     price: Money  # the bidder's current (at the close: final) price

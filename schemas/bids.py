@@ -8,11 +8,19 @@ import base64
 import binascii
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, BeforeValidator, Field, PlainSerializer, field_validator
+from pydantic import (
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
 
 from schemas.base import Message
+from schemas.bounds import MaxJsonBytes
 from schemas.values import Identifier, Text, Title, Value
 
 # A bid is prices and document digests, never the documents. The limit keeps the event,
@@ -36,7 +44,7 @@ Base64 = Annotated[
 ]
 PublicKey = Annotated[Base64, Field(min_length=32, max_length=32)]  # raw Ed25519 or X25519
 Signature = Annotated[Base64, Field(min_length=64, max_length=64)]  # raw Ed25519
-Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", max_length=64)]
 Amount = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=4, allow_inf_nan=False)]
 
 
@@ -60,7 +68,9 @@ class SelfDeclaration(Message):
     no_exclusion_grounds: bool  # no conviction, taxes and social security paid, not insolvent
     meets_selection_criteria: bool  # suitability, economic standing, technical ability
     is_sme: bool
-    subcontracting_share: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)] = Decimal(0)
+    subcontracting_share: Annotated[
+        Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)
+    ] = Decimal(0)
     statement: Text | None = None
 
 
@@ -70,6 +80,10 @@ class DocumentDigest(Message):
 
 
 class BidContent(Message):
+    # Read back from at most MAX_SEALED_BYTES, but written again as the opened bid's event:
+    # a number sent as 1 is written as "1", so the budget holds what the event holds.
+    json_budget: ClassVar[MaxJsonBytes] = MaxJsonBytes(MAX_SEALED_BYTES, "the bid's contents")
+
     ocid: Identifier
     bidder_id: Identifier
     offers: Annotated[list[LotOffer], Field(min_length=1, max_length=100)]
@@ -85,6 +99,10 @@ class BidContent(Message):
             raise ValueError(f"one offer per lot, but lots repeat: {sorted(lots)}")
         return offers
 
+    @model_validator(mode="after")
+    def _fits_the_budget(self) -> "BidContent":
+        return self.json_budget.check(self)
+
     @property
     def lots(self) -> tuple[str, ...]:
         return tuple(sorted(offer.lot_id for offer in self.offers))
@@ -93,6 +111,7 @@ class BidContent(Message):
 # What travels: the sealed bid, a withdrawal, and the platform's receipt for either.
 
 Lots = Annotated[tuple[Identifier, ...], Field(min_length=1, max_length=100)]
+Ciphertext = Annotated[Base64, Field(min_length=1, max_length=MAX_SEALED_BYTES)]
 
 
 class SealedBid(Message):
@@ -106,7 +125,7 @@ class SealedBid(Message):
     lots: Lots
     bidder_id: Identifier
     version: int = Field(ge=1, le=1_000_000)  # 1, then higher for each replacement
-    ciphertext: Annotated[Base64, Field(min_length=1, max_length=MAX_SEALED_BYTES)]
+    ciphertext: Ciphertext
     signature: Signature
 
     @field_validator("lots")
@@ -133,7 +152,7 @@ class Receipt(Message):
     bid_id: Identifier
     ocid: Identifier
     bidder_id: Identifier
-    lots: tuple[Identifier, ...]  # empty for a withdrawal
+    lots: Annotated[tuple[Identifier, ...], Field(max_length=100)]  # empty for a withdrawal
     version: int
     ciphertext_sha256: Sha256Hex | None  # None for a withdrawal
     received_at: AwareDatetime  # the platform's clock, UTC, to the microsecond
@@ -142,7 +161,9 @@ class Receipt(Message):
 
 class SignedReceipt(Message):
     receipt: Receipt
-    key_id: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]  # which platform key signed
+    key_id: Annotated[
+        str, Field(pattern=r"^[0-9a-f]{16}$", max_length=16)
+    ]  # which platform key signed
     signature: Signature  # Ed25519 over the receipt's canonical JSON
 
 

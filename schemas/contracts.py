@@ -15,12 +15,18 @@ from pydantic import AwareDatetime, Field, model_validator
 
 from schemas.base import Event, Message
 from schemas.bids import PublicKey, Sha256Hex, Signature
+from schemas.bounds import MAX_REQUIREMENTS_BYTES, MaxJsonBytes
 from schemas.commands import Command
 from schemas.values import CpvCode, Identifier, Item, Lot, Percent, Text, Title, Value
 
 # A change of value in percent of the original value, signed, to the hundredth.
 PercentChange = Annotated[Decimal, Field(max_digits=30, decimal_places=2, allow_inf_nan=False)]
-Items = Annotated[tuple[Item, ...], Field(min_length=1, max_length=500)]
+# A lot's items, within the budget of the tender's requirements they come from.
+Items = Annotated[
+    tuple[Item, ...],
+    Field(min_length=1, max_length=500),
+    MaxJsonBytes(MAX_REQUIREMENTS_BYTES, "the lot's items"),
+]
 
 
 class Party(StrEnum):

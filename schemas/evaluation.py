@@ -33,6 +33,7 @@ Score = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2, a
 # An amount worked out from prices (an average, a threshold), to the cent.
 Money = Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=2, allow_inf_nan=False)]
 LotIds = Annotated[tuple[Identifier, ...], Field(min_length=1, max_length=100)]
+MAX_BIDS = 10_000  # opened bids of one tender that an evaluation takes
 
 
 def _unique(kind: str, ids: list[str]) -> None:
@@ -125,7 +126,7 @@ class OpenedBid(Message):
 class RankedBid(Message):
     """One line of a lot's ranking: the published formula applied to one bid."""
 
-    rank: int = Field(ge=1)
+    rank: int = Field(ge=1, le=MAX_BIDS)
     bid_id: Identifier
     bidder_id: Identifier
     price: Value  # the final price: after the auction, if there was one
@@ -179,7 +180,7 @@ class Unsuccessful(Message):
 class EvaluationStarted(Event):
     type: Literal["EvaluationStarted"] = "EvaluationStarted"
     facts: EvaluationFacts
-    bids: Annotated[tuple[OpenedBid, ...], Field(max_length=10_000)]
+    bids: Annotated[tuple[OpenedBid, ...], Field(max_length=MAX_BIDS)]
     started_at: AwareDatetime
 
 
@@ -246,13 +247,13 @@ class LotReadyForAuction(Event):
     type: Literal["LotReadyForAuction"] = "LotReadyForAuction"
     lot_id: Identifier
     price_weight: Percent
-    bidders: Annotated[tuple[AuctionBidder, ...], Field(min_length=2)]
+    bidders: Annotated[tuple[AuctionBidder, ...], Field(min_length=2, max_length=MAX_BIDS)]
 
 
 class AuctionResultRecorded(Event):
     type: Literal["AuctionResultRecorded"] = "AuctionResultRecorded"
     lot_id: Identifier
-    final_prices: Annotated[tuple[FinalPrice, ...], Field(min_length=1)]
+    final_prices: Annotated[tuple[FinalPrice, ...], Field(min_length=1, max_length=MAX_BIDS)]
 
 
 class AbnormallyLowFlagged(Event):
@@ -309,8 +310,8 @@ class AwardDecided(Event):
     bid_id: Identifier
     bidder_id: Identifier
     value: Value
-    ranking: Annotated[tuple[RankedBid, ...], Field(min_length=1)]
-    unsuccessful: tuple[Unsuccessful, ...]
+    ranking: Annotated[tuple[RankedBid, ...], Field(min_length=1, max_length=MAX_BIDS)]
+    unsuccessful: Annotated[tuple[Unsuccessful, ...], Field(max_length=MAX_BIDS)]
     officer_id: Identifier
     decided_at: AwareDatetime
     standstill_ends: AwareDatetime  # decided_at + standstill_days
@@ -411,7 +412,7 @@ class EvaluationCommand(Command):
 
 class StartEvaluation(EvaluationCommand):
     facts: EvaluationFacts
-    bids: Annotated[tuple[OpenedBid, ...], Field(max_length=10_000)]
+    bids: Annotated[tuple[OpenedBid, ...], Field(max_length=MAX_BIDS)]
 
     @model_validator(mode="after")
     def _facts_are_of_this_tender(self) -> "StartEvaluation":
@@ -457,7 +458,7 @@ class CompleteLotEvaluation(EvaluationCommand):
 
 class RecordAuctionResult(EvaluationCommand):
     lot_id: Identifier
-    final_prices: Annotated[tuple[FinalPrice, ...], Field(min_length=1, max_length=10_000)]
+    final_prices: Annotated[tuple[FinalPrice, ...], Field(min_length=1, max_length=MAX_BIDS)]
 
     @field_validator("final_prices")
     @classmethod

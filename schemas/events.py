@@ -15,8 +15,8 @@ from schemas.auction import AUCTION_EVENTS, AuctionEvent
 from schemas.base import Event as Event  # re-exported: events subclass it
 from schemas.base import Message
 from schemas.bids import (
-    Base64,
     BidContent,
+    Ciphertext,
     EncryptedShare,
     PublicKey,
     Receipt,
@@ -125,13 +125,13 @@ class OpeningKeyIssued(Event):
     ocid: Identifier
     public_key: PublicKey
     threshold: int
-    shares: list[EncryptedShare]
+    shares: Annotated[list[EncryptedShare], Field(max_length=20)]
 
 
 class BidSubmitted(Event):
     type: Literal["BidSubmitted"] = "BidSubmitted"
     receipt: Receipt
-    ciphertext: Base64  # still sealed: nobody can read it before the opening
+    ciphertext: Ciphertext  # still sealed: nobody can read it before the opening
     signature: Signature
 
 
@@ -178,7 +178,7 @@ class BidsOpened(Event):
     """The opening ceremony is over: who took part, and what came out."""
 
     type: Literal["BidsOpened"] = "BidsOpened"
-    participants: list[Identifier]
+    participants: Annotated[list[Identifier], Field(max_length=20)]  # the committee
     opened: int
     rejected: int
     tree_size: int

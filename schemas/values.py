@@ -6,11 +6,12 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from schemas.base import Message
+from schemas.bounds import MAX_REQUIREMENTS_BYTES, MaxJsonBytes
 from schemas.text import LaidOut, OneLine
 
 CODELISTS = Path(__file__).parent / "ocds" / "codelists"
@@ -50,8 +51,9 @@ def check_currency(code: str) -> str:
     return code
 
 
-CpvCode = Annotated[str, AfterValidator(check_cpv)]
-Currency = Annotated[str, AfterValidator(check_currency)]
+# The lengths bound the JSON (see schemas.bounds); the checks say what is wrong first.
+CpvCode = Annotated[str, AfterValidator(check_cpv), Field(max_length=10)]
+Currency = Annotated[str, AfterValidator(check_currency), Field(max_length=3)]
 Text = Annotated[str, Field(min_length=1, max_length=10_000), LaidOut]
 Title = Annotated[str, Field(min_length=3, max_length=500), OneLine]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320), OneLine]
@@ -124,8 +126,16 @@ class AuctionRules(Message):
 class Requirements(Message):
     """What is being bought and how the winner is chosen: changing any of it is significant."""
 
+    # Each lot and item is bounded, but 100 lots of 500 items are not, so together they
+    # have a budget that leaves a tender's event room in schemas.bounds.MAX_EVENT_BYTES.
+    json_budget: ClassVar[MaxJsonBytes] = MaxJsonBytes(
+        MAX_REQUIREMENTS_BYTES,
+        "the lots and items",
+        "put long specifications in the tender's documents",
+    )
+
     cpv: CpvCode
-    additional_cpv: tuple[CpvCode, ...] = ()
+    additional_cpv: Annotated[tuple[CpvCode, ...], Field(max_length=100)] = ()
     lots: Annotated[list[Lot], Field(min_length=1, max_length=100)]
     award_criteria: AwardCriteria = AwardCriteria.PRICE_ONLY
     # The published formula: score = price_weight * lowest price / bid price
@@ -169,6 +179,10 @@ class Requirements(Message):
             msg = f"the lots add up to {total}, more than a value can hold ({MAX_DIGITS} digits)"
             raise ValueError(msg)
         return self
+
+    @model_validator(mode="after")
+    def _fit_the_budget(self) -> "Requirements":
+        return self.json_budget.check(self)
 
     @model_validator(mode="after")
     def _ids_are_unique(self) -> "Requirements":

@@ -10,18 +10,17 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterable
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
+from streams.broker_watch import BrokerWatch
 from streams.eventstore import OUTBOX_CHANNEL
 from streams.record_signing import SigningProducer, load_key
 from streams.settings import Settings
-from streams.topology import MAX_MESSAGE_BYTES, TOPIC_OF_EVENT, TOPICS
+from streams.topology import MAX_MESSAGE_BYTES, TOPIC_OF_EVENT
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +82,7 @@ class Relay:
             max_request_size=MAX_MESSAGE_BYTES,
             request_timeout_ms=10_000,
         )
-        broker = _BrokerWatch(self.bootstrap_servers, self.settings.kafka_replication_factor)
+        broker = BrokerWatch(self.bootstrap_servers, self.settings.kafka_replication_factor)
         await producer.start()
         await broker.start()
         try:
@@ -136,7 +135,7 @@ class Relay:
         )
         return len(rows)
 
-    async def _repair_broker(self, broker: "_BrokerWatch") -> None:
+    async def _repair_broker(self, broker: BrokerWatch) -> None:
         rows = await self.pool.fetch("SELECT topic, partition, end_offset FROM relay_watermarks")
         expected = {(r["topic"], r["partition"]): r["end_offset"] for r in rows}
         loss = await broker.lost_records(expected)
@@ -152,67 +151,3 @@ class Relay:
             loss,
             queued,
         )
-
-
-class _BrokerWatch:
-    """Creates the platform's topics and tells whether the broker still holds our records."""
-
-    def __init__(self, bootstrap_servers: str, replication_factor: int) -> None:
-        self.admin = AIOKafkaAdminClient(
-            bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000
-        )
-        self.offsets = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap_servers, enable_auto_commit=False
-        )
-        self.replication_factor = replication_factor
-
-    async def start(self) -> None:
-        await self.admin.start()
-        await self.offsets.start()
-
-    async def stop(self) -> None:
-        await self.offsets.stop()
-        await self.admin.close()
-
-    async def ensure_topics(self) -> set[str]:
-        """Create missing topics; return the names that had to be created."""
-        existing = set(await self.admin.list_topics())
-        created = set()
-        for topic in TOPICS:
-            if topic.name in existing:
-                continue
-            try:
-                await self.admin.create_topics(
-                    [
-                        NewTopic(
-                            topic.name,
-                            topic.partitions,
-                            self.replication_factor,
-                            topic_configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)},
-                        )
-                    ]
-                )
-                created.add(topic.name)
-            except TopicAlreadyExistsError:
-                pass
-        return created
-
-    async def lost_records(self, expected: dict[tuple[str, int], int]) -> str | None:
-        """Why the broker no longer holds what it acknowledged, or None if it does."""
-        created = await self.ensure_topics()
-        gone = sorted({topic for topic, _ in expected if topic in created})
-        if gone:
-            return f"topics {', '.join(gone)} were gone"
-        if not expected:
-            return None
-        ends = await self.offsets.end_offsets(_partitions(expected))
-        short = [
-            f"{t}[{p}] ends at {ends[TopicPartition(t, p)]}, not {end}"
-            for (t, p), end in expected.items()
-            if ends[TopicPartition(t, p)] < end
-        ]
-        return "; ".join(short) or None
-
-
-def _partitions(places: Iterable[tuple[str, int]]) -> list[TopicPartition]:
-    return [TopicPartition(topic, partition) for topic, partition in places]

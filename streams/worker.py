@@ -15,6 +15,7 @@ import faust
 
 from schemas.events import Envelope
 from streams import kafka_transport, projections, record_admission, record_signing, stream_tables
+from streams.broker_watch import create_topics
 from streams.database import connect_pool
 from streams.deadlines import close_due_tenders, run_due_auctions
 from streams.handlers import CommandHandler, utc_now
@@ -200,6 +201,14 @@ def run(settings: Settings, database_url: str, bootstrap_servers: str, web_port:
         import uvloop
 
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    # The topics exist with their declared partitions before the consumers subscribe: a
+    # broker that creates topics on demand would give them its own default count. The loop
+    # stays the current one, for faust.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(
+        create_topics(bootstrap_servers, settings.kafka_replication_factor, within=30.0)
+    )
     app = create_app(settings, database_url, bootstrap_servers, web_port)
     worker = faust.Worker(app, loglevel="INFO", override_logging=False)
     worker.execute_from_commandline()

@@ -3,8 +3,14 @@ commands loses every topic, record and offset; the platform republishes from the
 store and the read models end up exactly as the store says, each event applied once."""
 
 import asyncio
+import time
 
-from tests.integration.conftest import register_officer
+from aiokafka import AIOKafkaConsumer
+
+from entrypoints.launcher import stop_process
+from streams.broker_watch import BrokerWatch
+from streams.topology import TENDERS, TOPICS
+from tests.integration.conftest import register_officer, tender_body
 from tests.integration.stack import Stack, eventually, read_models_match_the_store
 from tests.integration.workload import command_stream
 
@@ -31,3 +37,80 @@ async def test_read_models_survive_a_broker_that_loses_everything(stack: Stack) 
     assert active == 80
     worker_log = (stack.log_dir / "worker-0.log").read_text()
     assert "republishing the event store" in worker_log
+
+
+def worker_logs(stack: Stack) -> str:
+    """Everything the module's stream workers logged, oldest worker first."""
+    return "".join(path.read_text() for path in sorted(stack.log_dir.glob("worker-*.log")))
+
+
+async def publish(stack: Stack, token: str) -> str:
+    async with stack.client(token) as client:
+        response = await client.post("/tenders", json=tender_body())
+    assert response.status_code == 201, response.text
+    ocid: str = response.json()["id"]
+    return ocid
+
+
+async def seconds_to_the_read_model(stack: Stack, token: str) -> float:
+    """How long a new tender takes from its 201 to the public read model."""
+    ocid = await publish(stack, token)
+    started = time.monotonic()
+
+    async def projected() -> bool:
+        return bool(await stack.pool.fetchval("SELECT 1 FROM tenders WHERE ocid = $1", ocid))
+
+    await eventually(projected)
+    return time.monotonic() - started
+
+
+async def outbox_is_empty(stack: Stack) -> bool:
+    return not await stack.pool.fetchval("SELECT 1 FROM outbox LIMIT 1")
+
+
+async def test_topics_a_client_made_with_too_few_partitions_are_rebuilt(stack: Stack) -> None:
+    """The broker is lost while the platform is down, and a client subscribes before any
+    worker starts, so the broker makes every topic with its default of 4 partitions; the
+    next worker rebuilds them as declared, the relay republishes and the outbox empties."""
+    officer = await register_officer(stack)
+    tender_partitions: set[int] = set()
+    while not tender_partitions & {4, 5}:  # something on the partitions that will be missing
+        await publish(stack, officer["token"])
+        await eventually(lambda: outbox_is_empty(stack))
+        rows = await stack.pool.fetch(
+            "SELECT partition FROM relay_watermarks WHERE topic = $1", TENDERS.name
+        )
+        tender_partitions = {row["partition"] for row in rows}
+    for worker in stack.workers:
+        await asyncio.to_thread(stop_process, worker)
+    stack.broker.kill()
+    await asyncio.to_thread(stack.broker.start)
+    bystander = AIOKafkaConsumer(
+        *(topic.name for topic in TOPICS), bootstrap_servers=stack.broker.bootstrap_servers
+    )
+    await bystander.start()
+    try:
+
+        async def made_by_the_broker() -> bool:
+            return all(bystander.partitions_for_topic(topic.name) for topic in TOPICS)
+
+        await eventually(made_by_the_broker)
+        assert len(bystander.partitions_for_topic(TENDERS.name)) == 4
+    finally:
+        await bystander.stop()
+
+    stack.start_worker()
+    await publish(stack, officer["token"])
+    await eventually(lambda: outbox_is_empty(stack), within=60)
+    counts = await partition_counts(stack)
+    assert counts[TENDERS.name] == TENDERS.partitions
+    await eventually(lambda: read_models_match_the_store(stack), within=60)
+
+
+async def partition_counts(stack: Stack) -> dict[str, int]:
+    watch = BrokerWatch(stack.broker.bootstrap_servers, replication_factor=1)
+    await watch.start()
+    try:
+        return await watch.partition_counts(topic.name for topic in TOPICS)
+    finally:
+        await watch.stop()

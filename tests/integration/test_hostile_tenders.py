@@ -1,10 +1,34 @@
 """Tenders built to poison the projection or to outgrow a Kafka record are refused at the
 API with a problem document that says why, and the next ordinary tender is published."""
 
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
-from tests.integration.conftest import register_officer, tender_body
-from tests.integration.stack import Stack, eventually
+import pytest
+
+from streams.embedded import EmbeddedBroker
+from tests.integration.conftest import create_database, register_officer, tender_body
+from tests.integration.stack import Stack, eventually, settings_for_tests
+
+MIB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+async def stack(
+    postgres_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Stack]:
+    """A platform whose operator allows request bodies of 32 MiB, so that the schema alone
+    stands between a huge tender and the broker."""
+    data_dir = tmp_path_factory.mktemp("platform")
+    broker = EmbeddedBroker(log_dir=data_dir / "logs")
+    broker.start()
+    settings = settings_for_tests(data_dir)
+    settings = replace(settings, http=replace(settings.http, max_body_bytes=32 * MIB))
+    platform = Stack(settings, await create_database(postgres_server), broker)
+    await platform.start(workers=1)
+    yield platform
+    await platform.stop()
 
 
 async def publishes_after(stack: Stack, token: str) -> None:
@@ -35,5 +59,35 @@ async def test_a_title_holding_u0000_is_refused_and_the_next_tender_is_published
     assert response.headers["content-type"] == "application/problem+json"
     assert [error["field"] for error in problem["errors"]] == ["body.title"]
     assert "U+0000" in problem["detail"]
+    assert await stack.pool.fetchval("SELECT count(*) FROM events") == events_before
+    await publishes_after(stack, officer["token"])
+
+
+def seventeen_mebibyte_tender() -> dict[str, Any]:
+    """446 items of 10,000 emoji each: every field valid, the whole over 16 MiB."""
+    body = tender_body()
+    item = body["requirements"]["lots"][0]["items"][0]
+    wide = "\U0001f600" * 10_000
+    items = [item | {"id": f"item-{n}", "description": wide} for n in range(446)]
+    body["requirements"]["lots"][0]["items"] = items
+    return body
+
+
+async def test_a_tender_over_the_record_limit_is_refused_and_the_next_is_published(
+    stack: Stack,
+) -> None:
+    """A tender whose event would exceed the broker's record limit is refused with 422 and
+    a problem that says how large its lots and items are; nothing is recorded and the
+    relay keeps publishing the tenders after it."""
+    officer = await register_officer(stack)
+    body = seventeen_mebibyte_tender()
+    events_before = await stack.pool.fetchval("SELECT count(*) FROM events")
+    async with stack.client(officer["token"]) as client:
+        response = await client.post("/tenders", json=body)
+    assert response.status_code == 422, response.text[:500]
+    assert response.headers["content-type"] == "application/problem+json"
+    [error] = response.json()["errors"]
+    assert error["field"] == "body.requirements"
+    assert "the lots and items: 17," in error["message"], error["message"]
     assert await stack.pool.fetchval("SELECT count(*) FROM events") == events_before
     await publishes_after(stack, officer["token"])
