@@ -3,16 +3,20 @@ and contracts (auctions: ``streams.auction_views``; OCDS releases: ``streams.rel
 
 Each event id is applied once per projection, whatever Kafka redelivers. Events of one
 tender are applied in sequence order: if one arrives before its predecessors (a broker
-that lost its log, say), the missing ones are read from the event store first.
+that lost its log, say), the missing ones are read from the event store first. An event
+a projection cannot apply is set aside as a dead letter (``streams.dead_letters``) and the
+others go on.
 """
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import asyncpg
+from pydantic import ValidationError
 
 from schemas.contracts import (
     ContractActivated,
@@ -47,7 +51,7 @@ from schemas.events import (
 )
 from schemas.upcasting import read_envelope
 from schemas.values import Requirements
-from streams import auction_views, eventstore, releases, savings_view
+from streams import auction_views, dead_letters, eventstore, releases, savings_view
 from streams.topology import AUCTIONS, BIDS, CONTRACTS, EVALUATIONS, PARTIES, TENDERS, Topic
 
 log = logging.getLogger(__name__)
@@ -329,9 +333,33 @@ PROJECTORS = {
 
 
 async def apply(pool: Any, topic: Topic, envelopes: Sequence[Envelope]) -> int:
-    """Apply a batch in one transaction; returns how many events were new."""
+    """Apply a batch in one transaction; returns how many events were new.
+
+    If the batch fails for something other than the database being away, the events are
+    applied one by one, and each that still fails is set aside as a dead letter (and
+    marked applied), so that one event never stops those behind it.
+    """
+    try:
+        return await _apply_together(pool, topic, envelopes)
+    except Exception as error:
+        if dead_letters.is_transient(error):
+            raise
+        log.warning(
+            "%d events failed together on %s (%s); applying them one by one",
+            len(envelopes),
+            topic.name,
+            dead_letters.describe(error),
+        )
+    applied = 0
+    for item in envelopes:
+        applied += await _apply_alone(pool, topic, item)
+    return applied
+
+
+async def _apply_together(pool: Any, topic: Topic, envelopes: Sequence[Envelope]) -> int:
     projector = PROJECTORS[topic.name]
-    for attempt in range(1, 6):
+    attempt = 1
+    while True:
         try:
             async with pool.acquire() as connection, connection.transaction():
                 fresh = await _first_time(connection, topic.name, envelopes)
@@ -339,12 +367,38 @@ async def apply(pool: Any, topic: Topic, envelopes: Sequence[Envelope]) -> int:
                     await projector(connection, fresh)
                 return len(fresh)
         except asyncpg.DeadlockDetectedError:  # two workers during a rebalance
+            if attempt == 5:
+                raise  # transient: the worker tries the batch again later
             log.warning(
                 "deadlock applying %d events to %s; retry %d", len(envelopes), topic.name, attempt
             )
             await asyncio.sleep(0.05 * attempt)
-    msg = f"could not apply {len(envelopes)} events to {topic.name}"
-    raise RuntimeError(msg)
+            attempt += 1
+
+
+async def _apply_alone(pool: Any, topic: Topic, item: Envelope) -> int:
+    try:
+        return await _apply_together(pool, topic, [item])
+    except Exception as error:
+        if dead_letters.is_transient(error):
+            raise
+        await set_aside(pool, topic, [(item.event_id, dead_letters.describe(error))])
+        return 0
+
+
+async def set_aside(pool: Any, topic: Topic, failures: list[tuple[uuid.UUID, str]]) -> None:
+    """Record events as dead letters of this projection and mark them applied, in one
+    transaction, so that neither the stream nor the repair timer tries them again."""
+    for event_id, error in failures:
+        log.error("set aside event %s on %s as a dead letter: %s", event_id, topic.name, error)
+    async with pool.acquire() as connection, connection.transaction():
+        await dead_letters.set_aside(connection, topic.name, failures)
+        await connection.execute(
+            "INSERT INTO applied_events (projection, event_id) SELECT $1, unnest($2::uuid[])"
+            " ON CONFLICT DO NOTHING",
+            topic.name,
+            [event_id for event_id, _ in failures],
+        )
 
 
 class Repair:
@@ -367,7 +421,7 @@ class Repair:
     async def run(self, pool: Any) -> int:
         missing = await pool.fetch(
             """
-            SELECT e.envelope FROM events e
+            SELECT e.event_id, e.envelope FROM events e
             WHERE e.position > $4 AND e.type = ANY($1)
               AND e.recorded_at < clock_timestamp() - make_interval(secs => $3)
               AND NOT EXISTS (SELECT 1 FROM applied_events a
@@ -381,8 +435,9 @@ class Repair:
             self.verified,
         )
         applied = 0
-        if missing:
-            applied = await apply(pool, self.topic, [read_envelope(r["envelope"]) for r in missing])
+        readable = await self._readable(pool, missing)
+        if readable:
+            applied = await apply(pool, self.topic, readable)
             log.warning(
                 "repaired %s: applied %d events that the stream had not delivered",
                 self.topic.name,
@@ -396,3 +451,16 @@ class Repair:
                 self.SETTLED_FOR_GOOD,
             )
         return applied
+
+    async def _readable(self, pool: Any, rows: Sequence[Any]) -> list[Envelope]:
+        """The events these rows hold; those that no longer read (a bad upcast, say) are set
+        aside, or they would stop every pass at the same place."""
+        readable, unreadable = [], []
+        for row in rows:
+            try:
+                readable.append(read_envelope(row["envelope"]))
+            except (ValidationError, ValueError) as error:
+                unreadable.append((row["event_id"], dead_letters.describe(error)))
+        if unreadable:
+            await set_aside(pool, self.topic, unreadable)
+        return readable

@@ -291,3 +291,21 @@ CREATE TABLE IF NOT EXISTS records (
     position bigint NOT NULL,
     record   json   NOT NULL
 );
+
+-- Events a consumer could not handle (a projection, named by its topic, or the relay for a
+-- record the broker refuses), set aside so that the stream behind them goes on, until the
+-- operator replays them (streams.dead_letters).
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id          bigserial   PRIMARY KEY,
+    consumer    text        NOT NULL,
+    position    bigint      NOT NULL REFERENCES events (position),
+    event_id    uuid        NOT NULL,
+    error       text        NOT NULL,
+    attempts    integer     NOT NULL DEFAULT 1,
+    failed_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+    resolved_at timestamptz
+);
+-- At most one open letter per consumer and event; the open ones are counted from this
+-- small index alone, however many were resolved.
+CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_open
+    ON dead_letters (consumer, position) WHERE resolved_at IS NULL;
