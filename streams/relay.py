@@ -16,28 +16,17 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from streams import outbox_publishing
 from streams.broker_watch import BrokerWatch
 from streams.eventstore import OUTBOX_CHANNEL
 from streams.record_signing import SigningProducer, load_key
 from streams.settings import Settings
-from streams.topology import MAX_MESSAGE_BYTES, TOPIC_OF_EVENT
+from streams.topology import MAX_MESSAGE_BYTES
 
 log = logging.getLogger(__name__)
 
 RELAY_LOCK = 4_242_002
-BATCH = 2000
 CHECK_EVERY = 1.0  # seconds between checks that the broker still holds what we sent
-
-
-# One statement, so one implicit transaction: forget what the broker acknowledged and
-# remember how far each partition must reach.
-_SENT = """
-WITH sent AS (DELETE FROM outbox WHERE position = ANY($1::bigint[]))
-INSERT INTO relay_watermarks (topic, partition, end_offset)
-SELECT * FROM unnest($2::text[], $3::int[], $4::bigint[])
-ON CONFLICT (topic, partition) DO UPDATE
-SET end_offset = GREATEST(relay_watermarks.end_offset, EXCLUDED.end_offset)
-"""
 
 
 class Relay:
@@ -104,36 +93,8 @@ class Relay:
             await broker.stop()
 
     async def publish_pending(self, producer: AIOKafkaProducer) -> int:
-        """Send one batch of the outbox and forget it once the broker has acknowledged it."""
-        rows = await self.pool.fetch(
-            "SELECT o.position, e.aggregate_id, e.type, e.envelope AS body"
-            " FROM outbox o JOIN events e USING (position) ORDER BY o.position LIMIT $1",
-            BATCH,
-        )
-        if not rows:
-            return 0
-        sends = [
-            await producer.send(
-                TOPIC_OF_EVENT[row["type"]],
-                key=row["aggregate_id"].encode(),
-                value=row["body"].encode(),
-            )
-            for row in rows
-        ]
-        # A floor for each partition's end offset that any broker must still report: the
-        # embedded broker reports the start of its last batch + 1, not the last offset + 1.
-        ends: dict[tuple[str, int], int] = {}
-        for sent in await asyncio.gather(*sends):
-            place = (sent.topic, sent.partition)
-            ends[place] = min(ends.get(place, sent.offset + 1), sent.offset + 1)
-        await self.pool.execute(
-            _SENT,
-            [row["position"] for row in rows],
-            [topic for topic, _ in ends],
-            [partition for _, partition in ends],
-            list(ends.values()),
-        )
-        return len(rows)
+        """Send one batch of the outbox (``streams.outbox_publishing``)."""
+        return await outbox_publishing.publish_pending(self.pool, producer)
 
     async def _repair_broker(self, broker: BrokerWatch) -> None:
         rows = await self.pool.fetch("SELECT topic, partition, end_offset FROM relay_watermarks")
