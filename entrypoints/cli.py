@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from entrypoints import cli_auction, cli_backup, cli_bids, cli_demo
+from entrypoints import cli_auction, cli_backup, cli_bids, cli_demo, cli_operations
 from entrypoints.terminal import (
     ApiOption,
     TokenOption,
@@ -41,6 +41,7 @@ cli_bids.register(app, tender_app, officer_app)
 cli_auction.register(app)
 cli_demo.register(app)
 cli_backup.register(app)
+cli_operations.register(app)
 
 
 # Running the platform
