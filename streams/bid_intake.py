@@ -3,14 +3,16 @@
 Bids arriving together are written together (group commit): one transaction per batch
 locks the bid logs concerned, numbers the entries, records their events and outbox rows,
 and commits once. A receipt is sent only after that commit. Ed25519 signatures are
-deterministic, so a repeated submission gets the very same receipt again.
+deterministic, so a repeated submission gets the very same receipt again. Each bidder's
+versions follow one another, within what one bidder may store (``bidding.entries``).
 """
 
 import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,8 +21,9 @@ from uuid import uuid4
 import asyncpg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from bidding import entries, receipts, sealing
 from bidding import log as bid_log
-from bidding import receipts, sealing
+from bidding.entries import BidLimits
 from procurement.errors import NotFound, Rejected, WrongState
 from schemas.bids import BidWithdrawal, Receipt, SealedBid, SignedReceipt
 from schemas.commands import Actor
@@ -55,21 +58,38 @@ class _Pending:
 
 
 @dataclass
-class _Entry:  # what the batch needs to know of an entry already in the log
-    version: int
-    kind: str
-    digest: bytes | None
-    receipt: dict[str, Any]
-
-
-@dataclass
 class _Batch:
     logs: dict[str, tuple[bid_log.BidLog, Any]]
-    history: dict[tuple[str, str], list[_Entry]]
+    history: dict[tuple[str, str], list[entries.Entry]]  # per tender and bidder
+    receipts: dict[tuple[str, str, int], dict[str, Any]]  # per tender, bidder and version
     taken: set[tuple[str, bytes]]
     sizes: dict[str, int] = field(default_factory=dict)
     versions: dict[str, int] = field(default_factory=dict)
     events: list[Envelope] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)  # the events as JSON
+
+
+def limits_from_env(env: Mapping[str, str] = os.environ) -> BidLimits:
+    """What one bidder may send to one tender: PROCUREMENT_MAX_BID_VERSIONS versions, taking
+    at most PROCUREMENT_MAX_BID_BYTES in the store."""
+    defaults = BidLimits()
+    limits = BidLimits(
+        versions=_positive(env, "PROCUREMENT_MAX_BID_VERSIONS", defaults.versions),
+        stored_bytes=_positive(env, "PROCUREMENT_MAX_BID_BYTES", defaults.stored_bytes),
+    )
+    if limits.stored_bytes < entries.LARGEST_ENTRY:
+        msg = f"PROCUREMENT_MAX_BID_BYTES={limits.stored_bytes} would refuse a bid of the largest size; it must be at least {entries.LARGEST_ENTRY}"
+        raise ValueError(msg)
+    return limits
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{name}={text!r} is not a positive whole number")
+    return int(text)
 
 
 class BidIntake:
@@ -78,10 +98,12 @@ class BidIntake:
         pool: Any,
         platform_key: Ed25519PrivateKey,
         clock: Callable[[], datetime] = utc_now,
+        limits: BidLimits | None = None,
     ) -> None:
         self.pool = pool
         self.platform_key = platform_key
         self.clock = clock
+        self.limits = limits or limits_from_env()
         self._queue: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
         self._keys: dict[str, bytes] = {}  # suppliers' signing keys never change
@@ -164,17 +186,27 @@ class BidIntake:
             for p in batch
             if isinstance(p.item, SealedBid)
         ]
-        state = _Batch(logs=await bid_logs.lock(connection, ocids), history={}, taken=set())
+        logs = await bid_logs.lock(connection, ocids)
+        state = _Batch(logs=logs, history={}, receipts={}, taken=set())
+        # What an event takes in the store is read from its row, not from its contents.
         for row in await connection.fetch(
-            "SELECT e.ocid, e.bidder_id, e.version, e.kind, e.ciphertext_sha256, e.receipt"
+            "SELECT e.ocid, e.bidder_id, e.version, e.kind, e.ciphertext_sha256, e.receipt,"
+            " pg_column_size(v.envelope) AS stored_bytes"
             " FROM bid_entries e JOIN unnest($1::text[], $2::text[]) AS p (ocid, bidder_id)"
-            " USING (ocid, bidder_id)",
+            " USING (ocid, bidder_id) JOIN events v ON v.event_id = e.event_id",
             [o for o, _ in bidders],
             [b for _, b in bidders],
         ):
+            digest = row["ciphertext_sha256"]
             state.history.setdefault((row["ocid"], row["bidder_id"]), []).append(
-                _Entry(row["version"], row["kind"], row["ciphertext_sha256"], row["receipt"])
+                entries.Entry(
+                    row["version"],
+                    row["kind"],
+                    bytes(digest) if digest is not None else None,
+                    row["stored_bytes"],
+                )
             )
+            state.receipts[(row["ocid"], row["bidder_id"], row["version"])] = row["receipt"]
         for row in await connection.fetch(
             "SELECT e.ocid, e.ciphertext_sha256 FROM bid_entries e"
             " JOIN unnest($1::text[], $2::bytea[]) AS d (ocid, digest)"
@@ -193,7 +225,7 @@ class BidIntake:
                 pending.error = error
         if not state.events:
             return
-        await eventstore.append(connection, state.events)
+        await eventstore.append(connection, state.events, state.written)
         fresh = [p for p in batch if p.receipt is not None and not p.replayed]
         await connection.execute(
             "INSERT INTO bid_entries (ocid, log_index, bidder_id, version, kind, bid_id, event_id,"
@@ -221,32 +253,17 @@ class BidIntake:
         else:
             bid_log.check_withdrawal(current, item, pending.actor, at)
             digest = None
+        sent = entries.Sent(item.ocid, item.bidder_id, item.version, digest)
         mine = state.history.setdefault((item.ocid, item.bidder_id), [])
-        for entry in mine:
-            if entry.version != item.version:
-                continue
-            if digest is not None and entry.kind == "bid" and entry.digest == digest:
-                pending.receipt, pending.replayed = Receipt.model_validate(entry.receipt), True
-                return
-            msg = f"version {item.version} of {item.bidder_id}'s bid is already in the log with other contents; send a higher version to replace it"
-            raise WrongState(msg, code="version_used")
-        latest = max(mine, key=lambda e: e.version, default=None)
-        if latest is not None and item.version < latest.version:
-            msg = (
-                f"version {item.version} is older than {item.bidder_id}'s latest, {latest.version}"
-            )
-            raise WrongState(msg, code="stale_version")
-        if digest is None and (latest is None or latest.kind != "bid"):
-            raise WrongState(
-                f"{item.bidder_id} has no bid in {item.ocid} to withdraw",
-                code="nothing_to_withdraw",
-            )
+        if entries.check_order(mine, sent) is not None:
+            first = state.receipts[(item.ocid, item.bidder_id, item.version)]
+            pending.receipt, pending.replayed = Receipt.model_validate(first), True
+            return
         if digest is not None and (item.ocid, digest) in state.taken:
             msg = "this ciphertext was already submitted to this tender: each bid is sealed afresh"
             raise WrongState(msg, code="duplicate_ciphertext")
 
         index, sequence = state.sizes[item.ocid], state.versions[item.ocid] + 1
-        state.sizes[item.ocid], state.versions[item.ocid] = index + 1, sequence
         receipt = Receipt(
             kind="bid" if digest is not None else "withdrawal",
             bid_id=f"bid-{uuid4().hex}",
@@ -263,19 +280,24 @@ class BidIntake:
             if isinstance(item, SealedBid)
             else BidWithdrawn(receipt=receipt, signature=item.signature)
         )
-        state.events.append(
-            envelope(
-                event,
-                event_id=uuid4(),
-                aggregate_id=bid_log.bid_log_id(item.ocid),
-                sequence=sequence,
-                actor=pending.actor.id,
-                occurred_at=at,
-            )
+        recorded = envelope(
+            event,
+            event_id=uuid4(),
+            aggregate_id=bid_log.bid_log_id(item.ocid),
+            sequence=sequence,
+            actor=pending.actor.id,
+            occurred_at=at,
         )
+        written = recorded.model_dump_json()  # serialized once: measured here, stored as is
+        stored_bytes = len(written.encode())
+        entries.bid_must_stay_within_the_limits(mine, sent, stored_bytes, self.limits)
+
+        state.sizes[item.ocid], state.versions[item.ocid] = index + 1, sequence
+        state.events.append(recorded)
+        state.written.append(written)
         pending.receipt = receipt
-        receipt_json = receipt.model_dump(mode="json")
-        mine.append(_Entry(item.version, receipt.kind, digest, receipt_json))
+        mine.append(entries.Entry(item.version, receipt.kind, digest, stored_bytes))
+        state.receipts[(item.ocid, item.bidder_id, item.version)] = receipt.model_dump(mode="json")
         if digest is not None:
             state.taken.add((item.ocid, digest))
 

@@ -25,12 +25,17 @@ INSERT INTO outbox (position) SELECT position FROM recorded
 """
 
 
-async def append(connection: Any, envelopes: Sequence[Envelope]) -> None:
-    """Record ``envelopes`` and queue them for the relay, in one statement.
+async def append(
+    connection: Any, envelopes: Sequence[Envelope], written: Sequence[str] | None = None
+) -> None:
+    """Record ``envelopes`` and queue them for the relay, in one statement. ``written`` is
+    their JSON when the caller has it already (a large bid is not serialized twice).
 
     A second writer for the same aggregate and sequence fails with a unique violation,
     so history can never fork.
     """
+    if written is None:
+        written = [item.model_dump_json() for item in envelopes]
     await connection.execute(
         _APPEND,
         [item.event_id for item in envelopes],
@@ -39,7 +44,7 @@ async def append(connection: Any, envelopes: Sequence[Envelope]) -> None:
         [item.type for item in envelopes],
         [item.schema_version for item in envelopes],
         [item.occurred_at for item in envelopes],
-        [item.model_dump_json() for item in envelopes],
+        list(written),
     )
 
 
