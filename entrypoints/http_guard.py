@@ -27,7 +27,7 @@ from streams.http_limits import HttpLimits
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 ANONYMOUS_WRITES = frozenset({"/suppliers"})  # registering needs no token yet
 _BIDS = re.compile(r"^/tenders/[^/]+/bids(/withdrawal)?$")
-_LIVE = re.compile(r"^(/ocds/releases/live|/tenders/[^/]+/auctions/[^/]+/live)$")
+LIVE_STREAMS = re.compile(r"^(/ocds/releases/live|/tenders/[^/]+/auctions/[^/]+/live)$")
 _DATABASE_DOWN = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
@@ -86,7 +86,7 @@ class HttpGuard:
             refusal, receive = await self._read_body(scope, receive)
         if refusal is not None:
             await refusal(scope, receive, send)
-        elif _LIVE.match(scope["path"]):
+        elif LIVE_STREAMS.match(scope["path"]):
             await self._follow(scope, receive, send)
         else:
             await self.app(scope, receive, send)
