@@ -122,11 +122,14 @@ async def test_the_api_keeps_its_openapi_description(stack: Stack) -> None:
         "lot_id": [LOT],
         "contract_id": [world.contract_id],
         "officer_id": [world.buyer.members[0].id],
+        "party_id": [world.outsider.id],
         "name": ["lots", "bids", "partyScale"],  # the OCDS extensions
         "codelist": ["bidStatus.csv", "partyScale.csv"],
     }
     started = time.monotonic()
-    skipped = streaming(described)
+    # Rotating or revoking one's own token would revoke the identities fuzzing goes on
+    # with; test_tokens covers those two routes.
+    skipped = streaming(described) | {"POST /tokens", "DELETE /tokens/current"}
     assert "GET /tenders/{ocid}/auctions/{lot_id}/live" in skipped
     failures, sent = await asyncio.to_thread(
         fuzz, schema, stack.api_url, identities, known, skipped
@@ -169,6 +172,7 @@ RETRIED_WITHOUT_A_KEY = {
     "DELETE /tokens/current": "revoking a revoked token changes nothing",
     "DELETE /parties/{party_id}/tokens": "revoking revoked tokens changes nothing",
     "POST /parties/{party_id}/tokens": "the operator's reissue; an extra token can be revoked",
+    "POST /operations/dead-letters/{letter_id}/replay": "a resolved letter is not replayed again",
 }
 
 
