@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from streams import outbox_publishing
+from streams.broker_epochs import begin_epoch
 from streams.broker_watch import BrokerWatch
 from streams.eventstore import OUTBOX_CHANNEL
 from streams.record_signing import SigningProducer, load_key
@@ -107,6 +108,7 @@ class Relay:
             queued = await connection.execute(
                 "INSERT INTO outbox (position) SELECT position FROM events ON CONFLICT DO NOTHING"
             )
+            await begin_epoch(connection, loss)
         log.warning(
             "the Kafka broker lost records it had acknowledged (%s); republishing the event store (%s)",
             loss,

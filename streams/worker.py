@@ -14,7 +14,14 @@ import asyncpg
 import faust
 
 from schemas.events import Envelope
-from streams import kafka_transport, projections, record_admission, record_signing, stream_tables
+from streams import (
+    broker_epochs,
+    kafka_transport,
+    projections,
+    record_admission,
+    record_signing,
+    stream_tables,
+)
 from streams.broker_watch import create_topics
 from streams.database import connect_pool
 from streams.deadlines import close_due_tenders, run_due_auctions
@@ -112,6 +119,18 @@ def create_app(
             )
             if changed:
                 log.info("auctions: %s", ", ".join(changed))
+
+    @app.task
+    async def read_again_after_a_broker_loss() -> None:
+        async def read_again(epoch: int) -> None:
+            topics = {topic.name for topic in TOPICS}
+            read = await kafka_transport.read_again_from_the_start(app.consumer, topics)
+            log.warning("broker epoch %d: reading %d partitions again from 0", epoch, len(read))
+
+        while True:
+            with _survive("following the broker epochs"):
+                await broker_epochs.follow(await backbone.pool(), read_again)
+            await asyncio.sleep(1.0)
 
     repairs = [projections.Repair(topic) for topic in TOPICS]
 

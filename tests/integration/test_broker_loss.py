@@ -5,10 +5,11 @@ store and the read models end up exactly as the store says, each event applied o
 import asyncio
 import time
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from entrypoints.launcher import stop_process
 from streams.broker_watch import BrokerWatch
+from streams.projections import Repair
 from streams.topology import TENDERS, TOPICS
 from tests.integration.conftest import register_officer, tender_body
 from tests.integration.stack import Stack, eventually, read_models_match_the_store
@@ -66,6 +67,89 @@ async def seconds_to_the_read_model(stack: Stack, token: str) -> float:
 
 async def outbox_is_empty(stack: Stack) -> bool:
     return not await stack.pool.fetchval("SELECT 1 FROM outbox LIMIT 1")
+
+
+async def test_after_a_broker_loss_the_stream_delivers_again_without_a_restart(
+    stack: Stack,
+) -> None:
+    """After the broker loses everything and the relay republishes, new tenders reach the
+    read model through the stream again, far quicker than the repair timer could (it only
+    takes events older than its settle time), with the same worker process."""
+    officer = await register_officer(stack)
+    for _ in range(40):  # a history of many small batches, as commands arrive one by one
+        await publish(stack, officer["token"])
+    await eventually(lambda: outbox_is_empty(stack))
+    repairs_before = worker_logs(stack).count("republishing the event store")
+    worker = stack.workers[-1]
+    stack.broker.kill()
+    await asyncio.sleep(0.5)
+    await asyncio.to_thread(stack.broker.start)
+
+    async def republished() -> bool:
+        return worker_logs(stack).count("republishing the event store") > repairs_before
+
+    await eventually(republished, within=30)
+    await eventually(lambda: outbox_is_empty(stack), within=60)
+    await eventually(lambda: read_models_match_the_store(stack), within=60)
+
+    async def quick() -> bool:
+        return await seconds_to_the_read_model(stack, officer["token"]) < 1.0
+
+    await eventually(quick, within=30)  # the consumer group has settled on the new broker
+    delays = [await seconds_to_the_read_model(stack, officer["token"]) for _ in range(8)]
+    assert max(delays) < Repair.SETTLE, delays
+    assert worker.poll() is None
+
+
+async def test_a_topic_made_again_under_a_running_worker_is_read_from_its_start(
+    stack: Stack,
+) -> None:
+    """The tender topic held more records than the store can republish (refused forgeries),
+    then the broker lost it but kept the consumer group; after the relay republishes,
+    new tenders reach the read model through the stream, not the repair timer."""
+    officer = await register_officer(stack)
+    for _ in range(6):  # tenders the relay has put on the topic, so it notices the loss
+        await publish(stack, officer["token"])
+    await eventually(lambda: outbox_is_empty(stack))
+    refused_before: int = await stack.pool.fetchval("SELECT count(*) FROM forged_records")
+    junk = 60
+    producer = AIOKafkaProducer(bootstrap_servers=stack.broker.bootstrap_servers)
+    await producer.start()
+    try:
+        for partition in range(TENDERS.partitions):
+            for _ in range(junk):
+                await producer.send(TENDERS.name, b"junk", partition=partition)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+    async def all_refused() -> bool:
+        refused: int = await stack.pool.fetchval("SELECT count(*) FROM forged_records")
+        return refused >= refused_before + junk * TENDERS.partitions
+
+    await eventually(all_refused)
+    repairs_before = worker_logs(stack).count("republishing the event store")
+    watch = BrokerWatch(stack.broker.bootstrap_servers, replication_factor=1)
+    await watch.start()
+    try:
+        await watch.admin.delete_topics([TENDERS.name])
+        await watch.ensure_topics()
+    finally:
+        await watch.stop()
+
+    async def republished() -> bool:
+        return worker_logs(stack).count("republishing the event store") > repairs_before
+
+    await eventually(republished, within=30)
+    await eventually(lambda: outbox_is_empty(stack), within=60)
+    await eventually(lambda: read_models_match_the_store(stack), within=60)
+
+    async def quick() -> bool:
+        return await seconds_to_the_read_model(stack, officer["token"]) < 1.0
+
+    await eventually(quick, within=30)
+    delays = [await seconds_to_the_read_model(stack, officer["token"]) for _ in range(8)]
+    assert max(delays) < Repair.SETTLE, delays
 
 
 async def test_topics_a_client_made_with_too_few_partitions_are_rebuilt(stack: Stack) -> None:
