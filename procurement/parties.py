@@ -1,6 +1,10 @@
 """Parties: agencies and their officers, who may act for which buyer, and suppliers."""
 
+import unicodedata
 from dataclasses import dataclass
+from functools import cache
+
+from confusable_homoglyphs import confusables  # type: ignore[import-untyped]  # ships no types
 
 from procurement.errors import NotAllowed, Rejected, WrongState
 from schemas.commands import (
@@ -26,12 +30,47 @@ class Agency:
     name: str
 
 
+# After case folding, O reads as 0, and I and l read as 1.
+_READ_ALIKE = str.maketrans("oil", "011")
+
+
+@cache
+def _ascii_alike(char: str) -> str:
+    """The ASCII character ``char`` is read as, a letter rather than a digit, if it has one."""
+    if char.isascii():
+        return char
+    glyphs = (glyph["c"].strip("\u200e") for glyph in confusables.confusables_data.get(char, ()))
+    alikes: list[str] = sorted(g for g in glyphs if len(g) == 1 and g.isascii() and g.isprintable())
+    letters = [g for g in alikes if g.isalpha()]
+    return (letters or alikes or [char])[0]
+
+
+def skeleton(identifier: str) -> str:
+    """What ``identifier`` looks like to a reader: two identifiers with one skeleton, such as
+    RO-CUI-4305857 and ro-cui-43O5857, cannot be told apart at a glance."""
+    folded = unicodedata.normalize("NFKC", identifier).casefold()
+    ascii_alike = "".join(_ascii_alike(char) for char in folded).casefold()
+    return ascii_alike.translate(_READ_ALIKE)
+
+
+def identifier_must_not_look_like_another(identifier: str, look_alike: str | None) -> None:
+    """``look_alike`` is the registered identifier with the same skeleton, if any."""
+    if look_alike is not None and look_alike != identifier:
+        msg = (
+            f"{identifier} cannot be told apart from {look_alike}, which is already registered; "
+            "if it is yours, ask the platform operator"
+        )
+        raise WrongState(msg, code="look_alike_identifier")
+
+
 def agency_id_for(identifier: str) -> str:
     """An agency's id is its national registration number, so it can register only once."""
     return f"agency-{identifier}"
 
 
-def register_agency(existing: Agency | None, command: RegisterAgency, actor: Actor) -> list[Event]:
+def register_agency(
+    existing: Agency | None, command: RegisterAgency, actor: Actor, look_alike: str | None = None
+) -> list[Event]:
     if actor.role is not Role.OPERATOR:
         raise NotAllowed(
             f"only the platform operator registers agencies; {actor.id} is {actor.role}"
@@ -39,6 +78,7 @@ def register_agency(existing: Agency | None, command: RegisterAgency, actor: Act
     agency_id = agency_id_for(command.identifier)
     if existing is not None:
         raise WrongState(f"agency {command.identifier} is already registered as {agency_id}")
+    identifier_must_not_look_like_another(command.identifier, look_alike)
     return [AgencyRegistered(agency_id=agency_id, name=command.name, identifier=command.identifier)]
 
 
@@ -76,7 +116,10 @@ def supplier_id_for(identifier: str) -> str:
 
 
 def register_supplier(
-    already_registered: bool, command: RegisterSupplier, proof_valid: bool
+    already_registered: bool,
+    command: RegisterSupplier,
+    proof_valid: bool,
+    look_alike: str | None = None,
 ) -> list[Event]:
     """Anyone may register a supplier, holding the signing key it registers."""
     supplier_id = supplier_id_for(command.identifier)
@@ -85,6 +128,7 @@ def register_supplier(
         raise Rejected(msg, code="invalid_proof")
     if already_registered:
         raise WrongState(f"supplier {command.identifier} is already registered as {supplier_id}")
+    identifier_must_not_look_like_another(command.identifier, look_alike)
     return [
         SupplierRegistered(
             supplier_id=supplier_id,

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, Field, model_validator
 
 from schemas.base import Message
 from schemas.bids import EncryptedShare, PublicKey, Signature
+from schemas.identities import PartyIdentifier, PartyName
 from schemas.values import Email, Identifier, ProcedureType, Requirements, Text, Title
 
 
@@ -35,13 +36,13 @@ class Command(Message):
 
 
 class RegisterAgency(Command):
-    name: Title
-    identifier: Identifier
+    name: PartyName
+    identifier: PartyIdentifier  # the national registration number, e.g. RO-CUI-4305857
 
 
 class RegisterOfficer(Command):
     agency_id: Identifier
-    name: Title
+    name: PartyName
     email: Email
     # A reviewer rules on complaints, for a review body such as Romania's CNSC; a reviewer
     # never rules on a complaint about its own agency's procedure.
@@ -96,8 +97,8 @@ class RegisterSupplier(Command):
     ``proof`` is the key's signature over the registration (see bidding.keys), so nobody
     registers a key they do not hold."""
 
-    name: Title
-    identifier: Identifier  # the national registration number, e.g. RO-CUI-14399840
+    name: PartyName
+    identifier: PartyIdentifier  # the national registration number, e.g. RO-CUI-14399840
     is_sme: bool
     email: Email
     signing_key: PublicKey  # Ed25519
