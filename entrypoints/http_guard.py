@@ -8,6 +8,7 @@ included, carries the security headers.
 """
 
 import asyncio
+import ipaddress
 import re
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -105,7 +106,7 @@ class HttpGuard:
         return send_with_headers
 
     async def _admit(self, scope: Scope) -> Response | None:
-        address = _address(scope)
+        address = client_address(scope)
         if scope["method"] in READS:
             wait = self.rates.spend(self.rates.reads, address)
             return None if wait is None else _too_many(wait, address)
@@ -160,7 +161,7 @@ class HttpGuard:
         return None, _replay(bytes(body), receive)
 
     async def _follow(self, scope: Scope, receive: Receive, send: Send) -> None:
-        address = _address(scope)
+        address = client_address(scope)
         if (refusal := self.live.refusal(address)) is not None:
             await refusal(scope, receive, send)
             return
@@ -173,9 +174,17 @@ class HttpGuard:
                 del self.live.following[address]
 
 
-def _address(scope: Scope) -> str:
+def client_address(scope: Scope) -> str:
+    """Who sends: the IPv4 address, or the IPv6 /64 (one subscriber's network holds a whole
+    /64, so counting single IPv6 addresses would give one client billions of allowances)."""
     client = scope.get("client")
-    return str(client[0]) if client else "unknown"
+    host = str(client[0]) if client else "unknown"
+    if ":" not in host:
+        return host
+    try:
+        return str(ipaddress.IPv6Network(f"{host}/64", strict=False))
+    except ValueError:
+        return host
 
 
 def _replay(body: bytes, receive: Receive) -> Callable[[], Awaitable[Any]]:

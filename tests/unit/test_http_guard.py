@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from entrypoints.http_guard import LIVE_STREAMS, LiveStreams
+from entrypoints.http_guard import LIVE_STREAMS, LiveStreams, client_address
 from entrypoints.portal_html import STYLE
 from entrypoints.security_headers import security_headers
 
@@ -55,3 +55,11 @@ def test_hsts_only_over_tls() -> None:
     """Strict-Transport-Security is sent only when the request is known to have used TLS."""
     assert b"strict-transport-security" not in dict(security_headers("/", over_tls=False))
     assert b"strict-transport-security" in dict(security_headers("/tenders", over_tls=True))
+
+
+def test_an_ipv6_network_counts_as_one_address() -> None:
+    """Every address of one IPv6 /64 shares one allowance; IPv4 addresses count singly."""
+    first = client_address({"client": ("2001:db8:1:2::1", 1)})
+    assert first == client_address({"client": ("2001:db8:1:2:ffff::9", 2)}) == "2001:db8:1:2::/64"
+    assert client_address({"client": ("2001:db8:1:3::1", 1)}) != first
+    assert client_address({"client": ("10.0.0.1", 1)}) == "10.0.0.1"
