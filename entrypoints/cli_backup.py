@@ -56,14 +56,15 @@ def restore_backup(
     """Rebuild a platform from a backup on an empty database and a new data directory;
     `procurement up` then republishes the events and rebuilds the read models."""
     settings = Settings.from_env()
-    os.umask(private_files.UMASK)
-    private_files.directory(settings.data_dir)
     passphrase = _passphrase(confirm=False)
-    with _database(settings) as url:
-        try:
+    os.umask(private_files.UMASK)
+    try:
+        backup.verify(path, passphrase)  # before any database is started, or made
+        private_files.directory(settings.data_dir)
+        with _database(settings) as url:
             summary = asyncio.run(backup.restore(path, passphrase, url, settings.receipt_key_file))
-        except backup.BackupRefused as refused:
-            fail(str(refused))
+    except backup.BackupRefused as refused:
+        fail(str(refused))
     out.print(
         f"restored {summary['events']['count']} events taken at {summary['taken_at']};"
         f" the receipt key is in {settings.receipt_key_file}",

@@ -30,7 +30,7 @@ RECORDS = {
 }
 SEQUENCES = ("tender_numbers",)
 
-__all__ = ["BackupRefused", "restore", "take"]
+__all__ = ["BackupRefused", "restore", "take", "verify"]
 
 
 async def take(pool: Any, key_path: Path, destination: Path, passphrase: str) -> dict[str, Any]:
@@ -77,6 +77,12 @@ async def restore(
         finally:
             await pool.close()
     return {"events": backup.manifest["events"], "taken_at": backup.manifest["taken_at"]}
+
+
+def verify(source: Path, passphrase: str) -> dict[str, Any]:
+    """Check a backup without restoring it: its manifest, or ``BackupRefused``."""
+    with tempfile.TemporaryDirectory(prefix="procurement-verify-") as work:
+        return read(source, passphrase, Path(work)).manifest
 
 
 def _key_for(destination: Path, key_path: Path) -> bytes:

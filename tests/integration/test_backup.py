@@ -228,6 +228,7 @@ async def test_the_cli_backs_up_and_restores_with_the_passphrase_from_the_enviro
     )
     assert wrong.returncode == 1
     assert "the passphrase is wrong" in wrong.stderr
+    assert not data_dir.exists()  # refused before anything was made
     restored = await asyncio.to_thread(
         cli, "restore", str(path), env=target | {"PROCUREMENT_BACKUP_PASSPHRASE": PASSPHRASE}
     )
