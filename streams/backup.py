@@ -23,12 +23,31 @@ RECORDS = {
     "events": "position",
     "credentials": "token_sha256",
     "party_keys": "party_id",
+    "party_identifiers": "kind, skeleton",
     "bid_logs": "ocid",
     "bid_entries": "ocid, log_index",
     "opened_bids": "bid_id",
     "handled_commands": "command_id",
 }
 SEQUENCES = ("tender_numbers",)
+# The read models, which the stream workers rebuild from the restored store.
+REBUILT = frozenset(
+    {
+        "agencies",
+        "tenders",
+        "public_bid_logs",
+        "public_bidders",
+        "awards",
+        "contracts",
+        "auctions",
+        "lot_savings",
+        "releases",
+        "records",
+    }
+)
+# The streams' own bookkeeping, begun afresh: what the broker has, what was applied, what
+# failed; the platform republishes and reapplies the whole store.
+NOT_KEPT = frozenset({"outbox", "relay_watermarks", "applied_events", "dead_letters"})
 
 __all__ = ["BackupRefused", "restore", "take", "verify"]
 
@@ -40,7 +59,8 @@ async def take(pool: Any, key_path: Path, destination: Path, passphrase: str) ->
         copies = Path(work)
         async with pool.acquire() as connection:
             async with connection.transaction(isolation="repeatable_read", readonly=True):
-                tables = [await _copy_out(connection, name, copies) for name in RECORDS]
+                names = [name for name in RECORDS if await _exists(connection, name)]
+                tables = [await _copy_out(connection, name, copies) for name in names]
             sequences = {name: await _sequence(connection, name) for name in SEQUENCES}
         summary = {
             "taken_at": datetime.now(UTC).isoformat(),
@@ -99,6 +119,11 @@ def _verify(destination: Path, passphrase: str, pem: bytes) -> None:
     with tempfile.TemporaryDirectory(dir=destination.parent, prefix=".verify-") as check:
         if read(destination, passphrase, Path(check)).signing_key_pem != pem:
             raise BackupRefused("the key read back from the backup is not the key written")
+
+
+async def _exists(connection: Any, table: str) -> bool:
+    """False for a table that an older schema did not have yet."""
+    return bool(await connection.fetchval("SELECT to_regclass($1) IS NOT NULL", table))
 
 
 async def _copy_out(connection: Any, name: str, directory: Path) -> Table:
