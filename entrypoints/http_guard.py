@@ -108,20 +108,20 @@ class HttpGuard:
     async def _admit(self, scope: Scope) -> Response | None:
         address = client_address(scope)
         if scope["method"] in READS:
-            wait = self.rates.spend(self.rates.reads, address)
+            wait = await self.rates.spend(self.rates.reads, address)
             return None if wait is None else _too_many(wait, address)
         if scope["path"] in ANONYMOUS_WRITES:
-            wait = self.rates.spend(self.rates.anonymous_writes, address)
+            wait = await self.rates.spend(self.rates.anonymous_writes, address)
             return None if wait is None else _too_many(wait, address)
-        if (wait := self.rates.wait(self.rates.anonymous_writes, address)) is not None:
+        if (wait := await self.rates.wait(self.rates.anonymous_writes, address)) is not None:
             return _too_many(wait, address)  # it sent too many writes without a valid token
         try:
             actor = await auth.bearer(Request(scope))
         except HTTPException as refused:
-            self.rates.spend(self.rates.anonymous_writes, address)
+            await self.rates.spend(self.rates.anonymous_writes, address)
             detail = str(refused.detail)
             return problem(401, "unauthenticated", detail, detail, **(refused.headers or {}))
-        wait = self.rates.spend(self.rates.writes, actor.id)
+        wait = await self.rates.spend(self.rates.writes, actor.id)
         return None if wait is None else _too_many(wait, actor.id)
 
     async def _read_body(self, scope: Scope, receive: Receive) -> tuple[Response | None, Receive]:

@@ -31,10 +31,18 @@ _ALWAYS = [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"no-referrer"),
 ]
+_PORTAL = [(b"content-security-policy", PORTAL_POLICY.encode()), *_ALWAYS]
+_DOCS = [(b"content-security-policy", DOCS_POLICY.encode()), *_ALWAYS]
+# Made once: every answer takes one of these four.
+_CHOICES = {
+    (False, False): _PORTAL,
+    (False, True): [*_PORTAL, HSTS],
+    (True, False): _DOCS,
+    (True, True): [*_DOCS, HSTS],
+}
 
 
 def security_headers(path: str, over_tls: bool) -> list[tuple[bytes, bytes]]:
     """The headers to add to the answer to ``path``; HSTS only where TLS is known to be."""
-    policy = DOCS_POLICY if path == "/docs" or path.startswith("/docs/") else PORTAL_POLICY
-    headers = [(b"content-security-policy", policy.encode()), *_ALWAYS]
-    return [*headers, HSTS] if over_tls else headers
+    docs = path == "/docs" or path.startswith("/docs/")
+    return _CHOICES[docs, over_tls]
