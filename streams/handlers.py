@@ -50,7 +50,7 @@ from schemas.evaluation import AnyEvaluationCommand, RecordAuctionResult, ScoreQ
 from schemas.events import Envelope, Event, envelope
 from schemas.upcasting import read_envelope
 from schemas.values import AuctionRules
-from streams import bid_logs, credentials, eventstore
+from streams import bid_logs, credentials, eventstore, party_identifiers
 from streams.auction_states import AuctionStates
 from streams.settings import Settings
 
@@ -97,6 +97,7 @@ class CommandHandler:
         self.clock = clock
         self._tender_numbers = _TenderNumbers()
         self.auctions = AuctionStates()
+        self._identifiers = party_identifiers.Identifiers(pool)
         self._deciders: dict[type, Callable[[Any, Any, _Context], Awaitable[Outcome]]] = {
             PublishTender: self._publish_tender,
             AmendTender: self._change_tender,
@@ -146,6 +147,7 @@ class CommandHandler:
                     if race.constraint_name not in {
                         "events_aggregate_id_sequence_key",
                         "handled_commands_pkey",
+                        "party_identifiers_pkey",  # a look-alike registered at once
                     }:
                         raise
         raise WrongState(
@@ -213,7 +215,11 @@ class CommandHandler:
     ) -> Outcome:
         agency_id = parties.agency_id_for(command.identifier)
         existing = await _agency(connection, agency_id)
-        events = parties.register_agency(existing, command, ctx.actor)
+        look_alike = await self._identifiers.look_alike(connection, "agency", command.identifier)
+        events = parties.register_agency(existing, command, ctx.actor, look_alike)
+        ctx.extra_writes.append(
+            lambda conn: party_identifiers.remember(conn, "agency", command.identifier)
+        )
         return _outcome(agency_id, 0, events, ctx)
 
     async def _register_officer(
@@ -241,12 +247,14 @@ class CommandHandler:
         proof_valid = keys.verify(
             command.signing_key, command.proof, keys.SUPPLIER_REGISTRATION, proof
         )
-        events = parties.register_supplier(registered, command, proof_valid)
+        look_alike = await self._identifiers.look_alike(connection, "supplier", command.identifier)
+        events = parties.register_supplier(registered, command, proof_valid, look_alike)
         token = credentials.new_token()
         supplier = Actor(id=supplier_id, role=Role.SUPPLIER)
 
         async def store_credentials(conn: Any) -> None:
             await credentials.store(conn, token, supplier, self._token_expiry(ctx))
+            await party_identifiers.remember(conn, "supplier", command.identifier)
             await conn.execute(
                 "INSERT INTO party_keys (party_id, role, signing_key) VALUES ($1, $2, $3)",
                 supplier_id,

@@ -139,6 +139,15 @@ CREATE TABLE IF NOT EXISTS party_keys (
     encryption_key bytea            -- X25519, raw; committee members only
 );
 
+-- Registered agency and supplier identifiers by what they look like to a reader
+-- (procurement.parties.skeleton): a look-alike of a registered one is refused.
+CREATE TABLE IF NOT EXISTS party_identifiers (
+    kind       text NOT NULL,  -- agency or supplier
+    skeleton   text NOT NULL,
+    identifier text NOT NULL,
+    PRIMARY KEY (kind, skeleton)
+);
+
 -- Sealed bids, written in the transaction that records their events: each tender's bid
 -- log (its row is the lock that orders bids, deadline changes and the closing) and its
 -- entries. Only ciphertexts and digests: the opening key is not in the database.
