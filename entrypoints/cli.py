@@ -5,7 +5,9 @@ Every action goes through the HTTP API, so the CLI sees exactly what any client 
 
 import asyncio
 import contextlib
+import logging
 import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -62,7 +64,21 @@ def up(
         import uvloop
 
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    asyncio.run(platform.run())
+    try:
+        asyncio.run(platform.run())
+    except KeyboardInterrupt:
+        _exit_now(130)  # Ctrl-C: stopped as asked
+    except SystemExit as stopped:
+        _exit_now(stopped.code if isinstance(stopped.code, int) else 1)
+
+
+def _exit_now(code: int) -> None:
+    """Exit without tearing the interpreter down: every child has stopped and every file
+    is closed, and a teardown of the loaded modules took seconds on a busy machine."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 @app.command()

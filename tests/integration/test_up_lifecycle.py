@@ -1,0 +1,111 @@
+"""`procurement up` as an operator runs it: it stops quickly and whole, its children die
+with it, and a second `up` on the same data directory refuses to run beside the first."""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from streams.embedded import free_port
+
+STARTS_WITHIN = 120.0  # seconds; a first start runs initdb
+
+
+class Up:
+    """One `procurement up` process on its own data directory and port."""
+
+    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if key not in {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "PROCUREMENT_ADMIN_TOKEN"}
+        } | {"PROCUREMENT_DATA_DIR": str(data_dir)}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "entrypoints.cli", "up", "--port", str(self.port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def get(self, path: str) -> httpx.Response:
+        return httpx.get(f"{self.url}{path}", timeout=5)
+
+    def wait_until_healthy(self, within: float = STARTS_WITHIN) -> list[psutil.Process]:
+        """Wait for /health, then return every process `up` runs (database, broker, worker)."""
+        deadline = time.monotonic() + within
+        while True:
+            assert self.process.poll() is None, f"procurement up exited: {self.output()}"
+            with contextlib.suppress(httpx.TransportError):
+                if self.get("/health").status_code == 200:
+                    break
+            assert time.monotonic() < deadline, f"procurement up did not start in {within} s"
+            time.sleep(0.2)
+        return [*psutil.Process(self.process.pid).children(recursive=True), self.postmaster()]
+
+    def postmaster(self) -> psutil.Process:
+        pid_file = self.data_dir / "postgres" / "postmaster.pid"
+        return psutil.Process(int(pid_file.read_text().split()[0]))
+
+    def output(self) -> str:
+        if self.process.poll() is None:
+            return ""
+        out, err = self.process.communicate()
+        return (out + err).decode(errors="replace")
+
+    def end(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.communicate(timeout=30)
+
+
+@pytest.fixture
+def ups(tmp_path: Path) -> Iterator[list[Up]]:
+    """The `up` processes a test starts; whatever is left of them is killed at the end."""
+    started: list[Up] = []
+    yield started
+    for up in started:
+        children = []
+        with contextlib.suppress(psutil.NoSuchProcess):
+            children = psutil.Process(up.process.pid).children(recursive=True)
+        up.end()
+        for child in children:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
+
+
+def alive(processes: list[psutil.Process]) -> list[str]:
+    """The processes of ``processes`` still running (zombies count as gone)."""
+    running = []
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if process.status() != psutil.STATUS_ZOMBIE:
+                running.append(f"{process.pid} {process.name()}")
+    return running
+
+
+def test_ctrl_c_stops_everything_within_three_seconds(tmp_path: Path, ups: list[Up]) -> None:
+    """Ctrl-C (SIGINT) on a healthy `up` ends it and every child it started in under 3 s."""
+    up = Up(tmp_path / "data")
+    ups.append(up)
+    children = up.wait_until_healthy()
+    began = time.monotonic()
+    up.process.send_signal(signal.SIGINT)
+    up.process.wait(30)
+    took = time.monotonic() - began
+    assert alive(children) == []
+    assert took < 3.0, f"procurement up took {took:.1f} s to stop"
+    assert not (tmp_path / "data" / "postgres" / "postmaster.pid").exists()
