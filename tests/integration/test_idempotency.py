@@ -26,7 +26,8 @@ from tests.integration.market import (
 from tests.integration.stack import Stack
 from tests.integration.test_contracts import b64sig
 
-CONCURRENT_RETRIES = 240
+CONCURRENT_RETRIES = 120
+ROUNDS = 4
 
 
 def key() -> dict[str, str]:
@@ -151,28 +152,36 @@ async def test_a_retried_supplier_registration_is_recorded_once(stack: Stack) ->
 
 async def test_concurrent_retries_of_an_amendment_all_get_the_first_answer(stack: Stack) -> None:
     """Many identical amendments racing under one key all get the first answer, none is
-    told the change was already made, and the store holds one amendment."""
+    told the change was already made, and the store holds one amendment; in a few rounds,
+    since the race is a matter of timing."""
     officer = await register_officer(stack)
     async with stack.client(officer["token"]) as client:
+        client.timeout = httpx.Timeout(120)
         published = await client.post("/tenders", json=tender_body())
         assert published.status_code == 201, published.text
         ocid = published.json()["id"]
-        amending = key()
-        change = {"reason": "A clearer title", "title": "Office paper for 2027, recycled"}
-
-        async def amend() -> httpx.Response:
-            return await client.patch(f"/tenders/{ocid}", json=change, headers=amending)
-
-        client.timeout = httpx.Timeout(120)
-        answers = await asyncio.gather(*(amend() for _ in range(CONCURRENT_RETRIES)))
-    refused = [(a.status_code, a.text) for a in answers if a.status_code != 200]
-    assert refused == []
-    outcomes: set[Any] = {str(a.json()["events"]) for a in answers}
-    assert len(outcomes) == 1
-    assert sorted(a.json()["replayed"] for a in answers).count(False) == 1
-    amended = await stack.pool.fetch(
-        "SELECT event_id FROM events WHERE aggregate_id = $1 AND sequence > 1", ocid
-    )
-    assert [str(r["event_id"]) for r in amended] == [
-        e["event_id"] for e in answers[0].json()["events"]
-    ]
+        for round_ in range(ROUNDS):
+            amending = key()
+            change = {"reason": "A clearer title", "title": f"Office paper, version {round_}"}
+            before = await stack.pool.fetchval(
+                "SELECT max(sequence) FROM events WHERE aggregate_id = $1", ocid
+            )
+            answers = await asyncio.gather(
+                *(
+                    client.patch(f"/tenders/{ocid}", json=change, headers=amending)
+                    for _ in range(CONCURRENT_RETRIES)
+                )
+            )
+            refused = [(a.status_code, a.text) for a in answers if a.status_code != 200]
+            assert refused == [], f"round {round_}: {len(refused)} refused, as {refused[:1]}"
+            outcomes: set[Any] = {str(a.json()["events"]) for a in answers}
+            assert len(outcomes) == 1
+            assert [a.json()["replayed"] for a in answers].count(False) == 1
+            amended = await stack.pool.fetch(
+                "SELECT event_id FROM events WHERE aggregate_id = $1 AND sequence > $2",
+                ocid,
+                before,
+            )
+            assert [str(r["event_id"]) for r in amended] == [
+                e["event_id"] for e in answers[0].json()["events"]
+            ]
