@@ -58,6 +58,7 @@ def up(
     """Run the whole platform: API, stream workers, and the embedded PostgreSQL and Kafka
     broker unless DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS are set."""
     from entrypoints.launcher import Platform
+    from streams.data_dir_lock import AlreadyRunning
 
     platform = Platform(Settings.from_env(), api_host=host, api_port=port, workers=workers)
     with contextlib.suppress(ImportError):
@@ -66,6 +67,8 @@ def up(
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     try:
         asyncio.run(platform.run())
+    except AlreadyRunning as refused:
+        fail(str(refused))
     except KeyboardInterrupt:
         _exit_now(130)  # Ctrl-C: stopped as asked
     except SystemExit as stopped:

@@ -21,7 +21,7 @@ import uvicorn
 
 from entrypoints.api import create_api
 from entrypoints.serving import server_config
-from streams import private_files
+from streams import data_dir_lock, private_files
 from streams.child_processes import Child, die_with_parent, stop_together
 from streams.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
 from streams.settings import Settings
@@ -128,7 +128,7 @@ class Platform:
         # Everything this process and its children (PostgreSQL, the broker, the workers)
         # create is its owner's only, from the start: keys, tokens, logs, the database.
         os.umask(private_files.UMASK)
-        private_files.directory(self.settings.data_dir)
+        lock = data_dir_lock.hold(self.settings.data_dir)  # refuses beside a live platform
         database_url, bootstrap = self.start_services()
         try:
             settings = replace(self.settings, admin_token=admin_token(self.settings))
@@ -153,6 +153,7 @@ class Platform:
                 supervisor.cancel()
         finally:
             self.stop_services()
+            os.close(lock)
 
     async def _supervise(self, env: dict[str, str], logs: Path) -> None:
         """Restart a broker or worker that died. A restarted embedded broker is empty:

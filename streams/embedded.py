@@ -79,6 +79,7 @@ class EmbeddedPostgres:
         """Start the postmaster (or find it running) and return its URI once it is ready."""
         if (uri := _ready_uri(self.data_dir)) is not None:
             return uri
+        self.end_leftover()
         self.spawn()
         return self.wait_until_ready(timeout)
 
@@ -121,18 +122,23 @@ class EmbeddedPostgres:
         return uri
 
     def end_leftover(self, within: float = 10.0) -> None:
-        """Stop a postmaster that an earlier, dead run left on this data directory (or
-        wait for one that is dying with it), so that a fresh one can start."""
-        leftover = _postmaster_of(self.data_dir)
-        if leftover is None or (self._process and leftover.pid == self._process.pid):
+        """Stop what an earlier, dead postmaster left on this data directory: itself, or
+        backends still attached to its shared memory, which a new postmaster refuses to
+        start beside. They are found by their working directory, the data directory."""
+        ours = self._process.pid if self._process and self._process.poll() is None else None
+        leftovers = [p for p in _processes_in(self.data_dir) if p.pid != ours]
+        if not leftovers:
             return
-        log.warning("stopping PostgreSQL %d left running in %s", leftover.pid, self.data_dir)
-        with contextlib.suppress(psutil.NoSuchProcess):
-            leftover.send_signal(signal.SIGINT)
-            try:
-                leftover.wait(within)
-            except psutil.TimeoutExpired:
-                leftover.kill()
+        log.warning("waiting for PostgreSQL processes left in %s to end", self.data_dir)
+        postmaster = _postmaster_of(self.data_dir)
+        if postmaster is not None and postmaster in leftovers:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                postmaster.send_signal(signal.SIGINT)  # a fast shutdown: it ends its backends
+        _, still = psutil.wait_procs(leftovers, timeout=within)
+        for process in still:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
+        psutil.wait_procs(still, timeout=within)
 
     def stop(self) -> None:
         if self.child is not None:
@@ -197,6 +203,17 @@ def _postmaster_of(data_dir: Path) -> psutil.Process | None:
         return process if process.status() != psutil.STATUS_ZOMBIE else None
     except psutil.NoSuchProcess:
         return None
+
+
+def _processes_in(data_dir: Path) -> list[psutil.Process]:
+    """The running processes whose working directory is ``data_dir``: a postmaster and
+    its backends."""
+    found = []
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):  # ended, or not ours to look at
+            if process.cwd() == str(data_dir) and process.status() != psutil.STATUS_ZOMBIE:
+                found.append(process)
+    return found
 
 
 def _ready_uri(data_dir: Path, pid: int | None = None) -> str | None:

@@ -109,3 +109,39 @@ def test_ctrl_c_stops_everything_within_three_seconds(tmp_path: Path, ups: list[
     assert alive(children) == []
     assert took < 3.0, f"procurement up took {took:.1f} s to stop"
     assert not (tmp_path / "data" / "postgres" / "postmaster.pid").exists()
+
+
+def test_children_die_with_a_killed_up_and_the_next_up_starts(
+    tmp_path: Path, ups: list[Up]
+) -> None:
+    """`kill -9` of `up` takes its database, broker and workers with it within seconds, and
+    the next `up` on the same data directory starts normally and serves."""
+    first = Up(tmp_path / "data")
+    ups.append(first)
+    children = first.wait_until_healthy()
+    assert first.postmaster() in children  # PostgreSQL runs as up's own child
+    first.process.kill()
+    first.process.wait(10)
+    deadline = time.monotonic() + 5
+    while alive(children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert alive(children) == []
+    second = Up(tmp_path / "data")
+    ups.append(second)
+    second.wait_until_healthy()
+    assert second.get("/tenders").status_code == 200
+
+
+def test_a_second_up_on_the_same_data_directory_refuses(tmp_path: Path, ups: list[Up]) -> None:
+    """A second `up` on a data directory in use exits at once with a message naming the
+    running one's pid, and the first goes on serving."""
+    first = Up(tmp_path / "data")
+    ups.append(first)
+    first.wait_until_healthy()
+    second = Up(tmp_path / "data")
+    ups.append(second)
+    assert second.process.wait(30) != 0
+    message = second.output()
+    assert f"already running (pid {first.process.pid})" in message, message
+    assert str(tmp_path / "data") in message
+    assert first.get("/health").status_code == 200
