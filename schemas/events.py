@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field, TypeAdapter
+from pydantic import AwareDatetime, BeforeValidator, Field, TypeAdapter
 
 from schemas.auction import AUCTION_EVENTS, AuctionEvent
 from schemas.base import Event as Event  # re-exported: events subclass it
@@ -26,7 +26,15 @@ from schemas.bids import (
 from schemas.commands import Role
 from schemas.contracts import CONTRACT_EVENTS, ContractEvent
 from schemas.evaluation import EVALUATION_EVENTS, EvaluationEvent
-from schemas.values import Email, Identifier, ProcedureType, Requirements, Text, Title
+from schemas.values import (
+    MAX_TEXT_CHARS,
+    Email,
+    Identifier,
+    ProcedureType,
+    Requirements,
+    Text,
+    Title,
+)
 
 # Parties
 
@@ -163,6 +171,15 @@ class BidOpened(Event):
     content: BidContent
 
 
+_CUT = " [… cut]"
+
+
+def _cut_to_fit(reason: object) -> object:
+    if isinstance(reason, str) and len(reason) > MAX_TEXT_CHARS:
+        return reason[: MAX_TEXT_CHARS - len(_CUT)] + _CUT
+    return reason
+
+
 class BidRejected(Event):
     """A bid that could not be opened as sent: the reason says what failed."""
 
@@ -171,7 +188,9 @@ class BidRejected(Event):
     bidder_id: Identifier
     version: int
     reason_code: Literal["tampered", "wrong_tender_or_lot", "invalid_signature", "unreadable"]
-    reason: Text
+    # Written from the bid itself, whose validation report can run to megabytes: cut to
+    # fit, so that one bidder cannot make its own rejection, and the opening, fail.
+    reason: Annotated[Text, BeforeValidator(_cut_to_fit)]
 
 
 class BidsOpened(Event):

@@ -54,7 +54,8 @@ def check_currency(code: str) -> str:
 # The lengths bound the JSON (see schemas.bounds); the checks say what is wrong first.
 CpvCode = Annotated[str, AfterValidator(check_cpv), Field(max_length=10)]
 Currency = Annotated[str, AfterValidator(check_currency), Field(max_length=3)]
-Text = Annotated[str, Field(min_length=1, max_length=10_000), LaidOut]
+MAX_TEXT_CHARS = 10_000
+Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS), LaidOut]
 Title = Annotated[str, Field(min_length=3, max_length=500), OneLine]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320), OneLine]
 Identifier = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][\w.:-]*$")]
