@@ -11,6 +11,7 @@ from typer.testing import CliRunner, Result
 
 from entrypoints.cli import app
 from schemas.events import (
+    AgencyRegistered,
     BidLogSealed,
     Envelope,
     OfficerRegistered,
@@ -357,3 +358,55 @@ async def test_a_record_too_large_for_the_broker_does_not_stall_the_outbox(stack
         replayed = await operator.post(f"/operations/dead-letters/{letter['id']}/replay")
     assert replayed.status_code == 409, replayed.text
     assert "MessageSizeTooLarge" in replayed.json()["detail"]
+
+
+async def test_a_record_with_no_topic_is_published_once_its_stored_type_is_repaired(
+    stack: Stack,
+) -> None:
+    """An agency's registration stored under a type that no topic carries (a name an older
+    version wrote) is the relay's dead letter, and the events after it reach Kafka; once the
+    operator repairs the stored type, the replay publishes it and resolves the letter."""
+    agency_id = f"agency-RO-CUI-{uuid.uuid4().int % 10**8}"
+    item = envelope(
+        AgencyRegistered(agency_id=agency_id, name="Renamed agency", identifier="RO-1"),
+        event_id=uuid.uuid4(),
+        aggregate_id=agency_id,
+        sequence=1,
+        actor="operator",
+        occurred_at=datetime.now(UTC),
+    )
+    async with stack.pool.acquire() as connection, connection.transaction():
+        position = await connection.fetchval(
+            "INSERT INTO events (event_id, aggregate_id, sequence, type, schema_version,"
+            " occurred_at, envelope) VALUES ($1, $2, 1, 'AgencyEnrolled', 1, $3, $4::json)"
+            " RETURNING position",
+            item.event_id,
+            agency_id,
+            item.occurred_at,
+            item.model_dump_json(),
+        )
+        await connection.execute("INSERT INTO outbox (position) VALUES ($1)", position)
+    after = await register_officer(stack)
+    registered = await stack.pool.fetchval(
+        "SELECT event_id FROM events WHERE aggregate_id = $1", after["agency_id"]
+    )
+
+    async def published_after() -> bool:
+        return str(registered).encode() in b"\n".join(await records_on(stack, PARTIES.name))
+
+    await eventually(published_after, within=30)
+    letter = await letter_of(stack, item.event_id)
+    assert letter["consumer"] == "relay"
+    assert "no topic carries AgencyEnrolled events" in letter["error"]
+
+    async with stack.pool.acquire() as connection, connection.transaction():
+        await connection.execute("ALTER TABLE events DISABLE TRIGGER events_are_append_only")
+        await connection.execute(
+            "UPDATE events SET type = 'AgencyRegistered' WHERE event_id = $1", item.event_id
+        )
+        await connection.execute("ALTER TABLE events ENABLE TRIGGER events_are_append_only")
+    async with stack.client(OPERATOR_TOKEN) as operator:
+        replayed = await operator.post(f"/operations/dead-letters/{letter['id']}/replay")
+    assert replayed.status_code == 200, replayed.text
+    assert replayed.json() == {"id": letter["id"], "status": "resolved"}
+    assert str(item.event_id).encode() in b"\n".join(await records_on(stack, PARTIES.name))
