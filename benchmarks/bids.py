@@ -954,7 +954,11 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    run_with_short_periods(arguments(argv), measure, report)
+    args = arguments(argv)
+    # Each SME sends --rounds versions; the platform's cap on versions must allow them.
+    versions = max(args.rounds, int(os.environ.get("PROCUREMENT_MAX_BID_VERSIONS", "10")))
+    os.environ["PROCUREMENT_MAX_BID_VERSIONS"] = str(versions)
+    run_with_short_periods(args, measure, report)
 
 
 if __name__ == "__main__":
