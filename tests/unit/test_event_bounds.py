@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from procurement.tender import publish
 from schemas.bounds import MAX_EVENT_BYTES, MAX_REQUIREMENTS_BYTES
-from schemas.commands import Actor, PublishTender, Role
+from schemas.commands import Actor, Command, PublishTender, Role
 from schemas.events import EVENT_TYPES, Envelope, Event, envelope
 from schemas.values import Item, Lot, Requirements, Value
 from streams.topology import MAX_MESSAGE_BYTES
@@ -54,6 +54,26 @@ def test_only_the_events_of_every_bid_exceed_the_bound() -> None:
     beyond = {name for name, cls in EVENT_TYPES.items() if envelope_bound(cls) > MAX_EVENT_BYTES}
     assert beyond == GROWS_WITH_BIDS
     assert all(envelope_bound(EVENT_TYPES[name]) < float("inf") for name in beyond)
+
+
+def _commands(base: type[Command] = Command) -> list[type[Command]]:
+    return [found for cls in base.__subclasses__() for found in (cls, *_commands(cls))]
+
+
+# Issued by the platform itself, from every opened bid or every auction participant.
+ISSUED_BY_THE_PLATFORM = {"StartEvaluation", "RecordAuctionResult"}
+
+
+@pytest.mark.parametrize(
+    "command", sorted({cls.__name__: cls for cls in _commands()}.items()), ids=lambda c: c[0]
+)
+def test_every_command_a_client_sends_is_bounded(command: tuple[str, type[Command]]) -> None:
+    """Every field of every command has a bound; what a client may send fits MAX_EVENT_BYTES."""
+    name, cls = command
+    bound = model_bound(cls)
+    assert bound < float("inf")
+    if name not in ISSUED_BY_THE_PLATFORM:
+        assert bound <= MAX_EVENT_BYTES
 
 
 def test_the_bound_is_well_under_the_brokers_record_limit() -> None:
