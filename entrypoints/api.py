@@ -19,6 +19,7 @@ from entrypoints import (
     bids_api,
     contracts_api,
     evaluation_api,
+    health_api,
     ocds_api,
     ocds_extensions,
     operations_api,
@@ -139,10 +140,7 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(ocds_api.router)
     app.include_router(pages.router)
 
-    @app.get("/health", tags=["platform"])
-    async def health(request: Request) -> dict[str, str]:
-        await request.app.state.pool.fetchval("SELECT 1")
-        return {"status": "ok"}
+    app.include_router(health_api.router)
 
     @app.get("/me", tags=["parties"])
     async def who_am_i(actor: ActorDep) -> dict[str, Any]:
