@@ -131,34 +131,20 @@ class HttpGuard:
         if not declared and b"transfer-encoding" not in headers:
             return None, receive  # no body
         most = bids_api.MAX_BODY if _BIDS.match(scope["path"]) else self.limits.max_body_bytes
-        too_large = problem(
-            413,
-            "too_large",
-            "Request too large",
-            f"a request to {scope['path']} may be at most {most} bytes",
-        )
         if declared.isdigit() and int(declared) > most:
-            return too_large, receive
-        body = bytearray()
+            return _too_large(scope["path"], most), receive
         try:
             async with asyncio.timeout(self.limits.body_timeout):
-                while True:
-                    message = await receive()
-                    if message["type"] == "http.disconnect":
-                        return problem(
-                            400, "bad_request", "Bad request", "the client left"
-                        ), receive
-                    body += message.get("body", b"")
-                    if len(body) > most:
-                        return too_large, receive
-                    if not message.get("more_body", False):
-                        break
+                body = await _body_of_at_most(receive, most)
+        except _ClientLeft:
+            return problem(400, "bad_request", "Bad request", "the body was cut off"), receive
         except TimeoutError:
             detail = f"the body was not sent within {self.limits.body_timeout:g} s"
-            return problem(
-                408, "request_timeout", "Request timeout", detail, Connection="close"
-            ), receive
-        return None, _replay(bytes(body), receive)
+            refusal = problem(408, "request_timeout", "Request timeout", detail, Connection="close")
+            return refusal, receive
+        if body is None:
+            return _too_large(scope["path"], most), receive
+        return None, _replay(body, receive)
 
     async def _follow(self, scope: Scope, receive: Receive, send: Send) -> None:
         address = client_address(scope)
@@ -172,6 +158,29 @@ class HttpGuard:
             self.live.following[address] -= 1
             if not self.live.following[address]:
                 del self.live.following[address]
+
+
+class _ClientLeft(Exception):
+    """The client hung up in the middle of its body: nothing of it may reach a route."""
+
+
+def _too_large(path: str, most: int) -> Response:
+    detail = f"a request to {path} may be at most {most} bytes"
+    return problem(413, "too_large", "Request too large", detail)
+
+
+async def _body_of_at_most(receive: Receive, most: int) -> bytes | None:
+    """The body as it arrives, or None as soon as it is over ``most`` bytes."""
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _ClientLeft
+        body += message.get("body", b"")
+        if len(body) > most:
+            return None
+        if not message.get("more_body", False):
+            return bytes(body)
 
 
 def client_address(scope: Scope) -> str:

@@ -15,7 +15,9 @@ from tests.integration.stack import Stack
 
 pytestmark = pytest.mark.integration
 
-LIMITS = replace(HttpLimits().raised(), header_timeout=1.0, connections_per_address=100)
+LIMITS = replace(
+    HttpLimits().raised(), header_timeout=1.0, body_timeout=1.0, connections_per_address=100
+)
 HALF_OPEN = 1500
 
 
@@ -75,3 +77,15 @@ async def test_headers_over_the_size_limit_are_refused(api: Stack) -> None:
     answer = await asyncio.wait_for(connection[0].read(), 5)
     close([connection])
     assert answer.startswith(b"HTTP/1.1 400"), answer[:100]
+
+
+async def test_a_body_sent_too_slowly_is_refused(api: Stack) -> None:
+    """A body that has not all arrived when the body time runs out is answered 408."""
+    head = b"POST /suppliers HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"
+    connection = await half_open(api, "127.0.0.4", head)
+    try:
+        answer = await asyncio.wait_for(connection[0].read(), LIMITS.body_timeout + 3)
+    finally:
+        close([connection])
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:100]
+    assert b"request_timeout" in answer
