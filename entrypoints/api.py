@@ -18,6 +18,7 @@ from entrypoints import (
     auction_api,
     bids_api,
     contracts_api,
+    database_down,
     evaluation_api,
     health_api,
     ocds_api,
@@ -105,6 +106,8 @@ def create_api(settings: Settings, database_url: str) -> FastAPI:
 
 
 def _add_error_handlers(app: FastAPI) -> None:
+    database_down.add_handlers(app)
+
     @app.exception_handler(Rejected)
     async def rejected(_: Request, error: Rejected) -> JSONResponse:
         title = {403: "Forbidden", 404: "Not found", 409: "Conflict"}.get(error.status, "Refused")

@@ -23,7 +23,7 @@ from entrypoints.api import create_api
 from entrypoints.serving import server_config
 from streams import data_dir_lock, private_files
 from streams.child_processes import Child, die_with_parent, stop_together
-from streams.embedded import EmbeddedBroker, EmbeddedPostgres, free_port
+from streams.embedded import EmbeddedBroker, EmbeddedPostgres, ServiceFailed, free_port
 from streams.settings import Settings
 
 log = logging.getLogger("procurement")
@@ -156,22 +156,38 @@ class Platform:
             os.close(lock)
 
     async def _supervise(self, env: dict[str, str], logs: Path) -> None:
-        """Restart a broker or worker that died. A restarted embedded broker is empty:
-        the relay notices and republishes the event store."""
+        """Restart PostgreSQL, the broker or a worker that died. A restarted embedded broker
+        is empty: the relay notices and republishes the event store. Meanwhile the API
+        answers 503 to what needs the database."""
         while True:
             await asyncio.sleep(0.5)
-            if self.broker is not None and not self.broker.running:
-                log.warning(
-                    "the embedded Kafka broker stopped; restarting it on port %s", self.broker.port
-                )
-                self.broker.spawn()  # from this thread, which lives as long as the platform
-                await asyncio.to_thread(self.broker.wait_until_ready)
+            try:
+                await self._restart_postgres()
+                await self._restart_broker()
+            except ServiceFailed as error:
+                log.error("%s; trying again", error)
             for n, process in enumerate(self.worker_processes):
                 if process.poll() is not None:
                     log.warning(
                         "stream worker %d exited with %s; restarting it", n, process.returncode
                     )
                     self.worker_processes[n] = start_worker(env, logs / f"worker-{n}.log")
+
+    async def _restart_postgres(self) -> None:
+        if self.postgres is None or self.postgres.running:
+            return
+        log.warning("the embedded PostgreSQL stopped; restarting it")
+        await asyncio.to_thread(self.postgres.end_leftover)  # its backends, still ending
+        self.postgres.spawn()  # from this thread, which lives as long as the platform
+        await asyncio.to_thread(self.postgres.wait_until_ready)
+        log.warning("the embedded PostgreSQL is back")
+
+    async def _restart_broker(self) -> None:
+        if self.broker is None or self.broker.running:
+            return
+        log.warning("the embedded Kafka broker stopped; restarting it on port %s", self.broker.port)
+        self.broker.spawn()  # from this thread, which lives as long as the platform
+        await asyncio.to_thread(self.broker.wait_until_ready)
 
     def _announce(self, database_url: str, bootstrap: str, logs: Path) -> None:
         base = f"http://{self.api_host}:{self.api_port}"

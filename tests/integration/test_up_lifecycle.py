@@ -145,3 +145,30 @@ def test_a_second_up_on_the_same_data_directory_refuses(tmp_path: Path, ups: lis
     assert f"already running (pid {first.process.pid})" in message, message
     assert str(tmp_path / "data") in message
     assert first.get("/health").status_code == 200
+
+
+def test_a_killed_database_is_restarted_and_meanwhile_requests_get_503(
+    tmp_path: Path, ups: list[Up]
+) -> None:
+    """With the embedded PostgreSQL killed under a running `up`, requests get a 503 problem
+    document with Retry-After (never a 500), and the platform is ready again by itself."""
+    up = Up(tmp_path / "data")
+    ups.append(up)
+    up.wait_until_healthy()
+    killed = up.postmaster()
+    killed.kill()
+    answers: list[httpx.Response] = []
+    deadline = time.monotonic() + 60
+    while True:
+        answers += [up.get(path) for path in ("/tenders", "/health", "/health/ready")]
+        if answers[-1].status_code == 200 and up.postmaster().pid != killed.pid:
+            break
+        assert time.monotonic() < deadline, "the platform was not ready again within 60 s"
+        time.sleep(0.05)
+    refused = [answer for answer in answers if answer.status_code != 200]
+    assert refused, "no request saw the database away"
+    for answer in refused:
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["content-type"] == "application/problem+json", answer.text
+        assert int(answer.headers["retry-after"]) > 0
+    assert up.get("/tenders").status_code == 200
