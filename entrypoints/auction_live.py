@@ -64,7 +64,12 @@ class LiveViews:
         follower = Follower(bidder_id)
         self._followers.setdefault(auction_id, set()).add(follower)
         try:
-            await self._refresh(auction_id)  # the view as it is now, first
+            # The view as it is now, first. A crowd joins an auction at its start: while one
+            # read is under way, it reads again for the newcomers instead of one read each.
+            if auction_id in self._refreshing:
+                self._refreshing[auction_id] = True
+            else:
+                await self._refresh(auction_id)
             yield follower
         finally:
             followers = self._followers[auction_id]

@@ -7,10 +7,12 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import replace
+from typing import Any
 
 import httpx
 import pytest
 
+from entrypoints.auction_live import LiveViews
 from entrypoints.ocds_live import CATCH_UPS
 from streams.http_limits import HttpLimits
 from tests.integration.api_only import api_only
@@ -118,3 +120,43 @@ async def test_a_crowd_catching_up_from_the_start_reads_a_few_pages_at_once(api:
     assert all(seen == expected for seen in followers)
     assert 0 < busiest <= CATCH_UPS
     assert slowest < 1.0, f"/health took {slowest:.2f} s"
+
+
+class CountedPool:
+    """The real pool, counting the reads the live auction views make through it."""
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+        self.reads = 0
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        self.reads += 1
+        return await self.pool.fetchval(query, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.pool, name)
+
+
+async def test_a_crowd_joining_an_auction_costs_a_few_reads(api: Stack) -> None:
+    """Three hundred bidders joining one auction at once each get their own view, from a
+    handful of reads of the auction instead of one each."""
+    bidders = [f"supplier-{n}" for n in range(300)]
+    views = {b: {"version": 1, "status": "open", "rank": n + 1} for n, b in enumerate(bidders)}
+    await api.pool.execute(
+        "INSERT INTO auctions (auction_id, ocid, lot_id, buyer_id, status, version, document,"
+        " views) VALUES ('crowd', 'ocds-test00-2026-7', 'lot-1', 'agency-1', 'open', 1, '{}', $1)",
+        views,
+    )
+    pool = CountedPool(api.pool)
+    live = LiveViews(pool)
+
+    async def join(bidder: str) -> dict[str, Any]:
+        async with live.follow("crowd", bidder) as follower:
+            return await asyncio.wait_for(follower.next_view(), 10)
+
+    try:
+        seen = await asyncio.gather(*(join(b) for b in bidders))
+    finally:
+        await live.close()
+    assert [view["rank"] for view in seen] == list(range(1, 301))
+    assert pool.reads <= 10, f"{pool.reads} reads for {len(bidders)} bidders"
