@@ -626,6 +626,10 @@ ROUTES: dict[str, Rule] = {
     "POST /parties/{party_id}/tokens": Rule(
         frozenset({OPERATOR}), lambda w, _: (f"/parties/{w.supplier.id}/tokens", None)
     ),
+    # Replaying a dead letter re-applies an event to a read model: the operator's work.
+    "POST /operations/dead-letters/{letter_id}/replay": Rule(
+        frozenset({OPERATOR}), lambda w, _: ("/operations/dead-letters/1/replay", None)
+    ),
 }
 
 FORBIDDEN = [
