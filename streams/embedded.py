@@ -116,7 +116,7 @@ class EmbeddedPostgres:
             if self._process.poll() is not None:
                 raise self._failed(f"it exited with code {self._process.returncode}")
             if time.monotonic() > deadline:
-                stop_together([Child(self._process, signal.SIGINT, signal.SIGQUIT)])
+                self.stop(grace=0)
                 raise self._failed(f"it was not ready within {timeout}s")
             time.sleep(0.05)
         return uri
@@ -140,9 +140,11 @@ class EmbeddedPostgres:
                 process.kill()
         psutil.wait_procs(still, timeout=within)
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 10.0) -> None:
+        """A fast shutdown, which ends with a checkpoint; an immediate one after ``grace``
+        seconds (then the next start recovers from the WAL)."""
         if self.child is not None:
-            stop_together([self.child])
+            stop_together([self.child], grace)
         self._process = None
 
     def _prepared(self) -> Any:
@@ -206,12 +208,15 @@ def _postmaster_of(data_dir: Path) -> psutil.Process | None:
 
 
 def _processes_in(data_dir: Path) -> list[psutil.Process]:
-    """The running processes whose working directory is ``data_dir``: a postmaster and
-    its backends."""
+    """The PostgreSQL processes working in ``data_dir``: a postmaster and its backends."""
     found = []
     for process in psutil.process_iter():
         with contextlib.suppress(psutil.Error):  # ended, or not ours to look at
-            if process.cwd() == str(data_dir) and process.status() != psutil.STATUS_ZOMBIE:
+            if (
+                process.name() == "postgres"  # not, say, a shell an operator left there
+                and process.cwd() == str(data_dir)
+                and process.status() != psutil.STATUS_ZOMBIE
+            ):
                 found.append(process)
     return found
 
