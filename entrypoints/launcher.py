@@ -28,6 +28,8 @@ from streams.settings import Settings
 
 log = logging.getLogger("procurement")
 
+STOP_CONNECTIONS_GRACE = 0.5  # seconds open requests get to finish on Ctrl-C or SIGTERM
+
 
 def admin_token(settings: Settings) -> str:
     """The operator's token: from the environment, or made once and kept in the data dir."""
@@ -147,10 +149,12 @@ class Platform:
             signal.signal(signal.SIGTERM, _exit)
             self._announce(database_url, bootstrap, logs)
             supervisor = asyncio.create_task(self._supervise(env, logs))
+            hurry = asyncio.create_task(_end_connections_when_stopping(server))
             try:
                 await server.serve()
             finally:
                 supervisor.cancel()
+                hurry.cancel()
         finally:
             self.stop_services()
             os.close(lock)
@@ -207,6 +211,18 @@ class Platform:
         ]
         print("\n".join(lines), flush=True)
         (self.settings.data_dir / "api-url").write_text(base)
+
+
+async def _end_connections_when_stopping(
+    server: uvicorn.Server, grace: float = STOP_CONNECTIONS_GRACE
+) -> None:
+    """Once asked to stop, uvicorn waits for every open connection to finish, and a live
+    stream (/ocds/releases/live, an auction's) never does: after ``grace`` seconds, stop
+    waiting, as a second Ctrl-C would."""
+    while not server.should_exit:  # noqa: ASYNC110  # uvicorn sets a flag, not an event
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(grace)
+    server.force_exit = True
 
 
 def _exit(signum: int, _: object) -> None:

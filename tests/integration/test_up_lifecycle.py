@@ -172,3 +172,22 @@ def test_a_killed_database_is_restarted_and_meanwhile_requests_get_503(
         assert answer.headers["content-type"] == "application/problem+json", answer.text
         assert int(answer.headers["retry-after"]) > 0
     assert up.get("/tenders").status_code == 200
+
+
+def test_ctrl_c_does_not_wait_for_live_followers(tmp_path: Path, ups: list[Up]) -> None:
+    """A client following the live releases does not hold `up` open: Ctrl-C still ends it
+    and every child in under 3 s."""
+    up = Up(tmp_path / "data")
+    ups.append(up)
+    children = up.wait_until_healthy()
+    with (
+        httpx.Client(base_url=up.url, timeout=30) as client,
+        client.stream("GET", "/ocds/releases/live") as following,
+    ):
+        assert following.status_code == 200
+        began = time.monotonic()
+        up.process.send_signal(signal.SIGINT)
+        up.process.wait(30)
+        took = time.monotonic() - began
+    assert alive(children) == []
+    assert took < 3.0, f"procurement up took {took:.1f} s to stop"
