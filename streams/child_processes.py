@@ -50,8 +50,8 @@ class Child:
 
 def stop_together(children: Iterable[Child], grace: float = GRACE) -> None:
     """Signal every child at once, give them ``grace`` seconds together, hurry the ones
-    still running, and SIGKILL whatever is left: stopping takes at most about two seconds
-    however many children there are."""
+    still running, and SIGKILL whatever is left: stopping takes at most ``grace`` and
+    another half second, however many children there are."""
     running = [child for child in children if child.process.poll() is None]
     for child in running:
         _send(child, child.stop)

@@ -103,7 +103,9 @@ class EmbeddedPostgres:
                     stdout=output,
                     stderr=subprocess.STDOUT,
                     user=server.system_user,
-                    preexec_fn=die_with_parent(signal.SIGQUIT),  # an immediate shutdown
+                    # An immediate shutdown. Popen switches user before it runs this, so the
+                    # switch (which clears a death signal) cannot undo it.
+                    preexec_fn=die_with_parent(signal.SIGQUIT),
                 )
         except Exception as error:
             raise self._failed(str(error)) from error
