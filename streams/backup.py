@@ -47,7 +47,18 @@ REBUILT = frozenset(
 )
 # The streams' own bookkeeping, begun afresh: what the broker has, what was applied, what
 # failed; the platform republishes and reapplies the whole store.
-NOT_KEPT = frozenset({"outbox", "relay_watermarks", "applied_events", "dead_letters"})
+NOT_KEPT = frozenset(
+    {
+        "outbox",
+        "relay_watermarks",
+        "applied_events",
+        "dead_letters",
+        # A restored platform signs its records with a new key and starts its epochs afresh.
+        "stream_keys",
+        "forged_records",
+        "broker_epochs",
+    }
+)
 
 __all__ = ["BackupRefused", "restore", "take", "verify"]
 

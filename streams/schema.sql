@@ -318,3 +318,34 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 -- small index alone, however many were resolved.
 CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_open
     ON dead_letters (consumer, position) WHERE resolved_at IS NULL;
+
+-- The stream's own safeguards: the key that signs Kafka records, the records refused as
+-- forged, and the broker epochs that tell workers to read again.
+
+-- The secret behind every record's signature. Kept in PostgreSQL because every worker
+-- shares it, on whichever machine it runs, and any of them may lead the relay.
+CREATE TABLE IF NOT EXISTS stream_keys (
+    name       text        PRIMARY KEY,
+    secret     bytea       NOT NULL CHECK (length(secret) >= 32),
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+
+-- Kafka records that a consumer refused: no valid signature, or not the event the store
+-- holds. What the operator counts; nothing of them was applied.
+CREATE TABLE IF NOT EXISTS forged_records (
+    id           bigserial   PRIMARY KEY,
+    topic        text        NOT NULL,
+    partition    integer     NOT NULL,
+    "offset"     bigint      NOT NULL,
+    event_id     uuid,
+    reason       text        NOT NULL,
+    refused_at   timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+
+-- One row per broker that lost what it had acknowledged; a new row makes the workers read
+-- the republished topics from the beginning.
+CREATE TABLE IF NOT EXISTS broker_epochs (
+    epoch      bigserial   PRIMARY KEY,
+    reason     text        NOT NULL,
+    started_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);

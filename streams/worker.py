@@ -20,7 +20,6 @@ from streams import (
     projections,
     record_admission,
     record_signing,
-    stream_tables,
 )
 from streams.broker_watch import create_topics
 from streams.database import connect_pool
@@ -57,7 +56,6 @@ class Backbone:
         async with self._lock:
             if self._pool is None:
                 pool = await connect_pool(self.database_url)
-                await stream_tables.prepare(pool)
                 self._signing_key = await record_signing.load_key(pool)
                 self._handler = CommandHandler(pool, self.settings)
                 self._pool = pool
