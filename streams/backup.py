@@ -57,6 +57,7 @@ NOT_KEPT = frozenset(
         "stream_keys",
         "forged_records",
         "broker_epochs",
+        "readiness_heartbeat",
     }
 )
 

@@ -31,7 +31,8 @@ class Figures:
     relay_lag_seconds: float
     projections_behind: int  # recent events some read model has not applied yet
     projection_lag_seconds: float
-    unresolved_dead_letters: int | None  # None: no dead-letter table in this database
+    unresolved_dead_letters: int  # events set aside that the operator has not replayed
+    forged_records: int  # Kafka records refused since the start: someone writes to the broker
 
     def public(self) -> dict[str, Any]:
         return {name: value for name, value in asdict(self).items() if name != "write_error"}
@@ -60,13 +61,6 @@ def failing(figures: Figures, limits: Limits = Limits()) -> dict[str, str]:
     return found
 
 
-_HEARTBEAT = """
-CREATE TABLE IF NOT EXISTS readiness_heartbeat (
-    only_row  boolean     PRIMARY KEY DEFAULT true CHECK (only_row),
-    beaten_at timestamptz NOT NULL
-)"""
-_HEARTBEAT_LOCK = 4_242_050  # an advisory lock id (4_242_00x are taken): one creator at a time
-
 _OUTBOX = f"""
 SELECT (SELECT count(*) FROM (SELECT 1 FROM outbox LIMIT {OUTBOX_COUNTED}) waiting) AS rows,
        coalesce((SELECT extract(epoch FROM clock_timestamp() - recorded_at) FROM events
@@ -81,6 +75,10 @@ JOIN unnest($1::text[], $2::text[]) AS p(type, projection) ON p.type = e.type
 WHERE NOT EXISTS (SELECT 1 FROM applied_events a
                   WHERE a.projection = p.projection AND a.event_id = e.event_id)"""
 
+_REFUSED = """
+SELECT (SELECT count(*) FROM dead_letters WHERE resolved_at IS NULL) AS dead_letters,
+       (SELECT count(*) FROM forged_records) AS forged"""
+
 _PROJECTED = [(kind, topic.name) for topic in TOPICS for kind in sorted(topic.event_types)]
 
 
@@ -92,18 +90,15 @@ async def measure(pool: Any) -> Figures:
         projections = await connection.fetchrow(
             _PROJECTIONS, [kind for kind, _ in _PROJECTED], [name for _, name in _PROJECTED]
         )
-        dead_letters = None
-        if await connection.fetchval("SELECT to_regclass('dead_letters') IS NOT NULL"):
-            dead_letters = await connection.fetchval(
-                "SELECT count(*) FROM dead_letters WHERE resolved_at IS NULL"
-            )
+        refused = await connection.fetchrow(_REFUSED)
     return Figures(
         write_error=write_error,
         outbox_rows=outbox["rows"],
         relay_lag_seconds=round(outbox["lag"], 3),
         projections_behind=projections["behind"],
         projection_lag_seconds=round(projections["lag"], 3),
-        unresolved_dead_letters=dead_letters,
+        unresolved_dead_letters=refused["dead_letters"],
+        forged_records=refused["forged"],
     )
 
 
@@ -112,11 +107,6 @@ async def _write(connection: Any) -> str | None:
     is read-only, out of disk or refusing writes fails here while reads still work."""
     try:
         async with connection.transaction():
-            if not await connection.fetchval(
-                "SELECT to_regclass('readiness_heartbeat') IS NOT NULL"
-            ):
-                await connection.execute("SELECT pg_advisory_xact_lock($1)", _HEARTBEAT_LOCK)
-                await connection.execute(_HEARTBEAT)
             await connection.execute(
                 "INSERT INTO readiness_heartbeat (beaten_at) VALUES (clock_timestamp())"
                 " ON CONFLICT (only_row) DO UPDATE SET beaten_at = excluded.beaten_at"

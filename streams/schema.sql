@@ -349,3 +349,9 @@ CREATE TABLE IF NOT EXISTS broker_epochs (
     reason     text        NOT NULL,
     started_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
+
+-- One row that readiness updates: a database that takes no writes fails there.
+CREATE TABLE IF NOT EXISTS readiness_heartbeat (
+    only_row  boolean     PRIMARY KEY DEFAULT true CHECK (only_row),
+    beaten_at timestamptz NOT NULL
+);

@@ -33,7 +33,8 @@ async def test_ready_answers_with_the_figures(stack: Stack) -> None:
     assert body["status"] == "ready"
     for figure in ("outbox_rows", "relay_lag_seconds", "projection_lag_seconds"):
         assert body[figure] >= 0, figure
-    assert "unresolved_dead_letters" in body
+    assert body["unresolved_dead_letters"] == 0
+    assert body["forged_records"] == 0
 
 
 async def test_a_read_only_database_is_not_ready_but_alive(stack: Stack) -> None:

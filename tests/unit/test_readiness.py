@@ -9,6 +9,7 @@ KEEPING_UP = Figures(
     projections_behind=2,
     projection_lag_seconds=0.5,
     unresolved_dead_letters=4,
+    forged_records=1,
 )
 
 
@@ -33,7 +34,8 @@ def test_lags_over_their_limits_each_fail_their_own_check() -> None:
         relay_lag_seconds=11,
         projections_behind=7,
         projection_lag_seconds=12,
-        unresolved_dead_letters=None,
+        unresolved_dead_letters=0,
+        forged_records=0,
     )
     assert set(failing(figures, limits)) == {"relay_lag", "outbox_size", "projection_lag"}
     assert failing(KEEPING_UP, limits) == {}
