@@ -7,7 +7,6 @@ by this process is dropped before the answer leaves. Without a listening connect
 yet started, or lost) every check reads the database.
 """
 
-import asyncio
 import hmac
 from typing import Annotated, Any
 from uuid import UUID
@@ -15,6 +14,7 @@ from uuid import UUID
 from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from entrypoints.announcements import Announcements
 from schemas.commands import Actor, Role
 from streams import credentials
 from streams.credentials import Credential
@@ -37,10 +37,7 @@ class CredentialCache:
         self.settings = settings
         self.clock = clock
         self._known: dict[bytes, Credential] = {}
-        self._revocations = 0  # announcements heard so far
-        self._listener: Any = None
-        self._dropped: Any = None  # a listening connection that was lost
-        self._start = asyncio.Lock()
+        self._revocations = Announcements(pool, credentials.REVOCATIONS, self._revoked)
 
     async def actor(self, token: str) -> Actor:
         """The actor ``token`` names; raises ``TokenRefused`` saying why when it names none."""
@@ -61,44 +58,23 @@ class CredentialCache:
             self._known.pop(digest, None)
 
     async def close(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None and not listener.is_closed():
-            await listener.remove_listener(credentials.REVOCATIONS, self._revoked)
-            listener.remove_termination_listener(self._lost)
-            await self.pool.release(listener)
+        await self._revocations.close()
 
     async def _read(self, digest: bytes) -> Credential | None:
-        await self._listen()
-        revocations = self._revocations
+        await self._revocations.listen()
+        heard = self._revocations.count
         credential = await credentials.find(self.pool, digest, self.settings.token_lifetime)
         # A revocation announced while the row was read may be this token's: keep nothing.
-        keep = self._listener is not None and revocations == self._revocations
+        keep = self._revocations.listening and heard == self._revocations.count
         if keep and credential is not None and len(self._known) < MAX_CACHED_ACTORS:
             self._known[digest] = credential
         return credential
 
-    async def _listen(self) -> None:
-        if self._listener is not None:
-            return
-        async with self._start:
-            if self._listener is None:
-                if self._dropped is not None:  # back to the pool, which replaces it
-                    dropped, self._dropped = self._dropped, None
-                    await self.pool.release(dropped)
-                listener = await self.pool.acquire()
-                await listener.add_listener(credentials.REVOCATIONS, self._revoked)
-                listener.add_termination_listener(self._lost)
-                self._listener = listener
-
-    def _revoked(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
-        self._revocations += 1
-        self._known.pop(bytes.fromhex(payload), None)
-
-    def _lost(self, connection: Any) -> None:
-        """Revocations may be missed from here on: keep nothing until listening again."""
-        self._listener, self._dropped = None, connection
-        self._revocations += 1
-        self._known.clear()
+    def _revoked(self, payload: str | None) -> None:
+        if payload is None:  # revocations may be missed from here on: keep nothing
+            self._known.clear()
+        else:
+            self._known.pop(bytes.fromhex(payload), None)
 
 
 async def check_token(state: Any, token: str) -> Actor:
