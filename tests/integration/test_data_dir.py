@@ -12,9 +12,9 @@ import httpx
 
 from streams.embedded import free_port
 
-# Run by root, the embedded PostgreSQL wheel runs the server as a user of its own and opens
-# every directory above the database to it (g+rx, o+rx); by anyone else, 0700.
-DATA_DIR_MODE = 0o755 if os.geteuid() == 0 else 0o700
+# Run by root, the embedded PostgreSQL runs as a user of its own, which must pass through
+# the data directory to its database (0711: enter, never list); by anyone else, 0700.
+DATA_DIR_MODE = 0o711 if os.geteuid() == 0 else 0o700
 
 
 def exposed(data_dir: Path) -> list[str]:
