@@ -23,8 +23,12 @@ SAMPLES = ["Office paper 2027", "ana.pop@example.ro", "30197630-1", "RON", "ab" 
 
 
 def _messages(base: type[Message] = Message) -> Iterator[type[Message]]:
+    """Every message of ``schemas``, what crosses the wire; the domain's own models (the
+    savings' groups) are made from messages already checked, and which of them are
+    imported depends on the tests that ran before."""
     for cls in base.__subclasses__():
-        yield cls
+        if cls.__module__.startswith("schemas."):
+            yield cls
         yield from _messages(cls)
 
 
