@@ -23,6 +23,7 @@ from schemas.bids import (
     Sha256Hex,
     Signature,
 )
+from schemas.claims import CLAIM_EVENTS, ClaimEvent
 from schemas.commands import Role
 from schemas.contracts import CONTRACT_EVENTS, ContractEvent
 from schemas.evaluation import EVALUATION_EVENTS, EvaluationEvent
@@ -216,6 +217,7 @@ AnyEvent = Annotated[
     | TenderClosed
     | SupplierRegistered
     | CommitteeKeysRegistered
+    | ClaimEvent
     | OpeningKeyIssued
     | BidSubmitted
     | BidWithdrawn
@@ -241,6 +243,7 @@ _RECORDED: tuple[type[Event], ...] = (
     TenderClosed,
     SupplierRegistered,
     CommitteeKeysRegistered,
+    *CLAIM_EVENTS,
     OpeningKeyIssued,
     BidSubmitted,
     BidWithdrawn,

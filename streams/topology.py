@@ -7,6 +7,7 @@ so all events of one tender land on one partition and stay in order.
 from dataclasses import dataclass
 
 from schemas.auction import AUCTION_EVENTS
+from schemas.claims import CLAIM_EVENTS
 from schemas.contracts import CONTRACT_EVENTS
 from schemas.evaluation import EVALUATION_EVENTS
 from schemas.events import EVENT_TYPES
@@ -46,6 +47,7 @@ PARTIES = Topic(
     partitions=3,
     event_types=frozenset(
         {"AgencyRegistered", "OfficerRegistered", "SupplierRegistered", "CommitteeKeysRegistered"}
+        | {cls.__name__ for cls in CLAIM_EVENTS}
     ),
 )
 # Sealed bids and their opening, keyed by "<ocid>:bids". Before the opening, records here

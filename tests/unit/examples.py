@@ -6,6 +6,7 @@ from decimal import Decimal
 from procurement.rules import ProcedureRules
 from procurement.tender import Tender, publish, replay
 from schemas.bids import BidContent, EncryptedShare, Receipt
+from schemas.claims import ClaimDecision, RegistrationClaimDecided, RegistrationClaimed
 from schemas.commands import Actor, PublishTender, Role
 from schemas.events import (
     AgencyRegistered,
@@ -154,6 +155,25 @@ EXAMPLE_EVENTS: dict[str, Event] = {
             is_sme=True,
             email="oferte@hartia.ro",
             signing_key=bytes(range(32)),
+        ),
+        RegistrationClaimed(
+            claim_id="claim-1",
+            claimant_id="supplier-RO-CUI-14399840",
+            identifier="RO-CUI-14399840",
+            holder_id="supplier-RO-CUI-14399840",
+            holder_identifier="RO-CUI-14399840",
+            name="Hârtia Nouă SRL",
+            is_sme=True,
+            email="oferte@hartia.ro",
+            signing_key=bytes(range(1, 33)),
+        ),
+        RegistrationClaimDecided(
+            claim_id="claim-1",
+            decision=ClaimDecision.ACCEPT,
+            reason="The trade register names the claimant",
+            decided_by="operator",
+            claimant_id="supplier-RO-CUI-14399840",
+            holder_id="supplier-RO-CUI-14399840",
         ),
         CommitteeKeysRegistered(
             officer_id="officer-ana", encryption_key=b"\x01" * 32, signing_key=b"\x02" * 32
