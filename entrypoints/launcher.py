@@ -50,6 +50,7 @@ def worker_environment(
         KAFKA_BOOTSTRAP_SERVERS=bootstrap_servers,
         PROCUREMENT_DATA_DIR=str(settings.data_dir),
         PROCUREMENT_KAFKA_FETCH_WAIT_MS=str(settings.kafka_fetch_wait_ms),
+        PROCUREMENT_KAFKA_INLINE_BYTES=str(settings.kafka_inline_bytes),
         PROCUREMENT_OCID_PREFIX=settings.ocid_prefix,
         PROCUREMENT_MIN_TENDER_PERIOD=f"{settings.rules.minimum_tender_period.total_seconds()}s",
         PROCUREMENT_MIN_PERIOD_AFTER_AMENDMENT=(

@@ -1,7 +1,9 @@
 """The relay's publishing step: one batch of the outbox to Kafka, in commit order, keyed by
 aggregate id, forgotten once the broker has acknowledged it.
 
-A record the broker refuses for what it is (larger than the topics' limit, say) would be
+An event larger than the inline limit goes as a reference that the consumers resolve in the
+store (``streams.record_admission``), so no event is too large for the broker. A record the
+broker refuses for what it is all the same (of a type no topic carries, say) would be
 refused forever and hold the whole outbox behind it: it is set aside as the relay's dead
 letter and leaves the outbox. Any other failure (the broker away, a timeout) is the
 platform's, not the record's: it is raised and the batch is sent again.
@@ -14,6 +16,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 
 from streams import dead_letters
+from streams.record_admission import INLINE_LIMIT, REFERENCE_HEADER, Reference
 from streams.topology import TOPIC_OF_EVENT
 
 log = logging.getLogger(__name__)
@@ -41,8 +44,11 @@ class NoTopic(Exception):
 REFUSED = (*dead_letters.REFUSED_RECORD, NoTopic)
 
 
-async def publish_pending(pool: Any, producer: AIOKafkaProducer) -> int:
-    """Send one batch of the outbox; returns how many rows it held."""
+async def publish_pending(
+    pool: Any, producer: AIOKafkaProducer, inline_limit: int = INLINE_LIMIT
+) -> int:
+    """Send one batch of the outbox, events over ``inline_limit`` bytes by reference;
+    returns how many rows it held."""
     rows = await pool.fetch(
         "SELECT o.position, e.event_id, e.aggregate_id, e.type, e.envelope AS body"
         " FROM outbox o JOIN events e USING (position) ORDER BY o.position LIMIT $1",
@@ -50,7 +56,7 @@ async def publish_pending(pool: Any, producer: AIOKafkaProducer) -> int:
     )
     if not rows:
         return 0
-    answers = [await _send(producer, row) for row in rows]
+    answers = [await _send(producer, row, inline_limit) for row in rows]
     outcomes = await asyncio.gather(*answers, return_exceptions=True)
     # A floor for each partition's end offset that any broker must still report: the
     # embedded broker reports the start of its last batch + 1, not the last offset + 1.
@@ -71,15 +77,19 @@ async def publish_pending(pool: Any, producer: AIOKafkaProducer) -> int:
     return len(rows)
 
 
-async def _send(producer: AIOKafkaProducer, row: Any) -> "asyncio.Future[Any]":
+async def _send(producer: AIOKafkaProducer, row: Any, inline_limit: int) -> "asyncio.Future[Any]":
     """The broker's answer to come for one outbox row; a record refused before it is sent
     (larger than the limit, or with no topic) is an answer already."""
     topic = TOPIC_OF_EVENT.get(row["type"])
     try:
         if topic is None:
             raise NoTopic(f"no topic carries {row['type']} events")
+        value, headers = row["body"].encode(), []
+        if len(value) > inline_limit:  # the consumers read it from the store
+            value = Reference.to(row["event_id"], row["type"], value).value()
+            headers = [(REFERENCE_HEADER, b"1")]
         sending: asyncio.Future[Any] = await producer.send(
-            topic, key=row["aggregate_id"].encode(), value=row["body"].encode()
+            topic, key=row["aggregate_id"].encode(), value=value, headers=headers
         )
     except REFUSED as error:
         answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()

@@ -95,7 +95,9 @@ class Relay:
 
     async def publish_pending(self, producer: AIOKafkaProducer) -> int:
         """Send one batch of the outbox (``streams.outbox_publishing``)."""
-        return await outbox_publishing.publish_pending(self.pool, producer)
+        return await outbox_publishing.publish_pending(
+            self.pool, producer, self.settings.kafka_inline_bytes
+        )
 
     async def _repair_broker(self, broker: BrokerWatch) -> None:
         rows = await self.pool.fetch("SELECT topic, partition, end_offset FROM relay_watermarks")

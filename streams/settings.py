@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from procurement.rules import ProcedureRules
+from schemas import MAX_EVENT_BYTES
 from streams.http_limits import HttpLimits
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
@@ -37,6 +38,8 @@ class Settings:
     kafka_fetch_wait_ms: int = 10
     kafka_idempotence: bool = False  # the embedded broker cannot do idempotent producers
     kafka_replication_factor: int = 1
+    # Events larger than this go to Kafka as references that consumers read from the store.
+    kafka_inline_bytes: int = MAX_EVENT_BYTES
     ocid_prefix: str = "ocds-000000"
     admin_token: str | None = None
     token_lifetime: timedelta = timedelta(days=90)  # officers' and suppliers' bearer tokens
@@ -66,6 +69,7 @@ class Settings:
             kafka_fetch_wait_ms=int(env.get("PROCUREMENT_KAFKA_FETCH_WAIT_MS", "10")),
             kafka_idempotence=_flag(env.get("PROCUREMENT_KAFKA_IDEMPOTENCE", "false")),
             kafka_replication_factor=int(env.get("PROCUREMENT_KAFKA_REPLICATION_FACTOR", "1")),
+            kafka_inline_bytes=int(env.get("PROCUREMENT_KAFKA_INLINE_BYTES", MAX_EVENT_BYTES)),
             ocid_prefix=env.get("PROCUREMENT_OCID_PREFIX", "ocds-000000"),
             admin_token=env.get("PROCUREMENT_ADMIN_TOKEN") or None,
             token_lifetime=duration("PROCUREMENT_TOKEN_LIFETIME", timedelta(days=90)),

@@ -310,10 +310,12 @@ async def records_on(stack: Stack, topic: str) -> list[bytes]:
         await consumer.stop()
 
 
-async def test_a_record_too_large_for_the_broker_does_not_stall_the_outbox(stack: Stack) -> None:
-    """An event of 17 MiB (over the topics' 16 MiB limit) is set aside as the relay's dead
-    letter and leaves the outbox; the events recorded after it reach Kafka; replaying it
-    answers the broker's refusal again."""
+async def test_an_event_too_large_for_the_broker_does_not_stall_the_outbox(
+    stack: Stack,
+) -> None:
+    """An event of 17 MiB (over the topics' 16 MiB limit, and over today's bounds, as old
+    data could be) reaches Kafka as a small signed reference, and the events recorded
+    after it reach Kafka too; the projection that cannot read it sets it aside alone."""
     officer = OfficerRegistered(
         officer_id="officer-huge",
         agency_id="agency-huge",
@@ -329,35 +331,35 @@ async def test_a_record_too_large_for_the_broker_does_not_stall_the_outbox(stack
         occurred_at=datetime.now(UTC),
     )
     position = await append(stack, huge)
-    after = await register_officer(stack)
+    await register_officer(stack)
     later_ids = [
         str(row["event_id"])
         for row in await stack.pool.fetch(
-            "SELECT event_id FROM events WHERE position > $1 AND type = ANY($2)",
+            "SELECT event_id FROM events WHERE position >= $1 AND type = ANY($2)",
             position,
             sorted(PARTIES.event_types),
         )
     ]
-    assert later_ids
+    assert str(huge.event_id) in later_ids
+    assert len(later_ids) > 1
 
     async def published() -> bool:
         values = b"\n".join(await records_on(stack, PARTIES.name))
         return all(event_id.encode() in values for event_id in later_ids)
 
     await eventually(published, within=60)
+    sent = [v for v in await records_on(stack, PARTIES.name) if str(huge.event_id).encode() in v]
+    assert sent
+    assert all(len(value) < 1024 for value in sent)
+
     letter = await letter_of(stack, huge.event_id)
-    assert letter["consumer"] == "relay"
-    assert letter["position"] == position
-    assert "MessageSizeTooLarge" in letter["error"]
+    assert letter["consumer"] == PARTIES.name
+    assert "name" in letter["error"]
     assert (
         await stack.pool.fetchval("SELECT count(*) FROM outbox WHERE position = $1", position) == 0
     )
-    assert after["agency_id"]
-
-    async with stack.client(OPERATOR_TOKEN) as operator:
-        replayed = await operator.post(f"/operations/dead-letters/{letter['id']}/replay")
-    assert replayed.status_code == 409, replayed.text
-    assert "MessageSizeTooLarge" in replayed.json()["detail"]
+    relay_letters = "SELECT count(*) FROM dead_letters WHERE consumer = 'relay' AND position = $1"
+    assert await stack.pool.fetchval(relay_letters, position) == 0
 
 
 async def test_a_record_with_no_topic_is_published_once_its_stored_type_is_repaired(

@@ -9,7 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from schemas.events import Envelope, TenderCancelled, envelope
-from streams.record_admission import Record, Refusal, first_look, matches_the_store
+from streams.record_admission import (
+    REFERENCE_HEADER,
+    Record,
+    Reference,
+    Refusal,
+    first_look,
+    matches_the_store,
+)
 from streams.record_signing import HEADER, is_signed, sign
 from streams.topology import EVALUATIONS, TENDERS
 
@@ -85,3 +92,37 @@ def test_the_store_vouches_only_for_the_same_bytes() -> None:
     other = matches_the_store(record, item, hashlib.sha256(b"other").digest())
     assert other is not None
     assert other.reason == "it differs from the event in the event store"
+
+
+def reference_record(value: bytes, topic: str = TENDERS.name) -> Record:
+    signed = signed_record(value, topic)
+    return Record(
+        signed.topic, 0, 0, signed.key, value, (*signed.headers, (REFERENCE_HEADER, b"1"))
+    )
+
+
+def test_a_large_event_travels_as_a_reference_the_store_resolves() -> None:
+    """A reference names the event's id, type and digest; the store's bytes must have that
+    digest, and any other bytes are refused."""
+    body = cancellation()
+    reference = Reference.to(uuid.UUID(int=1), "TenderCancelled", body)
+    record = reference_record(reference.value())
+    assert len(record.value) < 200
+    assert first_look(KEY, TENDERS, record) == reference
+    assert matches_the_store(record, reference, hashlib.sha256(body).digest()) is None
+    altered = hashlib.sha256(body + b" ").digest()
+    assert matches_the_store(record, reference, altered) == Refusal(
+        record, "it differs from the event in the event store", uuid.UUID(int=1)
+    )
+    assert matches_the_store(record, reference, None) is not None
+
+
+def test_a_reference_is_read_only_as_a_reference() -> None:
+    """A reference without its header is no event, an event with the header is no
+    reference, and a reference to a type the topic does not carry is refused."""
+    body = cancellation()
+    reference = Reference.to(uuid.UUID(int=1), "TenderCancelled", body).value()
+    assert isinstance(first_look(KEY, TENDERS, signed_record(reference)), Refusal)
+    assert isinstance(first_look(KEY, TENDERS, reference_record(body)), Refusal)
+    foreign = reference_record(reference, EVALUATIONS.name)
+    assert isinstance(first_look(KEY, EVALUATIONS, foreign), Refusal)
