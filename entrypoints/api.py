@@ -17,6 +17,7 @@ from entrypoints import (
     api_docs,
     auction_api,
     bids_api,
+    claims_api,
     contracts_api,
     database_down,
     evaluation_api,
@@ -217,6 +218,7 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(tokens_api.router)
     app.include_router(ocds_extensions.router)
     app.include_router(operations_api.router)
+    app.include_router(claims_api.router)
 
 
 def _add_public_reads(app: FastAPI) -> None:

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from bidding import keys, merkle
 from bidding.log import LogStatus
+from entrypoints import claims_api
 from entrypoints.auth import ActorDep, IdempotencyKey, OptionalActorDep
 from entrypoints.command_routes import command_of
 from entrypoints.problems import problems
@@ -101,7 +102,7 @@ def _bid_schema(model: type[SealedBid] | type[BidWithdrawal]) -> dict[str, Any]:
 # Parties and their public keys
 
 
-@router.post("/suppliers", status_code=201, tags=["parties"])
+@router.post("/suppliers", status_code=201, tags=["parties"], responses=claims_api.CLAIM_RESPONSE)
 async def register_supplier(
     request: Request, body: RegisterSupplier, key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -109,6 +110,8 @@ async def register_supplier(
     bearer token, once. ``proof`` is the key's signature over the registration."""
     registrant = Actor(id="registrant", role=Role.SUPPLIER)
     outcome = await request.app.state.handler.handle(body, registrant, key)
+    if any(item.type == "RegistrationClaimed" for item in outcome.events):
+        return claims_api.claim_answer(outcome)
     return JSONResponse(outcome.response() | {"replayed": outcome.replayed}, 201)
 
 

@@ -5,6 +5,7 @@ one that reads as it, does not bounce: it becomes a claim that only the operator
 once. Accepting gives the number to the claimant and suspends the holder.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from procurement.errors import NotAllowed, NotFound, Rejected, WrongState
@@ -85,6 +86,13 @@ def evolve_claim(claim: Claim | None, event: Event) -> Claim | None:
         return Claim(claimed=event)
     if isinstance(event, RegistrationClaimDecided) and claim is not None:
         return replace(claim, decision=event.decision)
+    return claim
+
+
+def replay_claim(events: Sequence[Event]) -> Claim | None:
+    claim: Claim | None = None
+    for event in events:
+        claim = evolve_claim(claim, event)
     return claim
 
 

@@ -19,7 +19,7 @@ import asyncpg
 from bidding import keys
 from bidding import log as bid_log
 from contracts import contract
-from procurement import auction, evaluation, parties, tender
+from procurement import auction, claims, evaluation, parties, tender
 from procurement.errors import NotFound, Rejected, WrongState
 from schemas.auction import (
     AnyAuctionCommand,
@@ -30,6 +30,7 @@ from schemas.auction import (
     ScheduleAuction,
     SubmitAuctionPrice,
 )
+from schemas.claims import ClaimDecision, DecideRegistrationClaim
 from schemas.commands import (
     Actor,
     AmendTender,
@@ -50,7 +51,7 @@ from schemas.evaluation import AnyEvaluationCommand, RecordAuctionResult, ScoreQ
 from schemas.events import Envelope, Event, envelope
 from schemas.upcasting import read_envelope
 from schemas.values import AuctionRules
-from streams import bid_logs, credentials, eventstore, party_identifiers
+from streams import bid_logs, credentials, eventstore, party_identifiers, registration_claims
 from streams.auction_states import AuctionStates
 from streams.settings import Settings
 
@@ -107,6 +108,7 @@ class CommandHandler:
             RegisterOfficer: self._register_officer,
             RegisterSupplier: self._register_supplier,
             RegisterCommitteeKeys: self._register_committee_keys,
+            DecideRegistrationClaim: self._decide_claim,
             IssueOpeningKey: self._issue_opening_key,
         }
         for command_type in get_args(AnyEvaluationCommand):
@@ -118,7 +120,11 @@ class CommandHandler:
 
     async def handle(
         self,
-        command: AnyCommand | AnyEvaluationCommand | AnyContractCommand | AnyAuctionCommand,
+        command: AnyCommand
+        | AnyEvaluationCommand
+        | AnyContractCommand
+        | AnyAuctionCommand
+        | DecideRegistrationClaim,
         actor: Actor,
         command_id: UUID | None = None,
     ) -> Outcome:
@@ -129,7 +135,11 @@ class CommandHandler:
 
     async def _handle(
         self,
-        command: AnyCommand | AnyEvaluationCommand | AnyContractCommand | AnyAuctionCommand,
+        command: AnyCommand
+        | AnyEvaluationCommand
+        | AnyContractCommand
+        | AnyAuctionCommand
+        | DecideRegistrationClaim,
         actor: Actor,
         command_id: UUID | None,
     ) -> Outcome:
@@ -248,6 +258,11 @@ class CommandHandler:
             command.signing_key, command.proof, keys.SUPPLIER_REGISTRATION, proof
         )
         look_alike = await self._identifiers.look_alike(connection, "supplier", command.identifier)
+        holder = look_alike or (command.identifier if registered else None)
+        if holder is not None:  # the number is held, perhaps by a squatter: the operator decides
+            claim_id = f"claim-{uuid4().hex[:16]}"
+            claimed = claims.claim_registration(command, proof_valid, holder, claim_id=claim_id)
+            return _outcome(claim_id, 0, claimed, ctx)
         events = parties.register_supplier(registered, command, proof_valid, look_alike)
         token = credentials.new_token()
         supplier = Actor(id=supplier_id, role=Role.SUPPLIER)
@@ -264,6 +279,31 @@ class CommandHandler:
 
         ctx.extra_writes.append(store_credentials)
         outcome = _outcome(supplier_id, 0, events, ctx)
+        return Outcome(outcome.aggregate_id, outcome.events, token=token)
+
+    async def _decide_claim(
+        self, connection: Any, command: DecideRegistrationClaim, ctx: _Context
+    ) -> Outcome:
+        history = [item.event for item in await eventstore.load(connection, command.claim_id)]
+        claim = claims.replay_claim(history)
+        events = claims.decide_claim(claim, command, ctx.actor)
+        outcome = _outcome(command.claim_id, len(history), events, ctx)
+        if command.decision is not ClaimDecision.ACCEPT:
+            return outcome
+        accepted = claims.replay_claim([*history, *events])
+        assert accepted is not None
+        registered = claims.transferred_registration(accepted)
+        version = len(await eventstore.load(connection, registered.supplier_id))
+        [registration] = _outcome(registered.supplier_id, version, [registered], ctx).events
+        token = credentials.new_token()  # the operator hands it to the claimant
+
+        async def transfer(conn: Any) -> None:
+            expires_at = self._token_expiry(ctx)
+            await registration_claims.transfer(
+                conn, accepted.claimed, registration, token, expires_at
+            )
+
+        ctx.extra_writes.append(transfer)
         return Outcome(outcome.aggregate_id, outcome.events, token=token)
 
     async def _register_committee_keys(

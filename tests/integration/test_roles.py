@@ -630,6 +630,14 @@ ROUTES: dict[str, Rule] = {
     "POST /operations/dead-letters/{letter_id}/replay": Rule(
         frozenset({OPERATOR}), lambda w, _: ("/operations/dead-letters/1/replay", None)
     ),
+    # Who holds a registration number is the operator's decision alone.
+    "POST /operations/registration-claims/{claim_id}/decision": Rule(
+        frozenset({OPERATOR}),
+        lambda w, _: (
+            "/operations/registration-claims/claim-0/decision",
+            {"decision": "accept", "reason": "The trade register names the claimant"},
+        ),
+    ),
 }
 
 FORBIDDEN = [
