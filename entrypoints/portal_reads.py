@@ -211,7 +211,9 @@ SELECT
 async def supplier(pool: Any, supplier_id: str) -> Row | None:
     """A supplier's public registration: name, national identifier, whether it is an SME."""
     row = await pool.fetchrow(
-        "SELECT envelope FROM events WHERE aggregate_id = $1 AND type = 'SupplierRegistered'",
+        # The latest: an accepted claim registers the number's new holder after the old.
+        "SELECT envelope FROM events WHERE aggregate_id = $1 AND type = 'SupplierRegistered'"
+        " ORDER BY sequence DESC LIMIT 1",
         supplier_id,
     )
     if row is None:

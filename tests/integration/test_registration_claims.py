@@ -55,7 +55,7 @@ async def me(stack: Stack, token: str) -> httpx.Response:
 
 async def test_an_accepted_claim_takes_the_number_from_its_holder(stack: Stack) -> None:
     """B claims A's number and waits; only the operator lists and accepts the claim; then
-    B's token names the supplier and A's token is refused."""
+    B's token names the supplier, A's token is refused, and the public sees B's name."""
     identifier = new_identifier()
     holder = await register_supplier(stack, identifier, "Ocupantul SRL")
     assert holder.status_code == 201, holder.text
@@ -76,6 +76,10 @@ async def test_an_accepted_claim_takes_the_number_from_its_holder(stack: Stack) 
     claimant_token = accepted.json()["token"]
     assert (await me(stack, claimant_token)).json()["id"] == f"supplier-{identifier}"
     assert (await me(stack, holder_token)).status_code == 401
+    async with stack.client() as public:
+        page = await public.get(f"/portal/suppliers/supplier-{identifier}")
+    assert "Adevărata Hârtie SRL" in page.text
+    assert "Ocupantul SRL" not in page.text
 
     again = await decide(stack, OPERATOR_TOKEN, claim_id, "refuse")
     assert again.status_code == 409
