@@ -116,3 +116,25 @@ async def test_an_unknown_claim_is_a_problem_document(stack: Stack) -> None:
     assert answer.status_code == 404
     assert answer.headers["content-type"] == "application/problem+json"
     assert "claim-nobody-made" in answer.json()["detail"]
+
+
+async def test_a_retried_decision_is_recorded_once(stack: Stack) -> None:
+    """The operator's decision sent twice under one Idempotency-Key gets the first answer
+    again, not a 409 for a decided claim, and the claim is decided once."""
+    identifier = new_identifier()
+    assert (await register_supplier(stack, identifier, "Ocupantul SRL")).status_code == 201
+    claim_id = await claim(stack, identifier)
+    body = {"decision": "refuse", "reason": "The holder showed its trade register entry"}
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    async with stack.client(OPERATOR_TOKEN) as operator:
+        path = f"{CLAIMS}/{claim_id}/decision"
+        first = await operator.post(path, json=body, headers=headers)
+        retry = await operator.post(path, json=body, headers=headers)
+    assert first.status_code == retry.status_code == 200, retry.text
+    assert retry.json()["replayed"] is True
+    assert retry.json()["events"] == first.json()["events"]
+    decided = await stack.pool.fetchval(
+        "SELECT count(*) FROM events WHERE aggregate_id = $1 AND type = 'RegistrationClaimDecided'",
+        claim_id,
+    )
+    assert decided == 1
