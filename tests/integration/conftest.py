@@ -1,8 +1,10 @@
 """Fixtures that start the real services: the embedded PostgreSQL once per session, and a
 whole platform (database, broker, workers, API) per test module."""
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,18 +35,32 @@ async def create_database(server_url: str) -> str:
     return server_url.replace("/postgres?", f"/{name}?", 1)
 
 
+@contextlib.asynccontextmanager
+async def running_stack(
+    postgres_server: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    workers: int = 1,
+    **settings: Any,
+) -> AsyncIterator[Stack]:
+    """A running platform: fresh database, its own broker, ``workers`` stream workers and
+    the API, with the test settings changed by ``settings``."""
+    data_dir: Path = tmp_path_factory.mktemp("platform")
+    broker = EmbeddedBroker(log_dir=data_dir / "logs")
+    broker.start()
+    changed = replace(settings_for_tests(data_dir), **settings)
+    platform = Stack(changed, await create_database(postgres_server), broker)
+    await platform.start(workers=workers)
+    yield platform
+    await platform.stop()
+
+
 @pytest.fixture(scope="module")
 async def stack(
     postgres_server: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Stack]:
     """A running platform: fresh database, its own broker, one stream worker, the API."""
-    data_dir: Path = tmp_path_factory.mktemp("platform")
-    broker = EmbeddedBroker(log_dir=data_dir / "logs")
-    broker.start()
-    platform = Stack(settings_for_tests(data_dir), await create_database(postgres_server), broker)
-    await platform.start(workers=1)
-    yield platform
-    await platform.stop()
+    async with running_stack(postgres_server, tmp_path_factory) as platform:
+        yield platform
 
 
 async def register_officer(stack: Stack, identifier: str | None = None) -> dict[str, Any]:

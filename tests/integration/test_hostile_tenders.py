@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from streams.embedded import EmbeddedBroker
-from tests.integration.conftest import create_database, register_officer, tender_body
-from tests.integration.stack import Stack, eventually, settings_for_tests
+from streams.http_limits import HttpLimits
+from tests.integration.conftest import register_officer, running_stack, tender_body
+from tests.integration.stack import Stack, eventually
 
 MIB = 1024 * 1024
 
@@ -20,15 +20,9 @@ async def stack(
 ) -> AsyncIterator[Stack]:
     """A platform whose operator allows request bodies of 32 MiB, so that the schema alone
     stands between a huge tender and the broker."""
-    data_dir = tmp_path_factory.mktemp("platform")
-    broker = EmbeddedBroker(log_dir=data_dir / "logs")
-    broker.start()
-    settings = settings_for_tests(data_dir)
-    settings = replace(settings, http=replace(settings.http, max_body_bytes=32 * MIB))
-    platform = Stack(settings, await create_database(postgres_server), broker)
-    await platform.start(workers=1)
-    yield platform
-    await platform.stop()
+    http = replace(HttpLimits().raised(), max_body_bytes=32 * MIB)
+    async with running_stack(postgres_server, tmp_path_factory, http=http) as platform:
+        yield platform
 
 
 async def publishes_after(stack: Stack, token: str) -> None:

@@ -2,14 +2,12 @@
 stream applies the event the store holds under it."""
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 import pytest
 
-from streams.embedded import EmbeddedBroker
 from streams.topology import TENDERS
-from tests.integration.conftest import create_database, register_officer, tender_body
-from tests.integration.stack import Stack, eventually, settings_for_tests
+from tests.integration.conftest import register_officer, running_stack, tender_body
+from tests.integration.stack import Stack, eventually
 from tests.integration.test_dead_letters import records_on
 
 INLINE_BYTES = 512  # a tender's publication is larger: it travels by reference
@@ -20,14 +18,10 @@ async def stack(
     postgres_server: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Stack]:
     """A platform whose relay sends every event over 512 bytes by reference."""
-    data_dir = tmp_path_factory.mktemp("platform")
-    broker = EmbeddedBroker(log_dir=data_dir / "logs")
-    broker.start()
-    settings = replace(settings_for_tests(data_dir), kafka_inline_bytes=INLINE_BYTES)
-    platform = Stack(settings, await create_database(postgres_server), broker)
-    await platform.start(workers=1)
-    yield platform
-    await platform.stop()
+    async with running_stack(
+        postgres_server, tmp_path_factory, kafka_inline_bytes=INLINE_BYTES
+    ) as platform:
+        yield platform
 
 
 async def test_a_large_event_travels_by_reference_and_is_applied(stack: Stack) -> None:

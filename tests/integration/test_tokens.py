@@ -3,17 +3,14 @@ at once, on the real PostgreSQL."""
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
 
-from streams.embedded import EmbeddedBroker
-from tests.integration.conftest import create_database, register_officer
+from tests.integration.conftest import register_officer, running_stack
 from tests.integration.market import register_supplier
-from tests.integration.stack import OPERATOR_TOKEN, Stack, eventually, settings_for_tests
+from tests.integration.stack import OPERATOR_TOKEN, Stack, eventually
 
 LIFETIME = timedelta(seconds=4)  # short, so that a token expires while a test watches
 
@@ -23,14 +20,10 @@ async def stack(
     postgres_server: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Stack]:
     """The API alone (tokens need no stream worker), its tokens living four seconds."""
-    data_dir: Path = tmp_path_factory.mktemp("tokens")
-    broker = EmbeddedBroker(log_dir=data_dir / "logs")
-    broker.start()
-    settings = replace(settings_for_tests(data_dir), token_lifetime=LIFETIME)
-    platform = Stack(settings, await create_database(postgres_server), broker)
-    await platform.start(workers=0)
-    yield platform
-    await platform.stop()
+    async with running_stack(
+        postgres_server, tmp_path_factory, workers=0, token_lifetime=LIFETIME
+    ) as platform:
+        yield platform
 
 
 async def me(stack: Stack, token: str) -> httpx.Response:
