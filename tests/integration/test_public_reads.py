@@ -19,23 +19,28 @@ from tests.integration.test_ocds_publication import (
 )
 
 
-async def stored_record(stack: Stack, ocid: str) -> Any:
-    row = await stack.pool.fetchrow("SELECT position, record FROM records WHERE ocid = $1", ocid)
-    return (
+async def record_and_releases(stack: Stack, ocid: str) -> tuple[Any, tuple[int, Any]]:
+    """The procedure's stored record, and what ``compile_record`` makes of its stored
+    releases with the newest one's position, both read in one snapshot: a release may be
+    committed at any moment, but never without the record that holds it."""
+    async with (
+        stack.pool.acquire() as connection,
+        connection.transaction(isolation="repeatable_read", readonly=True),
+    ):
+        row = await connection.fetchrow(
+            "SELECT position, record FROM records WHERE ocid = $1", ocid
+        )
+        rows = await connection.fetch(
+            "SELECT position, release::text AS release FROM releases WHERE ocid = $1"
+            " ORDER BY position",
+            ocid,
+        )
+    stored = (
         None if row is None else (row["position"], json.loads(row["record"], parse_float=Decimal))
-    )
-
-
-async def compiled_from_releases(stack: Stack, ocid: str) -> tuple[int, Any]:
-    """What ``compile_record`` makes of the procedure's stored releases, and the newest
-    release's position."""
-    rows = await stack.pool.fetch(
-        "SELECT position, release::text AS release FROM releases WHERE ocid = $1 ORDER BY position",
-        ocid,
     )
     releases = [json.loads(row["release"], parse_float=Decimal) for row in rows]
     compiled = json.loads(ocds.dumps(ocds.compile_record(releases)), parse_float=Decimal)
-    return rows[-1]["position"], compiled
+    return stored, (rows[-1]["position"], compiled)
 
 
 async def test_the_stored_record_is_compiled_again_with_each_new_release(stack: Stack) -> None:
@@ -45,12 +50,13 @@ async def test_the_stored_record_is_compiled_again_with_each_new_release(stack: 
     ocid, buyer, (cheap, _), bids = await open_two_bids(stack)
     async with stack.client() as public:
         opened = await until_tagged(public, ocid, "tenderUpdate")
-    assert await stored_record(stack, ocid) == await compiled_from_releases(stack, ocid)
+    stored, compiled = await record_and_releases(stack, ocid)
+    assert stored == compiled
     await award_the_cheaper(stack, ocid, buyer, bids)
     async with stack.client() as public:
         awarded = await until_tagged(public, ocid, "award")
-    position, record = await compiled_from_releases(stack, ocid)
-    assert await stored_record(stack, ocid) == (position, record)
+    stored, (position, record) = await record_and_releases(stack, ocid)
+    assert stored == (position, record)
     assert awarded == record  # served as stored
     earlier = [release["id"] for release in opened["releases"]]
     assert [release["id"] for release in awarded["releases"]][: len(earlier)] == earlier
