@@ -1,0 +1,283 @@
+"""A tender's bid log as events: its state, how each event changes it, and what each command
+decides. Pure: no clock, no database, no randomness (bid ids are passed in).
+
+The log follows its tender: the deadline, the lots and a cancellation come from the
+tender's own events, the rest from the log's events (``<ocid>:bids``). A state may hold
+only the part a decision needs (some bidders' entries, the leaves only when sealing): the
+PostgreSQL edge keeps a snapshot row and an index of entries from the same events and loads
+that part; the in-memory store replays everything. Either way the decisions are made here.
+"""
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from bidding import merkle, receipts
+from bidding.entries import BidLimits, Entry, Sent, bid_must_stay_within_the_limits, check_order
+from bidding.log import BidLog, LogStatus, check_bid, check_withdrawal
+from bidding.opening import Opened
+from procurement.errors import WrongState
+from procurement.tender import Tender
+from schemas.bids import BidWithdrawal, Receipt, SealedBid
+from schemas.commands import Actor
+from schemas.events import (
+    BidLogSealed,
+    BidOpened,
+    BidRejected,
+    BidsOpened,
+    BidSubmitted,
+    BidWithdrawn,
+    Event,
+    OpeningKeyIssued,
+    OpeningShareAccepted,
+    TenderCancelled,
+    TenderDeadlineExtended,
+    TenderRequirementsAmended,
+)
+
+OPEN, SEALED, OPENED, CANCELLED = (
+    LogStatus.OPEN,
+    LogStatus.SEALED,
+    LogStatus.OPENED,
+    LogStatus.CANCELLED,
+)
+
+# Which event may happen in which state, and the state it leads to. The log's own events
+# outside this table are a corrupt history; a tender event outside it changes no status.
+LIFECYCLE: dict[tuple[LogStatus, str], LogStatus] = {
+    (OPEN, "BidSubmitted"): OPEN,
+    (OPEN, "BidWithdrawn"): OPEN,
+    (OPEN, "BidLogSealed"): SEALED,
+    (OPEN, "TenderCancelled"): CANCELLED,
+    (SEALED, "OpeningShareAccepted"): SEALED,
+    (SEALED, "BidOpened"): SEALED,
+    (SEALED, "BidRejected"): SEALED,
+    (SEALED, "BidsOpened"): OPENED,
+    (SEALED, "TenderCancelled"): CANCELLED,
+}
+TENDER_EVENTS = ("TenderDeadlineExtended", "TenderRequirementsAmended", "TenderCancelled")
+
+# What an entry's envelope adds to its event in the store (ids, times, sequence).
+ENVELOPE_BYTES = 320
+
+
+def _kind(event: Event) -> str:
+    return type(event).__name__  # each event class is named as its ``type``
+
+
+def stored_size(event: Event) -> int:
+    """What an entry takes in the store, as the limits count it."""
+    return len(event.model_dump_json()) + ENVELOPE_BYTES
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """The bid log of one tender, or the part of it a decision needs."""
+
+    ocid: str
+    buyer_id: str
+    deadline: datetime
+    lots: frozenset[str]
+    public_key: bytes
+    threshold: int
+    members: Mapping[str, tuple[int, str]]  # officer id -> (share x, SHA-256 of the share)
+    status: LogStatus = OPEN
+    version: int = 1  # the last sequence of the log's own events
+    size: int = 0  # entries in the log
+    root: bytes | None = None
+    entries: Mapping[str, tuple[Entry, ...]] = field(default_factory=dict)  # per bidder
+    receipts: Mapping[tuple[str, int], Receipt] = field(default_factory=dict)
+    digests: frozenset[bytes] = frozenset()  # ciphertexts already in the log
+    leaves: tuple[bytes, ...] = ()  # Merkle leaves, in log order
+    handed_in: frozenset[str] = frozenset()  # officers whose share was accepted
+
+    @property
+    def log(self) -> BidLog:
+        """The header the bid and share rules of ``bidding.log`` read."""
+        return BidLog(
+            ocid=self.ocid,
+            buyer_id=self.buyer_id,
+            deadline=self.deadline,
+            status=self.status,
+            lots=self.lots,
+            threshold=self.threshold,
+            members=dict(self.members),
+        )
+
+
+def start(tender: Tender, issued: OpeningKeyIssued) -> Ledger:
+    """The log as the opening key makes it: empty, open, following its tender."""
+    return Ledger(
+        ocid=tender.ocid,
+        buyer_id=tender.buyer_id,
+        deadline=tender.submission_deadline,
+        lots=frozenset(lot.id for lot in tender.requirements.lots),
+        public_key=bytes(issued.public_key),
+        threshold=issued.threshold,
+        members={share.officer_id: (share.x, share.share_sha256) for share in issued.shares},
+    )
+
+
+def evolve(state: Ledger, event: Event) -> Ledger:
+    """The log after one of its own events or one of its tender's."""
+    kind = _kind(event)
+    if kind in TENDER_EVENTS:
+        return _follow_tender(state, event)
+    after = LIFECYCLE.get((state.status, kind))
+    if after is None:
+        raise ValueError(f"{kind} cannot happen to a {state.status} bid log of {state.ocid}")
+    state = replace(state, status=after, version=state.version + 1)
+    if isinstance(event, BidSubmitted | BidWithdrawn):
+        return _add_entry(state, event)
+    if isinstance(event, BidLogSealed):
+        return replace(state, root=bytes.fromhex(event.root))
+    if isinstance(event, OpeningShareAccepted):
+        return replace(state, handed_in=state.handed_in | {event.officer_id})
+    return state
+
+
+def replay(
+    tender: Tender | None, own: Iterable[Event], followed: Iterable[Event] = ()
+) -> Ledger | None:
+    """The log from its tender, its own events and the tender's events since the key."""
+    history = list(own)
+    if tender is None or not history:
+        return None
+    first, *rest = history
+    assert isinstance(first, OpeningKeyIssued), (
+        f"the bid log of {tender.ocid} starts with {_kind(first)}"
+    )
+    state = start(tender, first)
+    for event in rest:
+        state = evolve(state, event)
+    for event in followed:
+        state = _follow_tender(state, event)
+    return state
+
+
+def _follow_tender(state: Ledger, event: Event) -> Ledger:
+    if isinstance(event, TenderDeadlineExtended):
+        return replace(state, deadline=event.submission_deadline)
+    if isinstance(event, TenderRequirementsAmended):
+        return replace(state, lots=frozenset(lot.id for lot in event.requirements.lots))
+    if isinstance(event, TenderCancelled):
+        return replace(state, status=LIFECYCLE.get((state.status, _kind(event)), state.status))
+    return state
+
+
+def _add_entry(state: Ledger, event: BidSubmitted | BidWithdrawn) -> Ledger:
+    receipt = event.receipt
+    digest = bytes.fromhex(receipt.ciphertext_sha256) if receipt.ciphertext_sha256 else None
+    entry = Entry(receipt.version, receipt.kind, digest, stored_size(event))
+    mine = (*state.entries.get(receipt.bidder_id, ()), entry)
+    return replace(
+        state,
+        size=state.size + 1,
+        entries={**state.entries, receipt.bidder_id: mine},
+        receipts={**state.receipts, (receipt.bidder_id, receipt.version): receipt},
+        digests=(state.digests | {digest}) if digest is not None else state.digests,
+        leaves=(*state.leaves, receipts.leaf_hash(receipt)),
+    )
+
+
+@dataclass(frozen=True)
+class Receipted:
+    """A bid or withdrawal taken into the log (``event``), or found there already (``None``:
+    the same submission again gets its first receipt)."""
+
+    receipt: Receipt
+    event: BidSubmitted | BidWithdrawn | None
+
+
+def take(
+    state: Ledger | None,
+    item: SealedBid | BidWithdrawal,
+    actor: Actor,
+    received_at: datetime,
+    *,
+    bid_id: str,
+    limits: BidLimits,
+    measure: Callable[[Event], int] = stored_size,
+) -> Receipted:
+    """Decide a bid or a withdrawal: refused with the reason, found again, or a new entry.
+    ``measure`` tells what the new entry would take in the store."""
+    is_bid = isinstance(item, SealedBid)
+    if isinstance(item, SealedBid):
+        check_bid(state.log if state else None, item, actor, received_at)
+        digest: bytes | None = hashlib.sha256(item.ciphertext).digest()
+    else:
+        check_withdrawal(state.log if state else None, item, actor, received_at)
+        digest = None
+    assert state is not None  # the checks refuse a missing log
+    sent = Sent(item.ocid, item.bidder_id, item.version, digest)
+    mine = state.entries.get(item.bidder_id, ())
+    if check_order(mine, sent) is not None:
+        return Receipted(state.receipts[(item.bidder_id, item.version)], None)
+    if digest is not None and digest in state.digests:
+        msg = "this ciphertext was already submitted to this tender: each bid is sealed afresh"
+        raise WrongState(msg, code="duplicate_ciphertext")
+    receipt = Receipt(
+        kind="bid" if is_bid else "withdrawal",
+        bid_id=bid_id,
+        ocid=item.ocid,
+        bidder_id=item.bidder_id,
+        lots=item.lots if isinstance(item, SealedBid) else (),
+        version=item.version,
+        ciphertext_sha256=digest.hex() if digest is not None else None,
+        received_at=received_at,
+        log_index=state.size,
+    )
+    event: BidSubmitted | BidWithdrawn = (
+        BidSubmitted(receipt=receipt, ciphertext=item.ciphertext, signature=item.signature)
+        if isinstance(item, SealedBid)
+        else BidWithdrawn(receipt=receipt, signature=item.signature)
+    )
+    bid_must_stay_within_the_limits(mine, sent, measure(event), limits)
+    return Receipted(receipt, event)
+
+
+def seal(state: Ledger | None) -> list[Event]:
+    """Fix an open log under the Merkle root of its leaves: nothing joins or leaves it after.
+    ``state.leaves`` must be all of them. A log already sealed, opened or cancelled, or no
+    log at all, is left as it is."""
+    if state is None or state.status is not OPEN:
+        return []
+    assert len(state.leaves) == state.size, "sealing needs every leaf of the log"
+    return [BidLogSealed(tree_size=state.size, root=merkle.root(list(state.leaves)).hex())]
+
+
+def accept_share(state: Ledger, officer_id: str, x: int) -> list[Event]:
+    """A committee member's share was checked (``bidding.log.check_share``) and is held."""
+    if state.status is not SEALED:
+        raise WrongState(f"the bids of {state.ocid} are {state.status}", code=str(state.status))
+    return [OpeningShareAccepted(officer_id=officer_id, x=x)]
+
+
+def record_opening(
+    state: Ledger, results: list[Opened], participants: list[str], log_matches_root: bool
+) -> list[Event]:
+    """Each current bid opened or rejected, and the opening itself, once the key was rebuilt."""
+    if state.status is not SEALED or state.root is None:
+        raise WrongState(f"the bids of {state.ocid} are {state.status}", code=str(state.status))
+    events: list[Event] = [result.event() for result in results]
+    opened = sum(1 for result in results if result.content is not None)
+    events.append(
+        BidsOpened(
+            participants=participants,
+            opened=opened,
+            rejected=len(results) - opened,
+            tree_size=state.size,
+            root=state.root.hex(),
+            log_matches_root=log_matches_root,
+        )
+    )
+    return events
+
+
+def opened_bids(events: Iterable[Event]) -> list[BidOpened]:
+    return [event for event in events if isinstance(event, BidOpened)]
+
+
+def rejected_bids(events: Iterable[Event]) -> list[BidRejected]:
+    return [event for event in events if isinstance(event, BidRejected)]
