@@ -60,6 +60,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from rich.table import Table
 
+from adapters.kafka.topology import BIDS
 from benchmarks.publish import (
     EXAMPLE,
     KeepAlive,
@@ -78,7 +79,6 @@ from benchmarks.publish import (
 from bidding import committee, keys, sealing
 from schemas.bids import BidContent, EncryptedShare, SealedBid
 from schemas.commands import OpeningKeySetup
-from streams.topology import BIDS
 
 BID_EXAMPLE = EXAMPLE.parent / "bid.json"
 REGISTER_CONCURRENCY = 64

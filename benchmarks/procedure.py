@@ -9,7 +9,7 @@ Run from the repository root::
 What it does, in one run on one machine (the platform is started as ``benchmarks.publish``
 starts it, with a minimum tender period of 0 so that deadlines can be seconds ahead):
 
-1. Registers the parties through the API with the market driver (``entrypoints.market``):
+1. Registers the parties through the API with the market driver (``sdk.market``):
    one agency per 100 tenders with a lead officer and a committee of 3, and ``M`` suppliers
    (at least 10), each with its own key pair. Not timed.
 2. The procedure: each tender goes through it on its own, up to ``F`` tenders at once
@@ -63,10 +63,10 @@ from benchmarks.publish import (
     run_with_short_periods,
     until,
 )
-from entrypoints.demo_catalogue import TENDERS, TenderPlan
-from entrypoints.demo_story import tender_body
-from entrypoints.market import ApiRefused, Market, Party, bid_content
+from entrypoints.demo.cast import TENDERS, TenderPlan
+from entrypoints.demo.story import tender_body
 from schemas.contracts import Party as ContractParty
+from sdk.market import ApiRefused, Market, Party, bid_content
 
 TENDERS_PER_AGENCY = 100
 THRESHOLD = 2

@@ -65,6 +65,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from rich.console import Console
 from rich.table import Table
 
+from adapters.embedded import free_port
+from adapters.settings import Settings
 from entrypoints.launcher import (
     Platform,
     admin_token,
@@ -72,8 +74,6 @@ from entrypoints.launcher import (
     stop_process,
     worker_environment,
 )
-from streams.embedded import free_port
-from streams.settings import Settings
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tender.json"
 WARM_UP_TENDERS = 50
@@ -90,8 +90,8 @@ API_SCRIPT = """
 import sys
 from dataclasses import replace
 import uvicorn
-from entrypoints.api import create_api
-from streams.settings import Settings
+from entrypoints.http.app import create_api
+from adapters.settings import Settings
 
 settings = Settings.from_env()
 settings = replace(settings, http=settings.http.raised())  # one client sends all the load

@@ -7,7 +7,7 @@ Run from the repository root::
 What it does, in one run on one machine (the platform is started as ``benchmarks.publish``
 starts it, with a minimum tender period of 0 and an auction notice of 2 s):
 
-1. Real procedures: the demo market (``entrypoints.demo_story``: 8 tenders with sealed
+1. Real procedures: the demo market (``entrypoints.demo.story``: 8 tenders with sealed
    bids, auctions, awards, a complaint, contracts amended, paid and completed) is played
    through the API, and the streams record their releases and read models.
 2. Loading: those procedures' rows are cloned under fresh ocids (``<ocid>-c<n>``) until the
@@ -51,6 +51,7 @@ import psutil
 from aiokafka import AIOKafkaConsumer
 from rich.table import Table
 
+from adapters.kafka.topology import EVALUATIONS
 from benchmarks.bids import Answered, ask, connect, failures, latency_ms, send_all
 from benchmarks.procedure import PLANS
 from benchmarks.publish import (
@@ -61,11 +62,10 @@ from benchmarks.publish import (
     run_with_short_periods,
     until,
 )
-from entrypoints import ocds_reads, reads
-from entrypoints.demo_story import Story, tender_body
-from entrypoints.market import Market, Party, bid_content
-from streams.releases import COLUMNS as RELEASE_COLUMNS  # the release text last
-from streams.topology import EVALUATIONS
+from entrypoints.demo.story import Story, tender_body
+from readmodels import ocds_reads, reads
+from readmodels.releases import COLUMNS as RELEASE_COLUMNS  # the release text last
+from sdk.market import Market, Party, bid_content
 
 TARGETS = {"reads_per_s": 1000.0, "p99_award_to_sse_ms": 200.0}
 RECORD_COLUMNS = ("ocid", "position", "record")

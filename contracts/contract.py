@@ -80,6 +80,11 @@ HUNDRED = Decimal(100)
 _EXACT = Context(prec=60, rounding=ROUND_HALF_UP)  # wide enough that nothing here rounds
 
 
+def contract_id_for(ocid: str, lot_id: str) -> str:
+    """The aggregate id of the contract drawn from a lot's award."""
+    return f"{ocid}:contract:{lot_id}"
+
+
 class ContractStatus(StrEnum):
     DRAWN = "drawn"  # waiting for both signatures
     PARTLY_SIGNED = "partly_signed"  # one party signed

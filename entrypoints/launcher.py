@@ -19,12 +19,12 @@ from pathlib import Path
 
 import uvicorn
 
-from entrypoints.api import create_api
-from entrypoints.serving import server_config
-from streams import data_dir_lock, private_files
-from streams.child_processes import Child, die_with_parent, stop_together
-from streams.embedded import EmbeddedBroker, EmbeddedPostgres, ServiceFailed, free_port
-from streams.settings import Settings
+from adapters import data_dir_lock, private_files
+from adapters.child_processes import Child, die_with_parent, stop_together
+from adapters.embedded import EmbeddedBroker, EmbeddedPostgres, ServiceFailed, free_port
+from adapters.settings import Settings
+from entrypoints.http.app import create_api
+from entrypoints.http.serving import server_config
 
 log = logging.getLogger("procurement")
 
@@ -69,7 +69,7 @@ def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]
     env = env | {"PROCUREMENT_WORKER_WEB_PORT": str(free_port())}
     with log_path.open("ab") as output:
         return subprocess.Popen(
-            [sys.executable, "-m", "streams.worker"],
+            [sys.executable, "-m", "entrypoints.worker"],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,

@@ -16,8 +16,8 @@ from libcoveocds.config import LibCoveOCDSConfig  # type: ignore[import-untyped]
 from ocdsextensionregistry import util as registry  # type: ignore[import-untyped]
 from urllib3 import HTTPResponse
 
-from entrypoints.ocds_extensions import FOLDER as EXTENSIONS_DIR
-from procurement import ocds
+from entrypoints.http.ocds_extensions import FOLDER as EXTENSIONS_DIR
+from publication import ocds
 
 OCDS_DIR = Path(ocds.__file__).parents[1] / "schemas" / "ocds"
 STANDARD = "https://standard.open-contracting.org/schema/1__1__5/"

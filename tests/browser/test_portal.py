@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page
 
-from entrypoints import demo, portal_paging
+from entrypoints.demo import run as demo
+from entrypoints.portal import paging as portal_paging
 from tests.browser.conftest import MOST_BYTES, PHONE, screenshot, weight
 from tests.integration.stack import OPERATOR_TOKEN, Stack
 

@@ -6,8 +6,8 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from streams.embedded import EmbeddedBroker
-from streams.http_limits import HttpLimits
+from adapters.embedded import EmbeddedBroker
+from adapters.http_limits import HttpLimits
 from tests.integration.conftest import create_database
 from tests.integration.stack import Stack, settings_for_tests
 

@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from streams.embedded import EmbeddedBroker, EmbeddedPostgres
+from adapters.embedded import EmbeddedBroker, EmbeddedPostgres
 from tests.integration.stack import OPERATOR_TOKEN, Stack, settings_for_tests
 
 

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 
 from bidding import committee, keys, sealing
-from entrypoints.keyfiles import KeyFile
-from entrypoints.market import committee_keys_registration, supplier_registration
 from schemas.bids import BidContent, EncryptedShare, SealedBid
+from sdk.keyfiles import KeyFile
+from sdk.market import committee_keys_registration, supplier_registration
 from tests.integration.conftest import register_officer, tender_body
 from tests.integration.stack import OPERATOR_TOKEN, Stack, eventually
 

@@ -15,14 +15,14 @@ from typing import Any, TypeVar
 import httpx
 import uvicorn
 
-from entrypoints.api import create_api
+from adapters.embedded import EmbeddedBroker, free_port
+from adapters.http_limits import HttpLimits
+from adapters.postgres.database import connect_pool
+from adapters.settings import Settings
+from entrypoints.http.app import create_api
+from entrypoints.http.serving import server_config
 from entrypoints.launcher import start_worker, stop_process, worker_environment
-from entrypoints.serving import server_config
 from procurement.rules import ProcedureRules
-from streams.database import connect_pool
-from streams.embedded import EmbeddedBroker, free_port
-from streams.http_limits import HttpLimits
-from streams.settings import Settings
 
 OPERATOR_TOKEN = "operator-token-for-tests"
 T = TypeVar("T")
@@ -135,9 +135,9 @@ class Stack:
 async def read_models_match_the_store(stack: Stack) -> bool:
     """True when every tender in the read model is exactly the replay of its events in the
     store, and each of those events was applied once."""
+    from adapters.kafka.topology import TENDERS
+    from readmodels.projections import tender_document
     from schemas.upcasting import read_envelope
-    from streams.projections import tender_document
-    from streams.topology import TENDERS
 
     rows = await stack.pool.fetch(
         "SELECT envelope FROM events WHERE type = ANY($1) ORDER BY aggregate_id, sequence",
@@ -170,9 +170,9 @@ PROCEDURE_READ_MODELS = {
 async def rebuilt_read_models_match(stack: Stack) -> bool:
     """Empty the read models of evaluations, auctions and contracts, apply every event of
     their topics again from the store, in order, and say whether they came out the same."""
+    from adapters.kafka.topology import AUCTIONS, CONTRACTS, EVALUATIONS
+    from readmodels import projections
     from schemas.upcasting import read_envelope
-    from streams import projections
-    from streams.topology import AUCTIONS, CONTRACTS, EVALUATIONS
 
     async def snapshot() -> dict[str, list[Any]]:
         return {
@@ -206,9 +206,9 @@ async def rebuilt_records_match(stack: Stack) -> bool:
     """Empty the OCDS records, record every public event again from the store, in order
     (the releases are kept: they are stored once), and say whether each procedure's record
     came out the same."""
+    from adapters.kafka.topology import BIDS, CONTRACTS, EVALUATIONS, TENDERS
+    from readmodels import releases
     from schemas.upcasting import read_envelope
-    from streams import releases
-    from streams.topology import BIDS, CONTRACTS, EVALUATIONS, TENDERS
 
     async def snapshot() -> list[Any]:
         return [dict(row) for row in await stack.pool.fetch("SELECT * FROM records ORDER BY ocid")]

@@ -9,9 +9,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from adapters.postgres import eventstore
 from procurement import auction
 from schemas.auction import AuctionPriceRejected
-from streams import eventstore
 from tests.integration.market import (
     Party,
     bid_content,

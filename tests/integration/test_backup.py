@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
+from adapters.embedded import EmbeddedBroker
+from adapters.postgres import backup
+from adapters.postgres.backup import BackupRefused
 from bidding import verify
 from schemas.bids import SignedReceipt
-from streams import backup
-from streams.backup import BackupRefused
-from streams.embedded import EmbeddedBroker
 from tests.integration.conftest import create_database
 from tests.integration.market import (
     bid_content,

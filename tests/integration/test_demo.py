@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from entrypoints import demo
-from entrypoints.ocds_extensions import FOLDER as EXTENSIONS_DIR
+from entrypoints.demo import run as demo
+from entrypoints.http.ocds_extensions import FOLDER as EXTENSIONS_DIR
 from tests.integration.stack import OPERATOR_TOKEN, Stack
 from tests.ocds_validation import assert_valid
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
+from adapters.postgres import eventstore
 from schemas.events import TenderCancelled, envelope
-from streams import eventstore
 from tests.integration.conftest import register_officer, tender_body
 from tests.integration.stack import Stack
 

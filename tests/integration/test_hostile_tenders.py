@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from streams.http_limits import HttpLimits
+from adapters.http_limits import HttpLimits
 from tests.integration.conftest import register_officer, running_stack, tender_body
 from tests.integration.stack import Stack, eventually
 

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from streams.http_limits import HttpLimits
+from adapters.http_limits import HttpLimits
 from tests.integration.api_only import api_only
 from tests.integration.stack import Stack
 

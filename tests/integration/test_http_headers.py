@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from streams.http_limits import HttpLimits
+from adapters.http_limits import HttpLimits
 from tests.integration.api_only import api_only
 from tests.integration.stack import Stack
 

@@ -13,7 +13,7 @@ import httpx
 import psutil
 import pytest
 
-from streams.http_limits import HttpLimits
+from adapters.http_limits import HttpLimits
 from tests.integration.api_only import api_only
 from tests.integration.conftest import register_officer
 from tests.integration.stack import OPERATOR_TOKEN, Stack

@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 
-from entrypoints.keyfiles import KeyFile
-from entrypoints.market import supplier_registration
 from schemas.contracts import Party as ContractParty
+from sdk.keyfiles import KeyFile
+from sdk.market import supplier_registration
 from tests.integration.conftest import register_officer, tender_body
 from tests.integration.market import (
     Party,

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from streams.topology import TENDERS
+from adapters.kafka.topology import TENDERS
 from tests.integration.conftest import register_officer, running_stack, tender_body
 from tests.integration.stack import Stack, eventually
 from tests.integration.test_dead_letters import records_on

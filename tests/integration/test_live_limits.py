@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from entrypoints.auction_live import LiveViews
-from entrypoints.ocds_live import CATCH_UPS
-from streams.http_limits import HttpLimits
+from adapters.http_limits import HttpLimits
+from entrypoints.http.routes.auction_live import LiveViews
+from entrypoints.http.routes.ocds_live import CATCH_UPS
 from tests.integration.api_only import api_only
 from tests.integration.stack import Stack
 

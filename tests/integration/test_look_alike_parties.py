@@ -7,11 +7,11 @@ from typing import Any
 import httpx
 import pytest
 
-from entrypoints.keyfiles import KeyFile
-from entrypoints.market import supplier_registration
+from app.handlers import CommandHandler
 from procurement.errors import WrongState
 from schemas.commands import Actor, RegisterAgency, Role
-from streams.handlers import CommandHandler
+from sdk.keyfiles import KeyFile
+from sdk.market import supplier_registration
 from tests.integration.stack import OPERATOR_TOKEN, Stack
 
 

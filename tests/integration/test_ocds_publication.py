@@ -14,13 +14,13 @@ from xml.etree import ElementTree
 import httpx
 from hypothesis import HealthCheck, given, settings
 
-from entrypoints.demo_story import Story
-from entrypoints.market import Market
-from entrypoints.ocds_extensions import FOLDER as EXTENSIONS_DIR
-from procurement import ocds
+from entrypoints.demo.story import Story
+from entrypoints.http.ocds_extensions import FOLDER as EXTENSIONS_DIR
+from publication import ocds
 from schemas.commands import PublishTender
 from schemas.events import AgencyRegistered, SupplierRegistered
 from schemas.upcasting import read_envelope
+from sdk.market import Market
 from tests.integration.conftest import register_officer, tender_body
 from tests.integration.market import (
     bid_content,

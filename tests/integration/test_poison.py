@@ -10,11 +10,11 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
+from adapters.kafka.record_signing import HEADER, sign
+from adapters.kafka.topology import EVALUATIONS, TENDERS
 from schemas.evaluation import AwardDecided, RankedBid
 from schemas.events import Envelope, TenderCancelled, TenderDetailsAmended, envelope
 from schemas.values import Value
-from streams.record_signing import HEADER, sign
-from streams.topology import EVALUATIONS, TENDERS
 from tests.integration.conftest import register_officer, tender_body
 from tests.integration.stack import Stack, eventually
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from entrypoints import portal_paging
+from entrypoints.portal import paging as portal_paging
 from tests.integration.conftest import register_officer, tender_body
 from tests.integration.market import register_supplier
 from tests.integration.stack import Stack, eventually

@@ -8,8 +8,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from entrypoints.page_cache import PageCache
-from procurement import ocds
+from entrypoints.http.page_cache import PageCache
+from publication import ocds
 from tests.integration.conftest import register_officer, tender_body
 from tests.integration.stack import Stack, eventually, rebuilt_records_match
 from tests.integration.test_ocds_publication import (

@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from entrypoints.keyfiles import KeyFile
-from entrypoints.market import supplier_registration
+from sdk.keyfiles import KeyFile
+from sdk.market import supplier_registration
 from tests.integration.stack import OPERATOR_TOKEN, Stack
 
 CLAIMS = "/operations/registration-claims"

@@ -24,11 +24,11 @@ import pytest
 from fastapi.routing import APIRoute
 
 from bidding import committee, keys, sealing
-from entrypoints.api import create_api
-from entrypoints.keyfiles import KeyFile
-from entrypoints.market import committee_keys_registration
+from entrypoints.http.app import create_api
 from schemas.bids import EncryptedShare
 from schemas.contracts import Party as ContractParty
+from sdk.keyfiles import KeyFile
+from sdk.market import committee_keys_registration
 from tests.integration.conftest import register_officer, tender_body
 from tests.integration.market import (
     Buyer,

@@ -6,10 +6,10 @@ import base64
 from datetime import UTC, datetime, timedelta
 
 from bidding import keys, verify
-from entrypoints.client import Client
 from schemas.bids import SignedReceipt
 from schemas.events import BidOpened, BidsOpened
 from schemas.upcasting import read_envelope
+from sdk.client import Client
 from tests.integration.market import (
     Buyer,
     bid_content,

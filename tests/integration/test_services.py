@@ -15,9 +15,9 @@ import httpx
 import psutil
 import pytest
 
+from adapters.embedded import EmbeddedBroker, EmbeddedPostgres, ServiceFailed, free_port
+from adapters.settings import Settings
 from entrypoints.launcher import Platform
-from streams.embedded import EmbeddedBroker, EmbeddedPostgres, ServiceFailed, free_port
-from streams.settings import Settings
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import httpx
 import psutil
 import pytest
 
-from streams.embedded import free_port
+from adapters.embedded import free_port
 
 STARTS_WITHIN = 120.0  # seconds; a first start runs initdb
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.backup_archive import BackupRefused, Table, events_summary, read, write
+from adapters.postgres.backup_archive import BackupRefused, Table, events_summary, read, write
 
 PEM = b"-----BEGIN PRIVATE KEY-----\nnot a real key\n-----END PRIVATE KEY-----\n"
 EVENTS = b"1\tevent one\n2\tevent two\n5\tevent five\n"

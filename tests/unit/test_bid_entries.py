@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.bid_intake import limits_from_env
 from bidding.entries import (
     LARGEST_ENTRY,
     BidLimits,
@@ -16,7 +17,6 @@ from bidding.entries import (
 )
 from procurement.errors import WrongState
 from schemas.bids import MAX_SEALED_BYTES
-from streams.bid_intake import limits_from_env
 from tests.unit.examples import OCID
 
 BIDDER = "supplier-RO-CUI-14399840"

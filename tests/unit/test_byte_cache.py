@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from entrypoints.byte_cache import ByteBudgetCache
+from entrypoints.http.byte_cache import ByteBudgetCache
 
 
 def test_the_least_recently_used_entries_go_first() -> None:

@@ -2,9 +2,9 @@
 
 from datetime import UTC, datetime, timedelta
 
+from adapters.postgres.credentials import Credential
+from adapters.settings import Settings
 from schemas.commands import Actor, Role
-from streams.credentials import Credential
-from streams.settings import Settings
 
 SUPPLIER = Actor(id="supplier-1", role=Role.SUPPLIER)
 NOON = datetime(2027, 3, 1, 12, tzinfo=UTC)

@@ -5,7 +5,7 @@ import asyncpg
 import httpx
 from fastapi import FastAPI
 
-from entrypoints import database_down
+from entrypoints.http import database_down
 
 
 async def _answer(error: Exception) -> httpx.Response:

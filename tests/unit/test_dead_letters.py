@@ -3,7 +3,8 @@
 import asyncpg
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, MessageSizeTooLargeError
 
-from streams import dead_letters, outbox_publishing
+from adapters.kafka import outbox_publishing
+from adapters.postgres import dead_letters
 
 
 def test_a_failure_of_the_event_is_not_transient() -> None:

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from pydantic import ValidationError
 
+from adapters.kafka.topology import MAX_MESSAGE_BYTES
 from procurement.tender import publish
 from schemas.bounds import MAX_EVENT_BYTES, MAX_REQUIREMENTS_BYTES
 from schemas.commands import Actor, Command, PublishTender, Role
 from schemas.events import EVENT_TYPES, Envelope, Event, envelope
 from schemas.values import Item, Lot, Requirements, Value
-from streams.topology import MAX_MESSAGE_BYTES
 from tests.strategies import events
 from tests.unit.examples import DEADLINE, NOW, RULES
 from tests.unit.json_bounds import json_bound, model_bound

@@ -6,9 +6,9 @@ import hashlib
 
 import pytest
 
-from entrypoints.http_guard import LIVE_STREAMS, LiveStreams, client_address
-from entrypoints.portal_html import STYLE
-from entrypoints.security_headers import security_headers
+from entrypoints.http.guard import LIVE_STREAMS, LiveStreams, client_address
+from entrypoints.http.security_headers import security_headers
+from entrypoints.portal.html import STYLE
 
 
 @pytest.mark.parametrize(

@@ -19,10 +19,10 @@ from ocdsmerge import Merger  # type: ignore[import-untyped]
 from bidding import keys
 from contracts import contract as contracts
 from procurement import evaluation as evaluations
-from procurement import ocds
 from procurement import tender as tenders
-from procurement.ocds import PartyInfo
 from procurement.rules import ProcedureRules
+from publication import ocds
+from publication.ocds import PartyInfo
 from schemas.bids import BidContent, Receipt
 from schemas.commands import Actor, AmendTender, CancelTender, CloseTender, PublishTender, Role
 from schemas.contracts import (

@@ -6,9 +6,9 @@ import hashlib
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from app.opening import open_in_parallel
 from bidding import keys, opening, receipts, sealing
 from schemas.events import BidSubmitted
-from streams.opening import open_in_parallel
 from tests.unit.examples import BID, RECEIPT
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from entrypoints.keyfiles import KeyFile
+from adapters import platform_key
+from adapters.settings import Settings
 from entrypoints.launcher import admin_token
-from streams import platform_key
-from streams.settings import Settings
+from sdk.keyfiles import KeyFile
 
 
 @pytest.fixture(autouse=True)

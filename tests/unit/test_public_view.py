@@ -3,9 +3,9 @@
 import uuid
 from decimal import Decimal
 
+from readmodels.projections import tender_document
 from schemas.events import Envelope, Event, TenderPublished, envelope
 from schemas.values import Item, Lot, Requirements, Value
-from streams.projections import tender_document
 from tests.unit.examples import BUYER, DEADLINE, EXAMPLE_EVENTS, NOW, OCID
 
 

@@ -1,6 +1,6 @@
 """Readiness judged from its figures: each check that fails is named, with why."""
 
-from streams.readiness import Figures, Limits, failing
+from adapters.readiness import Figures, Limits, failing
 
 KEEPING_UP = Figures(
     write_error=None,

@@ -1,5 +1,5 @@
 """The relay's signature on Kafka records, and what a consumer makes of a record before and
-after asking the event store (the pure parts of ``streams.record_admission``)."""
+after asking the event store (the pure parts of ``adapters.kafka.record_admission``)."""
 
 import hashlib
 import uuid
@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from schemas.events import Envelope, TenderCancelled, envelope
-from streams.record_admission import (
+from adapters.kafka.record_admission import (
     REFERENCE_HEADER,
     Record,
     Reference,
@@ -17,8 +16,9 @@ from streams.record_admission import (
     first_look,
     matches_the_store,
 )
-from streams.record_signing import HEADER, is_signed, sign
-from streams.topology import EVALUATIONS, TENDERS
+from adapters.kafka.record_signing import HEADER, is_signed, sign
+from adapters.kafka.topology import EVALUATIONS, TENDERS
+from schemas.events import Envelope, TenderCancelled, envelope
 
 KEY = b"k" * 32
 

@@ -1,6 +1,6 @@
 """The public filter of OCDS releases, as the live feed applies it to each new release."""
 
-from entrypoints.ocds_reads import ReleaseFilter
+from readmodels.ocds_reads import ReleaseFilter
 
 
 def test_a_follower_of_several_cpv_codes_gets_a_release_of_any_of_them() -> None:

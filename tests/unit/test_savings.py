@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from procurement.evaluation import decide, facts_from_tender, replay
-from procurement.savings import (
+from procurement.tender import publish
+from procurement.tender import replay as replay_tender
+from publication.savings import (
     AwardedLot,
     GroupTotals,
     Summary,
@@ -20,8 +22,6 @@ from procurement.savings import (
     ratio,
     summarise,
 )
-from procurement.tender import publish
-from procurement.tender import replay as replay_tender
 from schemas.commands import Actor, Role
 from schemas.evaluation import (
     AnyEvaluationCommand,

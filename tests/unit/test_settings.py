@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from adapters.kafka.topology import TOPIC_OF_EVENT, TOPICS
+from adapters.settings import Settings, parse_duration
 from procurement.rules import ProcedureRules
 from schemas.events import EVENT_TYPES
-from streams.settings import Settings, parse_duration
-from streams.topology import TOPIC_OF_EVENT, TOPICS
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """The stream worker's own web server is reachable from its machine only."""
 
-from streams.settings import Settings
-from streams.worker import create_app
+from adapters.settings import Settings
+from entrypoints.worker import create_app
 
 
 def test_the_worker_web_server_listens_on_loopback_only() -> None:

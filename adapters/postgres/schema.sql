@@ -1,0 +1,357 @@
+-- The durable record. Every statement is idempotent: services apply it at start.
+
+-- The event store: append-only, one gapless sequence per aggregate.
+CREATE TABLE IF NOT EXISTS events (
+    position       bigserial   PRIMARY KEY,
+    event_id       uuid        NOT NULL UNIQUE,
+    aggregate_id   text        NOT NULL,
+    sequence       integer     NOT NULL CHECK (sequence > 0),
+    type           text        NOT NULL,
+    schema_version integer     NOT NULL,
+    occurred_at    timestamptz NOT NULL,
+    envelope       json        NOT NULL,  -- kept exactly as written
+    recorded_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+    UNIQUE (aggregate_id, sequence)
+);
+
+CREATE OR REPLACE FUNCTION refuse_event_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the event store is append-only: % refused', TG_OP;
+END $$;
+
+CREATE OR REPLACE TRIGGER events_are_append_only
+    BEFORE UPDATE OR DELETE ON events
+    FOR EACH ROW EXECUTE FUNCTION refuse_event_change();
+
+-- The transactional outbox: events committed but not yet on Kafka.
+CREATE TABLE IF NOT EXISTS outbox (
+    position bigint PRIMARY KEY REFERENCES events (position)
+);
+
+CREATE OR REPLACE FUNCTION notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('outbox', '');  -- one notification per transaction reaches the relay
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER outbox_notifies_the_relay
+    AFTER INSERT ON outbox
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_outbox();
+
+-- Commands already handled, so that a retried command returns the first answer.
+CREATE TABLE IF NOT EXISTS handled_commands (
+    command_id   uuid        PRIMARY KEY,
+    fingerprint  bytea       NOT NULL,  -- SHA-256 of who asked what, to refuse a reused key
+    aggregate_id text        NOT NULL,
+    response     jsonb       NOT NULL,
+    handled_at   timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+
+-- What the relay has put on each partition, to notice a broker that lost its log.
+CREATE TABLE IF NOT EXISTS relay_watermarks (
+    topic      text    NOT NULL,
+    partition  integer NOT NULL,
+    end_offset bigint  NOT NULL,
+    PRIMARY KEY (topic, partition)
+);
+
+CREATE SEQUENCE IF NOT EXISTS tender_numbers;
+
+-- Bearer tokens, stored as SHA-256 digests only.
+CREATE TABLE IF NOT EXISTS credentials (
+    token_sha256 bytea       PRIMARY KEY,
+    party_id     text        NOT NULL,
+    role         text        NOT NULL,
+    agency_id    text,
+    created_at   timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+-- A token expires (NULL: issued before expiry existed, so it lives from created_at) and
+-- can be revoked; the row is kept, as the record of the party's role.
+ALTER TABLE credentials ADD COLUMN IF NOT EXISTS expires_at timestamptz;
+ALTER TABLE credentials ADD COLUMN IF NOT EXISTS revoked_at timestamptz;
+CREATE INDEX IF NOT EXISTS credentials_by_party ON credentials (party_id);
+
+-- Each API process caches the actors of tokens it has seen: a revocation is announced so
+-- that every process drops it at once.
+CREATE OR REPLACE FUNCTION notify_credential_revoked() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('credentials_revoked', encode(OLD.token_sha256, 'hex'));
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER credential_revoked
+    AFTER UPDATE OF revoked_at OR DELETE ON credentials
+    FOR EACH ROW EXECUTE FUNCTION notify_credential_revoked();
+
+-- Read models, fed by the stream projections; each event id is applied once.
+CREATE TABLE IF NOT EXISTS applied_events (
+    projection text NOT NULL,
+    event_id   uuid NOT NULL,
+    PRIMARY KEY (projection, event_id)
+);
+
+CREATE TABLE IF NOT EXISTS agencies (
+    agency_id     text        PRIMARY KEY,
+    name          text        NOT NULL,
+    identifier    text        NOT NULL,
+    registered_at timestamptz NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS tenders (
+    ocid                text        PRIMARY KEY,
+    buyer_id            text        NOT NULL,
+    status              text        NOT NULL,
+    cpv                 text[]      NOT NULL,
+    submission_deadline timestamptz NOT NULL,
+    published_at        timestamptz NOT NULL,
+    version             integer     NOT NULL,
+    document            jsonb       NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tenders_by_status ON tenders (status, published_at DESC);
+CREATE INDEX IF NOT EXISTS tenders_by_buyer ON tenders (buyer_id, published_at DESC);
+CREATE INDEX IF NOT EXISTS tenders_by_cpv ON tenders USING gin (cpv);
+CREATE INDEX IF NOT EXISTS tenders_by_date ON tenders (published_at DESC, ocid);
+-- The public list's order, newest first (both keys descending, as its keyset pages read).
+CREATE INDEX IF NOT EXISTS tenders_newest ON tenders (published_at DESC, ocid DESC);
+CREATE INDEX IF NOT EXISTS tenders_due ON tenders (submission_deadline) WHERE status = 'active';
+
+-- The API keeps pages of the tender list in memory (entrypoints.http.page_cache): any committed
+-- change to the tenders or their buyers' names is announced, and every page is dropped.
+CREATE OR REPLACE FUNCTION notify_tenders_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('tenders_changed', '');  -- one per transaction
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER tenders_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tenders
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_tenders_changed();
+CREATE OR REPLACE TRIGGER agencies_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON agencies
+    FOR EACH STATEMENT EXECUTE FUNCTION notify_tenders_changed();
+
+-- Public keys of suppliers and committee members. Private keys never reach the platform.
+CREATE TABLE IF NOT EXISTS party_keys (
+    party_id       text  PRIMARY KEY,
+    role           text  NOT NULL,
+    agency_id      text,
+    signing_key    bytea NOT NULL,  -- Ed25519, raw
+    encryption_key bytea            -- X25519, raw; committee members only
+);
+
+-- Registered agency and supplier identifiers by what they look like to a reader
+-- (procurement.parties.skeleton): a look-alike of a registered one is refused.
+CREATE TABLE IF NOT EXISTS party_identifiers (
+    kind       text NOT NULL,  -- agency or supplier
+    skeleton   text NOT NULL,
+    identifier text NOT NULL,
+    PRIMARY KEY (kind, skeleton)
+);
+
+-- Sealed bids, written in the transaction that records their events: each tender's bid
+-- log (its row is the lock that orders bids, deadline changes and the closing) and its
+-- entries. Only ciphertexts and digests: the opening key is not in the database.
+CREATE TABLE IF NOT EXISTS bid_logs (
+    ocid       text        PRIMARY KEY,
+    buyer_id   text        NOT NULL,
+    deadline   timestamptz NOT NULL,
+    status     text        NOT NULL,  -- open, sealed, opened, cancelled
+    lots       text[]      NOT NULL,
+    public_key bytea       NOT NULL,
+    threshold  integer     NOT NULL,
+    members    jsonb       NOT NULL,  -- officer id -> [share x, SHA-256 of the share]
+    size       integer     NOT NULL DEFAULT 0,  -- entries in the log
+    version    integer     NOT NULL,  -- last sequence of the "<ocid>:bids" aggregate
+    root       bytea                   -- the Merkle root, once sealed
+);
+
+CREATE TABLE IF NOT EXISTS bid_entries (
+    ocid              text    NOT NULL,
+    log_index         integer NOT NULL,
+    bidder_id         text    NOT NULL,
+    version           integer NOT NULL,
+    kind              text    NOT NULL,  -- bid or withdrawal
+    bid_id            text    NOT NULL UNIQUE,
+    event_id          uuid    NOT NULL,
+    ciphertext_sha256 bytea,
+    leaf_hash         bytea   NOT NULL,
+    receipt           jsonb   NOT NULL,
+    PRIMARY KEY (ocid, log_index),
+    UNIQUE (ocid, bidder_id, version),
+    UNIQUE (ocid, ciphertext_sha256)
+);
+
+-- What the opening produced; read by the committee and by each bidder for its own bid.
+CREATE TABLE IF NOT EXISTS opened_bids (
+    bid_id      text PRIMARY KEY,
+    ocid        text NOT NULL,
+    bidder_id   text NOT NULL,
+    version     integer NOT NULL,
+    outcome     text NOT NULL,  -- opened or rejected
+    content     jsonb,
+    reason_code text,
+    reason      text
+);
+CREATE INDEX IF NOT EXISTS opened_bids_by_tender ON opened_bids (ocid, bidder_id);
+
+-- The public view of each bid log, fed by the stream: counts and commitments only.
+CREATE TABLE IF NOT EXISTS public_bid_logs (
+    ocid         text PRIMARY KEY,
+    entries      integer NOT NULL DEFAULT 0,
+    tree_size    integer,
+    root         text,
+    sealed_at    timestamptz,
+    opened_at    timestamptz,
+    participants text[],
+    opened       integer,
+    rejected     integer
+);
+CREATE TABLE IF NOT EXISTS public_bidders (
+    ocid        text    NOT NULL,
+    bidder_id   text    NOT NULL,
+    has_bid     boolean NOT NULL,  -- false once withdrawn
+    PRIMARY KEY (ocid, bidder_id)
+);
+
+-- Awards as the public sees them, fed by the stream from the evaluations.
+CREATE TABLE IF NOT EXISTS awards (
+    ocid            text        NOT NULL,
+    lot_id          text        NOT NULL,
+    bid_id          text        NOT NULL,
+    bidder_id       text        NOT NULL,
+    amount          numeric     NOT NULL,
+    currency        text        NOT NULL,
+    decided_at      timestamptz NOT NULL,
+    standstill_ends timestamptz NOT NULL,
+    status          text        NOT NULL,  -- awarded, suspended (a complaint), cancelled
+    PRIMARY KEY (ocid, lot_id)
+);
+
+-- Contracts as the public sees them, fed by the stream.
+CREATE TABLE IF NOT EXISTS contracts (
+    contract_id text        PRIMARY KEY,
+    ocid        text        NOT NULL,
+    lot_id      text        NOT NULL,
+    buyer_id    text        NOT NULL,
+    supplier_id text        NOT NULL,
+    amount      numeric     NOT NULL,
+    currency    text        NOT NULL,
+    status      text        NOT NULL,  -- pending, active, terminated, cancelled (OCDS)
+    paid        numeric     NOT NULL DEFAULT 0,
+    updated_at  timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS contracts_by_tender ON contracts (ocid);
+
+-- Electronic reverse auctions: the public facts of each, when the timer must next act,
+-- and every bidder's live view (rank, own price, score), of which each bidder is shown
+-- only its own.
+CREATE TABLE IF NOT EXISTS auctions (
+    auction_id  text        PRIMARY KEY,
+    ocid        text        NOT NULL,
+    lot_id      text        NOT NULL,
+    buyer_id    text        NOT NULL,
+    status      text        NOT NULL,  -- scheduled, open, closed, cancelled
+    next_due    timestamptz,           -- open at the start, then close by the rule
+    version     integer     NOT NULL,
+    document    jsonb       NOT NULL,
+    views       jsonb       NOT NULL
+);
+CREATE INDEX IF NOT EXISTS auctions_due ON auctions (next_due) WHERE next_due IS NOT NULL;
+CREATE INDEX IF NOT EXISTS auctions_by_tender ON auctions (ocid);
+
+-- Savings: one row per lot whose award stands, with what the totals group it by
+-- (publication.savings.AwardedLot); GET /savings sums them.
+CREATE TABLE IF NOT EXISTS lot_savings (
+    ocid     text  NOT NULL,
+    lot_id   text  NOT NULL,
+    buyer_id text  NOT NULL,
+    currency text  NOT NULL,
+    lot      jsonb NOT NULL,
+    PRIMARY KEY (ocid, lot_id)
+);
+
+-- OCDS releases as published, fed by the streams (readmodels.releases): one row per release,
+-- its id stable, its position the order in which the public sees them (cursors, the live
+-- feed). The release is jsonb, its amounts exact (numeric); the other columns are filters.
+CREATE TABLE IF NOT EXISTS releases (
+    position     bigserial   NOT NULL UNIQUE,
+    release_id   text        PRIMARY KEY,
+    ocid         text        NOT NULL,
+    date         timestamptz NOT NULL,
+    tags         text[]      NOT NULL,
+    buyer_id     text        NOT NULL,
+    supplier_ids text[]      NOT NULL,
+    cpv          text[]      NOT NULL,  -- the tender's and its items' CPV codes
+    cpv_prefixes text[]      NOT NULL,  -- those codes and their prefixes, for prefix filters
+    status       text        NOT NULL,  -- the tender's status (OCDS tenderStatus)
+    release      jsonb       NOT NULL
+);
+CREATE INDEX IF NOT EXISTS releases_by_ocid ON releases (ocid, position);
+CREATE INDEX IF NOT EXISTS releases_by_buyer ON releases (buyer_id, position);
+CREATE INDEX IF NOT EXISTS releases_by_date ON releases (date, position);
+CREATE INDEX IF NOT EXISTS releases_by_supplier ON releases USING gin (supplier_ids);
+CREATE INDEX IF NOT EXISTS releases_by_cpv ON releases USING gin (cpv_prefixes);
+
+-- Each procedure's OCDS record (its releases and compiledRelease), written by
+-- readmodels.releases in the transaction of its newest release, whose position it keeps.
+-- JSON text as compiled, so that it is served without being parsed or reformatted.
+CREATE TABLE IF NOT EXISTS records (
+    ocid     text   PRIMARY KEY,
+    position bigint NOT NULL,
+    record   json   NOT NULL
+);
+
+-- Events a consumer could not handle (a projection, named by its topic, or the relay for a
+-- record the broker refuses), set aside so that the stream behind them goes on, until the
+-- operator replays them (adapters.postgres.dead_letters).
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id          bigserial   PRIMARY KEY,
+    consumer    text        NOT NULL,
+    position    bigint      NOT NULL REFERENCES events (position),
+    event_id    uuid        NOT NULL,
+    error       text        NOT NULL,
+    attempts    integer     NOT NULL DEFAULT 1,
+    failed_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+    resolved_at timestamptz
+);
+-- At most one open letter per consumer and event; the open ones are counted from this
+-- small index alone, however many were resolved.
+CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_open
+    ON dead_letters (consumer, position) WHERE resolved_at IS NULL;
+
+-- The stream's own safeguards: the key that signs Kafka records, the records refused as
+-- forged, and the broker epochs that tell workers to read again.
+
+-- The secret behind every record's signature. Kept in PostgreSQL because every worker
+-- shares it, on whichever machine it runs, and any of them may lead the relay.
+CREATE TABLE IF NOT EXISTS stream_keys (
+    name       text        PRIMARY KEY,
+    secret     bytea       NOT NULL CHECK (length(secret) >= 32),
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+
+-- Kafka records that a consumer refused: no valid signature, or not the event the store
+-- holds. What the operator counts; nothing of them was applied.
+CREATE TABLE IF NOT EXISTS forged_records (
+    id           bigserial   PRIMARY KEY,
+    topic        text        NOT NULL,
+    partition    integer     NOT NULL,
+    "offset"     bigint      NOT NULL,
+    event_id     uuid,
+    reason       text        NOT NULL,
+    refused_at   timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+
+-- One row per broker that lost what it had acknowledged; a new row makes the workers read
+-- the republished topics from the beginning.
+CREATE TABLE IF NOT EXISTS broker_epochs (
+    epoch      bigserial   PRIMARY KEY,
+    reason     text        NOT NULL,
+    started_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+
+-- One row that readiness updates: a database that takes no writes fails there.
+CREATE TABLE IF NOT EXISTS readiness_heartbeat (
+    only_row  boolean     PRIMARY KEY DEFAULT true CHECK (only_row),
+    beaten_at timestamptz NOT NULL
+);

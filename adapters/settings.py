@@ -1,0 +1,95 @@
+"""The platform's settings, read once from the environment."""
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from adapters.http_limits import HttpLimits
+from procurement.rules import ProcedureRules
+from schemas import MAX_EVENT_BYTES
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str, name: str) -> timedelta:
+    """``"30d"``, ``"12h"``, ``"90s"`` or plain seconds."""
+    match = _DURATION.match(text)
+    if match is None:
+        msg = f"{name}={text!r} is not a duration such as 30d, 12h, 15m or 90s"
+        raise ValueError(msg)
+    return timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None  # None: start the embedded PostgreSQL
+    kafka_bootstrap_servers: str | None = None  # None: start the embedded broker
+    data_dir: Path = Path(".procurement")
+    # How long a fetch waits on the broker for new data. The embedded broker only answers
+    # a waiting fetch when the wait runs out, so a short wait is what keeps latency low.
+    kafka_fetch_wait_ms: int = 10
+    kafka_idempotence: bool = False  # the embedded broker cannot do idempotent producers
+    kafka_replication_factor: int = 1
+    # Events larger than this go to Kafka as references that consumers read from the store.
+    kafka_inline_bytes: int = MAX_EVENT_BYTES
+    ocid_prefix: str = "ocds-000000"
+    admin_token: str | None = None
+    token_lifetime: timedelta = timedelta(days=90)  # officers' and suppliers' bearer tokens
+    rules: ProcedureRules = field(default_factory=ProcedureRules)
+    http: HttpLimits = field(default_factory=HttpLimits)  # what a client may take of the API
+    receipt_key_path: Path | None = None  # None: platform-signing-key.pem in the data directory
+    # Who publishes the OCDS data and under which licence, as its packages say.
+    ocds_publisher: str = "Procurement platform"
+    ocds_publisher_uri: str | None = None
+    ocds_license: str | None = None  # the URL of the data's licence
+
+    @property
+    def receipt_key_file(self) -> Path:
+        return self.receipt_key_path or self.data_dir / "platform-signing-key.pem"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
+        defaults = ProcedureRules()
+
+        def duration(name: str, default: timedelta) -> timedelta:
+            return parse_duration(env[name], name) if name in env else default
+
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS") or None,
+            data_dir=Path(env.get("PROCUREMENT_DATA_DIR", ".procurement")),
+            kafka_fetch_wait_ms=int(env.get("PROCUREMENT_KAFKA_FETCH_WAIT_MS", "10")),
+            kafka_idempotence=_flag(env.get("PROCUREMENT_KAFKA_IDEMPOTENCE", "false")),
+            kafka_replication_factor=int(env.get("PROCUREMENT_KAFKA_REPLICATION_FACTOR", "1")),
+            kafka_inline_bytes=int(env.get("PROCUREMENT_KAFKA_INLINE_BYTES", MAX_EVENT_BYTES)),
+            ocid_prefix=env.get("PROCUREMENT_OCID_PREFIX", "ocds-000000"),
+            admin_token=env.get("PROCUREMENT_ADMIN_TOKEN") or None,
+            token_lifetime=duration("PROCUREMENT_TOKEN_LIFETIME", timedelta(days=90)),
+            receipt_key_path=Path(env["PROCUREMENT_RECEIPT_KEY"])
+            if env.get("PROCUREMENT_RECEIPT_KEY")
+            else None,
+            ocds_publisher=env.get("PROCUREMENT_OCDS_PUBLISHER") or "Procurement platform",
+            ocds_publisher_uri=env.get("PROCUREMENT_OCDS_PUBLISHER_URI") or None,
+            ocds_license=env.get("PROCUREMENT_OCDS_LICENSE") or None,
+            http=HttpLimits.from_env(env),
+            rules=ProcedureRules(
+                minimum_tender_period=duration(
+                    "PROCUREMENT_MIN_TENDER_PERIOD", defaults.minimum_tender_period
+                ),
+                minimum_period_after_significant_amendment=duration(
+                    "PROCUREMENT_MIN_PERIOD_AFTER_AMENDMENT",
+                    defaults.minimum_period_after_significant_amendment,
+                ),
+                minimum_auction_notice=duration(
+                    "PROCUREMENT_MIN_AUCTION_NOTICE", defaults.minimum_auction_notice
+                ),
+            ),
+        )

@@ -1,0 +1,5 @@
+"""``python -m entrypoints.cli``: the ``procurement`` command."""
+
+from entrypoints.cli.main import main
+
+main()

@@ -1,0 +1,269 @@
+"""``procurement supplier|bid|opening|verify``: sealed bids from a terminal. Keys stay in
+local key files; sealing, decrypting a share and every check run on this machine."""
+
+import base64
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+
+from bidding import verify
+from entrypoints.cli.terminal import ApiOption, TokenOption, base_url, fail, out, read_json, show
+from schemas.bids import BidContent, SignedReceipt
+from sdk.client import ApiError, Client
+from sdk.keyfiles import KeyFile
+
+supplier_app = typer.Typer(help="Economic operators (SMEs) and their keys.", no_args_is_help=True)
+bid_app = typer.Typer(help="Seal, submit, replace and withdraw bids.", no_args_is_help=True)
+opening_app = typer.Typer(help="The opening ceremony, for committee members.", no_args_is_help=True)
+verify_app = typer.Typer(
+    help="Check receipts and Merkle proofs offline, with public data only.", no_args_is_help=True
+)
+
+KeysOption = Annotated[
+    Path, typer.Option("--keys", help="Your key file (private: it never leaves this machine).")
+]
+
+
+def register(app: typer.Typer, tender_app: typer.Typer, officer_app: typer.Typer) -> None:
+    app.add_typer(supplier_app, name="supplier")
+    app.add_typer(bid_app, name="bid")
+    app.add_typer(opening_app, name="opening")
+    app.add_typer(verify_app, name="verify")
+    tender_app.command("committee")(tender_committee)
+    officer_app.command("keys")(officer_keys)
+
+
+def _client(api_url: str | None, token: str | None) -> Client:
+    return Client(base_url(api_url), token)
+
+
+def _run(action: Any) -> Any:
+    try:
+        return action()
+    except ApiError as error:
+        fail(str(error))
+    except OSError as error:
+        fail(f"cannot reach the API or a file: {error}")
+
+
+def _load_keys(path: Path) -> KeyFile:
+    try:
+        return KeyFile.load(path)
+    except FileNotFoundError:
+        fail(f"no key file at {path}")
+    except ValueError as error:
+        fail(str(error))
+
+
+@supplier_app.command("register")
+def supplier_register(
+    name: Annotated[str, typer.Option(help="The company's registered name.")],
+    identifier: Annotated[
+        str, typer.Option(help="National registration number, e.g. RO-CUI-14399840.")
+    ],
+    email: Annotated[str, typer.Option(help="Contact e-mail.")],
+    sme: Annotated[
+        bool, typer.Option("--sme/--not-sme", help="Is it a small or medium enterprise?")
+    ],
+    key_path: KeysOption = Path("supplier-keys.json"),
+    api_url: ApiOption = None,
+) -> None:
+    """Make a signing key (unless the key file exists) and register with its public half."""
+    key_file = KeyFile.load(key_path) if key_path.exists() else KeyFile.generate(committee=False)
+    with _client(api_url, None) as client:
+        body = _run(
+            lambda: client.register_supplier(
+                name=name, identifier=identifier, is_sme=sme, email=email, key_file=key_file
+            )
+        )
+    key_file.named(body["id"]).save(key_path)
+    out.print(f"registered supplier [bold]{body['id']}[/]; private key in {key_path}")
+    out.print(f"token (keep it secret, it is shown once): [bold]{body['token']}[/]")
+    out.print(f"use it with: export PROCUREMENT_TOKEN={body['token']}", highlight=False)
+
+
+def officer_keys(
+    key_path: KeysOption = Path("committee-keys.json"),
+    api_url: ApiOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Make your committee keys (X25519 and Ed25519) and register their public halves."""
+    with _client(api_url, token) as client:
+        me = _run(lambda: client.request("GET", "/me"))
+        key_file = KeyFile.load(key_path) if key_path.exists() else KeyFile.generate(committee=True)
+        if key_file.encryption_key is None:
+            fail(f"{key_path} holds no encryption key: is it a supplier's key file?")
+        _run(lambda: client.register_committee_keys(key_file, me["id"]))
+    key_file.named(me["id"]).save(key_path)
+    out.print(f"committee keys of [bold]{me['id']}[/] registered; private keys in {key_path}")
+
+
+def tender_committee(
+    ocid: str,
+    member: Annotated[list[str], typer.Option(help="An officer id; repeat for each member.")],
+    threshold: Annotated[int, typer.Option(help="Members needed together to open the bids.")],
+    api_url: ApiOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Make the tender's opening key here and split it among the committee."""
+    with _client(api_url, token) as client:
+        _run(lambda: client.issue_opening_key(ocid, member, threshold))
+    out.print(f"{ocid} takes sealed bids: {threshold} of {len(member)} members open them")
+
+
+@bid_app.command("submit")
+def bid_submit(
+    file: Annotated[Path, typer.Argument(help="The bid as JSON (see docs/sealed-bids.md).")],
+    version: Annotated[int, typer.Option(help="1 for a first bid, higher to replace it.")] = 1,
+    key_path: KeysOption = Path("supplier-keys.json"),
+    receipt_path: Annotated[
+        Path | None, typer.Option("--receipt", help="Where to keep the receipt.")
+    ] = None,
+    api_url: ApiOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Seal the bid on this machine, submit it, and keep the signed receipt."""
+    key_file = _load_keys(key_path)
+    try:
+        content = BidContent.model_validate(read_json(file))
+    except ValidationError as error:
+        fail(f"{file} is not a valid bid:\n{error}")
+    with _client(api_url, token) as client:
+        receipt = _run(lambda: client.submit_bid(content, version, key_file))
+    path = receipt_path or Path(f"receipt-{content.ocid}-v{version}.json")
+    path.write_text(receipt.model_dump_json(indent=2))
+    out.print(
+        f"bid received at {receipt.receipt.received_at.isoformat()}, entry "
+        f"{receipt.receipt.log_index} of the bid log; receipt in {path}"
+    )
+
+
+@bid_app.command("withdraw")
+def bid_withdraw(
+    ocid: str,
+    version: Annotated[int, typer.Option(help="Higher than your latest bid's version.")],
+    key_path: KeysOption = Path("supplier-keys.json"),
+    api_url: ApiOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Withdraw your bid before the deadline."""
+    key_file = _load_keys(key_path)
+    if key_file.party_id is None:
+        fail(f"{key_path} does not say whose it is; register with `procurement supplier register`")
+    with _client(api_url, token) as client:
+        receipt = _run(lambda: client.withdraw_bid(ocid, str(key_file.party_id), version, key_file))
+    out.print(f"withdrawn; receipt entry {receipt.receipt.log_index}")
+    show(receipt.model_dump(mode="json"))
+
+
+@bid_app.command("status")
+def bid_status(ocid: str, api_url: ApiOption = None, token: TokenOption = None) -> None:
+    """What you may see of a tender's bids: counts, your receipts, opened bids if allowed."""
+    with _client(api_url, token) as client:
+        show(_run(lambda: client.request("GET", f"/tenders/{ocid}/bids")))
+
+
+@bid_app.command("proof")
+def bid_proof(
+    ocid: str,
+    leaf: Annotated[
+        int | None, typer.Option(help="Your receipt's log_index: an inclusion proof.")
+    ] = None,
+    first: Annotated[
+        int | None, typer.Option(help="An earlier tree size: a consistency proof.")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--out", help="Write the proof to a file.")] = None,
+    api_url: ApiOption = None,
+) -> None:
+    """Fetch an inclusion proof (--leaf) or a consistency proof (--first) of the bid log."""
+    if (leaf is None) == (first is None):
+        fail("give exactly one of --leaf and --first")
+    with _client(api_url, None) as client:
+        proof = _run(
+            lambda: (
+                client.inclusion_proof(ocid, leaf)
+                if leaf is not None
+                else client.consistency_proof(ocid, int(first or 0))
+            )
+        )
+    if output is not None:
+        output.write_text(json.dumps(proof, indent=2))
+    show(proof)
+
+
+@opening_app.command("share")
+def opening_share(
+    ocid: str,
+    key_path: KeysOption = Path("committee-keys.json"),
+    api_url: ApiOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Decrypt your share of the opening key here, sign it and hand it in."""
+    key_file = _load_keys(key_path)
+    if key_file.party_id is None or key_file.encryption_key is None:
+        fail(f"{key_path} is not a registered committee key file (`procurement officer keys`)")
+    with _client(api_url, token) as client:
+        result = _run(lambda: client.hand_in_share(ocid, str(key_file.party_id), key_file))
+    show(result)
+
+
+def _receipt(path: Path) -> SignedReceipt:
+    try:
+        return SignedReceipt.model_validate(read_json(path))
+    except ValidationError as error:
+        fail(f"{path} is not a receipt:\n{error}")
+
+
+def _checked(check: Any, what: str) -> None:
+    try:
+        check()
+    except (verify.NotVerified, KeyError, ValueError) as error:
+        fail(f"NOT VERIFIED: {what}: {error}")
+    out.print(f"[bold green]verified[/]: {what}")
+
+
+@verify_app.command("receipt")
+def verify_receipt(
+    receipt: Annotated[Path, typer.Argument(help="A receipt file from `bid submit`.")],
+    platform_key: Annotated[
+        str, typer.Option(help="The platform's receipt key, base64 (GET /platform/keys).")
+    ],
+) -> None:
+    """Check that the platform signed this receipt."""
+    signed = _receipt(receipt)
+    key = base64.b64decode(platform_key)
+    _checked(lambda: verify.check_receipt(signed, key), f"signed by platform key {signed.key_id}")
+
+
+@verify_app.command("inclusion")
+def verify_inclusion(
+    receipt: Annotated[Path, typer.Argument(help="A receipt file.")],
+    proof: Annotated[Path, typer.Argument(help="An inclusion proof from `bid proof --leaf`.")],
+    root: Annotated[
+        str | None, typer.Option(help="The root you trust, e.g. the sealed root.")
+    ] = None,
+    tree_size: Annotated[
+        int | None, typer.Option(help="The size of the tree with that root.")
+    ] = None,
+) -> None:
+    """Check that the receipt's entry is in the bid log's tree."""
+    signed, served = _receipt(receipt), read_json(proof)
+    _checked(
+        lambda: verify.check_inclusion(signed, served, root, tree_size),
+        f"entry {signed.receipt.log_index} is in the tree of {served.get('tree_size')} with root {root or served.get('root')}",
+    )
+
+
+@verify_app.command("consistency")
+def verify_consistency(
+    proof: Annotated[Path, typer.Argument(help="A consistency proof from `bid proof --first`.")],
+) -> None:
+    """Check that the later tree contains the earlier one unchanged."""
+    served = read_json(proof)
+    _checked(
+        lambda: verify.check_consistency(served),
+        f"the tree of {served.get('second')} entries extends the tree of {served.get('first')}",
+    )

@@ -1,0 +1,378 @@
+"""HTTP routes for sealed bids: suppliers and committee keys, the opening key, submission
+and withdrawal, the bid log's proofs, and the opening ceremony.
+
+Before the opening nobody, the buyer's officers included, can read a bid through any route:
+the platform does not have the key. Afterwards the committee reads them all, each bidder
+its own.
+"""
+
+import base64
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from adapters.postgres import bid_logs
+from app.bid_intake import Answer
+from bidding import keys, merkle
+from bidding.log import LogStatus
+from entrypoints.http.auth import ActorDep, IdempotencyKey, OptionalActorDep
+from entrypoints.http.command_routes import command_of
+from entrypoints.http.problems import problems
+from entrypoints.http.routes import claims as claims_api
+from procurement.errors import NotAllowed, NotFound, Rejected
+from schemas.bids import MAX_SEALED_BYTES, BidWithdrawal, OpeningShare, SealedBid
+from schemas.commands import (
+    Actor,
+    CommitteeKeys,
+    IssueOpeningKey,
+    OpeningKeySetup,
+    RegisterCommitteeKeys,
+    RegisterSupplier,
+    Role,
+)
+from schemas.upcasting import read_envelope
+
+router = APIRouter()
+
+MAX_BODY = MAX_SEALED_BYTES * 4 // 3 + 16 * 1024  # base64 of the largest ciphertext, and JSON
+
+
+class TooLarge(Rejected):
+    status = 413
+    code = "too_large"
+
+
+async def _limited_json(request: Request, model: type[SealedBid] | type[BidWithdrawal]) -> Any:
+    """Read at most MAX_BODY bytes, whatever the request claims, then validate."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+        raise TooLarge(f"the request is {declared} bytes; a sealed bid may be at most {MAX_BODY}")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise TooLarge(f"the request is over {MAX_BODY} bytes, the most a sealed bid may be")
+    try:
+        return model.model_validate_json(bytes(body))
+    except ValidationError as error:
+        raise _invalid(error) from error
+
+
+def _invalid(error: ValidationError) -> Rejected:
+    detail = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors()
+    )
+    return Rejected(detail, code="invalid_request")
+
+
+def _same_tender(ocid: str, named: str) -> None:
+    if ocid != named:
+        raise Rejected(f"the body names tender {named} but was sent to {ocid}", code="wrong_tender")
+
+
+def _receipt(answer: Answer) -> JSONResponse:
+    body = answer.receipt.model_dump(mode="json") | {"replayed": answer.replayed}
+    return JSONResponse(body, 200 if answer.replayed else 201)
+
+
+# A bid or withdrawal sent again is answered with its first receipt, as 200.
+_BID_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The same request again: its first receipt",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    },
+    **problems(413),
+}
+
+
+def _bid_schema(model: type[SealedBid] | type[BidWithdrawal]) -> dict[str, Any]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {k: v for k, v in schema.items() if k != "$defs"}}
+            },
+        },
+    }
+
+
+# Parties and their public keys
+
+
+@router.post("/suppliers", status_code=201, tags=["parties"], responses=claims_api.CLAIM_RESPONSE)
+async def register_supplier(
+    request: Request, body: RegisterSupplier, key: IdempotencyKey = None
+) -> JSONResponse:
+    """Register an economic operator with its Ed25519 public key; the answer holds its
+    bearer token, once. ``proof`` is the key's signature over the registration."""
+    registrant = Actor(id="registrant", role=Role.SUPPLIER)
+    outcome = await request.app.state.handler.handle(body, registrant, key)
+    if any(item.type == "RegistrationClaimed" for item in outcome.events):
+        return claims_api.claim_answer(outcome)
+    return JSONResponse(outcome.response() | {"replayed": outcome.replayed}, 201)
+
+
+@router.post("/officers/me/committee-keys", status_code=201, tags=["parties"])
+async def register_committee_keys(
+    request: Request, body: CommitteeKeys, actor: ActorDep, key: IdempotencyKey = None
+) -> JSONResponse:
+    """An officer's X25519 encryption key and Ed25519 signing key, for committee work."""
+    command = RegisterCommitteeKeys(officer_id=actor.id, **body.model_dump())
+    outcome = await request.app.state.handler.handle(command, actor, key)
+    return JSONResponse(outcome.response() | {"replayed": outcome.replayed}, 201)
+
+
+@router.get("/officers/{officer_id}/committee-keys", tags=["parties"])
+async def committee_keys(request: Request, officer_id: str) -> dict[str, Any]:
+    """An officer's public committee keys, to seal a share of an opening key to."""
+    row = await request.app.state.pool.fetchrow(
+        "SELECT agency_id, signing_key, encryption_key FROM party_keys"
+        " WHERE party_id = $1 AND role = 'officer'",
+        officer_id,
+    )
+    if row is None:
+        raise NotFound(f"{officer_id} has no committee keys")
+    return {
+        "officer_id": officer_id,
+        "agency_id": row["agency_id"],
+        "encryption_key": _b64(row["encryption_key"]),
+        "signing_key": _b64(row["signing_key"]),
+    }
+
+
+@router.get("/platform/keys", tags=["bids"])
+async def platform_keys(request: Request) -> dict[str, Any]:
+    """The public key that signs receipts, to check them offline."""
+    public = keys.raw_public(request.app.state.platform_key)
+    return {
+        "receipt_keys": [
+            {"key_id": keys.key_id(public), "algorithm": "Ed25519", "public_key": _b64(public)}
+        ]
+    }
+
+
+# The opening key
+
+
+@router.post("/tenders/{ocid}/opening-key", status_code=201, tags=["bids"])
+async def issue_opening_key(
+    request: Request,
+    ocid: str,
+    body: OpeningKeySetup,
+    actor: ActorDep,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Set the tender's opening key (made and split on the officer's machine)."""
+    command = command_of(IssueOpeningKey, body.model_dump() | {"ocid": ocid})
+    outcome = await request.app.state.handler.handle(command, actor, key)
+    return JSONResponse(outcome.response() | {"replayed": outcome.replayed}, 201)
+
+
+@router.get("/tenders/{ocid}/opening-key", tags=["bids"])
+async def opening_key(request: Request, ocid: str) -> dict[str, Any]:
+    """The public key bids for this tender are sealed to, and the committee's size."""
+    log, row = await _bid_log(request, ocid)
+    return {
+        "ocid": ocid,
+        "public_key": _b64(row["public_key"]),
+        "suite": "HPKE base mode: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM",
+        "threshold": log.threshold,
+        "committee": sorted(log.members),
+        "lots": sorted(log.lots),
+        "deadline": log.deadline.isoformat(),
+        "status": log.status.value,
+    }
+
+
+@router.get("/tenders/{ocid}/opening-key/my-share", tags=["bids"])
+async def my_share(request: Request, ocid: str, actor: ActorDep) -> dict[str, Any]:
+    """A committee member's own share of the opening key, still sealed to the member."""
+    row = await request.app.state.pool.fetchrow(
+        "SELECT envelope FROM events WHERE aggregate_id = $1 AND sequence = 1",
+        f"{ocid}:bids",
+    )
+    if row is None:
+        raise NotFound(f"tender {ocid} has no opening key")
+
+    event = read_envelope(row["envelope"]).event
+    for share in getattr(event, "shares", []):
+        if share.officer_id == actor.id:
+            return dict(share.model_dump(mode="json"))
+    raise NotAllowed(f"{actor.id} is not on the evaluation committee of {ocid}")
+
+
+# Bids
+
+
+@router.post(
+    "/tenders/{ocid}/bids",
+    status_code=201,
+    tags=["bids"],
+    responses=_BID_RESPONSES,
+    openapi_extra=_bid_schema(SealedBid),
+)
+async def submit_bid(request: Request, ocid: str, actor: ActorDep) -> JSONResponse:
+    """Submit a sealed bid (or a higher version replacing it) before the deadline; the
+    answer is the platform's signed receipt. The same bid sent again gets the same receipt."""
+    bid = await _limited_json(request, SealedBid)
+    _same_tender(ocid, bid.ocid)
+    return _receipt(await request.app.state.bids.submit(bid, actor))
+
+
+@router.post(
+    "/tenders/{ocid}/bids/withdrawal",
+    status_code=201,
+    tags=["bids"],
+    responses=_BID_RESPONSES,
+    openapi_extra=_bid_schema(BidWithdrawal),
+)
+async def withdraw_bid(request: Request, ocid: str, actor: ActorDep) -> JSONResponse:
+    """Withdraw the bidder's bid before the deadline; the withdrawal gets a receipt too."""
+    withdrawal = await _limited_json(request, BidWithdrawal)
+    _same_tender(ocid, withdrawal.ocid)
+    return _receipt(await request.app.state.bids.withdraw(withdrawal, actor))
+
+
+@router.get("/tenders/{ocid}/bids", tags=["bids"])
+async def bids(request: Request, ocid: str, actor: OptionalActorDep) -> dict[str, Any]:
+    """What the caller may see of the bids: counts and commitments for everyone; a
+    bidder's own receipts; after the opening, the committee sees every bid."""
+    log, row = await _bid_log(request, ocid)
+    pool = request.app.state.pool
+    counts = await pool.fetchrow(
+        "SELECT count(*) AS entries, count(DISTINCT bidder_id) AS bidders FROM bid_entries"
+        " WHERE ocid = $1",
+        ocid,
+    )
+    answer: dict[str, Any] = {
+        "ocid": ocid,
+        "status": log.status.value,
+        "deadline": log.deadline.isoformat(),
+        "log_entries": counts["entries"],
+        "bidders": counts["bidders"],
+        "root": bytes(row["root"]).hex() if row["root"] is not None else None,
+    }
+    if actor is not None and actor.role is Role.SUPPLIER:
+        answer["my_receipts"] = [
+            r["receipt"]
+            for r in await pool.fetch(
+                "SELECT receipt FROM bid_entries WHERE ocid = $1 AND bidder_id = $2"
+                " ORDER BY log_index",
+                ocid,
+                actor.id,
+            )
+        ]
+    if log.status is LogStatus.OPENED and actor is not None:
+        committee = actor.role is Role.OFFICER and actor.id in log.members
+        reviewer = actor.role is Role.OFFICER and actor.agency_id == log.buyer_id
+        if committee or reviewer or actor.role is Role.SUPPLIER:
+            only = None if (committee or reviewer) else actor.id
+            answer["opened"] = [
+                dict(r)
+                for r in await pool.fetch(
+                    "SELECT bid_id, bidder_id, version, outcome, content, reason_code, reason"
+                    " FROM opened_bids WHERE ocid = $1 AND ($2::text IS NULL OR bidder_id = $2)"
+                    " ORDER BY bidder_id",
+                    ocid,
+                    only,
+                )
+            ]
+    return answer
+
+
+# The bid log: the tree head and proofs, for anyone
+
+
+@router.get("/tenders/{ocid}/bid-log", tags=["bids"])
+async def tree_head(
+    request: Request, ocid: str, tree_size: Annotated[int | None, Query(ge=0)] = None
+) -> dict[str, Any]:
+    """The Merkle tree head of the bid log, now or at an earlier size."""
+    log, row = await _bid_log(request, ocid)
+    leaves = await bid_logs.leaf_hashes(request.app.state.pool, ocid)
+    size = len(leaves) if tree_size is None else _size(tree_size, len(leaves))
+    return {
+        "ocid": ocid,
+        "tree_size": size,
+        "root": merkle.root(leaves[:size]).hex(),
+        "sealed": log.status is not LogStatus.OPEN,
+        "sealed_root": bytes(row["root"]).hex() if row["root"] is not None else None,
+    }
+
+
+@router.get("/tenders/{ocid}/bid-log/inclusion", tags=["bids"])
+async def inclusion(
+    request: Request,
+    ocid: str,
+    leaf_index: Annotated[int, Query(ge=0)],
+    tree_size: Annotated[int | None, Query(ge=1)] = None,
+) -> dict[str, Any]:
+    """The audit path proving that receipt ``leaf_index`` is in the tree of ``tree_size``."""
+    await _bid_log(request, ocid)
+    leaves = await bid_logs.leaf_hashes(request.app.state.pool, ocid)
+    size = len(leaves) if tree_size is None else _size(tree_size, len(leaves))
+    if leaf_index >= size:
+        raise Rejected(f"leaf {leaf_index} is not in a tree of {size}", code="out_of_range")
+    return {
+        "ocid": ocid,
+        "leaf_index": leaf_index,
+        "tree_size": size,
+        "root": merkle.root(leaves[:size]).hex(),
+        "audit_path": [h.hex() for h in merkle.inclusion_proof(leaves[:size], leaf_index)],
+    }
+
+
+@router.get("/tenders/{ocid}/bid-log/consistency", tags=["bids"])
+async def consistency(
+    request: Request,
+    ocid: str,
+    first: Annotated[int, Query(ge=1)],
+    second: Annotated[int | None, Query(ge=1)] = None,
+) -> dict[str, Any]:
+    """The proof that the tree of size ``second`` extends the tree of size ``first``."""
+    await _bid_log(request, ocid)
+    leaves = await bid_logs.leaf_hashes(request.app.state.pool, ocid)
+    size = len(leaves) if second is None else _size(second, len(leaves))
+    if first > size:
+        raise Rejected(f"first ({first}) must not exceed second ({size})", code="out_of_range")
+    return {
+        "ocid": ocid,
+        "first": first,
+        "second": size,
+        "first_root": merkle.root(leaves[:first]).hex(),
+        "second_root": merkle.root(leaves[:size]).hex(),
+        "proof": [h.hex() for h in merkle.consistency_proof(leaves[:size], first)],
+    }
+
+
+# The opening
+
+
+@router.post("/tenders/{ocid}/opening/shares", tags=["bids"])
+async def hand_in_share(
+    request: Request, ocid: str, body: OpeningShare, actor: ActorDep
+) -> dict[str, Any]:
+    """A committee member hands in their decrypted, signed share after the deadline. With
+    the threshold reached, the bids are opened at once."""
+    result: dict[str, Any] = await request.app.state.opening.hand_in(ocid, body, actor)
+    return result
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(bytes(raw)).decode()
+
+
+def _size(asked: int, available: int) -> int:
+    if asked > available:
+        raise Rejected(f"the log has {available} entries, fewer than {asked}", code="out_of_range")
+    return asked
+
+
+async def _bid_log(request: Request, ocid: str) -> Any:
+    found = await bid_logs.read(request.app.state.pool, ocid)
+    if found is None:
+        raise NotFound(f"tender {ocid} has no bid log: it does not exist or has no opening key")
+    return found

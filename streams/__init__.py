@@ -1,1 +1,0 @@
-"""The edge where the domain meets Kafka and PostgreSQL."""
