@@ -1,0 +1,88 @@
+"""The event store as the write side sees it: one port, two adapters (PostgreSQL in
+``adapters.postgres.eventstore``, memory in ``app.memory_store``) and one contract suite
+(``tests/unit/test_store_contract.py``) that proves they behave the same.
+
+A transaction appends events and queues them in the outbox together, or not at all. Two
+writers of one aggregate cannot both take a sequence number: the second is refused with
+``ConcurrentWrite``, and the unit of work decides again on the new state.
+"""
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+from uuid import UUID
+
+from bidding.ledger import Ledger
+from schemas.events import Envelope
+
+
+class ConcurrentWrite(Exception):  # a condition to retry, not a failure
+    """Another transaction wrote first (a sequence number, a command id, a unique row
+    taken, or a serialization failure): decide again on what it left."""
+
+
+@dataclass(frozen=True)
+class HandledCommand:
+    """A command handled under an Idempotency-Key, and the answer it got."""
+
+    command_id: UUID
+    fingerprint: bytes  # SHA-256 of who asked what, to refuse a key reused for another request
+    aggregate_id: str
+    response: dict[str, Any]
+
+
+class StoreTransaction(Protocol):
+    """What one transaction reads and writes. ``connection`` is the PostgreSQL connection for
+    the edge's own tables (None in memory)."""
+
+    connection: Any
+
+    async def load(self, aggregate_id: str, after: int = 0) -> list[Envelope]:
+        """The aggregate's events in order, from sequence ``after + 1`` on, this
+        transaction's own appends included."""
+        ...
+
+    async def append(
+        self, envelopes: Sequence[Envelope], written: Sequence[str] | None = None
+    ) -> None:
+        """Record the envelopes and queue them in the outbox. ``written`` is their JSON when
+        the caller has it already. A sequence already taken raises ``ConcurrentWrite``."""
+        ...
+
+    async def events(self, event_ids: Sequence[UUID]) -> list[Envelope]:
+        """The recorded events with these ids, in sequence order."""
+        ...
+
+    async def lock_command(self, command_id: UUID) -> None:
+        """Hold the command id until this transaction ends: a retry of the same command
+        waits for the first to commit and then finds it handled."""
+        ...
+
+    async def handled(self, command_id: UUID) -> HandledCommand | None: ...
+
+    async def remember(self, handled: HandledCommand) -> None:
+        """Record a handled command; a second record of the id raises ``ConcurrentWrite``."""
+        ...
+
+    async def bid_ledger(
+        self,
+        ocid: str,
+        bidders: Sequence[str] = (),
+        digests: Sequence[bytes] = (),
+        *,
+        lock: bool = False,
+        leaves: bool = False,
+    ) -> Ledger | None:
+        """The tender's bid log, with the entries of ``bidders``, which of ``digests`` are
+        taken, and, with ``leaves``, every Merkle leaf: what a decision on it needs. With
+        ``lock``, other writers of the log wait until this transaction ends."""
+        ...
+
+    async def keep(self, records: Sequence[object]) -> None:
+        """Write the edge rows that go with the events (credentials, keys, identifiers)."""
+        ...
+
+
+class EventStore(Protocol):
+    def transaction(self) -> AbstractAsyncContextManager[StoreTransaction]: ...
