@@ -64,6 +64,8 @@ Identifier = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za
 class ProcedureType(StrEnum):
     OPEN = "open"
     OPEN_WITH_AUCTION = "open_with_auction"  # open tender followed by an electronic reverse auction
+    DIRECT_PURCHASE = "direct_purchase"  # from the electronic catalogue, under a threshold
+    PRICE_QUOTATION = "price_quotation"  # sealed quotes from catalogue suppliers
 
 
 class AwardCriteria(StrEnum):
