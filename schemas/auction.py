@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from schemas.base import Event, Message
+from schemas.base import AuctionEvent, Message, concrete_events
 from schemas.bounds import MaxJsonBytes
 from schemas.commands import Command
 from schemas.values import AuctionEnd, AuctionRules, Currency, Identifier, Percent, Text
@@ -57,9 +57,10 @@ class AuctionRank(Message):
     total: Points
 
 
-class AuctionScheduled(Event):
+class AuctionScheduled(AuctionEvent):
     """The auction is set up and every participant is invited at once (Article 35(4))."""
 
+    public = True
     type: Literal["AuctionScheduled"] = "AuctionScheduled"
     ocid: Identifier
     lot_id: Identifier
@@ -97,12 +98,14 @@ class AuctionScheduled(Event):
         return self
 
 
-class AuctionOpened(Event):
+class AuctionOpened(AuctionEvent):
+    public = True
     type: Literal["AuctionOpened"] = "AuctionOpened"
     opened_at: AwareDatetime  # the auction's clock starts here
 
 
-class AuctionPriceAccepted(Event):
+class AuctionPriceAccepted(AuctionEvent):
+    public = False
     type: Literal["AuctionPriceAccepted"] = "AuctionPriceAccepted"
     bidder_id: Identifier
     price: Money
@@ -111,9 +114,10 @@ class AuctionPriceAccepted(Event):
     sequence: int = Field(ge=1)  # this is the auction's n-th accepted price
 
 
-class AuctionPriceRejected(Event):
+class AuctionPriceRejected(AuctionEvent):
     """A submitted price the rules refused, kept as evidence of what was sent and why."""
 
+    public = False
     type: Literal["AuctionPriceRejected"] = "AuctionPriceRejected"
     bidder_id: Identifier  # as the sender claimed it: not always a participant
     price: ClaimedPrice
@@ -122,39 +126,25 @@ class AuctionPriceRejected(Event):
     reason: Text
 
 
-class AuctionClosed(Event):
+class AuctionClosed(AuctionEvent):
+    public = True
     type: Literal["AuctionClosed"] = "AuctionClosed"
     closed_at: AwareDatetime  # when the closing rule was met, not when the timer noticed
     reason: AuctionEnd
     ranking: Annotated[tuple[AuctionRank, ...], Field(min_length=2, max_length=MAX_PARTICIPANTS)]
 
 
-class AuctionCancelled(Event):
+class AuctionCancelled(AuctionEvent):
     """Cancelled by the buyer: final, with no result."""
 
+    public = True
     type: Literal["AuctionCancelled"] = "AuctionCancelled"
     officer_id: Identifier
     reason: Text
     cancelled_at: AwareDatetime
 
 
-AuctionEvent = (
-    AuctionScheduled
-    | AuctionOpened
-    | AuctionPriceAccepted
-    | AuctionPriceRejected
-    | AuctionClosed
-    | AuctionCancelled
-)
-
-AUCTION_EVENTS = (
-    AuctionScheduled,
-    AuctionOpened,
-    AuctionPriceAccepted,
-    AuctionPriceRejected,
-    AuctionClosed,
-    AuctionCancelled,
-)
+AUCTION_EVENTS = concrete_events(AuctionEvent)
 
 
 # Commands

@@ -8,7 +8,7 @@ refuses the claim, with a reason either way.
 from enum import StrEnum
 from typing import Literal
 
-from schemas.base import Event
+from schemas.base import Event, PartyEvent
 from schemas.bids import PublicKey
 from schemas.commands import Command
 from schemas.values import Email, Identifier, Text, Title
@@ -19,9 +19,10 @@ class ClaimDecision(StrEnum):
     REFUSE = "refuse"  # the holder keeps it
 
 
-class RegistrationClaimed(Event):
+class RegistrationClaimed(PartyEvent):
     """A supplier registered a number that is, or reads as, one already registered."""
 
+    public = False
     type: Literal["RegistrationClaimed"] = "RegistrationClaimed"
     claim_id: Identifier
     claimant_id: Identifier  # the supplier id the claimant becomes if the claim is accepted
@@ -34,7 +35,8 @@ class RegistrationClaimed(Event):
     signing_key: PublicKey  # its proof was checked before the claim was recorded
 
 
-class RegistrationClaimDecided(Event):
+class RegistrationClaimDecided(PartyEvent):
+    public = False
     type: Literal["RegistrationClaimDecided"] = "RegistrationClaimDecided"
     claim_id: Identifier
     decision: ClaimDecision
@@ -51,4 +53,3 @@ class DecideRegistrationClaim(Command):
 
 
 CLAIM_EVENTS: tuple[type[Event], ...] = (RegistrationClaimed, RegistrationClaimDecided)
-ClaimEvent = RegistrationClaimed | RegistrationClaimDecided

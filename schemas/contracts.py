@@ -9,11 +9,11 @@ alone. The rules are in ``contracts.contract``.
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias
 
 from pydantic import AwareDatetime, Field, model_validator
 
-from schemas.base import Event, Message
+from schemas.base import ContractEvent, Message, concrete_events, one_of
 from schemas.bids import PublicKey, Sha256Hex, Signature
 from schemas.bounds import MAX_REQUIREMENTS_BYTES, MaxJsonBytes
 from schemas.commands import Command
@@ -90,7 +90,8 @@ class AwardFacts(Message):
 # Events
 
 
-class ContractDrawn(Event):
+class ContractDrawn(ContractEvent):
+    public = True
     type: Literal["ContractDrawn"] = "ContractDrawn"
     contract_id: Identifier
     ocid: Identifier
@@ -107,9 +108,10 @@ class ContractDrawn(Event):
     officer_id: Identifier
 
 
-class ContractSigned(Event):
+class ContractSigned(ContractEvent):
     """One party's Ed25519 signature over the document's hash (contracts.contract.signature_fields)."""
 
+    public = False
     type: Literal["ContractSigned"] = "ContractSigned"
     party: Party
     signer_id: Identifier  # the officer who signed for the buyer, or the supplier itself
@@ -118,18 +120,20 @@ class ContractSigned(Event):
     signed_at: AwareDatetime
 
 
-class ContractActivated(Event):
+class ContractActivated(ContractEvent):
     """Both parties signed: the contract is in force (OCDS ``dateSigned``)."""
 
+    public = True
     type: Literal["ContractActivated"] = "ContractActivated"
     activated_at: AwareDatetime
 
 
-class ContractAmended(Event):
+class ContractAmended(ContractEvent):
     """A change of value and/or end date. Percentages are of the ORIGINAL value; the
     cumulative one is the net change over every amendment so far (Directive 2014/24/EU,
     Article 72(2))."""
 
+    public = True
     type: Literal["ContractAmended"] = "ContractAmended"
     amendment_id: Identifier  # amendment-1, amendment-2...
     reason: Text
@@ -144,9 +148,10 @@ class ContractAmended(Event):
     officer_id: Identifier
 
 
-class MilestoneRecorded(Event):
+class MilestoneRecorded(ContractEvent):
     """A milestone set or updated: recording the same id again replaces it."""
 
+    public = False
     type: Literal["MilestoneRecorded"] = "MilestoneRecorded"
     milestone_id: Identifier
     title: Title
@@ -161,7 +166,8 @@ class MilestoneRecorded(Event):
         return self
 
 
-class PaymentRecorded(Event):
+class PaymentRecorded(ContractEvent):
+    public = False
     type: Literal["PaymentRecorded"] = "PaymentRecorded"
     payment_id: Identifier
     value: Value  # in the contract's currency
@@ -169,45 +175,30 @@ class PaymentRecorded(Event):
     officer_id: Identifier
 
 
-class ContractCompleted(Event):
+class ContractCompleted(ContractEvent):
     """Final. Either the last milestone was met, or an officer closed the contract."""
 
+    public = True
     type: Literal["ContractCompleted"] = "ContractCompleted"
     reason: Text
     on_last_milestone: bool  # True: recorded with the MilestoneRecorded that met the last one
     officer_id: Identifier
 
 
-class ContractTerminated(Event):
+class ContractTerminated(ContractEvent):
     """Final. Before activation it ends a contract that was never in force (OCDS ``cancelled``)."""
 
+    public = True
     type: Literal["ContractTerminated"] = "ContractTerminated"
     reason: Text
     officer_id: Identifier
 
 
-CONTRACT_EVENTS: tuple[type[Event], ...] = (
-    ContractDrawn,
-    ContractSigned,
-    ContractActivated,
-    ContractAmended,
-    MilestoneRecorded,
-    PaymentRecorded,
-    ContractCompleted,
-    ContractTerminated,
-)
-
-ContractEvent = (
-    ContractDrawn
-    | ContractSigned
-    | ContractActivated
-    | ContractAmended
-    | MilestoneRecorded
-    | PaymentRecorded
-    | ContractCompleted
-    | ContractTerminated
-)
-AnyContractEvent = Annotated[ContractEvent, Field(discriminator="type")]
+CONTRACT_EVENTS = concrete_events(ContractEvent)
+if TYPE_CHECKING:
+    AnyContractEvent: TypeAlias = ContractEvent
+else:
+    AnyContractEvent = one_of(CONTRACT_EVENTS)
 
 
 # Commands: every one but DrawContract names its contract.

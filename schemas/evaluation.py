@@ -8,11 +8,11 @@ rules are in ``procurement.evaluation``.
 
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
-from schemas.base import Event, Message
+from schemas.base import EvaluationEvent, Message, concrete_events, one_of
 from schemas.bids import Signature
 from schemas.commands import Command
 from schemas.values import (
@@ -177,14 +177,16 @@ class Unsuccessful(Message):
 # Events
 
 
-class EvaluationStarted(Event):
+class EvaluationStarted(EvaluationEvent):
+    public = False
     type: Literal["EvaluationStarted"] = "EvaluationStarted"
     facts: EvaluationFacts
     bids: Annotated[tuple[OpenedBid, ...], Field(max_length=MAX_BIDS)]
     started_at: AwareDatetime
 
 
-class ClarificationRequested(Event):
+class ClarificationRequested(EvaluationEvent):
+    public = False
     type: Literal["ClarificationRequested"] = "ClarificationRequested"
     request_id: Identifier
     bid_id: Identifier
@@ -195,7 +197,8 @@ class ClarificationRequested(Event):
     respond_by: AwareDatetime
 
 
-class ClarificationAnswered(Event):
+class ClarificationAnswered(EvaluationEvent):
+    public = False
     type: Literal["ClarificationAnswered"] = "ClarificationAnswered"
     request_id: Identifier
     bid_id: Identifier
@@ -204,9 +207,10 @@ class ClarificationAnswered(Event):
     answer: Text
 
 
-class BidQualified(Event):
+class BidQualified(EvaluationEvent):
     """A committee member found the bid admissible, for each of its lots in evaluation."""
 
+    public = False
     type: Literal["BidQualified"] = "BidQualified"
     bid_id: Identifier
     bidder_id: Identifier
@@ -214,7 +218,8 @@ class BidQualified(Event):
     officer_id: Identifier
 
 
-class BidDisqualified(Event):
+class BidDisqualified(EvaluationEvent):
+    public = False
     type: Literal["BidDisqualified"] = "BidDisqualified"
     bid_id: Identifier
     bidder_id: Identifier
@@ -223,9 +228,10 @@ class BidDisqualified(Event):
     reason: Text
 
 
-class QualityScored(Event):
+class QualityScored(EvaluationEvent):
     """A member's signed score of one criterion for one bid and lot; their latest counts."""
 
+    public = False
     type: Literal["QualityScored"] = "QualityScored"
     lot_id: Identifier
     bid_id: Identifier
@@ -236,27 +242,31 @@ class QualityScored(Event):
     signature: Signature  # the member's Ed25519 signature, see procurement.evaluation
 
 
-class LotEvaluated(Event):
+class LotEvaluated(EvaluationEvent):
     """Qualification and scoring of the lot are done and its prices are final: it is ranked."""
 
+    public = False
     type: Literal["LotEvaluated"] = "LotEvaluated"
     lot_id: Identifier
 
 
-class LotReadyForAuction(Event):
+class LotReadyForAuction(EvaluationEvent):
+    public = False
     type: Literal["LotReadyForAuction"] = "LotReadyForAuction"
     lot_id: Identifier
     price_weight: Percent
     bidders: Annotated[tuple[AuctionBidder, ...], Field(min_length=2, max_length=MAX_BIDS)]
 
 
-class AuctionResultRecorded(Event):
+class AuctionResultRecorded(EvaluationEvent):
+    public = False
     type: Literal["AuctionResultRecorded"] = "AuctionResultRecorded"
     lot_id: Identifier
     final_prices: Annotated[tuple[FinalPrice, ...], Field(min_length=1, max_length=MAX_BIDS)]
 
 
-class AbnormallyLowFlagged(Event):
+class AbnormallyLowFlagged(EvaluationEvent):
+    public = False
     type: Literal["AbnormallyLowFlagged"] = "AbnormallyLowFlagged"
     lot_id: Identifier
     bid_id: Identifier
@@ -268,7 +278,8 @@ class AbnormallyLowFlagged(Event):
     threshold: Money  # share % of the reference, to the cent; the price is below it
 
 
-class JustificationRequested(Event):
+class JustificationRequested(EvaluationEvent):
+    public = False
     type: Literal["JustificationRequested"] = "JustificationRequested"
     lot_id: Identifier
     bid_id: Identifier
@@ -278,7 +289,8 @@ class JustificationRequested(Event):
     respond_by: AwareDatetime
 
 
-class JustificationSubmitted(Event):
+class JustificationSubmitted(EvaluationEvent):
+    public = False
     type: Literal["JustificationSubmitted"] = "JustificationSubmitted"
     lot_id: Identifier
     bid_id: Identifier
@@ -286,7 +298,8 @@ class JustificationSubmitted(Event):
     justification: Text
 
 
-class JustificationAccepted(Event):
+class JustificationAccepted(EvaluationEvent):
+    public = False
     type: Literal["JustificationAccepted"] = "JustificationAccepted"
     lot_id: Identifier
     bid_id: Identifier
@@ -294,9 +307,10 @@ class JustificationAccepted(Event):
     reason: Text
 
 
-class JustificationRejected(Event):
+class JustificationRejected(EvaluationEvent):
     """The bid leaves the lot's ranking."""
 
+    public = False
     type: Literal["JustificationRejected"] = "JustificationRejected"
     lot_id: Identifier
     bid_id: Identifier
@@ -304,7 +318,8 @@ class JustificationRejected(Event):
     reason: Text
 
 
-class AwardDecided(Event):
+class AwardDecided(EvaluationEvent):
+    public = True
     type: Literal["AwardDecided"] = "AwardDecided"
     lot_id: Identifier
     bid_id: Identifier
@@ -317,7 +332,8 @@ class AwardDecided(Event):
     standstill_ends: AwareDatetime  # decided_at + standstill_days
 
 
-class ComplaintFiled(Event):
+class ComplaintFiled(EvaluationEvent):
+    public = True
     type: Literal["ComplaintFiled"] = "ComplaintFiled"
     complaint_id: Identifier
     lot_id: Identifier
@@ -325,7 +341,8 @@ class ComplaintFiled(Event):
     grounds: Text
 
 
-class ComplaintUpheld(Event):
+class ComplaintUpheld(EvaluationEvent):
+    public = True
     type: Literal["ComplaintUpheld"] = "ComplaintUpheld"
     complaint_id: Identifier
     lot_id: Identifier
@@ -334,7 +351,8 @@ class ComplaintUpheld(Event):
     reviewer_id: Identifier
 
 
-class ComplaintDismissed(Event):
+class ComplaintDismissed(EvaluationEvent):
+    public = True
     type: Literal["ComplaintDismissed"] = "ComplaintDismissed"
     complaint_id: Identifier
     lot_id: Identifier
@@ -342,65 +360,26 @@ class ComplaintDismissed(Event):
     reviewer_id: Identifier
 
 
-class LotCancelled(Event):
+class LotCancelled(EvaluationEvent):
+    public = True
     type: Literal["LotCancelled"] = "LotCancelled"
     lot_id: Identifier
     officer_id: Identifier
     reason: Text
 
 
-class ProcedureCancelled(Event):
+class ProcedureCancelled(EvaluationEvent):
+    public = True
     type: Literal["ProcedureCancelled"] = "ProcedureCancelled"
     officer_id: Identifier
     reason: Text
 
 
-EVALUATION_EVENTS: tuple[type[Event], ...] = (
-    EvaluationStarted,
-    ClarificationRequested,
-    ClarificationAnswered,
-    BidQualified,
-    BidDisqualified,
-    QualityScored,
-    LotEvaluated,
-    LotReadyForAuction,
-    AuctionResultRecorded,
-    AbnormallyLowFlagged,
-    JustificationRequested,
-    JustificationSubmitted,
-    JustificationAccepted,
-    JustificationRejected,
-    AwardDecided,
-    ComplaintFiled,
-    ComplaintUpheld,
-    ComplaintDismissed,
-    LotCancelled,
-    ProcedureCancelled,
-)
-
-EvaluationEvent = (
-    EvaluationStarted
-    | ClarificationRequested
-    | ClarificationAnswered
-    | BidQualified
-    | BidDisqualified
-    | QualityScored
-    | LotEvaluated
-    | LotReadyForAuction
-    | AuctionResultRecorded
-    | AbnormallyLowFlagged
-    | JustificationRequested
-    | JustificationSubmitted
-    | JustificationAccepted
-    | JustificationRejected
-    | AwardDecided
-    | ComplaintFiled
-    | ComplaintUpheld
-    | ComplaintDismissed
-    | LotCancelled
-    | ProcedureCancelled
-)
-AnyEvaluationEvent = Annotated[EvaluationEvent, Field(discriminator="type")]
+EVALUATION_EVENTS = concrete_events(EvaluationEvent)
+if TYPE_CHECKING:
+    AnyEvaluationEvent: TypeAlias = EvaluationEvent
+else:
+    AnyEvaluationEvent = one_of(EVALUATION_EVENTS)
 
 
 # Commands: every one names its tender, whose evaluation aggregate is "<ocid>:evaluation".

@@ -6,14 +6,14 @@ reads any of them; ``schema_version`` says which shape of that type was written,
 """
 
 from datetime import datetime
-from typing import Annotated, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, TypeAlias
 from uuid import UUID
 
 from pydantic import AwareDatetime, BeforeValidator, Field, TypeAdapter
 
-from schemas.auction import AUCTION_EVENTS, AuctionEvent
+from schemas import auction, claims, contracts, evaluation  # noqa: F401  their events join the union
+from schemas.base import BidEvent, Message, PartyEvent, TenderEvent, concrete_events, one_of
 from schemas.base import Event as Event  # re-exported: events subclass it
-from schemas.base import Message
 from schemas.bids import (
     BidContent,
     Ciphertext,
@@ -23,10 +23,7 @@ from schemas.bids import (
     Sha256Hex,
     Signature,
 )
-from schemas.claims import CLAIM_EVENTS, ClaimEvent
 from schemas.commands import Role
-from schemas.contracts import CONTRACT_EVENTS, ContractEvent
-from schemas.evaluation import EVALUATION_EVENTS, EvaluationEvent
 from schemas.values import (
     MAX_TEXT_CHARS,
     Email,
@@ -40,14 +37,16 @@ from schemas.values import (
 # Parties
 
 
-class AgencyRegistered(Event):
+class AgencyRegistered(PartyEvent):
+    public = False
     type: Literal["AgencyRegistered"] = "AgencyRegistered"
     agency_id: Identifier
     name: Title
     identifier: Identifier  # the national registration number, e.g. RO-CUI-4267117
 
 
-class OfficerRegistered(Event):
+class OfficerRegistered(PartyEvent):
+    public = False
     type: Literal["OfficerRegistered"] = "OfficerRegistered"
     officer_id: Identifier
     agency_id: Identifier
@@ -56,7 +55,8 @@ class OfficerRegistered(Event):
     role: Literal[Role.OFFICER, Role.REVIEWER] = Role.OFFICER  # older events: officers
 
 
-class SupplierRegistered(Event):
+class SupplierRegistered(PartyEvent):
+    public = False
     type: Literal["SupplierRegistered"] = "SupplierRegistered"
     supplier_id: Identifier
     name: Title
@@ -66,7 +66,8 @@ class SupplierRegistered(Event):
     signing_key: PublicKey
 
 
-class CommitteeKeysRegistered(Event):
+class CommitteeKeysRegistered(PartyEvent):
+    public = False
     type: Literal["CommitteeKeysRegistered"] = "CommitteeKeysRegistered"
     officer_id: Identifier
     encryption_key: PublicKey
@@ -76,8 +77,9 @@ class CommitteeKeysRegistered(Event):
 # Tenders
 
 
-class TenderPublished(Event):
+class TenderPublished(TenderEvent):
     schema_version: ClassVar[int] = 2  # v2 added procedure_type; v1 tenders were all open
+    public = True
     type: Literal["TenderPublished"] = "TenderPublished"
     tender_id: Identifier
     ocid: Identifier
@@ -89,24 +91,27 @@ class TenderPublished(Event):
     submission_deadline: AwareDatetime
 
 
-class TenderDetailsAmended(Event):
+class TenderDetailsAmended(TenderEvent):
     """Wording changed; what is bought and how it is judged did not."""
 
+    public = True
     type: Literal["TenderDetailsAmended"] = "TenderDetailsAmended"
     title: Title
     description: Text
     reason: Text
 
 
-class TenderRequirementsAmended(Event):
+class TenderRequirementsAmended(TenderEvent):
     """A significant change: lots, items, values, classification or award criteria."""
 
+    public = True
     type: Literal["TenderRequirementsAmended"] = "TenderRequirementsAmended"
     requirements: Requirements
     reason: Text
 
 
-class TenderDeadlineExtended(Event):
+class TenderDeadlineExtended(TenderEvent):
+    public = True
     type: Literal["TenderDeadlineExtended"] = "TenderDeadlineExtended"
     previous_deadline: AwareDatetime
     submission_deadline: AwareDatetime
@@ -114,14 +119,16 @@ class TenderDeadlineExtended(Event):
     required_by_rules: bool  # True when a significant amendment forced the extension
 
 
-class TenderCancelled(Event):
+class TenderCancelled(TenderEvent):
+    public = True
     type: Literal["TenderCancelled"] = "TenderCancelled"
     reason: Text
 
 
-class TenderClosed(Event):
+class TenderClosed(TenderEvent):
     """The submission deadline passed: no bid is accepted any more."""
 
+    public = True
     type: Literal["TenderClosed"] = "TenderClosed"
     submission_deadline: AwareDatetime
 
@@ -129,7 +136,8 @@ class TenderClosed(Event):
 # Sealed bids: one bid log per tender, aggregate id "<ocid>:bids"
 
 
-class OpeningKeyIssued(Event):
+class OpeningKeyIssued(BidEvent):
+    public = True
     type: Literal["OpeningKeyIssued"] = "OpeningKeyIssued"
     ocid: Identifier
     public_key: PublicKey
@@ -137,34 +145,39 @@ class OpeningKeyIssued(Event):
     shares: Annotated[list[EncryptedShare], Field(max_length=20)]
 
 
-class BidSubmitted(Event):
+class BidSubmitted(BidEvent):
+    public = False
     type: Literal["BidSubmitted"] = "BidSubmitted"
     receipt: Receipt
     ciphertext: Ciphertext  # still sealed: nobody can read it before the opening
     signature: Signature
 
 
-class BidWithdrawn(Event):
+class BidWithdrawn(BidEvent):
+    public = False
     type: Literal["BidWithdrawn"] = "BidWithdrawn"
     receipt: Receipt
     signature: Signature
 
 
-class BidLogSealed(Event):
+class BidLogSealed(BidEvent):
     """The deadline passed: the bid log's Merkle tree is fixed and its root is public."""
 
+    public = True
     type: Literal["BidLogSealed"] = "BidLogSealed"
     tree_size: int
     root: Sha256Hex
 
 
-class OpeningShareAccepted(Event):
+class OpeningShareAccepted(BidEvent):
+    public = False
     type: Literal["OpeningShareAccepted"] = "OpeningShareAccepted"
     officer_id: Identifier
     x: int
 
 
-class BidOpened(Event):
+class BidOpened(BidEvent):
+    public = False
     type: Literal["BidOpened"] = "BidOpened"
     bid_id: Identifier
     bidder_id: Identifier
@@ -181,9 +194,10 @@ def _cut_to_fit(reason: object) -> object:
     return reason
 
 
-class BidRejected(Event):
+class BidRejected(BidEvent):
     """A bid that could not be opened as sent: the reason says what failed."""
 
+    public = False
     type: Literal["BidRejected"] = "BidRejected"
     bid_id: Identifier
     bidder_id: Identifier
@@ -194,9 +208,10 @@ class BidRejected(Event):
     reason: Annotated[Text, BeforeValidator(_cut_to_fit)]
 
 
-class BidsOpened(Event):
+class BidsOpened(BidEvent):
     """The opening ceremony is over: who took part, and what came out."""
 
+    public = True
     type: Literal["BidsOpened"] = "BidsOpened"
     participants: Annotated[list[Identifier], Field(max_length=20)]  # the committee
     opened: int
@@ -206,57 +221,14 @@ class BidsOpened(Event):
     log_matches_root: bool  # False: the stored log was altered after it was sealed
 
 
-AnyEvent = Annotated[
-    AgencyRegistered
-    | OfficerRegistered
-    | TenderPublished
-    | TenderDetailsAmended
-    | TenderRequirementsAmended
-    | TenderDeadlineExtended
-    | TenderCancelled
-    | TenderClosed
-    | SupplierRegistered
-    | CommitteeKeysRegistered
-    | ClaimEvent
-    | OpeningKeyIssued
-    | BidSubmitted
-    | BidWithdrawn
-    | BidLogSealed
-    | OpeningShareAccepted
-    | BidOpened
-    | BidRejected
-    | BidsOpened
-    | EvaluationEvent
-    | AuctionEvent
-    | ContractEvent,
-    Field(discriminator="type"),
-]
-
-_RECORDED: tuple[type[Event], ...] = (
-    AgencyRegistered,
-    OfficerRegistered,
-    TenderPublished,
-    TenderDetailsAmended,
-    TenderRequirementsAmended,
-    TenderDeadlineExtended,
-    TenderCancelled,
-    TenderClosed,
-    SupplierRegistered,
-    CommitteeKeysRegistered,
-    *CLAIM_EVENTS,
-    OpeningKeyIssued,
-    BidSubmitted,
-    BidWithdrawn,
-    BidLogSealed,
-    OpeningShareAccepted,
-    BidOpened,
-    BidRejected,
-    BidsOpened,
-    *EVALUATION_EVENTS,
-    *AUCTION_EVENTS,
-    *CONTRACT_EVENTS,
-)
-EVENT_TYPES: dict[str, type[Event]] = {cls.model_fields["type"].default: cls for cls in _RECORDED}
+# Every event class of the modules imported above, read by its ``type``: a new event joins
+# the union by being written, and a new module of events by being imported here.
+RECORDED = concrete_events(Event)
+if TYPE_CHECKING:
+    AnyEvent: TypeAlias = Event
+else:
+    AnyEvent = one_of(RECORDED)
+EVENT_TYPES: dict[str, type[Event]] = {cls.model_fields["type"].default: cls for cls in RECORDED}
 
 
 class Envelope(Message):
