@@ -12,19 +12,12 @@ from typing import Any
 from adapters.postgres import eventstore
 from procurement import evaluation, tender
 from publication import savings
+from schemas.evaluation import EVALUATION_EVENTS
 from schemas.events import Envelope
 
-# The evaluation events after which a tender's awarded lots may differ.
-CHANGES = frozenset(
-    {
-        "AwardDecided",
-        "ComplaintFiled",
-        "ComplaintUpheld",
-        "ComplaintDismissed",
-        "LotCancelled",
-        "ProcedureCancelled",
-    }
-)
+# The evaluation events after which a tender's awarded lots may differ: the public ones, an
+# award and what undoes or contests it. The savings are public figures made from public facts.
+CHANGES = frozenset(cls.__name__ for cls in EVALUATION_EVENTS if cls.public)
 
 
 async def apply(connection: Any, envelopes: Sequence[Envelope]) -> None:

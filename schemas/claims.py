@@ -8,7 +8,7 @@ refuses the claim, with a reason either way.
 from enum import StrEnum
 from typing import Literal
 
-from schemas.base import Event, PartyEvent
+from schemas.base import PartyEvent
 from schemas.bids import PublicKey
 from schemas.commands import Command
 from schemas.values import Email, Identifier, Text, Title
@@ -50,6 +50,3 @@ class DecideRegistrationClaim(Command):
     claim_id: Identifier
     decision: ClaimDecision
     reason: Text
-
-
-CLAIM_EVENTS: tuple[type[Event], ...] = (RegistrationClaimed, RegistrationClaimDecided)

@@ -1,15 +1,21 @@
-"""Every Kafka topic of the platform, its partition count, and which events go where.
+"""Every Kafka topic of the platform and its partition count.
 
-This is the one place to read or change the topology. Events are keyed by aggregate id,
-so all events of one tender land on one partition and stay in order.
+Which events go where is read from the event classes: each derives from its topic's base
+class in ``schemas.base`` (whose docstring says the key). Events are keyed by aggregate
+id, so all events of one tender land on one partition and stay in order.
 """
 
 from dataclasses import dataclass
 
-from schemas.auction import AUCTION_EVENTS
-from schemas.claims import CLAIM_EVENTS
-from schemas.contracts import CONTRACT_EVENTS
-from schemas.evaluation import EVALUATION_EVENTS
+from schemas.base import (
+    AuctionEvent,
+    BidEvent,
+    ContractEvent,
+    EvaluationEvent,
+    Event,
+    PartyEvent,
+    TenderEvent,
+)
 from schemas.events import EVENT_TYPES
 
 # The largest record the platform writes: an EvaluationStarted carries every opened bid of
@@ -28,69 +34,21 @@ class Topic:
     batch_seconds: float = 0.015
 
 
-TENDERS = Topic(
-    name="procurement.tenders",
-    partitions=6,
-    event_types=frozenset(
-        {
-            "TenderPublished",
-            "TenderDetailsAmended",
-            "TenderRequirementsAmended",
-            "TenderDeadlineExtended",
-            "TenderCancelled",
-            "TenderClosed",
-        }
-    ),
-)
-PARTIES = Topic(
-    name="procurement.parties",
-    partitions=3,
-    event_types=frozenset(
-        {"AgencyRegistered", "OfficerRegistered", "SupplierRegistered", "CommitteeKeysRegistered"}
-        | {cls.__name__ for cls in CLAIM_EVENTS}
-    ),
-)
-# Sealed bids and their opening, keyed by "<ocid>:bids". Before the opening, records here
-# carry only ciphertexts and digests.
-BIDS = Topic(
-    name="procurement.bids",
-    partitions=6,
-    event_types=frozenset(
-        {
-            "OpeningKeyIssued",
-            "BidSubmitted",
-            "BidWithdrawn",
-            "BidLogSealed",
-            "OpeningShareAccepted",
-            "BidOpened",
-            "BidRejected",
-            "BidsOpened",
-        }
-    ),
-)
+def _topic(
+    family: type[Event], partitions: int, batch_seconds: float = Topic.batch_seconds
+) -> Topic:
+    """The topic that carries every event derived from ``family``, as its classes say."""
+    carried = frozenset(name for name, cls in EVENT_TYPES.items() if cls.topic == family.topic)
+    return Topic(family.topic, partitions, carried, batch_seconds)
 
-# Evaluation, award, standstill and complaints, keyed by "<ocid>:evaluation".
-EVALUATIONS = Topic(
-    name="procurement.evaluations",
-    partitions=6,
-    event_types=frozenset(cls.__name__ for cls in EVALUATION_EVENTS),
-)
 
-# Electronic reverse auctions, keyed by "<ocid>:auction:<lot_id>". Each price is a bidder's
-# rank changing live, so its projection waits for no batch.
-AUCTIONS = Topic(
-    name="procurement.auctions",
-    partitions=6,
-    event_types=frozenset(cls.__name__ for cls in AUCTION_EVENTS),
-    batch_seconds=0.002,
-)
-
-# Contracts, keyed by their contract id.
-CONTRACTS = Topic(
-    name="procurement.contracts",
-    partitions=3,
-    event_types=frozenset(cls.__name__ for cls in CONTRACT_EVENTS),
-)
+TENDERS = _topic(TenderEvent, partitions=6)
+PARTIES = _topic(PartyEvent, partitions=3)
+BIDS = _topic(BidEvent, partitions=6)
+EVALUATIONS = _topic(EvaluationEvent, partitions=6)
+# Each auction price is a bidder's rank changing live, so its projection waits for no batch.
+AUCTIONS = _topic(AuctionEvent, partitions=6, batch_seconds=0.002)
+CONTRACTS = _topic(ContractEvent, partitions=3)
 
 TOPICS: tuple[Topic, ...] = (TENDERS, PARTIES, BIDS, EVALUATIONS, AUCTIONS, CONTRACTS)
 
@@ -98,5 +56,8 @@ TOPIC_OF_EVENT: dict[str, str] = {
     event_type: topic.name for topic in TOPICS for event_type in topic.event_types
 }
 
-_unrouted = set(EVENT_TYPES) - set(TOPIC_OF_EVENT)
-assert not _unrouted, f"events with no topic: {sorted(_unrouted)}"
+# An event whose topic is missing here would be recorded and never published: refuse to start.
+_unrouted = {name: cls.topic for name, cls in EVENT_TYPES.items() if name not in TOPIC_OF_EVENT}
+if _unrouted:
+    msg = f"events on a topic that TOPICS does not list: {_unrouted}"
+    raise RuntimeError(msg)

@@ -13,39 +13,15 @@ from bidding.log import bid_log_id
 from entrypoints.portal import paging as portal_paging
 from procurement.evaluation import evaluation_id
 from readmodels import reads
-from schemas.events import Envelope, SupplierRegistered
+from schemas.events import EVENT_TYPES, Envelope, SupplierRegistered
 from schemas.upcasting import read_envelope
 
 Row = dict[str, Any]
 
-# The recorded events the public may read, in the tender's timeline. Bids, their opening
-# one by one, the committee's work and auction prices stay out: counts say enough.
-PUBLIC_EVENTS = (
-    "TenderPublished",
-    "TenderDetailsAmended",
-    "TenderRequirementsAmended",
-    "TenderDeadlineExtended",
-    "TenderCancelled",
-    "TenderClosed",
-    "OpeningKeyIssued",
-    "BidLogSealed",
-    "BidsOpened",
-    "AuctionScheduled",
-    "AuctionOpened",
-    "AuctionClosed",
-    "AuctionCancelled",
-    "AwardDecided",
-    "ComplaintFiled",
-    "ComplaintUpheld",
-    "ComplaintDismissed",
-    "LotCancelled",
-    "ProcedureCancelled",
-    "ContractDrawn",
-    "ContractActivated",
-    "ContractAmended",
-    "ContractCompleted",
-    "ContractTerminated",
-)
+# The recorded events the public may read, in the tender's timeline: those whose class says
+# ``public = True``. Bids, their opening one by one, the committee's work and auction prices
+# stay out: counts say enough.
+PUBLIC_EVENTS = tuple(sorted(name for name, cls in EVENT_TYPES.items() if cls.public))
 
 
 def _like(words: str) -> str:
