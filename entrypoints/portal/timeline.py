@@ -1,6 +1,6 @@
 """A tender's timeline as the public reads it: one sentence per recorded public event.
 
-Only the event types of ``portal_reads.PUBLIC_EVENTS`` reach here. Each sentence uses the
+Only the event types of ``entrypoints.portal.reads.PUBLIC_EVENTS`` (the events whose class says ``public = True``) reach here. Each sentence uses the
 event's own fields, escaped; parties are named by their registered names where known.
 """
 
