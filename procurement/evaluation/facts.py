@@ -1,0 +1,69 @@
+"""The facts the evaluation takes from the rest of the platform: a closed tender, its
+opened bids, and what a committee member signs for a score.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from procurement.evaluation.scoring import CENT
+from procurement.tender import Tender
+from schemas.evaluation import EvaluationFacts, LotFacts, OfferedPrice, OpenedBid
+from schemas.events import BidOpened
+from schemas.values import ProcedureType
+
+QUALITY_SCORE = "procurement-quality-score/1"  # the purpose of a member's signed score
+
+
+def facts_from_tender(tender: Tender, committee: Sequence[str]) -> EvaluationFacts:
+    """The facts of a closed tender that its evaluation needs, with its committee's members."""
+    requirements = tender.requirements
+    return EvaluationFacts(
+        ocid=tender.ocid,
+        buyer_id=tender.buyer_id,
+        lots=tuple(LotFacts(lot_id=lot.id, estimated_value=lot.value) for lot in requirements.lots),
+        award_criteria=requirements.award_criteria,
+        price_weight=requirements.price_weight,
+        quality_criteria=requirements.quality_criteria,
+        abnormally_low_share=requirements.abnormally_low_share,
+        standstill_days=requirements.standstill_days,
+        has_auction=tender.procedure_type is ProcedureType.OPEN_WITH_AUCTION,
+        committee=tuple(committee),
+    )
+
+
+def opened_bid(opened: BidOpened, received_at: datetime) -> OpenedBid:
+    """What the evaluation needs of an opened bid; ``received_at`` is from its receipt."""
+    return OpenedBid(
+        bid_id=opened.bid_id,
+        bidder_id=opened.bidder_id,
+        is_sme=opened.content.declaration.is_sme,
+        received_at=received_at,
+        offers=tuple(
+            OfferedPrice(lot_id=offer.lot_id, price=offer.price) for offer in opened.content.offers
+        ),
+    )
+
+
+def score_fields(
+    ocid: str,
+    lot_id: str,
+    bid_id: str,
+    criterion_id: str,
+    officer_id: str,
+    score: Decimal,
+    revision: int,
+) -> dict[str, Any]:
+    """What a member signs for a score, with purpose ``QUALITY_SCORE`` (see bidding.keys).
+
+    The score is written with two decimals, so 87.5 and 87.50 sign the same bytes."""
+    return {
+        "ocid": ocid,
+        "lot_id": lot_id,
+        "bid_id": bid_id,
+        "criterion_id": criterion_id,
+        "officer_id": officer_id,
+        "score": str(score.quantize(CENT)),
+        "revision": revision,
+    }
