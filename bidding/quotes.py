@@ -2,8 +2,6 @@
 the officer hands in after the deadline: the bids' HPKE suite (``bidding.sealing``), bound
 to the quotation and the supplier by its ``info``."""
 
-import base64
-
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from pydantic import ValidationError
@@ -26,14 +24,14 @@ def seal_quote(quote: Quote, quotation_key: bytes) -> bytes:
     return SUITE.encrypt(plaintext, X25519PublicKey.from_public_bytes(quotation_key), context)
 
 
-def private_key(text: str) -> X25519PrivateKey:
-    return X25519PrivateKey.from_private_bytes(base64.b64decode(text, validate=True))
+def private_key(raw: bytes) -> X25519PrivateKey:
+    return X25519PrivateKey.from_private_bytes(raw)
 
 
-def key_matches(text: str, public_key: bytes) -> bool:
-    """Whether the private key handed in (base64) is the one the quotes were sealed to."""
+def key_matches(raw: bytes, public_key: bytes) -> bool:
+    """Whether the private key handed in (raw X25519) is the one the quotes were sealed to."""
     try:
-        return keys.raw_public(private_key(text)) == public_key
+        return keys.raw_public(private_key(raw)) == public_key
     except ValueError:
         return False
 

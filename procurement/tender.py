@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from procurement.errors import NotAllowed, Rejected, WrongState
+from procurement.procedures import procedure_must_run_as_a_tender
 from procurement.rules import ProcedureRules, describe
 from schemas.commands import Actor, AmendTender, CancelTender, CloseTender, PublishTender, Role
 from schemas.events import (
@@ -111,6 +112,7 @@ def publish(
         raise NotAllowed(
             f"only a procurement officer may publish a tender; {actor.id} is {actor.role}"
         )
+    procedure_must_run_as_a_tender(command.procedure_type)
     deadline_must_leave_the_minimum_period(command.submission_deadline, now, rules)
     rated_award_must_publish_its_criteria(command.requirements)
     return [

@@ -57,6 +57,7 @@ from typing import Any
 from contracts.contract import Contract, Milestone, award_id, ocds_status
 from contracts.contract import evolve as evolve_contract
 from procurement import tender as tenders
+from procurement.procedures import PROCEDURES
 from schemas.contracts import (
     ContractActivated,
     ContractAmended,
@@ -94,17 +95,13 @@ from schemas.events import (
     TenderPublished,
     TenderRequirementsAmended,
 )
-from schemas.values import Item, Lot, ProcedureType, Requirements, Value
+from schemas.values import Item, Lot, Requirements, Value
 
 VERSION = "1.1"
 LANGUAGE = "ro"
 EXTENSIONS = ("lots", "bids", "partyScale")  # folders of schemas/ocds_extensions
 Release = dict[str, Any]
 
-_METHOD_DETAILS = {
-    ProcedureType.OPEN: "Open procedure",
-    ProcedureType.OPEN_WITH_AUCTION: "Open procedure followed by an electronic reverse auction",
-}
 _REGISTRATION = re.compile(r"^([A-Z]{2}-[A-Z]+)-(\S+)$")  # RO-CUI-4267117: scheme, number
 
 
@@ -338,8 +335,8 @@ def _tender(procedure: _Procedure) -> dict[str, Any]:
         "lots": [_lot_of(procedure, lot) for lot in requirements.lots],
         "value": _value(requirements.estimated_value),
         "procuringEntity": _reference(procedure, tender.buyer_id),
-        "procurementMethod": "open",
-        "procurementMethodDetails": _METHOD_DETAILS[tender.procedure_type],
+        "procurementMethod": PROCEDURES[tender.procedure_type].method,
+        "procurementMethodDetails": PROCEDURES[tender.procedure_type].method_details,
         "mainProcurementCategory": _category(requirements.cpv),
         "awardCriteria": str(requirements.award_criteria),
         "awardCriteriaDetails": _criteria_details(requirements),

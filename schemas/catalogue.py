@@ -13,8 +13,8 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import AwareDatetime, Field
 
-from schemas.base import Event, Message
-from schemas.bids import Ciphertext, PublicKey
+from schemas.base import Event, Message, concrete_events
+from schemas.bids import Base64, Ciphertext, PublicKey
 from schemas.commands import Command
 from schemas.text import OneLine
 from schemas.values import CpvCode, Currency, Identifier, Text, Title, Value
@@ -24,6 +24,9 @@ VatRate = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)
 Unit = Annotated[str, Field(min_length=1, max_length=50), OneLine]
 Area = Annotated[str, Field(min_length=2, max_length=200), OneLine]
 Reason = Text
+Amount = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2, allow_inf_nan=False)]
+# The quotation key's private half, raw X25519, handed in after the deadline.
+OpeningKey = Annotated[Base64, Field(min_length=32, max_length=32)]
 Suppliers = Annotated[tuple[Identifier, ...], Field(max_length=200)]
 
 
@@ -91,7 +94,7 @@ class SubmitQuote(Command):
 
 class OpenQuotes(Command):
     ocid: Identifier
-    opening_key: Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]{43}=$")]  # raw X25519, base64
+    opening_key: OpeningKey
 
 
 class Quote(Message):
@@ -105,13 +108,13 @@ class Quote(Message):
 # Events: one topic, keyed by the offer id or the procedure's ocid.
 
 
-class CatalogueTopicEvent(Event):
+class CatalogueEvent(Event):
     """Catalogue offers, direct purchases and price quotations."""
 
     topic: ClassVar[str] = "procurement.catalogue"
 
 
-class CatalogueOfferPublished(CatalogueTopicEvent):
+class CatalogueOfferPublished(CatalogueEvent):
     public: ClassVar[bool] = True
     type: Literal["CatalogueOfferPublished"] = "CatalogueOfferPublished"
     offer_id: Identifier
@@ -119,14 +122,14 @@ class CatalogueOfferPublished(CatalogueTopicEvent):
     terms: OfferTerms
 
 
-class CatalogueOfferUpdated(CatalogueTopicEvent):
+class CatalogueOfferUpdated(CatalogueEvent):
     public: ClassVar[bool] = True
     type: Literal["CatalogueOfferUpdated"] = "CatalogueOfferUpdated"
     offer_id: Identifier
     terms: OfferTerms
 
 
-class CatalogueOfferWithdrawn(CatalogueTopicEvent):
+class CatalogueOfferWithdrawn(CatalogueEvent):
     public: ClassVar[bool] = True
     type: Literal["CatalogueOfferWithdrawn"] = "CatalogueOfferWithdrawn"
     offer_id: Identifier
@@ -141,7 +144,7 @@ class OfferBought(Message):
     terms: OfferTerms
 
 
-class DirectPurchaseOrdered(CatalogueTopicEvent):
+class DirectPurchaseOrdered(CatalogueEvent):
     public: ClassVar[bool] = True
     type: Literal["DirectPurchaseOrdered"] = "DirectPurchaseOrdered"
     ocid: Identifier
@@ -153,12 +156,13 @@ class DirectPurchaseOrdered(CatalogueTopicEvent):
     cheapest_unit_price: Value
     reason_not_cheapest: Reason | None
     reference_unit_price: Value  # the median comparable catalogue price at the time
-    year_total_before: Value  # the buyer's purchases of this CPV this year, before this one
+    # The buyer's purchases of this CPV code this year, before this one, in the threshold's currency.
+    year_total_before: Amount
     threshold: Value
     splitting_suspected: bool  # the year's total passes the threshold with this purchase
 
 
-class DirectPurchaseAccepted(CatalogueTopicEvent):
+class DirectPurchaseAccepted(CatalogueEvent):
     """The supplier accepted: the purchase is concluded."""
 
     public: ClassVar[bool] = True
@@ -167,7 +171,7 @@ class DirectPurchaseAccepted(CatalogueTopicEvent):
     supplier_id: Identifier
 
 
-class DirectPurchaseDeclined(CatalogueTopicEvent):
+class DirectPurchaseDeclined(CatalogueEvent):
     public: ClassVar[bool] = True
     type: Literal["DirectPurchaseDeclined"] = "DirectPurchaseDeclined"
     ocid: Identifier
@@ -175,7 +179,7 @@ class DirectPurchaseDeclined(CatalogueTopicEvent):
     reason: Reason
 
 
-class QuotesRequested(CatalogueTopicEvent):
+class QuotesRequested(CatalogueEvent):
     public: ClassVar[bool] = True
     type: Literal["QuotesRequested"] = "QuotesRequested"
     ocid: Identifier
@@ -191,7 +195,7 @@ class QuotesRequested(CatalogueTopicEvent):
     reference_unit_price: Value  # the median comparable catalogue price at the time
 
 
-class QuoteSubmitted(CatalogueTopicEvent):
+class QuoteSubmitted(CatalogueEvent):
     public: ClassVar[bool] = False
     type: Literal["QuoteSubmitted"] = "QuoteSubmitted"
     supplier_id: Identifier
@@ -201,42 +205,21 @@ class QuoteSubmitted(CatalogueTopicEvent):
 class QuoteOpened(Message):
     supplier_id: Identifier
     unit_price: Value | None  # None: it did not open as a quote for this place
-    reason: Annotated[str, Field(max_length=500)] | None = None
+    reason: Annotated[str, Field(max_length=500), OneLine] | None = None
 
 
-class QuotesOpened(CatalogueTopicEvent):
+class QuotesOpened(CatalogueEvent):
     """After the deadline, every quote at once; the lowest wins, ties to the earliest sent."""
 
     public: ClassVar[bool] = True
     type: Literal["QuotesOpened"] = "QuotesOpened"
-    opening_key: Annotated[str, Field(max_length=44)]  # published, so anyone can check
+    opening_key: OpeningKey  # published, so anyone can open the quotes again
     quotes: Annotated[tuple[QuoteOpened, ...], Field(max_length=200)]
     winner_id: Identifier | None  # None: no valid quote
     value: Value | None  # the winner's unit price times the quantity
 
 
-CATALOGUE_EVENTS: tuple[type[Event], ...] = (
-    CatalogueOfferPublished,
-    CatalogueOfferUpdated,
-    CatalogueOfferWithdrawn,
-    DirectPurchaseOrdered,
-    DirectPurchaseAccepted,
-    DirectPurchaseDeclined,
-    QuotesRequested,
-    QuoteSubmitted,
-    QuotesOpened,
-)
-CatalogueEvent = (
-    CatalogueOfferPublished
-    | CatalogueOfferUpdated
-    | CatalogueOfferWithdrawn
-    | DirectPurchaseOrdered
-    | DirectPurchaseAccepted
-    | DirectPurchaseDeclined
-    | QuotesRequested
-    | QuoteSubmitted
-    | QuotesOpened
-)
+CATALOGUE_EVENTS = concrete_events(CatalogueEvent)
 AnyCatalogueCommand = (
     PublishOffer
     | UpdateOffer

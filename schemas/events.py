@@ -11,7 +11,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BeforeValidator, Field, TypeAdapter
 
-from schemas import auction, claims, contracts, evaluation  # noqa: F401  their events join the union
+from schemas import auction, catalogue, claims, contracts, evaluation  # noqa: F401  their events join the union
 from schemas.base import BidEvent, Message, PartyEvent, TenderEvent, concrete_events, one_of
 from schemas.base import Event as Event  # re-exported: events subclass it
 from schemas.bids import (

@@ -11,6 +11,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from procurement.procedures import PROCEDURES, Engine
 from schemas.commands import Actor, AmendTender, PublishTender, Role
 from schemas.events import (
     AgencyRegistered,
@@ -28,7 +29,6 @@ from schemas.values import (
     AwardCriteria,
     Item,
     Lot,
-    ProcedureType,
     QualityCriterion,
     Requirements,
     Value,
@@ -40,6 +40,9 @@ UNITS = ("piece", "kg", "hour", "m2", "litre")
 # Letters and digits only: the models strip surrounding whitespace, so generated text has
 # none to strip and a value reads back exactly as it was written.
 _word = st.text(st.characters(categories=["L", "N"]), min_size=3, max_size=12)
+
+# The procedure types published as tenders; the catalogue's have their own commands.
+TENDERED = [t for t, entry in PROCEDURES.items() if entry.engine is Engine.TENDER]
 
 
 def identifiers() -> st.SearchStrategy[str]:
@@ -153,7 +156,7 @@ def publish_commands(
         PublishTender,
         title=titles(),
         description=texts(),
-        procedure_type=st.sampled_from(ProcedureType),
+        procedure_type=st.sampled_from(TENDERED),
         requirements=requirements(),
         submission_deadline=deadlines,
     )
@@ -204,7 +207,7 @@ def events() -> st.SearchStrategy[Event]:
             buyer_id=identifiers(),
             title=titles(),
             description=texts(),
-            procedure_type=st.sampled_from(ProcedureType),
+            procedure_type=st.sampled_from(TENDERED),
             requirements=requirements(max_lots=2),
             submission_deadline=aware_datetimes(),
         ),

@@ -16,6 +16,7 @@ from schemas.base import (
     PartyEvent,
     TenderEvent,
 )
+from schemas.catalogue import CatalogueEvent
 from schemas.events import EVENT_TYPES
 
 # The largest record the platform writes: an EvaluationStarted carries every opened bid of
@@ -49,8 +50,9 @@ EVALUATIONS = _topic(EvaluationEvent, partitions=6)
 # Each auction price is a bidder's rank changing live, so its projection waits for no batch.
 AUCTIONS = _topic(AuctionEvent, partitions=6, batch_seconds=0.002)
 CONTRACTS = _topic(ContractEvent, partitions=3)
+CATALOGUE = _topic(CatalogueEvent, partitions=3)  # offers by offer id, procedures by ocid
 
-TOPICS: tuple[Topic, ...] = (TENDERS, PARTIES, BIDS, EVALUATIONS, AUCTIONS, CONTRACTS)
+TOPICS: tuple[Topic, ...] = (TENDERS, PARTIES, BIDS, EVALUATIONS, AUCTIONS, CONTRACTS, CATALOGUE)
 
 TOPIC_OF_EVENT: dict[str, str] = {
     event_type: topic.name for topic in TOPICS for event_type in topic.event_types

@@ -13,6 +13,7 @@ concluded: it is its own contract) or declines with a reason.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from procurement.errors import NotAllowed, NotFound, Rejected, WrongState
@@ -69,7 +70,7 @@ class Market:
     """What the catalogue and the buyer's earlier purchases say when the officer buys."""
 
     offers: Sequence[Offer]  # every offer of the CPV code, the one bought among them
-    year_total: Value  # the buyer's purchases of the CPV code this year, not declined
+    year_total: Decimal  # the buyer's purchases of the CPV code this year, not declined
     threshold: Value  # the direct-purchase limit for this buyer and CPV code
 
 
@@ -142,7 +143,7 @@ def order(
     comparable = catalogue.comparable(market.offers, terms.cpv, value.currency, now)
     cheapest = comparable[0]  # the offer itself is comparable, so there is one
     another_offer_needs_a_reason(offer, cheapest, command.reason_not_cheapest)
-    year_total = market.year_total.amount + value.amount
+    year_total = market.year_total + value.amount
     return [
         DirectPurchaseOrdered(
             ocid=ocid,

@@ -17,7 +17,7 @@ from enum import StrEnum
 from procurement.errors import NotAllowed, NotFound, Rejected, WrongState
 from procurement.procedures import catalogue
 from procurement.procedures.catalogue import Offer
-from procurement.procedures.registry import Engine, Procedure, ValueBand
+from procurement.procedures.registry import QUOTATION_PERIOD, Engine, Procedure, ValueBand
 from procurement.rules import describe
 from schemas.base import Event
 from schemas.catalogue import (
@@ -39,7 +39,7 @@ PROCEDURE = Procedure(
     method_details="Price quotation from electronic catalogue suppliers",
     engine=Engine.CATALOGUE,
     value_band=ValueBand.DIRECT_PURCHASE_TO_OPEN,
-    minimum_period=timedelta(days=2),
+    minimum_period=QUOTATION_PERIOD,  # CatalogueRules.minimum_quotation_period sets it
 )
 MINIMUM_SUPPLIERS = 3
 

@@ -1,6 +1,6 @@
 """What describes a procedure type, and the value thresholds that choose one."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -32,7 +32,10 @@ class Procedure:
     minimum_period: timedelta | None = None  # None: the deployment's ProcedureRules
 
 
-WORKS_DIVISION = "45"  # CPV division 45: construction work
+WORKS_DIVISION = "45"
+QUOTATION_PERIOD = timedelta(
+    days=2
+)  # ProZorro's price quotation: two days at least  # CPV division 45: construction work
 
 
 @dataclass(frozen=True)
@@ -85,3 +88,38 @@ class Thresholds:
                 raise ValueError(msg)
             overrides[who, prefix] = limit
         return overrides
+
+
+@dataclass(frozen=True)
+class CatalogueRules:
+    """The deployment's settings for the catalogue's procedures."""
+
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    minimum_quotation_period: timedelta = QUOTATION_PERIOD
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str], duration: Callable[[str, timedelta], timedelta]
+    ) -> "CatalogueRules":
+        """``PROCUREMENT_DIRECT_PURCHASE_LIMIT`` (supplies and services),
+        ``PROCUREMENT_DIRECT_PURCHASE_LIMIT_WORKS``, ``PROCUREMENT_OPEN_PROCEDURE_FROM``,
+        ``PROCUREMENT_DIRECT_PURCHASE_OVERRIDES`` (``agency-X:30=100000,*:45=500000``),
+        ``PROCUREMENT_THRESHOLD_CURRENCY`` and ``PROCUREMENT_MIN_QUOTATION_PERIOD``."""
+        default = Thresholds()
+        thresholds = Thresholds(
+            currency=env.get("PROCUREMENT_THRESHOLD_CURRENCY", default.currency),
+            direct_purchase_goods=Decimal(
+                env.get("PROCUREMENT_DIRECT_PURCHASE_LIMIT", default.direct_purchase_goods)
+            ),
+            direct_purchase_works=Decimal(
+                env.get("PROCUREMENT_DIRECT_PURCHASE_LIMIT_WORKS", default.direct_purchase_works)
+            ),
+            open_procedure_from=Decimal(
+                env.get("PROCUREMENT_OPEN_PROCEDURE_FROM", default.open_procedure_from)
+            ),
+            overrides=Thresholds.parse_overrides(
+                env.get("PROCUREMENT_DIRECT_PURCHASE_OVERRIDES", "")
+            ),
+        )
+        period = duration("PROCUREMENT_MIN_QUOTATION_PERIOD", QUOTATION_PERIOD)
+        return cls(thresholds=thresholds, minimum_quotation_period=period)

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from procurement import tender
 from procurement.errors import NotAllowed, Rejected, WrongState
 from procurement.procedures import (
     PROCEDURES,
@@ -27,6 +28,7 @@ from schemas.catalogue import (
 from schemas.events import EVENT_TYPES
 from schemas.values import ProcedureType, codelist
 from tests.unit.catalogue_examples import NOW, OFFICER, PAPER, TONER, offer, supplier, terms
+from tests.unit.examples import RULES, publish_command
 
 # The registry
 
@@ -168,3 +170,11 @@ def test_no_illegal_offer_transition_is_reachable(types: list[str]) -> None:
         else:
             with pytest.raises(ValueError, match="cannot happen"):
                 catalogue.evolve(state, examples[name])
+
+
+def test_publishing_a_tender_as_a_direct_purchase_is_refused() -> None:
+    """The tender's own rules ask the registry: a catalogue procedure is not tendered."""
+    command = publish_command().model_copy(update={"procedure_type": ProcedureType.DIRECT_PURCHASE})
+    with pytest.raises(Rejected) as refused:
+        tender.publish(command, OFFICER, NOW, RULES, tender_id="t-1", ocid="ocds-x-1")
+    assert refused.value.code == "not_a_tendered_procedure"

@@ -24,7 +24,7 @@ DEAR = offer("b", "25.00")
 MIDDLE = offer("c", "22.00")
 TONER_OFFER = offer("d", "1.00", cpv=TONER)
 MARKET = Market(
-    offers=[CHEAP, DEAR, MIDDLE, TONER_OFFER], year_total=ron("0.01"), threshold=ron("1000.00")
+    offers=[CHEAP, DEAR, MIDDLE, TONER_OFFER], year_total=Decimal(0), threshold=ron("1000.00")
 )
 
 
@@ -72,10 +72,10 @@ def test_a_purchase_at_or_over_the_threshold_is_refused() -> None:
 
 def test_a_purchase_that_takes_the_years_total_to_the_threshold_is_flagged_as_split() -> None:
     """Each purchase is under the threshold, but the year's total is not: recorded, flagged."""
-    earlier = Market(offers=MARKET.offers, year_total=ron("900.00"), threshold=ron("1000.00"))
+    earlier = Market(offers=MARKET.offers, year_total=Decimal(900), threshold=ron("1000.00"))
     ordered = buy(CHEAP, "5", earlier)  # 100.00: 1000.00 this year
     assert ordered.splitting_suspected
-    assert ordered.year_total_before == ron("900.00")
+    assert ordered.year_total_before == Decimal(900)
     assert not buy(CHEAP, "4.95", earlier).splitting_suspected  # 999.00
 
 
@@ -83,10 +83,10 @@ def test_only_a_valid_offer_in_the_thresholds_currency_is_bought_by_an_officer()
     """A withdrawn offer, one in another currency, or a supplier buying, are refused."""
     withdrawn = catalogue.evolve(DEAR, CatalogueOfferWithdrawn(offer_id=DEAR.offer_id, reason="x"))
     with pytest.raises(WrongState):
-        buy(withdrawn, "1", Market([withdrawn, CHEAP], ron("0.01"), ron("1000")))
+        buy(withdrawn, "1", Market([withdrawn, CHEAP], Decimal(0), ron("1000")))
     euro = offer("e", "2.00", currency="EUR")
     with pytest.raises(Rejected) as refused:
-        buy(euro, "1", Market([euro], ron("0.01"), ron("1000")))
+        buy(euro, "1", Market([euro], Decimal(0), ron("1000")))
     assert refused.value.code == "currency_not_thresholded"
     command = PurchaseDirectly(offer_id=CHEAP.offer_id, quantity=Decimal(1))
     with pytest.raises(NotAllowed):

@@ -74,6 +74,17 @@ ROUTING = {
         "ContractCompleted",
         "ContractTerminated",
     },
+    "procurement.catalogue": {
+        "CatalogueOfferPublished",
+        "CatalogueOfferUpdated",
+        "CatalogueOfferWithdrawn",
+        "DirectPurchaseOrdered",
+        "DirectPurchaseAccepted",
+        "DirectPurchaseDeclined",
+        "QuotesRequested",
+        "QuoteSubmitted",
+        "QuotesOpened",
+    },
 }
 
 # Bids, their opening one by one, the committee's work, auction prices, signatures and
@@ -103,6 +114,15 @@ PUBLIC = {
     "ContractAmended",
     "ContractCompleted",
     "ContractTerminated",
+    # The catalogue is public, and so is what is bought from it; a quote, until the opening.
+    "CatalogueOfferPublished",
+    "CatalogueOfferUpdated",
+    "CatalogueOfferWithdrawn",
+    "DirectPurchaseOrdered",
+    "DirectPurchaseAccepted",
+    "DirectPurchaseDeclined",
+    "QuotesRequested",
+    "QuotesOpened",
 }
 
 # The evaluation events after which a tender's awarded lots may differ.

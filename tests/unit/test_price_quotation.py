@@ -1,7 +1,6 @@
 """Price quotation: at least three catalogue suppliers asked (or all when fewer), in the
 value band, quotes sealed until the deadline, opened together, the lowest wins."""
 
-import base64
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -33,7 +32,7 @@ from tests.unit.catalogue_examples import (
 
 OCID = "ocds-000000-2027-000077"
 KEY = X25519PrivateKey.generate()
-KEY_TEXT = base64.b64encode(KEY.private_bytes_raw()).decode()
+KEY_TEXT = KEY.private_bytes_raw()
 DEADLINE = NOW + timedelta(days=3)
 OFFERS = [offer("a", "20.00"), offer("b", "22.00"), offer("c", "25.00"), offer("d", "30.00")]
 BAND = Band(
@@ -182,7 +181,7 @@ def test_no_quote_after_the_deadline_no_opening_before_it_and_only_with_the_righ
     with pytest.raises(WrongState) as early:
         open_all(quotation, at=NOW)
     assert early.value.code == "deadline_ahead"
-    wrong = base64.b64encode(X25519PrivateKey.generate().private_bytes_raw()).decode()
+    wrong = X25519PrivateKey.generate().private_bytes_raw()
     with pytest.raises(Rejected) as refused:
         price_quotation.open_quotes(
             quotation,
