@@ -7,25 +7,21 @@ committed are decided in order on one state and recorded together, in one transa
 A price is answered only once its group is committed.
 """
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from uuid import uuid4
 
-import asyncpg
-
-from adapters.postgres import eventstore
 from adapters.postgres.auction_states import AuctionStates
+from adapters.postgres.eventstore import PostgresEventStore
+from app.policies import Changes
+from app.store import EventStore, StoreTransaction
+from app.unit_of_work import GroupCommit, UnitOfWork, Writes, envelopes
 from procurement import auction
 from procurement.auction import Auction
-from procurement.errors import WrongState
 from schemas.auction import SubmitAuctionPrice
 from schemas.commands import Actor
-from schemas.events import Envelope, envelope
-
-ATTEMPTS = 5
+from schemas.events import Envelope
 
 
 @dataclass(frozen=True)
@@ -36,9 +32,9 @@ class Recorded:
 
 @dataclass(frozen=True)
 class _Waiting:
+    auction_id: str
     command: SubmitAuctionPrice
     actor: Actor
-    answer: "asyncio.Future[Recorded]"
 
 
 class AuctionPrices:
@@ -48,66 +44,51 @@ class AuctionPrices:
         states: AuctionStates,
         clock: Callable[[], datetime],
         on_recorded: Callable[[Auction], None] = lambda _state: None,
+        store: EventStore | None = None,
     ) -> None:
         self.pool = pool
-        self.states = states  # shared with the command handler, and so are its locks
+        self.states = states  # shared with the command bus, and so are its locks
         self.clock = clock
         self.on_recorded = on_recorded  # told each state committed, e.g. to push live views
-        self._waiting: dict[str, list[_Waiting]] = {}
-        self._writers: dict[str, asyncio.Task[None]] = {}
+        self._uow = UnitOfWork(store or PostgresEventStore(pool), clock)
+        self._stale: dict[str, bool] = {}  # a group is being tried: a retry reads the store
+        self._group: GroupCommit[_Waiting, Recorded] = GroupCommit(
+            self._uow,
+            self._record,
+            lane=lambda waiting: waiting.auction_id,
+            guard=lambda lane: self.states.lock(str(lane)),
+            committed=self._committed,
+            what="the prices",
+        )
 
     async def submit(self, command: SubmitAuctionPrice, actor: Actor) -> Recorded:
         auction_id = auction.auction_id(command.ocid, command.lot_id)
-        answer: asyncio.Future[Recorded] = asyncio.get_running_loop().create_future()
-        self._waiting.setdefault(auction_id, []).append(_Waiting(command, actor, answer))
-        if auction_id not in self._writers:
-            self._writers[auction_id] = asyncio.create_task(self._write(auction_id))
-        return await answer
+        return await self._group.submit(_Waiting(auction_id, command, actor))
 
-    async def _write(self, auction_id: str) -> None:
-        try:
-            while group := self._waiting.pop(auction_id, None):
-                try:
-                    recorded = await self._record(auction_id, group)
-                except Exception as error:
-                    for waiting in group:
-                        waiting.answer.set_exception(error)
-                else:
-                    for waiting, one in zip(group, recorded, strict=True):
-                        waiting.answer.set_result(one)
-        finally:
-            del self._writers[auction_id]
+    async def _record(
+        self, tx: StoreTransaction, writes: Writes, group: list[_Waiting]
+    ) -> list[Recorded]:
+        """Decide the group's prices in order on one state, and record them together. The
+        state this process last saw saves a read; if another process wrote since, the
+        append is refused and the retry reads what it wrote."""
+        auction_id = group[0].auction_id
+        known = self.states.last_known(auction_id)
+        if known is None or self._stale.pop(auction_id, False):
+            known = await self.states.at(tx.connection, auction_id)
+        self._stale[auction_id] = True  # until this group commits
+        state = auction.auction_must_exist(known, auction_id)
+        now, recorded = self.clock(), []
+        for waiting in group:
+            (event,) = auction.submit_price(state, waiting.actor.id, waiting.command.price, now)
+            version = state.version
+            state = auction.evolve(state, event)
+            changes = Changes(auction_id, version, [event])
+            recorded.extend(envelopes(changes, actor=waiting.actor.id, at=now))
+        await self._uow.append(tx, writes, recorded)
+        return [Recorded(item, state) for item in recorded]
 
-    async def _record(self, auction_id: str, group: list[_Waiting]) -> list[Recorded]:
-        async with self.states.lock(auction_id), self.pool.acquire() as connection:
-            known = self.states.last_known(auction_id)  # a round trip saved per group
-            for _ in range(ATTEMPTS):  # another process may record first: decide again
-                if known is None:
-                    known = await self.states.at(connection, auction_id)
-                state = auction.auction_must_exist(known, auction_id)
-                now, envelopes = self.clock(), []
-                for waiting in group:
-                    (event,) = auction.submit_price(
-                        state, waiting.actor.id, waiting.command.price, now
-                    )
-                    state = auction.evolve(state, event)
-                    envelopes.append(
-                        envelope(
-                            event,
-                            event_id=uuid4(),
-                            aggregate_id=auction_id,
-                            sequence=state.version,
-                            actor=waiting.actor.id,
-                            occurred_at=now,
-                        )
-                    )
-                try:
-                    await eventstore.append(connection, envelopes)
-                except asyncpg.UniqueViolationError:
-                    known = None  # someone else wrote: read what they did
-                    continue
-                self.states.remember(state)
-                self.on_recorded(state)
-                return [Recorded(item, state) for item in envelopes]
-        msg = f"auction {auction_id} met too many concurrent prices; send the price again"
-        raise WrongState(msg, code="busy")
+    def _committed(self, results: list[Recorded]) -> None:
+        state = results[-1].state
+        self._stale.pop(state.auction_id, None)
+        self.states.remember(state)
+        self.on_recorded(state)

@@ -10,7 +10,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from app.handlers import CommandHandler
+from app.command_bus import CommandBus
 from procurement.errors import NotFound, WrongState
 from schemas.auction import CloseAuction, OpenAuction
 from schemas.commands import Actor, CloseTender, Role
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 DEADLINE_SERVICE = Actor(id="deadline-service", role=Role.SYSTEM)
 
 
-async def close_due_tenders(pool: Any, handler: CommandHandler, now: datetime) -> list[str]:
+async def close_due_tenders(pool: Any, handler: CommandBus, now: datetime) -> list[str]:
     """Close the tenders due at ``now``; return the ocids this call closed."""
     rows = await pool.fetch(
         "SELECT ocid FROM tenders WHERE status = 'active' AND submission_deadline <= $1"
@@ -30,7 +30,7 @@ async def close_due_tenders(pool: Any, handler: CommandHandler, now: datetime) -
     closed = []
     for row in rows:
         try:
-            await handler.handle(CloseTender(ocid=row["ocid"]), DEADLINE_SERVICE)
+            await handler.dispatch(CloseTender(ocid=row["ocid"]), DEADLINE_SERVICE)
         except WrongState as refusal:  # closed meanwhile, or its deadline was extended
             log.debug("not closing %s: %s", row["ocid"], refusal.detail)
             continue
@@ -44,7 +44,7 @@ async def close_due_tenders(pool: Any, handler: CommandHandler, now: datetime) -
 AUCTION_TIMER = Actor(id="auction-timer", role=Role.SYSTEM)
 
 
-async def run_due_auctions(pool: Any, handler: CommandHandler, now: datetime) -> list[str]:
+async def run_due_auctions(pool: Any, handler: CommandBus, now: datetime) -> list[str]:
     """Open the auctions due to start and close those whose closing rule is met; return
     what changed. The read model may lag a price that moved the close later: the domain
     then decides not to close, and the timer asks again next time."""
@@ -57,7 +57,7 @@ async def run_due_auctions(pool: Any, handler: CommandHandler, now: datetime) ->
     for row in rows:
         command_type = OpenAuction if row["status"] == "scheduled" else CloseAuction
         try:
-            outcome = await handler.handle(
+            outcome = await handler.dispatch(
                 command_type(ocid=row["ocid"], lot_id=row["lot_id"]), AUCTION_TIMER
             )
         except WrongState as refusal:  # opened or closed meanwhile by another worker

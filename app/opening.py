@@ -12,42 +12,36 @@ import hashlib
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, datetime
 from typing import Any
-from uuid import uuid4
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from adapters.postgres import bid_logs, eventstore
-from bidding import committee, keys, opening, shamir
+from adapters.postgres.eventstore import PostgresEventStore
+from app.policies import Changes
+from app.store import EventStore, StoreTransaction
+from app.unit_of_work import Clock, Context, Decision, UnitOfWork, Writes, envelopes, utc_now
+from bidding import committee, keys, ledger, opening, shamir
 from bidding import log as bid_log
-from procurement import evaluation, tender
+from bidding.log import LogStatus
 from procurement.errors import WrongState
 from schemas.bids import OpeningShare
-from schemas.commands import Actor, Role
-from schemas.evaluation import StartEvaluation
+from schemas.commands import Actor
 from schemas.events import (
-    BidOpened,
-    BidsOpened,
     BidSubmitted,
     BidWithdrawn,
-    Event,
-    OpeningShareAccepted,
-    envelope,
 )
-from schemas.upcasting import read_envelope
 
 
 class OpeningCeremony:
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: Any, store: EventStore | None = None, clock: Clock = utc_now) -> None:
         self.pool = pool
+        self._uow = UnitOfWork(store or PostgresEventStore(pool), clock)
         self._held: dict[str, dict[str, shamir.Share]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def hand_in(self, ocid: str, handed: OpeningShare, actor: Actor) -> dict[str, Any]:
         async with self._locks.setdefault(ocid, asyncio.Lock()):
             held = self._held.setdefault(ocid, {})
-            found = await bid_logs.read(self.pool, ocid)
             signing_key = await self.pool.fetchval(
                 "SELECT signing_key FROM party_keys WHERE party_id = $1", actor.id
             )
@@ -55,90 +49,77 @@ class OpeningCeremony:
             signature_valid = signing_key is not None and keys.verify(
                 signing_key, handed.signature, keys.OPENING_SHARE, fields
             )
-            log = found[0] if found else None
-            share = bid_log.check_share(log, ocid, actor, handed, signature_valid, actor.id in held)
-            assert log is not None
-            await self._record(ocid, [OpeningShareAccepted(officer_id=actor.id, x=share.x)], actor)
+            accepted: list[tuple[shamir.Share, int]] = []
+
+            async def accept(tx: StoreTransaction, _: Context) -> Decision:
+                log = await tx.bid_ledger(ocid, lock=True)
+                share = bid_log.check_share(
+                    log.log if log else None, ocid, actor, handed, signature_valid, actor.id in held
+                )
+                assert log is not None
+                accepted.append((share, log.threshold))
+                events = ledger.accept_share(log, actor.id, share.x)
+                return Decision(Changes(bid_log.bid_log_id(ocid), log.version, events))
+
+            await self._uow.handle(accept, actor, what="the share")
+            share, threshold = accepted[-1]
             held[actor.id] = share
-            if len(held) < log.threshold:
-                return {"threshold": log.threshold, "handed_in": len(held), "opened": False}
+            if len(held) < threshold:
+                return {"threshold": threshold, "handed_in": len(held), "opened": False}
             try:
                 summary = await self._open(ocid, actor, list(held.values()), sorted(held))
             finally:
                 self._held.pop(ocid, None)  # the shares and the key go, whatever happened
-            return {"threshold": log.threshold, "handed_in": len(held), "opened": True} | summary
-
-    async def _record(self, ocid: str, events: list[Event], actor: Actor) -> None:
-        async with self.pool.acquire() as connection, connection.transaction():
-            _, row = (await bid_logs.lock(connection, [ocid]))[ocid]
-            await eventstore.append(connection, _envelopes(ocid, row["version"], events, actor))
-            await connection.execute(
-                "UPDATE bid_logs SET version = $2 WHERE ocid = $1",
-                ocid,
-                row["version"] + len(events),
-            )
+            return {"threshold": threshold, "handed_in": len(held), "opened": True} | summary
 
     async def _open(
         self, ocid: str, actor: Actor, shares: list[shamir.Share], participants: list[str]
     ) -> dict[str, Any]:
-        async with self.pool.acquire() as connection, connection.transaction():
-            log, row = (await bid_logs.lock(connection, [ocid]))[ocid]
-            if log.status is not bid_log.LogStatus.SEALED:
+        """Rebuild the key, open every current bid and record the outcome; the evaluation
+        starts in the same transaction (``app.policies``)."""
+
+        async def work(tx: StoreTransaction, writes: Writes) -> dict[str, Any]:
+            log = await tx.bid_ledger(ocid, lock=True, leaves=True)
+            assert log is not None
+            if log.status is not LogStatus.SEALED or log.root is None:
                 raise WrongState(f"the bids of {ocid} are {log.status}", code=str(log.status))
             try:
-                key = committee.rebuild_opening_key(shares, bytes(row["public_key"]))
+                key = committee.rebuild_opening_key(shares, log.public_key)
             except committee.KeyMismatch as error:
                 raise WrongState(str(error), code="key_mismatch") from error
-            entries, recorded = await _load_log(connection, ocid)
-            bidder_keys = {
-                r["party_id"]: bytes(r["signing_key"])
-                for r in await connection.fetch(
-                    "SELECT party_id, signing_key FROM party_keys WHERE party_id = ANY($1)",
-                    sorted({e.receipt.bidder_id for e in entries}),
-                )
-            }
+            entries = [
+                item.event
+                for item in await tx.load(bid_log.bid_log_id(ocid))
+                if isinstance(item.event, BidSubmitted | BidWithdrawn)
+            ]
+            recorded = dict(enumerate(log.leaves))
+            bidder_keys = await _bidder_keys(tx, self.pool, entries)
             results = await open_in_parallel(
                 opening.current_bids(entries), key, recorded, bidder_keys
             )
-            matches = opening.log_matches_root(entries, bytes(row["root"]))
+            matches = opening.log_matches_root(entries, log.root)
+            events = ledger.record_opening(log, results, participants, matches)
+            now = self._uow.clock()
+            changes = Changes(bid_log.bid_log_id(ocid), log.version, events, actor.id, now)
+            await self._uow.append(tx, writes, envelopes(changes, actor=actor.id, at=now))
             opened = sum(1 for r in results if r.content is not None)
-            events: list[Event] = [r.event() for r in results]
-            events.append(
-                BidsOpened(
-                    participants=participants,
-                    opened=opened,
-                    rejected=len(results) - opened,
-                    tree_size=len(entries),
-                    root=bytes(row["root"]).hex(),
-                    log_matches_root=matches,
-                )
-            )
-            await eventstore.append(connection, _envelopes(ocid, row["version"], events, actor))
-            await _start_evaluation(connection, ocid, log, entries, events)
-            await connection.execute(
-                "INSERT INTO opened_bids (bid_id, ocid, bidder_id, version, outcome, content,"
-                " reason_code, reason) SELECT b, $1, d, v, o, c::jsonb, rc, r FROM unnest("
-                "$2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[])"
-                " AS x (b, d, v, o, c, rc, r)",
-                ocid,
-                [r.bid_id for r in results],
-                [r.bidder_id for r in results],
-                [r.version for r in results],
-                ["opened" if r.content is not None else "rejected" for r in results],
-                [r.content.model_dump_json() if r.content is not None else None for r in results],
-                [r.reason_code for r in results],
-                [r.reason for r in results],
-            )
-            await connection.execute(
-                "UPDATE bid_logs SET status = 'opened', version = $2 WHERE ocid = $1",
-                ocid,
-                row["version"] + len(events),
-            )
-        return {
-            "bids_opened": opened,
-            "bids_rejected": len(results) - opened,
-            "log_matches_root": matches,
-        }
+            return {
+                "bids_opened": opened,
+                "bids_rejected": len(results) - opened,
+                "log_matches_root": matches,
+            }
+
+        return await self._uow.write(work, what="the opening")
+
+
+async def _bidder_keys(
+    tx: StoreTransaction, pool: Any, entries: list[BidSubmitted | BidWithdrawn]
+) -> dict[str, bytes]:
+    rows = await (tx.connection or pool).fetch(
+        "SELECT party_id, signing_key FROM party_keys WHERE party_id = ANY($1)",
+        sorted({e.receipt.bidder_id for e in entries}),
+    )
+    return {r["party_id"]: bytes(r["signing_key"]) for r in rows}
 
 
 PARALLEL_FROM = 2000  # bids; below this, starting worker processes costs more than it saves
@@ -179,78 +160,6 @@ async def open_in_parallel(
             )
         )
     return [opened for part in parts for opened in part]
-
-
-EVALUATION_SERVICE = Actor(id="opening-ceremony", role=Role.SYSTEM)
-
-
-async def _start_evaluation(
-    connection: Any,
-    ocid: str,
-    log: bid_log.BidLog,
-    entries: list[BidSubmitted | BidWithdrawn],
-    events: list[Event],
-) -> None:
-    """The opened bids go to the committee's evaluation, in the same transaction."""
-    opened = [event for event in events if isinstance(event, BidOpened)]
-    if not opened:
-        return
-    history = await eventstore.load(connection, ocid)
-    published = tender.replay([item.event for item in history])
-    assert published is not None, f"bids opened for {ocid}, which was never published"
-    received = {e.receipt.bid_id: e.receipt.received_at for e in entries}
-    now = datetime.now(UTC)
-    command = StartEvaluation(
-        ocid=ocid,
-        facts=evaluation.facts_from_tender(published, sorted(log.members)),
-        bids=tuple(evaluation.opened_bid(bid, received[bid.bid_id]) for bid in opened),
-    )
-    started = evaluation.decide(None, command, EVALUATION_SERVICE, now)
-    await eventstore.append(
-        connection,
-        [
-            envelope(
-                event,
-                event_id=uuid4(),
-                aggregate_id=evaluation.evaluation_id(ocid),
-                sequence=number,
-                actor=EVALUATION_SERVICE.id,
-                occurred_at=now,
-            )
-            for number, event in enumerate(started, start=1)
-        ],
-    )
-
-
-async def _load_log(
-    connection: Any, ocid: str
-) -> tuple[list[BidSubmitted | BidWithdrawn], dict[int, bytes]]:
-    rows = await connection.fetch(
-        "SELECT b.log_index, b.leaf_hash, e.envelope FROM bid_entries b"
-        " JOIN events e USING (event_id) WHERE b.ocid = $1 ORDER BY b.log_index",
-        ocid,
-    )
-    entries: list[BidSubmitted | BidWithdrawn] = []
-    for row in rows:
-        event = read_envelope(row["envelope"]).event
-        assert isinstance(event, BidSubmitted | BidWithdrawn)
-        entries.append(event)
-    return entries, {row["log_index"]: bytes(row["leaf_hash"]) for row in rows}
-
-
-def _envelopes(ocid: str, version: int, events: list[Event], actor: Actor) -> list[Any]:
-    now = datetime.now(UTC)
-    return [
-        envelope(
-            event,
-            event_id=uuid4(),
-            aggregate_id=bid_log.bid_log_id(ocid),
-            sequence=version + number,
-            actor=actor.id,
-            occurred_at=now,
-        )
-        for number, event in enumerate(events, start=1)
-    ]
 
 
 def _sha256_hex(data: bytes) -> str:

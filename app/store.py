@@ -9,27 +9,15 @@ writers of one aggregate cannot both take a sequence number: the second is refus
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
 
+from adapters.postgres.eventstore import ConcurrentWrite, HandledCommand
 from bidding.ledger import Ledger
 from schemas.events import Envelope
 
-
-class ConcurrentWrite(Exception):  # a condition to retry, not a failure
-    """Another transaction wrote first (a sequence number, a command id, a unique row
-    taken, or a serialization failure): decide again on what it left."""
-
-
-@dataclass(frozen=True)
-class HandledCommand:
-    """A command handled under an Idempotency-Key, and the answer it got."""
-
-    command_id: UUID
-    fingerprint: bytes  # SHA-256 of who asked what, to refuse a key reused for another request
-    aggregate_id: str
-    response: dict[str, Any]
+# Defined beside the PostgreSQL adapter, which may not import the write side, and shared.
+__all__ = ["ConcurrentWrite", "EventStore", "HandledCommand", "StoreTransaction"]
 
 
 class StoreTransaction(Protocol):

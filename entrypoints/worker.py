@@ -20,8 +20,9 @@ from adapters.kafka.relay import Relay
 from adapters.kafka.topology import TOPICS, Topic
 from adapters.postgres.database import connect_pool
 from adapters.settings import Settings
+from app.command_bus import CommandBus
 from app.deadlines import close_due_tenders, run_due_auctions
-from app.handlers import CommandHandler, utc_now
+from app.unit_of_work import utc_now
 from readmodels import projections
 from schemas.events import Envelope
 
@@ -43,7 +44,7 @@ class Backbone:
         self.database_url = database_url
         self.bootstrap_servers = bootstrap_servers
         self._pool: Any = None
-        self._handler: CommandHandler | None = None
+        self._handler: CommandBus | None = None
         self._signing_key = b""
         self._lock = asyncio.Lock()
 
@@ -52,7 +53,7 @@ class Backbone:
             if self._pool is None:
                 pool = await connect_pool(self.database_url)
                 self._signing_key = await record_signing.load_key(pool)
-                self._handler = CommandHandler(pool, self.settings)
+                self._handler = CommandBus(pool, self.settings)
                 self._pool = pool
         return self._pool
 
@@ -60,7 +61,7 @@ class Backbone:
         await self.pool()
         return self._signing_key
 
-    async def handler(self) -> CommandHandler:
+    async def handler(self) -> CommandBus:
         await self.pool()
         assert self._handler is not None
         return self._handler

@@ -1,47 +1,255 @@
-"""Each tender's bid log in PostgreSQL: made with the opening key, kept in step with its
-tender's deadline, lots and status, and sealed under a Merkle root when the tender closes.
+"""Each tender's bid log in PostgreSQL: a snapshot of its state, kept from its events.
 
-Every change locks the log's row, so bids, deadline changes and the closing are ordered:
-a bid either lands before the seal or is refused after it.
+The log is event-sourced (``<ocid>:bids``; rules in ``bidding.ledger``). Replaying every
+bid to decide the next one would read every ciphertext, so the event store keeps, in the
+transaction that records the events, a snapshot row (``bid_logs``: the log's header,
+status, size, version and root), an index of its entries (``bid_entries``: each bidder's
+versions, digests, receipts and Merkle leaves) and the opened bids (``opened_bids``). They
+hold nothing the events do not; ``ledger`` reads them back as the part of the log a
+decision needs. The row is also the log's lock: writers take it FOR UPDATE, so bids,
+deadline changes and the seal are ordered.
 """
 
 import json
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
-from uuid import uuid4
 
-from adapters.postgres import eventstore
-from bidding import merkle
-from bidding.log import BidLog, LogStatus, bid_log_id
-from procurement.tender import Tender
-from schemas.commands import IssueOpeningKey
+from bidding import receipts
+from bidding.entries import Entry
+from bidding.ledger import Ledger
+from bidding.log import BidLog, LogStatus
+from procurement import tender
+from schemas.bids import Receipt
 from schemas.events import (
     BidLogSealed,
+    BidOpened,
+    BidRejected,
+    BidsOpened,
+    BidSubmitted,
+    BidWithdrawn,
     Envelope,
+    OpeningKeyIssued,
     TenderCancelled,
-    TenderClosed,
     TenderDeadlineExtended,
     TenderRequirementsAmended,
-    envelope,
+)
+from schemas.upcasting import read_envelope
+
+_FOLLOWED = (
+    BidSubmitted,
+    BidWithdrawn,
+    BidLogSealed,
+    BidOpened,
+    BidRejected,
+    BidsOpened,
+    OpeningKeyIssued,
+    TenderCancelled,
+    TenderDeadlineExtended,
+    TenderRequirementsAmended,
+)
+_COLUMNS = (
+    "ocid, buyer_id, deadline, status, lots, threshold, members, size, version, public_key, root"
 )
 
 
-async def exists(connection: Any, ocid: str) -> bool:
-    return bool(await connection.fetchval("SELECT 1 FROM bid_logs WHERE ocid = $1", ocid))
-
-
-async def create(connection: Any, tender: Tender, command: IssueOpeningKey) -> None:
-    members = {share.officer_id: [share.x, share.share_sha256] for share in command.shares}
+async def follow(connection: Any, envelopes: Sequence[Envelope]) -> None:
+    """Bring the snapshots up to date with ``envelopes``, in the transaction recording them."""
+    versions = {
+        item.aggregate_id.removesuffix(":bids"): item.sequence
+        for item in envelopes
+        if item.aggregate_id.endswith(":bids")
+    }
+    relevant = [item for item in envelopes if isinstance(item.event, _FOLLOWED)]
+    if not relevant and not versions:
+        return
+    entries = [item for item in relevant if isinstance(item.event, BidSubmitted | BidWithdrawn)]
+    if entries:
+        await _add_entries(connection, entries)
+    results = [item for item in relevant if isinstance(item.event, BidOpened | BidRejected)]
+    if results:
+        await _add_opened(connection, results)
+    for item in relevant:
+        await _follow_one(connection, item)
+    if not versions:
+        return
     await connection.execute(
-        "INSERT INTO bid_logs (ocid, buyer_id, deadline, status, lots, public_key, threshold,"
-        " members, version) VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, 1)",
-        tender.ocid,
-        tender.buyer_id,
-        tender.submission_deadline,
-        [lot.id for lot in tender.requirements.lots],
-        command.public_key,
-        command.threshold,
-        members,
+        "UPDATE bid_logs b SET version = u.version"
+        " FROM unnest($1::text[], $2::int[]) AS u (ocid, version) WHERE b.ocid = u.ocid",
+        list(versions),
+        list(versions.values()),
+    )
+
+
+async def _follow_one(connection: Any, item: Envelope) -> None:
+    event, aggregate_id = item.event, item.aggregate_id
+    ocid = aggregate_id.removesuffix(":bids")
+    if isinstance(event, OpeningKeyIssued):
+        published = tender.replay([e.event for e in await _load(connection, ocid)])
+        assert published is not None, f"an opening key for {ocid}, which was never published"
+        await connection.execute(
+            "INSERT INTO bid_logs (ocid, buyer_id, deadline, status, lots, public_key,"
+            " threshold, members, version) VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8)",
+            ocid,
+            published.buyer_id,
+            published.submission_deadline,
+            [lot.id for lot in published.requirements.lots],
+            event.public_key,
+            event.threshold,
+            {share.officer_id: [share.x, share.share_sha256] for share in event.shares},
+            item.sequence,
+        )
+    elif isinstance(event, TenderDeadlineExtended):
+        await connection.execute(
+            "UPDATE bid_logs SET deadline = $2 WHERE ocid = $1", ocid, event.submission_deadline
+        )
+    elif isinstance(event, TenderRequirementsAmended):
+        lots = [lot.id for lot in event.requirements.lots]
+        await connection.execute("UPDATE bid_logs SET lots = $2 WHERE ocid = $1", ocid, lots)
+    elif isinstance(event, TenderCancelled):
+        await connection.execute(
+            "UPDATE bid_logs SET status = 'cancelled' WHERE ocid = $1 AND status <> 'opened'", ocid
+        )
+    elif isinstance(event, BidLogSealed):
+        await connection.execute(
+            "UPDATE bid_logs SET status = 'sealed', root = $2 WHERE ocid = $1",
+            ocid,
+            bytes.fromhex(event.root),
+        )
+    elif isinstance(event, BidsOpened):
+        await connection.execute("UPDATE bid_logs SET status = 'opened' WHERE ocid = $1", ocid)
+
+
+async def _add_opened(connection: Any, results: list[Envelope]) -> None:
+    columns: list[list[Any]] = [[] for _ in range(8)]
+    for item in results:
+        event = item.event
+        assert isinstance(event, BidOpened | BidRejected)
+        opened = event if isinstance(event, BidOpened) else None
+        rejected = event if isinstance(event, BidRejected) else None
+        row = (
+            event.bid_id,
+            item.aggregate_id.removesuffix(":bids"),
+            event.bidder_id,
+            event.version,
+            "opened" if opened else "rejected",
+            opened.content.model_dump_json() if opened else None,
+            rejected.reason_code if rejected else None,
+            rejected.reason if rejected else None,
+        )
+        for column, value in zip(columns, row, strict=True):
+            column.append(value)
+    await connection.execute(
+        "INSERT INTO opened_bids (bid_id, ocid, bidder_id, version, outcome, content,"
+        " reason_code, reason) SELECT b, o, d, v, x, c::jsonb, rc, r FROM unnest($1::text[],"
+        " $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[])"
+        " AS u (b, o, d, v, x, c, rc, r)",
+        *columns,
+    )
+
+
+async def _add_entries(connection: Any, entries: list[Envelope]) -> None:
+    rows = []
+    for item in entries:
+        assert isinstance(item.event, BidSubmitted | BidWithdrawn)
+        receipt = item.event.receipt
+        digest = bytes.fromhex(receipt.ciphertext_sha256) if receipt.ciphertext_sha256 else None
+        rows.append(
+            (
+                receipt.ocid,
+                receipt.log_index,
+                receipt.bidder_id,
+                receipt.version,
+                receipt.kind,
+                receipt.bid_id,
+                item.event_id,
+                digest,
+                receipts.leaf_hash(receipt),
+                json.dumps(receipt.model_dump(mode="json")),
+            )
+        )
+    await connection.execute(
+        "INSERT INTO bid_entries (ocid, log_index, bidder_id, version, kind, bid_id, event_id,"
+        " ciphertext_sha256, leaf_hash, receipt)"
+        " SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::int[], $5::text[],"
+        " $6::text[], $7::uuid[], $8::bytea[], $9::bytea[], $10::text[]::jsonb[])",
+        *[list(column) for column in zip(*rows, strict=True)],
+    )
+    sizes: dict[str, int] = {}
+    for item in entries:
+        assert isinstance(item.event, BidSubmitted | BidWithdrawn)
+        sizes[item.event.receipt.ocid] = item.event.receipt.log_index + 1
+    await connection.execute(
+        "UPDATE bid_logs b SET size = u.size"
+        " FROM unnest($1::text[], $2::int[]) AS u (ocid, size) WHERE b.ocid = u.ocid",
+        list(sizes),
+        list(sizes.values()),
+    )
+
+
+async def ledger(
+    connection: Any,
+    ocid: str,
+    bidders: Sequence[str] = (),
+    digests: Sequence[bytes] = (),
+    *,
+    lock: bool = False,
+    leaves: bool = False,
+) -> Ledger | None:
+    """The log's snapshot with the entries of ``bidders``, which of ``digests`` it holds and,
+    with ``leaves``, every Merkle leaf; with ``lock``, its row is held to the commit."""
+    row = await connection.fetchrow(
+        f"SELECT {_COLUMNS} FROM bid_logs WHERE ocid = $1{' FOR UPDATE' if lock else ''}", ocid
+    )
+    if row is None:
+        return None
+    header = _from_row(row)
+    entries: dict[str, tuple[Entry, ...]] = {}
+    found: dict[tuple[str, int], Receipt] = {}
+    if bidders:
+        for entry in await connection.fetch(
+            "SELECT e.bidder_id, e.version, e.kind, e.ciphertext_sha256, e.receipt,"
+            " pg_column_size(v.envelope) AS stored_bytes"
+            " FROM bid_entries e JOIN events v ON v.event_id = e.event_id"
+            " WHERE e.ocid = $1 AND e.bidder_id = ANY($2) ORDER BY e.log_index",
+            ocid,
+            list(bidders),
+        ):
+            digest = entry["ciphertext_sha256"]
+            mine = Entry(
+                entry["version"],
+                entry["kind"],
+                bytes(digest) if digest is not None else None,
+                entry["stored_bytes"],
+            )
+            entries[entry["bidder_id"]] = (*entries.get(entry["bidder_id"], ()), mine)
+            found[(entry["bidder_id"], entry["version"])] = Receipt.model_validate(entry["receipt"])
+    taken: frozenset[bytes] = frozenset()
+    if digests:
+        taken = frozenset(
+            bytes(r["ciphertext_sha256"])
+            for r in await connection.fetch(
+                "SELECT ciphertext_sha256 FROM bid_entries"
+                " WHERE ocid = $1 AND ciphertext_sha256 = ANY($2)",
+                ocid,
+                list(digests),
+            )
+        )
+    return Ledger(
+        ocid=header.ocid,
+        buyer_id=header.buyer_id,
+        deadline=header.deadline,
+        lots=header.lots,
+        public_key=bytes(row["public_key"]),
+        threshold=header.threshold,
+        members=header.members,
+        status=header.status,
+        version=row["version"],
+        size=row["size"],
+        root=bytes(row["root"]) if row["root"] is not None else None,
+        entries=entries,
+        receipts=found,
+        digests=taken,
+        leaves=tuple(await leaf_hashes(connection, ocid)) if leaves else (),
     )
 
 
@@ -60,66 +268,10 @@ def _from_row(row: Any) -> BidLog:
     )
 
 
-_COLUMNS = (
-    "ocid, buyer_id, deadline, status, lots, threshold, members, size, version, public_key, root"
-)
-
-
-async def lock(connection: Any, ocids: list[str]) -> dict[str, tuple[BidLog, Any]]:
-    """Lock the logs' rows for this transaction, in a fixed order to avoid deadlocks."""
-    rows = await connection.fetch(
-        f"SELECT {_COLUMNS} FROM bid_logs WHERE ocid = ANY($1) ORDER BY ocid FOR UPDATE",
-        sorted(set(ocids)),
-    )
-    return {row["ocid"]: (_from_row(row), row) for row in rows}
-
-
 async def read(connection: Any, ocid: str) -> tuple[BidLog, Any] | None:
+    """The log's header and its snapshot row, for the public reads of the log."""
     row = await connection.fetchrow(f"SELECT {_COLUMNS} FROM bid_logs WHERE ocid = $1", ocid)
     return None if row is None else (_from_row(row), row)
-
-
-async def follow_tender(connection: Any, item: Envelope) -> None:
-    """Apply one of the tender's own events to its bid log, in the same transaction."""
-    event, ocid = item.event, item.aggregate_id
-    if isinstance(event, TenderDeadlineExtended):
-        await connection.execute(
-            "UPDATE bid_logs SET deadline = $2 WHERE ocid = $1", ocid, event.submission_deadline
-        )
-    elif isinstance(event, TenderRequirementsAmended):
-        lots = [lot.id for lot in event.requirements.lots]
-        await connection.execute("UPDATE bid_logs SET lots = $2 WHERE ocid = $1", ocid, lots)
-    elif isinstance(event, TenderCancelled):
-        await connection.execute(
-            "UPDATE bid_logs SET status = 'cancelled' WHERE ocid = $1 AND status <> 'opened'", ocid
-        )
-    elif isinstance(event, TenderClosed):
-        await seal(connection, ocid, item.actor, item.occurred_at)
-
-
-async def seal(connection: Any, ocid: str, actor: str, now: datetime) -> None:
-    """Fix the log under its Merkle root: from here on, nothing joins or leaves it."""
-    locked = await lock(connection, [ocid])
-    if ocid not in locked or locked[ocid][0].status is not LogStatus.OPEN:
-        return
-    _, row = locked[ocid]
-    leaves = await leaf_hashes(connection, ocid)
-    root = merkle.root(leaves)
-    sealed = envelope(
-        BidLogSealed(tree_size=len(leaves), root=root.hex()),
-        event_id=uuid4(),
-        aggregate_id=bid_log_id(ocid),
-        sequence=row["version"] + 1,
-        actor=actor,
-        occurred_at=now,
-    )
-    await eventstore.append(connection, [sealed])
-    await connection.execute(
-        "UPDATE bid_logs SET status = 'sealed', root = $2, version = $3 WHERE ocid = $1",
-        ocid,
-        root,
-        sealed.sequence,
-    )
 
 
 async def leaf_hashes(connection: Any, ocid: str, size: int | None = None) -> list[bytes]:
@@ -129,4 +281,11 @@ async def leaf_hashes(connection: Any, ocid: str, size: int | None = None) -> li
         ocid,
         size,
     )
-    return [row["leaf_hash"] for row in rows]
+    return [bytes(row["leaf_hash"]) for row in rows]
+
+
+async def _load(connection: Any, aggregate_id: str) -> list[Envelope]:
+    rows = await connection.fetch(
+        "SELECT envelope FROM events WHERE aggregate_id = $1 ORDER BY sequence", aggregate_id
+    )
+    return [read_envelope(row["envelope"]) for row in rows]

@@ -1,12 +1,20 @@
 """The event store and its outbox, in PostgreSQL.
 
 ``append`` writes events and their outbox rows in the caller's transaction, so a command's
-events are durable and queued for Kafka together, or not at all.
+events are durable and queued for Kafka together, or not at all. ``PostgresEventStore`` is
+the same store as the write side's port (``app.store``), whose contract suite it passes.
 """
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
+import asyncpg
+
+from adapters.postgres import bid_logs
+from bidding.ledger import Ledger
 from schemas.events import Envelope
 from schemas.upcasting import read_envelope
 
@@ -56,3 +64,143 @@ async def load(connection: Any, aggregate_id: str, after: int = 0) -> list[Envel
         after,
     )
     return [read_envelope(row["envelope"]) for row in rows]
+
+
+# The store as the write side's port (``app.store``): one transaction per unit of work.
+
+
+class ConcurrentWrite(Exception):  # a condition to retry, not a failure
+    """Another transaction wrote first (a sequence number, a command id, a unique row
+    taken, or a serialization failure): decide again on what it left."""
+
+
+@dataclass(frozen=True)
+class HandledCommand:
+    """A command handled under an Idempotency-Key, and the answer it got."""
+
+    command_id: UUID
+    fingerprint: bytes  # SHA-256 of who asked what, to refuse a key reused for another request
+    aggregate_id: str
+    response: dict[str, Any]
+
+
+# Unique rows two writers race for: the loser decides again.
+_RACES = {
+    "events_aggregate_id_sequence_key",
+    "handled_commands_pkey",
+    "party_identifiers_pkey",  # a look-alike registered at once
+}
+
+KeepRows = Callable[[Any, Sequence[object]], Awaitable[None]]
+
+
+async def _keep_nothing(_connection: Any, records: Sequence[object]) -> None:
+    if records:
+        raise TypeError(f"this store was given no writer for {records}")
+
+
+class PostgresEventStore:
+    """``keep`` writes the edge rows a unit of work hands over with its events."""
+
+    def __init__(self, pool: Any, keep: KeepRows = _keep_nothing) -> None:
+        self.pool = pool
+        self._keep = keep
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator["PostgresTransaction"]:
+        try:
+            async with self.pool.acquire() as connection, connection.transaction():
+                yield PostgresTransaction(connection, self._keep)
+        except asyncpg.UniqueViolationError as error:
+            if _is_race(error):
+                raise ConcurrentWrite(str(error)) from error
+            raise
+        except (asyncpg.SerializationError, asyncpg.DeadlockDetectedError) as error:
+            raise ConcurrentWrite(str(error)) from error
+
+
+def _is_race(error: asyncpg.UniqueViolationError) -> bool:
+    name = error.constraint_name or ""
+    return name in _RACES or name.startswith(("bid_entries", "bid_logs"))
+
+
+class PostgresTransaction:
+    def __init__(self, connection: Any, keep: KeepRows) -> None:
+        self.connection = connection
+        self._keep = keep
+
+    async def load(self, aggregate_id: str, after: int = 0) -> list[Envelope]:
+        return await load(self.connection, aggregate_id, after)
+
+    async def append(
+        self, envelopes: Sequence[Envelope], written: Sequence[str] | None = None
+    ) -> None:
+        """The events, their outbox rows, and the bid logs' snapshot rows they change."""
+        if not envelopes:
+            return
+        try:
+            await append(self.connection, envelopes, written)
+        except asyncpg.UniqueViolationError as error:
+            if _is_race(error):
+                raise ConcurrentWrite(str(error)) from error
+            raise
+        await bid_logs.follow(self.connection, envelopes)
+
+    async def events(self, event_ids: Sequence[UUID]) -> list[Envelope]:
+        rows = await self.connection.fetch(
+            "SELECT envelope FROM events WHERE event_id = ANY($1)", list(event_ids)
+        )
+        return sorted((read_envelope(r["envelope"]) for r in rows), key=lambda e: e.sequence)
+
+    async def lock_command(self, command_id: UUID) -> None:
+        await self.connection.execute(
+            "SELECT pg_advisory_xact_lock($1, $2)", *_lock_keys(command_id)
+        )
+
+    async def handled(self, command_id: UUID) -> HandledCommand | None:
+        row = await self.connection.fetchrow(
+            "SELECT aggregate_id, response, fingerprint FROM handled_commands"
+            " WHERE command_id = $1",
+            command_id,
+        )
+        if row is None:
+            return None
+        return HandledCommand(
+            command_id, bytes(row["fingerprint"]), row["aggregate_id"], row["response"]
+        )
+
+    async def remember(self, handled: HandledCommand) -> None:
+        try:
+            await self.connection.execute(
+                "INSERT INTO handled_commands (command_id, fingerprint, aggregate_id, response)"
+                " VALUES ($1, $2, $3, $4)",
+                handled.command_id,
+                handled.fingerprint,
+                handled.aggregate_id,
+                handled.response,
+            )
+        except asyncpg.UniqueViolationError as error:
+            raise ConcurrentWrite(str(error)) from error
+
+    async def bid_ledger(
+        self,
+        ocid: str,
+        bidders: Sequence[str] = (),
+        digests: Sequence[bytes] = (),
+        *,
+        lock: bool = False,
+        leaves: bool = False,
+    ) -> Ledger | None:
+        return await bid_logs.ledger(
+            self.connection, ocid, bidders, digests, lock=lock, leaves=leaves
+        )
+
+    async def keep(self, records: Sequence[object]) -> None:
+        await self._keep(self.connection, records)
+
+
+def _lock_keys(command_id: UUID) -> tuple[int, int]:
+    """Two 32-bit advisory lock keys from the command id. The two-key lock space is apart
+    from the one-key locks used elsewhere; two ids sharing keys only wait for each other."""
+    raw = command_id.bytes
+    return int.from_bytes(raw[:4], signed=True), int.from_bytes(raw[4:8], signed=True)

@@ -18,7 +18,8 @@ from adapters.postgres.database import connect_pool
 from adapters.settings import Settings
 from app.auction_intake import AuctionPrices
 from app.bid_intake import BidIntake
-from app.handlers import CommandHandler, Outcome
+from app.command_bus import CommandBus
+from app.handlers import Outcome
 from app.opening import OpeningCeremony
 from entrypoints.http import api_docs, database_down, ocds_extensions
 from entrypoints.http.auth import ActorDep, IdempotencyKey
@@ -67,7 +68,7 @@ def create_api(settings: Settings, database_url: str) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await connect_pool(database_url, min_size=2, max_size=10)
         app.state.pool = pool
-        app.state.handler = CommandHandler(pool, settings)
+        app.state.handler = CommandBus(pool, settings)
         app.state.platform_key = platform_key.load_or_create(settings.receipt_key_file)
         app.state.bids = BidIntake(pool, app.state.platform_key)
         app.state.opening = OpeningCeremony(pool)

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.handlers import CommandHandler
+from app.command_bus import CommandBus as CommandHandler
 from procurement.errors import WrongState
 from schemas.commands import Actor, RegisterAgency, Role
 from sdk.keyfiles import KeyFile

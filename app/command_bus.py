@@ -1,0 +1,108 @@
+"""Every command and its handler, in one table, and the one way in: ``dispatch``.
+
+The HTTP routes, the CLI and the deadline service all dispatch here; the handler decides
+(``app.handlers``), the unit of work commits (``app.unit_of_work``), and what the events
+lead to elsewhere is ``app.policies``.
+"""
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
+from typing import Any, get_args
+from uuid import UUID
+
+from adapters.postgres.eventstore import PostgresEventStore
+from adapters.settings import Settings
+from app import catalogue, handlers, party_identifiers, records
+from app.handlers import Services
+from app.store import EventStore, StoreTransaction
+from app.unit_of_work import Clock, Context, Decision, Outcome, UnitOfWork, utc_now
+from procurement import auction
+from schemas.auction import AnyAuctionCommand
+from schemas.claims import DecideRegistrationClaim
+from schemas.commands import (
+    Actor,
+    AmendTender,
+    CancelTender,
+    CloseTender,
+    Command,
+    IssueOpeningKey,
+    PublishTender,
+    RegisterAgency,
+    RegisterCommitteeKeys,
+    RegisterOfficer,
+    RegisterSupplier,
+)
+from schemas.contracts import AnyContractCommand
+from schemas.evaluation import AnyEvaluationCommand
+
+Handler = Callable[[StoreTransaction, Any, Context, Services], Awaitable[Decision]]
+
+COMMANDS: dict[type, Handler] = {
+    PublishTender: handlers.publish_tender,
+    AmendTender: handlers.change_tender,
+    CancelTender: handlers.change_tender,
+    CloseTender: handlers.change_tender,
+    RegisterAgency: handlers.register_agency,
+    RegisterOfficer: handlers.register_officer,
+    RegisterSupplier: handlers.register_supplier,
+    RegisterCommitteeKeys: handlers.register_committee_keys,
+    DecideRegistrationClaim: handlers.decide_claim,
+    IssueOpeningKey: handlers.issue_opening_key,
+    **dict.fromkeys(get_args(AnyEvaluationCommand), handlers.evaluate),
+    **dict.fromkeys(get_args(AnyContractCommand), handlers.draw_or_sign_contract),
+    **dict.fromkeys(get_args(AnyAuctionCommand), handlers.run_auction),
+    **catalogue.COMMANDS,
+}
+
+
+class CommandBus:
+    """One process's way to dispatch commands: its unit of work and shared services."""
+
+    def __init__(
+        self,
+        pool: Any,
+        settings: Settings,
+        clock: Clock = utc_now,
+        store: EventStore | None = None,
+        commands: dict[type, Handler] = COMMANDS,
+    ) -> None:
+        self.pool = pool
+        self.settings = settings
+        self.clock = clock
+        self.store = store or PostgresEventStore(pool, keep=records.write)
+        self.uow = UnitOfWork(self.store, clock)
+        self.services = Services(settings, party_identifiers.Identifiers(pool))
+        self.auctions = self.services.auctions  # shared with the auction prices' group commit
+        self.commands = commands
+
+    async def dispatch(
+        self, command: Command, actor: Actor, command_id: UUID | None = None
+    ) -> Outcome:
+        """Decide and commit ``command``; with ``command_id`` (an Idempotency-Key), once."""
+        handler = self.commands[type(command)]
+
+        async def decide(transaction: StoreTransaction, context: Context) -> Decision:
+            return await handler(transaction, command, context, self.services)
+
+        one_at_a_time = (
+            self.auctions.lock(auction.auction_id(command.ocid, command.lot_id))
+            if isinstance(command, get_args(AnyAuctionCommand))
+            else nullcontext()
+        )
+        async with one_at_a_time:
+            return await self.uow.handle(
+                decide,
+                actor,
+                command_id,
+                fingerprint(command, actor),
+                what=type(command).__name__,
+            )
+
+    handle = dispatch  # the name the routes have called it by
+
+
+def fingerprint(command: Command, actor: Actor) -> bytes:
+    """Who asked what: a key reused for another request is refused."""
+    asked = f"{actor.id}|{type(command).__name__}|{command.model_dump_json()}"
+    return hashlib.sha256(asked.encode()).digest()

@@ -1,0 +1,241 @@
+"""The write side on the in-memory store: the command bus, the unit of work with its
+policies, idempotency and retries, and the bids' group commit. No database."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from adapters.settings import Settings
+from app.bid_intake import BidIntake
+from app.command_bus import COMMANDS, CommandBus
+from app.memory_store import MemoryEventStore, MemoryTransaction
+from app.policies import POLICIES
+from app.store import ConcurrentWrite
+from app.unit_of_work import ATTEMPTS
+from bidding import keys, receipts, sealing
+from bidding.entries import BidLimits
+from bidding.log import bid_log_id
+from procurement.errors import Rejected, WrongState
+from schemas.bids import EncryptedShare
+from schemas.commands import Actor, AmendTender, CloseTender, Role
+from schemas.events import Envelope, Event, OpeningKeyIssued, envelope
+from tests.unit.examples import BID, BUYER, DEADLINE, NOW, OCID, OFFICER, SYSTEM
+from tests.unit.examples import EXAMPLE_EVENTS as EXAMPLES
+
+TENDER_KEY = X25519PrivateKey.generate()
+PLATFORM_KEY = Ed25519PrivateKey.generate()
+BIDDERS = {f"supplier-{n}": Ed25519PrivateKey.generate() for n in range(3)}
+
+
+class Clock:
+    """A clock the test sets."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def given(store: MemoryEventStore, aggregate_id: str, *events: Event) -> None:
+    """Events already recorded, as if earlier commands had decided them."""
+    for number, event in enumerate(events, start=len(store._streams.get(aggregate_id, [])) + 1):
+        item = envelope(
+            event,
+            event_id=uuid.uuid4(),
+            aggregate_id=aggregate_id,
+            sequence=number,
+            actor="officer-ana",
+            occurred_at=NOW,
+        )
+        store._streams.setdefault(aggregate_id, []).append(item)
+        store.recorded.append(item)
+
+
+def a_tender_taking_sealed_bids(store: MemoryEventStore) -> None:
+    issued = OpeningKeyIssued(
+        ocid=OCID,
+        public_key=keys.raw_public(TENDER_KEY),
+        threshold=1,
+        shares=[
+            EncryptedShare(
+                officer_id="officer-1", x=1, encrypted_share=b"s", share_sha256="ab" * 32
+            )
+        ],
+    )
+    given(store, OCID, EXAMPLES["TenderPublished"])
+    given(store, bid_log_id(OCID), issued)
+
+
+def bus(store: MemoryEventStore, clock: Clock) -> CommandBus:
+    return CommandBus(None, Settings(), clock, store=store)
+
+
+def types(items: list[Envelope]) -> list[str]:
+    return [item.type for item in items]
+
+
+async def test_closing_a_tender_seals_its_bid_log_in_the_same_transaction() -> None:
+    """The closing and the seal it causes are one commit (policy: tender closed -> seal)."""
+    store = MemoryEventStore()
+    a_tender_taking_sealed_bids(store)
+    before = len(store.recorded)
+    outcome = await bus(store, Clock(DEADLINE)).dispatch(CloseTender(ocid=OCID), SYSTEM)
+    assert types(outcome.events) == ["TenderClosed"]
+    assert types(store.recorded[before:]) == ["TenderClosed", "BidLogSealed"]
+    sealed = store.recorded[-1]
+    assert (sealed.aggregate_id, sealed.sequence) == (bid_log_id(OCID), 2)
+
+
+async def test_a_tender_without_a_bid_log_closes_alone() -> None:
+    """No bid log, nothing to seal: the policy decides nothing."""
+    store = MemoryEventStore()
+    given(store, OCID, EXAMPLES["TenderPublished"])
+    await bus(store, Clock(DEADLINE)).dispatch(CloseTender(ocid=OCID), SYSTEM)
+    assert types(store.recorded[1:]) == ["TenderClosed"]
+
+
+AMEND = AmendTender(ocid=OCID, reason="A typo", title="Office paper for 2031")
+
+
+async def test_a_command_under_one_key_is_handled_once() -> None:
+    """Sent again with its Idempotency-Key, a command gets its first answer, replayed."""
+    store = MemoryEventStore()
+    given(store, OCID, EXAMPLES["TenderPublished"])
+    commands, key = bus(store, Clock(NOW)), uuid.uuid4()
+    first = await commands.dispatch(AMEND, OFFICER, key)
+    again = await commands.dispatch(AMEND, OFFICER, key)
+    assert (again.replayed, again.events) == (True, first.events)
+    assert len(store.recorded) == 2
+
+
+async def test_a_key_reused_for_another_request_is_refused() -> None:
+    """The same key with other contents is refused, and nothing more is recorded."""
+    store = MemoryEventStore()
+    given(store, OCID, EXAMPLES["TenderPublished"])
+    commands, key = bus(store, Clock(NOW)), uuid.uuid4()
+    await commands.dispatch(AMEND, OFFICER, key)
+    other = AMEND.model_copy(update={"title": "Something else"})
+    with pytest.raises(Rejected) as refused:
+        await commands.dispatch(other, OFFICER, key)
+    assert refused.value.code == "idempotency_key_reused"
+    assert len(store.recorded) == 2
+
+
+class RacedStore(MemoryEventStore):
+    """A store where another writer takes the next sequence first, ``races`` times."""
+
+    def __init__(self, races: int) -> None:
+        super().__init__()
+        self.races = races
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[MemoryTransaction]:
+        async with super().transaction() as transaction:
+            yield transaction
+            if self.races:
+                self.races -= 1
+                raise ConcurrentWrite("another writer won")
+
+
+async def test_a_concurrent_write_makes_the_command_decide_again() -> None:
+    """Lost races are retried; the command lands once."""
+    store = RacedStore(races=ATTEMPTS - 1)
+    given(store, OCID, EXAMPLES["TenderPublished"])
+    await bus(store, Clock(NOW)).dispatch(AMEND, OFFICER)
+    assert types(store.recorded) == ["TenderPublished", "TenderDetailsAmended"]
+
+
+async def test_too_many_concurrent_writes_answer_busy() -> None:
+    """After the last attempt the caller is told to try again, and nothing is recorded."""
+    store = RacedStore(races=ATTEMPTS)
+    given(store, OCID, EXAMPLES["TenderPublished"])
+    with pytest.raises(WrongState) as busy:
+        await bus(store, Clock(NOW)).dispatch(AMEND, OFFICER)
+    assert busy.value.code == "busy"
+    assert len(store.recorded) == 1
+
+
+def test_every_command_has_a_handler_and_the_flow_is_one_table() -> None:
+    """The bus knows each command it routes; the procedure's reactions are named."""
+    assert {AmendTender, CloseTender} <= set(COMMANDS)
+    assert set(POLICIES) >= {"TenderClosed", "BidsOpened", "AuctionClosed"}
+
+
+# The bids' group commit
+
+
+def sealed(bidder_id: str, version: int = 1) -> Any:
+    content = BID.model_copy(update={"bidder_id": bidder_id})
+    return sealing.seal_bid(content, version, keys.raw_public(TENDER_KEY), BIDDERS[bidder_id])
+
+
+def intake(store: MemoryEventStore, clock: Clock) -> BidIntake:
+    async def signing_key(bidder_id: str) -> bytes | None:
+        return keys.raw_public(BIDDERS[bidder_id])
+
+    return BidIntake(None, PLATFORM_KEY, clock, BidLimits(), store=store, signing_keys=signing_key)
+
+
+def supplier(bidder_id: str) -> Actor:
+    return Actor(id=bidder_id, role=Role.SUPPLIER)
+
+
+async def test_bids_sent_together_are_committed_together_in_order() -> None:
+    """Three bidders at once: one commit, log indexes 0..2, each a receipt signed by the
+    platform for its own entry."""
+    store = MemoryEventStore()
+    a_tender_taking_sealed_bids(store)
+    bids = intake(store, Clock(NOW))
+    answers = await asyncio.gather(*(bids.submit(sealed(b), supplier(b)) for b in BIDDERS))
+    assert sorted(a.receipt.receipt.log_index for a in answers) == [0, 1, 2]
+    assert all(receipts.receipt_valid(a.receipt, keys.raw_public(PLATFORM_KEY)) for a in answers)
+    assert types(store.recorded[2:]) == ["BidSubmitted"] * 3
+    assert [e.sequence for e in store.recorded[2:]] == [2, 3, 4]
+
+
+async def test_in_a_group_a_refused_bid_does_not_stop_the_others() -> None:
+    """A late version number is refused to its sender alone; the group's others land."""
+    store = MemoryEventStore()
+    a_tender_taking_sealed_bids(store)
+    bids = intake(store, Clock(NOW))
+    good, skipped = sealed("supplier-0"), sealed("supplier-1", version=3)
+    answers = await asyncio.gather(
+        bids.submit(good, supplier("supplier-0")),
+        bids.submit(skipped, supplier("supplier-1")),
+        return_exceptions=True,
+    )
+    assert not isinstance(answers[0], BaseException)
+    assert isinstance(answers[1], WrongState)
+    assert answers[1].code == "version_not_next"
+    assert types(store.recorded[2:]) == ["BidSubmitted"]
+
+
+async def test_the_same_bid_sent_twice_gets_the_same_receipt() -> None:
+    """A resent bid is answered with its first, replayed receipt, and stored once."""
+    store = MemoryEventStore()
+    a_tender_taking_sealed_bids(store)
+    bids, bid = intake(store, Clock(NOW)), sealed("supplier-0")
+    first = await bids.submit(bid, supplier("supplier-0"))
+    again = await bids.submit(bid, supplier("supplier-0"))
+    assert (again.replayed, again.receipt) == (True, first.receipt)
+    assert types(store.recorded[2:]) == ["BidSubmitted"]
+
+
+async def test_a_bid_after_the_seal_is_refused() -> None:
+    """Once the tender closed and its log was sealed, bids are refused as closed."""
+    store = MemoryEventStore()
+    a_tender_taking_sealed_bids(store)
+    await bus(store, Clock(DEADLINE)).dispatch(CloseTender(ocid=OCID), SYSTEM)
+    early = Clock(DEADLINE - timedelta(days=1))  # even a clock behind the deadline
+    with pytest.raises(WrongState) as refused:
+        await intake(store, early).submit(sealed("supplier-0"), supplier("supplier-0"))
+    assert refused.value.code == "tender_closed"
+    assert BUYER  # the examples' buyer owns the tender
