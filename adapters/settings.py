@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from adapters.http_limits import HttpLimits
+from procurement.procedures.registry import CatalogueRules
 from procurement.rules import ProcedureRules
 from schemas import MAX_EVENT_BYTES
 
@@ -44,6 +45,7 @@ class Settings:
     admin_token: str | None = None
     token_lifetime: timedelta = timedelta(days=90)  # officers' and suppliers' bearer tokens
     rules: ProcedureRules = field(default_factory=ProcedureRules)
+    catalogue: CatalogueRules = field(default_factory=CatalogueRules)  # thresholds, quotations
     http: HttpLimits = field(default_factory=HttpLimits)  # what a client may take of the API
     receipt_key_path: Path | None = None  # None: platform-signing-key.pem in the data directory
     # Who publishes the OCDS data and under which licence, as its packages say.
@@ -80,6 +82,7 @@ class Settings:
             ocds_publisher_uri=env.get("PROCUREMENT_OCDS_PUBLISHER_URI") or None,
             ocds_license=env.get("PROCUREMENT_OCDS_LICENSE") or None,
             http=HttpLimits.from_env(env),
+            catalogue=CatalogueRules.from_env(env, duration),
             rules=ProcedureRules(
                 minimum_tender_period=duration(
                     "PROCUREMENT_MIN_TENDER_PERIOD", defaults.minimum_tender_period

@@ -35,6 +35,8 @@ RECORDS = {
     "bid_entries": "ocid, log_index",
     "opened_bids": "bid_id",
     "handled_commands": "command_id",
+    "catalogue_offer_index": "offer_id",
+    "direct_purchase_spend": "ocid",
 }
 SEQUENCES = ("tender_numbers",)
 # The read models, which the stream workers rebuild from the restored store.
@@ -50,6 +52,8 @@ REBUILT = frozenset(
         "lot_savings",
         "releases",
         "records",
+        "catalogue_offers",
+        "catalogue_procedures",
     }
 )
 # The streams' own bookkeeping, begun afresh: what the broker has, what was applied, what

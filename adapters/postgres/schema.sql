@@ -355,3 +355,54 @@ CREATE TABLE IF NOT EXISTS readiness_heartbeat (
     only_row  boolean     PRIMARY KEY DEFAULT true CHECK (only_row),
     beaten_at timestamptz NOT NULL
 );
+
+-- The electronic catalogue (app.catalogue, readmodels.catalogue).
+-- Write side, in the events' transactions: which offers sell a CPV code, so a purchase is
+-- compared with every offer of its code, and each direct purchase's value, so the buyer's
+-- total of the year per CPV code is known when the next one is decided.
+CREATE TABLE IF NOT EXISTS catalogue_offer_index (
+    offer_id text PRIMARY KEY,
+    cpv      text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS catalogue_offer_index_by_cpv ON catalogue_offer_index (cpv);
+CREATE TABLE IF NOT EXISTS direct_purchase_spend (
+    ocid     text    PRIMARY KEY,
+    buyer_id text    NOT NULL,
+    cpv      text    NOT NULL,
+    year     integer NOT NULL,
+    currency text    NOT NULL,
+    amount   numeric NOT NULL,
+    declined boolean NOT NULL DEFAULT false
+);
+CREATE INDEX IF NOT EXISTS direct_purchase_spend_by_buyer
+    ON direct_purchase_spend (buyer_id, cpv, year);
+
+-- Read models: the public catalogue, searched by words, CPV prefix, supplier and price;
+-- and each direct purchase and price quotation as the public sees it.
+CREATE TABLE IF NOT EXISTS catalogue_offers (
+    offer_id     text        PRIMARY KEY,
+    supplier_id  text        NOT NULL,
+    status       text        NOT NULL,
+    cpv          text        NOT NULL,
+    cpv_prefixes text[]      NOT NULL,
+    unit_price   numeric     NOT NULL,
+    currency     text        NOT NULL,
+    valid_until  date        NOT NULL,
+    words        tsvector    NOT NULL,
+    version      integer     NOT NULL,
+    updated_at   timestamptz NOT NULL,
+    document     jsonb       NOT NULL
+);
+CREATE INDEX IF NOT EXISTS catalogue_offers_by_words ON catalogue_offers USING gin (words);
+CREATE INDEX IF NOT EXISTS catalogue_offers_by_cpv ON catalogue_offers USING gin (cpv_prefixes);
+CREATE INDEX IF NOT EXISTS catalogue_offers_by_price ON catalogue_offers (currency, unit_price);
+CREATE INDEX IF NOT EXISTS catalogue_offers_by_supplier ON catalogue_offers (supplier_id);
+CREATE TABLE IF NOT EXISTS catalogue_procedures (
+    ocid           text        PRIMARY KEY,
+    procedure_type text        NOT NULL,
+    buyer_id       text        NOT NULL,
+    status         text        NOT NULL,
+    version        integer     NOT NULL,
+    updated_at     timestamptz NOT NULL,
+    document       jsonb       NOT NULL
+);
