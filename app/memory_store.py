@@ -40,8 +40,10 @@ class MemoryEventStore:
             for held in transaction.held:
                 held.release()
 
-    async def load(self, aggregate_id: str, after: int = 0) -> list[Envelope]:
-        return [e for e in self._streams.get(aggregate_id, []) if e.sequence > after]
+    async def load(
+        self, aggregate_id: str, after: int = 0, until: int | None = None
+    ) -> list[Envelope]:
+        return [e for e in self._streams.get(aggregate_id, []) if _within(e, after, until)]
 
     def _commit(self, transaction: "MemoryTransaction") -> None:
         for item in transaction.appended:  # someone may have committed since the append
@@ -76,9 +78,13 @@ class MemoryTransaction:
         self.records: list[object] = []
         self.held: list[asyncio.Lock] = []
 
-    async def load(self, aggregate_id: str, after: int = 0) -> list[Envelope]:
-        mine = [e for e in self.appended if e.aggregate_id == aggregate_id and e.sequence > after]
-        return [*await self.store.load(aggregate_id, after), *mine]
+    async def load(
+        self, aggregate_id: str, after: int = 0, until: int | None = None
+    ) -> list[Envelope]:
+        mine = [
+            e for e in self.appended if e.aggregate_id == aggregate_id and _within(e, after, until)
+        ]
+        return [*await self.store.load(aggregate_id, after, until), *mine]
 
     async def append(
         self, envelopes: Sequence[Envelope], written: Sequence[str] | None = None
@@ -135,3 +141,7 @@ class MemoryTransaction:
             return
         await held.acquire()
         self.held.append(held)
+
+
+def _within(item: Envelope, after: int, until: int | None) -> bool:
+    return item.sequence > after and (until is None or item.sequence <= until)

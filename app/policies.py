@@ -120,7 +120,9 @@ def start_evaluation(done: Envelope, opening: _Opening) -> list[Changes]:
 
 
 async def _read_auction(transaction: StoreTransaction, closed: Envelope, _: Any) -> Any:
-    state = auction.replay(item.event for item in await transaction.load(closed.aggregate_id))
+    # Its schedule says all the result needs (lot, currency): not thousands of prices again.
+    scheduled = await transaction.load(closed.aggregate_id, until=1)
+    state = auction.replay(item.event for item in scheduled)
     assert state is not None
     history = await transaction.load(evaluation.evaluation_id(state.ocid))
     return state, [item.event for item in history]

@@ -26,9 +26,11 @@ class StoreTransaction(Protocol):
 
     connection: Any
 
-    async def load(self, aggregate_id: str, after: int = 0) -> list[Envelope]:
-        """The aggregate's events in order, from sequence ``after + 1`` on, this
-        transaction's own appends included."""
+    async def load(
+        self, aggregate_id: str, after: int = 0, until: int | None = None
+    ) -> list[Envelope]:
+        """The aggregate's events in order, from sequence ``after + 1`` on (to ``until``),
+        this transaction's own appends included."""
         ...
 
     async def append(

@@ -56,12 +56,16 @@ async def append(
     )
 
 
-async def load(connection: Any, aggregate_id: str, after: int = 0) -> list[Envelope]:
-    """The aggregate's events in order, from sequence ``after + 1`` on."""
+async def load(
+    connection: Any, aggregate_id: str, after: int = 0, until: int | None = None
+) -> list[Envelope]:
+    """The aggregate's events in order, from sequence ``after + 1`` on (to ``until``)."""
     rows = await connection.fetch(
-        "SELECT envelope FROM events WHERE aggregate_id = $1 AND sequence > $2 ORDER BY sequence",
+        "SELECT envelope FROM events WHERE aggregate_id = $1 AND sequence > $2"
+        " AND sequence <= coalesce($3, 2147483647) ORDER BY sequence",
         aggregate_id,
         after,
+        until,
     )
     return [read_envelope(row["envelope"]) for row in rows]
 
@@ -129,8 +133,10 @@ class PostgresTransaction:
         self.connection = connection
         self._keep = keep
 
-    async def load(self, aggregate_id: str, after: int = 0) -> list[Envelope]:
-        return await load(self.connection, aggregate_id, after)
+    async def load(
+        self, aggregate_id: str, after: int = 0, until: int | None = None
+    ) -> list[Envelope]:
+        return await load(self.connection, aggregate_id, after, until)
 
     async def append(
         self, envelopes: Sequence[Envelope], written: Sequence[str] | None = None

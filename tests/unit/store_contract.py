@@ -50,8 +50,8 @@ class StoreContract:
         raise NotImplementedError
 
     async def test_events_are_read_back_in_sequence_order(self, store: EventStore) -> None:
-        """Appended in two transactions, an aggregate's events load in order, and ``after``
-        skips those already known."""
+        """Appended in two transactions, an aggregate's events load in order; ``after``
+        skips those already known and ``until`` stops at a sequence."""
         aggregate = fresh_id()
         first = [recorded(aggregate, n, amendment(n)) for n in (1, 2)]
         async with store.transaction() as transaction:
@@ -62,6 +62,8 @@ class StoreContract:
         async with store.transaction() as transaction:
             assert await transaction.load(aggregate) == [*first, third]
             assert await transaction.load(aggregate, after=2) == [third]
+            assert await transaction.load(aggregate, until=1) == first[:1]
+            assert await transaction.load(aggregate, after=1, until=2) == first[1:]
             assert await transaction.load(fresh_id()) == []
 
     async def test_a_taken_sequence_is_refused_and_nothing_of_its_transaction_lands(
