@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import multiprocessing
 import os
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -31,20 +32,27 @@ from schemas.events import (
     BidWithdrawn,
 )
 
+SigningKeys = Callable[[Sequence[str]], Awaitable[dict[str, bytes]]]
+
 
 class OpeningCeremony:
-    def __init__(self, pool: Any, store: EventStore | None = None, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        pool: Any,
+        store: EventStore | None = None,
+        clock: Clock = utc_now,
+        signing_keys: SigningKeys | None = None,
+    ) -> None:
         self.pool = pool
         self._uow = UnitOfWork(store or PostgresEventStore(pool), clock)
+        self._signing_keys = signing_keys or self._registered_keys
         self._held: dict[str, dict[str, shamir.Share]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def hand_in(self, ocid: str, handed: OpeningShare, actor: Actor) -> dict[str, Any]:
         async with self._locks.setdefault(ocid, asyncio.Lock()):
             held = self._held.setdefault(ocid, {})
-            signing_key = await self.pool.fetchval(
-                "SELECT signing_key FROM party_keys WHERE party_id = $1", actor.id
-            )
+            signing_key = (await self._signing_keys([actor.id])).get(actor.id)
             fields = committee.share_fields(ocid, actor.id, handed.x, _sha256_hex(handed.share))
             signature_valid = signing_key is not None and keys.verify(
                 signing_key, handed.signature, keys.OPENING_SHARE, fields
@@ -93,7 +101,7 @@ class OpeningCeremony:
                 if isinstance(item.event, BidSubmitted | BidWithdrawn)
             ]
             recorded = dict(enumerate(log.leaves))
-            bidder_keys = await _bidder_keys(tx, self.pool, entries)
+            bidder_keys = await self._signing_keys(sorted({e.receipt.bidder_id for e in entries}))
             results = await open_in_parallel(
                 opening.current_bids(entries), key, recorded, bidder_keys
             )
@@ -111,15 +119,12 @@ class OpeningCeremony:
 
         return await self._uow.write(work, what="the opening")
 
-
-async def _bidder_keys(
-    tx: StoreTransaction, pool: Any, entries: list[BidSubmitted | BidWithdrawn]
-) -> dict[str, bytes]:
-    rows = await (tx.connection or pool).fetch(
-        "SELECT party_id, signing_key FROM party_keys WHERE party_id = ANY($1)",
-        sorted({e.receipt.bidder_id for e in entries}),
-    )
-    return {r["party_id"]: bytes(r["signing_key"]) for r in rows}
+    async def _registered_keys(self, party_ids: Sequence[str]) -> dict[str, bytes]:
+        rows = await self.pool.fetch(
+            "SELECT party_id, signing_key FROM party_keys WHERE party_id = ANY($1)",
+            list(party_ids),
+        )
+        return {row["party_id"]: bytes(row["signing_key"]) for row in rows}
 
 
 PARALLEL_FROM = 2000  # bids; below this, starting worker processes costs more than it saves

@@ -3,7 +3,7 @@ policies, idempotency and retries, and the bids' group commit. No database."""
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,10 +16,11 @@ from adapters.settings import Settings
 from app.bid_intake import BidIntake
 from app.command_bus import COMMANDS, CommandBus
 from app.memory_store import MemoryEventStore, MemoryTransaction
+from app.opening import OpeningCeremony
 from app.policies import POLICIES
 from app.store import ConcurrentWrite
 from app.unit_of_work import ATTEMPTS
-from bidding import keys, receipts, sealing
+from bidding import committee, keys, receipts, sealing
 from bidding.entries import BidLimits
 from bidding.log import bid_log_id
 from procurement.errors import Rejected, WrongState
@@ -238,4 +239,52 @@ async def test_a_bid_after_the_seal_is_refused() -> None:
     with pytest.raises(WrongState) as refused:
         await intake(store, early).submit(sealed("supplier-0"), supplier("supplier-0"))
     assert refused.value.code == "tender_closed"
-    assert BUYER  # the examples' buyer owns the tender
+
+
+# The opening ceremony
+
+
+OFFICERS = ("officer-1", "officer-2", "officer-3")
+ENCRYPTION = {o: X25519PrivateKey.generate() for o in OFFICERS}
+SIGNING = {o: Ed25519PrivateKey.generate() for o in OFFICERS}
+SETUP = committee.make_opening_key(
+    OCID, [(o, keys.raw_public(ENCRYPTION[o])) for o in OFFICERS], threshold=2
+)
+
+
+async def every_key(party_ids: Sequence[str]) -> dict[str, bytes]:
+    known = {**BIDDERS, **SIGNING}
+    return {p: keys.raw_public(known[p]) for p in party_ids if p in known}
+
+
+async def test_the_opening_starts_the_evaluation_in_the_same_transaction() -> None:
+    """Two bids in, the tender closed, two of three members hand in their shares: the bids
+    are opened and the evaluation starts with them in the opening's commit (policy: bids
+    opened -> start the evaluation)."""
+    store = MemoryEventStore()
+    issued = OpeningKeyIssued(
+        ocid=OCID, public_key=SETUP.public_key, threshold=SETUP.threshold, shares=SETUP.shares
+    )
+    given(store, OCID, EXAMPLES["TenderPublished"])
+    given(store, bid_log_id(OCID), issued)
+    bids = intake(store, Clock(NOW))
+    for bidder in ("supplier-0", "supplier-1"):
+        content = BID.model_copy(update={"bidder_id": bidder})
+        bid = sealing.seal_bid(content, 1, SETUP.public_key, BIDDERS[bidder])
+        await bids.submit(bid, supplier(bidder))
+    after = Clock(DEADLINE + timedelta(minutes=1))
+    await bus(store, after).dispatch(CloseTender(ocid=OCID), SYSTEM)
+    ceremony = OpeningCeremony(None, store, after, signing_keys=every_key)
+    shares = {share.officer_id: share for share in SETUP.shares}
+    answers = []
+    for officer in OFFICERS[:2]:
+        handed = committee.hand_in_share(
+            OCID, officer, shares[officer], ENCRYPTION[officer], SIGNING[officer]
+        )
+        member = Actor(id=officer, role=Role.OFFICER, agency_id=BUYER)
+        answers.append(await ceremony.hand_in(OCID, handed, member))
+    assert answers[0]["opened"] is False
+    assert (answers[1]["opened"], answers[1]["bids_opened"]) == (True, 2)
+    opening = types(store.recorded[-4:])
+    assert opening == ["BidOpened", "BidOpened", "BidsOpened", "EvaluationStarted"]
+    assert store.recorded[-1].aggregate_id == f"{OCID}:evaluation"
