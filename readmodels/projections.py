@@ -18,9 +18,18 @@ from typing import Any
 import asyncpg
 from pydantic import ValidationError
 
-from adapters.kafka.topology import AUCTIONS, BIDS, CONTRACTS, EVALUATIONS, PARTIES, TENDERS, Topic
+from adapters.kafka.topology import (
+    AUCTIONS,
+    BIDS,
+    CATALOGUE,
+    CONTRACTS,
+    EVALUATIONS,
+    PARTIES,
+    TENDERS,
+    Topic,
+)
 from adapters.postgres import dead_letters, eventstore
-from readmodels import auction_views, releases, savings_view
+from readmodels import auction_views, catalogue, releases, savings_view
 from schemas.contracts import (
     ContractActivated,
     ContractAmended,
@@ -330,6 +339,7 @@ PROJECTORS = {
     EVALUATIONS.name: releases.after(_apply_evaluation_events),
     AUCTIONS.name: auction_views.apply,
     CONTRACTS.name: releases.after(_apply_contract_events),
+    CATALOGUE.name: catalogue.apply,  # writes its own releases
 }
 
 

@@ -29,6 +29,7 @@ from entrypoints.http.page_cache import PageCache
 from entrypoints.http.problems import PROBLEM, problems
 from entrypoints.http.routes import auction as auction_api
 from entrypoints.http.routes import bids as bids_api
+from entrypoints.http.routes import catalogue as catalogue_api
 from entrypoints.http.routes import claims as claims_api
 from entrypoints.http.routes import contracts as contracts_api
 from entrypoints.http.routes import evaluation as evaluation_api
@@ -211,6 +212,7 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(evaluation_api.router)
     app.include_router(auction_api.router)
     app.include_router(contracts_api.router)
+    app.include_router(catalogue_api.router)
     app.include_router(savings_api.router)
     app.include_router(tokens_api.router)
     app.include_router(ocds_extensions.router)
