@@ -1,0 +1,26 @@
+"""The award a contract is drawn from, looked up in the tender and its evaluation."""
+
+from procurement.evaluation import Evaluation
+from procurement.tender import Tender
+from schemas.contracts import AwardFacts
+
+
+def award_id(lot_id: str, bid_id: str) -> str:
+    return f"{lot_id}:{bid_id}"
+
+
+def award_facts(tender: Tender, evaluation: Evaluation, lot_id: str) -> AwardFacts | None:
+    """The award of the tender's lot, or None while the lot has none."""
+    lot = next((lot for lot in tender.requirements.lots if lot.id == lot_id), None)
+    state = evaluation.lots.get(lot_id)
+    if lot is None or state is None or state.award is None or evaluation.ocid != tender.ocid:
+        return None
+    return AwardFacts(
+        ocid=tender.ocid,
+        award_id=award_id(lot_id, state.award.bid_id),
+        buyer_id=tender.buyer_id,
+        supplier_id=state.award.bidder_id,
+        cpv=tender.requirements.cpv,
+        lot=lot,
+        value=state.award.value,
+    )
