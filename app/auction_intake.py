@@ -14,6 +14,7 @@ from typing import Any
 
 from adapters.postgres.auction_states import AuctionStates
 from adapters.postgres.eventstore import PostgresEventStore
+from app.handlers import auction_state
 from app.policies import Changes
 from app.store import EventStore, StoreTransaction
 from app.unit_of_work import GroupCommit, UnitOfWork, Writes, envelopes
@@ -74,7 +75,7 @@ class AuctionPrices:
         auction_id = group[0].auction_id
         known = self.states.last_known(auction_id)
         if known is None or self._stale.pop(auction_id, False):
-            known = await self.states.at(tx.connection, auction_id)
+            known = await auction_state(tx, self.states, auction_id)
         self._stale[auction_id] = True  # until this group commits
         state = auction.auction_must_exist(known, auction_id)
         now, recorded = self.clock(), []

@@ -279,7 +279,7 @@ async def run_auction(
 ) -> Decision:
     """The auction's commands; its closing's result goes to the evaluation by policy."""
     aggregate_id = auction.auction_id(command.ocid, command.lot_id)
-    state = await s.auctions.at(tx.connection, aggregate_id)
+    state = await auction_state(tx, s.auctions, aggregate_id)
     if isinstance(command, ScheduleAuction):
         evaluated = evaluation.replay(
             e.event for e in await tx.load(evaluation.evaluation_id(command.ocid))
@@ -310,6 +310,18 @@ async def run_auction(
         assert isinstance(command, CancelAuction)
         events = auction.cancel(live, ctx.actor, command.reason, ctx.now)
     return _decision(aggregate_id, live.version, events)
+
+
+async def auction_state(
+    tx: StoreTransaction, states: AuctionStates, auction_id: str
+) -> auction.Auction | None:
+    """The auction as this process last saw it, brought up to date with the events since:
+    an auction takes hundreds of prices a second, too many to replay for each."""
+    state = states.last_known(auction_id)
+    for item in await tx.load(auction_id, after=state.version if state else 0):
+        state = auction.evolve(state, item.event)
+    states.remember(state)
+    return state
 
 
 def contract_id_for(ocid: str, lot_id: str) -> str:

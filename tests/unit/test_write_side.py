@@ -23,12 +23,17 @@ from app.unit_of_work import ATTEMPTS
 from bidding import committee, keys, receipts, sealing
 from bidding.entries import BidLimits
 from bidding.log import bid_log_id
+from procurement import auction, evaluation
 from procurement.errors import Rejected, WrongState
+from schemas.auction import CloseAuction
 from schemas.bids import EncryptedShare
 from schemas.commands import Actor, AmendTender, CloseTender, Role
 from schemas.events import Envelope, Event, OpeningKeyIssued, envelope
+from tests.unit import evaluation_examples as examples
 from tests.unit.examples import BID, BUYER, DEADLINE, NOW, OCID, OFFICER, SYSTEM
 from tests.unit.examples import EXAMPLE_EVENTS as EXAMPLES
+from tests.unit.test_auction import FIXED_60, INVITED, PLATFORM, T0, seconds
+from tests.unit.test_evaluation import ready_for_auction
 
 TENDER_KEY = X25519PrivateKey.generate()
 PLATFORM_KEY = Ed25519PrivateKey.generate()
@@ -288,3 +293,34 @@ async def test_the_opening_starts_the_evaluation_in_the_same_transaction() -> No
     opening = types(store.recorded[-4:])
     assert opening == ["BidOpened", "BidOpened", "BidsOpened", "EvaluationStarted"]
     assert store.recorded[-1].aggregate_id == f"{OCID}:evaluation"
+
+
+# The auction
+
+
+async def test_closing_an_auction_records_its_result_in_the_evaluation() -> None:
+    """The timer closes a due auction; the evaluation gets each bid's final price in the
+    same commit (policy: auction closed -> record the result)."""
+    procedure = ready_for_auction()
+    store = MemoryEventStore()
+    given(store, evaluation.evaluation_id(examples.OCID), *procedure.events)
+    assert procedure.evaluation is not None
+    (scheduled,) = auction.schedule_from_evaluation(
+        None,
+        procedure.evaluation,
+        FIXED_60,
+        examples.BUYERS_OFFICER,
+        lot_id=examples.LOT,
+        starts_at=T0,
+        now=INVITED,
+    )
+    opened = auction.open_auction(auction.evolve(None, scheduled), PLATFORM, T0)
+    auction_id = auction.auction_id(examples.OCID, examples.LOT)
+    given(store, auction_id, scheduled, *opened)
+    close = CloseAuction(ocid=examples.OCID, lot_id=examples.LOT)
+    outcome = await bus(store, Clock(seconds(60))).dispatch(close, PLATFORM)
+    assert types(outcome.events) == ["AuctionClosed"]
+    recorded = store.recorded[-1]
+    assert recorded.aggregate_id == evaluation.evaluation_id(examples.OCID)
+    assert recorded.sequence == len(procedure.events) + 1
+    assert recorded.type == "AuctionResultRecorded"
