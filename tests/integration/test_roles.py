@@ -29,6 +29,7 @@ from schemas.bids import EncryptedShare
 from schemas.contracts import Party as ContractParty
 from sdk.keyfiles import KeyFile
 from sdk.market import committee_keys_registration
+from tests.integration.catalogue_world import catalogue_world, offer_terms
 from tests.integration.conftest import register_officer, tender_body
 from tests.integration.market import (
     Buyer,
@@ -100,6 +101,7 @@ class World:
     auction_ready: str = ""  # both bids handed to an auction not scheduled yet
     other_agencys: str = ""  # a tender of agency B
     share: str = ""  # the second member's signed share for ``sealed``, not yet handed in
+    catalogue: dict[str, str] = field(default_factory=dict)  # offer, purchase, quotation
     bids: dict[tuple[str, str], str] = field(default_factory=dict)  # (ocid, bidder) -> bid id
 
     def bid(self, ocid: str) -> str:
@@ -314,6 +316,7 @@ async def build_world(stack: Stack) -> World:
         f"/tenders/{world.auction}/auctions",
         {"lot_id": LOT, "starts_at": starts_at},
     )
+    world.catalogue = await catalogue_world(stack, world.supplier.token, world.competitor.token, officer)  # fmt: skip
     await settled(stack)
     return world
 
@@ -408,6 +411,7 @@ def _signature(w: World, actor: str) -> Request:
 
 
 SIGNATURE = base64.b64encode(bytes(64)).decode()
+KEY = base64.b64encode(bytes(32)).decode()  # a raw X25519 key
 REASON = {"reason": "The need has changed"}
 LOT_BODY = {"lot_id": LOT}
 
@@ -629,6 +633,63 @@ ROUTES: dict[str, Rule] = {
     # Replaying a dead letter re-applies an event to a read model: the operator's work.
     "POST /operations/dead-letters/{letter_id}/replay": Rule(
         frozenset({OPERATOR}), lambda w, _: ("/operations/dead-letters/1/replay", None)
+    ),
+    # The catalogue: suppliers offer for themselves, officers buy for their own agency.
+    "POST /catalogue/offers": Rule(
+        BIDDERS | {OUTSIDER}, lambda w, _: ("/catalogue/offers", {"terms": offer_terms("9.00")})
+    ),
+    "POST /catalogue/offers/{offer_id}/updates": Rule(
+        frozenset({SUPPLIER}),
+        lambda w, _: (
+            f"/catalogue/offers/{w.catalogue['offer']}/updates",
+            {"terms": offer_terms("99.00")},
+        ),
+    ),
+    "POST /catalogue/offers/{offer_id}/withdrawal": Rule(
+        frozenset({SUPPLIER}),
+        lambda w, _: (f"/catalogue/offers/{w.catalogue['offer']}/withdrawal", REASON),
+    ),
+    "POST /catalogue/purchases": Rule(
+        frozenset({BUYER, MEMBER, OTHER_OFFICER}),
+        lambda w, _: ("/catalogue/purchases", {"offer_id": w.catalogue["offer"], "quantity": "1"}),
+    ),
+    "POST /catalogue/purchases/{ocid}/acceptance": Rule(
+        frozenset({SUPPLIER}),
+        lambda w, _: (f"/catalogue/purchases/{w.catalogue['purchase']}/acceptance", {}),
+    ),
+    "POST /catalogue/purchases/{ocid}/refusal": Rule(
+        frozenset({SUPPLIER}),
+        lambda w, _: (f"/catalogue/purchases/{w.catalogue['purchase']}/refusal", REASON),
+    ),
+    "POST /catalogue/quotations": Rule(
+        frozenset({BUYER, MEMBER, OTHER_OFFICER}),
+        lambda w, _: (
+            "/catalogue/quotations",
+            {
+                "title": "Paper",
+                "cpv": "30197630-1",
+                "quantity": "5000",
+                "unit": "top",
+                "currency": "RON",
+                "deadline": _later(days=3),
+                "opening_key": KEY,
+            },
+        ),
+    ),
+    # Both suppliers were asked to quote.
+    "POST /catalogue/quotations/{ocid}/quotes": Rule(
+        BIDDERS,
+        lambda w, _: (
+            f"/catalogue/quotations/{w.catalogue['quotation']}/quotes",
+            {"sealed": SIGNATURE},
+        ),
+    ),
+    "POST /catalogue/quotations/{ocid}/opening": Rule(
+        OFFICERS_OF_THE_BUYER,
+        lambda w, _: (
+            f"/catalogue/quotations/{w.catalogue['quotation']}/opening",
+            {"opening_key": KEY},
+        ),
     ),
     # Who holds a registration number is the operator's decision alone.
     "POST /operations/registration-claims/{claim_id}/decision": Rule(

@@ -10,6 +10,7 @@ from procurement.procedures import catalogue, direct_purchase, price_quotation
 from procurement.procedures.catalogue import Offer
 from procurement.procedures.direct_purchase import Market
 from procurement.procedures.price_quotation import Band
+from publication.ocds import PartyInfo
 from schemas.base import Event
 from schemas.catalogue import (
     AcceptPurchase,
@@ -119,3 +120,13 @@ def catalogue_events() -> list[Event]:
             None, PublishOffer(terms=terms("3.00")), supplier("c"), NOW, offer_id="offer-c"
         ),
     ]
+
+
+# The parties the examples name, as the releases see them.
+PARTIES_OF_EXAMPLES = {
+    OFFICER.agency_id or "": PartyInfo("agency-cluj", "Primăria Cluj-Napoca", "4305857", "RO-CUI"),
+    **{
+        f"supplier-{n}": PartyInfo(f"supplier-{n}", f"Furnizor {n} SRL", f"1000{i}", "RO-CUI", True)
+        for i, n in enumerate("abc")
+    },
+}
