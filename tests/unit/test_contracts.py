@@ -74,7 +74,6 @@ from schemas.evaluation import (
 )
 from schemas.events import Event
 from schemas.values import Item, Lot, Value
-from tests.unit import examples
 
 EVENT: TypeAdapter[AnyContractEvent] = TypeAdapter(AnyContractEvent)
 
@@ -611,6 +610,9 @@ def test_a_milestone_is_met_with_a_date_and_only_then() -> None:
 def test_the_award_is_taken_from_the_tender_and_its_evaluation() -> None:
     """award_facts reads the lot and the award; contract_may_be_signed says when the
     standstill is over; the contract then goes through."""
+    # Imported here: the examples build their contract events from this module's lives.
+    from tests.unit import examples
+
     tender = examples.published()
     officer = examples.OFFICER
     system = Actor(id="evaluation-service", role=Role.SYSTEM)
