@@ -37,6 +37,7 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 
 from procurement.evaluation import Evaluation, LotStatus, admissible_bids
+from procurement.procedures import PROCEDURES
 from procurement.tender import Tender
 from schemas.base import Message
 from schemas.values import CPV_DIVISIONS, Currency, Identifier, ProcedureType
@@ -76,8 +77,8 @@ class AwardedLot(Message):
 
     @model_validator(mode="after")
     def _auction_only_in_a_procedure_with_one(self) -> "AwardedLot":
-        if self.final_after_auction is not None and self.procedure_type is ProcedureType.OPEN:
-            raise ValueError("an open procedure without auction has no price after an auction")
+        if self.final_after_auction is not None and not PROCEDURES[self.procedure_type].has_auction:
+            raise ValueError("a procedure without auction has no price after an auction")
         return self
 
 

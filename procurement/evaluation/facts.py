@@ -8,10 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from procurement.evaluation.scoring import CENT
+from procurement.procedures import PROCEDURES
 from procurement.tender import Tender
 from schemas.evaluation import EvaluationFacts, LotFacts, OfferedPrice, OpenedBid
 from schemas.events import BidOpened
-from schemas.values import ProcedureType
 
 QUALITY_SCORE = "procurement-quality-score/1"  # the purpose of a member's signed score
 
@@ -28,7 +28,7 @@ def facts_from_tender(tender: Tender, committee: Sequence[str]) -> EvaluationFac
         quality_criteria=requirements.quality_criteria,
         abnormally_low_share=requirements.abnormally_low_share,
         standstill_days=requirements.standstill_days,
-        has_auction=tender.procedure_type is ProcedureType.OPEN_WITH_AUCTION,
+        has_auction=PROCEDURES[tender.procedure_type].has_auction,
         committee=tuple(committee),
     )
 
