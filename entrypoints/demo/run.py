@@ -343,6 +343,7 @@ def embedded_platform(say: Say) -> Iterator[Target]:
             raise DemoFailed(f"the platform did not start: {error}") from error
         env = worker_environment(settings, database_url, bootstrap)
         env["PROCUREMENT_MIN_AUCTION_NOTICE"] = "2s"  # the worker needs it as well as the API
+        env["PROCUREMENT_MIN_QUOTATION_PERIOD"] = "0s"  # the catalogue's quotes, in seconds
         platform.worker_processes = [start_worker(env, logs / "worker-0.log")]
         port = free_port()
         with (logs / "api.log").open("ab") as output:

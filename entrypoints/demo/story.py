@@ -23,6 +23,7 @@ from typing import Any
 from bidding import verify
 from entrypoints.demo.auction import run_auctions
 from entrypoints.demo.cast import AGENCIES, REVIEW_BODY, SUPPLIERS, TENDERS, TenderPlan
+from entrypoints.demo.catalogue_purchases import buy_from_the_catalogue
 from schemas.bids import SignedReceipt
 from schemas.contracts import Party as ContractParty
 from sdk.market import Market, Party, bid_content
@@ -125,6 +126,9 @@ class Story:
             self.carry_out,
         ):
             await phase()
+        self.notes += await buy_from_the_catalogue(
+            self.market, self.buyers, self.suppliers, self.say
+        )
 
     # Parties
 

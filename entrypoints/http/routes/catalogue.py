@@ -24,6 +24,7 @@ from schemas.catalogue import (
 
 router = APIRouter(tags=["catalogue"])
 MAX_PAGE = 200
+PLAIN = r"^[^\x00-\x1f\x7f]*$"  # no control characters: PostgreSQL text refuses NUL
 _JSON: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/json": {"schema": {"type": "object"}}}}
 }
@@ -71,9 +72,9 @@ async def withdraw_offer(
 @router.get("/catalogue/offers", tags=["public"], response_class=Response, responses=_JSON)
 async def search_offers(
     request: Request,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    q: Annotated[str | None, Query(max_length=200, pattern=PLAIN)] = None,
     cpv: Annotated[str | None, Query(pattern=r"^\d{2,8}(-\d)?$")] = None,
-    supplier: Annotated[str | None, Query(max_length=100)] = None,
+    supplier: Annotated[str | None, Query(max_length=100, pattern=PLAIN)] = None,
     currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
     min_price: Annotated[Decimal | None, Query(ge=0, le=10**15)] = None,
     max_price: Annotated[Decimal | None, Query(ge=0, le=10**15)] = None,
