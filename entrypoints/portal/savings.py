@@ -22,7 +22,12 @@ router = APIRouter(include_in_schema=False)
 
 MOST_BARS = 12  # a chart stays readable at a glance; the table and the CSV have every group
 MOST_ROWS = 30
-PROCEDURES = {"open": "open, no auction", "open_with_auction": "open with auction"}
+PROCEDURES = {
+    "open": "open, no auction",
+    "open_with_auction": "open with auction",
+    "direct_purchase": "direct purchase from the catalogue",
+    "price_quotation": "price quotation, catalogue suppliers",
+}
 
 
 async def _summaries(request: Request) -> dict[str, savings.Summary]:

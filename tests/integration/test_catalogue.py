@@ -247,6 +247,10 @@ async def test_savings_count_catalogue_procedures_by_type_and_they_publish_valid
     assert Decimal(kinds["direct_purchase"]["saving"]) >= Decimal("200.00")  # median 10 against 8
     assert Decimal(kinds["price_quotation"]["saving"]) > 0  # median 43.50 against 37.50
     async with stack.client() as public:
+        dashboard = (await public.get("/portal/savings")).text
+    assert "direct purchase from the catalogue" in dashboard
+    assert "price quotation, catalogue suppliers" in dashboard
+    async with stack.client() as public:
         for ocid, method, tag in ((bought.json()["id"], "limited", "contract"), (quotation, "selective", "award")):  # fmt: skip
 
             async def published(ocid: str = ocid, tag: str = tag) -> dict[str, Any] | None:
