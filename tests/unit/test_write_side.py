@@ -18,6 +18,7 @@ from app.command_bus import COMMANDS, CommandBus
 from app.memory_store import MemoryEventStore, MemoryTransaction
 from app.opening import OpeningCeremony
 from app.policies import POLICIES
+from app.records import Credential, HandOver
 from app.store import ConcurrentWrite
 from app.unit_of_work import ATTEMPTS
 from bidding import committee, keys, receipts, sealing
@@ -27,10 +28,11 @@ from procurement import auction, evaluation
 from procurement.errors import Rejected, WrongState
 from schemas.auction import CloseAuction
 from schemas.bids import EncryptedShare
+from schemas.claims import ClaimDecision, DecideRegistrationClaim, RegistrationClaimed
 from schemas.commands import Actor, AmendTender, CloseTender, Role
 from schemas.events import Envelope, Event, OpeningKeyIssued, envelope
 from tests.unit import evaluation_examples as examples
-from tests.unit.examples import BID, BUYER, DEADLINE, NOW, OCID, OFFICER, SYSTEM
+from tests.unit.examples import BID, BUYER, DEADLINE, NOW, OCID, OFFICER, OPERATOR, SYSTEM
 from tests.unit.examples import EXAMPLE_EVENTS as EXAMPLES
 from tests.unit.test_auction import FIXED_60, INVITED, PLATFORM, T0, seconds
 from tests.unit.test_evaluation import ready_for_auction
@@ -324,3 +326,33 @@ async def test_closing_an_auction_records_its_result_in_the_evaluation() -> None
     assert recorded.aggregate_id == evaluation.evaluation_id(examples.OCID)
     assert recorded.sequence == len(procedure.events) + 1
     assert recorded.type == "AuctionResultRecorded"
+
+
+# Registration claims
+
+
+async def test_an_accepted_claim_hands_the_number_over_in_one_commit() -> None:
+    """The operator accepts a claim: the decision, the claimant's registration (policy:
+    claim decided -> registration handed over), the holder's suspension and the claimant's
+    credential are one commit, and the token is shown once to the operator."""
+    store = MemoryEventStore()
+    claimed = EXAMPLES["RegistrationClaimed"]
+    assert isinstance(claimed, RegistrationClaimed)
+    given(store, claimed.holder_id, EXAMPLES["SupplierRegistered"])
+    given(store, claimed.claim_id, claimed)
+    decide = DecideRegistrationClaim(
+        claim_id=claimed.claim_id, decision=ClaimDecision.ACCEPT, reason="The register says so"
+    )
+    outcome = await bus(store, Clock(NOW)).dispatch(decide, OPERATOR)
+    assert types(outcome.events) == ["RegistrationClaimDecided"]
+    handed = store.recorded[-1]
+    assert (handed.type, handed.aggregate_id, handed.sequence) == (
+        "SupplierRegistered",
+        claimed.claimant_id,
+        2,
+    )
+    assert outcome.token is not None
+    [hand_over, credential] = store.records
+    assert hand_over == HandOver(claimed)
+    assert isinstance(credential, Credential)
+    assert (credential.token, credential.actor.id) == (outcome.token, claimed.claimant_id)
