@@ -51,6 +51,7 @@ import httpx
 import psutil
 from rich.table import Table
 
+from benchmarks.baselines import measure_baselines
 from benchmarks.bids import (
     BASELINE_CONCURRENCY,
     SEALED_WITHIN,
@@ -68,17 +69,23 @@ from benchmarks.bids import (
     sealed_tender,
     send_all,
 )
+from benchmarks.connections import event_lines
+from benchmarks.figures import (
+    baseline_ms,
+    baseline_rows,
+    cost_table,
+    cpu_cost,
+    fmt,
+    per,
+)
 from benchmarks.publish import (
     Running,
     console,
-    cores_used,
-    cpu_seconds,
-    raw_kafka,
-    raw_postgres,
     register_officer,
     run_with_short_periods,
     until,
 )
+from benchmarks.usage import CpuMeter
 
 LOT = "lot-1"
 DECREMENT = Decimal("0.50")
@@ -101,23 +108,18 @@ class Follower:
 
     bidder: str
     received: list[tuple[float, int]] = field(default_factory=list)
+    until: float = math.inf  # wall clock: the auction's close, once known
 
 
 async def follow(url: str, path: str, bidder: Party, follower: Follower) -> None:
-    """Read the bidder's Server-Sent Events on a raw connection until the stream ends."""
-    address = httpx.URL(url)
-    reader, writer = await asyncio.open_connection(address.host, address.port)
-    writer.write(
-        f"GET {path}/live HTTP/1.1\r\nHost: {address.host}\r\n"
+    """Read the bidder's Server-Sent Events on a raw connection until the stream ends at
+    the auction's close; a stream closed before it is opened again."""
+    request = (
+        f"GET {path}/live HTTP/1.1\r\nHost: {httpx.URL(url).host}\r\n"
         f"Authorization: Bearer {bidder.token}\r\nAccept: text/event-stream\r\n\r\n".encode()
     )
-    try:
-        while line := await reader.readline():
-            if line.startswith(b"data: "):  # each event is one chunk: the line is whole
-                version = json.loads(line[6:])["version"]
-                follower.received.append((time.monotonic(), version))
-    finally:
-        writer.close()
+    async for data in event_lines(url, request, lambda: time.time() < follower.until):
+        follower.received.append((time.monotonic(), json.loads(data)["version"]))
 
 
 async def bid_prices(
@@ -134,9 +136,13 @@ async def bid_prices(
             body = json.dumps({"price": str(price)}).encode()
             connection.request = http_request(url, f"{path}/prices", body, bidder.token)
             started = time.monotonic()
-            status, answer = await connection.send()
             version, refusal = None, None
-            reply = json.loads(answer)
+            try:
+                status, answer = await connection.send()
+                reply = json.loads(answer)
+            except (OSError, EOFError, TimeoutError, ValueError) as error:
+                sent.append(Sent(bidder.id, started, time.monotonic(), 0, None, repr(error)))
+                continue
             if status == 201:
                 version = reply["events"][0]["sequence"]
                 price = Decimal(reply["view"]["your_next_price_at_most"])
@@ -269,6 +275,8 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
         await until(is_open, 30, "the auction opening")
         document = (await client.get(path)).json()
         closes = datetime.fromisoformat(document["closes_at"])
+        for follower in followers:
+            follower.until = closes.timestamp() + 1.0
         stop_at = time.monotonic() + (closes - datetime.now(UTC)).total_seconds() - 2
         views = {
             s.id: (await client.get(path, headers=bearer(s.token))).json()["view"]
@@ -284,8 +292,8 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
             "auction_views",
             lambda *args: announced.append((time.monotonic(), json.loads(args[3])["version"])),
         )
-        components = run.components() | {"benchmark client": [psutil.Process()]}
-        cpu_before = cpu_seconds(components)
+        client_process = {"benchmark client": [psutil.Process()]}
+        meter = CpuMeter(lambda: run.components() | client_process).start()
         started = time.monotonic()
 
         async def bidder(number: int, supplier: Party) -> list[Sent]:
@@ -295,9 +303,12 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
 
         sent_lists = await asyncio.gather(*(bidder(n, s) for n, s in enumerate(suppliers)))
         seconds = time.monotonic() - started
-        used = cores_used(cpu_before, cpu_seconds(components), seconds)
+        used = meter.stop()
         console.print("prices sent; waiting for the close")
-        await asyncio.wait_for(asyncio.gather(*streams), timeout=args.seconds + 60)
+        try:
+            await asyncio.wait_for(asyncio.gather(*streams), timeout=args.seconds + 60)
+        except TimeoutError:
+            console.print("some bidders' streams did not end at the close; stopped them")
         await listener.close()
 
     prices = [p for sent in sent_lists for p in sent]
@@ -306,10 +317,17 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
     stream = Follower("the stream's read model", received=announced)
     through_stream = every_rank_latency(accepted, [stream])
     views_received = sum(len(f.received) for f in followers)
-    console.print(f"baselines: {args.baseline_count} raw asyncpg rows and aiokafka messages")
-    postgres_rate = await raw_postgres(run.database_url, args.baseline_count, BASELINE_CONCURRENCY)
-    kafka_rate = await raw_kafka(run.bootstrap, args.baseline_count, BASELINE_CONCURRENCY)
-    accepted_per_s = len(accepted) / seconds
+    baselines = await measure_baselines(
+        run.database_url,
+        run.bootstrap,
+        args.baseline_count,
+        BASELINE_CONCURRENCY,
+        run.components,
+    )
+    refused = Counter(p.refusal for p in prices if p.refusal is not None)
+    why = ", ".join(f"{n} {k}" for k, n in refused.items())
+    cost = cpu_cost(used, len(accepted), "price", why or "no price sent", baseline_ms(baselines))
+    accepted_per_s = per(len(accepted), seconds)
     return {
         "config": {
             "bidders": len(suppliers),
@@ -329,20 +347,16 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
         "through_stream_ms": latency_ms(through_stream),
         "prices_measured": len(every_rank),
         "views_received": views_received,
-        "rank_updates_per_s": views_received / seconds,
-        "cpu_cores": used,
-        "baselines": {
-            "postgres_rows_per_s": postgres_rate,
-            "kafka_msgs_per_s": kafka_rate,
-            "prices_over_postgres": accepted_per_s / postgres_rate,
-            "prices_over_kafka": accepted_per_s / kafka_rate,
-        },
+        "rank_updates_per_s": per(views_received, seconds),
+        "cpu_during_auction": cost,
+        "baselines": baselines,
         "targets": TARGETS,
     }
 
 
 def report(results: dict[str, Any]) -> None:
     config, base = results["config"], results["baselines"]
+    cost = results["cpu_during_auction"]
     table = Table(title=f"Reverse auction, {config['bidders']} bidders, embedded default")
     for column in ("figure", "measured", "target"):
         table.add_column(column, justify="left" if column == "figure" else "right")
@@ -355,34 +369,29 @@ def report(results: dict[str, Any]) -> None:
             "",
         ),
         ("refused", ", ".join(f"{k}: {v}" for k, v in results["refused"].items()) or "none", ""),
-        ("accepted prices/s", f"{results['prices_per_s']:,.0f}", ""),
+        ("accepted prices/s", fmt(results["prices_per_s"], 0), ""),
         (
             "rank updates/s (views received by all bidders)",
-            f"{results['rank_updates_per_s']:,.0f}",
+            fmt(results["rank_updates_per_s"], 0),
             "",
         ),
-        ("price answer p50 / p99 ms", f"{answer['p50']:.1f} / {answer['p99']:.1f}", ""),
-        ("new price -> every bidder's rank p50 ms", f"{every['p50']:.1f}", ""),
-        ("new price -> every bidder's rank p99 ms", f"{every['p99']:.1f}", "<= 50"),
-        ("new price -> every bidder's rank max ms", f"{every['max']:.1f}", ""),
+        ("platform CPU ms / price", fmt(cost["platform_ms_per_unit"]), ""),
+        ("price answer p50 / p99 ms", f"{fmt(answer['p50'], 1)} / {fmt(answer['p99'], 1)}", ""),
+        ("new price -> every bidder's rank p50 ms", fmt(every["p50"], 1), ""),
+        ("new price -> every bidder's rank p99 ms", fmt(every["p99"], 1), "<= 50"),
+        ("new price -> every bidder's rank max ms", fmt(every["max"], 1), ""),
         (
             "new price -> views via Kafka + faust p50 / p99 ms",
-            f"{stream['p50']:.1f} / {stream['p99']:.1f}",
+            f"{fmt(stream['p50'], 1)} / {fmt(stream['p99'], 1)}",
             "",
         ),
-        ("raw asyncpg rows/s", f"{base['postgres_rows_per_s']:,.0f}", ""),
-        ("raw aiokafka messages/s", f"{base['kafka_msgs_per_s']:,.0f}", ""),
-        (
-            "prices/s over raw PostgreSQL / Kafka",
-            f"{base['prices_over_postgres']:.3f} / {base['prices_over_kafka']:.3f}",
-            "",
-        ),
+        *baseline_rows(base, results["prices_per_s"], "price"),
     ]
     for row in rows:
         table.add_row(*row)
     console.print(table)
-    usage = ", ".join(f"{name} {cores:.2f}" for name, cores in results["cpu_cores"].items())
-    console.print(f"cores busy during the auction: {usage}")
+    title = f"During the auction ({results['seconds']:.1f} s, {config['cores']} cores)"
+    console.print(cost_table(title, cost, results["seconds"]))
 
 
 def arguments(argv: Sequence[str] | None) -> argparse.Namespace:

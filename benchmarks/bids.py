@@ -29,8 +29,9 @@ starts it, with a minimum tender period of 0 so that deadlines can be seconds ah
    included). Beside it, single-threaded on the client with the same bids and the rebuilt
    key: the raw cryptography (Ed25519 verify + HPKE decrypt per bid) and the bidding
    library's own per-bid checks (``bid_signature_valid`` + ``open_bid``).
-5. Baselines on the same services: ``raw_postgres`` and ``raw_kafka`` of
-   ``benchmarks.publish``, and the platform's accepted bids/s as a fraction of each.
+5. Baselines on the same services (``benchmarks.baselines``), with their server's CPU per
+   row or message, and the platform's accepted bids/s as a fraction of each. The CPU per
+   bid, summed over the platform's components, is printed beside that of the baselines.
 
 It prints a table and writes the figures as JSON to ``--out``. It asserts nothing.
 """
@@ -61,21 +62,28 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from rich.table import Table
 
 from adapters.kafka.topology import BIDS
+from benchmarks.baselines import measure_baselines
+from benchmarks.connections import KeepAlive
+from benchmarks.figures import (
+    baseline_ms,
+    baseline_rows,
+    cost_line,
+    cost_table,
+    cpu_cost,
+    fmt,
+    nothing_accepted,
+    per,
+)
 from benchmarks.publish import (
     EXAMPLE,
-    KeepAlive,
     Running,
     console,
-    cores_used,
-    cpu_seconds,
-    machine_busy,
     percentile,
-    raw_kafka,
-    raw_postgres,
     register_officer,
     run_with_short_periods,
     until,
 )
+from benchmarks.usage import CpuMeter
 from bidding import committee, keys, sealing
 from schemas.bids import BidContent, EncryptedShare, SealedBid
 from schemas.commands import OpeningKeySetup
@@ -131,8 +139,7 @@ def http_request(url: str, path: str, body: bytes, token: str | None = None) -> 
 
 
 async def connect(url: str) -> KeepAlive:
-    address = httpx.URL(url)
-    return KeepAlive(*await asyncio.open_connection(address.host, address.port))
+    return await KeepAlive.open(url)
 
 
 async def connect_many(url: str, count: int) -> list[KeepAlive]:
@@ -243,7 +250,7 @@ async def register_suppliers(url: str, count: int) -> tuple[list[Party], dict[st
         "suppliers": len(suppliers),
         "failed": failures(answers),
         "seconds": seconds,
-        "per_s": len(suppliers) / seconds,
+        "per_s": per(len(suppliers), seconds),
         "answer_ms": latency_ms([(a.answered - a.sent) * 1000 for a in answers]),
     }
     return suppliers, figures
@@ -405,7 +412,7 @@ def sealing_cost(samples: int) -> dict[str, Any]:
         "seal_bid_us": seal_us,
         "raw_hpke_encrypt_us": hpke_us,
         "raw_ed25519_sign_us": sign_us,
-        "seal_over_raw": seal_us / (hpke_us + sign_us),
+        "seal_over_raw": per(seal_us, hpke_us + sign_us),
     }
 
 
@@ -546,13 +553,11 @@ async def submission(
     )
     try:
         async with outbox.watching():
-            cpu_before = cpu_seconds(run.components(poll_backend) | bench)
-            busy_before = machine_busy()
+            meter = CpuMeter(lambda: run.components(poll_backend) | bench).start()
             answers = [
                 a for line in await send_lines(run.api_url, connections, lines) for a in line
             ]
-            cpu_after = cpu_seconds(run.components(poll_backend) | bench)
-            busy_after = machine_busy()
+            used = meter.stop()
             for connection in connections:
                 await connection.close()
             accepted = {
@@ -565,12 +570,14 @@ async def submission(
         await on_kafka.stop()
         await watch.close()
 
-    first_sent = min(a.sent for a in answers)
+    first_sent = min((a.sent for a in answers), default=math.nan)
     last_answer = max((a.answered for a in accepted.values()), default=math.nan)
     seconds = last_answer - first_sent
-    rate = len(accepted) / seconds
-    cores = cores_used(cpu_before, cpu_after, seconds)
-    cores["whole machine"] = (busy_after - busy_before) / seconds
+    rate = per(len(accepted), seconds)
+    why = nothing_accepted(
+        len(accepted),
+        ", ".join(f"{v} {k}" for k, v in failures(answers).items()) or "no bid was sent",
+    )
     on_kafka_ms = [
         (on_kafka.seen[b] - a.answered) * 1000 for b, a in accepted.items() if b in on_kafka.seen
     ]
@@ -586,11 +593,12 @@ async def submission(
         "sent": len(answers),
         "accepted": len(accepted),
         "failed": failures(answers),
+        "accepted_nothing": why,
         "seconds": seconds,
         "bids_per_s": rate,
         "receipt_ms": latency_ms([(a.answered - a.sent) * 1000 for a in accepted.values()]),
         # With every SME sending again at once, the mean receipt is N / rate (Little's law).
-        "littles_law_mean_ms": len(smes) / rate * 1000,
+        "littles_law_mean_ms": per(len(smes), rate) * 1000,
         "on_kafka": {
             "topic_partitions": on_kafka.partitions,
             "seen": len(on_kafka_ms),
@@ -602,8 +610,7 @@ async def submission(
             "outbox_empty_ms_after_last_receipt": (outbox.empty_after(last_answer) - last_answer)
             * 1000,
         },
-        "cpu_cores": cores,
-        "cpu_ms_per_bid": {name: used * 1000 / rate for name, used in cores.items()},
+        "cpu_s": used,
     }
 
 
@@ -620,7 +627,8 @@ async def opening(
     bidders: list[Party] = parties["suppliers"][: args.opening_bids]
     members: list[Party] = parties["members"]
     # Long enough to seal and submit every bid at the rates measured before, three times over.
-    ahead = 3 * len(bidders) * (hints["seal_us"] / 1e6 + 1 / max(hints["bids_per_s"], 100.0))
+    bids_per_s = hints["bids_per_s"] if math.isfinite(hints["bids_per_s"]) else 0.0
+    ahead = 3 * len(bidders) * (hints["seal_us"] / 1e6 + 1 / max(bids_per_s, 100.0))
     tender = await sealed_tender(client, parties["officer"], members, timedelta(seconds=ahead + 10))
     console.print(
         f"opening: {len(bidders)} bidders seal one bid each (deadline in {ahead + 10:.0f}s)"
@@ -650,7 +658,7 @@ async def opening(
     first = await hand_in(client, members[0], tender.ocid)
     first.raise_for_status()
     share = await share_of(client, members[1], tender.ocid)
-    cpu_before = cpu_with_reaped(run.components())
+    meter = CpuMeter(run.components, reaped=True).start()
     started = time.monotonic()
     answer = await client.post(
         f"/tenders/{tender.ocid}/opening/shares",
@@ -658,7 +666,7 @@ async def opening(
         headers=bearer(members[1].token) | {"Content-Type": "application/json"},
     )
     seconds = time.monotonic() - started
-    used = cores_used(cpu_before, cpu_with_reaped(run.components()), seconds)
+    used = meter.stop()
     result: dict[str, Any] = answer.json() if answer.status_code == 200 else {"error": answer.text}
     opened = int(result.get("bids_opened", 0))
     console.print(f"opening: {opened} bids opened in {seconds:.2f}s; now the same, raw")
@@ -683,32 +691,19 @@ async def opening(
         "submitted": len(accepted),
         "submit_failed": failures(answers),
         "submit_seconds": submit_seconds,
-        "submit_per_s": len(accepted) / submit_seconds,
+        "submit_per_s": per(len(accepted), submit_seconds),
         "status": answer.status_code,
         "result": result,
         "seconds": seconds,
         "relayed_s_after": relayed_after,
-        "bids_per_s": opened / seconds if opened else math.nan,
-        "cpu_seconds": {name: cores * seconds for name, cores in used.items()},
+        "opened": opened,
+        "bids_per_s": per(opened, seconds),
+        "accepted_nothing": nothing_accepted(opened, f"nothing opened: {result}"),
+        "cpu_s": used,
         "raw": raw,
-        "opening_over_raw": seconds / raw["raw_seconds"],
-        "opening_over_library": seconds / raw["library_seconds"],
+        "opening_over_raw": per(seconds, raw["raw_seconds"]),
+        "opening_over_library": per(seconds, raw["library_seconds"]),
     }
-
-
-def cpu_with_reaped(components: dict[str, list[psutil.Process]]) -> dict[str, dict[int, float]]:
-    """CPU seconds of each process as ``cpu_seconds`` counts them, and of the children it has
-    reaped: the API opens many bids in worker processes that come and go within the request
-    (a process that ended in between would count its whole life; none does here)."""
-    seconds: dict[str, dict[int, float]] = {}
-    for name, processes in components.items():
-        seconds[name] = {}
-        for process in processes:
-            with contextlib.suppress(psutil.Error):
-                times = process.cpu_times()
-                own = times.user + times.system
-                seconds[name][process.pid] = own + times.children_user + times.children_system
-    return seconds
 
 
 async def share_of(client: httpx.AsyncClient, member: Party, ocid: str) -> bytes:
@@ -806,9 +801,24 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
         opened = await opening(run, client, parties, args, hints)
 
     rows = args.baseline_count
-    console.print(f"baselines: {rows} raw asyncpg rows, {rows} raw aiokafka messages")
-    postgres_rate = await raw_postgres(run.database_url, rows, BASELINE_CONCURRENCY)
-    kafka_rate = await raw_kafka(run.bootstrap, rows, BASELINE_CONCURRENCY)
+    baselines = await measure_baselines(
+        run.database_url, run.bootstrap, rows, BASELINE_CONCURRENCY, run.components
+    )
+    per_row = baseline_ms(baselines)
+    submitted["cost"] = cpu_cost(
+        submitted.pop("cpu_s"),
+        submitted["accepted"],
+        "bid",
+        submitted["accepted_nothing"] or "",
+        per_row,
+    )
+    opened["cost"] = cpu_cost(
+        opened.pop("cpu_s"),
+        opened["opened"],
+        "opened bid",
+        opened["accepted_nothing"] or "",
+        per_row,
+    )
     return {
         "config": {
             "smes": args.smes,
@@ -824,12 +834,7 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
         "registration": registration,
         "submission": submitted,
         "opening": opened,
-        "baselines": {
-            "postgres_rows_per_s": postgres_rate,
-            "kafka_msgs_per_s": kafka_rate,
-            "platform_over_postgres": submitted["bids_per_s"] / postgres_rate,
-            "platform_over_kafka": submitted["bids_per_s"] / kafka_rate,
-        },
+        "baselines": baselines,
         "targets": TARGETS,
     }
 
@@ -849,39 +854,41 @@ def report(results: dict[str, Any]) -> None:
             f"{seal['raw_hpke_encrypt_us']:.0f} + {seal['raw_ed25519_sign_us']:.0f}",
             "",
         ),
-        ("seal_bid / raw", f"{seal['seal_over_raw']:.2f}", ""),
+        ("seal_bid / raw", fmt(seal["seal_over_raw"]), ""),
         (
             "suppliers registered (s, /s)",
-            f"{reg['suppliers']:,} ({reg['seconds']:.1f} s, {reg['per_s']:,.0f}/s)",
+            f"{reg['suppliers']:,} ({reg['seconds']:.1f} s, {fmt(reg['per_s'], 0)}/s)",
             "",
         ),
         (
             f"bids accepted/s, {sub['connections']:,} SMEs at once",
-            f"{sub['bids_per_s']:,.0f}",
+            fmt(sub["bids_per_s"], 0),
             ">= 3,000",
         ),
+        ("platform CPU ms / bid", cost_line(sub["cost"]), ""),
         ("accepted / failed", f"{sub['accepted']:,} / {sum(sub['failed'].values())}", ""),
         ("failures", ", ".join(f"{k}: {v}" for k, v in sub["failed"].items()) or "none", ""),
-        ("receipt p50 ms", f"{sub['receipt_ms']['p50']:.1f}", ""),
-        ("receipt p99 ms", f"{sub['receipt_ms']['p99']:.1f}", "<= 50"),
-        ("receipt max ms", f"{sub['receipt_ms']['max']:.1f}", ""),
-        ("mean receipt by Little's law, N / rate ms", f"{sub['littles_law_mean_ms']:.0f}", ""),
-        ("last bid on Kafka, s after first send", f"{kafka['last_s_after_first_send']:.2f}", ""),
-        ("  ms after the last receipt", f"{kafka['last_ms_after_last_receipt']:.0f}", ""),
+        ("receipt p50 ms", fmt(sub["receipt_ms"]["p50"], 1), ""),
+        ("receipt p99 ms", fmt(sub["receipt_ms"]["p99"], 1), "<= 50"),
+        ("receipt max ms", fmt(sub["receipt_ms"]["max"], 1), ""),
+        ("mean receipt by Little's law, N / rate ms", fmt(sub["littles_law_mean_ms"], 0), ""),
+        ("last bid on Kafka, s after first send", fmt(kafka["last_s_after_first_send"]), ""),
+        ("  ms after the last receipt", fmt(kafka["last_ms_after_last_receipt"], 0), ""),
         (
             "on Kafka - receipt p50 / p99 ms",
-            f"{kafka['after_receipt_ms']['p50']:.1f} / {kafka['after_receipt_ms']['p99']:.1f}",
+            f"{fmt(kafka['after_receipt_ms']['p50'], 1)}"
+            f" / {fmt(kafka['after_receipt_ms']['p99'], 1)}",
             "",
         ),
         ("accepted bids not seen on Kafka", f"{kafka['missing']}", ""),
         (
             "outbox: largest / empty ms after last receipt",
-            f"{kafka['outbox_largest']:,} / {kafka['outbox_empty_ms_after_last_receipt']:.0f}",
+            f"{kafka['outbox_largest']:,} / {fmt(kafka['outbox_empty_ms_after_last_receipt'], 0)}",
             "",
         ),
         (
             f"opening bids submitted (/s, {sub['connections']:,} conns)",
-            f"{opened['submitted']:,} ({opened['submit_per_s']:,.0f}/s)",
+            f"{opened['submitted']:,} ({fmt(opened['submit_per_s'], 0)}/s)",
             "",
         ),
         (
@@ -891,40 +898,27 @@ def report(results: dict[str, Any]) -> None:
         ),
         ("opening s (2nd share's request)", f"{opened['seconds']:.2f}", "< 5"),
         ("its events on Kafka, s after the answer", f"{opened['relayed_s_after']:.2f}", ""),
-        ("opening bids/s", f"{opened['bids_per_s']:,.0f}", ">= 2,000"),
+        ("opening bids/s", fmt(opened["bids_per_s"], 0), ">= 2,000"),
+        ("platform CPU ms / opened bid", cost_line(opened["cost"]), ""),
         (
             "raw verify + decrypt s, 1 thread",
             f"{raw['raw_seconds']:.2f} ({raw['bids']:,} bids)",
             "",
         ),
         ("bidding library verify + open_bid s", f"{raw['library_seconds']:.2f}", ""),
-        ("opening / raw", f"{opened['opening_over_raw']:.1f}", ""),
-        ("opening / library", f"{opened['opening_over_library']:.1f}", ""),
-        ("raw asyncpg rows/s (1 tx/row)", f"{base['postgres_rows_per_s']:,.0f}", ""),
-        ("raw aiokafka msg/s (acks=all)", f"{base['kafka_msgs_per_s']:,.0f}", ""),
-        ("bids/s / raw asyncpg", f"{base['platform_over_postgres']:.2f}", ""),
-        ("bids/s / raw aiokafka", f"{base['platform_over_kafka']:.2f}", ""),
+        ("opening / raw", fmt(opened["opening_over_raw"], 1), ""),
+        ("opening / library", fmt(opened["opening_over_library"], 1), ""),
+        *baseline_rows(base, sub["bids_per_s"], "bid"),
     ]
     for row in rows:
         summary.add_row(*row)
     console.print(summary)
 
-    usage = Table(
-        title=f"During the submission ({sub['seconds']:.1f} s, {results['config']['cores']} cores)"
-    )
-    usage.add_column("component")
-    usage.add_column("CPU cores used", justify="right")
-    usage.add_column("CPU ms / bid", justify="right")
-    for name, cores in sub["cpu_cores"].items():
-        usage.add_row(name, f"{cores:.2f}", f"{sub['cpu_ms_per_bid'][name]:.2f}")
-    console.print(usage)
-
-    ceremony = Table(title=f"During the opening ({opened['seconds']:.2f} s)")
-    ceremony.add_column("component")
-    ceremony.add_column("CPU s", justify="right")
-    for name, seconds in opened["cpu_seconds"].items():
-        ceremony.add_row(name, f"{seconds:.2f}")
-    console.print(ceremony)
+    cores = results["config"]["cores"]
+    title = f"During the submission ({sub['seconds']:.1f} s, {cores} cores)"
+    console.print(cost_table(title, sub["cost"], sub["seconds"]))
+    title = f"During the opening ({opened['seconds']:.2f} s)"
+    console.print(cost_table(title, opened["cost"], opened["seconds"]))
 
 
 def arguments(argv: Sequence[str] | None) -> argparse.Namespace:

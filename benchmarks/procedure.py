@@ -52,17 +52,22 @@ import httpx
 import psutil
 from rich.table import Table
 
+from benchmarks.baselines import measure_baselines
+from benchmarks.figures import (
+    baseline_ms,
+    baseline_rows,
+    cost_table,
+    cpu_cost,
+    fmt,
+    per,
+)
 from benchmarks.publish import (
     Running,
     console,
-    cores_used,
-    cpu_seconds,
-    machine_busy,
-    raw_kafka,
-    raw_postgres,
     run_with_short_periods,
     until,
 )
+from benchmarks.usage import CpuMeter
 from entrypoints.demo.cast import TENDERS, TenderPlan
 from entrypoints.demo.story import tender_body
 from schemas.contracts import Party as ContractParty
@@ -312,7 +317,7 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
                 return int(await connection.fetchval("SELECT count(*) FROM events"))
 
             client = {"benchmark client": [psutil.Process()]}
-            cpu_before, busy_before = cpu_seconds(run.components() | client), machine_busy()
+            meter = CpuMeter(lambda: run.components() | client).start()
             events_before, started = await count_events(), time.monotonic()
             console.print(
                 f"procedure: {args.tenders} tenders x {args.bidders} bidders,"
@@ -321,17 +326,18 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
             outcome = await procedure(lanes, args, parties)
             seconds = time.monotonic() - started
             events = await count_events() - events_before
-            cpu_after = cpu_seconds(run.components() | client)
-            cores = cores_used(cpu_before, cpu_after, seconds)
-            cores["whole machine"] = (machine_busy() - busy_before) / seconds
+            used = meter.stop()
         catch_up = await caught_up(connection, outcome["awarded"])
     finally:
         await connection.close()
     rows = args.baseline_count
-    console.print(f"baselines: {rows} raw asyncpg rows, {rows} raw aiokafka messages")
-    postgres_rate = await raw_postgres(run.database_url, rows, BASELINE_CONCURRENCY)
-    kafka_rate = await raw_kafka(run.bootstrap, rows, BASELINE_CONCURRENCY)
-    rate = events / seconds
+    baselines = await measure_baselines(
+        run.database_url, run.bootstrap, rows, BASELINE_CONCURRENCY, run.components
+    )
+    why = ", ".join(f"{n} {k}" for k, n in outcome["failed"].items()) or "no event recorded"
+    cost = cpu_cost(used, events, "event", why, baseline_ms(baselines))
+    rate = per(events, seconds)
+    requests = sum(outcome["requests"].values())
     return {
         "config": {
             "tenders": args.tenders,
@@ -348,28 +354,25 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
             "seconds": seconds,
             "events": events,
             "events_per_s": rate,
-            "requests": sum(outcome["requests"].values()),
-            "requests_per_s": sum(outcome["requests"].values()) / seconds,
+            "requests": requests,
+            "requests_per_s": per(requests, seconds),
             "deadline_left_after_bids_s": outcome["deadline_left_after_bids_s"],
-            "events_per_tender": events / args.tenders,
+            "events_per_tender": per(events, args.tenders),
             "contracts_signed": outcome["signed"],
         },
         "requests_per_step": outcome["requests"],
         "failed": outcome["failed"],
         "catch_up_after_last_signature": catch_up,
-        "cpu_cores_during_procedure": cores,
-        "baselines": {
-            "postgres_rows_per_s": postgres_rate,
-            "kafka_msgs_per_s": kafka_rate,
-            "events_over_postgres": rate / postgres_rate,
-            "events_over_kafka": rate / kafka_rate,
-        },
+        "cpu_during_procedure": cost,
+        "platform_cpu_ms_per_request": per(cost["platform_ms_per_unit"] * events, requests),
+        "baselines": baselines,
         "target_events_per_s": TARGET_EVENTS_PER_S,
     }
 
 
 def report(results: dict[str, Any]) -> None:
     whole, base, config = results["procedure"], results["baselines"], results["config"]
+    cost = results["cpu_during_procedure"]
     title = (
         f"Full procedure, {config['tenders']:,} tenders x {config['bidders']} bidders, "
         f"embedded default, {config['cores']} cores"
@@ -381,12 +384,14 @@ def report(results: dict[str, Any]) -> None:
     rows = [
         ("publication to last signed contract, s", f"{whole['seconds']:.1f}", ""),
         ("events recorded", f"{whole['events']:,}", ""),
-        ("events per second", f"{whole['events_per_s']:,.0f}", ">= 1,500"),
-        ("requests per second", f"{whole['requests_per_s']:,.0f}", ""),
+        ("events per second", fmt(whole["events_per_s"], 0), ">= 1,500"),
+        ("requests per second", fmt(whole["requests_per_s"], 0), ""),
+        ("platform CPU ms / event", fmt(cost["platform_ms_per_unit"]), ""),
+        ("platform CPU ms / request", fmt(results["platform_cpu_ms_per_request"]), ""),
         (
             "deadline left after a tender's bids, min / median s",
-            f"{whole['deadline_left_after_bids_s']['min']:.1f}"
-            f" / {whole['deadline_left_after_bids_s']['median']:.1f}",
+            f"{fmt(whole['deadline_left_after_bids_s']['min'], 1)}"
+            f" / {fmt(whole['deadline_left_after_bids_s']['median'], 1)}",
             "",
         ),
         (
@@ -394,14 +399,11 @@ def report(results: dict[str, Any]) -> None:
             ", ".join(f"{k}: {v}" for k, v in results["failed"].items()) or "none",
             "",
         ),
-        ("events per tender", f"{whole['events_per_tender']:.1f}", ""),
+        ("events per tender", fmt(whole["events_per_tender"], 1), ""),
         ("contracts signed by both parties", f"{whole['contracts_signed']:,}", ""),
-        ("awards public, s after the last signature", f"{catch_up['awards_public_s']:.1f}", ""),
-        ("outbox empty, s after the last signature", f"{catch_up['outbox_empty_s']:.1f}", ""),
-        ("raw asyncpg rows/s (1 tx/row)", f"{base['postgres_rows_per_s']:,.0f}", ""),
-        ("raw aiokafka msg/s (acks=all)", f"{base['kafka_msgs_per_s']:,.0f}", ""),
-        ("events/s / raw asyncpg", f"{base['events_over_postgres']:.2f}", ""),
-        ("events/s / raw aiokafka", f"{base['events_over_kafka']:.2f}", ""),
+        ("awards public, s after the last signature", fmt(catch_up["awards_public_s"], 1), ""),
+        ("outbox empty, s after the last signature", fmt(catch_up["outbox_empty_s"], 1), ""),
+        *baseline_rows(base, whole["events_per_s"], "event"),
     ]
     for row in rows:
         summary.add_row(*row)
@@ -414,12 +416,8 @@ def report(results: dict[str, Any]) -> None:
         steps.add_row(name, f"{count:,}")
     console.print(steps)
 
-    usage = Table(title=f"CPU during the procedure ({whole['seconds']:.1f} s)")
-    usage.add_column("component")
-    usage.add_column("cores used", justify="right")
-    for name, cores in results["cpu_cores_during_procedure"].items():
-        usage.add_row(name, f"{cores:.2f}")
-    console.print(usage)
+    title = f"CPU during the procedure ({whole['seconds']:.1f} s, {config['cores']} cores)"
+    console.print(cost_table(title, cost, whole["seconds"]))
 
 
 def arguments(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -23,9 +23,10 @@ What it does, in one run on one machine:
    2 ms for the accepted tenders not yet seen, and takes the end of the query that first
    returns a tender as the moment it became visible (an upper bound, a query late at most).
    This reads PostgreSQL directly, so it adds no load on the API.
-6. CPU used by each component during the load, in cores and in ms per command, and by
-   the whole machine, to show what saturates the cores. The benchmark client (load and
-   poll, with the poll's PostgreSQL backend) is one of them.
+6. CPU used by each component during the load, in cores and in ms per command, the sum
+   over the platform's components (API, workers, PostgreSQL, broker) and that sum over the
+   baselines' server CPU per row or message; the benchmark client (load and poll, with the
+   poll's PostgreSQL backend) and the whole machine are shown beside, not in the sum.
 7. Memory, idle before and 5 s after the load: the resident set (RSS) of the API, the workers, every PostgreSQL
    process and the broker; also PSS, which counts PostgreSQL's shared buffers once.
 8. The halves apart: the same load with the stream workers suspended (the API and
@@ -33,7 +34,11 @@ What it does, in one run on one machine:
    resumed workers make the backlog visible.
 9. Baselines on the same services: one-row-per-transaction inserts of ~1 KiB jsonb rows
    with a pool of ``C`` asyncpg connections, and ``C`` aiokafka senders each awaiting every
-   ~1 KiB send with acks=all; then the platform's rate as a fraction of each.
+   ~1 KiB send with acks=all, each with the CPU its server (PostgreSQL, the broker) spent
+   per row or message; then the platform's rate as a fraction of each.
+
+Connections the API closes (after its 5 s keep-alive) are opened again; a phase that
+accepted nothing says so ("accepted nothing: ...") and the run goes on.
 
 It prints a table and writes the figures as JSON to ``--out``. It asserts nothing.
 """
@@ -60,13 +65,24 @@ from typing import Any
 import asyncpg
 import httpx
 import psutil
-from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from rich.console import Console
 from rich.table import Table
 
 from adapters.embedded import free_port
 from adapters.settings import Settings
+from benchmarks.baselines import measure_baselines
+from benchmarks.connections import KeepAlive
+from benchmarks.figures import (
+    baseline_ms,
+    baseline_rows,
+    cost_table,
+    cpu_cost,
+    fmt,
+    nothing_accepted,
+    per,
+    why_nothing,
+)
+from benchmarks.usage import CpuMeter, memory
 from entrypoints.launcher import (
     Platform,
     admin_token,
@@ -81,8 +97,6 @@ POLL_EVERY = 0.002  # seconds between read-model polls
 VISIBLE_WITHIN = 120.0  # seconds to wait for the last tender to show up
 IDLE_BEFORE_MEMORY = 5.0
 PACED_SECONDS = 6.0
-PAYLOAD = json.dumps({"pad": "x" * 1000})  # the baselines' ~1 KiB row and message
-SCRATCH_TOPIC = "bench.scratch"
 TARGETS = {"commands_per_s": 1000.0, "p99_visible_ms": 100.0, "idle_rss_mb": 500.0}
 
 # The API in a process of its own, so that its CPU is its own and the client's is not in it.
@@ -174,6 +188,16 @@ def finite(value: Any) -> Any:
     return value
 
 
+def tender_request(url: str, token: str, body: bytes) -> bytes:
+    """``POST /tenders`` with ``body``, ready to send on a ``KeepAlive`` connection."""
+    head = (
+        f"POST /tenders HTTP/1.1\r\nHost: {httpx.URL(url).host}\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    return head.encode() + body
+
+
 def tender_body() -> bytes:
     body = json.loads(EXAMPLE.read_text())
     body["submission_deadline"] = (datetime.now(UTC) + timedelta(days=40)).isoformat()
@@ -238,51 +262,6 @@ class Visibility:
 Send = Callable[[], Awaitable[tuple[int, bytes]]]  # one POST /tenders: status and body
 
 
-class KeepAlive:
-    """One persistent HTTP/1.1 connection that sends one prepared request over and over.
-
-    httpx costs this machine several ms of CPU a request (httpcore retries a failing
-    ``import sniffio`` on every call and scans its pool of connections for each request),
-    which a 2-core machine takes from the API under test; this costs a few microseconds.
-    """
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-        self.request = b""
-
-    @classmethod
-    async def open(cls, url: str, token: str, body: bytes) -> "KeepAlive":
-        address = httpx.URL(url)
-        connection = cls(*await asyncio.open_connection(address.host, address.port))
-        head = (
-            f"POST /tenders HTTP/1.1\r\nHost: {address.host}\r\n"
-            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n"
-        )
-        connection.request = head.encode() + body
-        return connection
-
-    async def send(self) -> tuple[int, bytes]:
-        async with asyncio.timeout(60):
-            self.writer.write(self.request)
-            status = await self.reader.readline()
-            if not status:
-                msg = "the API closed the connection"
-                raise ConnectionError(msg)
-            length = 0
-            while (line := await self.reader.readline()) not in {b"\r\n", b""}:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            return int(status.split()[1]), await self.reader.readexactly(length)
-
-    async def close(self) -> None:
-        self.writer.close()
-        with contextlib.suppress(OSError):
-            await self.writer.wait_closed()
-
-
 @contextlib.asynccontextmanager
 async def clients(kind: str, url: str, token: str, concurrency: int) -> AsyncIterator[list[Send]]:
     """``concurrency`` ways to publish a tender, on one connection each."""
@@ -298,7 +277,9 @@ async def clients(kind: str, url: str, token: str, concurrency: int) -> AsyncIte
 
             yield [send] * concurrency
         return
-    connections = [await KeepAlive.open(url, token, body) for _ in range(concurrency)]
+    connections = [await KeepAlive.open(url) for _ in range(concurrency)]
+    for connection in connections:
+        connection.request = tender_request(url, token, body)
     try:
         yield [connection.send for connection in connections]
     finally:
@@ -326,7 +307,7 @@ async def publish(
             sent = time.monotonic()
             try:
                 status, body = await send()
-            except (OSError, EOFError, TimeoutError, httpx.HTTPError) as error:
+            except (OSError, EOFError, TimeoutError, ValueError, httpx.HTTPError) as error:
                 failures[type(error).__name__] += 1
                 continue
             answered = time.monotonic()
@@ -342,8 +323,9 @@ async def publish(
     return {
         "accepted": len(answers_ms),
         "failed": dict(failures),
+        "accepted_nothing": nothing_accepted(len(answers_ms), why_nothing(failures, count)),
         "seconds": seconds,
-        "commands_per_s": len(answers_ms) / seconds,
+        "commands_per_s": per(len(answers_ms), seconds),
         "answer_ms": {
             "p50": percentile(answers_ms, 0.50),
             "p99": percentile(answers_ms, 0.99),
@@ -351,101 +333,6 @@ async def publish(
         },
         "started": started,
     }
-
-
-def cpu_seconds(components: dict[str, list[psutil.Process]]) -> dict[str, dict[int, float]]:
-    seconds: dict[str, dict[int, float]] = {}
-    for name, processes in components.items():
-        seconds[name] = {}
-        for process in processes:
-            with contextlib.suppress(psutil.Error):
-                times = process.cpu_times()
-                seconds[name][process.pid] = times.user + times.system
-    return seconds
-
-
-def cores_used(
-    before: dict[str, dict[int, float]], after: dict[str, dict[int, float]], seconds: float
-) -> dict[str, float]:
-    """Average cores each component kept busy; a process born in between counts from zero."""
-    return {
-        name: sum(t - before.get(name, {}).get(pid, 0.0) for pid, t in pids.items()) / seconds
-        for name, pids in after.items()
-    }
-
-
-def machine_busy() -> float:
-    """CPU seconds the whole machine has spent not idle, all cores together."""
-    times = psutil.cpu_times()
-    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
-
-
-def memory(components: dict[str, list[psutil.Process]]) -> dict[str, dict[str, float]]:
-    figures: dict[str, dict[str, float]] = {}
-    for name, processes in components.items():
-        rss = pss = 0
-        for process in processes:
-            with contextlib.suppress(psutil.Error):
-                info = process.memory_full_info()
-                rss += info.rss
-                pss += info.pss
-        mb = 1024 * 1024
-        figures[name] = {"processes": len(processes), "rss_mb": rss / mb, "pss_mb": pss / mb}
-    figures["total"] = {
-        key: sum(f[key] for f in figures.values()) for key in ("processes", "rss_mb", "pss_mb")
-    }
-    return figures
-
-
-async def raw_postgres(database_url: str, rows: int, concurrency: int) -> float:
-    """Rows/s: one transaction per ~1 KiB jsonb row, ``concurrency`` connections."""
-    pool = await asyncpg.create_pool(database_url, min_size=concurrency, max_size=concurrency)
-    try:
-        await pool.execute(
-            "CREATE TABLE bench_scratch (id bigserial PRIMARY KEY, body jsonb NOT NULL)"
-        )
-        numbers = iter(range(rows))
-
-        async def one_writer() -> None:
-            async with pool.acquire() as connection:
-                for _ in numbers:
-                    await connection.execute(
-                        "INSERT INTO bench_scratch (body) VALUES ($1::jsonb)", PAYLOAD
-                    )
-
-        started = time.monotonic()
-        await asyncio.gather(*(one_writer() for _ in range(concurrency)))
-        rate = rows / (time.monotonic() - started)
-        await pool.execute("DROP TABLE bench_scratch")
-        return rate
-    finally:
-        await pool.close()
-
-
-async def raw_kafka(bootstrap: str, messages: int, concurrency: int) -> float:
-    """Messages/s: ``concurrency`` senders, each awaiting every ~1 KiB send, acks=all."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(SCRATCH_TOPIC, 6, 1)])
-    finally:
-        await admin.close()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False)
-    await producer.start()
-    try:
-        value = PAYLOAD.encode()
-        await producer.send_and_wait(SCRATCH_TOPIC, value, key=b"warm-up")
-        numbers = iter(range(messages))
-
-        async def one_sender() -> None:
-            for n in numbers:
-                await producer.send_and_wait(SCRATCH_TOPIC, value, key=str(n).encode())
-
-        started = time.monotonic()
-        await asyncio.gather(*(one_sender() for _ in range(concurrency)))
-        return messages / (time.monotonic() - started)
-    finally:
-        await producer.stop()
 
 
 async def register_officer(client: httpx.AsyncClient, operator: str) -> str:
@@ -480,6 +367,7 @@ async def paced_latency(
         "offered_per_s": args.rate,
         "accepted_per_s": load["commands_per_s"],
         "accepted": load["accepted"],
+        "accepted_nothing": load["accepted_nothing"],
         "answer_ms": load["answer_ms"],
         "visibility_ms": {
             "p50": percentile(latencies, 0.50),
@@ -515,7 +403,8 @@ async def write_path_alone(
                 process.resume()
     return {
         "accepted_per_s": load["commands_per_s"],
-        "caught_up_per_s": len(visibility.seen) / (caught_up - resumed),
+        "accepted_nothing": load["accepted_nothing"],
+        "caught_up_per_s": per(len(visibility.seen), caught_up - resumed),
     }
 
 
@@ -533,14 +422,17 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
             console.print(f"warming up: {WARM_UP_TENDERS} tenders until they are visible")
             warm = Visibility(connection)
             async with warm.watching():
-                await publish(senders, WARM_UP_TENDERS, warm)
-                await until(warm.all_seen, VISIBLE_WITHIN, "the warm-up tenders becoming visible")
+                warm_up = await publish(senders, WARM_UP_TENDERS, warm)
+                say_if_nothing("warm-up", warm_up)
+                with contextlib.suppress(RuntimeError):
+                    await until(warm.all_seen, VISIBLE_WITHIN, "the warm-up becoming visible")
         # Idle with no client connected: the API closes idle keep-alive connections.
         console.print(f"idle {IDLE_BEFORE_MEMORY:.0f}s, then memory")
         await asyncio.sleep(IDLE_BEFORE_MEMORY)
         fresh_memory = memory(run.components())
         async with clients(args.client, run.api_url, token, args.concurrency) as senders:
             paced = await paced_latency(senders, connection, args)
+            say_if_nothing("paced", paced)
             console.print(
                 f"load: {args.tenders} tenders from {args.concurrency} {args.client} clients"
             )
@@ -548,21 +440,17 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
             # The visibility poll's backend is the benchmark's cost, not the platform's.
             poll_backend = psutil.Process(await connection.fetchval("SELECT pg_backend_pid()"))
             bench = {"benchmark client": [psutil.Process(), poll_backend]}
-            cpu_before, busy_before = (
-                cpu_seconds(run.components(poll_backend) | bench),
-                machine_busy(),
-            )
+            meter = CpuMeter(lambda: run.components(poll_backend) | bench).start()
             async with visibility.watching():
                 load = await publish(senders, args.tenders, visibility)
-                cpu_after, busy_after = (
-                    cpu_seconds(run.components(poll_backend) | bench),
-                    machine_busy(),
-                )
+                used = meter.stop()
+                say_if_nothing("load", load)
                 with contextlib.suppress(RuntimeError):
                     await until(
                         visibility.all_seen, VISIBLE_WITHIN, "every tender becoming visible"
                     )
             split = await write_path_alone(run, senders, connection, args.tenders)
+            say_if_nothing("workers suspended", split)
     finally:
         await connection.close()
 
@@ -570,16 +458,16 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
     last_accepted = max(visibility.accepted.values(), default=math.nan)
     last_seen = max(visibility.seen.values(), default=math.nan)
     started = load.pop("started")
-    cores = cores_used(cpu_before, cpu_after, load["seconds"])
-    cores["whole machine"] = (busy_after - busy_before) / load["seconds"]
     console.print(f"idle {IDLE_BEFORE_MEMORY:.0f}s, then memory")
     await asyncio.sleep(IDLE_BEFORE_MEMORY)
     idle_memory = memory(run.components())
 
     rows = args.baseline_count
-    console.print(f"baselines: {rows} raw asyncpg rows, {rows} raw aiokafka messages")
-    postgres_rate = await raw_postgres(run.database_url, rows, args.concurrency)
-    kafka_rate = await raw_kafka(run.bootstrap, rows, args.concurrency)
+    baselines = await measure_baselines(
+        run.database_url, run.bootstrap, rows, args.concurrency, run.components
+    )
+    why = load["accepted_nothing"] or ""
+    cost = cpu_cost(used, load["accepted"], "command", why, baseline_ms(baselines))
     return {
         "config": {
             "tenders": args.tenders,
@@ -597,73 +485,61 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
             "within_100ms": sum(1 for ms in latencies if ms <= 100),
             "not_visible": len(visibility.accepted) - len(latencies),
             "drain_after_last_accept_ms": (last_seen - last_accepted) * 1000,
-            "visible_per_s": len(latencies) / (last_seen - started),
+            "visible_per_s": per(len(latencies), last_seen - started),
         },
-        "cpu_cores_during_load": cores,
-        "cpu_ms_per_command": {
-            name: used * 1000 / load["commands_per_s"] for name, used in cores.items()
-        },
+        "cpu_during_load": cost,
         "idle_memory": idle_memory,
         "idle_memory_before_load": fresh_memory,
         "write_path_alone": split,
         "paced": paced,
-        "baselines": {
-            "postgres_rows_per_s": postgres_rate,
-            "kafka_msgs_per_s": kafka_rate,
-            "platform_over_postgres": load["commands_per_s"] / postgres_rate,
-            "platform_over_kafka": load["commands_per_s"] / kafka_rate,
-        },
+        "baselines": baselines,
         "targets": TARGETS,
     }
 
 
+def say_if_nothing(phase: str, figures: dict[str, Any]) -> None:
+    if figures.get("accepted_nothing"):
+        console.print(f"{phase}: {figures['accepted_nothing']}; going on")
+
+
 def report(results: dict[str, Any]) -> None:
-    load, seen, base = results["load"], results["visibility_ms"], results["baselines"]
+    load, seen, cost = results["load"], results["visibility_ms"], results["cpu_during_load"]
     fresh = results["idle_memory_before_load"]["total"]
     after = results["idle_memory"]["total"]
-    paced = results["paced"]
+    paced, alone = results["paced"], results["write_path_alone"]
     accepted = load["accepted"]
     summary = Table(title="Publication path, embedded default")
     for column in ("figure", "measured", "target"):
         summary.add_column(column, justify="left" if column == "figure" else "right")
     rows = [
-        ("commands accepted/s (saturated)", f"{load['commands_per_s']:,.0f}", ">= 1,000"),
+        ("commands accepted/s (saturated)", fmt(load["commands_per_s"], 0), ">= 1,000"),
         ("accepted / failed", f"{accepted:,} / {sum(load['failed'].values())}", ""),
+        ("failures", ", ".join(f"{k}: {v}" for k, v in load["failed"].items()) or "none", ""),
+        ("platform CPU ms / command", fmt(cost["platform_ms_per_unit"]), ""),
         (
             "POST answer p50 / p99 ms",
-            f"{load['answer_ms']['p50']:.1f} / {load['answer_ms']['p99']:.1f}",
+            f"{fmt(load['answer_ms']['p50'], 1)} / {fmt(load['answer_ms']['p99'], 1)}",
             "",
         ),
-        ("visible p50 ms", f"{seen['p50']:.1f}", ""),
-        ("visible p99 ms", f"{seen['p99']:.1f}", ""),
-        ("visible max ms", f"{seen['max']:.1f}", ""),
+        ("visible p50 ms", fmt(seen["p50"], 1), ""),
+        ("visible p99 ms", fmt(seen["p99"], 1), ""),
+        ("visible max ms", fmt(seen["max"], 1), ""),
         ("visible within 100 ms", f"{seen['within_100ms']:,} of {accepted:,}", ""),
         ("never visible", f"{seen['not_visible']}", ""),
-        ("drain after last accept ms", f"{seen['drain_after_last_accept_ms']:.0f}", ""),
-        ("raw asyncpg rows/s (1 tx/row)", f"{base['postgres_rows_per_s']:,.0f}", ""),
-        ("raw aiokafka msg/s (acks=all)", f"{base['kafka_msgs_per_s']:,.0f}", ""),
-        ("platform / raw asyncpg", f"{base['platform_over_postgres']:.2f}", ""),
-        ("platform / raw aiokafka", f"{base['platform_over_kafka']:.2f}", ""),
+        ("drain after last accept ms", fmt(seen["drain_after_last_accept_ms"], 0), ""),
+        *baseline_rows(results["baselines"], load["commands_per_s"], "command"),
         (
             f"paced {paced['offered_per_s']:,.0f}/s: accepted/s",
-            f"{paced['accepted_per_s']:,.0f}",
+            fmt(paced["accepted_per_s"], 0),
             "",
         ),
         (
             f"paced {paced['offered_per_s']:,.0f}/s: visible p50 / p99 ms",
-            f"{paced['visibility_ms']['p50']:.1f} / {paced['visibility_ms']['p99']:.1f}",
+            f"{fmt(paced['visibility_ms']['p50'], 1)} / {fmt(paced['visibility_ms']['p99'], 1)}",
             "p99 <= 100",
         ),
-        (
-            "accepted/s, stream workers suspended",
-            f"{results['write_path_alone']['accepted_per_s']:,.0f}",
-            "",
-        ),
-        (
-            "then visible/s while they catch up",
-            f"{results['write_path_alone']['caught_up_per_s']:,.0f}",
-            "",
-        ),
+        ("accepted/s, stream workers suspended", fmt(alone["accepted_per_s"], 0), ""),
+        ("then visible/s while they catch up", fmt(alone["caught_up_per_s"], 0), ""),
         (
             "idle RSS / PSS MB, before load",
             f"{fresh['rss_mb']:,.0f} / {fresh['pss_mb']:,.0f}",
@@ -677,17 +553,12 @@ def report(results: dict[str, Any]) -> None:
     ]
     for row in rows:
         summary.add_row(*row)
+    for phase, figures in (("paced", paced), ("load", load), ("workers suspended", alone)):
+        if figures.get("accepted_nothing"):
+            summary.add_row(phase, figures["accepted_nothing"], "")
     console.print(summary)
-
-    usage = Table(
-        title=f"During the load ({load['seconds']:.1f} s, {results['config']['cores']} cores)"
-    )
-    usage.add_column("component")
-    usage.add_column("CPU cores used", justify="right")
-    usage.add_column("CPU ms / command", justify="right")
-    for name, cores in results["cpu_cores_during_load"].items():
-        usage.add_row(name, f"{cores:.2f}", f"{results['cpu_ms_per_command'][name]:.2f}")
-    console.print(usage)
+    title = f"During the load ({load['seconds']:.1f} s, {results['config']['cores']} cores)"
+    console.print(cost_table(title, cost, load["seconds"]))
 
     held = Table(title=f"Memory {IDLE_BEFORE_MEMORY:.0f} s after the load")
     for column in ("component", "processes", "RSS MB", "PSS MB"):
@@ -731,7 +602,7 @@ def _stop_children() -> None:
             child.kill()
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.publish", description=__doc__.split("\n")[0] if __doc__ else None
     )
@@ -749,8 +620,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="raw: one keep-alive connection per client; httpx: one shared httpx.AsyncClient",
     )
     parser.add_argument("--out", type=Path, default=Path("bench-results/publish.json"))
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = arguments(argv)
     data_dir = Path(tempfile.mkdtemp(prefix="procurement-bench-"))
     settings = replace(Settings.from_env(), data_dir=data_dir)  # the environment's settings
     settings = replace(settings, admin_token=admin_token(settings))

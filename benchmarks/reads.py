@@ -53,15 +53,16 @@ from rich.table import Table
 
 from adapters.kafka.topology import EVALUATIONS
 from benchmarks.bids import Answered, ask, connect, failures, latency_ms, send_all
+from benchmarks.connections import event_lines
+from benchmarks.figures import cost_line, cpu_cost, fmt, per
 from benchmarks.procedure import PLANS
 from benchmarks.publish import (
     Running,
     console,
-    cores_used,
-    cpu_seconds,
     run_with_short_periods,
     until,
 )
+from benchmarks.usage import CpuMeter
 from entrypoints.demo.story import Story, tender_body
 from readmodels import ocds_reads, reads
 from readmodels.releases import COLUMNS as RELEASE_COLUMNS  # the release text last
@@ -195,7 +196,8 @@ async def read_rate(url: str, paths: Sequence[str], concurrency: int) -> dict[st
 
 def _rate(answers: Sequence[Answered], seconds: float) -> dict[str, Any]:
     return {
-        "reads_per_s": len(answers) / seconds,
+        "reads": sum(1 for a in answers if a.status == 200),
+        "reads_per_s": per(len(answers), seconds),
         "latency_ms": latency_ms([(a.answered - a.sent) * 1000 for a in answers]),
         "failed": failures(answers),
     }
@@ -219,7 +221,7 @@ async def asyncpg_rate(
     started = time.monotonic()
     await asyncio.gather(*(one_connection() for _ in range(concurrency)))
     seconds = time.monotonic() - started
-    return {"reads_per_s": len(queries) / seconds, "latency_ms": latency_ms(latencies)}
+    return {"reads_per_s": per(len(queries), seconds), "latency_ms": latency_ms(latencies)}
 
 
 def endpoint_queries(ocid: str) -> dict[str, Callable[[Any], Awaitable[Any]]]:
@@ -260,18 +262,22 @@ async def measure_reads(run: Running, args: argparse.Namespace) -> dict[str, Any
         for name, (path, query) in ENDPOINTS.items():
             paths = [path.format(ocid=ocid) for ocid in picks]
             await read_rate(run.api_url, paths[: args.concurrency * 4], args.concurrency)  # warm
-            components = run.components()
-            before, started = cpu_seconds(components), time.monotonic()
+            meter = CpuMeter(run.components).start()
             api = await read_rate(run.api_url, paths, args.concurrency)
-            api["cpu_cores"] = cores_used(
-                before, cpu_seconds(components), time.monotonic() - started
-            )
+            used = meter.stop()
             queries = [endpoint_queries(ocid)[query] for ocid in picks]
+            postgres = CpuMeter(lambda: {"PostgreSQL": run.components()["PostgreSQL"]}).start()
             plain = await asyncpg_rate(pool, queries, args.concurrency)
+            plain["postgres_ms_per_read"] = per(
+                postgres.stop(whole_machine=False)["PostgreSQL"] * 1000, len(queries)
+            )
+            why = ", ".join(f"{n} {k}" for k, n in api["failed"].items())
+            baseline = {"asyncpg reading the same rows": plain["postgres_ms_per_read"]}
+            api["cost"] = cpu_cost(used, api["reads"], "read", why, baseline)
             figures[name] = {"api": api, "asyncpg": plain}
             console.print(
-                f"{name}: {api['reads_per_s']:,.0f}/s through the API,"
-                f" {plain['reads_per_s']:,.0f}/s with asyncpg"
+                f"{name}: {fmt(api['reads_per_s'], 0)}/s through the API,"
+                f" {fmt(plain['reads_per_s'], 0)}/s with asyncpg; {cost_line(api['cost'])}"
             )
     finally:
         await pool.close()
@@ -339,29 +345,23 @@ async def awaiting_award(run: Running, count: int) -> tuple[Market, Party, list[
 async def follow_awards(url: str, seen: dict[str, float]) -> None:
     """Read ``GET /ocds/releases/live?tag=award`` on a raw connection: when each ocid's award
     release arrived (wall clock, as Kafka's timestamps are)."""
-    address = httpx.URL(url)
-    reader, writer = await asyncio.open_connection(address.host, address.port, limit=2**24)
-    writer.write(
-        f"GET /ocds/releases/live?tag=award HTTP/1.1\r\nHost: {address.host}\r\n\r\n".encode()
-    )
-    try:
-        while line := await reader.readline():
-            if line.startswith(b"data: "):  # each event is one chunk: the line is whole
-                release = json.loads(line[6:])
-                seen.setdefault(release["ocid"], time.time())
-    finally:
-        writer.close()
+    request = f"GET /ocds/releases/live?tag=award HTTP/1.1\r\nHost: {httpx.URL(url).host}\r\n\r\n"
+    async for data in event_lines(url, request.encode()):  # opened again until cancelled
+        seen.setdefault(json.loads(data)["ocid"], time.time())
 
 
-async def visible_on_api(url: str, ocid: str) -> float:
-    """When ``GET /ocds/records/{ocid}`` first shows an award (wall clock)."""
+async def visible_on_api(url: str, ocid: str, within: float = 60.0) -> float:
+    """When ``GET /ocds/records/{ocid}`` first shows an award (wall clock); NaN if it does
+    not within ``within`` seconds."""
     connection = await connect(url)
+    give_up = time.monotonic() + within
     try:
-        while True:
+        while time.monotonic() < give_up:
             answer = await ask(connection, get(url, f"/ocds/records/{ocid}"))
             if answer.status == 200 and b'"award"' in answer.body:
                 return time.time()
             await asyncio.sleep(POLL_EVERY)
+        return math.nan
     finally:
         await connection.close()
 
@@ -405,7 +405,7 @@ async def measure_awards(run: Running, args: argparse.Namespace) -> dict[str, An
             await market.evaluate(lead, ocid, "awards", {"lot_id": PLANS[0].lots[0].id})
             polls.append(asyncio.create_task(visible_on_api(run.api_url, ocid)))
             await asyncio.sleep(max(0.0, AWARD_EVERY - (time.monotonic() - started)))
-        on_api = dict(zip(ocids, await asyncio.wait_for(asyncio.gather(*polls), 60), strict=True))
+        on_api = dict(zip(ocids, await asyncio.gather(*polls), strict=True))
 
         async def all_streamed() -> bool:
             return len(on_sse) >= len(ocids)
@@ -419,7 +419,11 @@ async def measure_awards(run: Running, args: argparse.Namespace) -> dict[str, An
         await market.http.aclose()
     on_kafka = await award_times_on_kafka(run.bootstrap, set(ocids))
     to_sse = [(on_sse[o] - on_kafka[o]) * 1000 for o in ocids if o in on_sse and o in on_kafka]
-    to_api = [(on_api[o] - on_kafka[o]) * 1000 for o in ocids if o in on_kafka]
+    to_api = [
+        (on_api[o] - on_kafka[o]) * 1000
+        for o in ocids
+        if o in on_kafka and math.isfinite(on_api[o])
+    ]
     return {
         "awards": len(ocids),
         "on_kafka": len(on_kafka),
@@ -477,41 +481,50 @@ def report(results: dict[str, Any]) -> None:
         api, plain = figures["api"], figures["asyncpg"]
         table.add_row(
             f"{name} reads/s",
-            f"{api['reads_per_s']:,.0f}",
-            f"{plain['reads_per_s']:,.0f}",
+            fmt(api["reads_per_s"], 0),
+            fmt(plain["reads_per_s"], 0),
             ">= 1,000",
         )
         table.add_row(
+            f"{name} platform CPU ms / read (PostgreSQL's alone)",
+            fmt(api["cost"]["platform_ms_per_unit"], 3),
+            fmt(plain["postgres_ms_per_read"], 3),
+            "",
+        )
+        table.add_row(
             f"{name} p50 / p99 ms",
-            f"{api['latency_ms']['p50']:.1f} / {api['latency_ms']['p99']:.1f}",
-            f"{plain['latency_ms']['p50']:.1f} / {plain['latency_ms']['p99']:.1f}",
+            f"{fmt(api['latency_ms']['p50'], 1)} / {fmt(api['latency_ms']['p99'], 1)}",
+            f"{fmt(plain['latency_ms']['p50'], 1)} / {fmt(plain['latency_ms']['p99'], 1)}",
             "",
         )
     awards = results["awards"]
     sse, api = awards["award_to_sse_ms"], awards["award_to_api_ms"]
     table.add_row(
         f"award on Kafka -> SSE p50 / p99 ms ({awards['on_sse']} of {awards['awards']})",
-        f"{sse['p50']:.0f} / {sse['p99']:.0f}",
+        f"{fmt(sse['p50'], 0)} / {fmt(sse['p99'], 0)}",
         "",
         "p99 <= 200",
     )
     table.add_row(
         "award on Kafka -> GET /ocds/records p50 / p99 ms",
-        f"{api['p50']:.0f} / {api['p99']:.0f}",
+        f"{fmt(api['p50'], 0)} / {fmt(api['p99'], 0)}",
         "",
         "",
     )
     table.add_row(
         "releases loaded with COPY /s",
-        f"{loaded['releases_per_s']:,.0f}",
+        fmt(loaded["releases_per_s"], 0),
         "",
         "",
     )
     console.print(table)
     for name, figures in results["reads"].items():
-        used = ", ".join(f"{k} {v:.2f}" for k, v in figures["api"]["cpu_cores"].items())
+        cost = figures["api"]["cost"]
+        used = ", ".join(f"{k} {fmt(v)}" for k, v in cost["ms_per_unit"].items())
         failed = figures["api"]["failed"]
-        console.print(f"{name}: cores busy {used}" + (f"; failed {failed}" if failed else ""))
+        console.print(f"{name}: {cost_line(cost)}; CPU ms / read: {used}")
+        if failed:
+            console.print(f"{name}: failed {failed}")
 
 
 def arguments(argv: Sequence[str] | None) -> argparse.Namespace:

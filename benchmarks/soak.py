@@ -9,7 +9,8 @@ as many anonymous reads of the tender list (each with a query string never seen 
 and one hostile request in turn: a title holding U+0000, a body of 2 MiB, 20 MiB sent
 without a token, a query string of junk parameters. Every ``--sample-every`` seconds it
 records the outbox (rows waiting for Kafka and the age of the oldest), the unresolved dead
-letters, each component's resident memory and the CPU all components used.
+letters, each component's resident memory and the CPU all components used; at the end, the
+CPU milliseconds one answered request (any status) cost the platform's components.
 
 It prints the samples, the answers by status, and the figures at start and end. It asserts
 nothing: it shows whether the outbox lag, the dead letters and the memory stay flat.
@@ -22,22 +23,23 @@ import itertools
 import json
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
+import psutil
 
+from benchmarks.figures import cost_table, cpu_cost
 from benchmarks.publish import (
     Running,
     console,
-    cpu_seconds,
-    memory,
     register_officer,
     run_with_short_periods,
     tender_body,
 )
+from benchmarks.usage import CpuMeter, cpu_seconds, memory
 
 HOSTILE_KINDS = ("nul_title", "two_mib_body", "unauthenticated_20_mib", "junk_query")
 
@@ -135,6 +137,8 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
         async def read() -> int:
             return (await client.get("/tenders", params={"q": next(queries)})).status_code
 
+        meter = CpuMeter(lambda: run.components() | {"benchmark client": [psutil.Process()]})
+        meter.start()
         started = time.monotonic()
         await sample(0.0)
         next_sample = args.sample_every
@@ -150,10 +154,18 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
                 next_sample += args.sample_every
         with contextlib.suppress(Exception):
             await asyncio.wait_for(asyncio.gather(*pending), 60)
+        seconds, used = time.monotonic() - started, meter.stop()
         await asyncio.sleep(args.sample_every)
         await sample(time.monotonic() - started)
     await connection.close()
-    return {"answers": dict(sorted(answers.items())), "samples": samples}
+    answered = sum(n for kind, n in answers.items() if kind.rsplit(" ", 1)[-1].isdigit())
+    why = ", ".join(f"{n} {kind}" for kind, n in answers.items()) or "nothing was sent"
+    return {
+        "answers": dict(sorted(answers.items())),
+        "samples": samples,
+        "seconds": seconds,
+        "cpu_during_load": cpu_cost(used, answered, "request", why),
+    }
 
 
 def report(results: dict[str, Any]) -> None:
@@ -163,16 +175,25 @@ def report(results: dict[str, Any]) -> None:
         console.print(f"{name}: start {first[name]}, end {last[name]}")
     worst = max(results["samples"], key=lambda s: s["oldest_s"])
     console.print(f"worst outbox age: {worst['oldest_s']:.1f} s at {worst['at_s']} s")
+    title = f"During the load ({results['seconds']:.0f} s), per answered request"
+    console.print(cost_table(title, results["cpu_during_load"], results["seconds"]))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.soak", description=__doc__)
+def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.soak",
+        description=__doc__.split("\n")[0] if __doc__ else None,
+    )
     parser.add_argument("--minutes", type=float, default=5.0, help="how long the load runs")
     parser.add_argument("--rate", type=float, default=20.0, help="publications/s and reads/s")
     parser.add_argument("--sample-every", type=float, default=10.0, help="seconds")
     parser.add_argument("--workers", type=int, default=1, help="stream workers")
     parser.add_argument("--out", type=Path, default=Path("bench-results/soak.json"))
-    run_with_short_periods(parser.parse_args(), measure, report)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    run_with_short_periods(arguments(argv), measure, report)
 
 
 if __name__ == "__main__":
