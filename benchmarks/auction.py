@@ -69,7 +69,7 @@ from benchmarks.bids import (
     sealed_tender,
     send_all,
 )
-from benchmarks.connections import event_lines
+from benchmarks.connections import api_client, event_lines
 from benchmarks.figures import (
     baseline_ms,
     baseline_rows,
@@ -247,7 +247,7 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
     main_task = asyncio.current_task()
     assert main_task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
-    async with httpx.AsyncClient(base_url=run.api_url, timeout=600) as client:
+    async with api_client(run.api_url, timeout=600) as client:
         await run.until_answering(client)
         tender, officer, suppliers = await prepare(run, client, args)
         starts_at = datetime.now(UTC) + timedelta(seconds=3)

@@ -63,7 +63,7 @@ from rich.table import Table
 
 from adapters.kafka.topology import BIDS
 from benchmarks.baselines import measure_baselines
-from benchmarks.connections import KeepAlive
+from benchmarks.connections import KeepAlive, api_client
 from benchmarks.figures import (
     baseline_ms,
     baseline_rows,
@@ -785,7 +785,7 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
     assert main_task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
     operator = run.platform.settings.admin_token or ""
-    async with httpx.AsyncClient(base_url=run.api_url, timeout=600) as client:
+    async with api_client(run.api_url, timeout=600) as client:
         await run.until_answering(client)
         console.print(f"sealing: {args.seal_samples} bids, then the raw cryptography")
         seal = sealing_cost(args.seal_samples)

@@ -12,6 +12,7 @@ before any byte of its answer arrived, so the server never saw it.
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 
@@ -110,3 +111,21 @@ async def event_lines(
         if not go_on():
             return
         await asyncio.sleep(0.05)
+
+
+SERVER_KEEP_ALIVE = 5.0  # seconds: uvicorn closes a connection idle this long
+
+
+def api_client(
+    url: str, timeout: float, connections: int = 100, **options: Any
+) -> httpx.AsyncClient:
+    """An httpx client for the API under test. httpx replaces a pooled connection it sees
+    the server closed, but sends again only a request that failed to connect: one written
+    while the server closes its idle connection fails. So idle connections are dropped at
+    half the server's keep-alive, before the server closes them."""
+    limits = httpx.Limits(
+        max_connections=connections,
+        max_keepalive_connections=connections,
+        keepalive_expiry=SERVER_KEEP_ALIVE / 2,
+    )
+    return httpx.AsyncClient(base_url=url, timeout=timeout, limits=limits, **options)

@@ -71,7 +71,7 @@ from rich.table import Table
 from adapters.embedded import free_port
 from adapters.settings import Settings
 from benchmarks.baselines import measure_baselines
-from benchmarks.connections import KeepAlive
+from benchmarks.connections import KeepAlive, api_client
 from benchmarks.figures import (
     baseline_ms,
     baseline_rows,
@@ -267,9 +267,8 @@ async def clients(kind: str, url: str, token: str, concurrency: int) -> AsyncIte
     """``concurrency`` ways to publish a tender, on one connection each."""
     body = tender_body()
     if kind == "httpx":
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+        async with api_client(url, timeout=60, connections=concurrency) as client:
 
             async def send() -> tuple[int, bytes]:
                 response = await client.post("/tenders", content=body, headers=headers)
@@ -413,7 +412,7 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
     main_task = asyncio.current_task()
     assert main_task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main_task.cancel)
-    async with httpx.AsyncClient(base_url=run.api_url, timeout=60) as client:
+    async with api_client(run.api_url, timeout=60) as client:
         await run.until_answering(client)
         token = await register_officer(client, run.platform.settings.admin_token or "")
     connection = await asyncpg.connect(run.database_url)

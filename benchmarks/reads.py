@@ -53,7 +53,7 @@ from rich.table import Table
 
 from adapters.kafka.topology import EVALUATIONS
 from benchmarks.bids import Answered, ask, connect, failures, latency_ms, send_all
-from benchmarks.connections import event_lines
+from benchmarks.connections import api_client, event_lines
 from benchmarks.figures import cost_line, cpu_cost, fmt, per
 from benchmarks.procedure import PLANS
 from benchmarks.publish import (
@@ -87,7 +87,7 @@ async def play_market(run: Running) -> list[str]:
     """The demo market on this platform; the ocids of its tenders, once their releases and
     read models have caught up with the store."""
     operator = run.platform.settings.admin_token or ""
-    async with httpx.AsyncClient(base_url=run.api_url, timeout=120) as http:
+    async with api_client(run.api_url, timeout=120) as http:
         story = Story(Market(http, operator), lambda _: None, suppliers=12, bidding_seconds=4.0)
         await story.play()
     ocids = [tender.ocid for tender in story.tenders]
@@ -289,7 +289,7 @@ async def measure_reads(run: Running, args: argparse.Namespace) -> dict[str, Any
 
 async def awaiting_award(run: Running, count: int) -> tuple[Market, Party, list[str]]:
     """``count`` tenders ranked and ready to award: their lead officer and ocids."""
-    http = httpx.AsyncClient(base_url=run.api_url, timeout=120)
+    http = api_client(run.api_url, timeout=120)
     market = Market(http, run.platform.settings.admin_token or "")
     agency = await market.register_agency("Autoritatea de test", "RO-CUI-8800001")
     officers = [
@@ -435,7 +435,7 @@ async def measure_awards(run: Running, args: argparse.Namespace) -> dict[str, An
 
 async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
     async def api_up() -> bool:
-        async with httpx.AsyncClient(base_url=run.api_url) as client:
+        async with api_client(run.api_url, timeout=5) as client:
             with contextlib.suppress(httpx.TransportError):
                 return (await client.get("/health")).status_code == 200
         return False

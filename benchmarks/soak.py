@@ -31,6 +31,7 @@ import asyncpg
 import httpx
 import psutil
 
+from benchmarks.connections import api_client
 from benchmarks.figures import cost_table, cpu_cost
 from benchmarks.publish import (
     Running,
@@ -95,8 +96,7 @@ async def send(answers: Counter[str], kind: str, request: Awaitable[int]) -> Non
 
 async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
     connection = await asyncpg.connect(run.database_url)
-    limits = httpx.Limits(max_connections=64)
-    async with httpx.AsyncClient(base_url=run.api_url, timeout=30, limits=limits) as client:
+    async with api_client(run.api_url, timeout=30, connections=64) as client:
         await run.until_answering(client)
         token = await register_officer(client, run.platform.settings.admin_token or "")
         auth = {"Authorization": f"Bearer {token}"}

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from rich.console import Console
 
+from benchmarks import connections
 from benchmarks.connections import KeepAlive, event_lines
 from benchmarks.figures import cost_line, cost_table, cpu_cost, cpu_used, per
 
@@ -146,6 +147,31 @@ async def test_httpx_opens_a_new_connection_by_itself(closing_server: str) -> No
         for _ in range(3):
             assert (await client.post("/x", content=b"{}")).status_code == 200
             await asyncio.sleep(0.05)
+
+
+async def test_the_api_client_drops_idle_connections_before_the_server_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A benchmark's httpx client opens a new connection after idling half the server's
+    keep-alive, so it never writes on a connection the server is closing."""
+    monkeypatch.setattr(connections, "SERVER_KEEP_ALIVE", 0.2)
+    opened = 0
+
+    async def keeps_alive(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal opened
+        opened += 1
+        while await read_request(reader):
+            writer.write(ANSWER)
+            await writer.drain()
+        writer.close()
+
+    async with serving(keeps_alive) as url, connections.api_client(url, timeout=5) as client:
+        await client.post("/x", content=b"{}")
+        await client.post("/x", content=b"{}")
+        assert opened == 1  # kept alive while busy
+        await asyncio.sleep(0.15)
+        await client.post("/x", content=b"{}")
+        assert opened == 2
 
 
 async def test_an_event_stream_is_asked_for_again_when_it_ends() -> None:
