@@ -103,18 +103,21 @@ async def buy_directly(
     events = direct_purchase.decide(None, command, ctx.actor, ctx.now, market, ocid=ocid)
     ordered = events[0]
     assert isinstance(ordered, DirectPurchaseOrdered)
-    return _decision(ocid, 0, events, PurchaseSpent(ordered, ctx.now.year))
+    return _decision(
+        direct_purchase.purchase_id(ocid), 0, events, PurchaseSpent(ordered, ctx.now.year)
+    )
 
 
 async def answer_purchase(
     tx: StoreTransaction, command: AcceptPurchase | DeclinePurchase, ctx: Context, s: Services
 ) -> Decision:
-    history = [e.event for e in await tx.load(command.ocid)]
+    aggregate_id = direct_purchase.purchase_id(command.ocid)
+    history = [e.event for e in await tx.load(aggregate_id)]
     purchase = direct_purchase.replay(history)
     events = direct_purchase.decide(purchase, command, ctx.actor, ctx.now)
     if isinstance(command, DeclinePurchase):
-        return _decision(command.ocid, len(history), events, PurchaseUnspent(command.ocid))
-    return _decision(command.ocid, len(history), events)
+        return _decision(aggregate_id, len(history), events, PurchaseUnspent(command.ocid))
+    return _decision(aggregate_id, len(history), events)
 
 
 async def request_quotes(
@@ -128,19 +131,21 @@ async def request_quotes(
         minimum_period=rules.minimum_quotation_period,
     )
     ocid = await _ocid(tx, s, ctx.now)
-    return _decision(ocid, 0, price_quotation.request(command, ctx.actor, ctx.now, band, ocid=ocid))
+    events = price_quotation.request(command, ctx.actor, ctx.now, band, ocid=ocid)
+    return _decision(price_quotation.quotation_id(ocid), 0, events)
 
 
 async def quote_or_open(
     tx: StoreTransaction, command: SubmitQuote | OpenQuotes, ctx: Context, s: Services
 ) -> Decision:
-    history = [e.event for e in await tx.load(command.ocid)]
+    aggregate_id = price_quotation.quotation_id(command.ocid)
+    history = [e.event for e in await tx.load(aggregate_id)]
     state = price_quotation.quotation_must_exist(price_quotation.replay(history), command.ocid)
     if isinstance(command, SubmitQuote):
         events = price_quotation.submit(state, command, ctx.actor, ctx.now)
     else:
         events = _open(state, command, ctx)
-    return _decision(command.ocid, len(history), events)
+    return _decision(aggregate_id, len(history), events)
 
 
 COMMANDS: dict[type, Any] = {

@@ -52,13 +52,15 @@ async def apply(connection: Any, envelopes: Sequence[Envelope]) -> None:
     procedures = sorted({e.aggregate_id for e in envelopes if e.type not in _OFFER_TYPES})
     for offer_id in offers:
         await _offer(connection, offer_id)
-    for ocid in procedures:
-        history = await eventstore.load(connection, ocid)
-        if history and history[0].type == "DirectPurchaseOrdered":
+    for aggregate_id in procedures:
+        history = await eventstore.load(connection, aggregate_id)
+        if not history:
+            continue
+        if history[0].type == "DirectPurchaseOrdered":
             await _purchase(connection, history)
-        elif history:
+        else:
             await _quotation(connection, history)
-        await _releases(connection, ocid, history)
+        await _releases(connection, _ocid(history), history)
 
 
 async def _offer(connection: Any, offer_id: str) -> None:
@@ -172,7 +174,7 @@ async def _procedure(
 ) -> None:
     await connection.execute(
         _UPSERT_PROCEDURE,
-        history[0].aggregate_id,
+        _ocid(history),
         procedure_type.value,
         buyer_id,
         document["status"],
@@ -233,6 +235,11 @@ def _parties(history: Sequence[Envelope]) -> set[str]:
         found.add(offer.supplier_id if offer is not None else None)
         found |= {quote.supplier_id for quote in getattr(event, "quotes", ())}
     return {party for party in found if party}
+
+
+def _ocid(history: Sequence[Envelope]) -> str:
+    """``<ocid>:purchase`` and ``<ocid>:quotation`` belong to ``<ocid>``."""
+    return history[0].aggregate_id.split(":")[0]
 
 
 def _times(unit_price: Decimal, quantity: Decimal) -> Decimal:

@@ -41,6 +41,11 @@ PROCEDURE = Procedure(
 )
 
 
+def purchase_id(ocid: str) -> str:
+    """The purchase's aggregate: apart from a tender's, which routes by ocid would replay."""
+    return f"{ocid}:purchase"
+
+
 class PurchaseStatus(StrEnum):
     AWAITING_SUPPLIER = "awaiting_supplier"
     CONCLUDED = "concluded"  # the supplier accepted: the purchase is the contract

@@ -44,6 +44,11 @@ PROCEDURE = Procedure(
 MINIMUM_SUPPLIERS = 3
 
 
+def quotation_id(ocid: str) -> str:
+    """The quotation's aggregate: apart from a tender's, which routes by ocid would replay."""
+    return f"{ocid}:quotation"
+
+
 class QuotationStatus(StrEnum):
     ACTIVE = "active"  # taking quotes until the deadline
     OPENED = "opened"  # quotes opened; awarded to the lowest, or unsuccessful

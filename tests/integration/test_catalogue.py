@@ -155,6 +155,9 @@ async def test_an_officer_buys_the_cheapest_offer_or_says_why_not(stack: Stack) 
     concluded = await procedure(stack, "purchases", first.json()["id"], "concluded")
     assert concluded["value"] == {"amount": "3100.00", "currency": "RON"}
     assert concluded["reference_unit_price"]["amount"] == "330.00"  # the median of the three
+    async with stack.client(officer["token"]) as client:  # a purchase is no tender
+        not_a_tender = await client.post(f"/tenders/{first.json()['id']}/cancellation", json={"reason": "x"})  # fmt: skip
+    assert not_a_tender.status_code == 404, not_a_tender.text
     recorded = await procedure(stack, "purchases", second.json()["id"], "awaiting_supplier")
     assert recorded["reason_not_cheapest"] == "Livrare în 24 de ore"
     assert recorded["cheapest_offer_id"] == cheap

@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from entrypoints.http.auth import ActorDep, IdempotencyKey
-from entrypoints.http.command_routes import body_without, handle
+from entrypoints.http.command_routes import body_without, command_of
 from entrypoints.http.problems import problems
 from schemas.catalogue import (
     AcceptPurchase,
@@ -191,6 +192,22 @@ async def open_quotes(
 async def read_quotation(request: Request, ocid: str) -> Response:
     """One price quotation: who was asked, how many quoted, and after the opening, the quotes."""
     return await _procedure(request, ocid, "price_quotation", "price quotation")
+
+
+async def handle(
+    request: Request,
+    command: type[BaseModel],
+    body: BaseModel,
+    path: dict[str, str],
+    actor: Any,
+    key: Any,
+) -> JSONResponse:
+    """Handle the command; the answer names the procedure by its ocid, not its aggregate."""
+    outcome = await request.app.state.handler.handle(
+        command_of(command, body.model_dump() | path), actor, key
+    )
+    answer = outcome.response() | {"replayed": outcome.replayed}
+    return JSONResponse(answer | {"id": outcome.aggregate_id.split(":")[0]}, 201)
 
 
 async def _procedure(request: Request, ocid: str, procedure_type: str, what: str) -> Response:
