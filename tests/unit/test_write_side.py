@@ -196,10 +196,24 @@ def supplier(bidder_id: str) -> Actor:
     return Actor(id=bidder_id, role=Role.SUPPLIER)
 
 
+class CountedStore(MemoryEventStore):
+    """A store that counts its transactions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.transactions = 0
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[MemoryTransaction]:
+        self.transactions += 1
+        async with super().transaction() as transaction:
+            yield transaction
+
+
 async def test_bids_sent_together_are_committed_together_in_order() -> None:
     """Three bidders at once: one commit, log indexes 0..2, each a receipt signed by the
     platform for its own entry."""
-    store = MemoryEventStore()
+    store = CountedStore()
     a_tender_taking_sealed_bids(store)
     bids = intake(store, Clock(NOW))
     answers = await asyncio.gather(*(bids.submit(sealed(b), supplier(b)) for b in BIDDERS))
@@ -207,6 +221,7 @@ async def test_bids_sent_together_are_committed_together_in_order() -> None:
     assert all(receipts.receipt_valid(a.receipt, keys.raw_public(PLATFORM_KEY)) for a in answers)
     assert types(store.recorded[2:]) == ["BidSubmitted"] * 3
     assert [e.sequence for e in store.recorded[2:]] == [2, 3, 4]
+    assert store.transactions == 1
 
 
 async def test_in_a_group_a_refused_bid_does_not_stop_the_others() -> None:
