@@ -63,6 +63,9 @@ async def _write(record: object, connection: Any) -> None:
     raise TypeError(f"no way to write {record!r}")
 
 
+register = _write.register  # how another module's edge rows say how they are written
+
+
 @_write.register
 async def _(record: Credential, connection: Any) -> None:
     await credentials.store(connection, record.token, record.actor, record.expires_at)

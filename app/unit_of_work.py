@@ -60,11 +60,11 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Decision:
-    """What a command decided: its aggregate's ``changes``, those of other aggregates that
-    go with them, the edge rows to keep (``app.records``) and a token to show once."""
+    """What a command decided: its aggregate's ``changes``, the edge rows to keep
+    (``app.records``) and a token to show once. What the events lead to in other aggregates
+    is the policies' (``app.policies``)."""
 
     changes: Changes
-    also: Sequence[Changes] = ()
     records: Sequence[object] = ()
     token: str | None = None
 
@@ -164,12 +164,7 @@ class UnitOfWork:
         mine = envelopes(
             decision.changes, actor=context.actor.id, at=context.now, command_id=context.command_id
         )
-        others = [
-            item
-            for changes in decision.also
-            for item in envelopes(changes, actor=context.actor.id, at=context.now)
-        ]
-        await self.append(transaction, writes, [*mine, *others])
+        await self.append(transaction, writes, mine)
         if decision.records:
             await transaction.keep(decision.records)
         return Outcome(decision.changes.aggregate_id, mine, token=decision.token)
