@@ -118,7 +118,11 @@ async def test_the_api_keeps_its_openapi_description(stack: Stack) -> None:
         "a supplier": world.supplier.token,
     }
     known = {
-        "ocid": [world.opened, world.awarded, world.contracted, world.open, world.auction],
+        "ocid": [
+            *(world.opened, world.awarded, world.contracted, world.open, world.auction),
+            *(world.catalogue["purchase"], world.catalogue["quotation"]),
+        ],
+        "offer_id": [world.catalogue["offer"]],
         "lot_id": [LOT],
         "contract_id": [world.contract_id],
         "officer_id": [world.buyer.members[0].id],
