@@ -52,23 +52,7 @@ import psutil
 from rich.table import Table
 
 from benchmarks.baselines import measure_baselines
-from benchmarks.bids import (
-    BASELINE_CONCURRENCY,
-    SEALED_WITHIN,
-    Party,
-    bearer,
-    bid_request,
-    committee_of,
-    connect,
-    failures,
-    hand_in,
-    http_request,
-    latency_ms,
-    register_suppliers,
-    seal_bids,
-    sealed_tender,
-    send_all,
-)
+from benchmarks.bids import BASELINE_CONCURRENCY, SEALED_WITHIN
 from benchmarks.connections import api_client, event_lines
 from benchmarks.figures import (
     baseline_ms,
@@ -78,14 +62,19 @@ from benchmarks.figures import (
     fmt,
     per,
 )
-from benchmarks.publish import (
-    Running,
-    console,
-    register_officer,
-    run_with_short_periods,
-    until,
+from benchmarks.harness import Running, console, register_officer, run_with_short_periods, until
+from benchmarks.raw_http import connect, failures, http_request, latency_ms, send_all
+from benchmarks.sealed_parties import (
+    Party,
+    bearer,
+    bid_request,
+    committee_of,
+    hand_in,
+    register_suppliers,
+    seal_bids,
+    sealed_tender,
 )
-from benchmarks.usage import CpuMeter
+from benchmarks.usage import CpuMeter, idle_cores
 
 LOT = "lot-1"
 DECREMENT = Decimal("0.50")
@@ -250,6 +239,8 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
     async with api_client(run.api_url, timeout=600) as client:
         await run.until_answering(client)
         tender, officer, suppliers = await prepare(run, client, args)
+        console.print("the idle platform's CPU")
+        idle = await idle_cores(run.components)
         starts_at = datetime.now(UTC) + timedelta(seconds=3)
         scheduled = await client.post(
             f"/tenders/{tender.ocid}/auctions",
@@ -323,10 +314,13 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
         args.baseline_count,
         BASELINE_CONCURRENCY,
         run.components,
+        idle,
     )
     refused = Counter(p.refusal for p in prices if p.refusal is not None)
     why = ", ".join(f"{n} {k}" for k, n in refused.items())
-    cost = cpu_cost(used, len(accepted), "price", why or "no price sent", baseline_ms(baselines))
+    why = why or "no price sent"
+    per_row = baseline_ms(baselines)
+    cost = cpu_cost(used, len(accepted), "price", why, per_row, idle=idle, seconds=seconds)
     accepted_per_s = per(len(accepted), seconds)
     return {
         "config": {
@@ -375,7 +369,11 @@ def report(results: dict[str, Any]) -> None:
             fmt(results["rank_updates_per_s"], 0),
             "",
         ),
-        ("platform CPU ms / price", fmt(cost["platform_ms_per_unit"]), ""),
+        (
+            "platform CPU ms / price, all / net of idle",
+            f"{fmt(cost['platform_ms_per_unit'])} / {fmt(cost['net_platform_ms_per_unit'])}",
+            "",
+        ),
         ("price answer p50 / p99 ms", f"{fmt(answer['p50'], 1)} / {fmt(answer['p99'], 1)}", ""),
         ("new price -> every bidder's rank p50 ms", fmt(every["p50"], 1), ""),
         ("new price -> every bidder's rank p99 ms", fmt(every["p99"], 1), "<= 50"),

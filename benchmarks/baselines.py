@@ -5,7 +5,7 @@ import asyncio
 import json
 import math
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 import asyncpg
@@ -24,7 +24,11 @@ console = Console()
 
 
 async def raw_postgres(
-    database_url: str, rows: int, concurrency: int, components: Callable[[], Components]
+    database_url: str,
+    rows: int,
+    concurrency: int,
+    components: Callable[[], Components],
+    idle_cores: float = 0.0,
 ) -> dict[str, Any]:
     """One transaction per ~1 KiB jsonb row, ``concurrency`` connections; PostgreSQL's CPU."""
     pool = await asyncpg.create_pool(database_url, min_size=concurrency, max_size=concurrency)
@@ -48,13 +52,17 @@ async def raw_postgres(
         seconds = time.monotonic() - started
         used = meter.stop(whole_machine=False)["PostgreSQL"]
         await pool.execute("DROP TABLE bench_scratch")
-        return baseline_cost(rows, seconds, used, "row")
+        return baseline_cost(rows, seconds, used, "row", idle_cores)
     finally:
         await pool.close()
 
 
 async def raw_kafka(
-    bootstrap: str, messages: int, concurrency: int, components: Callable[[], Components]
+    bootstrap: str,
+    messages: int,
+    concurrency: int,
+    components: Callable[[], Components],
+    idle_cores: float = 0.0,
 ) -> dict[str, Any]:
     """``concurrency`` senders, each awaiting every ~1 KiB send, acks=all; the broker's CPU."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
@@ -79,7 +87,8 @@ async def raw_kafka(
         started = time.monotonic()
         await asyncio.gather(*(one_sender() for _ in range(concurrency)))
         seconds = time.monotonic() - started
-        return baseline_cost(messages, seconds, meter.stop(whole_machine=False)["broker"], "msg")
+        used = meter.stop(whole_machine=False)["broker"]
+        return baseline_cost(messages, seconds, used, "msg", idle_cores)
     finally:
         await producer.stop()
 
@@ -90,14 +99,17 @@ async def measure_baselines(
     count: int,
     concurrency: int,
     components: Callable[[], Components],
+    idle: Mapping[str, float] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Both baselines; one that fails is reported with its error and no figures, so that
-    the run still ends with the rest."""
+    """Both baselines, each net of what its server uses ``idle`` (cores by component); one
+    that fails is reported with its error and no figures, so that the run still ends."""
+    idle = idle or {}
     console.print(f"baselines: {count} raw asyncpg rows, {count} raw aiokafka messages")
     figures: dict[str, dict[str, Any]] = {}
+    pg_idle, broker_idle = idle.get("PostgreSQL", 0.0), idle.get("broker", 0.0)
     measures: list[tuple[str, str, Coroutine[Any, Any, dict[str, Any]]]] = [
-        (ASYNCPG, "row", raw_postgres(database_url, count, concurrency, components)),
-        (AIOKAFKA, "msg", raw_kafka(bootstrap, count, concurrency, components)),
+        (ASYNCPG, "row", raw_postgres(database_url, count, concurrency, components, pg_idle)),
+        (AIOKAFKA, "msg", raw_kafka(bootstrap, count, concurrency, components, broker_idle)),
     ]
     for name, unit, measure in measures:
         try:

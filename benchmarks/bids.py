@@ -38,17 +38,12 @@ It prints a table and writes the figures as JSON to ``--out``. It asserts nothin
 
 import argparse
 import asyncio
-import base64
-import contextlib
-import functools
 import json
 import math
 import os
 import signal
 import time
-from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -56,14 +51,13 @@ from typing import Any
 import asyncpg
 import httpx
 import psutil
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from rich.table import Table
 
-from adapters.kafka.topology import BIDS
 from benchmarks.baselines import measure_baselines
-from benchmarks.connections import KeepAlive, api_client
+from benchmarks.bid_watch import OnKafka, Outbox
+from benchmarks.connections import api_client
 from benchmarks.figures import (
     baseline_ms,
     baseline_rows,
@@ -73,307 +67,39 @@ from benchmarks.figures import (
     fmt,
     nothing_accepted,
     per,
-)
-from benchmarks.publish import (
-    EXAMPLE,
-    Running,
-    console,
     percentile,
-    register_officer,
-    run_with_short_periods,
-    until,
 )
-from benchmarks.usage import CpuMeter
-from bidding import committee, keys, sealing
-from schemas.bids import BidContent, EncryptedShare, SealedBid
-from schemas.commands import OpeningKeySetup
+from benchmarks.harness import Running, console, register_officer, run_with_short_periods, until
+from benchmarks.raw_http import (
+    connect_many,
+    failures,
+    latency_ms,
+    send_all,
+    send_lines,
+)
+from benchmarks.sealed_parties import (
+    THRESHOLD,
+    Party,
+    bearer,
+    bid_content,
+    bid_request,
+    committee_of,
+    hand_in,
+    opening_key,
+    register_suppliers,
+    seal_bids,
+    sealed_tender,
+    share_of,
+)
+from benchmarks.usage import CpuMeter, idle_cores
+from bidding import keys, sealing
+from schemas.bids import SealedBid
 
-BID_EXAMPLE = EXAMPLE.parent / "bid.json"
-REGISTER_CONCURRENCY = 64
-COMMITTEE, THRESHOLD = 3, 2
-OUTBOX_POLL = 0.005  # seconds between looks at the outbox's length
 ON_KAFKA_WITHIN = 60.0  # seconds to wait, after the load, for the last bid on Kafka
 RELAY_WITHIN = 180.0  # seconds to wait, before the load, for the relay to empty the outbox
 SEALED_WITHIN = 60.0  # seconds to wait, after the deadline, for the bid log to be sealed
 BASELINE_CONCURRENCY = 32  # as ``benchmarks.publish`` runs its baselines
 TARGETS = {"bids_per_s": 3000.0, "p99_receipt_ms": 50.0, "opening_s": 5.0}
-
-
-@dataclass(frozen=True)
-class Party:
-    id: str
-    token: str
-    signing_key: Ed25519PrivateKey
-    encryption_key: X25519PrivateKey | None = None
-
-
-@dataclass
-class Answered:
-    """What one request got: its status and body, or the error that stopped it."""
-
-    sent: float
-    answered: float
-    status: int
-    body: bytes
-    error: str | None = None
-
-    @property
-    def failure(self) -> str | None:
-        if self.error is not None:
-            return self.error
-        return None if self.status in {200, 201} else f"HTTP {self.status}"
-
-
-# Raw HTTP on keep-alive connections (``benchmarks.publish.KeepAlive``), any request
-
-
-def http_request(url: str, path: str, body: bytes, token: str | None = None) -> bytes:
-    """A complete POST request, ready to write on a ``KeepAlive`` connection."""
-    host = httpx.URL(url).host
-    auth = f"Authorization: Bearer {token}\r\n" if token else ""
-    head = (
-        f"POST {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    )
-    return head.encode() + body
-
-
-async def connect(url: str) -> KeepAlive:
-    return await KeepAlive.open(url)
-
-
-async def connect_many(url: str, count: int) -> list[KeepAlive]:
-    connections: list[KeepAlive] = []
-    for start in range(0, count, 100):  # in steps, so that the listen backlog never fills
-        step = min(100, count - start)
-        connections += await asyncio.gather(*(connect(url) for _ in range(step)))
-    return connections
-
-
-async def ask(connection: KeepAlive, request: bytes) -> Answered:
-    connection.request = request
-    sent = time.monotonic()
-    try:
-        status, body = await connection.send()
-    except (OSError, EOFError, TimeoutError, ValueError) as error:
-        return Answered(sent, time.monotonic(), 0, b"", type(error).__name__)
-    return Answered(sent, time.monotonic(), status, body)
-
-
-async def send_lines(
-    url: str, connections: list[KeepAlive], lines: Sequence[Sequence[bytes]]
-) -> list[list[Answered]]:
-    """Connection i sends the requests of ``lines[i]`` one after the other; a connection
-    that fails is opened again for the next request."""
-
-    async def one_line(n: int) -> list[Answered]:
-        answers = []
-        for request in lines[n]:
-            answer = await ask(connections[n], request)
-            answers.append(answer)
-            if answer.error is not None:
-                await connections[n].close()
-                connections[n] = await connect(url)
-        return answers
-
-    return list(await asyncio.gather(*(one_line(n) for n in range(len(lines)))))
-
-
-async def send_all(url: str, requests: Sequence[bytes], concurrency: int) -> list[Answered]:
-    """Every request, answered in order, over ``concurrency`` connections that each take
-    the next one waiting."""
-    connections = await connect_many(url, min(concurrency, len(requests)))
-    answers: list[Answered | None] = [None] * len(requests)
-    numbers = iter(range(len(requests)))
-
-    async def one_connection(n: int) -> None:
-        for number in numbers:
-            answers[number] = answer = await ask(connections[n], requests[number])
-            if answer.error is not None:
-                await connections[n].close()
-                connections[n] = await connect(url)
-
-    try:
-        await asyncio.gather(*(one_connection(n) for n in range(len(connections))))
-    finally:
-        for connection in connections:
-            await connection.close()
-    return [a for a in answers if a is not None]
-
-
-def failures(answers: Sequence[Answered]) -> dict[str, int]:
-    return dict(Counter(a.failure for a in answers if a.failure is not None))
-
-
-def latency_ms(values: Sequence[float]) -> dict[str, float]:
-    return {
-        "p50": percentile(values, 0.50),
-        "p99": percentile(values, 0.99),
-        "max": max(values, default=math.nan),
-    }
-
-
-# The parties and their tenders
-
-
-async def register_suppliers(url: str, count: int) -> tuple[list[Party], dict[str, Any]]:
-    """``count`` suppliers, each with a key of its own; the HTTP part is timed."""
-    made = []
-    for number in range(count):
-        key = Ed25519PrivateKey.generate()
-        identifier = f"RO-BENCH-{number:07d}"
-        public = keys.raw_public(key)
-        proof = keys.sign(
-            key,
-            keys.SUPPLIER_REGISTRATION,
-            keys.supplier_registration_fields(identifier, public),
-        )
-        body = {
-            "name": f"Furnizor {number} SRL",
-            "identifier": identifier,
-            "is_sme": True,
-            "email": f"oferte{number}@example.ro",
-            "signing_key": b64(public),
-            "proof": b64(proof),
-        }
-        made.append((key, http_request(url, "/suppliers", json.dumps(body).encode())))
-    console.print(f"registering {count} suppliers over {REGISTER_CONCURRENCY} connections")
-    started = time.monotonic()
-    answers = await send_all(url, [request for _, request in made], REGISTER_CONCURRENCY)
-    seconds = time.monotonic() - started
-    suppliers = []
-    for (key, _), answer in zip(made, answers, strict=True):
-        if answer.status == 201:
-            body = json.loads(answer.body)
-            suppliers.append(Party(body["id"], body["token"], key))
-    figures = {
-        "suppliers": len(suppliers),
-        "failed": failures(answers),
-        "seconds": seconds,
-        "per_s": per(len(suppliers), seconds),
-        "answer_ms": latency_ms([(a.answered - a.sent) * 1000 for a in answers]),
-    }
-    return suppliers, figures
-
-
-async def committee_of(client: httpx.AsyncClient, operator: str, agency_id: str) -> list[Party]:
-    """``COMMITTEE`` officers of the agency, with their committee keys registered."""
-    members = []
-    for number in range(COMMITTEE):
-        answer = await client.post(
-            "/officers",
-            json={"agency_id": agency_id, "name": f"Member {number}", "email": "c@example.ro"},
-            headers=bearer(operator),
-        )
-        answer.raise_for_status()
-        officer_id, token = answer.json()["id"], answer.json()["token"]
-        signing, encryption = Ed25519PrivateKey.generate(), X25519PrivateKey.generate()
-        public_signing, public_encryption = keys.raw_public(signing), keys.raw_public(encryption)
-        proof = keys.sign(
-            signing,
-            keys.COMMITTEE_KEYS,
-            keys.committee_keys_fields(officer_id, public_encryption, public_signing),
-        )
-        registered = await client.post(
-            "/officers/me/committee-keys",
-            json={
-                "encryption_key": b64(public_encryption),
-                "signing_key": b64(public_signing),
-                "proof": b64(proof),
-            },
-            headers=bearer(token),
-        )
-        registered.raise_for_status()
-        members.append(Party(officer_id, token, signing, encryption))
-    return members
-
-
-@dataclass(frozen=True)
-class Tender:
-    ocid: str
-    setup: OpeningKeySetup  # the public key and the committee's sealed shares
-    deadline: datetime
-
-
-async def sealed_tender(
-    client: httpx.AsyncClient,
-    officer: str,
-    members: Sequence[Party],
-    deadline_in: timedelta,
-    auction: dict[str, Any] | None = None,
-) -> Tender:
-    """Publish a tender (``examples/tender.json``, with these ``auction`` rules if given)
-    and give it an opening key split among ``members``."""
-    body = json.loads(EXAMPLE.read_text())
-    deadline = datetime.now(UTC) + deadline_in
-    body["submission_deadline"] = deadline.isoformat()
-    if auction is not None:
-        body["requirements"]["auction"] = auction
-    published = await client.post("/tenders", json=body, headers=bearer(officer))
-    published.raise_for_status()
-    ocid: str = published.json()["id"]
-    setup = committee.make_opening_key(
-        ocid,
-        [(m.id, keys.raw_public(m.encryption_key)) for m in members if m.encryption_key],
-        THRESHOLD,
-    )
-    issued = await client.post(
-        f"/tenders/{ocid}/opening-key",
-        content=setup.model_dump_json(),
-        headers=bearer(officer) | {"Content-Type": "application/json"},
-    )
-    issued.raise_for_status()
-    return Tender(ocid, setup, deadline)
-
-
-@functools.cache
-def _bid_template() -> dict[str, Any]:
-    template: dict[str, Any] = json.loads(BID_EXAMPLE.read_text())
-    return template
-
-
-def bid_content(ocid: str, bidder_id: str, number: int, version: int = 1) -> BidContent:
-    """``examples/bid.json`` for this tender and bidder, with a price of its own."""
-    template = _bid_template()
-    price = {"amount": f"{1_300_000 + number}.{version:02d}", "currency": "RON"}
-    offer = template["offers"][0] | {"price": price}
-    return BidContent.model_validate(
-        template | {"ocid": ocid, "bidder_id": bidder_id, "offers": [offer]}
-    )
-
-
-def seal_bids(
-    tender: Tender, bidders: Sequence[Party], versions: int
-) -> tuple[list[list[SealedBid]], float]:
-    """``versions`` sealed bids of each bidder, and the seconds that took."""
-    started = time.monotonic()
-    sealed = [
-        [
-            sealing.seal_bid(
-                bid_content(tender.ocid, bidder.id, number, version),
-                version,
-                tender.setup.public_key,
-                bidder.signing_key,
-            )
-            for version in range(1, versions + 1)
-        ]
-        for number, bidder in enumerate(bidders)
-    ]
-    return sealed, time.monotonic() - started
-
-
-def bid_request(url: str, bid: SealedBid, bidder: Party) -> bytes:
-    return http_request(
-        url, f"/tenders/{bid.ocid}/bids", bid.model_dump_json().encode(), bidder.token
-    )
-
-
-def b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode()
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 # 1. Sealing on the client
@@ -419,107 +145,6 @@ def sealing_cost(samples: int) -> dict[str, Any]:
 # 2. Submission, and when the bids are on Kafka
 
 
-@dataclass
-class OnKafka:
-    """When each bid's ``BidSubmitted`` reached ``procurement.bids``, as one consumer sees it
-    (an upper bound: the embedded broker holds a fetch for its whole wait, 10 ms here)."""
-
-    bootstrap: str
-    records: list[tuple[float, bytes]] = field(default_factory=list)
-    seen: dict[str, float] = field(default_factory=dict)
-    partitions: int = 0
-    _parsed: int = 0
-    _consumer: Any = None
-    _task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap,
-            enable_auto_commit=False,
-            fetch_max_wait_ms=10,
-            max_partition_fetch_bytes=8 * 1024 * 1024,
-            request_timeout_ms=5000,
-        )
-        await self._consumer.start()
-
-        async def topic_exists() -> bool:
-            return BIDS.name in await self._consumer.topics()
-
-        await until(topic_exists, 60, f"the relay creating {BIDS.name}")
-        # As many partitions as the broker has, which need not be the topology's count.
-        numbers = sorted(self._consumer.partitions_for_topic(BIDS.name) or ())
-        self.partitions = len(numbers)
-        partitions = [TopicPartition(BIDS.name, p) for p in numbers]
-        self._consumer.assign(partitions)
-        for partition, offset in (await self._consumer.end_offsets(partitions)).items():
-            self._consumer.seek(partition, offset)
-        self._task = asyncio.create_task(self._consume())
-
-    async def _consume(self) -> None:
-        while True:
-            batches = await self._consumer.getmany(timeout_ms=100, max_records=10_000)
-            now = time.monotonic()
-            for records in batches.values():
-                self.records += [(now, record.value) for record in records]
-
-    def parse(self) -> None:
-        """Read what arrived since the last call (after the load, so as not to slow it)."""
-        for at, value in self.records[self._parsed :]:
-            receipt = json.loads(value).get("event", {}).get("receipt")
-            if isinstance(receipt, dict) and "bid_id" in receipt:
-                self.seen.setdefault(receipt["bid_id"], at)
-        self._parsed = len(self.records)
-
-    async def wait_for(self, bid_ids: set[str], within: float) -> None:
-        async def all_there() -> bool:
-            self.parse()
-            return bid_ids <= self.seen.keys()
-
-        with contextlib.suppress(RuntimeError):
-            await until(all_there, within, "every accepted bid on Kafka")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        if self._consumer is not None:
-            await self._consumer.stop()
-
-
-@dataclass
-class Outbox:
-    """The length of the outbox every few ms, read on a connection of the benchmark's own:
-    when the relay had taken every bid to Kafka, as the platform itself sees it."""
-
-    connection: Any
-    samples: list[tuple[float, int]] = field(default_factory=list)
-
-    @contextlib.asynccontextmanager
-    async def watching(self) -> AsyncIterator[None]:
-        stopped = asyncio.Event()
-
-        async def poll() -> None:
-            while not stopped.is_set():
-                count = await self.connection.fetchval("SELECT count(*) FROM outbox")
-                self.samples.append((time.monotonic(), count))
-                await asyncio.sleep(OUTBOX_POLL)
-
-        task = asyncio.create_task(poll())
-        try:
-            yield
-        finally:
-            stopped.set()
-            await task
-
-    def largest(self) -> int:
-        return max((count for _, count in self.samples), default=0)
-
-    def empty_after(self, moment: float) -> float:
-        """The first time from ``moment`` on that the outbox was seen empty."""
-        return next((at for at, count in self.samples if at >= moment and not count), math.nan)
-
-
 async def submission(
     run: Running, client: httpx.AsyncClient, parties: dict[str, Any], args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -547,6 +172,8 @@ async def submission(
     await until(outbox_empty, RELAY_WITHIN, "the relay emptying the outbox")
     waited = time.monotonic() - waited
     console.print(f"submission: the relay emptied the outbox after {waited:.1f}s")
+    console.print("submission: the idle platform's CPU")
+    idle = await idle_cores(run.components)
     connections = await connect_many(run.api_url, len(smes))
     console.print(
         f"submission: {len(smes)} SMEs at once, one connection each, {args.rounds} bid(s) each"
@@ -611,6 +238,7 @@ async def submission(
             * 1000,
         },
         "cpu_s": used,
+        "idle_cores": idle,
     }
 
 
@@ -706,43 +334,6 @@ async def opening(
     }
 
 
-async def share_of(client: httpx.AsyncClient, member: Party, ocid: str) -> bytes:
-    """The member's share, decrypted and signed on the member's machine, ready to send."""
-    mine = await client.get(f"/tenders/{ocid}/opening-key/my-share", headers=bearer(member.token))
-    mine.raise_for_status()
-    assert member.encryption_key is not None
-    share = committee.hand_in_share(
-        ocid,
-        member.id,
-        EncryptedShare.model_validate(mine.json()),
-        member.encryption_key,
-        member.signing_key,
-    )
-    return share.model_dump_json().encode()
-
-
-async def hand_in(client: httpx.AsyncClient, member: Party, ocid: str) -> httpx.Response:
-    return await client.post(
-        f"/tenders/{ocid}/opening/shares",
-        content=await share_of(client, member, ocid),
-        headers=bearer(member.token) | {"Content-Type": "application/json"},
-    )
-
-
-def opening_key(tender: Tender, members: Sequence[Party]) -> X25519PrivateKey:
-    """The opening key, rebuilt here from the members' own shares, as the platform does."""
-    shares = []
-    for member in members:
-        sealed = next(s for s in tender.setup.shares if s.officer_id == member.id)
-        assert member.encryption_key is not None
-        shares.append(
-            sealing.open_share(
-                sealed.encrypted_share, member.encryption_key, tender.ocid, member.id, sealed.x
-            )
-        )
-    return committee.rebuild_opening_key(shares, tender.setup.public_key)
-
-
 def raw_opening(
     bids: Sequence[SealedBid], key: X25519PrivateKey, bidder_keys: dict[str, bytes]
 ) -> dict[str, Any]:
@@ -800,9 +391,10 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
         hints = {"seal_us": seal["seal_bid_us"], "bids_per_s": submitted["bids_per_s"]}
         opened = await opening(run, client, parties, args, hints)
 
+    idle = submitted["idle_cores"]
     rows = args.baseline_count
     baselines = await measure_baselines(
-        run.database_url, run.bootstrap, rows, BASELINE_CONCURRENCY, run.components
+        run.database_url, run.bootstrap, rows, BASELINE_CONCURRENCY, run.components, idle
     )
     per_row = baseline_ms(baselines)
     submitted["cost"] = cpu_cost(
@@ -811,6 +403,8 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
         "bid",
         submitted["accepted_nothing"] or "",
         per_row,
+        idle=idle,
+        seconds=submitted["seconds"],
     )
     opened["cost"] = cpu_cost(
         opened.pop("cpu_s"),
@@ -818,6 +412,8 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
         "opened bid",
         opened["accepted_nothing"] or "",
         per_row,
+        idle=idle,
+        seconds=opened["seconds"],
     )
     return {
         "config": {

@@ -9,15 +9,22 @@ duration that may be zero: a phase that accepted nothing says so instead.
 """
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.table import Table
 
 PLATFORM = ("API", "stream workers", "PostgreSQL", "broker")
-NOT_PLATFORM = ("benchmark client", "whole machine")
 
 CpuSample = Mapping[str, Mapping[int, float]]  # component -> pid -> CPU seconds so far
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile; NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
 def per(amount: float, over: float) -> float:
@@ -56,31 +63,49 @@ def cpu_cost(
     unit: str,
     why: str = "",
     baselines_ms: Mapping[str, float] | None = None,
+    idle: Mapping[str, float] | None = None,
+    seconds: float = math.nan,
 ) -> dict[str, Any]:
-    """CPU ms per ``unit`` for each component and for the platform's components together,
-    and that sum over each baseline's ms per row or message (how many raw writes one unit
-    costs). With no units, every figure is NaN and ``accepted_nothing`` says why."""
+    """CPU ms per ``unit`` for each component and for the platform's components together.
+
+    Idle, the platform keeps some CPU busy (consumers polling the broker, timers); given the
+    cores each component used ``idle`` and the phase's ``seconds``, that background is
+    taken out of the net figure, which then depends little on how long the phase took on a
+    busy machine. The net figure over each baseline's ms per row or message says how many
+    raw writes one unit costs. With no units, every figure is NaN and ``accepted_nothing``
+    says why."""
     platform_s = sum(used.get(name, 0.0) for name in PLATFORM)
-    platform_ms = per(platform_s * 1000, units)
+    background_s = sum(idle.get(name, 0.0) for name in PLATFORM) * seconds if idle else 0.0
+    net_ms = per(max(0.0, platform_s - background_s) * 1000, units)
     return {
         "unit": unit,
         "units": units,
+        "seconds": seconds,
         "cpu_s": dict(used),
-        "ms_per_unit": {name: per(seconds * 1000, units) for name, seconds in used.items()},
-        "platform_ms_per_unit": platform_ms,
-        "over_baselines": {name: per(platform_ms, ms) for name, ms in (baselines_ms or {}).items()},
+        "idle_cores": dict(idle or {}),
+        "ms_per_unit": {name: per(cpu_s * 1000, units) for name, cpu_s in used.items()},
+        "platform_ms_per_unit": per(platform_s * 1000, units),
+        "background_ms_per_unit": per(background_s * 1000, units),
+        "net_platform_ms_per_unit": net_ms,
+        "over_baselines": {name: per(net_ms, ms) for name, ms in (baselines_ms or {}).items()},
         "accepted_nothing": nothing_accepted(units, why or f"no {unit} was accepted"),
     }
 
 
-def baseline_cost(rows: int, seconds: float, server_cpu_s: float, unit: str) -> dict[str, Any]:
-    """A raw baseline's rate and the CPU ms its server spent per row or message."""
+def baseline_cost(
+    rows: int, seconds: float, server_cpu_s: float, unit: str, idle_cores: float = 0.0
+) -> dict[str, Any]:
+    """A raw baseline's rate and the CPU ms its server spent per row or message, net of
+    what the server uses idle (``idle_cores``) over the same time."""
+    net_s = max(0.0, server_cpu_s - idle_cores * seconds)
     return {
         "unit": unit,
         "count": rows,
         "seconds": seconds,
         "per_s": per(rows, seconds),
-        "server_ms_per_unit": per(server_cpu_s * 1000, rows),
+        "server_cpu_s": server_cpu_s,
+        "server_idle_cores": idle_cores,
+        "server_ms_per_unit": per(net_s * 1000, rows),
     }
 
 
@@ -115,6 +140,12 @@ def cost_table(title: str, cost: Mapping[str, Any], seconds: float | None = None
             row(name, cpu_s, cost["ms_per_unit"][name])
     platform_s = sum(cost["cpu_s"].get(name, 0.0) for name in PLATFORM)
     row("platform (sum of the above)", platform_s, cost["platform_ms_per_unit"])
+    if cost["idle_cores"]:
+        background_ms = cost["background_ms_per_unit"]
+        background_s = background_ms * cost["units"] / 1000
+        row("  of which the idle platform's background", background_s, background_ms)
+        net_s = platform_s - background_s
+        row("platform net of that background", net_s, cost["net_platform_ms_per_unit"])
     for name, cpu_s in cost["cpu_s"].items():
         if name not in PLATFORM:
             row(f"{name} (not in the sum)", cpu_s, cost["ms_per_unit"][name])
@@ -134,9 +165,12 @@ def cost_line(cost: Mapping[str, Any]) -> str:
     if cost["accepted_nothing"]:
         return str(cost["accepted_nothing"])
     ratios = ", ".join(f"{fmt(ratio, 1)}x {name}" for name, ratio in cost["over_baselines"].items())
+    net = cost["net_platform_ms_per_unit"]
     return (
         f"platform CPU {fmt(cost['platform_ms_per_unit'])} ms per {cost['unit']}"
-        f" ({cost['units']:,} {cost['unit']}s)" + (f"; {ratios}" if ratios else "")
+        + (f", {fmt(net)} net of idle" if cost["idle_cores"] else "")
+        + f" ({cost['units']:,} {cost['unit']}s)"
+        + (f"; {ratios}" if ratios else "")
     )
 
 

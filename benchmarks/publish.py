@@ -48,27 +48,21 @@ import asyncio
 import contextlib
 import json
 import math
-import shutil
 import signal
-import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import asyncpg
 import httpx
 import psutil
-from rich.console import Console
 from rich.table import Table
 
-from adapters.embedded import free_port
 from adapters.settings import Settings
 from benchmarks.baselines import measure_baselines
 from benchmarks.connections import KeepAlive, api_client
@@ -80,16 +74,18 @@ from benchmarks.figures import (
     fmt,
     nothing_accepted,
     per,
+    percentile,
     why_nothing,
 )
-from benchmarks.usage import CpuMeter, memory
-from entrypoints.launcher import (
-    Platform,
-    admin_token,
-    start_worker,
-    stop_process,
-    worker_environment,
+from benchmarks.harness import (
+    Running,
+    console,
+    register_officer,
+    run_benchmark,
+    until,
 )
+from benchmarks.usage import CpuMeter, idle_cores, memory
+from entrypoints.launcher import admin_token
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "tender.json"
 WARM_UP_TENDERS = 50
@@ -98,94 +94,6 @@ VISIBLE_WITHIN = 120.0  # seconds to wait for the last tender to show up
 IDLE_BEFORE_MEMORY = 5.0
 PACED_SECONDS = 6.0
 TARGETS = {"commands_per_s": 1000.0, "p99_visible_ms": 100.0, "idle_rss_mb": 500.0}
-
-# The API in a process of its own, so that its CPU is its own and the client's is not in it.
-API_SCRIPT = """
-import sys
-from dataclasses import replace
-import uvicorn
-from entrypoints.http.app import create_api
-from adapters.settings import Settings
-
-settings = Settings.from_env()
-settings = replace(settings, http=settings.http.raised())  # one client sends all the load
-assert settings.database_url is not None
-app = create_api(settings, settings.database_url)
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
-"""
-
-console = Console()
-
-
-@dataclass
-class Running:
-    """The platform under test and how to reach it."""
-
-    platform: Platform
-    database_url: str
-    bootstrap: str
-    api: subprocess.Popen[bytes]
-    api_url: str
-
-    @property
-    def data_dir(self) -> Path:
-        return self.platform.settings.data_dir
-
-    def components(
-        self, leave_out: psutil.Process | None = None
-    ) -> dict[str, list[psutil.Process]]:
-        """Every process of the platform, by component (but ``leave_out``)."""
-        postmaster = int((self.data_dir / "postgres" / "postmaster.pid").read_text().split()[0])
-        children = psutil.Process().children(recursive=True)
-        broker = [p for p in children if self.bootstrap in " ".join(_cmdline(p))]
-        workers = [psutil.Process(w.pid) for w in self.platform.worker_processes]
-        return {
-            "API": _tree(self.api.pid),
-            "stream workers": [p for w in workers for p in _tree(w.pid)],
-            "PostgreSQL": [p for p in _tree(postmaster) if p != leave_out],
-            "broker": broker,
-        }
-
-    async def until_answering(self, client: httpx.AsyncClient, within: float = 30.0) -> None:
-        """Wait until the API answers ``/health``; fail at once if its process has ended."""
-
-        async def answering() -> bool:
-            if self.api.poll() is not None:
-                msg = f"the API exited with {self.api.returncode}"
-                raise RuntimeError(msg)
-            with contextlib.suppress(httpx.TransportError):
-                return (await client.get("/health")).status_code == 200
-            return False
-
-        await until(answering, within, "the API answering /health")
-
-
-def _tree(pid: int) -> list[psutil.Process]:
-    process = psutil.Process(pid)
-    return [process, *process.children(recursive=True)]
-
-
-def _cmdline(process: psutil.Process) -> list[str]:
-    with contextlib.suppress(psutil.Error):
-        return list(process.cmdline())
-    return []
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile; NaN for no values."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
-
-def finite(value: Any) -> Any:
-    """``value`` with NaN and infinities as null, so that the JSON is standard."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {key: finite(item) for key, item in value.items()}
-    return value
 
 
 def tender_request(url: str, token: str, body: bytes) -> bytes:
@@ -202,15 +110,6 @@ def tender_body() -> bytes:
     body = json.loads(EXAMPLE.read_text())
     body["submission_deadline"] = (datetime.now(UTC) + timedelta(days=40)).isoformat()
     return json.dumps(body).encode()
-
-
-async def until(probe: Callable[[], Awaitable[bool]], within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not await probe():
-        if time.monotonic() > deadline:
-            msg = f"{what} did not happen within {within:.0f}s"
-            raise RuntimeError(msg)
-        await asyncio.sleep(0.05)
 
 
 class Visibility:
@@ -334,22 +233,6 @@ async def publish(
     }
 
 
-async def register_officer(client: httpx.AsyncClient, operator: str) -> str:
-    auth = {"Authorization": f"Bearer {operator}"}
-    agency = await client.post(
-        "/agencies", json={"name": "Benchmark Agency", "identifier": "RO-BENCH-1"}, headers=auth
-    )
-    agency.raise_for_status()
-    officer = await client.post(
-        "/officers",
-        json={"agency_id": agency.json()["id"], "name": "Ana Pop", "email": "ana@example.ro"},
-        headers=auth,
-    )
-    officer.raise_for_status()
-    token: str = officer.json()["token"]
-    return token
-
-
 async def paced_latency(
     senders: Sequence[Send], connection: Any, args: argparse.Namespace
 ) -> dict[str, Any]:
@@ -426,8 +309,8 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
                 with contextlib.suppress(RuntimeError):
                     await until(warm.all_seen, VISIBLE_WITHIN, "the warm-up becoming visible")
         # Idle with no client connected: the API closes idle keep-alive connections.
-        console.print(f"idle {IDLE_BEFORE_MEMORY:.0f}s, then memory")
-        await asyncio.sleep(IDLE_BEFORE_MEMORY)
+        console.print(f"idle {IDLE_BEFORE_MEMORY:.0f}s: the idle platform's CPU, then memory")
+        idle = await idle_cores(run.components, IDLE_BEFORE_MEMORY)
         fresh_memory = memory(run.components())
         async with clients(args.client, run.api_url, token, args.concurrency) as senders:
             paced = await paced_latency(senders, connection, args)
@@ -463,10 +346,13 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
 
     rows = args.baseline_count
     baselines = await measure_baselines(
-        run.database_url, run.bootstrap, rows, args.concurrency, run.components
+        run.database_url, run.bootstrap, rows, args.concurrency, run.components, idle
     )
     why = load["accepted_nothing"] or ""
-    cost = cpu_cost(used, load["accepted"], "command", why, baseline_ms(baselines))
+    per_row = baseline_ms(baselines)
+    cost = cpu_cost(
+        used, load["accepted"], "command", why, per_row, idle=idle, seconds=load["seconds"]
+    )
     return {
         "config": {
             "tenders": args.tenders,
@@ -514,7 +400,11 @@ def report(results: dict[str, Any]) -> None:
         ("commands accepted/s (saturated)", fmt(load["commands_per_s"], 0), ">= 1,000"),
         ("accepted / failed", f"{accepted:,} / {sum(load['failed'].values())}", ""),
         ("failures", ", ".join(f"{k}: {v}" for k, v in load["failed"].items()) or "none", ""),
-        ("platform CPU ms / command", fmt(cost["platform_ms_per_unit"]), ""),
+        (
+            "platform CPU ms / command, all / net of idle",
+            f"{fmt(cost['platform_ms_per_unit'])} / {fmt(cost['net_platform_ms_per_unit'])}",
+            "",
+        ),
         (
             "POST answer p50 / p99 ms",
             f"{fmt(load['answer_ms']['p50'], 1)} / {fmt(load['answer_ms']['p99'], 1)}",
@@ -572,35 +462,6 @@ def report(results: dict[str, Any]) -> None:
     console.print(held)
 
 
-def _terminated(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)  # before and after the event loop, which has its own
-
-
-def _log_tails(logs: Path, lines: int = 15) -> Iterator[str]:
-    for path in sorted(logs.glob("*.log")):
-        tail = path.read_text(errors="replace").splitlines()[-lines:]
-        yield f"--- {path.name} ---\n" + "\n".join(tail)
-
-
-def _stop_stray_postgres(pid_file: Path) -> None:
-    """Stop a PostgreSQL that a signal kept from being registered while it was starting."""
-    with contextlib.suppress(OSError, ValueError, IndexError, psutil.Error):
-        postmaster = psutil.Process(int(pid_file.read_text().split()[0]))
-        postmaster.send_signal(signal.SIGINT)  # PostgreSQL's fast shutdown
-        postmaster.wait(15)
-
-
-def _stop_children() -> None:
-    """Stop what a signal left running, such as an ``initdb`` that was under way."""
-    children = psutil.Process().children(recursive=True)
-    for child in children:
-        with contextlib.suppress(psutil.Error):
-            child.terminate()
-    for child in psutil.wait_procs(children, timeout=5)[1]:
-        with contextlib.suppress(psutil.Error):
-            child.kill()
-
-
 def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.publish", description=__doc__.split("\n")[0] if __doc__ else None
@@ -628,85 +489,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     settings = replace(Settings.from_env(), data_dir=data_dir)  # the environment's settings
     settings = replace(settings, admin_token=admin_token(settings))
     run_benchmark(settings, args.workers, lambda run: measure(run, args), report, args.out)
-
-
-def run_with_short_periods(
-    args: Any,
-    measure: Callable[[Running, Any], Coroutine[Any, Any, dict[str, Any]]],
-    report: Callable[[dict[str, Any]], None],
-    auction_notice: timedelta = timedelta(days=2),
-) -> None:
-    """``run_benchmark`` in a fresh data directory with the environment's settings, but a
-    minimum tender period of 0 (deadlines seconds ahead) and the given auction notice; the
-    API and the workers get them through their environment."""
-    data_dir = Path(tempfile.mkdtemp(prefix="procurement-bench-"))
-    settings = replace(Settings.from_env(), data_dir=data_dir)
-    rules = replace(
-        settings.rules, minimum_tender_period=timedelta(0), minimum_auction_notice=auction_notice
-    )
-    settings = replace(settings, admin_token=admin_token(settings), rules=rules)
-    run_benchmark(settings, args.workers, lambda run: measure(run, args), report, args.out)
-
-
-def run_benchmark(
-    settings: Settings,
-    workers: int,
-    measure: Callable[[Running], Coroutine[Any, Any, dict[str, Any]]],
-    report: Callable[[dict[str, Any]], None],
-    out: Path,
-) -> None:
-    """Start a platform in ``settings.data_dir`` (its API in a process of its own), run
-    ``measure`` on it, print and save the figures, and stop and remove everything, also on
-    Ctrl-C, SIGTERM or an error (then with the logs' last lines)."""
-    data_dir = settings.data_dir
-    platform = Platform(settings, workers=workers)
-    logs = data_dir / "logs"
-    api: subprocess.Popen[bytes] | None = None
-    # A SIGTERM while the services start is held until they have (a killed initdb leaves
-    # its bootstrap backend writing into the data directory); then it ends the run cleanly.
-    held: list[int] = []
-    signal.signal(signal.SIGTERM, lambda signum, _: held.append(signum))
-    try:
-        database_url, bootstrap = platform.start_services()
-        env = worker_environment(settings, database_url, bootstrap)
-        platform.worker_processes = [
-            start_worker(env, logs / f"worker-{n}.log") for n in range(workers)
-        ]
-        port = free_port()
-        with (logs / "api.log").open("ab") as output:
-            api = subprocess.Popen(
-                [sys.executable, "-c", API_SCRIPT, str(port)],
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        signal.signal(signal.SIGTERM, _terminated)
-        if held:
-            raise SystemExit(128 + signal.SIGTERM)
-        run = Running(platform, database_url, bootstrap, api, f"http://127.0.0.1:{port}")
-        results = asyncio.run(measure(run))
-        report(results)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(finite(results), indent=2) + "\n")
-        console.print(f"figures written to {out}")
-    except asyncio.CancelledError:
-        console.print("stopped by SIGTERM; cleaning up")
-        raise SystemExit(128 + signal.SIGTERM) from None
-    except KeyboardInterrupt:
-        console.print("interrupted; cleaning up")
-        raise SystemExit(128 + signal.SIGINT) from None
-    except Exception:
-        for tail in _log_tails(logs):
-            print(tail, file=sys.stderr)
-        raise
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the clean-up
-        if api is not None:
-            stop_process(api)
-        platform.stop_services()
-        _stop_stray_postgres(data_dir / "postgres" / "postmaster.pid")
-        _stop_children()
-        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -52,17 +52,12 @@ from aiokafka import AIOKafkaConsumer
 from rich.table import Table
 
 from adapters.kafka.topology import EVALUATIONS
-from benchmarks.bids import Answered, ask, connect, failures, latency_ms, send_all
 from benchmarks.connections import api_client, event_lines
-from benchmarks.figures import cost_line, cpu_cost, fmt, per
+from benchmarks.figures import baseline_cost, cost_line, cpu_cost, fmt, per
+from benchmarks.harness import Running, console, run_with_short_periods, until
 from benchmarks.procedure import PLANS
-from benchmarks.publish import (
-    Running,
-    console,
-    run_with_short_periods,
-    until,
-)
-from benchmarks.usage import CpuMeter
+from benchmarks.raw_http import Answered, ask, connect, failures, latency_ms, send_all
+from benchmarks.usage import CpuMeter, idle_cores
 from entrypoints.demo.story import Story, tender_body
 from readmodels import ocds_reads, reads
 from readmodels.releases import COLUMNS as RELEASE_COLUMNS  # the release text last
@@ -258,22 +253,32 @@ async def measure_reads(run: Running, args: argparse.Namespace) -> dict[str, Any
         run.database_url, min_size=args.concurrency, max_size=args.concurrency
     )
     figures: dict[str, Any] = {}
+    console.print("the idle platform's CPU")
+    idle = await idle_cores(run.components)
     try:
         for name, (path, query) in ENDPOINTS.items():
             paths = [path.format(ocid=ocid) for ocid in picks]
             await read_rate(run.api_url, paths[: args.concurrency * 4], args.concurrency)  # warm
-            meter = CpuMeter(run.components).start()
+            meter, started = CpuMeter(run.components).start(), time.monotonic()
             api = await read_rate(run.api_url, paths, args.concurrency)
-            used = meter.stop()
+            used, seconds = meter.stop(), time.monotonic() - started
             queries = [endpoint_queries(ocid)[query] for ocid in picks]
             postgres = CpuMeter(lambda: {"PostgreSQL": run.components()["PostgreSQL"]}).start()
+            started = time.monotonic()
             plain = await asyncpg_rate(pool, queries, args.concurrency)
-            plain["postgres_ms_per_read"] = per(
-                postgres.stop(whole_machine=False)["PostgreSQL"] * 1000, len(queries)
-            )
+            plain_seconds = time.monotonic() - started
+            plain["postgres_ms_per_read"] = baseline_cost(
+                len(queries),
+                plain_seconds,
+                postgres.stop(whole_machine=False)["PostgreSQL"],
+                "read",
+                idle.get("PostgreSQL", 0.0),
+            )["server_ms_per_unit"]
             why = ", ".join(f"{n} {k}" for k, n in api["failed"].items())
             baseline = {"asyncpg reading the same rows": plain["postgres_ms_per_read"]}
-            api["cost"] = cpu_cost(used, api["reads"], "read", why, baseline)
+            api["cost"] = cpu_cost(
+                used, api["reads"], "read", why, baseline, idle=idle, seconds=seconds
+            )
             figures[name] = {"api": api, "asyncpg": plain}
             console.print(
                 f"{name}: {fmt(api['reads_per_s'], 0)}/s through the API,"

@@ -33,14 +33,9 @@ import psutil
 
 from benchmarks.connections import api_client
 from benchmarks.figures import cost_table, cpu_cost
-from benchmarks.publish import (
-    Running,
-    console,
-    register_officer,
-    run_with_short_periods,
-    tender_body,
-)
-from benchmarks.usage import CpuMeter, cpu_seconds, memory
+from benchmarks.harness import Running, console, register_officer, run_with_short_periods
+from benchmarks.publish import tender_body
+from benchmarks.usage import CpuMeter, cpu_seconds, idle_cores, memory
 
 HOSTILE_KINDS = ("nul_title", "two_mib_body", "unauthenticated_20_mib", "junk_query")
 
@@ -137,6 +132,8 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
         async def read() -> int:
             return (await client.get("/tenders", params={"q": next(queries)})).status_code
 
+        console.print("the idle platform's CPU")
+        idle = await idle_cores(run.components)
         meter = CpuMeter(lambda: run.components() | {"benchmark client": [psutil.Process()]})
         meter.start()
         started = time.monotonic()
@@ -164,7 +161,7 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
         "answers": dict(sorted(answers.items())),
         "samples": samples,
         "seconds": seconds,
-        "cpu_during_load": cpu_cost(used, answered, "request", why),
+        "cpu_during_load": cpu_cost(used, answered, "request", why, idle=idle, seconds=seconds),
     }
 
 

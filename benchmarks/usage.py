@@ -1,5 +1,6 @@
 """What the platform's processes use: CPU over a phase, and memory."""
 
+import asyncio
 import contextlib
 from collections.abc import Callable
 
@@ -53,6 +54,19 @@ class CpuMeter:
         if whole_machine:
             used["whole machine"] = machine_busy() - self.busy_before
         return used
+
+
+IDLE_SECONDS = 3.0
+
+
+async def idle_cores(
+    components: Callable[[], Components], seconds: float = IDLE_SECONDS
+) -> dict[str, float]:
+    """Cores each component keeps busy with no load (consumers polling, timers), over
+    ``seconds`` in which the benchmark sends nothing."""
+    meter = CpuMeter(components).start()
+    await asyncio.sleep(seconds)
+    return {name: used / seconds for name, used in meter.stop(whole_machine=False).items()}
 
 
 def memory(components: Components) -> dict[str, dict[str, float]]:

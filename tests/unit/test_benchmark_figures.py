@@ -11,9 +11,9 @@ import httpx
 import pytest
 from rich.console import Console
 
-from benchmarks import connections
+from benchmarks import connections, publish
 from benchmarks.connections import KeepAlive, event_lines
-from benchmarks.figures import cost_line, cost_table, cpu_cost, cpu_used, per
+from benchmarks.figures import baseline_cost, cost_line, cost_table, cpu_cost, cpu_used, per
 
 BENCHMARKS = ("publish", "bids", "auction", "procedure", "reads", "soak")
 ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
@@ -93,6 +93,34 @@ def test_the_platform_sum_leaves_out_the_client_and_compares_with_the_baselines(
     assert cost["over_baselines"]["raw asyncpg"] == pytest.approx(20.0)
     assert math.isnan(cost["over_baselines"]["raw aiokafka"])  # a baseline that cost nothing
     assert cost["accepted_nothing"] is None
+
+
+async def test_a_load_whose_every_send_fails_reports_it() -> None:
+    """The publication load with every connection closed ends with its figures, saying why
+    nothing was accepted, instead of dividing by zero."""
+
+    async def closed() -> tuple[int, bytes]:
+        raise ConnectionError("the API closed the connection")
+
+    load = await publish.publish([closed] * 4, 10, publish.Visibility(None))
+    assert load["accepted"] == 0
+    assert load["accepted_nothing"] == "accepted nothing: 10 ConnectionError"
+    assert load["commands_per_s"] == 0
+    assert math.isnan(load["answer_ms"]["p99"])
+
+
+def test_the_idle_platforms_background_is_taken_out_of_the_net_figure() -> None:
+    """What the platform burns idle over the phase's duration is not charged to its units,
+    nor to the baselines' writes."""
+    used = {"API": 1.0, "stream workers": 1.0, "broker": 0.5, "benchmark client": 2.0}
+    idle = {"API": 0.0, "stream workers": 0.05, "broker": 0.05, "benchmark client": 1.0}
+    raw = baseline_cost(1000, 2.0, 0.2, "msg", idle_cores=0.05)
+    assert raw["server_ms_per_unit"] == pytest.approx(0.1)
+    cost = cpu_cost(used, 100, "bid", "", {"raw aiokafka": 0.1}, idle=idle, seconds=10.0)
+    assert cost["platform_ms_per_unit"] == pytest.approx(25.0)
+    assert cost["background_ms_per_unit"] == pytest.approx(10.0)  # the client's not in it
+    assert cost["net_platform_ms_per_unit"] == pytest.approx(15.0)
+    assert cost["over_baselines"]["raw aiokafka"] == pytest.approx(150.0)
 
 
 def test_tables_print_a_phase_with_nothing_accepted() -> None:
