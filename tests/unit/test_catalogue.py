@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from adapters.settings import Settings
 from procurement import tender
 from procurement.errors import NotAllowed, Rejected, WrongState
 from procurement.procedures import (
@@ -178,3 +179,20 @@ def test_publishing_a_tender_as_a_direct_purchase_is_refused() -> None:
     with pytest.raises(Rejected) as refused:
         tender.publish(command, OFFICER, NOW, RULES, tender_id="t-1", ocid="ocds-x-1")
     assert refused.value.code == "not_a_tendered_procedure"
+
+
+def test_the_thresholds_and_the_quotation_period_are_settings() -> None:
+    """The environment sets the limits, an authority's override and the quotation period;
+    without it, the Romanian defaults and two days."""
+    env = {
+        "PROCUREMENT_DIRECT_PURCHASE_LIMIT": "135060",
+        "PROCUREMENT_DIRECT_PURCHASE_OVERRIDES": "agency-a:30=50000",
+        "PROCUREMENT_MIN_QUOTATION_PERIOD": "1h",
+    }
+    rules = Settings.from_env(env).catalogue
+    assert rules.thresholds.direct_purchase_limit("agency-b", PAPER).amount == Decimal(135060)
+    assert rules.thresholds.direct_purchase_limit("agency-a", PAPER).amount == Decimal(50000)
+    assert rules.minimum_quotation_period == timedelta(hours=1)
+    default = Settings.from_env({}).catalogue
+    assert default.thresholds.direct_purchase_limit("agency-b", PAPER).amount == Decimal(270120)
+    assert default.minimum_quotation_period == timedelta(days=2)
