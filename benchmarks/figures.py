@@ -69,13 +69,19 @@ def cpu_cost(
     """CPU ms per ``unit`` for each component and for the platform's components together.
 
     Idle, the platform keeps some CPU busy (consumers polling the broker, timers); given the
-    cores each component used ``idle`` and the phase's ``seconds``, that background is
-    taken out of the net figure, which then depends little on how long the phase took on a
-    busy machine. The net figure over each baseline's ms per row or message says how many
+    cores each component used ``idle`` and the phase's ``seconds``, that background (at most
+    what the component used) is taken out of the net figure, which then depends little on
+    how long the phase took on a busy machine. The net figure over each baseline's ms per row or message says how many
     raw writes one unit costs. With no units, every figure is NaN and ``accepted_nothing``
     says why."""
     platform_s = sum(used.get(name, 0.0) for name in PLATFORM)
-    background_s = sum(idle.get(name, 0.0) for name in PLATFORM) * seconds if idle else 0.0
+    # Each component's background is capped at what it used: a starved polling loop polls
+    # less, and must not offset another component's work.
+    background_s = (
+        sum(min(used.get(name, 0.0), idle.get(name, 0.0) * seconds) for name in PLATFORM)
+        if idle and math.isfinite(seconds)
+        else 0.0
+    )
     net_ms = per(max(0.0, platform_s - background_s) * 1000, units)
     return {
         "unit": unit,

@@ -121,6 +121,8 @@ def test_the_idle_platforms_background_is_taken_out_of_the_net_figure() -> None:
     assert cost["background_ms_per_unit"] == pytest.approx(10.0)  # the client's not in it
     assert cost["net_platform_ms_per_unit"] == pytest.approx(15.0)
     assert cost["over_baselines"]["raw aiokafka"] == pytest.approx(150.0)
+    starved = cpu_cost(used, 100, "bid", idle={"stream workers": 0.3}, seconds=10.0)
+    assert starved["net_platform_ms_per_unit"] == pytest.approx(15.0)  # not the API's work
 
 
 def test_tables_print_a_phase_with_nothing_accepted() -> None:
