@@ -19,7 +19,7 @@ from urllib3 import HTTPResponse
 from entrypoints.http.ocds_extensions import FOLDER as EXTENSIONS_DIR
 from publication import ocds
 
-OCDS_DIR = Path(ocds.__file__).parents[1] / "schemas" / "ocds"
+OCDS_DIR = Path(ocds.__file__).parents[2] / "schemas" / "ocds"
 STANDARD = "https://standard.open-contracting.org/schema/1__1__5/"
 
 

@@ -1,0 +1,94 @@
+"""The awards of a release: decided, overturned by a complaint, or not made at all.
+
+**Awards.** ``pending`` while the standstill runs (complaints may still overturn it),
+``active`` once its contract is drawn (the standstill is over), ``cancelled`` when a complaint
+is upheld or its lot or the procedure is cancelled. The id is the platform's award id
+(``contracts.contract.award_id``), which contracts name as their ``awardID``. An auction's
+final price is the awarded value and the bid's value. A lot cancelled before its award is
+also published as an award with status ``unsuccessful`` (the awardStatus code for an award
+that could not be made).
+"""
+
+from datetime import datetime
+from typing import Any
+
+from contracts.contract import award_id
+from publication.ocds.parties import reference
+from publication.ocds.procedure import Procedure, lot_by_id
+from publication.ocds.standard import iso, value_of
+from publication.ocds.tendering import item_of
+from schemas.evaluation import (
+    AwardDecided,
+    ComplaintUpheld,
+    LotCancelled,
+    ProcedureCancelled,
+    Remedy,
+)
+from schemas.events import Envelope
+from schemas.values import Lot
+
+
+def awarded(procedure: Procedure, envelope: Envelope) -> list[str]:
+    event = envelope.event
+    assert isinstance(event, AwardDecided)
+    lot = lot_by_id(procedure, event.lot_id)
+    decided = award_id(event.lot_id, event.bid_id)
+    procedure.awards[decided] = {
+        **_award_of(lot, decided, "pending", event.decided_at),
+        "value": value_of(event.value),
+        "suppliers": [reference(procedure, event.bidder_id)],
+    }
+    procedure.lot_awards[event.lot_id] = decided
+    procedure.bidders.setdefault(event.bidder_id, None)
+    procedure.tenderers_public = True
+    return ["award"]
+
+
+def _award_of(lot: Lot, award_id: str, status: str, when: datetime) -> dict[str, Any]:
+    return {
+        "id": award_id,
+        "title": lot.title,
+        "description": f"Lot {lot.id}",
+        "status": status,
+        "date": iso(when),
+        "items": [item_of(item, lot.id) for item in lot.items],
+        "relatedLots": [lot.id],
+    }
+
+
+def complaint_upheld(procedure: Procedure, envelope: Envelope) -> list[str]:
+    event = envelope.event
+    assert isinstance(event, ComplaintUpheld)
+    if event.remedy is Remedy.CANCEL:
+        procedure.cancelled_lots.add(event.lot_id)
+    return ["awardCancellation"] if _cancel_award(procedure, event.lot_id) else []
+
+
+def lot_cancelled(procedure: Procedure, envelope: Envelope) -> list[str]:
+    event = envelope.event
+    assert isinstance(event, LotCancelled)
+    procedure.cancelled_lots.add(event.lot_id)
+    if _cancel_award(procedure, event.lot_id):
+        return ["awardCancellation"]
+    unsuccessful_id = f"{event.lot_id}:unsuccessful"
+    lot = lot_by_id(procedure, event.lot_id)
+    unsuccessful = _award_of(lot, unsuccessful_id, "unsuccessful", envelope.occurred_at)
+    procedure.awards[unsuccessful_id] = {
+        **unsuccessful,
+        "description": f"Lot {lot.id}: {event.reason}",
+    }
+    return ["award"]
+
+
+def procedure_cancelled(procedure: Procedure, envelope: Envelope) -> list[str]:
+    assert isinstance(envelope.event, ProcedureCancelled)
+    procedure.cancelled = True
+    cancelled = [_cancel_award(procedure, lot_id) for lot_id in list(procedure.lot_awards)]
+    return ["tenderCancellation", *(["awardCancellation"] if cancelled else [])]
+
+
+def _cancel_award(procedure: Procedure, lot_id: str) -> bool:
+    cancelled = procedure.lot_awards.pop(lot_id, None)
+    if cancelled is not None:
+        procedure.awards[cancelled]["status"] = "cancelled"
+    return cancelled is not None

@@ -1,0 +1,146 @@
+"""A procedure's history folded into its releases: which events write one, with which tags.
+
+**Snapshots.** Each release carries everything public at its moment (tender, awards,
+contracts, parties), and its ``tag`` names what the event changed. A release thus reads on
+its own, and merging any prefix of them by the OCDS rules gives the state at that point.
+``date`` is when the event was recorded.
+"""
+
+import copy
+from collections.abc import Mapping, Sequence
+
+from publication.ocds import awarding, bidders, contracting, tendering
+from publication.ocds.parties import parties_of, reference
+from publication.ocds.procedure import Handler, Procedure, release_id
+from publication.ocds.registrations import PartyInfo
+from publication.ocds.standard import LANGUAGE, Release, iso
+from schemas.contracts import (
+    ContractActivated,
+    ContractAmended,
+    ContractCompleted,
+    ContractDrawn,
+    ContractSigned,
+    ContractTerminated,
+    MilestoneRecorded,
+    PaymentRecorded,
+)
+from schemas.evaluation import (
+    AuctionResultRecorded,
+    AwardDecided,
+    BidDisqualified,
+    BidQualified,
+    ComplaintUpheld,
+    JustificationRejected,
+    LotCancelled,
+    ProcedureCancelled,
+)
+from schemas.events import (
+    BidOpened,
+    BidRejected,
+    BidsOpened,
+    Envelope,
+    Event,
+    TenderCancelled,
+    TenderClosed,
+    TenderDeadlineExtended,
+    TenderDetailsAmended,
+    TenderPublished,
+    TenderRequirementsAmended,
+)
+
+
+def releases(history: Sequence[Envelope], parties: Mapping[str, PartyInfo]) -> list[Release]:
+    """One release per event of the procedure that changes public information, in order."""
+    if not history:
+        return []
+    procedure = Procedure(ocid=history[0].aggregate_id.partition(":")[0], parties=parties)
+    written = []
+    for envelope in history:
+        tags = _apply(procedure, envelope)
+        if tags:
+            release = _release(procedure, envelope, tags)
+            written.append(release)
+            procedure.last_release = release["id"]
+    return written
+
+
+def _apply(procedure: Procedure, envelope: Envelope) -> list[str]:
+    """Apply the event and say which tags its release has; none: no release."""
+    handler = _HANDLERS.get(type(envelope.event))
+    if handler is None:  # bid log internals, evaluation steps, auctions, parties
+        return []
+    status = tendering.tender_status(procedure) if procedure.tender else None
+    tags = handler(procedure, envelope)
+    tender_tagged = any(tag.startswith("tender") for tag in tags)
+    if tags and status and status != tendering.tender_status(procedure) and not tender_tagged:
+        tags.append("tenderUpdate")  # an award or a lot's cancellation moved the tender too
+    return tags
+
+
+def _release(procedure: Procedure, envelope: Envelope, tags: list[str]) -> Release:
+    tender = procedure.published
+    release: Release = {
+        "ocid": procedure.ocid,
+        "id": release_id(procedure, envelope),
+        "date": iso(envelope.occurred_at),
+        "tag": tags,
+        "initiationType": "tender",
+        "language": LANGUAGE,
+        "parties": parties_of(procedure),
+        "buyer": reference(procedure, tender.buyer_id),
+        "tender": tendering.tender_section(procedure),
+    }
+    if procedure.tenderers_public:
+        release["bids"] = {"details": bidders.bid_details(procedure)}
+    if procedure.awards:
+        release["awards"] = list(procedure.awards.values())
+    if procedure.contracts:
+        release["contracts"] = [
+            contracting.contract_of(procedure, key) for key in procedure.contracts
+        ]
+    return copy.deepcopy(release)  # the next events must not change a release written
+
+
+_HANDLERS: dict[type[Event], Handler] = {
+    TenderPublished: tendering.published,
+    TenderDetailsAmended: tendering.amended,
+    TenderRequirementsAmended: tendering.amended,
+    TenderDeadlineExtended: tendering.amended,
+    TenderCancelled: tendering.tender_moved("tenderCancellation"),
+    TenderClosed: tendering.tender_moved("tenderUpdate"),
+    BidOpened: bidders.bidder,
+    BidRejected: bidders.bidder,
+    BidQualified: bidders.bid_judged,
+    BidDisqualified: bidders.bid_judged,
+    JustificationRejected: bidders.bid_judged,
+    AuctionResultRecorded: bidders.auction_result,
+    BidsOpened: bidders.opened,
+    AwardDecided: awarding.awarded,
+    ComplaintUpheld: awarding.complaint_upheld,
+    LotCancelled: awarding.lot_cancelled,
+    ProcedureCancelled: awarding.procedure_cancelled,
+    ContractDrawn: contracting.contract_drawn,
+    ContractSigned: contracting.contract_signed,
+    ContractActivated: contracting.contract_event("contract"),
+    ContractAmended: contracting.contract_amended,
+    MilestoneRecorded: contracting.milestone_recorded,
+    PaymentRecorded: contracting.contract_event("implementation"),
+    ContractCompleted: contracting.contract_event("contractTermination"),
+    ContractTerminated: contracting.contract_event("contractTermination"),
+}
+
+
+# What the mapping reads of a procedure's history, by event type: everything else (the sealed
+# bids above all) never reaches it. The quiet ones only feed a later release.
+READS = tuple(event_type.__name__ for event_type in _HANDLERS)
+QUIET = frozenset(
+    {
+        "BidOpened",
+        "BidRejected",
+        "BidQualified",
+        "BidDisqualified",
+        "JustificationRejected",
+        "AuctionResultRecorded",
+        "ContractSigned",
+    }
+)

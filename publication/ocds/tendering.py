@@ -1,0 +1,154 @@
+"""The tender of a release: its publication, amendments, closing and cancellation, and the
+tender section with its lots and items.
+
+``tender.value`` is the sum of the lots' estimates. The tender's own CPV codes have no core
+field; each item carries its CPV code, and the main code decides ``mainProcurementCategory``
+(division 45 works, 50 and above services, the rest goods).
+"""
+
+from typing import Any
+
+from procurement import tender as tenders
+from procurement.procedures import PROCEDURES
+from publication.ocds.parties import reference
+from publication.ocds.procedure import Handler, Procedure, release_id
+from publication.ocds.standard import iso, value_of
+from schemas.events import (
+    Envelope,
+    TenderCancelled,
+    TenderDeadlineExtended,
+    TenderDetailsAmended,
+    TenderRequirementsAmended,
+)
+from schemas.values import Item, Lot, Requirements
+
+
+def published(procedure: Procedure, envelope: Envelope) -> list[str]:
+    procedure.tender = tenders.evolve(None, envelope.event)
+    procedure.published_at = envelope.occurred_at
+    return ["tender"]
+
+
+def amended(procedure: Procedure, envelope: Envelope) -> list[str]:
+    event = envelope.event
+    assert isinstance(
+        event, TenderDetailsAmended | TenderRequirementsAmended | TenderDeadlineExtended
+    )
+    procedure.tender = tenders.evolve(procedure.published, event)
+    amendment = {
+        "id": str(envelope.event_id),
+        "date": iso(envelope.occurred_at),
+        "rationale": event.reason,
+        "description": _amendment_description(event),
+        "releaseID": release_id(procedure, envelope),
+    }
+    if procedure.last_release is not None:
+        amendment["amendsReleaseID"] = procedure.last_release
+    procedure.amendments.append(amendment)
+    return ["tenderAmendment"]
+
+
+def _amendment_description(
+    event: TenderDetailsAmended | TenderRequirementsAmended | TenderDeadlineExtended,
+) -> str:
+    if isinstance(event, TenderDetailsAmended):
+        return "The title and the description changed."
+    if isinstance(event, TenderRequirementsAmended):
+        return (
+            "What is bought or how the award is decided changed (lots, items, values or criteria)."
+        )
+    moved = f"The submission deadline moved from {iso(event.previous_deadline)} to {iso(event.submission_deadline)}"
+    return moved + (
+        ", as the rules require after a significant amendment." if event.required_by_rules else "."
+    )
+
+
+def tender_moved(tag: str) -> Handler:
+    def handle(procedure: Procedure, envelope: Envelope) -> list[str]:
+        procedure.tender = tenders.evolve(procedure.published, envelope.event)
+        procedure.cancelled |= isinstance(envelope.event, TenderCancelled)
+        return [tag]
+
+    return handle
+
+
+def tender_status(procedure: Procedure) -> str:
+    lots = {lot.id for lot in procedure.published.requirements.lots}
+    if procedure.cancelled:
+        return "cancelled"
+    if lots <= procedure.cancelled_lots:
+        return "unsuccessful"
+    if procedure.lot_awards and lots <= procedure.cancelled_lots | set(procedure.lot_awards):
+        return "complete"
+    return "active"
+
+
+def tender_section(procedure: Procedure) -> dict[str, Any]:
+    tender = procedure.published
+    requirements = tender.requirements
+    assert procedure.published_at is not None
+    published: dict[str, Any] = {
+        "id": tender.tender_id,
+        "title": tender.title,
+        "description": tender.description,
+        "status": tender_status(procedure),
+        "items": [item_of(item, lot.id) for lot in requirements.lots for item in lot.items],
+        "lots": [_lot_of(procedure, lot) for lot in requirements.lots],
+        "value": value_of(requirements.estimated_value),
+        "procuringEntity": reference(procedure, tender.buyer_id),
+        "procurementMethod": PROCEDURES[tender.procedure_type].method,
+        "procurementMethodDetails": PROCEDURES[tender.procedure_type].method_details,
+        "mainProcurementCategory": _category(requirements.cpv),
+        "awardCriteria": str(requirements.award_criteria),
+        "awardCriteriaDetails": _criteria_details(requirements),
+        "submissionMethod": ["electronicSubmission"],
+        "tenderPeriod": {
+            "startDate": iso(procedure.published_at),
+            "endDate": iso(tender.submission_deadline),
+        },
+    }
+    if procedure.amendments:
+        published["amendments"] = procedure.amendments
+    if procedure.number_of_tenderers is not None:
+        published["numberOfTenderers"] = procedure.number_of_tenderers
+    if procedure.tenderers_public:
+        published["tenderers"] = [reference(procedure, b) for b in procedure.bidders]
+    return published
+
+
+def _category(cpv: str) -> str:
+    """The CPV's own split: division 45 is works, 50 and above services, the rest goods."""
+    division = int(cpv[:2])
+    if division == 45:
+        return "works"
+    return "services" if division >= 50 else "goods"
+
+
+def _criteria_details(requirements: Requirements) -> str:
+    parts = [f"price {requirements.price_weight} points"]
+    parts += [f"{c.name} {c.weight} points" for c in requirements.quality_criteria]
+    return "Score out of 100: " + "; ".join(parts) + ". Ties go to the tender received first."
+
+
+def item_of(item: Item, lot_id: str) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "description": item.description,
+        "classification": {"scheme": "CPV", "id": item.cpv},
+        "quantity": item.quantity,
+        "unit": {"name": item.unit},
+        "relatedLot": lot_id,
+    }
+
+
+def _lot_of(procedure: Procedure, lot: Lot) -> dict[str, Any]:
+    published: dict[str, Any] = {"id": lot.id, "title": lot.title}
+    if lot.description:
+        published["description"] = lot.description
+    return published | {"status": _lot_status(procedure, lot.id), "value": value_of(lot.value)}
+
+
+def _lot_status(procedure: Procedure, lot_id: str) -> str:
+    if procedure.cancelled or lot_id in procedure.cancelled_lots:
+        return "cancelled"
+    return "complete" if lot_id in procedure.lot_awards else "active"
