@@ -54,6 +54,10 @@ class QuotationStatus(StrEnum):
     OPENED = "opened"  # quotes opened; awarded to the lowest, or unsuccessful
 
 
+# Every quote is kept until the opening, which reads them all; as with bids' versions, one
+# supplier may not fill the store with replacements.
+MAX_QUOTES_PER_SUPPLIER = 10
+
 LIFECYCLE: dict[tuple[QuotationStatus | None, str], QuotationStatus] = {
     (None, "QuotesRequested"): QuotationStatus.ACTIVE,
     (QuotationStatus.ACTIVE, "QuoteSubmitted"): QuotationStatus.ACTIVE,
@@ -67,6 +71,7 @@ class Quotation:
     status: QuotationStatus
     version: int
     sealed: dict[str, bytes] = field(default_factory=dict)  # supplier -> its latest quote
+    sent: dict[str, int] = field(default_factory=dict)  # supplier -> quotes it has sent
     order: tuple[str, ...] = ()  # suppliers by their first quote, for ties
     opened: QuotesOpened | None = None
 
@@ -168,6 +173,9 @@ def submit(quotation: Quotation, command: SubmitQuote, actor: Actor, now: dateti
     if quotation.status is not QuotationStatus.ACTIVE or now >= quotation.requested.deadline:
         deadline = quotation.requested.deadline.isoformat()
         raise WrongState(f"quotes for {command.ocid} closed at {deadline}", code="deadline_passed")
+    if quotation.sent.get(actor.id, 0) >= MAX_QUOTES_PER_SUPPLIER:
+        msg = f"{actor.id} has sent {MAX_QUOTES_PER_SUPPLIER} quotes to {command.ocid}, the most one supplier may"
+        raise Rejected(msg, code="too_many_quotes")
     return [QuoteSubmitted(supplier_id=actor.id, sealed=command.sealed)]
 
 
@@ -222,7 +230,8 @@ def evolve(quotation: Quotation | None, event: Event) -> Quotation:
     if isinstance(event, QuoteSubmitted):
         first = () if event.supplier_id in quotation.order else (event.supplier_id,)
         sealed = quotation.sealed | {event.supplier_id: event.sealed}
-        return replace(quotation, sealed=sealed, order=quotation.order + first)
+        sent = quotation.sent | {event.supplier_id: quotation.sent.get(event.supplier_id, 0) + 1}
+        return replace(quotation, sealed=sealed, sent=sent, order=quotation.order + first)
     if isinstance(event, QuotesOpened):
         return replace(quotation, opened=event)
     return quotation

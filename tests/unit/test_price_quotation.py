@@ -161,6 +161,20 @@ def test_a_later_quote_replaces_the_earlier_one() -> None:
     assert open_all(quotation).winner_id == "supplier-a"
 
 
+def test_a_supplier_replaces_its_quote_a_bounded_number_of_times() -> None:
+    """Every quote is kept until the opening, which reads them all: one supplier may not
+    fill the store with replacements, and the others are not held to its count."""
+    quotation = quoted({"a": "24.00"})
+    again = SubmitQuote(ocid=OCID, sealed=quotation.sealed["supplier-a"])
+    for _ in range(price_quotation.MAX_QUOTES_PER_SUPPLIER - 1):
+        [submitted] = price_quotation.submit(quotation, again, supplier("a"), NOW)
+        quotation = price_quotation.evolve(quotation, submitted)
+    with pytest.raises(Rejected) as refused:
+        price_quotation.submit(quotation, again, supplier("a"), NOW)
+    assert refused.value.code == "too_many_quotes"
+    assert price_quotation.submit(quotation, again, supplier("b"), NOW)
+
+
 def test_a_quote_sealed_for_another_supplier_opens_without_a_price() -> None:
     """A copied ciphertext does not open as the copier's quote."""
     quotation = quoted({"a": "19.00"})
