@@ -52,6 +52,14 @@ _COLUMNS = (
 )
 
 
+def follows(envelopes: Sequence[Envelope]) -> bool:
+    """Whether ``follow`` has anything to write for these events."""
+    return any(
+        item.aggregate_id.endswith(":bids") or isinstance(item.event, _FOLLOWED)
+        for item in envelopes
+    )
+
+
 async def follow(connection: Any, envelopes: Sequence[Envelope]) -> None:
     """Bring the snapshots up to date with ``envelopes``, in the transaction recording them."""
     versions = {

@@ -5,6 +5,7 @@ events are durable and queued for Kafka together, or not at all. ``PostgresEvent
 the same store as the write side's port (``app.store``), whose contract suite it passes.
 """
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -113,8 +114,14 @@ class PostgresEventStore:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator["PostgresTransaction"]:
         try:
-            async with self.pool.acquire() as connection, connection.transaction():
-                yield PostgresTransaction(connection, self._keep)
+            async with self.pool.acquire() as connection:
+                transaction = PostgresTransaction(connection, self._keep)
+                try:
+                    yield transaction
+                    await transaction.commit()
+                except BaseException:
+                    await transaction.rollback()
+                    raise
         except asyncpg.UniqueViolationError as error:
             if _is_race(error):
                 raise ConcurrentWrite(str(error)) from error
@@ -129,14 +136,61 @@ def _is_race(error: asyncpg.UniqueViolationError) -> bool:
 
 
 class PostgresTransaction:
+    """One unit of work's transaction, begun only when it is needed: a lock, a second write,
+    a read after a write, or any statement through ``connection``. A unit of work that reads
+    and then appends once (most commands, a group of auction prices) is that one statement,
+    atomic on its own, and spares BEGIN and COMMIT: two round trips, and a quarter of a
+    millisecond of the API's CPU each time."""
+
     def __init__(self, connection: Any, keep: KeepRows) -> None:
-        self.connection = connection
+        self._raw = connection
+        self.connection = _InTransaction(self)  # the edge's own statements, in the transaction
         self._keep = keep
+        self._begun: Any = None  # asyncpg's Transaction, once begun
+        self._pending: tuple[Sequence[Envelope], Sequence[str] | None] | None = None
+        self._committed = False
+
+    async def begin(self) -> Any:
+        """Begin the transaction (if not yet) and write what was held back; the connection."""
+        if self._begun is None:
+            self._begun = self._raw.transaction()
+            await self._begun.start()
+        if self._pending is not None:
+            held, self._pending = self._pending, None
+            await self._write(*held)
+        return self._raw
+
+    async def commit(self) -> None:
+        if self._begun is None:
+            if self._pending is None:
+                return  # it only read
+            envelopes, written = self._pending
+            if not bid_logs.follows(envelopes):  # one statement: its own transaction
+                self._pending = None
+                await self._write(envelopes, written)
+                return
+        await self.begin()
+        await self._begun.commit()
+        self._committed = True
+
+    async def rollback(self) -> None:
+        """Drop what was held back and undo what was begun. A connection too broken to roll
+        back is the pool's to close; the error that caused the rollback is what the caller
+        hears."""
+        self._pending = None
+        if self._begun is None or self._committed:
+            return
+        with contextlib.suppress(Exception):
+            await self._begun.rollback()
+
+    async def _read(self) -> Any:
+        """The connection to read from: after a write, in the transaction that sees it."""
+        return await self.begin() if self._pending is not None else self._raw
 
     async def load(
         self, aggregate_id: str, after: int = 0, until: int | None = None
     ) -> list[Envelope]:
-        return await load(self.connection, aggregate_id, after, until)
+        return await load(await self._read(), aggregate_id, after, until)
 
     async def append(
         self, envelopes: Sequence[Envelope], written: Sequence[str] | None = None
@@ -144,27 +198,34 @@ class PostgresTransaction:
         """The events, their outbox rows, and the bid logs' snapshot rows they change."""
         if not envelopes:
             return
+        if self._begun is None and self._pending is None:
+            self._pending = (list(envelopes), written)  # perhaps the only statement
+            return
+        await self.begin()
+        await self._write(envelopes, written)
+
+    async def _write(self, envelopes: Sequence[Envelope], written: Sequence[str] | None) -> None:
         try:
-            await append(self.connection, envelopes, written)
+            await append(self._raw, envelopes, written)
         except asyncpg.UniqueViolationError as error:
             if _is_race(error):
                 raise ConcurrentWrite(str(error)) from error
             raise
-        await bid_logs.follow(self.connection, envelopes)
+        await bid_logs.follow(self._raw, envelopes)
 
     async def events(self, event_ids: Sequence[UUID]) -> list[Envelope]:
-        rows = await self.connection.fetch(
+        rows = await (await self._read()).fetch(
             "SELECT envelope FROM events WHERE event_id = ANY($1)", list(event_ids)
         )
         return sorted((read_envelope(r["envelope"]) for r in rows), key=lambda e: e.sequence)
 
     async def lock_command(self, command_id: UUID) -> None:
-        await self.connection.execute(
+        await (await self.begin()).execute(
             "SELECT pg_advisory_xact_lock($1, $2)", *_lock_keys(command_id)
         )
 
     async def handled(self, command_id: UUID) -> HandledCommand | None:
-        row = await self.connection.fetchrow(
+        row = await (await self._read()).fetchrow(
             "SELECT aggregate_id, response, fingerprint FROM handled_commands"
             " WHERE command_id = $1",
             command_id,
@@ -177,7 +238,7 @@ class PostgresTransaction:
 
     async def remember(self, handled: HandledCommand) -> None:
         try:
-            await self.connection.execute(
+            await (await self.begin()).execute(
                 "INSERT INTO handled_commands (command_id, fingerprint, aggregate_id, response)"
                 " VALUES ($1, $2, $3, $4)",
                 handled.command_id,
@@ -197,12 +258,35 @@ class PostgresTransaction:
         lock: bool = False,
         leaves: bool = False,
     ) -> Ledger | None:
-        return await bid_logs.ledger(
-            self.connection, ocid, bidders, digests, lock=lock, leaves=leaves
-        )
+        connection = await self.begin() if lock else await self._read()
+        return await bid_logs.ledger(connection, ocid, bidders, digests, lock=lock, leaves=leaves)
 
     async def keep(self, records: Sequence[object]) -> None:
-        await self._keep(self.connection, records)
+        if records:
+            await self._keep(await self.begin(), records)
+
+
+class _InTransaction:
+    """The connection as the edge's own statements use it: each first begins the transaction,
+    so that a lock or a row it writes goes with the events."""
+
+    def __init__(self, transaction: PostgresTransaction) -> None:
+        self._transaction = transaction
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self._transaction.begin()).execute(*args, **kwargs)
+
+    async def executemany(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self._transaction.begin()).executemany(*args, **kwargs)
+
+    async def fetch(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self._transaction.begin()).fetch(*args, **kwargs)
+
+    async def fetchrow(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self._transaction.begin()).fetchrow(*args, **kwargs)
+
+    async def fetchval(self, *args: Any, **kwargs: Any) -> Any:
+        return await (await self._transaction.begin()).fetchval(*args, **kwargs)
 
 
 def _lock_keys(command_id: UUID) -> tuple[int, int]:
