@@ -21,8 +21,8 @@ __all__ = ["ConcurrentWrite", "EventStore", "HandledCommand", "StoreTransaction"
 
 
 class StoreTransaction(Protocol):
-    """What one transaction reads and writes. ``connection`` is the PostgreSQL connection for
-    the edge's own tables (None in memory)."""
+    """What one transaction reads and writes. ``connection`` is for the edge's own tables in
+    PostgreSQL, its statements in the transaction (None in memory)."""
 
     connection: Any
 
