@@ -217,7 +217,7 @@ async def _year_total(
 # The edge rows, written in the events' transaction.
 
 
-@records._write.register
+@records.register
 async def _(record: OfferListed, connection: Any) -> None:
     await connection.execute(
         "INSERT INTO catalogue_offer_index (offer_id, cpv) VALUES ($1, $2)"
@@ -227,7 +227,7 @@ async def _(record: OfferListed, connection: Any) -> None:
     )
 
 
-@records._write.register
+@records.register
 async def _(record: PurchaseSpent, connection: Any) -> None:
     ordered = record.ordered
     await connection.execute(
@@ -242,7 +242,7 @@ async def _(record: PurchaseSpent, connection: Any) -> None:
     )
 
 
-@records._write.register
+@records.register
 async def _(record: PurchaseUnspent, connection: Any) -> None:
     await connection.execute(
         "UPDATE direct_purchase_spend SET declined = true WHERE ocid = $1", record.ocid

@@ -99,8 +99,6 @@ class CommandBus:
                 what=type(command).__name__,
             )
 
-    handle = dispatch  # the name the routes have called it by
-
 
 def fingerprint(command: Command, actor: Actor) -> bytes:
     """Who asked what: a key reused for another request is refused."""

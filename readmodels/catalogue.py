@@ -221,8 +221,7 @@ async def _releases(connection: Any, ocid: str, history: Sequence[Envelope]) -> 
         for release in catalogue_releases.releases(history, parties)
         if release["id"] not in stored
     ]
-    await releases._insert(connection, rows)
-    await releases._store_records(connection, [ocid])
+    await releases.store(connection, rows, [ocid])
 
 
 def _parties(history: Sequence[Envelope]) -> set[str]:

@@ -89,6 +89,12 @@ async def record(connection: Any, envelopes: Sequence[Envelope]) -> int:
             continue
         codes = _cpv_by_release(ocid, history)
         rows += [release_row(r, codes[r["id"]]) for r in written if r["id"] not in stored]
+    return await store(connection, rows, ocids)
+
+
+async def store(connection: Any, rows: list[tuple[Any, ...]], ocids: list[str]) -> int:
+    """Insert these releases (``release_row``s, in order) and compile again the records of
+    these procedures, in the caller's transaction; how many releases were new."""
     inserted = await _insert(connection, rows)
     await _store_records(connection, ocids)
     return inserted

@@ -148,9 +148,10 @@ CREATE TABLE IF NOT EXISTS party_identifiers (
     PRIMARY KEY (kind, skeleton)
 );
 
--- Sealed bids, written in the transaction that records their events: each tender's bid
--- log (its row is the lock that orders bids, deadline changes and the closing) and its
--- entries. Only ciphertexts and digests: the opening key is not in the database.
+-- Sealed bids: a snapshot of the "<ocid>:bids" events (bidding.ledger decides them),
+-- kept by the event store in the transaction that records them. Each tender's bid log (its
+-- row is the lock that orders bids, deadline changes and the closing) and its entries. Only
+-- ciphertexts and digests: the opening key is not in the database.
 CREATE TABLE IF NOT EXISTS bid_logs (
     ocid       text        PRIMARY KEY,
     buyer_id   text        NOT NULL,
@@ -181,7 +182,8 @@ CREATE TABLE IF NOT EXISTS bid_entries (
     UNIQUE (ocid, ciphertext_sha256)
 );
 
--- What the opening produced; read by the committee and by each bidder for its own bid.
+-- What the opening produced (a snapshot of the BidOpened and BidRejected events); read by
+-- the committee and by each bidder for its own bid.
 CREATE TABLE IF NOT EXISTS opened_bids (
     bid_id      text PRIMARY KEY,
     ocid        text NOT NULL,

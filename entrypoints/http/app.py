@@ -157,7 +157,7 @@ def _add_routes(app: FastAPI) -> None:
         idempotency_key: IdempotencyKey = None,
     ) -> JSONResponse:
         """Register a contracting authority (the platform operator only)."""
-        return _answer(await request.app.state.handler.handle(body, actor, idempotency_key))
+        return _answer(await request.app.state.handler.dispatch(body, actor, idempotency_key))
 
     @app.get("/agencies", tags=["parties"])
     async def list_agencies(request: Request) -> list[dict[str, Any]]:
@@ -172,7 +172,7 @@ def _add_routes(app: FastAPI) -> None:
         idempotency_key: IdempotencyKey = None,
     ) -> JSONResponse:
         """Add a procurement officer to an agency; the answer holds the officer's token, once."""
-        return _answer(await request.app.state.handler.handle(body, actor, idempotency_key))
+        return _answer(await request.app.state.handler.dispatch(body, actor, idempotency_key))
 
     @app.post("/tenders", status_code=201, tags=["tenders"])
     async def publish_tender(
@@ -182,7 +182,7 @@ def _add_routes(app: FastAPI) -> None:
         idempotency_key: IdempotencyKey = None,
     ) -> JSONResponse:
         """Publish a tender for the officer's own agency."""
-        return _answer(await request.app.state.handler.handle(body, actor, idempotency_key))
+        return _answer(await request.app.state.handler.dispatch(body, actor, idempotency_key))
 
     @app.patch("/tenders/{ocid}", tags=["tenders"])
     async def amend_tender(
@@ -194,7 +194,9 @@ def _add_routes(app: FastAPI) -> None:
     ) -> JSONResponse:
         """Amend a tender before its deadline; significant changes extend the deadline."""
         command = command_of(AmendTender, body.model_dump(exclude_none=True) | {"ocid": ocid})
-        return _answer(await request.app.state.handler.handle(command, actor, idempotency_key), 200)
+        return _answer(
+            await request.app.state.handler.dispatch(command, actor, idempotency_key), 200
+        )
 
     @app.post("/tenders/{ocid}/cancellation", tags=["tenders"])
     async def cancel_tender(
@@ -206,7 +208,9 @@ def _add_routes(app: FastAPI) -> None:
     ) -> JSONResponse:
         """Cancel a tender, with the reason the public will read."""
         command = command_of(CancelTender, {"ocid": ocid, "reason": body.reason})
-        return _answer(await request.app.state.handler.handle(command, actor, idempotency_key), 200)
+        return _answer(
+            await request.app.state.handler.dispatch(command, actor, idempotency_key), 200
+        )
 
     app.include_router(bids_api.router)
     app.include_router(evaluation_api.router)

@@ -44,5 +44,5 @@ async def handle(
 ) -> JSONResponse:
     """Build the command from the body and the path, handle it, answer 201."""
     full = command_of(command, body.model_dump() | path)
-    outcome = await request.app.state.handler.handle(full, actor, key)
+    outcome = await request.app.state.handler.dispatch(full, actor, key)
     return JSONResponse(outcome.response() | {"replayed": outcome.replayed}, 201)

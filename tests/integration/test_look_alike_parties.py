@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.command_bus import CommandBus as CommandHandler
+from app.command_bus import CommandBus
 from procurement.errors import WrongState
 from schemas.commands import Actor, RegisterAgency, Role
 from sdk.keyfiles import KeyFile
@@ -96,8 +96,8 @@ async def test_identifiers_registered_before_the_check_are_compared_too(stack: S
     identifier = new_identifier()
     assert (await register_agency(stack, identifier)).status_code == 201
     await stack.pool.execute("DELETE FROM party_identifiers WHERE identifier = $1", identifier)
-    fresh_process = CommandHandler(stack.pool, stack.settings)
+    fresh_process = CommandBus(stack.pool, stack.settings)
     look_alike = identifier.replace("10", "lO", 1)
     command = RegisterAgency(name="Primăria look-alike", identifier=look_alike)
     with pytest.raises(WrongState, match=f"cannot be told apart from {identifier}"):
-        await fresh_process.handle(command, Actor(id="operator", role=Role.OPERATOR))
+        await fresh_process.dispatch(command, Actor(id="operator", role=Role.OPERATOR))

@@ -109,7 +109,7 @@ async def register_supplier(
     """Register an economic operator with its Ed25519 public key; the answer holds its
     bearer token, once. ``proof`` is the key's signature over the registration."""
     registrant = Actor(id="registrant", role=Role.SUPPLIER)
-    outcome = await request.app.state.handler.handle(body, registrant, key)
+    outcome = await request.app.state.handler.dispatch(body, registrant, key)
     if any(item.type == "RegistrationClaimed" for item in outcome.events):
         return claims_api.claim_answer(outcome)
     return JSONResponse(outcome.response() | {"replayed": outcome.replayed}, 201)
@@ -121,7 +121,7 @@ async def register_committee_keys(
 ) -> JSONResponse:
     """An officer's X25519 encryption key and Ed25519 signing key, for committee work."""
     command = RegisterCommitteeKeys(officer_id=actor.id, **body.model_dump())
-    outcome = await request.app.state.handler.handle(command, actor, key)
+    outcome = await request.app.state.handler.dispatch(command, actor, key)
     return JSONResponse(outcome.response() | {"replayed": outcome.replayed}, 201)
 
 
@@ -167,7 +167,7 @@ async def issue_opening_key(
 ) -> JSONResponse:
     """Set the tender's opening key (made and split on the officer's machine)."""
     command = command_of(IssueOpeningKey, body.model_dump() | {"ocid": ocid})
-    outcome = await request.app.state.handler.handle(command, actor, key)
+    outcome = await request.app.state.handler.dispatch(command, actor, key)
     return JSONResponse(outcome.response() | {"replayed": outcome.replayed}, 201)
 
 

@@ -203,7 +203,7 @@ async def handle(
     key: Any,
 ) -> JSONResponse:
     """Handle the command; the answer names the procedure by its ocid, not its aggregate."""
-    outcome = await request.app.state.handler.handle(
+    outcome = await request.app.state.handler.dispatch(
         command_of(command, body.model_dump() | path), actor, key
     )
     answer = outcome.response() | {"replayed": outcome.replayed}

@@ -80,5 +80,5 @@ async def decide_claim(
     answer holds the claimant's bearer token, once, to hand over), or refuse it; with the
     reason either way (the operator only)."""
     command = command_of(DecideRegistrationClaim, body.model_dump() | {"claim_id": claim_id})
-    outcome = await request.app.state.handler.handle(command, actor, key)
+    outcome = await request.app.state.handler.dispatch(command, actor, key)
     return JSONResponse(outcome.response() | {"replayed": outcome.replayed}, 200)
