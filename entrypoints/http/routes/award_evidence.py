@@ -1,0 +1,5 @@
+"""Public routes of the award evidence (filled in by its own change)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["public"])
