@@ -20,7 +20,7 @@ from schemas.events import (
     TenderDetailsAmended,
     TenderRequirementsAmended,
 )
-from schemas.values import Item, Lot, Requirements
+from schemas.values import AwardCriteria, Item, Lot, Requirements
 
 
 def published(procedure: Procedure, envelope: Envelope) -> list[str]:
@@ -100,7 +100,9 @@ def tender_section(procedure: Procedure) -> dict[str, Any]:
         "procurementMethodDetails": PROCEDURES[tender.procedure_type].method_details,
         "mainProcurementCategory": _category(requirements.cpv),
         "awardCriteria": str(requirements.award_criteria),
-        "awardCriteriaDetails": _criteria_details(requirements),
+        "awardCriteriaDetails": award_criteria_details(
+            requirements, PROCEDURES[tender.procedure_type].has_auction
+        ),
         "submissionMethod": ["electronicSubmission"],
         "tenderPeriod": {
             "startDate": iso(procedure.published_at),
@@ -124,10 +126,44 @@ def _category(cpv: str) -> str:
     return "services" if division >= 50 else "goods"
 
 
-def _criteria_details(requirements: Requirements) -> str:
-    parts = [f"price {requirements.price_weight} points"]
+def award_criteria_details(requirements: Requirements, has_auction: bool) -> str:
+    """The award rules exactly as ``procurement.evaluation.scoring`` applies them, with this
+    tender's weights and share, so that anyone can recompute the ranking from them."""
+    weight = requirements.price_weight
+    parts = [f"price {weight} points"]
     parts += [f"{c.name} {c.weight} points" for c in requirements.quality_criteria]
-    return "Score out of 100: " + "; ".join(parts) + ". Ties go to the tender received first."
+    prices = (
+        "the final prices of the lot's electronic auction (held when at least two bids are "
+        "admissible; otherwise the total prices for the lot as opened)"
+        if has_auction
+        else "each bid's total price for the lot as opened"
+    )
+    share = f"{requirements.abnormally_low_share}%"
+    rated = requirements.award_criteria is AwardCriteria.RATED_CRITERIA
+    rules = [
+        f"Score out of 100 points: {'; '.join(parts)} (weights and shares are in percent).",
+        f"The price score = {weight} * lowest price / the bid's price, where the prices are "
+        f"{prices} and the lowest is that of the bids in the ranking (admissible, and not "
+        "removed as abnormally low).",
+    ]
+    if rated:
+        rules.append(
+            "The quality part = the sum over the criteria of weight * the average of the "
+            "committee members' scores of the bid (0 to 100, each member's latest) / 100."
+        )
+    rules += [
+        f"The price score{' and the quality part are each' if rated else ' is'} computed "
+        "to 28 significant digits and rounded once, half up, to 0.0001 point; the total "
+        f"is {'their sum' if rated else 'the price score'}, and the highest total wins.",
+        "Equal totals go to the bid received first (the receipt's received_at, then the "
+        "bid id in code point order).",
+        f"A price is abnormally low when it is below {share} of the average price of the "
+        f"other bids in the ranking, or below {share} of the lot's estimated value (either "
+        "one suffices; each threshold is rounded half up to the cent); this is checked once, "
+        "when the prices are final. Such a bid can win only once its justification is "
+        "accepted, and leaves the ranking when it is rejected.",
+    ]
+    return " ".join(rules)
 
 
 def item_of(item: Item, lot_id: str) -> dict[str, Any]:
