@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from adapters.http_limits import HttpLimits
 from procurement.procedures.registry import CatalogueRules
@@ -23,6 +24,31 @@ def parse_duration(text: str, name: str) -> timedelta:
         msg = f"{name}={text!r} is not a duration such as 30d, 12h, 15m or 90s"
         raise ValueError(msg)
     return timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+
+
+def parse_public_url(text: str, name: str = "PROCUREMENT_PUBLIC_URL") -> str:
+    """An absolute http(s) URL without query, fragment or credentials, kept without its
+    trailing slash: ``https://sicap.example.ro`` or ``https://example.ro/achizitii``."""
+    msg = (
+        f"{name}={text!r} is not an absolute http(s) URL without query or fragment,"
+        " such as https://sicap.example.ro"
+    )
+    try:
+        parts = urlsplit(text)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError as error:
+        raise ValueError(msg) from error
+    if (
+        parts.scheme not in {"http", "https"}
+        or not parts.hostname
+        or not port_ok
+        or "@" in parts.netloc
+        or "?" in text
+        or "#" in text
+        or any(c.isspace() for c in text)
+    ):
+        raise ValueError(msg)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
 def _flag(value: str) -> bool:
@@ -52,6 +78,10 @@ class Settings:
     ocds_publisher: str = "Procurement platform"
     ocds_publisher_uri: str | None = None
     ocds_license: str | None = None  # the URL of the data's licence
+    # The platform's address as the public reaches it, e.g. https://sicap.example.ro: the
+    # absolute URLs it publishes (OCDS packages, Atom feeds, the portal) name it rather than
+    # the Host a request came with. None: the request's own.
+    public_url: str | None = None
 
     @property
     def receipt_key_file(self) -> Path:
@@ -81,6 +111,9 @@ class Settings:
             ocds_publisher=env.get("PROCUREMENT_OCDS_PUBLISHER") or "Procurement platform",
             ocds_publisher_uri=env.get("PROCUREMENT_OCDS_PUBLISHER_URI") or None,
             ocds_license=env.get("PROCUREMENT_OCDS_LICENSE") or None,
+            public_url=parse_public_url(env["PROCUREMENT_PUBLIC_URL"])
+            if env.get("PROCUREMENT_PUBLIC_URL")
+            else None,
             http=HttpLimits.from_env(env),
             catalogue=CatalogueRules.from_env(env, duration),
             rules=ProcedureRules(

@@ -87,6 +87,14 @@ def page(title: str, body: str, status: int = 200, head: str = "") -> HTMLRespon
     return HTMLResponse(html, status)
 
 
+def feed_links(base: str) -> str:
+    """The head's links to the notices' Atom feed and the OCDS releases, from ``base``."""
+    return (
+        f'<link rel="alternate" type="application/atom+xml" title="Notices"'
+        f' href="{escape(base)}ocds/releases.atom">'
+    )
+
+
 def not_found(what: str) -> HTMLResponse:
     return page("Not found", f"<p>There is no {escape(what)}.</p>", status=404)
 

@@ -19,6 +19,7 @@ from html import escape
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from entrypoints.http.public_url import link_base
 from entrypoints.portal import contracts as portal_contracts
 from entrypoints.portal import paging as portal_paging
 from entrypoints.portal import parties as portal_parties
@@ -26,7 +27,7 @@ from entrypoints.portal import reads as portal_reads
 from entrypoints.portal import savings as portal_savings
 from entrypoints.portal import tender as portal_tender
 from entrypoints.portal import verify as portal_verify
-from entrypoints.portal.html import bad_request, link, money, segment, table, text
+from entrypoints.portal.html import bad_request, feed_links, link, money, segment, table, text
 from entrypoints.portal.html import page as html_page
 from readmodels import reads
 
@@ -80,7 +81,7 @@ async def latest_notices(
         + table(headers, rows, frozenset({3}))
         + portal_paging.pager(found, "/", search, "page")
     )
-    head = portal_paging.head_links(found, "/", search, "page")
+    head = portal_paging.head_links(found, "/", search, "page") + feed_links(link_base(request))
     return html_page("Public tenders", body, head=head)
 
 

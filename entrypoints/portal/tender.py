@@ -3,14 +3,26 @@ bids (how many, and the Merkle root once sealed), the awards with winners and pr
 tenderer's price for each awarded lot, the auctions' results, the contracts, and the
 timeline of every public event."""
 
+from html import escape
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from entrypoints.http.public_url import link_base
 from entrypoints.portal import reads as portal_reads
 from entrypoints.portal import timeline as portal_timeline
-from entrypoints.portal.html import facts, link, money, not_found, page, segment, table, text
+from entrypoints.portal.html import (
+    facts,
+    feed_links,
+    link,
+    money,
+    not_found,
+    page,
+    segment,
+    table,
+    text,
+)
 from entrypoints.portal.notice_cache import NoticeCache
 from readmodels import reads
 
@@ -27,13 +39,17 @@ async def notice(request: Request, ocid: str) -> HTMLResponse:
         activity = await portal_reads.tender_activity(connection, ocid)
         body = cache.kept(ocid, activity.fingerprint)
         if body is None:
-            body = await _render(connection, ocid, activity)
+            body = await _render(connection, ocid, activity, link_base(request))
             if body is not None:
                 cache.keep(ocid, activity.fingerprint, body)
     return not_found(f"published tender {ocid}") if body is None else HTMLResponse(body)
 
 
-async def _render(pool: Any, ocid: str, activity: portal_reads.TenderActivity) -> bytes | None:
+async def _render(
+    pool: Any, ocid: str, activity: portal_reads.TenderActivity, base: str
+) -> bytes | None:
+    """The page; ``base`` (the same for every request of a process) starts its own links in
+    the head, so that the cached page suits every request."""
     tender = await reads.tender(pool, ocid)
     if tender is None:
         return None
@@ -55,7 +71,18 @@ async def _render(pool: Any, ocid: str, activity: portal_reads.TenderActivity) -
         + portal_timeline.timeline(history, names)
         + f'<p><small>As data: <a href="/tenders/{segment(ocid)}">JSON</a></small></p>'
     )
-    return bytes(page(tender["title"], body).body)
+    return bytes(page(tender["title"], body, head=_head_links(base, ocid)).body)
+
+
+def _head_links(base: str, ocid: str) -> str:
+    """The notice's own address, and the same procedure as OCDS data."""
+    here = escape(f"{base}notices/{segment(ocid)}")
+    record = escape(f"{base}ocds/records/{segment(ocid)}")
+    return (
+        f'<link rel="canonical" href="{here}">'
+        f'<link rel="alternate" type="application/json" title="OCDS record" href="{record}">'
+        + feed_links(base)
+    )
 
 
 def _summary(tender: dict[str, Any]) -> str:

@@ -4,7 +4,8 @@ Server-Sent Events, and the latest as an Atom feed.
 
 All of it is read from the releases and records read models (``readmodels.releases``), which
 the streams keep as events are recorded. Packages name the publisher and licence that the deployment
-sets (``PROCUREMENT_OCDS_PUBLISHER``, ``_PUBLISHER_URI``, ``_LICENSE``).
+sets (``PROCUREMENT_OCDS_PUBLISHER``, ``_PUBLISHER_URI``, ``_LICENSE``), and their URLs are
+on the platform's public base URL when it is set (``PROCUREMENT_PUBLIC_URL``).
 """
 
 from collections.abc import AsyncIterator
@@ -18,6 +19,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import StringConstraints
 
 from adapters.settings import Settings
+from entrypoints.http.public_url import public_base, public_url
 from entrypoints.http.routes.ocds_live import ReleaseFeed
 from publication import ocds
 from readmodels import ocds_reads
@@ -123,10 +125,10 @@ def _package_head(request: Request, kind: str) -> str:
     settings = _settings(request)
     package = ocds.release_package(
         [],
-        uri=str(request.url),
+        uri=public_url(request),
         published_date=datetime.now(UTC),
         publisher=settings.ocds_publisher,
-        extensions_at=f"{request.base_url}ocds/extensions/",
+        extensions_at=f"{public_base(request)}ocds/extensions/",
     )
     del package["releases"]
     if settings.ocds_publisher_uri:
@@ -140,7 +142,7 @@ def _paged(request: Request, kind: str, page: ocds_reads.Page) -> Response:
     headers = {}
     if page.next_cursor is not None:
         following = request.url.include_query_params(cursor=page.next_cursor)
-        headers["Link"] = f'<{following}>; rel="next"'
+        headers["Link"] = f'<{public_url(request, following)}>; rel="next"'
     return Response(_package(request, kind, page.items), media_type=PACKAGE_MEDIA, headers=headers)
 
 
@@ -280,13 +282,13 @@ def _live_feed(request: Request) -> ReleaseFeed:
 def _atom(request: Request, rows: list[Any]) -> str:
     """An Atom feed (RFC 4287) of the releases, newest first: each links to its notice and
     to its OCDS record."""
-    base = str(request.base_url).rstrip("/")
+    base, this = public_base(request).rstrip("/"), public_url(request)
     feed = ElementTree.Element("feed", xmlns=ATOM)
-    ElementTree.SubElement(feed, "id").text = str(request.url)
+    ElementTree.SubElement(feed, "id").text = this
     ElementTree.SubElement(feed, "title").text = f"{_settings(request).ocds_publisher}: notices"
     newest = rows[0]["date"] if rows else datetime.now(UTC)
     ElementTree.SubElement(feed, "updated").text = newest.isoformat()
-    ElementTree.SubElement(feed, "link", rel="self", href=str(request.url))
+    ElementTree.SubElement(feed, "link", rel="self", href=this)
     author = ElementTree.SubElement(feed, "author")
     ElementTree.SubElement(author, "name").text = _settings(request).ocds_publisher
     for row in rows:
