@@ -7,9 +7,9 @@ Amounts are exact ``Decimal``s; times are aware datetimes.
 """
 
 from dataclasses import dataclass
-from typing import Any
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 
 @dataclass(frozen=True)
