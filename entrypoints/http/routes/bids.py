@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from adapters.postgres import bid_logs
 from app.bid_intake import Answer
@@ -22,6 +22,7 @@ from entrypoints.http.command_routes import command_of
 from entrypoints.http.problems import problems
 from entrypoints.http.routes import claims as claims_api
 from procurement.errors import NotAllowed, NotFound, Rejected
+from schemas import bid_answers
 from schemas.bids import MAX_SEALED_BYTES, BidWithdrawal, OpeningShare, SealedBid
 from schemas.commands import (
     Actor,
@@ -77,11 +78,18 @@ def _receipt(answer: Answer) -> JSONResponse:
     return JSONResponse(body, 200 if answer.replayed else 201)
 
 
-# A bid or withdrawal sent again is answered with its first receipt, as 200.
+def _answers(model: type[BaseModel], description: str) -> dict[int | str, dict[str, Any]]:
+    """The route's 200 answer in OpenAPI: the routes build their JSON themselves, so the
+    model describes it and FastAPI does not re-serialize it."""
+    return {200: {"model": model, "description": description}}
+
+
+# A bid or withdrawal: its signed receipt (201), or its first receipt when sent again (200).
 _BID_RESPONSES: dict[int | str, dict[str, Any]] = {
+    201: {"model": bid_answers.BidReceipt, "description": "The signed receipt"},
     200: {
+        "model": bid_answers.BidReceipt,
         "description": "The same request again: its first receipt",
-        "content": {"application/json": {"schema": {"type": "object"}}},
     },
     **problems(413),
 }
@@ -125,7 +133,12 @@ async def register_committee_keys(
     return JSONResponse(outcome.response() | {"replayed": outcome.replayed}, 201)
 
 
-@router.get("/officers/{officer_id}/committee-keys", tags=["parties"])
+@router.get(
+    "/officers/{officer_id}/committee-keys",
+    tags=["parties"],
+    response_model=None,
+    responses=_answers(bid_answers.OfficerCommitteeKeys, "The officer's public committee keys"),
+)
 async def committee_keys(request: Request, officer_id: str) -> dict[str, Any]:
     """An officer's public committee keys, to seal a share of an opening key to."""
     row = await request.app.state.pool.fetchrow(
@@ -143,7 +156,12 @@ async def committee_keys(request: Request, officer_id: str) -> dict[str, Any]:
     }
 
 
-@router.get("/platform/keys", tags=["bids"])
+@router.get(
+    "/platform/keys",
+    tags=["bids"],
+    response_model=None,
+    responses=_answers(bid_answers.PlatformKeys, "The platform's public keys"),
+)
 async def platform_keys(request: Request) -> dict[str, Any]:
     """The public key that signs receipts, to check them offline."""
     public = keys.raw_public(request.app.state.platform_key)
@@ -171,7 +189,12 @@ async def issue_opening_key(
     return JSONResponse(outcome.response() | {"replayed": outcome.replayed}, 201)
 
 
-@router.get("/tenders/{ocid}/opening-key", tags=["bids"])
+@router.get(
+    "/tenders/{ocid}/opening-key",
+    tags=["bids"],
+    response_model=None,
+    responses=_answers(bid_answers.TenderOpeningKey, "The tender's opening key"),
+)
 async def opening_key(request: Request, ocid: str) -> dict[str, Any]:
     """The public key bids for this tender are sealed to, and the committee's size."""
     log, row = await _bid_log(request, ocid)
@@ -187,7 +210,12 @@ async def opening_key(request: Request, ocid: str) -> dict[str, Any]:
     }
 
 
-@router.get("/tenders/{ocid}/opening-key/my-share", tags=["bids"])
+@router.get(
+    "/tenders/{ocid}/opening-key/my-share",
+    tags=["bids"],
+    response_model=None,
+    responses=_answers(bid_answers.MySealedShare, "The member's share, sealed to the member"),
+)
 async def my_share(request: Request, ocid: str, actor: ActorDep) -> dict[str, Any]:
     """A committee member's own share of the opening key, still sealed to the member."""
     row = await request.app.state.pool.fetchrow(
@@ -236,23 +264,39 @@ async def withdraw_bid(request: Request, ocid: str, actor: ActorDep) -> JSONResp
     return _receipt(await request.app.state.bids.withdraw(withdrawal, actor))
 
 
-@router.get("/tenders/{ocid}/bids", tags=["bids"])
+# The counts of a bid log (docs/sealed-bids.md, "The counts"); a bidder's latest entry is
+# the one the opening reads (bidding.opening.current_bids).
+_COUNTS = """
+SELECT count(*) AS entries, count(DISTINCT bidder_id) AS bidders,
+       (SELECT count(*) FROM (SELECT DISTINCT ON (bidder_id) kind FROM bid_entries
+                              WHERE ocid = $1 ORDER BY bidder_id, log_index DESC) latest
+        WHERE kind = 'bid') AS current
+FROM bid_entries WHERE ocid = $1
+"""
+
+
+@router.get(
+    "/tenders/{ocid}/bids",
+    tags=["bids"],
+    response_model=None,
+    responses=_answers(
+        bid_answers.BidsOfTender, "Counts, commitments, and what the caller may see"
+    ),
+)
 async def bids(request: Request, ocid: str, actor: OptionalActorDep) -> dict[str, Any]:
     """What the caller may see of the bids: counts and commitments for everyone; a
     bidder's own receipts; after the opening, the committee sees every bid."""
     log, row = await _bid_log(request, ocid)
     pool = request.app.state.pool
-    counts = await pool.fetchrow(
-        "SELECT count(*) AS entries, count(DISTINCT bidder_id) AS bidders FROM bid_entries"
-        " WHERE ocid = $1",
-        ocid,
-    )
+    counts = await pool.fetchrow(_COUNTS, ocid)
     answer: dict[str, Any] = {
         "ocid": ocid,
         "status": log.status.value,
         "deadline": log.deadline.isoformat(),
         "log_entries": counts["entries"],
-        "bidders": counts["bidders"],
+        "bidders_with_entries": counts["bidders"],
+        "current_bids": counts["current"],
+        "bidders": counts["bidders"],  # deprecated: read bidders_with_entries
         "root": bytes(row["root"]).hex() if row["root"] is not None else None,
     }
     if actor is not None and actor.role is Role.SUPPLIER:
@@ -286,7 +330,12 @@ async def bids(request: Request, ocid: str, actor: OptionalActorDep) -> dict[str
 # The bid log: the tree head and proofs, for anyone
 
 
-@router.get("/tenders/{ocid}/bid-log", tags=["bids"])
+@router.get(
+    "/tenders/{ocid}/bid-log",
+    tags=["bids"],
+    response_model=None,
+    responses=_answers(bid_answers.BidLogTreeHead, "The tree head"),
+)
 async def tree_head(
     request: Request, ocid: str, tree_size: Annotated[int | None, Query(ge=0)] = None
 ) -> dict[str, Any]:
@@ -303,7 +352,12 @@ async def tree_head(
     }
 
 
-@router.get("/tenders/{ocid}/bid-log/inclusion", tags=["bids"])
+@router.get(
+    "/tenders/{ocid}/bid-log/inclusion",
+    tags=["bids"],
+    response_model=None,
+    responses=_answers(bid_answers.BidLogInclusionProof, "The inclusion proof"),
+)
 async def inclusion(
     request: Request,
     ocid: str,
@@ -325,7 +379,12 @@ async def inclusion(
     }
 
 
-@router.get("/tenders/{ocid}/bid-log/consistency", tags=["bids"])
+@router.get(
+    "/tenders/{ocid}/bid-log/consistency",
+    tags=["bids"],
+    response_model=None,
+    responses=_answers(bid_answers.BidLogConsistencyProof, "The consistency proof"),
+)
 async def consistency(
     request: Request,
     ocid: str,
@@ -351,7 +410,12 @@ async def consistency(
 # The opening
 
 
-@router.post("/tenders/{ocid}/opening/shares", tags=["bids"])
+@router.post(
+    "/tenders/{ocid}/opening/shares",
+    tags=["bids"],
+    response_model=None,
+    responses=_answers(bid_answers.OpeningShareTaken, "The share was taken"),
+)
 async def hand_in_share(
     request: Request, ocid: str, body: OpeningShare, actor: ActorDep
 ) -> dict[str, Any]:
