@@ -23,7 +23,8 @@ SELECT_TENDERS = (
 ONE_TENDER = f"""
 SELECT q.tender, l.ocid IS NOT NULL AS has_log, l.entries, l.tree_size, l.root, l.sealed_at,
        l.opened_at, l.participants, l.opened, l.rejected,
-       (SELECT count(*) FROM public_bidders b WHERE b.ocid = q.ocid AND b.has_bid) AS bidders
+       (SELECT count(*) FROM public_bidders b WHERE b.ocid = q.ocid) AS bidders,
+       (SELECT count(*) FROM public_bidders b WHERE b.ocid = q.ocid AND b.has_bid) AS current
 FROM ({SELECT_TENDERS} WHERE t.ocid = $1) q LEFT JOIN public_bid_logs l ON l.ocid = q.ocid
 """
 
@@ -94,12 +95,15 @@ async def tender_text(pool: Any, ocid: str) -> str | None:
 
 
 def _bid_summary(row: Any) -> Document | None:
-    """What the public knows of a tender's sealed bids: counts, the root, the opening."""
+    """What the public knows of a tender's sealed bids: counts, the root, the opening; the
+    counts mean what they mean in ``GET /tenders/{ocid}/bids`` (docs/sealed-bids.md)."""
     if not row["has_log"]:
         return None
     return {
-        "received": row["bidders"],  # bidders whose latest entry is a bid
         "log_entries": row["entries"],
+        "bidders_with_entries": row["bidders"],
+        "current_bids": row["current"],
+        "received": row["current"],  # deprecated: read current_bids
         "tree_size": row["tree_size"],
         "root": row["root"],
         "sealed_at": row["sealed_at"].isoformat() if row["sealed_at"] else None,
