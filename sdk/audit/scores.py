@@ -57,6 +57,8 @@ def check_scores(lot: DecidedLot, registered: dict[str, str | None] | None = Non
             if not _verifies(score.signing_key, score.signature, fields):
                 problems.append(f"{what}: the signature does not verify with the member's key")
     members = len({s.officer_id for bid in lot.bids for s in bid.scores})
+    if not criteria and not count:
+        return outcome(f"{lot.ocid} lot {lot.lot_id}: quality scores", [], "priceOnly: no scores")
     verified = f"{count} signed scores by {members} members verified"
     return outcome(f"{lot.ocid} lot {lot.lot_id}: quality scores", problems, verified)
 
