@@ -120,3 +120,13 @@ def test_the_readmes_abnormally_low_example_is_caught_by_the_estimate_alone() ->
         Decimal("1000.00"),
         Decimal("800.00"),
     )
+
+
+def test_the_readmes_tie_example_goes_to_the_bid_received_first() -> None:
+    """Two priceOnly bids of 900.00 both score 100.0000; the one received at 10:01 ranks
+    first although its bid id sorts after the other's."""
+    procedure = evaluated(
+        facts(), bid("z-first", "900.00", minutes=1), bid("a-later", "900.00", minutes=5)
+    )
+    rows = [(row.bid_id, str(row.total)) for row in ranking(procedure.evaluation, LOT)]
+    assert rows == [("z-first", "100.0000"), ("a-later", "100.0000")]
