@@ -150,3 +150,30 @@ def _time(value: Any) -> datetime | None:
         return datetime.fromisoformat(str(value))
     except ValueError:
         return None
+
+
+def check_current_bids(
+    ocid: str, kept: Sequence[Any], opened: set[str], rejected: set[str], opening_done: bool
+) -> Check:
+    """Each bidder's latest receipt given (by log index), if it is a bid, was opened or
+    rejected at the opening: a bid in the sealed log cannot silently drop out."""
+    subject = f"{ocid} bid log: receipts' current bids at the opening"
+    latest: dict[str, dict[str, Any]] = {}
+    for content in kept:
+        receipt = content.get("receipt") if isinstance(content, dict) else None
+        if isinstance(receipt, dict) and isinstance(receipt.get("log_index"), int):
+            bidder = str(receipt.get("bidder_id"))
+            if bidder not in latest or receipt["log_index"] > latest[bidder]["log_index"]:
+                latest[bidder] = receipt
+    current = sorted(str(r["bid_id"]) for r in latest.values() if r.get("kind") == "bid")
+    if not opening_done:
+        return passed(subject, f"{len(current)} current bids await the opening")
+    problems = [
+        f"bid {bid_id} is its bidder's latest entry but was neither opened nor rejected"
+        " (dropped, unless a later entry not given here replaced or withdrew it)"
+        for bid_id in current
+        if bid_id not in opened | rejected
+    ]
+    fates = sum(bid_id in opened for bid_id in current), sum(b in rejected for b in current)
+    verified = f"{len(current)} current bids: {fates[0]} opened, {fates[1]} rejected"
+    return outcome(subject, problems, verified)

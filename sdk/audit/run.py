@@ -7,7 +7,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from sdk.audit import evidence as read_evidence
-from sdk.audit.bidlog import SealedLog, check_opened_bids, check_receipt, check_seal, sealed_log
+from sdk.audit.bidlog import (
+    SealedLog,
+    check_current_bids,
+    check_opened_bids,
+    check_receipt,
+    check_seal,
+    sealed_log,
+)
 from sdk.audit.events import check_lot_against_events
 from sdk.audit.model import DecidedLot, PendingLot
 from sdk.audit.ranking import check_lot
@@ -134,10 +141,21 @@ def procedure_checks(
         auction = events.get(f"{ocid}:auction:{lot.lot_id}")
         evaluation = events.get(f"{ocid}:evaluation", [])
         checks.append(check_lot_against_events(lot, evaluation, auction, opened))
-    for receipt in receipts:
-        if receipt.ocid == ocid:
-            checks.append(check_receipt(receipt.name, receipt.content, trust.platform_key, log))
+    mine = [receipt for receipt in receipts if receipt.ocid == ocid]
+    for receipt in mine:
+        checks.append(check_receipt(receipt.name, receipt.content, trust.platform_key, log))
+    if mine:
+        checks.append(_current_bids(ocid, mine, events.get(f"{ocid}:bids", [])))
     return checks
+
+
+def _current_bids(ocid: str, mine: Sequence[KeptReceipt], bid_log: Sequence[LoggedEvent]) -> Check:
+    def fate(kind: str) -> set[str]:
+        return {str(e.event.get("bid_id")) for e in bid_log if e.type == kind}
+
+    done = any(e.type == "BidsOpened" for e in bid_log)
+    contents = [receipt.content for receipt in mine]
+    return check_current_bids(ocid, contents, fate("BidOpened"), fate("BidRejected"), done)
 
 
 def _evidence(

@@ -120,6 +120,14 @@ def bid_opened(opened: OpenedBid) -> dict[str, Any]:
     }
 
 
+def kept_receipts(bids: Sequence[OpenedBid]) -> list[Any]:
+    """Each bidder's signed receipt, as the bidder keeps it."""
+    return [
+        receipts.sign_receipt(receipt_of(b, i), PLATFORM).model_dump(mode="json")
+        for i, b in enumerate(bids)
+    ]
+
+
 def record_of(
     bids: Sequence[OpenedBid],
     evaluation: Sequence[Event],
@@ -139,7 +147,9 @@ def record_of(
     for member, public in members.items():
         record.serve(f"/officers/{member}/committee-keys", {"signing_key": b64(public)})
     record.log(OCID, [{"type": "TenderPublished"}])
-    record.log(f"{OCID}:bids", [sealed, *(bid_opened(b) for b in bids)], first=len(bids) + 2)
+    opening = {"type": "BidsOpened", "opened": len(bids), "rejected": 0}
+    bid_log: list[Event | dict[str, Any]] = [sealed, *(bid_opened(b) for b in bids), opening]
+    record.log(f"{OCID}:bids", bid_log, first=len(bids) + 2)
     record.log(f"{OCID}:evaluation", evaluation)
     for lot_id, events in (auctions or {}).items():
         record.log(f"{OCID}:auction:{lot_id}", events)

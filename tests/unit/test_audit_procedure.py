@@ -13,10 +13,10 @@ from schemas.auction import AuctionClosed
 from schemas.base import Event
 from schemas.evaluation import CompleteLotEvaluation, DecideAward, OpenedBid
 from schemas.values import AuctionEnd, AuctionRules
-from sdk.audit import audit_procedure
+from sdk.audit import KeptReceipt, audit_procedure
 from sdk.audit.report import Report
 from sdk.audit.sources import answer_file
-from tests.unit.audit_world import Record, record_of
+from tests.unit.audit_world import Record, kept_receipts, record_of
 from tests.unit.evaluation_examples import (
     ANA,
     BUYERS_OFFICER,
@@ -180,3 +180,27 @@ def test_missing_data_fails_and_says_what_is_missing() -> None:
     del record.answers[str(answer_file(f"/tenders/{OCID}/award-evidence"))]
     problems = failures(audit_procedure(record, OCID))
     assert any(f"GET /tenders/{OCID}/award-evidence" in p for p in problems)
+
+
+def test_kept_receipts_are_checked_and_their_current_bids_found_at_the_opening() -> None:
+    """Each receipt given is the platform's, a leaf of the sealed log, and its bid opened."""
+    bids = (bid("early", "900.00", minutes=2), bid("late", "900.00", minutes=7))
+    kept = [KeptReceipt(f"r{i}.json", r) for i, r in enumerate(kept_receipts(bids))]
+    report = audit_procedure(tie(), OCID, kept)
+    assert failures(report) == []
+    lines = [c.line for c in report.checks]
+    assert sum("receipt r" in line for line in lines) == 2
+    assert any("2 current bids: 2 opened, 0 rejected" in line for line in lines)
+
+
+def test_a_bid_in_the_sealed_log_that_was_never_opened_is_detected() -> None:
+    """A bidder's receipt whose bid neither opened nor was rejected: the bid was dropped."""
+    record = tie()
+    events = served(record, "/transparency/events", aggregate_id=f"{OCID}:bids")["events"]
+    events[:] = [e for e in events if e["document"]["payload"]["event"].get("bid_id") != "late"]
+    bids = (bid("early", "900.00", minutes=2), bid("late", "900.00", minutes=7))
+    kept = [KeptReceipt(f"r{i}.json", r) for i, r in enumerate(kept_receipts(bids))]
+    problems = failures(audit_procedure(record, OCID, kept))
+    assert any(
+        "bid late is its bidder's latest entry but was neither opened" in p for p in problems
+    )
