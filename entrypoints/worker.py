@@ -1,5 +1,6 @@
 """The stream worker: a faust app that projects events into the read models, closes
-tenders at their deadline, and (on one worker at a time) relays the outbox to Kafka.
+tenders at their deadline, and (on one worker at a time) relays the outbox to Kafka and
+appends the recorded events to the transparency log, signing its new heads.
 
 Run one or many: ``procurement worker``. Workers share partitions in one consumer group.
 """
@@ -13,11 +14,13 @@ from typing import Any, TypeVar
 import asyncpg
 import faust
 
+from adapters import platform_key
 from adapters.kafka import broker_epochs, kafka_transport, record_admission, record_signing
 from adapters.kafka.broker_watch import create_topics
 from adapters.kafka.record_admission import Record
 from adapters.kafka.relay import Relay
 from adapters.kafka.topology import TOPICS, Topic
+from adapters.postgres import transparency_log
 from adapters.postgres.database import connect_pool
 from adapters.settings import Settings
 from app.command_bus import CommandBus
@@ -32,6 +35,7 @@ APP_ID = "procurement-streams"
 DEADLINE_TICK = 0.25  # seconds: tenders close within this of their deadline
 AUCTION_TICK = 0.1  # seconds: an auction opens and closes within this of its time
 REPAIR_TICK = 5.0
+TRANSPARENCY_TICK = 1.0  # seconds: an event is in the transparency log within about this
 T = TypeVar("T")
 
 
@@ -125,6 +129,23 @@ def create_app(
             with _survive("following the broker epochs"):
                 await broker_epochs.follow(await backbone.pool(), read_again)
             await asyncio.sleep(1.0)
+
+    appender: transparency_log.Appender | None = None
+
+    @app.timer(TRANSPARENCY_TICK)
+    async def append_to_the_transparency_log() -> None:
+        nonlocal appender
+        with _survive("the transparency log's appender"):
+            if appender is None:  # the key file is the API's: the same key signs receipts
+                key = platform_key.load_or_create(settings.receipt_key_file)
+                appender = transparency_log.Appender(key, utc_now)
+            pool = await backbone.pool()
+            while True:  # a backlog (a restore, a first start) in batches, one after another
+                batch = await appender.append(pool)
+                if batch.head is not None:
+                    log.info("transparency log: signed head of %d entries", batch.head.tree_size)
+                if batch.taken < transparency_log.BATCH:
+                    break
 
     repairs = [projections.Repair(topic) for topic in TOPICS]
 

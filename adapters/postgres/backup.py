@@ -2,11 +2,12 @@
 
 A backup holds what cannot be rebuilt: the event store and the records written in the
 events' own transactions (tokens, parties' public keys, the bid logs and their receipts,
-the opened bids, handled commands), all read in one REPEATABLE READ snapshot, and the
-receipt-signing key, sealed with a passphrase. It is verified once written, by reading it
-back. A restore loads it into an empty database and puts every event back in the outbox:
-the relay publishes the store again and the stream workers rebuild every read model from
-it, as they do after a broker loses its log.
+the opened bids, handled commands), the transparency log's entries and signed heads, all
+read in one REPEATABLE READ snapshot, and the receipt-signing key, sealed with a
+passphrase. It is verified once written, by reading it back. A restore loads it into an
+empty database and puts every event back in the outbox: the relay publishes the store
+again and the stream workers rebuild every read model from it, as they do after a broker
+loses its log.
 """
 
 import tempfile
@@ -37,6 +38,10 @@ RECORDS = {
     "handled_commands": "command_id",
     "catalogue_offer_index": "offer_id",
     "direct_purchase_spend": "ocid",
+    # The transparency log: its leaves and signed heads are public commitments, which a
+    # rebuilt log would contradict (new times, new signatures), so they are kept as written.
+    "transparency_entries": "leaf_index",
+    "transparency_heads": "tree_size",
 }
 SEQUENCES = ("tender_numbers",)
 # The read models, which the stream workers rebuild from the restored store.
@@ -69,6 +74,8 @@ NOT_KEPT = frozenset(
         "forged_records",
         "broker_epochs",
         "readiness_heartbeat",
+        # Queued again by the restored events' trigger; the appender skips those logged.
+        "transparency_queue",
     }
 )
 

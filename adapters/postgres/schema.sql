@@ -408,3 +408,52 @@ CREATE TABLE IF NOT EXISTS catalogue_procedures (
     updated_at     timestamptz NOT NULL,
     document       jsonb       NOT NULL
 );
+
+-- The transparency log (publication.transparency, adapters.postgres.transparency_log).
+-- Every event recorded is queued for it in its own transaction, so the log's appender, which
+-- takes the queue in one transaction under an advisory lock, misses none however late it
+-- commits, and logs none twice. The appender drops what is never logged.
+DO $$
+BEGIN
+    IF to_regclass('transparency_queue') IS NULL THEN
+        CREATE TABLE transparency_queue (
+            position bigint PRIMARY KEY REFERENCES events (position)
+        );
+        -- Events recorded before the log existed join it at its start.
+        INSERT INTO transparency_queue (position) SELECT position FROM events;
+    END IF;
+END $$;
+
+CREATE OR REPLACE FUNCTION queue_for_transparency() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO transparency_queue (position) SELECT position FROM recorded;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER events_queued_for_transparency
+    AFTER INSERT ON events REFERENCING NEW TABLE AS recorded
+    FOR EACH STATEMENT EXECUTE FUNCTION queue_for_transparency();
+
+-- The log's leaves, in order: each commits to one event's document (its SHA-256).
+CREATE TABLE IF NOT EXISTS transparency_entries (
+    leaf_index   bigint PRIMARY KEY CHECK (leaf_index >= 0),
+    event_id     uuid   NOT NULL UNIQUE,
+    aggregate_id text   NOT NULL,
+    sequence     integer NOT NULL,
+    type         text   NOT NULL,
+    recorded_at  text   NOT NULL,  -- RFC 3339, as hashed
+    event_sha256 bytea  NOT NULL,
+    leaf_hash    bytea  NOT NULL
+);
+-- By aggregate, and by the ocid every aggregate of one procedure begins with.
+CREATE INDEX IF NOT EXISTS transparency_entries_by_aggregate
+    ON transparency_entries (aggregate_id text_pattern_ops, sequence);
+
+-- Every signed tree head, one per size the log reached: the public archive.
+CREATE TABLE IF NOT EXISTS transparency_heads (
+    tree_size bigint PRIMARY KEY CHECK (tree_size >= 0),
+    root      bytea  NOT NULL,
+    timestamp text   NOT NULL,  -- RFC 3339, as signed
+    key_id    text   NOT NULL,
+    signature bytea  NOT NULL
+);
