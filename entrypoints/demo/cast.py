@@ -136,8 +136,9 @@ def _lot(lot_id: str, title: str, estimate: str, *items: tuple[str, str, str, st
     )
 
 
-# In this order, so that a smaller demo (--tenders 3) still shows a completed contract, an
-# auction and a dismissed complaint.
+# In this order, so that a smaller demo still shows tied bids and a completed contract (the
+# first tender), an auction and a dismissed complaint (--tenders 3), and a best price-quality
+# ratio (--tenders 4).
 TENDERS = (
     TenderPlan(
         "Furnituri de birou pentru anul 2027",
@@ -154,7 +155,7 @@ TENDERS = (
                 ("folders", "Dosare plic și bibliorafturi", "30199500-5", "6000", "buc"),
             ),
         ),
-        story=frozenset({"replace", "withdraw", "disqualify", "clarify", "milestones"}),
+        story=frozenset({"replace", "withdraw", "disqualify", "clarify", "tie", "milestones"}),
     ),
     TenderPlan(
         "Mese calde pentru cantinele școlare",

@@ -8,13 +8,15 @@ everything, also on Ctrl-C or SIGTERM. With ``api_url`` it drives a platform tha
 running instead (which must allow short tender periods and auction notices).
 
 The output directory holds ``summary.json`` (the parties, each tender and lot's outcome, the
-savings of ``GET /savings`` and the events recorded), ``savings.json``, and the public
-documents read back from the API: ``tenders/``, ``awards/``, ``contracts/``, and ``ocds/``.
+savings of ``GET /savings``, the events recorded and the audit's verdict), ``savings.json``,
+the public documents read back from the API (``tenders/``, ``awards/``, ``contracts/``), and
+the public record anyone can check (``entrypoints.demo.public_record``): every bidder's
+receipts, the platform's keys, OCDS data with its extensions, and an audit's recording.
 """
 
 import asyncio
 import contextlib
-import json
+import os
 import secrets
 import shutil
 import signal
@@ -34,7 +36,8 @@ import httpx
 import psutil
 
 from adapters.embedded import free_port
-from adapters.settings import Settings
+from adapters.settings import Settings, parse_public_url
+from entrypoints.demo.public_record import record_audit, write_json, write_ocds, write_receipts
 from entrypoints.demo.story import Story
 from entrypoints.launcher import (
     Platform,
@@ -45,7 +48,6 @@ from entrypoints.launcher import (
 )
 from procurement.rules import ProcedureRules
 from publication.savings import Summary
-from schemas.upcasting import read_envelope
 from sdk.market import Market, until
 
 # Seconds where the law says days, so that the demo runs in a few minutes.
@@ -69,6 +71,7 @@ class Options:
     tenders: int = 8
     suppliers: int = 36
     bidding_seconds: float = 15.0
+    public_url: str | None = None  # where the written OCDS data says the platform serves it
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,10 @@ def run(
 ) -> dict[str, Any]:
     """Play the demo and write its outputs; the summary. On its own platform unless
     ``api_url`` (with the operator's ``token``) names a running one."""
+    if options.public_url is None and os.environ.get("PROCUREMENT_PUBLIC_URL"):
+        options = replace(
+            options, public_url=parse_public_url(os.environ["PROCUREMENT_PUBLIC_URL"])
+        )
     options.out.mkdir(parents=True, exist_ok=True)
     if api_url is not None:
         if not token:
@@ -117,12 +124,17 @@ async def play(target: Target, options: Options, say: Say, suffix: str = "") -> 
         await until_awards_public(market, story)
         savings = await market.read("/savings")
         documents = await write_documents(market, story, options.out)
+        documents["receipts"] = write_receipts(options.out, story.receipts)
+        keys = await market.read("/platform/keys")
+        documents["platform_keys"] = [write_json(options.out / "platform-keys.json", keys)]
     events = await count_events(target.database_url) if target.database_url else None
-    ocds = await write_ocds(options.out / "ocds", target, story)
-    summary = summarise(story, savings, events, documents, ocds)
+    ocids = [tender.ocid for tender in story.tenders]
+    ocds = await write_ocds(options.out / "ocds", target.database_url, ocids, options.public_url)
+    audit = await audit_everything(target, options.out / "public", say)
+    summary = summarise(story, savings, events, documents, ocds) | {"audit": audit}
     summary["seconds"] = round(time.monotonic() - started, 1)
-    _write(options.out / "summary.json", summary)
-    _write(options.out / "savings.json", savings)
+    write_json(options.out / "summary.json", summary)
+    write_json(options.out / "savings.json", savings)
     for currency in savings["currencies"].values():
         say("\n".join(Summary.model_validate(currency).to_text()))
     say(f"wrote the summary and the public documents to {options.out}")
@@ -132,6 +144,17 @@ async def play(target: Target, options: Options, say: Say, suffix: str = "") -> 
 async def auctions_served(market: Market) -> bool:
     paths = (await market.read("/openapi.json"))["paths"]
     return "/tenders/{ocid}/auctions" in paths
+
+
+async def audit_everything(target: Target, directory: Path, say: Say) -> dict[str, Any]:
+    """An audit of every procedure on the live platform, its answers saved in ``directory``;
+    its verdict, each failure said."""
+    report = await record_audit(target.api_url, directory)
+    say(f"audited every procedure from public data alone: {report.summary()}")
+    failures = [check.line() for check in report.failures]
+    for line in failures:
+        say(line)
+    return {"summary": report.summary(), "ok": report.ok, "failures": failures}
 
 
 async def until_awards_public(market: Market, story: Story) -> None:
@@ -157,11 +180,11 @@ async def write_documents(market: Market, story: Story, out: Path) -> dict[str, 
             ("awards", f"/tenders/{tender.ocid}/awards"),
         ):
             written[kind].append(
-                _write(out / kind / f"{tender.ocid}.json", await market.read(path))
+                write_json(out / kind / f"{tender.ocid}.json", await market.read(path))
             )
     for contract_id in story.contracts:
         document = await market.read(f"/contracts/{contract_id}")
-        written["contracts"].append(_write(out / "contracts" / f"{contract_id}.json", document))
+        written["contracts"].append(write_json(out / "contracts" / f"{contract_id}.json", document))
     return written
 
 
@@ -175,77 +198,6 @@ async def count_events(database_url: str) -> dict[str, Any]:
         await connection.close()
     by_type = {row["type"]: row["n"] for row in rows}
     return {"total": sum(by_type.values()), "by_type": by_type}
-
-
-async def write_ocds(directory: Path, target: Target, story: Story) -> dict[str, Any]:
-    """The demo's procedures as OCDS 1.1 data in ``directory``: one release package with
-    every release of every tender, and one record package with each tender's compiled
-    record, built by ``publication.ocds`` from each procedure's recorded history. The
-    packages name the platform's extensions where its API serves them, and a copy of them
-    goes to ``directory/extensions`` for reading once the demo's platform is gone."""
-    database_url = target.database_url
-    try:
-        from publication import ocds
-    except ImportError:
-        return {"written": [], "note": "this version of the platform has no OCDS module"}
-    if database_url is None:
-        return {"written": [], "note": "OCDS data needs the event store: run the demo embedded"}
-    connection = await asyncpg.connect(database_url)
-    try:
-        parties = {
-            info.id: info
-            for info in (
-                ocds.party_info(read_envelope(row["envelope"]).event)  # type: ignore[arg-type]
-                for row in await connection.fetch(
-                    "SELECT envelope FROM events"
-                    " WHERE type IN ('AgencyRegistered', 'SupplierRegistered') ORDER BY position"
-                )
-            )
-        }
-        releases = {}
-        for tender in story.tenders:
-            rows = await connection.fetch(
-                "SELECT envelope FROM events WHERE aggregate_id = $1 OR aggregate_id LIKE $2"
-                " ORDER BY position",
-                tender.ocid,
-                f"{tender.ocid}:%",
-            )
-            history = [read_envelope(row["envelope"]) for row in rows]
-            releases[tender.ocid] = ocds.releases(history, parties)
-    finally:
-        await connection.close()
-    written = _write_ocds_packages(directory, releases, f"{target.api_url}/ocds/extensions/")
-    return {"written": written, "releases": sum(map(len, releases.values()))}
-
-
-def _write_ocds_packages(
-    directory: Path, releases: dict[str, list[Any]], extensions_at: str
-) -> list[str]:
-    from entrypoints.http.ocds_extensions import FOLDER
-    from publication import ocds
-
-    directory.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(FOLDER, directory / "extensions", dirs_exist_ok=True)
-    published, publisher = datetime.now(UTC), "Procurement platform (demo)"
-
-    def write(name: str, package_of: Callable[..., dict[str, Any]], items: list[Any]) -> str:
-        path = directory / name
-        package = package_of(
-            items,
-            uri=path.resolve().as_uri(),
-            published_date=published,
-            publisher=publisher,
-            extensions_at=extensions_at,
-        )
-        path.write_text(ocds.dumps(package) + "\n")
-        return str(path)
-
-    every = [release for ocid_releases in releases.values() for release in ocid_releases]
-    records = [ocds.compile_record(rs) for rs in releases.values() if rs]
-    return [
-        write("release-package.json", ocds.release_package, every),
-        write("record-package.json", ocds.record_package, records),
-    ]
 
 
 def summarise(
@@ -311,12 +263,6 @@ def summarise(
 
 def _party(party: Any) -> dict[str, Any]:
     return {"id": party.id, "name": party.name}
-
-
-def _write(path: Path, document: Any) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
-    return str(path)
 
 
 # The demo's own platform

@@ -5,7 +5,8 @@ out. Each phase prints one line of what it did.
 
 The turns a tender shows besides the usual steps are named in its plan's ``story``
 (``entrypoints.demo.cast``): ``replace`` (a bidder sends a second version), ``withdraw``,
-``disqualify``, ``clarify``, ``abnormally_low`` (a price flagged, justified and accepted),
+``disqualify``, ``clarify``, ``tie`` (the last two bidders send the same, lowest price, and
+the bid received first wins), ``abnormally_low`` (a price flagged, justified and accepted),
 ``complaint`` (a loser complains; the review body dismisses it), ``milestones`` (an amendment,
 milestones and payments until the last milestone completes the contract) and
 ``completion`` (paid in full and closed by the buyer).
@@ -22,6 +23,7 @@ from typing import Any
 
 from bidding import verify
 from entrypoints.demo.auction import run_auctions
+from entrypoints.demo.bodies import ask, price, ron, signed, tender_body
 from entrypoints.demo.cast import AGENCIES, REVIEW_BODY, SUPPLIERS, TENDERS, TenderPlan
 from entrypoints.demo.catalogue_purchases import buy_from_the_catalogue
 from schemas.bids import SignedReceipt
@@ -30,7 +32,6 @@ from sdk.market import Market, Party, bid_content
 
 THRESHOLD = 2  # of the three committee members, who must act together to open the bids
 BIDDERS_PER_TENDER = 9
-RESPOND_WITHIN = timedelta(hours=2)  # for clarifications and justifications
 
 Say = Callable[[str], None]
 
@@ -105,6 +106,7 @@ class Story:
         self.trades: dict[str, str] = {}  # supplier id -> trade
         self.tenders: list[Tender] = []
         self.contracts: dict[str, dict[str, Any]] = {}  # contract id -> what happened to it
+        self.receipts: list[SignedReceipt] = []  # every bidder's, in the order they came
         self.notes: list[str] = []
 
     def supplier(self, supplier_id: str) -> Party:
@@ -212,8 +214,9 @@ class Story:
             [(t, b) for t in self.tenders for b in t.bidders], lambda pair: self._bid(*pair)
         )
         later = await each(self.tenders, self._second_thoughts)
-        for receipt in receipts + [r for rs in later for r in rs]:
-            verify.check_receipt(_signed(receipt), platform_key)
+        self.receipts = [signed(r) for r in receipts + [r for rs in later for r in rs]]
+        for receipt in self.receipts:
+            verify.check_receipt(receipt, platform_key)
         replaced = sum(t.has("replace") for t in self.tenders)
         withdrawn = sum(t.has("withdraw") for t in self.tenders)
         self.say(
@@ -232,8 +235,10 @@ class Story:
 
     async def _bid(self, tender: Tender, bidder: Party) -> dict[str, Any]:
         low = tender.has("abnormally_low") and bidder is tender.low_bidder
+        tied = tender.has("tie") and bidder in tender.bidders[-2:]
         prices = {
-            lot.id: _price(lot.estimate, self._factor(tender.plan, low)) for lot in tender.plan.lots
+            lot.id: price(lot.estimate, TIED if tied else self._factor(tender.plan, low))
+            for lot in tender.plan.lots
         }
         tender.prices[bidder.id] = prices["lot-1"]
         content = bid_content(tender.ocid, bidder, prices, tender.items())
@@ -250,7 +255,7 @@ class Story:
         receipts = []
         if tender.has("replace"):  # a lower price, in a second version that replaces the first
             bidder = tender.bidders[0]
-            prices = {"lot-1": _price(tender.prices[bidder.id], 0.97)}
+            prices = {"lot-1": price(tender.prices[bidder.id], 0.97)}
             tender.prices[bidder.id] = prices["lot-1"]
             content = bid_content(tender.ocid, bidder, prices, tender.items())
             receipts.append(await self.market.submit_bid(bidder, content, tender.key, version=2))
@@ -307,7 +312,7 @@ class Story:
             bidder = opened[2]
             question = "Confirmați livrarea în 48 de ore la toate cele 23 de sedii?"
             await self.market.evaluate(
-                member, ocid, "clarifications", {"bid_id": tender.bids[bidder.id]} | _ask(question)
+                member, ocid, "clarifications", {"bid_id": tender.bids[bidder.id]} | ask(question)
             )
             answer = "Confirmăm: livrăm cu flota proprie, în cel mult 48 de ore de la comandă."
             await self.market.evaluate(
@@ -377,7 +382,7 @@ class Story:
             names = {"lot_id": "lot-1", "bid_id": tender.bids[bidder.id]}
             question = "Justificați prețul, cu 38% sub media celorlalte oferte."
             await self.market.evaluate(
-                lead, tender.ocid, "justification-requests", names | _ask(question)
+                lead, tender.ocid, "justification-requests", names | ask(question)
             )
             why = "Suntem importator direct, cu stoc cumpărat înainte de scumpirea nitrilului."
             await self.market.evaluate(
@@ -494,7 +499,7 @@ class Story:
                 await self.market.contract_step(lead, contract_id, "completion", {"reason": reason})
                 where["carried_out"] = ["paid in full", "completed"]
             else:
-                await self._pay(lead, contract_id, "op-1", _price(amount, 0.10))
+                await self._pay(lead, contract_id, "op-1", price(amount, 0.10))
                 where["carried_out"] = ["advance of 10% paid"]
         done = [step for where in self.contracts.values() for step in where["carried_out"]]
         self.say(
@@ -504,10 +509,10 @@ class Story:
         )
 
     async def _milestones(self, lead: Party, contract_id: str, amount: Decimal) -> None:
-        raised = _price(amount, 1.08)  # within the 10% a contract may grow without a new procedure
+        raised = price(amount, 1.08)  # within the 10% a contract may grow without a new procedure
         reason = "Necesar suplimentar pentru noul sediu al stării civile."
         await self.market.contract_step(
-            lead, contract_id, "amendments", {"reason": reason, "value": _ron(raised)}
+            lead, contract_id, "amendments", {"reason": reason, "value": ron(raised)}
         )
         today = date.today()
         first = {"milestone_id": "m-1", "title": "Prima livrare", "due_date": today.isoformat()}
@@ -519,7 +524,7 @@ class Story:
         met = {"status": "met", "date_met": today.isoformat()}
         await self.market.contract_step(lead, contract_id, "milestones", second)
         await self.market.contract_step(lead, contract_id, "milestones", first | met)
-        half = _price(raised, 0.5)
+        half = price(raised, 0.5)
         await self._pay(lead, contract_id, "op-1", half)
         await self._pay(lead, contract_id, "op-2", raised - half)
         await self.market.contract_step(lead, contract_id, "milestones", second | met)
@@ -527,73 +532,13 @@ class Story:
     async def _pay(self, lead: Party, contract_id: str, payment_id: str, amount: Decimal) -> None:
         body = {
             "payment_id": payment_id,
-            "value": _ron(amount),
+            "value": ron(amount),
             "paid_at": datetime.now(UTC).isoformat(),
         }
         await self.market.contract_step(lead, contract_id, "payments", body)
 
 
 AUCTION_PENDING = {"auction", "auction_pending"}
-
-
-def tender_body(plan: TenderPlan, deadline: datetime, auctions: bool) -> dict[str, Any]:
-    """The ``POST /tenders`` body of a plan."""
-    requirements: dict[str, Any] = {
-        "cpv": plan.cpv,
-        "lots": [
-            {
-                "id": lot.id,
-                "title": lot.title,
-                "value": _ron(lot.estimate),
-                "items": [
-                    {
-                        "id": item.id,
-                        "description": item.description,
-                        "cpv": item.cpv,
-                        "quantity": str(item.quantity),
-                        "unit": item.unit,
-                    }
-                    for item in lot.items
-                ],
-            }
-            for lot in plan.lots
-        ],
-        "award_criteria": "ratedCriteria" if plan.quality else "priceOnly",
-        "price_weight": str(plan.price_weight),
-        "quality_criteria": [
-            {"id": id_, "name": name, "weight": str(weight)} for id_, name, weight in plan.quality
-        ],
-        "standstill_days": plan.standstill_days,
-    }
-    with_auction = plan.auction and auctions
-    if with_auction:
-        requirements["auction"] = {
-            "minimum_decrement": "0.50",
-            "ends": "inactivity",
-            "inactivity_seconds": 5,
-        }
-    return {
-        "title": plan.title,
-        "description": plan.description,
-        "procedure_type": "open_with_auction" if with_auction else "open",
-        "submission_deadline": deadline.isoformat(),
-        "requirements": requirements,
-    }
-
-
-def _price(amount: Decimal, factor: float) -> Decimal:
-    """``factor`` of ``amount``, to the whole leu."""
-    return (amount * Decimal(str(round(factor, 4)))).quantize(Decimal(1))
-
-
-def _ron(amount: Decimal) -> dict[str, str]:
-    return {"amount": str(amount.quantize(Decimal("0.01"))), "currency": "RON"}
-
-
-def _ask(question: str) -> dict[str, str]:
-    respond_by = datetime.now(UTC) + RESPOND_WITHIN
-    return {"question": question, "respond_by": respond_by.isoformat()}
-
-
-def _signed(answer: dict[str, Any]) -> SignedReceipt:
-    return SignedReceipt.model_validate({k: v for k, v in answer.items() if k != "replayed"})
+# The tied bidders' share of the estimate: below every other bid (84% at least, 81.48% for a
+# second version at 97% of the first), above the abnormally-low threshold of 80%.
+TIED = 0.81

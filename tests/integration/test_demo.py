@@ -1,21 +1,29 @@
 """``procurement demo`` on the real stack: a small market played from registration to
-completed contracts, whose written summary agrees with what the API serves."""
+completed contracts, whose written summary agrees with what the API serves, and whose
+written public record lets anyone check every award offline."""
 
+import base64
 import json
+import re
 import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
 
+from bidding import verify
 from entrypoints.demo import run as demo
 from entrypoints.http.ocds_extensions import FOLDER as EXTENSIONS_DIR
+from schemas.bids import SignedReceipt
 from tests.integration.stack import OPERATOR_TOKEN, Stack
 from tests.ocds_validation import assert_valid
 
-TENDERS = 3
+# Tied bids and a completed contract, an auction, an abnormally low price and a complaint,
+# and a best price-quality ratio: the first four tenders of the demo's market.
+TENDERS = 4
 PROCUREMENT = [sys.executable, "-m", "entrypoints.cli"]
 
 
@@ -42,7 +50,8 @@ async def test_the_summary_agrees_with_the_api(stack: Stack, played: dict[str, A
         json.dumps(summary, default=str)
     )
     awarded = [lot for lot in lots(summary) if lot["outcome"] == "awarded"]
-    assert len(awarded) == 4  # office supplies, two lots of school meals, medical supplies
+    # office supplies, two lots of school meals, medical supplies, cleaning
+    assert len(awarded) == 5
     async with stack.client() as public:
         assert (await public.get("/savings")).json() == summary["savings"]
         for tender in summary["tenders"]:
@@ -100,13 +109,106 @@ def test_the_public_documents_and_ocds_data_are_written(played: dict[str, Any]) 
         assert summary["documents"][kind]
         assert all(Path(path).is_file() for path in summary["documents"][kind])
     assert len(list((out / "tenders").glob("*.json"))) == TENDERS
-    if summary["ocds"]["written"]:
-        package = json.loads((out / "ocds" / "release-package.json").read_text())
-        assert {r["ocid"] for r in package["releases"]} == {t["ocid"] for t in summary["tenders"]}
-        assert_valid(package)  # with the extensions applied, as copied beside the packages
-        copied = out / "ocds" / "extensions" / "bids" / "release-schema.json"
-        assert copied.read_bytes() == (EXTENSIONS_DIR / "bids" / "release-schema.json").read_bytes()
+    package = json.loads((out / "ocds" / "release-package.json").read_text())
+    assert {r["ocid"] for r in package["releases"]} == {t["ocid"] for t in summary["tenders"]}
+    copied = out / "ocds" / "extensions" / "bids" / "release-schema.json"
+    assert copied.read_bytes() == (EXTENSIONS_DIR / "bids" / "release-schema.json").read_bytes()
     assert any(line.startswith("opened ") for line in played["lines"])
+
+
+def test_the_ocds_extensions_resolve_in_the_written_folder(played: dict[str, Any]) -> None:
+    """The packages name their extensions relative to their folder, where the copies are;
+    the data is valid with those copies applied."""
+    folder = played["out"] / "ocds"
+    for name in ("release-package.json", "record-package.json"):
+        package = json.loads((folder / name).read_text())
+        assert package["extensions"]
+        for reference in package["extensions"]:
+            assert "://" not in reference, reference  # no server of the demo's, long gone
+            assert (folder / reference).is_file(), reference
+        # The validator fetches extensions by URL: the same files, on a server of the folder.
+        served = "https://demo.example/ocds/"
+        package["extensions"] = [urljoin(served, ref) for ref in package["extensions"]]
+        assert_valid(package)
+
+
+async def test_every_bidders_receipts_and_the_platform_keys_are_written(
+    stack: Stack, played: dict[str, Any]
+) -> None:
+    """One file per receipt the platform gave (bids, second versions, withdrawals), under its
+    bidder, each signed by the key in platform-keys.json."""
+    out = played["out"]
+    keys = json.loads((out / "platform-keys.json").read_text())
+    (served,) = keys["receipt_keys"]
+    platform_key = base64.b64decode(served["public_key"])
+    files = sorted((out / "receipts").glob("*/*.json"))
+    assert [str(path) for path in files] == sorted(played["summary"]["documents"]["receipts"])
+    for path in files:
+        signed = SignedReceipt.model_validate_json(path.read_text())
+        verify.check_receipt(signed, platform_key)
+        receipt = signed.receipt
+        assert path.relative_to(out / "receipts") == Path(
+            receipt.bidder_id, f"{receipt.ocid}-{receipt.version}.json"
+        )
+        assert signed.key_id == served["key_id"]
+    given = await stack.pool.fetchval(
+        "SELECT count(*) FROM events WHERE type IN ('BidSubmitted', 'BidWithdrawn')"
+        " AND aggregate_id LIKE ANY($1::text[])",
+        [f"{tender['ocid']}%" for tender in played["summary"]["tenders"]],
+    )
+    assert len(files) == given
+
+
+def test_the_first_lot_is_won_on_a_tie(played: dict[str, Any]) -> None:
+    """Two bidders sent the same, lowest price for the office supplies: the ranking puts
+    both first on points, and the award goes to one of them (the bid received first)."""
+    office = played["summary"]["tenders"][0]
+    first, second = office["lots"]["lot-1"]["ranking"][:2]
+    assert first["price"] == second["price"]
+    assert first["points"] == second["points"]
+    assert office["lots"]["lot-1"]["winner"]["id"] == first["supplier_id"]
+
+
+def test_the_audit_verifies_every_lot_of_every_tender_offline(played: dict[str, Any]) -> None:
+    """The audit the demo ran on its live platform passed, and ``procurement audit --all``
+    on the written record alone (its saved answers and the bidders' receipts) verifies
+    every lot of every tender: the tie, the auctions, the best price-quality ratio, every
+    receipt; no check fails or is skipped."""
+    summary, out = played["summary"], played["out"]
+    assert summary["audit"]["ok"], summary["audit"]["failures"]
+    assert any(line.startswith("audited every procedure") for line in played["lines"])
+    public, receipts = out / "public", out / "receipts"
+    done = subprocess.run(
+        [*PROCUREMENT, "audit", "--all", "--dir", str(public), "--receipts", str(receipts)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert not [line for line in lines if "FAIL" in line or "skip" in line.lower()]
+    assert lines[-1].endswith("all verified")
+    verified = [line.removeprefix("ok").strip() for line in lines if line.startswith("ok")]
+    for tender in summary["tenders"]:
+        for lot_id, lot in tender["lots"].items():
+            this_lot = f"{tender['ocid']} lot {lot_id}"
+            for check in ("bids in the sealed log", "ranking", "award"):
+                assert any(line.startswith(f"{this_lot}: {check}") for line in verified), (
+                    this_lot,
+                    check,
+                )
+            if "auction" in lot:
+                assert any(
+                    line.startswith(f"{this_lot}: auction final prices") for line in verified
+                )
+            if tender["award_criteria"] == "ratedCriteria":
+                (scores,) = [line for line in verified if line.startswith(f"{this_lot}: quality")]
+                signed_scores = re.search(r": (\d+) signed scores", scores)
+                assert signed_scores is not None, scores
+                assert int(signed_scores[1]) > 0, scores
+    receipt_lines = [line for line in verified if line.startswith("receipt ")]
+    assert len(receipt_lines) == len(list(receipts.glob("*/*.json")))
 
 
 def test_procurement_demo_runs_on_a_platform_of_its_own(tmp_path: Path) -> None:
@@ -122,6 +224,7 @@ def test_procurement_demo_runs_on_a_platform_of_its_own(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "stopped the platform" in done.stdout
+    assert "audited every procedure from public data alone" in done.stdout
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert [c["carried_out"][-1] for c in summary["contracts"]] == ["completed"]
 
