@@ -114,10 +114,8 @@ def procedure_checks(
     lots = _evidence(source, ocid, checks)
     decided = [lot for lot in lots if isinstance(lot, DecidedLot)]
     events: dict[str, list[LoggedEvent]] = {}
-    for aggregate_id in _aggregates(source, ocid, lots):
-        check, logged = check_aggregate(
-            source, aggregate_id, trust.head, required=aggregate_id == ocid
-        )
+    for aggregate_id in _aggregates(source, ocid, decided, checks):
+        check, logged = check_aggregate(source, aggregate_id, trust.head)
         checks.append(check)
         events[aggregate_id] = logged
     log = _bid_log(source, ocid, events.get(f"{ocid}:bids", []), decided, checks)
@@ -173,22 +171,26 @@ def _evidence(
 
 
 def _aggregates(
-    source: PublicSource, ocid: str, lots: Iterable[DecidedLot | PendingLot]
+    source: PublicSource, ocid: str, decided: Sequence[DecidedLot], checks: list[Check]
 ) -> list[str]:
-    """The procedure's aggregates as the log names them; without that route, the documented
-    ids: the tender, its bid log, its evaluation and each lot's auction."""
+    """The procedure's aggregates as the log lists them, which must include those the
+    evidence rests on: the tender, its bid log, its evaluation and each decided lot's auction."""
+    subject = f"{ocid}: logged aggregates"
+    needed = [ocid]
+    if decided:
+        needed += [f"{ocid}:bids", f"{ocid}:evaluation"]
+        needed += [f"{ocid}:auction:{lot.lot_id}" for lot in decided if lot.auction is not None]
     try:
-        answer = source.get(f"/transparency/procedures/{ocid}")
-        listed = answer.get("aggregate_ids") or answer.get("aggregates")
-        return [str(a if isinstance(a, str) else a["aggregate_id"]) for a in listed]
-    except (Unavailable, AttributeError, TypeError, KeyError):
-        pass
-    auctions = [
-        f"{ocid}:auction:{lot.lot_id}"
-        for lot in lots
-        if isinstance(lot, DecidedLot) and lot.auction is not None
-    ]
-    return [ocid, f"{ocid}:bids", f"{ocid}:evaluation", *auctions]
+        listed = [str(a) for a in source.get(f"/transparency/procedures/{ocid}")["aggregates"]]
+    except (Unavailable, KeyError, TypeError) as problem:
+        checks.append(failed(subject, f"the log's list of them is unavailable: {problem}"))
+        return needed
+    missing = [aggregate for aggregate in needed if aggregate not in listed]
+    if missing:
+        checks.append(failed(subject, f"the log does not list {missing}, which the award rests on"))
+    else:
+        checks.append(passed(subject, ", ".join(listed)))
+    return listed + missing
 
 
 def _bid_log(

@@ -82,11 +82,22 @@ class Record:
         self.serve("/platform/keys", {"receipt_keys": [key]})
         by_aggregate: dict[str, list[Any]] = {}
         for i, (entry, document) in enumerate(zip(entries, self.documents, strict=True)):
-            served = {"leaf_index": i, "entry": entry, "document": document, "withheld_until": None}
+            served = {
+                "leaf_index": i,
+                "entry": entry,
+                "leaf_hash": leaves[i].hex(),
+                "document": document,
+                "withheld_until": None,
+            }
             by_aggregate.setdefault(entry["aggregate_id"], []).append(served)
             proof = [h.hex() for h in merkle.inclusion_proof(leaves, i)]
             answer = {"leaf_index": i, "tree_size": size, "root": root, "audit_path": proof}
             self.serve("/transparency/inclusion", answer, {"leaf_index": i, "tree_size": size})
+        procedures: dict[str, list[str]] = {}
+        for aggregate_id in by_aggregate:
+            procedures.setdefault(aggregate_id.split(":")[0], []).append(aggregate_id)
+        for ocid, aggregates in procedures.items():
+            self.serve(f"/transparency/procedures/{ocid}", {"ocid": ocid, "aggregates": aggregates})
         for aggregate_id, events in by_aggregate.items():
             params = {"aggregate_id": aggregate_id}
             self.serve(

@@ -204,3 +204,21 @@ def test_a_bid_in_the_sealed_log_that_was_never_opened_is_detected() -> None:
     assert any(
         "bid late is its bidder's latest entry but was neither opened" in p for p in problems
     )
+
+
+def test_an_aggregate_hidden_from_the_procedures_listing_is_detected() -> None:
+    """The log must list the evaluation an award rests on, or the audit says it does not."""
+    record = tie()
+    listing = served(record, f"/transparency/procedures/{OCID}")
+    listing["aggregates"].remove(f"{OCID}:evaluation")
+    problems = failures(audit_procedure(record, OCID))
+    assert any(f"does not list ['{OCID}:evaluation']" in p for p in problems)
+
+
+def test_a_served_leaf_hash_other_than_the_entrys_is_detected() -> None:
+    """The leaf hash served with an event must be the hash of its entry."""
+    record = tie()
+    events = served(record, "/transparency/events", aggregate_id=OCID)["events"]
+    events[0]["leaf_hash"] = "00" * 32
+    problems = failures(audit_procedure(record, OCID))
+    assert any("served with leaf hash 000" in p for p in problems)
