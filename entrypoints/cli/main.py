@@ -17,9 +17,11 @@ from rich.table import Table
 
 from adapters.settings import Settings, parse_duration
 from entrypoints.cli import auction as cli_auction
+from entrypoints.cli import audit as cli_audit
 from entrypoints.cli import backup as cli_backup
 from entrypoints.cli import bids as cli_bids
 from entrypoints.cli import demo as cli_demo
+from entrypoints.cli import monitor as cli_monitor
 from entrypoints.cli import operations as cli_operations
 from entrypoints.cli.terminal import (
     ApiOption,
@@ -48,6 +50,8 @@ cli_auction.register(app)
 cli_demo.register(app)
 cli_backup.register(app)
 cli_operations.register(app)
+cli_audit.register(app)
+cli_monitor.register(app)
 
 
 # Running the platform

@@ -28,6 +28,7 @@ from entrypoints.http.guard import HttpGuard
 from entrypoints.http.page_cache import PageCache
 from entrypoints.http.problems import PROBLEM, problems
 from entrypoints.http.routes import auction as auction_api
+from entrypoints.http.routes import award_evidence as award_evidence_api
 from entrypoints.http.routes import bids as bids_api
 from entrypoints.http.routes import catalogue as catalogue_api
 from entrypoints.http.routes import claims as claims_api
@@ -38,6 +39,7 @@ from entrypoints.http.routes import ocds as ocds_api
 from entrypoints.http.routes import operations as operations_api
 from entrypoints.http.routes import savings as savings_api
 from entrypoints.http.routes import tokens as tokens_api
+from entrypoints.http.routes import transparency as transparency_api
 from entrypoints.http.routes.auction_live import LiveViews
 from entrypoints.portal import pages
 from procurement.errors import Rejected
@@ -222,6 +224,8 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(ocds_extensions.router)
     app.include_router(operations_api.router)
     app.include_router(claims_api.router)
+    app.include_router(award_evidence_api.router)
+    app.include_router(transparency_api.router)
 
 
 def _add_public_reads(app: FastAPI) -> None:
