@@ -21,7 +21,8 @@ FOLDER = Path(schemas.__file__).parent / "ocds_extensions"
 router = APIRouter(prefix="/ocds/extensions", tags=["public"])
 
 ExtensionName = Annotated[
-    Literal["lots", "bids", "partyScale"], PathParam(description="one of the platform's extensions")
+    Literal["lots", "bids", "partyScale", "awardEvidence"],
+    PathParam(description="one of the platform's extensions"),
 ]
 Codelist = Annotated[
     str, PathParam(pattern=r"^[A-Za-z]{1,64}\.csv$", description="e.g. bidStatus.csv")

@@ -7,12 +7,18 @@ is upheld or its lot or the procedure is cancelled. The id is the platform's awa
 final price is the awarded value and the bid's value. A lot cancelled before its award is
 also published as an award with status ``unsuccessful`` (the awardStatus code for an award
 that could not be made).
+
+**Award evidence** (the ``awardEvidence`` extension): each award made says where its full
+evidence is (``evidencePath``, under the platform's API), the sealed bid log's size and root,
+when its standstill ends, and its ranking with every bid's points and time of receipt; the
+bids' own evidence is in ``bids.details`` (``publication.ocds.bidders``).
 """
 
 from datetime import datetime
 from typing import Any
 
 from contracts.contract import award_id
+from publication.ocds import bidders
 from publication.ocds.parties import reference
 from publication.ocds.procedure import Procedure, lot_by_id
 from publication.ocds.standard import iso, value_of
@@ -37,11 +43,44 @@ def awarded(procedure: Procedure, envelope: Envelope) -> list[str]:
         **_award_of(lot, decided, "pending", event.decided_at),
         "value": value_of(event.value),
         "suppliers": [reference(procedure, event.bidder_id)],
+        "awardEvidence": _evidence(procedure, event),
     }
     procedure.lot_awards[event.lot_id] = decided
     procedure.bidders.setdefault(event.bidder_id, None)
     procedure.tenderers_public = True
     return ["award"]
+
+
+def evidence_path(ocid: str) -> str:
+    return f"/tenders/{ocid}/award-evidence"
+
+
+def _evidence(procedure: Procedure, event: AwardDecided) -> dict[str, Any]:
+    """Where the award's evidence is, the sealed log it rests on, and its ranking."""
+    for row in event.ranking:  # the ranked bids' receipt times, public with the award
+        bid = bidders.evidenced(procedure, row.bid_id)
+        if bid is not None:
+            bid.received_at = row.received_at
+    evidence: dict[str, Any] = {
+        "evidencePath": evidence_path(procedure.ocid),
+        "standstillEnds": iso(event.standstill_ends),
+        "ranking": [
+            {
+                "id": f"{row.bid_id}:{event.lot_id}",  # the bid's entry in bids.details
+                "rank": row.rank,
+                "priceScore": row.price_score,
+                "qualityPart": row.quality_part,
+                "total": row.total,
+                "receivedAt": iso(row.received_at),
+            }
+            for row in event.ranking
+        ],
+    }
+    winner = bidders.evidenced(procedure, event.bid_id)
+    if winner is not None and winner.log_head is not None:
+        tree_size, root = winner.log_head
+        evidence["bidLog"] = {"treeSize": tree_size, "root": root}
+    return evidence
 
 
 def _award_of(lot: Lot, award_id: str, status: str, when: datetime) -> dict[str, Any]:
@@ -61,6 +100,8 @@ def complaint_upheld(procedure: Procedure, envelope: Envelope) -> list[str]:
     assert isinstance(event, ComplaintUpheld)
     if event.remedy is Remedy.CANCEL:
         procedure.cancelled_lots.add(event.lot_id)
+    else:  # re-evaluated: its prices are checked again when it is ranked again
+        bidders.lot_checked_afresh(procedure, event.lot_id)
     return ["awardCancellation"] if _cancel_award(procedure, event.lot_id) else []
 
 

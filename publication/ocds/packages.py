@@ -7,6 +7,10 @@ from typing import Any
 
 from publication.ocds.standard import EXTENSIONS, VERSION, Release, iso
 
+AWARD_EVIDENCE = "awardEvidence"  # bids' and awards' evidence (publication.ocds.bidders)
+# Every extension a package declares, each once: the standard module's and the award evidence.
+DECLARED = tuple(dict.fromkeys((*EXTENSIONS, AWARD_EVIDENCE)))
+
 
 def release_package(
     releases: Sequence[Release],
@@ -37,7 +41,7 @@ def record_package(
 def extension_urls(extensions_at: str) -> list[str]:
     """Where each extension's ``extension.json`` is, as a package declares them."""
     base = extensions_at.rstrip("/")
-    return [f"{base}/{name}/extension.json" for name in EXTENSIONS]
+    return [f"{base}/{name}/extension.json" for name in DECLARED]
 
 
 def _package_metadata(
