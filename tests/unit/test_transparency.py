@@ -1,9 +1,11 @@
 """The transparency log's formats and rules: entries, event documents, signed heads, what is
 logged, and when a logged event's document may be served."""
 
+import base64
 import hashlib
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given
@@ -15,6 +17,7 @@ from publication.transparency import Logged
 from schemas.events import EVENT_TYPES
 from tests.unit.evaluation_examples import awarded, bid, facts
 
+REPOSITORY = Path(__file__).resolve().parents[2]
 MOMENT = datetime(2026, 12, 7, 5, 11, 1, 123456, tzinfo=UTC)
 
 
@@ -203,3 +206,57 @@ def test_head_timestamps_are_the_time_signed() -> None:
         Ed25519PrivateKey.generate(), 0, merkle.EMPTY_ROOT, now + timedelta(microseconds=1)
     )
     assert head.timestamp < later.timestamp
+
+
+def test_the_worked_example_of_docs_transparency_md_is_what_the_code_computes() -> None:
+    """The hashes and the signature printed in docs/transparency.md, computed again."""
+    event_id = "6f0d2b6e-3c1a-4a47-9d7e-2b1f0c9a7e55"
+    envelope = {
+        "actor": "officer-4f1c2a",
+        "aggregate_id": "ocds-000000-2026-000001",
+        "command_id": None,
+        "event": {"reason": "Budget withdrawn", "type": "TenderCancelled"},
+        "event_id": event_id,
+        "occurred_at": "2026-12-07T05:11:01.120000Z",
+        "schema_version": 1,
+        "sequence": 2,
+    }
+    doc = transparency.event_document(
+        "ocds-000000-2026-000001",
+        event_id,
+        2,
+        "TenderCancelled",
+        "2026-12-07T05:11:01.123456Z",
+        envelope,
+    )
+    cancelled = transparency.entry_for(1, doc)
+    assert cancelled.event_sha256 == (
+        "a153e452b5b791179010bf81bade2f3db3f10def5afd4b0608ce34d542c518c3"
+    )
+    assert cancelled.leaf_hash().hex() == (
+        "ac9028a642fb895805c2a88c71f031680426b31004bd9e8ddeaf506466456821"
+    )
+    published = transparency.Entry(
+        0,
+        "ocds-000000-2026-000001",
+        "1c9e8f0a-7b52-4d7e-8d0f-3e6a5b4c2d10",
+        1,
+        "TenderPublished",
+        "2026-12-07T05:10:12.000001Z",
+        "ab" * 32,
+    )
+    assert published.leaf_hash().hex() == (
+        "84df1c6d3c1ef506e7003bcec54fe34b2f27b90fafd1482e63e17a0386286d88"
+    )
+    root = merkle.root([published.leaf_hash(), cancelled.leaf_hash()])
+    assert root.hex() == "bcf10475839269accf52488c921fd039a1f227491c279225fb74f971f29dc875"
+    key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    head = transparency.sign_head(key, 2, root, datetime(2026, 12, 7, 5, 11, 2, tzinfo=UTC))
+    assert keys.key_id(keys.raw_public(key)) == "56475aa75463474c"
+    assert base64.b64encode(head.signature).decode() == (
+        "5LHTSnIabryllPOThvTkURpOFOhPOi2yngsArt8F9lQkaJZvXdaTodND1fW9WZJ+aIOFAoL1QVpIckXAVL2QBg=="
+    )
+    text = (REPOSITORY / "docs" / "transparency.md").read_text()
+    for shown in (cancelled.event_sha256, cancelled.leaf_hash().hex(), root.hex(), head.root):
+        assert shown in text
+    assert base64.b64encode(head.signature).decode() in text
