@@ -207,7 +207,13 @@ def _ranking(subject: str, lot: DecidedLot, again: Recomputed) -> Check:
                     f"recomputed {getattr(mine, name)}"
                 )
     terms = ", ".join(f"{row.bid_id} {row.total}" for row in expected)
-    return outcome(f"{subject}: ranking", problems, f"{len(expected)} bids ({terms})")
+    ties = [
+        f"tie at {a.total} to {a.bid_id}, received first"
+        for a, b in zip(expected, expected[1:], strict=False)
+        if a.total == b.total
+    ]
+    verified = f"{len(expected)} bids ({terms})" + (f"; {'; '.join(ties)}" if ties else "")
+    return outcome(f"{subject}: ranking", problems, verified)
 
 
 def _order_difference(lot: DecidedLot, published: Iterable[Row], expected: tuple[Row, ...]) -> str:
