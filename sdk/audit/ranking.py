@@ -21,6 +21,7 @@ Written from the rule as the platform documents it, not from its code:
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from itertools import pairwise
 
 from sdk.audit.model import Bid, DecidedLot, Row, Rules, Score
 from sdk.audit.report import Check, failed, outcome, passed
@@ -209,7 +210,7 @@ def _ranking(subject: str, lot: DecidedLot, again: Recomputed) -> Check:
     terms = ", ".join(f"{row.bid_id} {row.total}" for row in expected)
     ties = [
         f"tie at {a.total} to {a.bid_id}, received first"
-        for a, b in zip(expected, expected[1:], strict=False)
+        for a, b in pairwise(expected)
         if a.total == b.total
     ]
     verified = f"{len(expected)} bids ({terms})" + (f"; {'; '.join(ties)}" if ties else "")
