@@ -36,10 +36,15 @@ def sealed_log(answer: Any) -> SealedLog:
 
 
 def check_seal(
-    ocid: str, sealed_event: dict[str, Any] | None, log: SealedLog, lots: Sequence[DecidedLot]
+    ocid: str,
+    sealed_event: dict[str, Any] | None,
+    log: SealedLog,
+    lots: Sequence[DecidedLot],
+    served_head: Any = None,
 ) -> list[Check]:
-    """The root sealed at the deadline, as logged, is the root of the served leaves and the
-    head every decided lot's evidence names."""
+    """The root sealed at the deadline, as logged, is the root of the served leaves, the
+    ``sealed_root`` of ``GET /tenders/{ocid}/bid-log`` (``served_head``) and the head every
+    decided lot's evidence names."""
     subject = f"{ocid} bid log"
     checks = []
     if sealed_event is None:
@@ -52,6 +57,9 @@ def check_seal(
                 f"the BidLogSealed event seals {logged[0]} entries with root {logged[1]}, "
                 f"the served log {log.tree_size} with root {log.root}"
             )
+        if not isinstance(served_head, dict) or served_head.get("sealed_root") != logged[1]:
+            shown = served_head.get("sealed_root") if isinstance(served_head, dict) else None
+            problems.append(f"GET /tenders/{ocid}/bid-log names the sealed root {shown}")
         for lot in lots:
             if (lot.sealed_tree_size, lot.sealed_root) != logged:
                 problems.append(

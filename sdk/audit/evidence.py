@@ -14,9 +14,11 @@ from sdk.audit.model import (
     Flag,
     PendingLot,
     PriceStep,
+    QualityTerm,
     Row,
     Rules,
     Score,
+    Terms,
 )
 
 _NEVER = datetime(1, 1, 1, tzinfo=UTC)  # the receipt time of a bid that was never opened
@@ -154,6 +156,19 @@ def _row(row: dict[str, Any], where: str) -> Row:
         price_score=_decimal(_field(row, "price_score", where), f"{where} price_score"),
         quality_part=_decimal(_field(row, "quality_part", where), f"{where} quality_part"),
         total=_decimal(_field(row, "total", where), f"{where} total"),
+        terms=Terms(
+            lowest_price=_decimal(_field(row, "lowest_price", where), f"{where} lowest_price"),
+            price_weight=_decimal(_field(row, "price_weight", where), f"{where} price_weight"),
+            quality=tuple(
+                QualityTerm(
+                    criterion_id=str(_field(term, "criterion_id", where)),
+                    weight=_decimal(_field(term, "weight", where), f"{where} weight"),
+                    scores=int(_field(term, "scores", where)),
+                    score_sum=_decimal(_field(term, "score_sum", where), f"{where} score_sum"),
+                )
+                for term in row.get("quality_terms") or ()
+            ),
+        ),
     )
 
 

@@ -83,6 +83,23 @@ class AuctionHistory:
 
 
 @dataclass(frozen=True)
+class QualityTerm:
+    criterion_id: str
+    weight: Decimal
+    scores: int  # members who scored
+    score_sum: Decimal  # the sum of their latest scores
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The inputs of a row's formula, as published beside its results."""
+
+    lowest_price: Decimal
+    price_weight: Decimal
+    quality: tuple[QualityTerm, ...]
+
+
+@dataclass(frozen=True)
 class Row:
     rank: int
     bid_id: str
@@ -91,6 +108,7 @@ class Row:
     price_score: Decimal
     quality_part: Decimal
     total: Decimal
+    terms: Terms
 
 
 @dataclass(frozen=True)

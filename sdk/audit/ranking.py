@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from itertools import pairwise
 
-from sdk.audit.model import Bid, DecidedLot, Row, Rules, Score
+from sdk.audit.model import Bid, DecidedLot, QualityTerm, Row, Rules, Score, Terms
 from sdk.audit.report import Check, failed, outcome, passed
 
 POINT = Decimal("0.0001")
@@ -57,14 +57,26 @@ def latest_scores(bid: Bid) -> list[Score]:
     return list(latest.values())
 
 
-def quality_part(rules: Rules, bid: Bid) -> Decimal:
+def quality_terms(rules: Rules, bid: Bid) -> tuple[QualityTerm, ...]:
+    """Per criterion, how many members scored the bid and the sum of their latest scores."""
     scores = latest_scores(bid)
+    terms = []
+    for criterion in rules.criteria:
+        given = [s.score for s in scores if s.criterion_id == criterion.criterion_id]
+        terms.append(
+            QualityTerm(
+                criterion.criterion_id, criterion.weight, len(given), sum(given, Decimal(0))
+            )
+        )
+    return tuple(terms)
+
+
+def quality_part(terms: tuple[QualityTerm, ...]) -> Decimal:
     with localcontext(_ARITHMETIC):
         part = Decimal(0)
-        for criterion in rules.criteria:
-            given = [s.score for s in scores if s.criterion_id == criterion.criterion_id]
-            if given:
-                part += criterion.weight * sum(given, Decimal(0)) / (len(given) * HUNDRED)
+        for term in terms:
+            if term.scores:
+                part += term.weight * term.score_sum / (term.scores * HUNDRED)
         return part.quantize(POINT)
 
 
@@ -117,12 +129,13 @@ def recompute(lot: DecidedLot) -> Recomputed:
             bid = lot.bid(bid_id)
             assert bid is not None, "every price is of one of the lot's bids"
             by_price = price_score(lot.rules.price_weight, lowest, price)
-            by_quality = quality_part(lot.rules, bid)
-            rows.append((by_price + by_quality, bid, price, by_price, by_quality))
+            terms = Terms(lowest, lot.rules.price_weight, quality_terms(lot.rules, bid))
+            by_quality = quality_part(terms.quality)
+            rows.append((by_price + by_quality, bid, price, by_price, by_quality, terms))
     rows.sort(key=lambda row: (-row[0], row[1].received_at, row[1].bid_id))
     ranking = tuple(
-        Row(rank, bid.bid_id, bid.bidder_id, price, by_price, by_quality, total)
-        for rank, (total, bid, price, by_price, by_quality) in enumerate(rows, 1)
+        Row(rank, bid.bid_id, bid.bidder_id, price, by_price, by_quality, total, terms)
+        for rank, (total, bid, price, by_price, by_quality, terms) in enumerate(rows, 1)
     )
     return Recomputed(finals, flags, ranking)
 
@@ -153,6 +166,14 @@ def _final_prices(subject: str, lot: DecidedLot, again: Recomputed) -> Check:
         for step in lot.auction.steps
         if step.label not in lot.auction.bidders
     ]
+    labels = {bidder: label for label, bidder in lot.auction.bidders.items()}
+    for bid in (b for b in lot.bids if b.admissible):
+        label = labels.get(bid.bidder_id)
+        initial = lot.auction.initial_prices.get(label or "")
+        if label is None or initial is None:
+            problems.append(f"admissible bid {bid.bid_id} took no part in the auction")
+        elif initial != bid.price:
+            problems.append(f"{label} started from {initial}, but bid {bid.bid_id} opened at {bid.price}")  # fmt: skip
     for bid in lot.bids:
         expected = again.final_prices.get(bid.bid_id)
         if expected is not None and bid.final_price != expected:
@@ -207,6 +228,7 @@ def _ranking(subject: str, lot: DecidedLot, again: Recomputed) -> Check:
                     f"bid {row.bid_id}: {name.replace('_', ' ')} published {getattr(row, name)}, "
                     f"recomputed {getattr(mine, name)}"
                 )
+        problems += _terms(row, mine)
     terms = ", ".join(f"{row.bid_id} {row.total}" for row in expected)
     ties = [
         f"tie at {a.total} to {a.bid_id}, received first"
@@ -215,6 +237,23 @@ def _ranking(subject: str, lot: DecidedLot, again: Recomputed) -> Check:
     ]
     verified = f"{len(expected)} bids ({terms})" + (f"; {'; '.join(ties)}" if ties else "")
     return outcome(f"{subject}: ranking", problems, verified)
+
+
+def _terms(row: Row, mine: Row) -> list[str]:
+    theirs, expected = row.terms, mine.terms
+    problems = []
+    if (theirs.lowest_price, theirs.price_weight) != (expected.lowest_price, expected.price_weight):
+        problems.append(
+            f"bid {row.bid_id}: published with lowest price {theirs.lowest_price} and price "
+            f"weight {theirs.price_weight}, the rule gives {expected.lowest_price} and "
+            f"{expected.price_weight}"
+        )
+    if sorted(theirs.quality, key=_criterion) != sorted(expected.quality, key=_criterion):
+        shown = [(t.criterion_id, t.scores, str(t.score_sum)) for t in expected.quality]
+        problems.append(
+            f"bid {row.bid_id}: its quality terms are not the latest signed scores {shown}"
+        )
+    return problems
 
 
 def _order_difference(lot: DecidedLot, published: Iterable[Row], expected: tuple[Row, ...]) -> str:
@@ -268,3 +307,7 @@ def _award(subject: str, lot: DecidedLot, again: Recomputed) -> Check:
 def _threshold(share: Decimal, reference: Decimal) -> Decimal:
     with localcontext(_ARITHMETIC):
         return (share * reference / HUNDRED).quantize(CENT)
+
+
+def _criterion(term: QualityTerm) -> str:
+    return term.criterion_id

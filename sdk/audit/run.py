@@ -211,10 +211,12 @@ def _bid_log(
     except (Unavailable, KeyError, TypeError, ValueError) as problem:
         checks.append(failed(f"{ocid} bid log: leaves", str(problem)))
         return None
-    event = None if sealed is None else sealed.event
-    if sealed is not None and sealed.document is None:
-        event = None
-    checks.extend(check_seal(ocid, event, log, decided))
+    event = None if sealed is None or sealed.document is None else sealed.event
+    try:
+        head = source.get(f"/tenders/{ocid}/bid-log")
+    except Unavailable as missing:
+        head = {"sealed_root": f"unavailable ({missing})"}
+    checks.extend(check_seal(ocid, event, log, decided, head))
     return log
 
 

@@ -73,14 +73,30 @@ def bid(
 
 
 def row(
-    rank: int, bid_id: str, price: str, by_price: str, quality: str, total: str
+    rank: int,
+    bid_id: str,
+    price: str,
+    by_price: str,
+    quality: str,
+    total: str,
+    *,
+    lowest: str,
+    weight: str = "100",
+    terms: tuple[tuple[str, str, int, str], ...] = (),
 ) -> dict[str, Any]:
+    """A ranking row; ``terms`` are (criterion, weight, members who scored, sum of scores)."""
     return {
         "rank": rank,
         "bid_id": bid_id,
         "bidder_id": f"s-{bid_id}",
         "price": {"amount": price, "currency": "RON"},
+        "lowest_price": lowest,
+        "price_weight": weight,
         "price_score": by_price,
+        "quality_terms": [
+            {"criterion_id": c, "weight": w, "scores": n, "score_sum": total_}
+            for c, w, n, total_ in terms
+        ],
         "quality_part": quality,
         "total": total,
         "received_at": "2026-12-01T09:00:00+00:00",
@@ -124,6 +140,11 @@ def lot(
 
 T9, T10, T11 = "2026-12-01T09:00:00+00:00", "2026-12-01T10:00:00+00:00", "2026-12-01T11:00:00+00:00"
 
+
+def _rated(score: str) -> dict[str, Any]:
+    return {"lowest": "800", "weight": "60", "terms": (("q", "40", 1, score),)}
+
+
 # Best price-quality: 60 for price, 40 for quality; lowest price 800.
 QUALITY = lot(
     "quality",
@@ -133,9 +154,9 @@ QUALITY = lot(
         bid("b-3", "1000", T11, scores=[signed_score("quality", "b-3", "q", "100")]),
     ],
     [
-        row(1, "b-1", "900", "53.3333", "36.0000", "89.3333"),
-        row(2, "b-3", "1000", "48.0000", "40.0000", "88.0000"),
-        row(3, "b-2", "800", "60.0000", "20.0000", "80.0000"),
+        row(1, "b-1", "900", "53.3333", "36.0000", "89.3333", **_rated("90")),
+        row(2, "b-3", "1000", "48.0000", "40.0000", "88.0000", **_rated("100")),
+        row(3, "b-2", "800", "60.0000", "20.0000", "80.0000", **_rated("50")),
     ],
     estimate="1000",
     price_weight="60",
@@ -147,8 +168,8 @@ TIE = lot(
     "tie",
     [bid("b-1", "500", T10), bid("b-2", "500", T9)],
     [
-        row(1, "b-2", "500", "100.0000", "0.0000", "100.0000"),
-        row(2, "b-1", "500", "100.0000", "0.0000", "100.0000"),
+        row(1, "b-2", "500", "100.0000", "0.0000", "100.0000", lowest="500"),
+        row(2, "b-1", "500", "100.0000", "0.0000", "100.0000", lowest="500"),
     ],
     estimate="600",
 )
@@ -161,8 +182,8 @@ AUCTION = lot(
         bid("b-2", "1100", T10, final_price="930"),
     ],
     [
-        row(1, "b-2", "930", "100.0000", "0.0000", "100.0000"),
-        row(2, "b-1", "940", "98.9362", "0.0000", "98.9362"),
+        row(1, "b-2", "930", "100.0000", "0.0000", "100.0000", lowest="930"),
+        row(2, "b-1", "940", "98.9362", "0.0000", "98.9362", lowest="930"),
     ],
     estimate="1100",
     auction={
@@ -203,8 +224,8 @@ ABNORMALLY_LOW = lot(
         bid("b-3", "1100", T11),
     ],
     [
-        row(1, "b-2", "1000", "100.0000", "0.0000", "100.0000"),
-        row(2, "b-3", "1100", "90.9091", "0.0000", "90.9091"),
+        row(1, "b-2", "1000", "100.0000", "0.0000", "100.0000", lowest="1000"),
+        row(2, "b-3", "1100", "90.9091", "0.0000", "90.9091", lowest="1000"),
     ],
     estimate="1000",
 )

@@ -155,12 +155,14 @@ def record_of(
     record.serve(f"/tenders/{OCID}/award-evidence", evidence.model_dump(mode="json"))
     leaves_answer = {"ocid": OCID, "tree_size": len(leaves), "root": sealed.root}
     record.serve(f"/tenders/{OCID}/bid-log/leaves", {**leaves_answer, "leaves": [h.hex() for h in leaves]})  # fmt: skip
+    bid_log = {"ocid": OCID, "tree_size": len(leaves), "root": sealed.root, "sealed": True}
+    record.serve(f"/tenders/{OCID}/bid-log", bid_log | {"sealed_root": sealed.root})
     for member, public in members.items():
         record.serve(f"/officers/{member}/committee-keys", {"signing_key": b64(public)})
     record.log(OCID, [{"type": "TenderPublished"}])
     opening = {"type": "BidsOpened", "opened": len(bids), "rejected": 0}
-    bid_log: list[Event | dict[str, Any]] = [sealed, *(bid_opened(b) for b in bids), opening]
-    record.log(f"{OCID}:bids", bid_log, first=len(bids) + 2)
+    logged: list[Event | dict[str, Any]] = [sealed, *(bid_opened(b) for b in bids), opening]
+    record.log(f"{OCID}:bids", logged, first=len(bids) + 2)
     record.log(f"{OCID}:evaluation", evaluation)
     for lot_id, events in (auctions or {}).items():
         record.log(f"{OCID}:auction:{lot_id}", events)

@@ -110,7 +110,10 @@ def test_a_faithful_log_verifies() -> None:
     assert tender.ok, tender
     assert bids.ok, bids
     log = sealed_log(answers[f"/tenders/{OCID}/bid-log/leaves"])
-    assert all(check.ok for check in check_seal(OCID, logged[0].event, log, []))
+    served_head = {"sealed_root": log.root}
+    assert all(check.ok for check in check_seal(OCID, logged[0].event, log, [], served_head))
+    other = check_seal(OCID, logged[0].event, log, [], {"sealed_root": "22" * 32})
+    assert any("names the sealed root 2222" in check.detail for check in other if not check.ok)
 
 
 def test_a_head_not_signed_by_the_platform_fails() -> None:
@@ -150,9 +153,10 @@ def test_a_sealed_root_other_than_the_logged_one_fails() -> None:
     leaves = answers[f"/tenders/{OCID}/bid-log/leaves"]
     leaves["leaves"] = leaves["leaves"][:2]
     logged = {"tree_size": 3, "root": leaves["root"]}
-    problems = [c.detail for c in check_seal(OCID, logged, sealed_log(leaves), []) if not c.ok]
-    assert problems
-    assert "2 leaves served for a tree of 3" in problems[0]
+    head = {"sealed_root": leaves["root"]}
+    checks = check_seal(OCID, logged, sealed_log(leaves), [], head)
+    problems = [c.detail for c in checks if not c.ok]
+    assert problems == ["2 leaves served for a tree of 3, or not hex"]
 
 
 def test_a_kept_receipt_verifies_and_one_not_in_the_tree_fails() -> None:

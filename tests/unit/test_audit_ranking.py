@@ -111,3 +111,21 @@ def test_a_score_signed_with_a_key_other_than_the_registered_one_fails() -> None
     check = check_scores(decided(QUALITY), registered={"m-1": "c29tZW9uZSBlbHNl"})
     assert not check.ok
     assert "not the committee key the platform publishes for m-1" in check.detail
+
+
+def test_a_published_term_of_the_formula_that_is_not_the_rules_fails() -> None:
+    """The lowest price and quality terms shown beside each row must be the rule's."""
+    lot = evidence(QUALITY)["lots"][0]
+    lot["ranking"][0]["lowest_price"] = "850"
+    lot["ranking"][1]["quality_terms"][0]["score_sum"] = "90"
+    problems = failures(check_lot(decided(lot)))
+    assert any("b-1: published with lowest price 850" in p for p in problems)
+    assert any("b-3: its quality terms are not the latest signed scores" in p for p in problems)
+
+
+def test_an_auction_that_started_from_another_price_than_the_opened_one_fails() -> None:
+    """Each participant's starting price is its bid's price as opened."""
+    lot = evidence(AUCTION)["lots"][0]
+    lot["auction"]["participants"][0]["initial_price"] = "1050"
+    problems = failures(check_lot(decided(lot)))
+    assert any("Bidder 1 started from 1050, but bid b-2 opened at 1100" in p for p in problems)
