@@ -47,6 +47,8 @@ async def test_award_evidence_is_public_for_decided_lots_and_rests_on_the_sealed
         assert unknown.status_code == 404
         assert unknown.headers["content-type"].startswith("application/problem+json")
         assert (await public.get("/tenders/ocds-nothing-here/bid-log/leaves")).status_code == 404
+        no_ocid = await public.get("/tenders/%00ocds/award-evidence")
+        assert no_ocid.status_code == 422, no_ocid.text  # not an identifier: never queried
         early = await public.get(f"/tenders/{ocid}/bid-log/leaves")
         assert early.status_code == 409, early.text
         assert early.json()["code"] == "bid_log_not_sealed"
