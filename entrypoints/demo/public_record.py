@@ -17,6 +17,7 @@ Beside the documents ``run`` writes, the output directory holds:
 import asyncio
 import json
 import shutil
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,8 @@ import asyncpg
 
 from schemas.bids import SignedReceipt
 from schemas.upcasting import read_envelope
+from sdk import audit
+from sdk.market import ApiRefused, Market
 
 RELATIVE_EXTENSIONS = "extensions/"  # from the packages' folder
 
@@ -52,11 +55,28 @@ def extensions_at(public_url: str | None) -> str:
     return f"{public_url}/ocds/extensions/" if public_url else RELATIVE_EXTENSIONS
 
 
-async def record_audit(api_url: str, directory: Path) -> Any:
+async def until_the_log_settles(market: Market, quiet: float = 2.5, within: float = 60) -> None:
+    """The stream workers add new events to the transparency log about once a second: wait
+    until its signed head has not grown for ``quiet`` seconds, so that an audit finds the
+    demo's last events logged."""
+    size, since, give_up = -1, time.monotonic(), time.monotonic() + within
+    while time.monotonic() < give_up:
+        try:
+            now = int((await market.read("/transparency/head"))["tree_size"])
+        except ApiRefused as refused:
+            if refused.status != 404:  # 404: no head signed yet
+                raise
+            now = 0
+        if now != size:
+            size, since = now, time.monotonic()
+        elif size and time.monotonic() - since >= quiet:
+            return
+        await asyncio.sleep(0.5)
+
+
+async def record_audit(api_url: str, directory: Path) -> audit.Report:
     """An audit of every procedure, run against the live platform, with every public answer
     it read saved under ``directory``; its report."""
-    from sdk import audit
-
     return await asyncio.to_thread(audit.record, api_url, directory)
 
 

@@ -37,7 +37,13 @@ import psutil
 
 from adapters.embedded import free_port
 from adapters.settings import Settings, parse_public_url
-from entrypoints.demo.public_record import record_audit, write_json, write_ocds, write_receipts
+from entrypoints.demo.public_record import (
+    record_audit,
+    until_the_log_settles,
+    write_json,
+    write_ocds,
+    write_receipts,
+)
 from entrypoints.demo.story import Story
 from entrypoints.launcher import (
     Platform,
@@ -127,6 +133,7 @@ async def play(target: Target, options: Options, say: Say, suffix: str = "") -> 
         documents["receipts"] = write_receipts(options.out, story.receipts)
         keys = await market.read("/platform/keys")
         documents["platform_keys"] = [write_json(options.out / "platform-keys.json", keys)]
+        await until_the_log_settles(market)
     events = await count_events(target.database_url) if target.database_url else None
     ocids = [tender.ocid for tender in story.tenders]
     ocds = await write_ocds(options.out / "ocds", target.database_url, ocids, options.public_url)
@@ -151,7 +158,7 @@ async def audit_everything(target: Target, directory: Path, say: Say) -> dict[st
     its verdict, each failure said."""
     report = await record_audit(target.api_url, directory)
     say(f"audited every procedure from public data alone: {report.summary()}")
-    failures = [check.line() for check in report.failures]
+    failures = [check.line for check in report.failures]
     for line in failures:
         say(line)
     return {"summary": report.summary(), "ok": report.ok, "failures": failures}

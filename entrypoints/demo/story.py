@@ -32,6 +32,7 @@ from sdk.market import Market, Party, bid_content
 
 THRESHOLD = 2  # of the three committee members, who must act together to open the bids
 BIDDERS_PER_TENDER = 9
+SIGNUPS_AT_ONCE = 20  # suppliers registered a second, below the API's 30 a second per address
 
 Say = Callable[[str], None]
 
@@ -145,9 +146,13 @@ class Story:
         )
         chosen = self._supplier_names()
         numbers = self.rng.sample(range(10_000_000, 100_000_000), len(chosen))
-        self.suppliers = await each(
-            zip(chosen, numbers, strict=True), lambda pick: self._supplier(*pick)
-        )
+        picks = list(zip(chosen, numbers, strict=True))
+        self.suppliers = []
+        for start in range(0, len(picks), SIGNUPS_AT_ONCE):
+            if start:  # registrations come without a token: the API limits them per address
+                await asyncio.sleep(1.0)
+            wave = picks[start : start + SIGNUPS_AT_ONCE]
+            self.suppliers += await each(wave, lambda pick: self._supplier(*pick))
         smes = sum(s.is_sme for s in self.suppliers)
         self.say(
             f"registered {len(self.buyers)} contracting authorities with "
