@@ -133,6 +133,23 @@ class BidsOfTender(Answer):
     )
 
 
+class TenderBidSummary(Answer):
+    """The ``bids`` section of ``GET /tenders/{ocid}`` (null when the tender has no bid
+    log): the counts of ``BidsOfTender`` under the same names, the seal and the opening."""
+
+    log_entries: int = Field(ge=0, description="as in GET /tenders/{ocid}/bids")
+    bidders_with_entries: int = Field(ge=0, description="as in GET /tenders/{ocid}/bids")
+    current_bids: int = Field(ge=0, description="as in GET /tenders/{ocid}/bids")
+    received: int = Field(ge=0, deprecated=True, description="the same as current_bids")
+    tree_size: int | None = Field(ge=0, description="entries under the sealed root")
+    root: Sha256Hex | None = Field(description="the sealed Merkle root; null until the seal")
+    sealed_at: AwareDatetime | None
+    opened_at: AwareDatetime | None
+    opening_committee: list[Id] | None = Field(description="the members who handed in shares")
+    opened: int | None = Field(ge=0, description="current bids the opening decrypted")
+    rejected: int | None = Field(ge=0, description="current bids the opening rejected")
+
+
 class BidLogTreeHead(Answer):
     """The Merkle tree head of a bid log, now or at an earlier size."""
 

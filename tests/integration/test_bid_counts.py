@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # schemathesis brings it, untyped
 
+from schemas.bid_answers import TenderBidSummary
 from sdk.client import Client
 from tests.integration.market import (
     bid_content,
@@ -73,6 +74,7 @@ async def test_counts_agree_for_a_tender_with_a_replaced_and_a_withdrawn_bid(
             return summary if summary and summary["log_entries"] == 5 else None
 
         summary = await eventually(counted)
+        TenderBidSummary.model_validate(summary)  # every field documented, none unknown
         assert {name: summary[name] for name in COUNTS} == expected
         assert summary["received"] == 2  # the deprecated name of current_bids
 
@@ -113,5 +115,6 @@ async def test_counts_agree_for_a_tender_with_a_replaced_and_a_withdrawn_bid(
             return summary if summary["opened_at"] else None
 
         summary = await eventually(opened_summary)
+        TenderBidSummary.model_validate(summary)
         assert {name: summary[name] for name in COUNTS} == expected
         assert summary["opened"] + summary["rejected"] == summary["current_bids"]
