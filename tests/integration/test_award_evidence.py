@@ -2,6 +2,7 @@
 leaves are public only after the seal, and whose evidence, served only for decided lots,
 holds receipts that hash to leaves included in the sealed root."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bidding import keys, merkle
@@ -15,7 +16,7 @@ from tests.integration.market import (
     submit,
     until_sealed,
 )
-from tests.integration.stack import Stack
+from tests.integration.stack import Stack, eventually
 
 
 def leaf_of(receipt: dict[str, Any]) -> bytes:
@@ -108,3 +109,94 @@ async def test_award_evidence_is_public_for_decided_lots_and_rests_on_the_sealed
     assert lot["award"]["bidder_id"] == cheap.id
     assert lot["award"]["award_id"] == f"lot-1:{receipts[cheap.id]['bid_id']}"
     assert lot["auction"] is None
+
+
+RULES = {"minimum_decrement": "1.00", "ends": "inactivity", "inactivity_seconds": 5}
+
+
+async def test_an_auctioned_lots_evidence_has_its_price_history_under_revealed_labels(
+    stack: Stack,
+) -> None:
+    """The auction's accepted prices are listed under labels, who each label was is
+    revealed, and the final prices recomputed from the history are the ranking's."""
+    buyer = await buyer_with_committee(stack, size=2)
+    ocid, tender_key, deadline = await sealed_tender(stack, buyer, auction=RULES)
+    alpha, bravo = (
+        await register_supplier(stack, "Alfa Birotica SRL"),
+        await register_supplier(stack, "Bravo Hârtie SRL"),
+    )
+    bid_ids = []
+    for bidder, amount in ((alpha, "1000.00"), (bravo, "1100.00")):
+        answer = await submit(
+            stack, bidder, seal(bid_content(ocid, bidder.id, amount), tender_key, bidder)
+        )
+        assert answer.status_code == 201, answer.text
+        bid_ids.append(answer.json()["receipt"]["bid_id"])
+    await until_sealed(stack, ocid, deadline)
+    for member in buyer.members:
+        assert (await hand_in(stack, member, ocid)).status_code == 200
+    async with stack.client(buyer.members[0].token) as committee:
+        for bid_id in bid_ids:
+            qualified = await committee.post(
+                f"/tenders/{ocid}/evaluation/qualifications", json={"bid_id": bid_id}
+            )
+            assert qualified.status_code == 201, qualified.text
+    path = f"/tenders/{ocid}/auctions/lot-1"
+    async with stack.client(buyer.officer.token) as officer:
+        done = await officer.post(
+            f"/tenders/{ocid}/evaluation/lot-completions", json={"lot_id": "lot-1"}
+        )
+        assert done.status_code == 201, done.text
+        starts_at = datetime.now(UTC) + timedelta(seconds=2)
+        scheduled = await officer.post(
+            f"/tenders/{ocid}/auctions",
+            json={"lot_id": "lot-1", "starts_at": starts_at.isoformat()},
+        )
+        assert scheduled.status_code == 201, scheduled.text
+
+    async def auction_is(status: str) -> bool:
+        async with stack.client() as public:
+            answer = await public.get(path)
+            return answer.status_code == 200 and answer.json()["status"] == status
+
+    await eventually(lambda: auction_is("open"))
+    for bidder, amount in ((bravo, "950.00"), (alpha, "940.00"), (bravo, "900.00")):
+        async with stack.client(bidder.token) as client:
+            sent = await client.post(f"{path}/prices", json={"price": amount})
+            assert sent.status_code == 201, sent.text
+    async with stack.client() as public:
+        during = (await public.get(f"/tenders/{ocid}/award-evidence")).json()
+        assert during["lots"] == [{"lot_id": "lot-1", "status": "auction"}]
+    await eventually(lambda: auction_is("closed"))
+
+    async with stack.client(buyer.officer.token) as officer:
+
+        async def ranked() -> bool:
+            lots = (await officer.get(f"/tenders/{ocid}/evaluation")).json()["lots"]
+            return bool(lots[0]["status"] == "ranked")
+
+        await eventually(ranked)
+        awarded = await officer.post(f"/tenders/{ocid}/evaluation/awards", json={"lot_id": "lot-1"})
+        assert awarded.status_code == 201, awarded.text
+
+    async with stack.client() as public:
+        (lot,) = (await public.get(f"/tenders/{ocid}/award-evidence")).json()["lots"]
+    held = lot["auction"]
+    assert held["status"] == "closed"
+    names = {label["label"]: label["bidder_id"] for label in held["labels"]}
+    assert sorted(names) == ["Bidder 1", "Bidder 2"]
+    assert set(names.values()) == {alpha.id, bravo.id}
+    assert [p["label"] for p in held["participants"]] == ["Bidder 1", "Bidder 2"]
+    assert [(names[p["label"]], p["price"]) for p in held["history"]] == [
+        (bravo.id, "950.00"),
+        (alpha.id, "940.00"),
+        (bravo.id, "900.00"),
+    ]
+    assert [p["sequence"] for p in held["history"]] == [1, 2, 3]
+    final = {names[p["label"]]: p["initial_price"] for p in held["participants"]}
+    final |= {names[p["label"]]: p["price"] for p in held["history"]}
+    assert final == {alpha.id: "940.00", bravo.id: "900.00"}
+    assert {row["bidder_id"]: row["price"]["amount"] for row in lot["ranking"]} == final
+    opened = {bid["bidder_id"]: bid["opened_price"]["amount"] for bid in lot["bids"]}
+    assert opened == {alpha.id: "1000.00", bravo.id: "1100.00"}
+    assert lot["award"]["bidder_id"] == bravo.id
