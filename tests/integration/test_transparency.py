@@ -8,6 +8,7 @@ import base64
 import json
 import sys
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ import httpx
 import pytest
 
 from adapters import platform_key
-from adapters.postgres import transparency_log
+from adapters.embedded import EmbeddedBroker
+from adapters.postgres import backup, transparency_log
 from adapters.postgres.database import connect_pool
 from bidding import keys, merkle
 from publication import transparency
@@ -82,6 +84,7 @@ async def test_a_procedure_is_logged_and_its_heads_and_proofs_verify(stack: Stac
     ocid, tender_key, deadline = await sealed_tender(stack, buyer, timedelta(seconds=8))
     async with stack.client() as public:
         await until_logged(public, ocid, "TenderPublished")
+        await eventually(lambda: queue_empty(stack))
         before_bids = (await public.get("/transparency/head")).json()
         cheap, dear = await register_supplier(stack, "Ieftin SRL"), await register_supplier(stack)
         bids = {}
@@ -120,6 +123,10 @@ async def test_a_procedure_is_logged_and_its_heads_and_proofs_verify(stack: Stac
         assert "BidSubmitted" not in bid_log
         assert "BidsOpened" in bid_log
         await assert_everything_verifies(public, procedure["aggregates"], before_bids)
+
+
+async def queue_empty(stack: Stack) -> bool:
+    return not await stack.pool.fetchval("SELECT count(*) FROM transparency_queue")
 
 
 async def assert_everything_verifies(
@@ -184,9 +191,11 @@ async def test_bad_ranges_and_unknown_aggregates_are_refused_with_a_problem(stac
         size = await _head_size(public)
         for path, params, status in (
             ("/transparency/entries", {"start": 0, "end": 5000}, 422),
-            ("/transparency/entries", {"start": 0, "end": size + 1}, 422),
-            ("/transparency/inclusion", {"leaf_index": size, "tree_size": size}, 422),
-            ("/transparency/consistency", {"first": size + 1}, 422),
+            ("/transparency/entries", {"start": size + 10_000}, 422),
+            ("/transparency/entries", {"start": 0, "end": size + 10_000}, 422),
+            ("/transparency/inclusion", {"leaf_index": size + 10_000}, 422),
+            ("/transparency/inclusion", {"leaf_index": 0, "tree_size": size + 10_000}, 422),
+            ("/transparency/consistency", {"first": size + 10_000}, 422),
             ("/transparency/heads", {"limit": 100_000}, 422),
             ("/transparency/events", {"aggregate_id": "x" * 500}, 422),
             ("/transparency/events", {"aggregate_id": "ocds-nothing-here"}, 404),
@@ -307,6 +316,63 @@ async def rewrite_the_log(stack: Stack) -> None:
                 head.timestamp,
                 head.signature,
             )
+
+
+async def exported(stack: Stack) -> list[dict[str, Any]]:
+    async with stack.client() as public:
+        answer = await public.get("/transparency/export")
+    assert answer.status_code == 200, answer.text
+    return [json.loads(line) for line in answer.text.splitlines()]
+
+
+async def test_a_restored_platform_serves_the_same_log_and_extends_it(
+    stack: Stack, postgres_server: str, tmp_path: Path
+) -> None:
+    """A backup keeps the log's entries and signed heads as written: the restored platform
+    serves them unchanged, logs none of the restored events twice, and its next head
+    extends the last one."""
+    officer = await register_officer(stack)
+    async with stack.client(officer["token"]) as client:
+        assert (await client.post("/tenders", json=tender_body())).status_code == 201
+
+    await eventually(lambda: queue_empty(stack))
+    original = await exported(stack)
+    path = tmp_path / "platform.backup"
+    await backup.take(stack.pool, stack.settings.receipt_key_file, path, "a long passphrase")
+    settings = replace(stack.settings, data_dir=tmp_path / "restored")
+    database_url = await create_database(postgres_server)
+    await backup.restore(path, "a long passphrase", database_url, settings.receipt_key_file)
+    broker = EmbeddedBroker(log_dir=settings.data_dir / "logs")
+    broker.start()
+    restored = Stack(settings, database_url, broker)
+    await restored.start(workers=1)
+    try:
+        await eventually(lambda: queue_empty(restored))  # requeued, and skipped
+        assert await exported(restored) == original
+        last = [line for line in original if line["kind"] == "head"][-1]
+        registered = await register_officer(restored)
+        async with restored.client(registered["token"]) as client:
+            published = await client.post("/tenders", json=tender_body())
+            assert published.status_code == 201, published.text
+        async with restored.client() as public:
+            await until_logged(public, published.json()["id"], "TenderPublished")
+            grown = (await public.get("/transparency/head")).json()
+            proof = (
+                await public.get(
+                    "/transparency/consistency",
+                    params={"first": last["tree_size"], "second": grown["tree_size"]},
+                )
+            ).json()
+        assert grown["tree_size"] == last["tree_size"] + 1
+        assert merkle.verify_consistency(
+            last["tree_size"],
+            grown["tree_size"],
+            bytes.fromhex(last["root"]),
+            bytes.fromhex(grown["root"]),
+            [bytes.fromhex(h) for h in proof["proof"]],
+        )
+    finally:
+        await restored.stop()
 
 
 # The appender on its own, against PostgreSQL
