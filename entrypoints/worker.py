@@ -131,21 +131,27 @@ def create_app(
             await asyncio.sleep(1.0)
 
     appender: transparency_log.Appender | None = None
+    key_refused = False
 
     @app.timer(TRANSPARENCY_TICK)
     async def append_to_the_transparency_log() -> None:
-        nonlocal appender
+        nonlocal appender, key_refused
         with _survive("the transparency log's appender"):
             if appender is None:  # the key file is the API's: the same key signs receipts
                 key = platform_key.load_or_create(settings.receipt_key_file)
                 appender = transparency_log.Appender(key, utc_now)
             pool = await backbone.pool()
-            while True:  # a backlog (a restore, a first start) in batches, one after another
-                batch = await appender.append(pool)
-                if batch.head is not None:
-                    log.info("transparency log: signed head of %d entries", batch.head.tree_size)
-                if batch.taken < transparency_log.BATCH:
-                    break
+            try:
+                while True:  # a backlog (a restore, a first start) in batches
+                    batch = await appender.append(pool)
+                    if batch.head is not None:
+                        log.info("transparency log: signed head of %d", batch.head.tree_size)
+                    if batch.taken < transparency_log.BATCH:
+                        break
+            except transparency_log.NotTheLogsKey as refused:
+                if not key_refused:  # once, not every second
+                    log.error("transparency log: nothing appended: %s", refused)
+                key_refused = True
 
     repairs = [projections.Repair(topic) for topic in TOPICS]
 

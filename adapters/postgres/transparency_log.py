@@ -17,7 +17,7 @@ from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bidding import merkle
+from bidding import keys, merkle
 from publication import transparency
 from publication.transparency import Entry, Frontier, Logged, SignedHead
 from schemas.upcasting import read_envelope
@@ -53,6 +53,11 @@ def document_of(row: Any) -> dict[str, Any]:
         transparency.rfc3339(row["recorded_at"]),
         json.loads(row["envelope"]),
     )
+
+
+class NotTheLogsKey(RuntimeError):
+    """This process's platform key did not sign the log's heads: a monitor would refuse
+    every head it signed, so it appends nothing."""
 
 
 @dataclass(frozen=True)
@@ -111,8 +116,16 @@ class Appender:
         """The log's size; the frontier brought to it from the leaves another worker wrote,
         or rebuilt from them all when the stored log is not the one this worker knows."""
         latest = await connection.fetchrow(
-            "SELECT tree_size, root FROM transparency_heads ORDER BY tree_size DESC LIMIT 1"
+            "SELECT tree_size, root, key_id FROM transparency_heads ORDER BY tree_size DESC LIMIT 1"
         )
+        mine = keys.key_id(keys.raw_public(self._key))
+        if latest is not None and latest["key_id"] != mine:
+            msg = (
+                f"the transparency log's heads are signed by key {latest['key_id']}, this"
+                f" worker's platform key is {mine}: give the workers the API's key file"
+                " (PROCUREMENT_RECEIPT_KEY)"
+            )
+            raise NotTheLogsKey(msg)
         size = 0 if latest is None else int(latest["tree_size"])
         if self._frontier.size > size:
             self._frontier = Frontier()

@@ -399,12 +399,12 @@ async def record(connection: Any, aggregate_id: str, sequence: int, kind: str) -
 
 
 async def test_an_event_that_commits_late_with_a_lower_position_is_logged_once(
-    database: Any,
+    database: Any, tmp_path: Path
 ) -> None:
     """The appender logs what committed, then the event that took an earlier position but
     committed after it ran; running again logs nothing twice, and every head is signed
     over the entries before it."""
-    key = platform_key.load_or_create(Path(f"/tmp/transparency-key-{uuid.uuid4().hex}.pem"))
+    key = platform_key.load_or_create(tmp_path / "platform.pem")
     appender = transparency_log.Appender(key, lambda: datetime.now(UTC))
     late = await database.acquire()
     try:
@@ -434,3 +434,17 @@ async def test_an_event_that_commits_late_with_a_lower_position_is_logged_once(
             "INSERT INTO transparency_entries SELECT 9, event_id, aggregate_id, sequence, type,"
             " recorded_at, event_sha256, leaf_hash FROM transparency_entries WHERE leaf_index = 0"
         )
+
+
+async def test_a_worker_with_another_key_appends_nothing(database: Any, tmp_path: Path) -> None:
+    """Heads signed by two keys would fail every monitor: a worker whose key did not sign
+    the log's heads refuses to append, and leaves the queue to the right key."""
+    right = platform_key.load_or_create(tmp_path / "right.pem")
+    wrong = platform_key.load_or_create(tmp_path / "wrong.pem")
+    await record(database, "ocds-1", 1, "TenderPublished")
+    assert (await transparency_log.Appender(right, lambda: datetime.now(UTC)).append(database)).head
+    await record(database, "ocds-1", 2, "TenderCancelled")
+    with pytest.raises(transparency_log.NotTheLogsKey, match="PROCUREMENT_RECEIPT_KEY"):
+        await transparency_log.Appender(wrong, lambda: datetime.now(UTC)).append(database)
+    assert await database.fetchval("SELECT count(*) FROM transparency_queue") == 1
+    assert await database.fetchval("SELECT count(*) FROM transparency_entries") == 1
