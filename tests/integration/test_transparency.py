@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import asyncpg
 import httpx
@@ -38,6 +39,7 @@ from tests.integration.market import (
 from tests.integration.stack import Stack, eventually
 
 REPOSITORY = Path(__file__).resolve().parents[2]
+ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 async def logged(public: httpx.AsyncClient, aggregate_id: str) -> list[dict[str, Any]]:
@@ -206,7 +208,11 @@ async def test_bad_ranges_and_unknown_aggregates_are_refused_with_a_problem(stac
             assert answer.headers["content-type"] == "application/problem+json"
         atom = await public.get("/transparency/heads.atom")
         assert atom.status_code == 200
-        assert "tree head of" in atom.text
+        newest = ElementTree.fromstring(atom.text).find(f"{ATOM}entry/{ATOM}content")
+        assert newest is not None
+        fed = json.loads(newest.text or "")
+        archived = await public.get("/transparency/heads", params={"after": fed["tree_size"] - 1})
+        assert archived.json()["heads"][0] == fed
 
 
 async def _head_size(public: httpx.AsyncClient) -> int:

@@ -17,6 +17,7 @@ from adapters.postgres import transparency_log
 from adapters.postgres.transparency_log import StoredEntry
 from bidding import merkle
 from entrypoints.http.problems import problems
+from entrypoints.http.public_url import public_base, public_url
 from procurement.errors import NotFound, Rejected
 from publication.transparency import SignedHead
 
@@ -292,8 +293,9 @@ async def export(request: Request) -> StreamingResponse:
 
 
 def _atom(request: Request, found: list[SignedHead]) -> str:
-    """RFC 4287: one entry per head, its content the head's JSON."""
-    this = str(request.url)
+    """RFC 4287: one entry per head, its content the head's JSON; URLs on the public base
+    URL when it is set (PROCUREMENT_PUBLIC_URL)."""
+    this, heads_url = public_url(request), f"{public_base(request)}transparency/heads"
     feed = ElementTree.Element("feed", xmlns=ATOM)
     ElementTree.SubElement(feed, "id").text = this
     ElementTree.SubElement(feed, "title").text = "Transparency log: signed tree heads"
@@ -304,7 +306,7 @@ def _atom(request: Request, found: list[SignedHead]) -> str:
     ElementTree.SubElement(author, "name").text = "procurement platform"
     for item in found:
         entry = ElementTree.SubElement(feed, "entry")
-        ElementTree.SubElement(entry, "id").text = f"{this.split('?')[0]}#{item.tree_size}"
+        ElementTree.SubElement(entry, "id").text = f"{heads_url}#{item.tree_size}"
         ElementTree.SubElement(entry, "title").text = f"tree head of {item.tree_size} entries"
         ElementTree.SubElement(entry, "updated").text = item.timestamp
         content = ElementTree.SubElement(entry, "content", type="application/json")
