@@ -15,6 +15,7 @@ from pydantic import (
     BeforeValidator,
     Field,
     PlainSerializer,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -41,9 +42,28 @@ Base64 = Annotated[
     bytes,
     BeforeValidator(_decode_base64),
     PlainSerializer(lambda raw: base64.b64encode(raw).decode("ascii"), return_type=str),
+    WithJsonSchema({"type": "string", "contentEncoding": "base64"}),
 ]
-PublicKey = Annotated[Base64, Field(min_length=32, max_length=32)]  # raw Ed25519 or X25519
-Signature = Annotated[Base64, Field(min_length=64, max_length=64)]  # raw Ed25519
+
+
+def base64_of(size: int | None = None, *, at_most: int | None = None) -> WithJsonSchema:
+    """The JSON schema of base64 text holding exactly ``size`` bytes, or 1 to ``at_most``:
+    the lengths the models check are of the decoded bytes, not of the text on the wire."""
+    schema: dict[str, object] = {"type": "string", "contentEncoding": "base64"}
+    if size is not None:
+        whole, rest = divmod(size, 3)
+        body = 4 * whole + (0, 1, 2)[rest]  # the last char of a partial group has zero bits
+        tail = ("", "[AQgw]==", "[AEIMQUYcgkosw048]=")[rest]
+        schema["pattern"] = f"^[A-Za-z0-9+/]{{{body}}}{tail}$"
+    if at_most is not None:
+        schema |= {"minLength": 4, "maxLength": 4 * -(-at_most // 3)}
+    return WithJsonSchema(schema)
+
+
+PublicKey = Annotated[
+    Base64, Field(min_length=32, max_length=32), base64_of(32)
+]  # raw Ed25519 or X25519
+Signature = Annotated[Base64, Field(min_length=64, max_length=64), base64_of(64)]  # raw Ed25519
 Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", max_length=64)]
 Amount = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=4, allow_inf_nan=False)]
 
@@ -111,7 +131,9 @@ class BidContent(Message):
 # What travels: the sealed bid, a withdrawal, and the platform's receipt for either.
 
 Lots = Annotated[tuple[Identifier, ...], Field(min_length=1, max_length=100)]
-Ciphertext = Annotated[Base64, Field(min_length=1, max_length=MAX_SEALED_BYTES)]
+Ciphertext = Annotated[
+    Base64, Field(min_length=1, max_length=MAX_SEALED_BYTES), base64_of(at_most=MAX_SEALED_BYTES)
+]
 
 
 class SealedBid(Message):
@@ -169,7 +191,7 @@ class SignedReceipt(Message):
 
 # The opening key and the committee's shares of it.
 
-KeyShareBytes = Annotated[Base64, Field(min_length=1, max_length=512)]
+KeyShareBytes = Annotated[Base64, Field(min_length=1, max_length=512), base64_of(at_most=512)]
 
 
 class EncryptedShare(Message):

@@ -14,7 +14,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AwareDatetime, Field
 
 from schemas.base import Event, Message, concrete_events
-from schemas.bids import Base64, Ciphertext, PublicKey
+from schemas.bids import Base64, Ciphertext, PublicKey, base64_of
 from schemas.commands import Command
 from schemas.text import OneLine
 from schemas.values import CpvCode, Currency, Identifier, Text, Title, Value
@@ -26,7 +26,7 @@ Area = Annotated[str, Field(min_length=2, max_length=200), OneLine]
 Reason = Text
 Amount = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2, allow_inf_nan=False)]
 # The quotation key's private half, raw X25519, handed in after the deadline.
-OpeningKey = Annotated[Base64, Field(min_length=32, max_length=32)]
+OpeningKey = Annotated[Base64, Field(min_length=32, max_length=32), base64_of(32)]
 Suppliers = Annotated[tuple[Identifier, ...], Field(max_length=200)]
 
 
