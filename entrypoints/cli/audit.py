@@ -43,8 +43,8 @@ def audit(
     kept = _receipts(receipts) if receipts is not None else []
     report = audit_all(source, kept) if ocid is None else audit_one(source, ocid, kept)
     for check in report.checks:
-        style = "green" if check.ok else "bold red"
-        out.print(f"[{style}]{'ok  ' if check.ok else 'FAIL'}[/]  {check.subject}: {check.detail}", highlight=False)  # fmt: skip
+        style = "yellow" if check.pending else "green" if check.ok else "bold red"
+        out.print(f"[{style}]{check.label}[/]  {check.subject}: {check.detail}", highlight=False)
     out.print(report.summary(), highlight=False)
     if not report.ok:
         raise typer.Exit(1)

@@ -222,3 +222,22 @@ def test_a_served_leaf_hash_other_than_the_entrys_is_detected() -> None:
     events[0]["leaf_hash"] = "00" * 32
     problems = failures(audit_procedure(record, OCID))
     assert any("served with leaf hash 000" in p for p in problems)
+
+
+def test_a_lot_whose_evaluation_events_are_not_served_yet_waits_instead_of_failing() -> None:
+    """A lot decided while another is not: the evaluation's events are served only once every
+    lot is decided, so that check waits, saying until when, and nothing else is lost."""
+    record = tie()
+    for name, answer in record.answers.items():
+        if name.startswith("transparency/events@") and name.endswith("%3Aevaluation.json"):
+            for item in answer["events"]:
+                if item["entry"]["type"] not in {"EvaluationStarted"}:
+                    item["document"] = None
+                    item["withheld_until"] = "once every lot is decided"
+    report = audit_procedure(record, OCID)
+    assert failures(report) == []
+    [waiting] = report.waiting
+    assert "evidence matches the logged events" in waiting.subject
+    assert "once every lot is decided" in waiting.detail
+    assert waiting.line.startswith("wait")
+    assert "not checkable yet" in report.summary()
