@@ -1,20 +1,28 @@
 """HTTP routes for bearer tokens: rotate one's own, revoke one's own, and the operator's
 revocation and reissue of any party's tokens.
 
+A reissue retried with its Idempotency-Key cannot be answered with the first answer: that
+would mean keeping the token, a bearer secret, to show it again. The retry is refused as a
+used key instead, naming the token issued by its id (the start of its digest), so that the
+operator can tell it was issued, and revoke the party's tokens if the first answer was lost.
+
 The router's lifespan gives the app its credential cache (entrypoints.http.auth), which every
 authenticated route reads, and starts it listening for revocations.
 """
 
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 
 from adapters.postgres import credentials
-from entrypoints.http.auth import ActorDep, CredentialCache, bearer_token
-from entrypoints.http.problems import problems
-from procurement.errors import NotAllowed, NotFound, WrongState
+from entrypoints.http.auth import ActorDep, CredentialCache, IdempotencyKey, bearer_token
+from entrypoints.http.problems import PROBLEM, problems
+from procurement.errors import NotAllowed, NotFound, Rejected, WrongState
 from schemas.commands import Actor, Role
 
 
@@ -71,13 +79,67 @@ async def revoke_party_tokens(request: Request, party_id: str, actor: ActorDep) 
     return {"party_id": party_id, "revoked": len(revoked)}
 
 
-@router.post("/parties/{party_id}/tokens", status_code=201, responses=problems(401, 403, 404))
-async def reissue_party_token(request: Request, party_id: str, actor: ActorDep) -> dict[str, Any]:
+@router.post(
+    "/parties/{party_id}/tokens", status_code=201, responses=problems(401, 403, 404, 409, 422)
+)
+async def reissue_party_token(
+    request: Request, party_id: str, actor: ActorDep, key: IdempotencyKey = None
+) -> Any:
     """A new token for a party whose token expired or was lost (the operator only); its
-    other tokens are left as they are. The answer holds the token once."""
-    async with request.app.state.pool.acquire() as connection:
+    other tokens are left as they are. The answer holds the token once; a retry under the
+    same Idempotency-Key is refused (409 ``idempotency_key_used``) with the id of the token
+    issued, never the token again."""
+    async with request.app.state.pool.acquire() as connection, connection.transaction():
         party = await _known_party(connection, party_id, actor)
-        return await _issue(connection, request.app.state.credentials, party)
+        asked = _fingerprint(actor, party_id)
+        if key is not None and (issued := await _issued_under(connection, key, asked)):
+            return _key_used(key, issued)
+        answer = await _issue(connection, request.app.state.credentials, party)
+        if key is not None:
+            handled = {"token_id": answer["token_id"], "expires_at": answer["expires_at"]}
+            await connection.execute(
+                "INSERT INTO handled_commands (command_id, fingerprint, aggregate_id, response)"
+                " VALUES ($1, $2, $3, $4)",
+                key,
+                asked,
+                party_id,
+                handled,
+            )
+        return answer
+
+
+def _fingerprint(actor: Actor, party_id: str) -> bytes:
+    return hashlib.sha256(f"{actor.id}|ReissueToken|{party_id}".encode()).digest()
+
+
+async def _issued_under(connection: Any, key: UUID, asked: bytes) -> dict[str, Any] | None:
+    """What a reissue under ``key`` recorded, waiting for a concurrent one to finish."""
+    raw = key.bytes
+    lock = int.from_bytes(raw[:4], signed=True), int.from_bytes(raw[4:8], signed=True)
+    await connection.execute("SELECT pg_advisory_xact_lock($1, $2)", *lock)
+    row = await connection.fetchrow(
+        "SELECT fingerprint, response FROM handled_commands WHERE command_id = $1", key
+    )
+    if row is None:
+        return None
+    if bytes(row["fingerprint"]) != asked:
+        msg = f"idempotency key {key} was already used for a different request"
+        raise Rejected(msg, code="idempotency_key_reused")
+    issued: dict[str, Any] = row["response"]  # jsonb, read as a dict by the pool's codec
+    return issued
+
+
+def _key_used(key: UUID, issued: dict[str, Any]) -> JSONResponse:
+    token_id = issued["token_id"]
+    detail = (
+        f"idempotency key {key} already issued token {token_id}, which is shown only once;"
+        " if its answer was lost, revoke the party's tokens and reissue under a new key"
+    )
+    body: dict[str, Any] = {"type": "urn:procurement:problem:idempotency_key_used"}
+    body |= {"title": "Conflict"}
+    body |= {"status": 409, "detail": detail, "code": "idempotency_key_used"}
+    body |= {"token_id": token_id, "expires_at": issued["expires_at"]}
+    return JSONResponse(body, 409, media_type=PROBLEM)
 
 
 async def _known_party(connection: Any, party_id: str, actor: Actor) -> Actor:
@@ -92,4 +154,6 @@ async def _known_party(connection: Any, party_id: str, actor: Actor) -> Actor:
 async def _issue(connection: Any, cache: CredentialCache, actor: Actor) -> dict[str, Any]:
     lifetime = cache.settings.token_lifetime
     token, expires_at = await credentials.issue(connection, actor, cache.clock(), lifetime)
-    return {"party_id": actor.id, "token": token, "expires_at": expires_at.isoformat()}
+    token_id = credentials.digest(token).hex()[:16]  # names the token without revealing it
+    answer = {"party_id": actor.id, "token": token, "token_id": token_id}
+    return answer | {"expires_at": expires_at.isoformat()}
