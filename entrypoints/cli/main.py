@@ -21,8 +21,10 @@ from entrypoints.cli import audit as cli_audit
 from entrypoints.cli import backup as cli_backup
 from entrypoints.cli import bids as cli_bids
 from entrypoints.cli import demo as cli_demo
+from entrypoints.cli import key_log as cli_key_log
 from entrypoints.cli import monitor as cli_monitor
 from entrypoints.cli import operations as cli_operations
+from entrypoints.cli import verify as cli_verify
 from entrypoints.cli.terminal import (
     ApiOption,
     TokenOption,
@@ -46,6 +48,8 @@ app.add_typer(agency_app, name="agency")
 app.add_typer(officer_app, name="officer")
 app.add_typer(tender_app, name="tender")
 cli_bids.register(app, tender_app, officer_app)
+cli_verify.register(app)
+cli_key_log.register(officer_app)
 cli_auction.register(app)
 cli_demo.register(app)
 cli_backup.register(app)
