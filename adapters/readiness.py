@@ -1,10 +1,15 @@
 """Whether the platform can do its work now: a write commits, the relay and the projections
 keep up, and how many dead letters wait for the operator.
 
-``measure`` reads the figures from PostgreSQL; ``failing`` judges them, purely.
+``measure`` reads the figures from PostgreSQL; ``failing`` judges them, purely, against
+limits the deployment sets; ``warnings`` names what the operator should look at without
+taking the platform out of service (a dead letter is set aside on its own: every other
+event goes on, so the API stays ready).
 """
 
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -22,6 +27,31 @@ class Limits:
     relay_lag_seconds: float = 30.0  # age of the oldest event not yet on Kafka
     outbox_rows: int = 10_000
     projection_lag_seconds: float = 30.0  # age of the oldest event not yet in a read model
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str], duration: Callable[[str, timedelta], timedelta]
+    ) -> "Limits":
+        """``PROCUREMENT_READY_RELAY_LAG`` and ``PROCUREMENT_READY_PROJECTION_LAG`` (durations
+        such as ``30s`` or ``2m``) and ``PROCUREMENT_READY_OUTBOX_ROWS``."""
+        default = cls()
+
+        def seconds(name: str, fallback: float) -> float:
+            return duration(name, timedelta(seconds=fallback)).total_seconds()
+
+        name = "PROCUREMENT_READY_OUTBOX_ROWS"
+        try:
+            rows = int(env[name]) if env.get(name) else default.outbox_rows
+        except ValueError as error:
+            msg = f"{name}={env[name]!r} is not a whole number of rows"
+            raise ValueError(msg) from error
+        return cls(
+            relay_lag_seconds=seconds("PROCUREMENT_READY_RELAY_LAG", default.relay_lag_seconds),
+            outbox_rows=rows,
+            projection_lag_seconds=seconds(
+                "PROCUREMENT_READY_PROJECTION_LAG", default.projection_lag_seconds
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -57,6 +87,18 @@ def failing(figures: Figures, limits: Limits = Limits()) -> dict[str, str]:
             f"{figures.projections_behind} recent events are not in the read models yet, the"
             f" oldest recorded {figures.projection_lag_seconds:.0f} s ago"
             f" (limit {limits.projection_lag_seconds:g} s)"
+        )
+    return found
+
+
+def warnings(figures: Figures) -> dict[str, str]:
+    """What the operator should see to, by name, that leaves the platform ready."""
+    found = {}
+    if (letters := figures.unresolved_dead_letters) > 0:
+        counted = "1 event was" if letters == 1 else f"{letters} events were"
+        found["dead_letters"] = (
+            f"{counted} set aside, every other event went on: read the errors at"
+            " GET /operations/dead-letters, fix the cause and replay them"
         )
     return found
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from adapters.http_limits import HttpLimits
+from adapters.readiness import Limits as ReadinessLimits
 from procurement.procedures.registry import CatalogueRules
 from procurement.rules import ProcedureRules
 from schemas import MAX_EVENT_BYTES
@@ -73,6 +74,8 @@ class Settings:
     rules: ProcedureRules = field(default_factory=ProcedureRules)
     catalogue: CatalogueRules = field(default_factory=CatalogueRules)  # thresholds, quotations
     http: HttpLimits = field(default_factory=HttpLimits)  # what a client may take of the API
+    # How far behind the relay and the read models may fall before /health/ready says 503.
+    readiness: ReadinessLimits = field(default_factory=ReadinessLimits)
     receipt_key_path: Path | None = None  # None: platform-signing-key.pem in the data directory
     # Who publishes the OCDS data and under which licence, as its packages say.
     ocds_publisher: str = "Procurement platform"
@@ -115,6 +118,7 @@ class Settings:
             if env.get("PROCUREMENT_PUBLIC_URL")
             else None,
             http=HttpLimits.from_env(env),
+            readiness=ReadinessLimits.from_env(env, duration),
             catalogue=CatalogueRules.from_env(env, duration),
             rules=ProcedureRules(
                 minimum_tender_period=duration(
