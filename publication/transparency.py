@@ -13,6 +13,9 @@ be public; until then the entry alone shows that the event exists and cannot cha
 - tree head: ``{"purpose": HEAD_PURPOSE, "root", "timestamp", "tree_size"}`` signed with
   Ed25519 by the platform key.
 
+It is also the key log: every event recording a committee member's keys, and each
+committee's naming and confirmations, are entries (``records_committee_keys``).
+
 docs/transparency.md is the full description, with a worked example.
 """
 
@@ -37,9 +40,23 @@ HEAD_PURPOSE = "procurement-transparency-head/1"
 # seal on; the sealed root commits to every bid, and the opening's events show them all.
 PRIVATE_TOPICS = frozenset({"procurement.parties"})
 BID_LOG_FROM_THE_SEAL = frozenset(
-    {"BidLogSealed", "OpeningShareAccepted", "BidOpened", "BidRejected", "BidsOpened"}
+    {
+        "BidLogSealed",
+        "OpeningShareAccepted",
+        "OpeningSharesAccepted",
+        "BidOpened",
+        "BidRejected",
+        "BidsOpened",
+    }
 )
 NEVER_LOGGED = frozenset({"QuoteSubmitted"})  # QuotesOpened carries every quote at once
+
+# The key log. A party event that records a committee member's keys is logged, the one
+# exception to PRIVATE_TOPICS: a client seals shares only to keys the log holds, and a
+# member checks the log for keys it does not hold. The committee's naming and confirmations
+# are logged at once, before the seal: they tell nothing of the bids.
+COMMITTEE_KEY_EVENTS = frozenset({"CommitteeKeysRegistered"})
+COMMITTEE_EVENTS = frozenset({"CommitteeNamed", "CommitteeConfirmed"})
 
 # Why a logged event's document is not served yet.
 EVALUATION_DECIDED = "evaluation_decided"  # every lot awarded, unsuccessful or cancelled
@@ -54,12 +71,27 @@ def rfc3339(moment: datetime) -> str:
 
 def is_logged(event_type: str) -> bool:
     """Whether events of this type enter the log (the others never do, at any time)."""
+    if event_type in COMMITTEE_EVENTS or records_committee_keys(event_type):
+        return True
     cls = EVENT_TYPES.get(event_type)
     if cls is None or cls.topic in PRIVATE_TOPICS or event_type in NEVER_LOGGED:
         return False
     if cls.topic == "procurement.bids":
         return event_type in BID_LOG_FROM_THE_SEAL
     return True
+
+
+def records_committee_keys(event_type: str) -> bool:
+    """A key log entry: a party event recording a committee member's encryption key (named,
+    or any later party event with such a key, so that a change of keys is never missed)."""
+    if event_type in COMMITTEE_KEY_EVENTS:
+        return True
+    cls = EVENT_TYPES.get(event_type)
+    return (
+        cls is not None
+        and cls.topic in PRIVATE_TOPICS
+        and any(name.endswith("encryption_key") for name in cls.model_fields)
+    )
 
 
 def event_document(

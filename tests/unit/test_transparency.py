@@ -108,7 +108,6 @@ def test_parties_and_everything_before_a_bid_logs_seal_are_never_logged() -> Non
         "AgencyRegistered",
         "OfficerRegistered",
         "SupplierRegistered",
-        "CommitteeKeysRegistered",
         "RegistrationClaimed",
         "RegistrationClaimDecided",
         "BidSubmitted",
@@ -139,11 +138,28 @@ def test_parties_and_everything_before_a_bid_logs_seal_are_never_logged() -> Non
 
 
 def test_every_bid_log_event_is_either_from_the_seal_on_or_never_logged() -> None:
-    """A new bid-log event is not logged until it is named as one from the seal on."""
+    """A new bid-log event is not logged until it is named as one from the seal on, or as
+    one of the committee's (its naming and confirmations, which tell nothing of bids)."""
     bid_events = {name for name, cls in EVENT_TYPES.items() if cls.topic == "procurement.bids"}
-    assert {name for name in bid_events if transparency.is_logged(name)} == (
-        transparency.BID_LOG_FROM_THE_SEAL
+    assert {name for name in bid_events if transparency.is_logged(name)} <= (
+        transparency.BID_LOG_FROM_THE_SEAL | transparency.COMMITTEE_EVENTS
     )
+
+
+def test_the_key_log_holds_committee_keys_and_the_committees_naming_and_confirmations() -> None:
+    """The key log is the transparency log: every event recording a committee member's keys
+    is an entry, though other party events are not; a committee's naming and its members'
+    confirmations are logged at once, before the seal, known by name even before their
+    classes exist."""
+    assert transparency.is_logged("CommitteeKeysRegistered")
+    assert transparency.records_committee_keys("CommitteeKeysRegistered")
+    for name in ("CommitteeNamed", "CommitteeConfirmed"):
+        assert transparency.is_logged(name), name
+        assert not transparency.records_committee_keys(name)
+    for party_event in ("AgencyRegistered", "OfficerRegistered", "SupplierRegistered"):
+        assert not transparency.records_committee_keys(party_event)
+    assert transparency.withheld("procurement.bids", []) == {}
+    assert transparency.withheld("procurement.parties", []) == {}
 
 
 def test_tender_bid_log_contract_and_catalogue_documents_are_served_at_once() -> None:
