@@ -23,6 +23,7 @@ from adapters import data_dir_lock, private_files
 from adapters.child_processes import Child, die_with_parent, stop_together
 from adapters.embedded import EmbeddedBroker, EmbeddedPostgres, ServiceFailed, free_port
 from adapters.settings import Settings
+from entrypoints.cli.terminal import save_api_url
 from entrypoints.http.app import create_api
 from entrypoints.http.serving import server_config
 
@@ -211,7 +212,7 @@ class Platform:
             "Press Ctrl-C to stop.",
         ]
         print("\n".join(lines), flush=True)
-        (self.settings.data_dir / "api-url").write_text(base)
+        save_api_url(base)  # the user's own config, never the working directory
 
 
 async def _end_connections_when_stopping(
