@@ -1,5 +1,6 @@
 """The transparency log, for anyone: signed tree heads and their archive, the entries, the
-inclusion and consistency proofs, each aggregate's event documents, and the export.
+inclusion and consistency proofs, each aggregate's event documents, the export, and the key
+log's view of one party (its key entries, each proved under the latest signed head).
 
 Formats: ``publication.transparency`` and docs/transparency.md.
 """
@@ -13,7 +14,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from adapters.postgres import transparency_log
+from adapters.postgres import key_log, transparency_log
 from adapters.postgres.transparency_log import StoredEntry
 from bidding import merkle
 from entrypoints.http.problems import problems
@@ -24,6 +25,7 @@ from publication.transparency import SignedHead
 router = APIRouter(prefix="/transparency", tags=["public"])
 
 MAX_PAGE = 1_000  # entries, heads or events in one answer
+MAX_KEY_ENTRIES = 100  # a party's key entries in one answer
 MAX_ID = 200  # characters of an aggregate id or ocid
 ID_PATTERN = r"^[A-Za-z0-9][\w.:-]*$"  # as schemas.values.Identifier
 MAX_INDEX = 2**62  # sizes and indexes fit PostgreSQL's bigint
@@ -107,6 +109,26 @@ class AggregateEvents(BaseModel):
 class Procedure(BaseModel):
     ocid: str
     aggregates: list[str] = Field(description="the logged aggregate ids of the procedure")
+
+
+class KeyLogEntry(BaseModel):
+    """A key entry, its event document, and its audit path (RFC 9162 2.1.3) under the
+    answer's head: the document's SHA-256 is the entry's event_sha256."""
+
+    leaf_index: int
+    entry: Entry
+    leaf_hash: Hex
+    document: dict[str, Any] | None = Field(
+        description="the event document; null if the store no longer holds the event"
+    )
+    audit_path: list[Hex] = Field(description="the entry's inclusion in the head's tree")
+
+
+class PartyKeyLog(BaseModel):
+    party_id: str
+    head: Head = Field(description="the latest signed head, which every audit_path proves to")
+    entries: list[KeyLogEntry] = Field(description="the party's key entries, in log order")
+    next_after: int | None = Field(description="ask again with after= this sequence for more")
 
 
 def _head(head: SignedHead) -> Head:
@@ -269,6 +291,41 @@ async def procedure(
     if not found:
         raise NotFound(f"no event of procedure {ocid} is in the transparency log")
     return Procedure(ocid=ocid, aggregates=found)
+
+
+@router.get("/keys/{party_id}", response_model=PartyKeyLog, responses=problems(404, 422))
+async def party_keys(
+    request: Request,
+    party_id: Annotated[str, Path(min_length=1, max_length=MAX_ID, pattern=ID_PATTERN)],
+    after: Annotated[
+        int, Query(ge=0, le=MAX_INDEX, description="entries of a larger sequence")
+    ] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_KEY_ENTRIES)] = MAX_KEY_ENTRIES,
+) -> PartyKeyLog:
+    """The key log of one party: every entry recording its committee keys, with its event
+    document and its inclusion proof under the latest signed head, and that head. A
+    member checks these are its own keys; a client checks a committee's keys against them."""
+    pool = request.app.state.pool
+    if not await key_log.party_known(pool, party_id):
+        raise NotFound(f"{party_id} is not a registered party", code="unknown_party")
+    found = await key_log.party_key_log(pool, party_id, after, limit)
+    if found.head is None:
+        raise NotFound("the transparency log has no entry yet", code="log_empty")
+    return PartyKeyLog(
+        party_id=party_id,
+        head=_head(found.head),
+        entries=[
+            KeyLogEntry(
+                leaf_index=item.logged.stored.entry.leaf_index,
+                entry=Entry(**item.logged.stored.entry.as_json()),
+                leaf_hash=item.logged.stored.leaf_hash.hex(),
+                document=item.logged.document,
+                audit_path=[h.hex() for h in item.audit_path],
+            )
+            for item in found.entries
+        ],
+        next_after=found.entries[-1].logged.stored.entry.sequence if found.more else None,
+    )
 
 
 @router.get(
