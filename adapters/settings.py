@@ -85,6 +85,9 @@ class Settings:
     # absolute URLs it publishes (OCDS packages, Atom feeds, the portal) name it rather than
     # the Host a request came with. None: the request's own.
     public_url: str | None = None
+    # An RFC 3161 time-stamping authority that stamps each sealed bid log's signed head, so
+    # that its time is not the platform's word alone. None: heads say that none is configured.
+    tsa_url: str | None = None
 
     @property
     def receipt_key_file(self) -> Path:
@@ -116,6 +119,9 @@ class Settings:
             ocds_license=env.get("PROCUREMENT_OCDS_LICENSE") or None,
             public_url=parse_public_url(env["PROCUREMENT_PUBLIC_URL"])
             if env.get("PROCUREMENT_PUBLIC_URL")
+            else None,
+            tsa_url=parse_public_url(env["PROCUREMENT_TSA_URL"], "PROCUREMENT_TSA_URL")
+            if env.get("PROCUREMENT_TSA_URL")
             else None,
             http=HttpLimits.from_env(env),
             readiness=ReadinessLimits.from_env(env, duration),

@@ -42,6 +42,8 @@ RECORDS = {
     # rebuilt log would contradict (new times, new signatures), so they are kept as written.
     "transparency_entries": "leaf_index",
     "transparency_heads": "tree_size",
+    # A sealed bid log's signed head carries an authority's time-stamp that cannot be remade.
+    "bid_log_heads": "ocid",
 }
 SEQUENCES = ("tender_numbers",)
 # The read models, which the stream workers rebuild from the restored store.

@@ -457,3 +457,11 @@ CREATE TABLE IF NOT EXISTS transparency_heads (
     key_id    text   NOT NULL,
     signature bytea  NOT NULL
 );
+
+-- Each sealed bid log's head as signed and time-stamped once: the time-stamping authority's
+-- token cannot be made again with the same time, so it is kept, never rebuilt.
+CREATE TABLE IF NOT EXISTS bid_log_heads (
+    ocid      text        PRIMARY KEY,
+    head      jsonb       NOT NULL,  -- the SignedTreeHead as served
+    stored_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);

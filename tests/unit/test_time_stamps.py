@@ -6,6 +6,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from adapters import timestamping
+from adapters.settings import Settings
 from bidding import timestamps, tree_heads
 from schemas.tree_heads import SignedTreeHead
 from tests.tsa import RunningAuthority, local_tsa, make_authority
@@ -71,3 +72,12 @@ async def test_an_unreachable_authority_is_named() -> None:
     """A time-stamping authority that does not answer fails with its address."""
     with pytest.raises(timestamping.TimeStampingFailed, match=r"127\.0\.0\.1:9"):
         await timestamping.time_stamp("http://127.0.0.1:9/tsa", b"document", wait_seconds=2)
+
+
+def test_the_authority_is_a_setting() -> None:
+    """PROCUREMENT_TSA_URL names the authority; unset, there is none; a bad URL is refused."""
+    assert Settings.from_env({}).tsa_url is None
+    chosen = Settings.from_env({"PROCUREMENT_TSA_URL": "https://tsa.example.eu/tsr"})
+    assert chosen.tsa_url == "https://tsa.example.eu/tsr"
+    with pytest.raises(ValueError, match="PROCUREMENT_TSA_URL"):
+        Settings.from_env({"PROCUREMENT_TSA_URL": "tsa.example.eu"})
