@@ -85,12 +85,10 @@ def register_agency(
 def register_officer(
     agency: Agency | None, command: RegisterOfficer, actor: Actor, *, officer_id: str
 ) -> list[Event]:
-    may = actor.role is Role.OPERATOR or (
-        actor.role is command.role and actor.agency_id == command.agency_id
-    )
-    if not may:
-        msg = f"only the operator or a {command.role} of {command.agency_id} may add its {command.role}s"
-        raise NotAllowed(msg)
+    """The operator registers an agency's administrator; the operator or that administrator
+    registers its officers and reviewers. An officer may not: it could hold its colleagues'
+    tokens and keys and sit as a whole committee by itself."""
+    registrar_must_be_independent(command, actor)
     if agency is None:
         raise WrongState(f"agency {command.agency_id} is not registered", code="unknown_agency")
     return [
@@ -100,8 +98,25 @@ def register_officer(
             name=command.name,
             email=command.email,
             role=command.role,
+            registered_by=actor.id,
+            registered_by_role=actor.role,
         )
     ]
+
+
+def registrar_must_be_independent(command: RegisterOfficer, actor: Actor) -> None:
+    if actor.role is Role.OPERATOR:
+        return
+    if command.role is Role.AGENCY_ADMIN:
+        msg = f"only the platform operator registers an agency's administrator; {actor.id} is {actor.role}"
+        raise NotAllowed(msg)
+    if actor.role is not Role.AGENCY_ADMIN or actor.agency_id != command.agency_id:
+        msg = (
+            f"only the operator or {command.agency_id}'s administrator registers its "
+            f"{command.role}s; {actor.id} is {actor.role}"
+            + (f" of {actor.agency_id}" if actor.agency_id else "")
+        )
+        raise NotAllowed(msg)
 
 
 def evolve_agency(agency: Agency | None, event: Event) -> Agency | None:

@@ -21,6 +21,9 @@ class Role(StrEnum):
     SYSTEM = "system"  # the platform's own services, such as the deadline service
     SUPPLIER = "supplier"  # an economic operator, usually an SME, that bids for itself
     REVIEWER = "reviewer"  # an officer of an agency who rules on complaints
+    # registers its agency's officers and reviewers, and does nothing else: whoever names a
+    # committee cannot also have made its members
+    AGENCY_ADMIN = "agency_admin"
 
 
 class Actor(Message):
@@ -46,7 +49,8 @@ class RegisterOfficer(Command):
     email: Email
     # A reviewer rules on complaints, for a review body such as Romania's CNSC; a reviewer
     # never rules on a complaint about its own agency's procedure.
-    role: Literal[Role.OFFICER, Role.REVIEWER] = Role.OFFICER
+    # An agency's administrator is registered by the operator, and registers the others.
+    role: Literal[Role.OFFICER, Role.REVIEWER, Role.AGENCY_ADMIN] = Role.OFFICER
 
 
 class PublishTender(Command):

@@ -52,7 +52,12 @@ class OfficerRegistered(PartyEvent):
     agency_id: Identifier
     name: Title
     email: Email
-    role: Literal[Role.OFFICER, Role.REVIEWER] = Role.OFFICER  # older events: officers
+    role: Literal[Role.OFFICER, Role.REVIEWER, Role.AGENCY_ADMIN] = Role.OFFICER  # older: officers
+    # Who registered it, so that a committee shows its members were not made by the officer
+    # who names it. Older events did not record it and read as an unknown officer's doing:
+    # until an administrator registers them again they cannot sit on a committee.
+    registered_by: Identifier | None = None
+    registered_by_role: Role = Role.OFFICER
 
 
 class SupplierRegistered(PartyEvent):

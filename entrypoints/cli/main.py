@@ -176,6 +176,19 @@ def agency_list(api_url: ApiOption = None) -> None:
     out.print(table)
 
 
+@agency_app.command("admin")
+def agency_admin(
+    agency: Annotated[str, typer.Argument(help="The agency id, e.g. agency-RO-CUI-4305857.")],
+    name: Annotated[str, typer.Option(help="The administrator's full name.")],
+    email: Annotated[str, typer.Option(help="The administrator's work e-mail.")],
+    api_url: ApiOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Register the agency's administrator (the operator only), who registers its officers
+    and reviewers and does nothing else; prints the token once."""
+    _register_officer(agency, name, email, "agency_admin", api_url, token)
+
+
 @officer_app.command("register")
 def officer_register(
     agency: Annotated[str, typer.Option(help="The agency id, e.g. agency-RO-CUI-4305857.")],
@@ -187,8 +200,14 @@ def officer_register(
     api_url: ApiOption = None,
     token: TokenOption = None,
 ) -> None:
-    """Add a procurement officer (or a review officer); prints the token once."""
-    role = "reviewer" if reviewer else "officer"
+    """Add a procurement officer (or a review officer), as the operator or the agency's
+    administrator; prints the token once."""
+    _register_officer(agency, name, email, "reviewer" if reviewer else "officer", api_url, token)
+
+
+def _register_officer(
+    agency: str, name: str, email: str, role: str, api_url: str | None, token: str | None
+) -> None:
     body = call(
         "POST",
         "/officers",
@@ -196,9 +215,20 @@ def officer_register(
         token_or_saved(token),
         json={"agency_id": agency, "name": name, "email": email, "role": role},
     )
-    out.print(f"registered officer [bold]{body['id']}[/]")
+    kind = "administrator" if role == "agency_admin" else role
+    out.print(f"registered {kind} [bold]{body['id']}[/]")
     out.print(f"token (keep it secret, it is shown once): [bold]{body['token']}[/]")
     out.print(f"use it with: export PROCUREMENT_TOKEN={body['token']}", highlight=False)
+
+
+@officer_app.command("show")
+def officer_show(officer_id: str, api_url: ApiOption = None) -> None:
+    """Who an officer is, publicly: name, agency and who registered it."""
+    officer = call("GET", f"/officers/{officer_id}", api_url)
+    out.print(f"[bold]{officer['name']}[/] ({officer['role']}), {officer['officer_id']}")
+    out.print(f"agency: {officer['agency_name'] or ''} {officer['agency_id']}", highlight=False)
+    registrar = officer["registered_by"] or "unknown (registered before registrars were recorded)"
+    out.print(f"registered by: {registrar} ({officer['registered_by_role']})", highlight=False)
 
 
 @tender_app.command("publish")

@@ -42,8 +42,9 @@ from entrypoints.http.routes import tokens as tokens_api
 from entrypoints.http.routes import transparency as transparency_api
 from entrypoints.http.routes.auction_live import LiveViews
 from entrypoints.portal import pages
-from procurement.errors import Rejected
+from procurement.errors import NotFound, Rejected
 from readmodels import reads
+from readmodels.officers import PublicOfficer, public_officer
 from schemas.commands import (
     AmendTender,
     Cancellation,
@@ -173,8 +174,18 @@ def _add_routes(app: FastAPI) -> None:
         actor: ActorDep,
         idempotency_key: IdempotencyKey = None,
     ) -> JSONResponse:
-        """Add a procurement officer to an agency; the answer holds the officer's token, once."""
+        """Add an officer or reviewer to an agency (the operator or the agency's administrator),
+        or an agency's administrator (the operator); the answer holds its token, once."""
         return _answer(await request.app.state.handler.dispatch(body, actor, idempotency_key))
+
+    @app.get("/officers/{officer_id}", tags=["parties"], response_model=PublicOfficer)
+    async def officer(request: Request, officer_id: str) -> PublicOfficer:
+        """An officer's public identity: name, agency and who registered it, so that anyone
+        can see who sits on a committee."""
+        found = await public_officer(request.app.state.pool, officer_id)
+        if found is None:
+            raise NotFound(f"no officer {officer_id}")
+        return found
 
     @app.post("/tenders", status_code=201, tags=["tenders"])
     async def publish_tender(
