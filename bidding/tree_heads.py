@@ -13,6 +13,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bidding import keys
+from schemas.bids import Receipt
 from schemas.tree_heads import (
     HEAD_PURPOSE,
     PLATFORM_CLOCK_ONLY,
@@ -81,3 +82,28 @@ def head_valid(head: SignedTreeHead, platform_key: bytes) -> bool:
     return head.key_id == keys.key_id(platform_key) and keys.verify(
         platform_key, head.signature, HEAD_PURPOSE, _head_fields(head)
     )
+
+
+class HeadNotVerified(ValueError):
+    """A signed head does not prove what it is offered for; the message says why."""
+
+
+def check_head(head: SignedTreeHead, platform_key: bytes) -> None:
+    if head.key_id != keys.key_id(platform_key):
+        msg = f"the head is signed by key {head.key_id}, not by {keys.key_id(platform_key)}"
+        raise HeadNotVerified(msg)
+    if not head_valid(head, platform_key):
+        raise HeadNotVerified("the head's signature is not the platform key's")
+
+
+def check_receipt_head(head: SignedTreeHead, receipt: Receipt) -> None:
+    """A receipt's signed head is the head of its own tender's log just after its entry,
+    signed no earlier than the entry was received: so the receipt's time is bound to it."""
+    if head.ocid != receipt.ocid:
+        raise HeadNotVerified(f"the head is of the log of {head.ocid}, not of {receipt.ocid}")
+    if head.tree_size != receipt.log_index + 1:
+        msg = f"the head has {head.tree_size} entries; entry {receipt.log_index} needs {receipt.log_index + 1}"
+        raise HeadNotVerified(msg)
+    if datetime.fromisoformat(head.timestamp) < receipt.received_at:
+        msg = f"the head is timed {head.timestamp}, before the entry was received"
+        raise HeadNotVerified(msg)
