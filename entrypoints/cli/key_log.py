@@ -71,14 +71,26 @@ def _foreign_keys(entry: KeyEntry, held: set[bytes]) -> list[str]:
 
 
 def held_public_keys(key_file: KeyFile) -> set[bytes]:
-    """The public half of every private key in the key file (raw bytes)."""
-    listed = getattr(key_file, "public_keys", None)
-    if callable(listed):  # a key file that lists its own public keys
-        return set(dict(listed()).values())
+    """The public half of every private key in the key file (raw bytes), and each suite's
+    public key of a member's key file that gives them by suite."""
     private = (
         [getattr(key_file, f.name) for f in fields(key_file)] if is_dataclass(key_file) else []
     )
-    return {raw for key in private if (raw := _raw_public(key)) is not None}
+    held = {raw for key in private if (raw := _raw_public(key)) is not None}
+    return held | _suite_keys(key_file)
+
+
+def _suite_keys(key_file: Any) -> set[bytes]:
+    member_keys = getattr(key_file, "member_keys", None)
+    if not callable(member_keys):
+        return set()
+    found = set()
+    for suite in key_checks.SUITE_KEY_SIZES:
+        try:
+            found.add(bytes(member_keys().public(suite)))
+        except Exception:  # a suite this key file has no key for (its own error type)
+            continue
+    return found
 
 
 def _raw_public(key: Any) -> bytes | None:
