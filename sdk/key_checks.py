@@ -9,6 +9,7 @@ trusts the platform key it pinned on first use, and nothing the server says alon
   is sane, hashes to its digest, holds for each member the keys of its latest key entry,
   which is included under a head signed by the pinned key and bound by the member's own
   signature, and is confirmed by at least ``threshold`` distinct members;
+- ``verify_material``: the same but the confirmations, for a member about to confirm;
 - ``party_key_log``: a party's key entries, each verified (for ``procurement officer
   keys-check``, where a member compares them with the keys it holds);
 - ``pin_platform_key``: trust on first use of the platform key, kept 0600 beside the key file.
@@ -75,10 +76,19 @@ class KeyEntry:
 
 def verify_committee(committee: dict[str, Any], platform_key: bytes, source: PublicSource) -> None:
     """Raises ``KeyCheckFailed`` unless the committee's key material may be sealed to."""
+    material, digest = verify_material(committee, platform_key, source)
+    _confirmed(committee, material, digest)
+
+
+def verify_material(
+    committee: dict[str, Any], platform_key: bytes, source: PublicSource
+) -> tuple[dict[str, Any], str]:
+    """The material and its digest, once every member's keys in it are its keys in the key
+    log: what a member checks before confirming (confirmations are not counted here)."""
     material, digest = _material(committee)
     for member in material["members"]:
         _member_matches_the_log(member, material["suite"], platform_key, source)
-    _confirmed(committee, material, digest)
+    return material, digest
 
 
 def party_key_log(source: PublicSource, party_id: str, platform_key: bytes) -> list[KeyEntry]:

@@ -295,3 +295,15 @@ def test_the_platform_key_is_pinned_on_first_use_and_a_change_refused(tmp_path: 
     assert key_checks.pin_platform_key(state, first) == first
     with pytest.raises(KeyCheckFailed, match="platform key changed"):
         key_checks.pin_platform_key(state, keys.raw_public(Ed25519PrivateKey.generate()))
+
+
+def test_a_member_checks_the_material_before_any_confirmation(
+    members: list[Member], world: KeyLogWorld
+) -> None:
+    """Before confirming, a member checks every member's keys against the log alone: the
+    material verifies without confirmations, though it may not be sealed to yet."""
+    committee = committee_answer(members, confirm=0)
+    material, digest = key_checks.verify_material(committee, world.platform_key, world)
+    assert digest == committee["material_sha256"]
+    assert material == committee["material"]
+    refused(committee, world, "0 valid confirmations")
