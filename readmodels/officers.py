@@ -1,6 +1,7 @@
 """An officer's public identity, read from its registration: enough for the public to see
 who sits on a committee, nothing personal."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from schemas.base import Message
@@ -26,14 +27,24 @@ class PublicOfficer(Message):
 _REGISTRATION = (
     "SELECT e.envelope, a.name AS agency_name FROM events e"
     " LEFT JOIN agencies a ON a.agency_id = e.envelope -> 'event' ->> 'agency_id'"
-    " WHERE e.aggregate_id = $1 AND e.type = 'OfficerRegistered'"
+    " WHERE e.aggregate_id = ANY($1) AND e.type = 'OfficerRegistered'"
 )
 
 
 async def public_officer(pool: Any, officer_id: str) -> PublicOfficer | None:
-    row = await pool.fetchrow(_REGISTRATION, officer_id)
-    if row is None:
-        return None
+    found = await public_officers(pool, [officer_id])
+    return found[0] if found else None
+
+
+async def public_officers(pool: Any, officer_ids: Sequence[str]) -> list[PublicOfficer]:
+    """The officers of ``officer_ids`` that exist, in that order: a committee's members as
+    the public sees them."""
+    rows = await pool.fetch(_REGISTRATION, list(officer_ids))
+    found = {officer.officer_id: officer for officer in map(_public, rows)}
+    return [found[officer_id] for officer_id in officer_ids if officer_id in found]
+
+
+def _public(row: Any) -> PublicOfficer:
     event = read_envelope(row["envelope"]).event
     assert isinstance(event, OfficerRegistered)
     return PublicOfficer(

@@ -10,12 +10,13 @@ from typing import Any
 from adapters.postgres.eventstore import PostgresEventStore
 from app.committee_candidates import committee_candidates
 from procurement.committee_rules import CommitteeCandidate
+from readmodels.officers import public_officers
 from schemas.commands import Role
 from tests.integration.conftest import register_officer
 from tests.integration.market import add_officer
 from tests.integration.stack import OPERATOR_TOKEN, Stack
 from tests.integration.test_cli import procurement
-from tests.integration.test_roles import add_reviewer
+from tests.integration.test_roles import add_admin
 
 
 async def recorded(stack: Stack) -> tuple[int, int]:
@@ -60,7 +61,7 @@ async def test_the_administrator_and_the_operator_register_officers(stack: Stack
     records who made it, and they become independent committee candidates."""
     officer = await register_officer(stack)
     agency_id = officer["agency_id"]
-    admin = await add_reviewer(stack, agency_id, role="agency_admin")
+    admin = await add_admin(stack, agency_id)
     made = await registration(stack, admin.id)
     assert (made["role"], made["registered_by_role"]) == ("agency_admin", "operator")
 
@@ -118,6 +119,10 @@ async def test_an_officers_public_identity_is_its_name_and_agency(stack: Stack) 
     }
     assert "@" not in shown.text
     assert unknown.status_code == 404, unknown.text
+    other = await register_officer(stack)
+    ids = [other["officer_id"], "officer-0000000000000000", officer["officer_id"]]
+    members = await public_officers(stack.pool, ids)
+    assert [m.officer_id for m in members] == [other["officer_id"], officer["officer_id"]]
 
 
 async def test_the_cli_registers_an_administrator_who_registers_officers(stack: Stack) -> None:

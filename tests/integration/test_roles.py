@@ -51,6 +51,7 @@ PUBLIC = "no token"
 OPERATOR = "operator"
 BUYER = "officer of the buyer"
 MEMBER = "committee member"  # an officer of the buyer who sits on the committee
+ADMIN = "administrator of the buyer's agency"  # registers its officers, nothing more
 OTHER_OFFICER = "officer of another agency"
 BUYERS_REVIEWER = "reviewer of the buyer's agency"
 REVIEWER = "reviewer of a review body"
@@ -62,6 +63,7 @@ ACTORS = (
     OPERATOR,
     BUYER,
     MEMBER,
+    ADMIN,
     OTHER_OFFICER,
     BUYERS_REVIEWER,
     REVIEWER,
@@ -82,6 +84,7 @@ class World:
     """Two agencies, three suppliers, and agency A's procedures at each state a route needs."""
 
     buyer: Buyer
+    admin: Party
     buyers_reviewer: Party
     other_officer: Party
     reviewer: Party
@@ -114,6 +117,7 @@ class World:
             OPERATOR: OPERATOR_TOKEN,
             BUYER: self.buyer.officer.token,
             MEMBER: self.buyer.members[0].token,
+            ADMIN: self.admin.token,
             OTHER_OFFICER: self.other_officer.token,
             BUYERS_REVIEWER: self.buyers_reviewer.token,
             REVIEWER: self.reviewer.token,
@@ -127,6 +131,7 @@ class World:
         parties = {
             BUYER: self.buyer.officer,
             MEMBER: self.buyer.members[0],
+            ADMIN: self.admin,
             OTHER_OFFICER: self.other_officer,
             BUYERS_REVIEWER: self.buyers_reviewer,
             REVIEWER: self.reviewer,
@@ -137,7 +142,7 @@ class World:
         return parties.get(actor)
 
 
-async def add_reviewer(stack: Stack, agency_id: str) -> Party:
+async def add_reviewer(stack: Stack, agency_id: str, role: str = "reviewer") -> Party:
     async with stack.client(OPERATOR_TOKEN) as operator:
         answer = await operator.post(
             "/officers",
@@ -145,13 +150,18 @@ async def add_reviewer(stack: Stack, agency_id: str) -> Party:
                 "agency_id": agency_id,
                 "name": "Maria Ionescu",
                 "email": "maria@cnsc.ro",
-                "role": "reviewer",
+                "role": role,
             },
         )
     assert answer.status_code == 201, answer.text
     return Party(
         answer.json()["id"], answer.json()["token"], KeyFile.generate(committee=False), agency_id
     )
+
+
+async def add_admin(stack: Stack, agency_id: str) -> Party:
+    """The agency's administrator, registered by the operator."""
+    return await add_reviewer(stack, agency_id, role="agency_admin")
 
 
 async def step(stack: Stack, token: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -227,6 +237,7 @@ async def build_world(stack: Stack) -> World:
     agency_b = await register_officer(stack)
     world = World(
         buyer=buyer,
+        admin=await add_admin(stack, buyer.officer.agency_id),
         buyers_reviewer=await add_reviewer(stack, buyer.officer.agency_id),
         other_officer=await add_officer(stack, agency_b["agency_id"]),
         reviewer=await add_reviewer(stack, agency_b["agency_id"]),
@@ -423,9 +434,10 @@ ROUTES: dict[str, Rule] = {
             {"name": "Agenția X", "identifier": f"RO-{uuid.uuid4().hex[:10]}"},
         ),
     ),
-    # The operator adds officers to any agency, and an agency's officers add colleagues.
+    # The operator adds officers to any agency, and an agency's administrator to its own;
+    # an officer may not add colleagues, whose tokens and committee seats it would hold.
     "POST /officers": Rule(
-        frozenset({OPERATOR}) | OFFICERS_OF_THE_BUYER,
+        frozenset({OPERATOR, ADMIN}),
         lambda w, _: (
             "/officers",
             {"agency_id": w.buyer.officer.agency_id, "name": "Ion Pop", "email": "ion@pop.ro"},
