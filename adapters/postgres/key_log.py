@@ -30,11 +30,12 @@ class PartyKeyLog:
 
 
 async def party_known(connection: Any, party_id: str) -> bool:
-    """Whether ``party_id`` is a registered party: its aggregate opens with a party event."""
+    """Whether ``party_id`` is a registered officer, the only parties with committee keys
+    (whether a supplier or an agency is registered is not told here)."""
     first = await connection.fetchval(
         "SELECT type FROM events WHERE aggregate_id = $1 AND sequence = 1", party_id
     )
-    return first is not None and transparency.topic_of(first) in transparency.PRIVATE_TOPICS
+    return bool(first == "OfficerRegistered")
 
 
 async def party_key_log(pool: Any, party_id: str, after: int, limit: int) -> PartyKeyLog:

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from bidding import keys, merkle
 from publication import transparency
 from tests.integration.conftest import register_officer
-from tests.integration.market import Party, add_officer
+from tests.integration.market import Party, add_officer, register_supplier
 from tests.integration.stack import Stack, eventually
 from tests.integration.test_transparency import platform_public_key, signed
 
@@ -79,8 +79,10 @@ async def test_a_members_keys_are_served_with_their_proof_under_a_signed_head(
     stack: Stack, tmp_path: Path
 ) -> None:
     """The member's key entry: its document holds its keys and its binding signature, and
-    its audit path proves it under the signed head served with it; unknown parties are 404."""
+        its audit path proves it under the signed head served with it; an id that is no officer's
+    (a supplier's included) is 404."""
     member, _, _, _ = await members(stack, tmp_path)
+    supplier = await register_supplier(stack)
     served = await until_key_entries(stack, member.id, 1)
     async with stack.client() as public:
         platform = await platform_public_key(public)
@@ -98,9 +100,10 @@ async def test_a_members_keys_are_served_with_their_proof_under_a_signed_head(
             [bytes.fromhex(h) for h in item["audit_path"]],
             bytes.fromhex(served["head"]["root"]),
         )
-        unknown = await public.get("/transparency/keys/officer-nobody")
-        assert unknown.status_code == 404, unknown.text
-        assert unknown.json()["code"] == "unknown_party"
+        for unknown_id in ("officer-nobody", supplier.id):
+            unknown = await public.get(f"/transparency/keys/{unknown_id}")
+            assert unknown.status_code == 404, unknown.text
+            assert unknown.json()["code"] == "unknown_party"
         bad = await public.get("/transparency/keys/" + "x" * 300)
         assert bad.status_code == 422
         described = (await public.get("/openapi.json")).json()

@@ -307,7 +307,7 @@ async def party_keys(
     member checks these are its own keys; a client checks a committee's keys against them."""
     pool = request.app.state.pool
     if not await key_log.party_known(pool, party_id):
-        raise NotFound(f"{party_id} is not a registered party", code="unknown_party")
+        raise NotFound(f"{party_id} is not a registered officer", code="unknown_party")
     found = await key_log.party_key_log(pool, party_id, after, limit)
     if found.head is None:
         raise NotFound("the transparency log has no entry yet", code="log_empty")
