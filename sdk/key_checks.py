@@ -19,6 +19,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ CONFIRMATION_PURPOSE = "procurement-committee-confirmation/1"
 HEAD_PURPOSE = "procurement-transparency-head/1"
 SUITE_KEY_SIZES = {"x25519": 32, "mlkem768-x25519": 1216}  # the suite's public key, bytes
 MIN_THRESHOLD, MAX_MEMBERS = 2, 20
+OFFICER_ID = re.compile(r"[A-Za-z0-9][\w.:-]{0,99}")  # as schemas.values.Identifier
 ENTRY_FIELDS = ("aggregate_id", "event_id", "event_sha256", "leaf_index", "recorded_at", "sequence", "type")  # fmt: skip
 
 
@@ -173,6 +175,12 @@ def _material(committee: dict[str, Any]) -> tuple[dict[str, Any], str]:
         raise KeyCheckFailed(msg)
     if ids != sorted(set(ids)):
         raise KeyCheckFailed(f"the members are not distinct and sorted by officer_id: {ids}")
+    if not all(OFFICER_ID.fullmatch(officer_id) for officer_id in ids):
+        raise KeyCheckFailed(f"a member's officer_id is not an identifier: {ids}")
+    for name in ("encryption_key", "signing_key"):
+        held = [str(member.get(name)) for member in members]
+        if len(set(held)) != len(held):
+            raise KeyCheckFailed(f"two members hold the same {name}: one holder, two seats")
     digest = hashlib.sha256(keys.canonical_json(material)).hexdigest()
     if committee.get("material_sha256") != digest:
         msg = f"material_sha256 {committee.get('material_sha256')} is not the material's {digest}"

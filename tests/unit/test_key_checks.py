@@ -282,6 +282,22 @@ def test_a_wrong_digest_threshold_or_suite_is_refused(
     committee["material"]["members"].reverse()
     refresh_digest(committee, members)
     refused(committee, world, "sorted")
+    committee = committee_answer(members)
+    committee["material"]["members"][0]["officer_id"] = "../platform/keys"
+    refresh_digest(committee, members)
+    refused(committee, world, "not an identifier")
+
+
+def test_one_key_holder_in_two_seats_is_refused(members: list[Member], world: KeyLogWorld) -> None:
+    """Two members with the same keys are one holder: its shares would open k-of-n alone."""
+    committee = committee_answer(members)
+    twin = committee["material"]["members"][0]
+    committee["material"]["members"][1] |= {
+        "encryption_key": twin["encryption_key"],
+        "signing_key": twin["signing_key"],
+    }
+    refresh_digest(committee, members)
+    refused(committee, world, "same encryption_key")
 
 
 def test_the_platform_key_is_pinned_on_first_use_and_a_change_refused(tmp_path: Path) -> None:
