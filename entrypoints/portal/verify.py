@@ -46,6 +46,8 @@ async def verify_page(request: Request, ocid: str | None = None) -> HTMLResponse
         '<input id="platform-key" size="50" spellcheck="false"></p>'
         '<p><label for="proof">Inclusion proof (JSON)</label><br>'
         '<textarea id="proof" rows="4" cols="60" spellcheck="false"></textarea></p>'
+        '<p><label for="sealed-head">Signed sealed head (JSON)</label><br>'
+        '<textarea id="sealed-head" rows="4" cols="60" spellcheck="false"></textarea></p>'
         "<p><button>Check</button></p></form>"
         '<p id="verdict" role="status"></p><ol id="steps"></ol>'
         "<noscript><p>This check runs in your browser and needs JavaScript. Without it, use"
@@ -54,7 +56,9 @@ async def verify_page(request: Request, ocid: str | None = None) -> HTMLResponse
         '<pre class="scroll">curl -s PLATFORM/platform/keys\n'
         "procurement verify receipt receipt.json --platform-key KEY\n"
         "procurement bid proof OCID --leaf N --out proof.json\n"
-        "procurement verify inclusion receipt.json proof.json --root ROOT --tree-size SIZE</pre>"
+        "procurement verify inclusion receipt.json proof.json --root ROOT --tree-size SIZE\n"
+        "curl -s PLATFORM/tenders/OCID/bid-log/signed-head &gt; head.json\n"
+        "procurement verify head head.json --platform-key KEY --tsa-cert TSA.pem</pre>"
         '<p><small>Formats: docs/sealed-bids.md. The script: <a href="/portal/static/verify.js">'
         "verify.js</a>.</small></p>"
         '<script src="/portal/static/verify.js" defer></script>'

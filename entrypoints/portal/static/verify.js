@@ -1,11 +1,15 @@
 // Checks a bid receipt and its inclusion proof in the browser, with WebCrypto only, exactly
 // as docs/sealed-bids.md describes: the platform's Ed25519 signature over the canonical JSON
 // of {"purpose": "procurement-receipt/1", "receipt": ...}, the RFC 9162 leaf hash of the
-// receipt's canonical JSON, and the audit path up to the published root. Whatever this page
-// fetches from the platform is shown in the form, so it can be compared with other copies.
+// receipt's canonical JSON, and the audit path up to the published root; and a signed
+// bid-log head (purpose "procurement-bid-log-head/1"): the receipt's own, of the log just
+// after its entry, and the sealed one, whose root must be the root checked against. Whatever
+// this page fetches from the platform is shown in the form, so it can be compared with other
+// copies.
 "use strict";
 
 const RECEIPT_PURPOSE = "procurement-receipt/1";
+const HEAD_PURPOSE = "procurement-bid-log-head/1";
 
 function byCodePoint(a, b) {
   const x = Array.from(a, (c) => c.codePointAt(0));
@@ -79,6 +83,46 @@ async function signatureValid(signed, publicKey) {
   return crypto.subtle.verify({ name: "Ed25519" }, key, fromBase64(signed.signature), message);
 }
 
+// A signed head: its key, then the Ed25519 signature over the canonical JSON of purpose,
+// ocid, tree_size, root and timestamp. Returns why it fails, or null.
+async function headProblem(head, publicKey) {
+  if (hex(await sha256(publicKey)).slice(0, 16) !== head.key_id) {
+    return "the head names key " + head.key_id + ", not the key given";
+  }
+  const key = await crypto.subtle.importKey("raw", publicKey, { name: "Ed25519" }, false, ["verify"]);
+  const message = utf8(canonical({
+    purpose: HEAD_PURPOSE, ocid: head.ocid, tree_size: head.tree_size, root: head.root,
+    timestamp: head.timestamp,
+  }));
+  if (!(await crypto.subtle.verify({ name: "Ed25519" }, key, fromBase64(head.signature), message))) {
+    return "the head's signature is not the platform key's";
+  }
+  return null;
+}
+
+function timeOf(head) {
+  return head.tsa
+    ? "time " + head.timestamp + ", time-stamped by " + head.tsa +
+      " (check the token with `procurement verify head --tsa-cert`)"
+    : "time " + head.timestamp + ": " + head.time_source;
+}
+
+// The head carried with a receipt binds the receipt's time: of the receipt's own log, just
+// after its entry, and timed no earlier than the entry was received.
+async function checkReceiptHead(head, receipt, publicKey, say) {
+  const problem = await headProblem(head, publicKey);
+  if (problem) return problem;
+  if (head.ocid !== receipt.ocid) return "the head is of the log of " + head.ocid + ", not " + receipt.ocid;
+  if (head.tree_size !== receipt.log_index + 1) {
+    return "the head has " + head.tree_size + " entries; entry " + receipt.log_index + " needs " + (receipt.log_index + 1);
+  }
+  if (Date.parse(head.timestamp) < Date.parse(receipt.received_at)) {
+    return "the head is timed " + head.timestamp + ", before the entry was received";
+  }
+  say("Signed head just after entry " + receipt.log_index + ": valid; " + timeOf(head) + ".");
+  return null;
+}
+
 async function getJson(path) {
   const answer = await fetch(path, { headers: { Accept: "application/json" } });
   if (!answer.ok) throw new Error(path + " answered " + answer.status);
@@ -101,6 +145,14 @@ async function fillIn(receipt, keyId, say) {
     field("root").value = head.sealed ? head.sealed_root : head.root;
     field("tree-size").value = head.tree_size;
     say(head.sealed ? "Sealed root fetched." : "The log is not sealed yet: checked against its current tree head.");
+    if (head.sealed && !field("sealed-head").value.trim()) {
+      try {
+        field("sealed-head").value = JSON.stringify(await getJson("/tenders/" + ocid + "/bid-log/signed-head"));
+        say("Signed sealed head fetched.");
+      } catch (error) {
+        say("No signed sealed head (" + error.message + "): the sealed root is the platform's word alone.");
+      }
+    }
   }
   if (!field("proof").value.trim()) {
     const size = encodeURIComponent(field("tree-size").value.trim());
@@ -122,6 +174,12 @@ async function check(say) {
   }
   if (!(await signatureValid(signed, publicKey))) return "the receipt's signature is not the platform key's";
   say("Signature by the platform key " + signed.key_id + ": valid.");
+  if (signed.signed_head) {
+    const problem = await checkReceiptHead(signed.signed_head, receipt, publicKey, say);
+    if (problem) return problem;
+  } else {
+    say("No signed head with this receipt: its time is the receipt's alone.");
+  }
   const leaf = await leafHash(utf8(canonical(receipt)));
   say("Leaf hash of the receipt: " + hex(leaf));
   const proof = JSON.parse(field("proof").value);
@@ -135,6 +193,16 @@ async function check(say) {
     return "the receipt is not in the tree with that root";
   }
   say("Entry " + receipt.log_index + " of " + size + " under root " + root + ": included.");
+  const sealedText = field("sealed-head").value.trim();
+  if (sealedText) {
+    const sealed = JSON.parse(sealedText);
+    const problem = await headProblem(sealed, publicKey);
+    if (problem) return "sealed head: " + problem;
+    if (sealed.ocid !== receipt.ocid || sealed.root !== root || sealed.tree_size !== size) {
+      return "the signed sealed head is of " + sealed.tree_size + " entries under root " + sealed.root + ", not the root checked against";
+    }
+    say("The root checked against is the one the platform signed at the seal; " + timeOf(sealed) + ".");
+  }
   return null;
 }
 
