@@ -36,21 +36,29 @@ def _from_base64(value: object) -> object:
     return value
 
 
-def _base64(description: str) -> tuple[object, ...]:
+def _base64(description: str, **text: object) -> tuple[object, ...]:
+    """Bytes as standard base64 text; ``text`` bounds that text in the JSON schema."""
+    schema = {"type": "string", "contentEncoding": "base64", "description": description}
     return (
         BeforeValidator(_from_base64),
         PlainSerializer(lambda raw: base64.b64encode(raw).decode("ascii"), return_type=str),
-        WithJsonSchema({"type": "string", "contentEncoding": "base64", "description": description}),
+        WithJsonSchema(schema | text),
     )
 
 
 HeadSignature = Annotated[
-    bytes, Field(min_length=64, max_length=64), *_base64("Ed25519, 64 raw bytes, base64")
+    bytes,
+    Field(min_length=64, max_length=64),
+    *_base64("Ed25519, 64 raw bytes, base64", pattern=r"^[A-Za-z0-9+/]{86}==$"),
 ]
 TimeStampToken = Annotated[
     bytes,
     Field(min_length=1, max_length=MAX_TOKEN_BYTES),
-    *_base64("an RFC 3161 TimeStampToken (DER), base64"),
+    *_base64(
+        "an RFC 3161 TimeStampToken (DER), base64",
+        minLength=4,
+        maxLength=4 * -(-MAX_TOKEN_BYTES // 3),
+    ),
 ]
 Rfc3339Utc = Annotated[
     str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$", max_length=27)

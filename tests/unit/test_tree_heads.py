@@ -2,6 +2,7 @@
 
 import base64
 import json
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -115,3 +116,15 @@ def test_a_time_stamp_can_be_added_after_signing(platform_key: Ed25519PrivateKey
     assert stamped.time_source == TSA_TIME_STAMP
     assert tree_heads.head_valid(stamped, keys.raw_public(platform_key))
     assert tree_heads.message_imprint(stamped) == tree_heads.message_imprint(head)
+
+
+def test_the_openapi_schema_bounds_the_base64_text(platform_key: Ed25519PrivateKey) -> None:
+    """The schema's signature pattern matches a real signature's base64 and nothing shorter;
+    the token's text is bounded by the base64 length of its byte limit."""
+    schema = SignedTreeHead.model_json_schema(mode="serialization")["properties"]
+    head = tree_heads.sign_head(OCID, 1, ROOT, MOMENT, platform_key)
+    pattern = re.compile(schema["signature"]["pattern"])
+    assert pattern.match(base64.b64encode(head.signature).decode())
+    assert not pattern.match(base64.b64encode(head.signature[:63]).decode())
+    token = next(s for s in schema["timestamp_token"]["anyOf"] if s.get("type") == "string")
+    assert token["maxLength"] == len(base64.b64encode(bytes(16 * 1024)))
