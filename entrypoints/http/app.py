@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import FastAPI, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -179,7 +179,10 @@ def _add_routes(app: FastAPI) -> None:
         return _answer(await request.app.state.handler.dispatch(body, actor, idempotency_key))
 
     @app.get("/officers/{officer_id}", tags=["parties"], response_model=PublicOfficer)
-    async def officer(request: Request, officer_id: str) -> PublicOfficer:
+    async def officer(
+        request: Request,
+        officer_id: Annotated[str, Path(max_length=100, pattern=r"^[A-Za-z0-9][\w.:-]*$")],
+    ) -> PublicOfficer:
         """An officer's public identity: name, agency and who registered it, so that anyone
         can see who sits on a committee."""
         found = await public_officer(request.app.state.pool, officer_id)

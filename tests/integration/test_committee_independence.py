@@ -104,6 +104,7 @@ async def test_an_officers_public_identity_is_its_name_and_agency(stack: Stack) 
     async with stack.client() as public:
         shown = await public.get(f"/officers/{officer['officer_id']}")
         unknown = await public.get("/officers/officer-0000000000000000")
+        garbled = await public.get("/officers/a%00%F2%9F%9C%8Bb")
     assert shown.status_code == 200, shown.text
     agency = await stack.pool.fetchval(
         "SELECT name FROM agencies WHERE agency_id = $1", officer["agency_id"]
@@ -119,6 +120,7 @@ async def test_an_officers_public_identity_is_its_name_and_agency(stack: Stack) 
     }
     assert "@" not in shown.text
     assert unknown.status_code == 404, unknown.text
+    assert garbled.status_code in {404, 422}, garbled.text
     other = await register_officer(stack)
     ids = [other["officer_id"], "officer-0000000000000000", officer["officer_id"]]
     members = await public_officers(stack.pool, ids)
