@@ -22,6 +22,12 @@ SELECT envelope FROM events
 WHERE aggregate_id = $1 AND type = 'BidLogSealed' ORDER BY sequence LIMIT 1
 """
 _KEEP = "INSERT INTO bid_log_heads (ocid, head) VALUES ($1, $2) ON CONFLICT (ocid) DO NOTHING"
+_PENDING = """
+SELECT left(e.aggregate_id, -length(':bids')) AS ocid FROM events e
+WHERE e.type = 'BidLogSealed' AND NOT EXISTS (
+    SELECT 1 FROM bid_log_heads h WHERE h.ocid = left(e.aggregate_id, -length(':bids'))
+) ORDER BY e.position LIMIT $1
+"""
 
 
 class BidLogHeads:
@@ -43,6 +49,15 @@ class BidLogHeads:
             return None
         await self._pool.execute(_KEEP, ocid, made.model_dump(mode="json"))
         return SignedTreeHead.model_validate(await self._pool.fetchval(_STORED, ocid))
+
+    async def sign_pending(self, limit: int = 100) -> list[str]:
+        """Sign (and time-stamp) the heads of logs sealed since the last call, oldest first:
+        what a worker runs every few seconds, so that a head is made at its seal, not when
+        first asked for. Returns the tenders whose heads were made."""
+        pending = [row["ocid"] for row in await self._pool.fetch(_PENDING, limit)]
+        for ocid in pending:
+            await self.sealed_head(ocid)
+        return pending
 
     async def _make(self, ocid: str) -> SignedTreeHead | None:
         envelope = await self._pool.fetchval(_SEALED, f"{ocid}:bids")

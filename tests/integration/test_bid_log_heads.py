@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from adapters.postgres import eventstore
 from adapters.postgres.database import connect_pool
+from app.bid_log_heads import BidLogHeads
 from bidding import keys, timestamps, tree_heads
 from entrypoints.http.routes import bid_log_heads
 from procurement.errors import Rejected
@@ -106,3 +107,16 @@ async def test_an_unreachable_authority_answers_503_and_keeps_nothing(pool: Any)
     assert answer.status_code == 503
     assert answer.json()["code"] == "time_stamping_unavailable"
     assert await pool.fetchval("SELECT count(*) FROM bid_log_heads") == 0
+
+
+async def test_a_worker_signs_each_sealed_head_once_at_the_seal(
+    pool: Any, local_tsa: RunningAuthority
+) -> None:
+    """The sweep signs and stamps the logs sealed since its last run, and nothing twice."""
+    key = Ed25519PrivateKey.generate()
+    heads = BidLogHeads(pool, key, local_tsa.url)
+    assert await heads.sign_pending() == [OCID]
+    assert await heads.sign_pending() == []
+    assert len(local_tsa.requests) == 1
+    stored = await pool.fetchval("SELECT head FROM bid_log_heads WHERE ocid = $1", OCID)
+    assert tree_heads.head_valid(SignedTreeHead.model_validate(stored), keys.raw_public(key))
