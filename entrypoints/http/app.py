@@ -29,6 +29,7 @@ from entrypoints.http.page_cache import PageCache
 from entrypoints.http.problems import PROBLEM, problems
 from entrypoints.http.routes import auction as auction_api
 from entrypoints.http.routes import award_evidence as award_evidence_api
+from entrypoints.http.routes import bid_log_heads as bid_log_heads_api
 from entrypoints.http.routes import bids as bids_api
 from entrypoints.http.routes import catalogue as catalogue_api
 from entrypoints.http.routes import claims as claims_api
@@ -229,6 +230,7 @@ def _add_routes(app: FastAPI) -> None:
         )
 
     app.include_router(bids_api.router)
+    app.include_router(bid_log_heads_api.router)
     app.include_router(evaluation_api.router)
     app.include_router(auction_api.router)
     app.include_router(contracts_api.router)
