@@ -172,5 +172,6 @@ def register_committee_keys(
             officer_id=command.officer_id,
             encryption_key=command.encryption_key,
             signing_key=command.signing_key,
+            proof=command.proof,
         )
     ]

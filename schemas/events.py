@@ -77,6 +77,10 @@ class CommitteeKeysRegistered(PartyEvent):
     officer_id: Identifier
     encryption_key: PublicKey
     signing_key: PublicKey
+    # The member's own signature binding the keys to it, kept so that anyone reading the key
+    # log can check it: a key the operator wrote in a member's name has none. Older events
+    # lack it, and clients refuse to seal to such a member until it registers again.
+    proof: Signature | None = None
 
 
 # Tenders
