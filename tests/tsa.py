@@ -2,6 +2,7 @@
 the critical timeStamping extended key usage, and an HTTP server on 127.0.0.1 answering
 ``application/timestamp-query`` with ``application/timestamp-reply``."""
 
+import contextlib
 import datetime as dt
 import hashlib
 import threading
@@ -146,10 +147,9 @@ def _handler(authority: Authority, requests: list[bytes]) -> type[BaseHTTPReques
     return Handler
 
 
-@pytest.fixture
-def local_tsa() -> Iterator[RunningAuthority]:
-    """A time-stamping authority answering on 127.0.0.1 for the length of one test."""
-    authority = make_authority()
+@contextlib.contextmanager
+def serving(authority: Authority) -> Iterator[RunningAuthority]:
+    """The authority answering on 127.0.0.1 until the block ends."""
     requests: list[bytes] = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(authority, requests))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -159,3 +159,10 @@ def local_tsa() -> Iterator[RunningAuthority]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def local_tsa() -> Iterator[RunningAuthority]:
+    """A time-stamping authority answering on 127.0.0.1 for the length of one test."""
+    with serving(make_authority()) as running:
+        yield running
