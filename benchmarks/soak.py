@@ -14,6 +14,11 @@ CPU milliseconds one answered request (any status) cost the platform's component
 
 It prints the samples, the answers by status, and the figures at start and end. It asserts
 nothing: it shows whether the outbox lag, the dead letters and the memory stay flat.
+
+A publication or read whose kept-alive connection the API closed under it (the client,
+starved of CPU, sent on a connection idle past the server's keep-alive) is sent once more,
+and counted as such with its cause; so are the worst lateness of the client's event loop
+and the warnings and errors of the API's log, which tell a lost race from a server fault.
 """
 
 import argparse
@@ -22,6 +27,7 @@ import contextlib
 import itertools
 import json
 import time
+import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
@@ -38,6 +44,12 @@ from benchmarks.publish import tender_body
 from benchmarks.usage import CpuMeter, cpu_seconds, idle_cores, memory
 
 HOSTILE_KINDS = ("nul_title", "two_mib_body", "unauthenticated_20_mib", "junk_query")
+
+# What a request meets when it is written on a kept-alive connection just as the API closes
+# it for idling (uvicorn's keep-alive): the server never saw it, and httpx does not send it
+# again. The client drops idle connections well before the server's keep-alive, but when
+# this process is starved of CPU it can be seconds late, and the race is lost now and then.
+CLOSED_UNDER_IT = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 
 
 async def outbox_and_dead_letters(connection: Any) -> dict[str, Any]:
@@ -80,13 +92,59 @@ def hostile_requests(token: str) -> Iterator[Callable[[httpx.AsyncClient], Await
     return itertools.cycle([nul_title, two_mib_body, unauthenticated_20_mib, junk_query])
 
 
-async def send(answers: Counter[str], kind: str, request: Awaitable[int]) -> None:
+async def send(
+    answers: Counter[str], kind: str, request: Awaitable[int], failures: list[str]
+) -> None:
+    began = time.monotonic()
     try:
         status = await request
     except httpx.HTTPError as error:
         answers[f"{kind} {type(error).__name__}"] += 1
+        took = time.monotonic() - began
+        failures.append(f"{kind}: {type(error).__name__} after {took:.2f} s: {error!r}")
     else:
         answers[f"{kind} {status}"] += 1
+
+
+async def sent_again_if_closed(
+    kind: str,
+    attempt: Callable[[], Awaitable[httpx.Response]],
+    answers: Counter[str],
+    failures: list[str],
+) -> int:
+    """The status of ``attempt``, made once more if the connection was closed under it: a
+    read is safe to repeat, and a publication carries an Idempotency-Key, so its repeat is
+    answered with the first outcome. Each repeat is counted and its cause kept."""
+    try:
+        return (await attempt()).status_code
+    except CLOSED_UNDER_IT as error:
+        answers[f"{kind} sent again after {type(error).__name__}"] += 1
+        failures.append(f"{kind}: sent again after {error!r}")
+        return (await attempt()).status_code
+
+
+class LoopLag:
+    """How late this process's event loop runs a timer: seconds of starvation, the worst
+    seen. A client that falls behind by more than its keep-alive margin sends on connections
+    the server has already closed."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+
+    async def watch(self, every: float = 0.1) -> None:
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(every)
+            self.worst = max(self.worst, time.monotonic() - before - every)
+
+
+def logged_problems(log: Path, most: int = 20) -> list[str]:
+    """The API log's warnings, errors and tracebacks' last lines: what the server saw."""
+    if not log.exists():
+        return []
+    lines = log.read_text(errors="replace").splitlines()
+    words = ("WARNING", "ERROR", "Traceback", "Error", "Exception")
+    return [line for line in lines if any(word in line for word in words)][:most]
 
 
 async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
@@ -98,6 +156,7 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
         tender = tender_body()
         hostile = hostile_requests(token)
         answers: Counter[str] = Counter()
+        failures: list[str] = []
         samples: list[dict[str, Any]] = []
         pending: set[asyncio.Task[None]] = set()
         queries = itertools.count()
@@ -116,26 +175,32 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
             console.print(samples[-1])
 
         def spawn(kind: str, request: Awaitable[int]) -> None:
-            task = asyncio.ensure_future(send(answers, kind, request))
+            task = asyncio.ensure_future(send(answers, kind, request, failures))
             pending.add(task)
             task.add_done_callback(pending.discard)
 
         async def publish() -> int:
-            return (
-                await client.post(
-                    "/tenders",
-                    content=tender,
-                    headers=auth | {"Content-Type": "application/json"},
-                )
-            ).status_code
+            headers = auth | {"Content-Type": "application/json"}
+            headers["Idempotency-Key"] = str(uuid.uuid4())
+            return await sent_again_if_closed(
+                "publish",
+                lambda: client.post("/tenders", content=tender, headers=headers),
+                answers,
+                failures,
+            )
 
         async def read() -> int:
-            return (await client.get("/tenders", params={"q": next(queries)})).status_code
+            query = {"q": next(queries)}
+            return await sent_again_if_closed(
+                "read", lambda: client.get("/tenders", params=query), answers, failures
+            )
 
         console.print("the idle platform's CPU")
         idle = await idle_cores(run.components)
         meter = CpuMeter(lambda: run.components() | {"benchmark client": [psutil.Process()]})
         meter.start()
+        lag = LoopLag()
+        watching = asyncio.ensure_future(lag.watch())
         started = time.monotonic()
         await sample(0.0)
         next_sample = args.sample_every
@@ -152,6 +217,7 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(asyncio.gather(*pending), 60)
         seconds, used = time.monotonic() - started, meter.stop()
+        watching.cancel()
         await asyncio.sleep(args.sample_every)
         await sample(time.monotonic() - started)
     await connection.close()
@@ -159,6 +225,9 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
     why = ", ".join(f"{n} {kind}" for kind, n in answers.items()) or "nothing was sent"
     return {
         "answers": dict(sorted(answers.items())),
+        "transport_failures": failures,
+        "client_loop_lag_worst_s": round(lag.worst, 3),
+        "api_log_problems": logged_problems(run.data_dir / "logs" / "api.log"),
         "samples": samples,
         "seconds": seconds,
         "cpu_during_load": cpu_cost(used, answered, "request", why, idle=idle, seconds=seconds),
@@ -167,6 +236,11 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
 
 def report(results: dict[str, Any]) -> None:
     console.print("answers by kind and status:", results["answers"])
+    for failure in results["transport_failures"]:
+        console.print("in transport:", failure)
+    console.print(f"the client's event loop ran up to {results['client_loop_lag_worst_s']} s late")
+    for line in results["api_log_problems"]:
+        console.print("API log:", line)
     first, last = results["samples"][0], results["samples"][-1]
     for name in ("outbox_rows", "oldest_s", "dead_letters", "rss_mb"):
         console.print(f"{name}: start {first[name]}, end {last[name]}")
