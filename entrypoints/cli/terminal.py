@@ -96,9 +96,10 @@ def _is_loopback(host: str) -> bool:
     if host.lower() in LOOPBACK_NAMES:
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    return address.is_loopback or address.is_unspecified  # `up --host 0.0.0.0` is this machine
 
 
 def _insecure_http() -> bool:

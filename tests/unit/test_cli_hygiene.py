@@ -127,7 +127,14 @@ def test_without_any_address_the_local_default_is_used(clean_env: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["http://127.0.0.1:8000", "http://localhost:8000", "http://[::1]:8000", "https://e.eu"]
+    "url",
+    [
+        "http://127.0.0.1:8000",
+        "http://localhost:8000",
+        "http://[::1]:8000",
+        "http://0.0.0.0:8000",
+        "https://e.eu",
+    ],
 )
 def test_https_and_loopback_http_are_accepted(clean_env: Path, url: str) -> None:
     """HTTPS anywhere, and plain HTTP to this machine, need no flag."""
