@@ -128,3 +128,15 @@ def test_the_openapi_schema_bounds_the_base64_text(platform_key: Ed25519PrivateK
     assert not pattern.match(base64.b64encode(head.signature[:63]).decode())
     token = next(s for s in schema["timestamp_token"]["anyOf"] if s.get("type") == "string")
     assert token["maxLength"] == len(base64.b64encode(bytes(16 * 1024)))
+
+
+def test_the_documented_example_head_is_real(platform_key: Ed25519PrivateKey) -> None:
+    """The worked example of docs/sealed-bids.md (example key 0x2a * 32, the example tender's
+    sealed root at its deadline): its imprint and signature are what the code makes."""
+    head = tree_heads.sign_head(OCID, 1, ROOT, datetime(2026, 12, 27, 10, tzinfo=UTC), platform_key)
+    imprint = "cc6ee2f87bd453cb0b2e66fd9381afae1b44b627b05c9f656d944641933bcef8"
+    assert tree_heads.message_imprint(head).hex() == imprint
+    assert base64.b64encode(head.signature).decode() == (
+        "hNStsUbggIAawb7SriInVqee42LEYYSdvaQI/RXudzsCogZtbMxjR4yEGWpQwfCwWAtgp6BH20t2jrIHcInGAA=="
+    )
+    assert head.key_id == "b600306cfa76723f"
