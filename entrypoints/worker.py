@@ -23,6 +23,7 @@ from adapters.kafka.topology import TOPICS, Topic
 from adapters.postgres import transparency_log
 from adapters.postgres.database import connect_pool
 from adapters.settings import Settings
+from app.bid_log_heads import BidLogHeads
 from app.command_bus import CommandBus
 from app.deadlines import close_due_tenders, run_due_auctions
 from app.unit_of_work import utc_now
@@ -35,6 +36,7 @@ APP_ID = "procurement-streams"
 DEADLINE_TICK = 0.25  # seconds: tenders close within this of their deadline
 AUCTION_TICK = 0.1  # seconds: an auction opens and closes within this of its time
 REPAIR_TICK = 5.0
+SEALED_HEADS_TICK = 2.0  # seconds: a sealed log's head is signed within about this
 TRANSPARENCY_TICK = 1.0  # seconds: an event is in the transparency log within about this
 T = TypeVar("T")
 
@@ -152,6 +154,21 @@ def create_app(
                 if not key_refused:  # once, not every second
                     log.error("transparency log: nothing appended: %s", refused)
                 key_refused = True
+
+    heads: BidLogHeads | None = None
+
+    @app.timer(SEALED_HEADS_TICK)
+    async def sign_sealed_heads() -> None:
+        """Each sealed bid log's head is signed, and time-stamped where an authority is
+        configured, at its seal rather than when somebody first asks for it."""
+        nonlocal heads
+        with _survive("signing the sealed bid logs' heads"):
+            pool = await backbone.pool()
+            if heads is None:
+                key = platform_key.load_or_create(settings.receipt_key_file)
+                heads = BidLogHeads(pool, key, settings.tsa_url)
+            for ocid in await heads.sign_pending():
+                log.info("bid log of %s: sealed head signed", ocid)
 
     repairs = [projections.Repair(topic) for topic in TOPICS]
 

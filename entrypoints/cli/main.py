@@ -27,10 +27,13 @@ from entrypoints.cli import operations as cli_operations
 from entrypoints.cli import verify as cli_verify
 from entrypoints.cli.terminal import (
     ApiOption,
+    InsecureHttpOption,
     TokenOption,
+    allow_insecure_http,
     call,
     fail,
     out,
+    private_umask,
     read_json,
     show,
     token_or_saved,
@@ -39,6 +42,15 @@ from entrypoints.cli.terminal import (
 app = typer.Typer(
     help="An open e-procurement platform: tenders, sealed bids, open data.", no_args_is_help=True
 )
+
+
+@app.callback()
+def _every_command(insecure_http: InsecureHttpOption = False) -> None:
+    """An open e-procurement platform: tenders, sealed bids, open data."""
+    allow_insecure_http(insecure_http)
+    private_umask()  # keys, tokens and receipts are the user's alone from their creation
+
+
 agency_app = typer.Typer(help="Contracting authorities.", no_args_is_help=True)
 officer_app = typer.Typer(help="Procurement officers.", no_args_is_help=True)
 tender_app = typer.Typer(

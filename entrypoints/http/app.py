@@ -75,6 +75,7 @@ def create_api(settings: Settings, database_url: str) -> FastAPI:
         app.state.pool = pool
         app.state.handler = CommandBus(pool, settings)
         app.state.platform_key = platform_key.load_or_create(settings.receipt_key_file)
+        app.state.tsa_url = settings.tsa_url
         app.state.bids = BidIntake(pool, app.state.platform_key)
         app.state.opening = OpeningCeremony(pool)
         app.state.auctions_live = LiveViews(pool)

@@ -2,6 +2,7 @@
 whole platform (database, broker, workers, API) per test module."""
 
 import contextlib
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
@@ -14,6 +15,19 @@ import pytest
 
 from adapters.embedded import EmbeddedBroker, EmbeddedPostgres
 from tests.integration.stack import OPERATOR_TOKEN, Stack, settings_for_tests
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_user_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A platform started by a test saves its address in the user's config directory, as
+    `procurement up` does: the tests' own, never the real user's."""
+    previous = os.environ.get("XDG_CONFIG_HOME")
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("user-config"))
+    yield
+    if previous is None:
+        os.environ.pop("XDG_CONFIG_HOME", None)
+    else:
+        os.environ["XDG_CONFIG_HOME"] = previous
 
 
 @pytest.fixture(scope="session")

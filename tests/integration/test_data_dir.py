@@ -32,12 +32,12 @@ def exposed(data_dir: Path) -> list[str]:
 def test_up_creates_a_private_data_directory(tmp_path: Path) -> None:
     """Right after `up` has started everything, nothing in its data directory is readable
     by anyone but its owner, though the shell's umask would allow it."""
-    data_dir, port = tmp_path / "data", free_port()
+    data_dir, config, port = tmp_path / "data", tmp_path / "config", free_port()
     env = {
         key: value
         for key, value in os.environ.items()
         if key not in {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "PROCUREMENT_ADMIN_TOKEN"}
-    } | {"PROCUREMENT_DATA_DIR": str(data_dir)}
+    } | {"PROCUREMENT_DATA_DIR": str(data_dir), "XDG_CONFIG_HOME": str(config)}
     command = [sys.executable, "-m", "entrypoints.cli", "up", "--port", str(port)]
     previous = os.umask(0o022)  # the usual shell's: files readable by all unless made private
     try:
@@ -50,8 +50,14 @@ def test_up_creates_a_private_data_directory(tmp_path: Path) -> None:
             assert platform.poll() is None, "procurement up exited"
             assert time.monotonic() < deadline, "procurement up did not start within 120 s"
             time.sleep(0.2)
-        for name in ("admin-token", "api-url", "platform-signing-key.pem", "logs/broker.log"):
+        for name in ("admin-token", "platform-signing-key.pem", "logs/broker.log"):
             assert (data_dir / name).is_file(), name
+        # The API's address is the user's, never a file in a working directory.
+        assert not (data_dir / "api-url").exists()
+        saved = config / "procurement" / "api-url"
+        assert saved.read_text() == f"http://127.0.0.1:{port}"
+        assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+        assert stat.S_IMODE(saved.parent.stat().st_mode) == 0o700
         assert (data_dir / "postgres" / "postmaster.pid").is_file()
         assert stat.S_IMODE(data_dir.stat().st_mode) == DATA_DIR_MODE
         assert exposed(data_dir) == []

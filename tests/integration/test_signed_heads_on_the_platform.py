@@ -3,6 +3,7 @@ time-stamped by the configured authority: a root changed by whoever runs the dat
 detected by anyone holding the platform key and the authority's certificate. Before, the
 served head was unsigned, and a changed root was the platform's word against nobody's."""
 
+import asyncio
 import base64
 import json
 import os
@@ -106,3 +107,23 @@ async def test_the_sealed_head_is_signed_and_time_stamped_and_a_changed_root_is_
     assert refused.exit_code == 1
     assert "NOT VERIFIED" in refused.output
     assert keys.key_id(base64.b64decode(key_b64)) == head.key_id
+
+
+async def test_a_worker_signs_and_time_stamps_the_sealed_head_at_the_seal(
+    stamped_stack: Stack, authority: RunningAuthority
+) -> None:
+    """Nobody asks for the head: the stream worker signs it, and has the authority stamp it,
+    within seconds of the seal, so its time-stamp is the seal's and not the first reader's."""
+    ocid = await _sealed_with_one_bid(stamped_stack)
+    stored = None
+    for _ in range(100):
+        stored = await stamped_stack.pool.fetchval(
+            "SELECT head FROM bid_log_heads WHERE ocid = $1", ocid
+        )
+        if stored is not None:
+            break
+        await asyncio.sleep(0.2)
+    assert stored is not None, "no worker signed the sealed head within 20 s"
+    head = SignedTreeHead.model_validate(json.loads(stored) if isinstance(stored, str) else stored)
+    assert head.tsa == authority.url
+    timestamps.check_time_stamp(head, authority.authority.certificate)
