@@ -7,7 +7,6 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse
 
 from adapters import timestamping
-from adapters.settings import Settings
 from app.bid_log_heads import BidLogHeads
 from entrypoints.http.problems import problems
 from procurement.errors import Rejected, WrongState
@@ -26,8 +25,7 @@ class TimeStampingUnavailable(Rejected):
 def _heads(request: Request) -> BidLogHeads:
     state = request.app.state
     if not hasattr(state, "bid_log_heads"):  # made once, on the first request
-        tsa_url = getattr(state, "tsa_url", Settings.from_env().tsa_url)
-        state.bid_log_heads = BidLogHeads(state.pool, state.platform_key, tsa_url)
+        state.bid_log_heads = BidLogHeads(state.pool, state.platform_key, state.tsa_url)
     heads: BidLogHeads = state.bid_log_heads
     return heads
 
