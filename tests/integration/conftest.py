@@ -63,9 +63,11 @@ async def running_stack(
     broker.start()
     changed = replace(settings_for_tests(data_dir), **settings)
     platform = Stack(changed, await create_database(postgres_server), broker)
-    await platform.start(workers=workers)
-    yield platform
-    await platform.stop()
+    try:  # a platform that failed to start still stops what it started, its broker included
+        await platform.start(workers=workers)
+        yield platform
+    finally:
+        await platform.stop()
 
 
 @pytest.fixture(scope="module")
