@@ -40,13 +40,15 @@ import sys
 from dataclasses import replace
 import uvicorn
 from entrypoints.http.app import create_api
+from entrypoints.http.serving import server_config
 from adapters.settings import Settings
 
 settings = Settings.from_env()
 settings = replace(settings, http=settings.http.raised())  # one client sends all the load
 assert settings.database_url is not None
 app = create_api(settings, settings.database_url)
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+# Served as `up` serves it: the guarded connections, their timeouts and keep-alive included.
+uvicorn.Server(server_config(app, settings.http, "127.0.0.1", int(sys.argv[1]))).run()
 """
 
 console = Console()

@@ -182,7 +182,6 @@ RETRIED_WITHOUT_A_KEY = {
     "POST /tokens": "rotating revokes the token it was sent with, so a retry is refused",
     "DELETE /tokens/current": "revoking a revoked token changes nothing",
     "DELETE /parties/{party_id}/tokens": "revoking revoked tokens changes nothing",
-    "POST /parties/{party_id}/tokens": "the operator's reissue; an extra token can be revoked",
     "POST /operations/dead-letters/{letter_id}/replay": "a resolved letter is not replayed again",
 }
 
