@@ -8,13 +8,12 @@ the signed JSON, base64, or null), ``tsa`` (the time-stamping authority's URL, o
 ``time_source``, which says in words whose clock the time rests on.
 """
 
-import base64
-import binascii
 from typing import Annotated, Final, Literal, Self
 
-from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema, model_validator
+from pydantic import Field, model_validator
 
 from schemas.base import Message
+from schemas.bids import Base64, Signature, base64_of
 
 HEAD_PURPOSE: Final = "procurement-bid-log-head/1"
 PLATFORM_CLOCK_ONLY: Final = (
@@ -27,38 +26,9 @@ TSA_TIME_STAMP: Final = (
 MAX_TOKEN_BYTES = 16 * 1024  # a token carries the authority's certificates: a few kB
 
 
-def _from_base64(value: object) -> object:
-    if isinstance(value, str):
-        try:
-            return base64.b64decode(value.encode("ascii"), validate=True)
-        except (binascii.Error, UnicodeEncodeError) as error:
-            raise ValueError("must be standard base64 (A-Z, a-z, 0-9, +, /, = padding)") from error
-    return value
-
-
-def _base64(description: str, **text: object) -> tuple[object, ...]:
-    """Bytes as standard base64 text; ``text`` bounds that text in the JSON schema."""
-    schema = {"type": "string", "contentEncoding": "base64", "description": description}
-    return (
-        BeforeValidator(_from_base64),
-        PlainSerializer(lambda raw: base64.b64encode(raw).decode("ascii"), return_type=str),
-        WithJsonSchema(schema | text),
-    )
-
-
-HeadSignature = Annotated[
-    bytes,
-    Field(min_length=64, max_length=64),
-    *_base64("Ed25519, 64 raw bytes, base64", pattern=r"^[A-Za-z0-9+/]{86}==$"),
-]
-TimeStampToken = Annotated[
-    bytes,
-    Field(min_length=1, max_length=MAX_TOKEN_BYTES),
-    *_base64(
-        "an RFC 3161 TimeStampToken (DER), base64",
-        minLength=4,
-        maxLength=4 * -(-MAX_TOKEN_BYTES // 3),
-    ),
+HeadSignature = Signature  # Ed25519, 64 raw bytes, base64
+TimeStampToken = Annotated[  # an RFC 3161 TimeStampToken (DER), base64
+    Base64, Field(min_length=1, max_length=MAX_TOKEN_BYTES), base64_of(at_most=MAX_TOKEN_BYTES)
 ]
 Rfc3339Utc = Annotated[
     str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$", max_length=27)
