@@ -27,6 +27,7 @@ from entrypoints.http.command_routes import command_of
 from entrypoints.http.guard import HttpGuard
 from entrypoints.http.page_cache import PageCache
 from entrypoints.http.problems import PROBLEM, problems
+from entrypoints.http.public_url import public_url
 from entrypoints.http.routes import auction as auction_api
 from entrypoints.http.routes import award_evidence as award_evidence_api
 from entrypoints.http.routes import bid_log_heads as bid_log_heads_api
@@ -271,7 +272,7 @@ def _add_public_reads(app: FastAPI) -> None:
                 raise HTTPException(400, str(error)) from error
             following = None
             if page.next_cursor is not None:
-                following = str(url.include_query_params(cursor=page.next_cursor))
+                following = public_url(request, url.include_query_params(cursor=page.next_cursor))
             body = f'{{"items": [{", ".join(page.items)}], "next": {json.dumps(following)}}}'
             return body.encode()
 

@@ -14,6 +14,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response
 
 import schemas
+from entrypoints.http.public_url import public_base
 from publication import ocds
 
 FOLDER = Path(schemas.__file__).parent / "ocds_extensions"
@@ -48,7 +49,7 @@ def _served(name: str, relative: str, media_type: str) -> Response:
 @router.get("")
 async def extensions(request: Request) -> list[str]:
     """The extensions every package of this platform declares."""
-    return ocds.extension_urls(f"{request.base_url}ocds/extensions/")
+    return ocds.extension_urls(f"{public_base(request)}ocds/extensions/")
 
 
 @router.get("/{name}/extension.json", response_class=Response, responses=_NOT_FOUND)

@@ -139,3 +139,15 @@ async def test_unset_the_urls_follow_the_request(stack: Stack, published: str) -
     assert all(url.startswith(f"http://{ASKED_AS}/") for url in urls), urls
     assert f'<link rel="canonical" href="/notices/{published}">' in notice
     assert PUBLIC not in notice + paged.text + feed.text
+
+
+async def test_the_extension_list_and_the_tender_lists_next_page_name_the_public_url(
+    stack: Stack, published: str
+) -> None:
+    """`GET /ocds/extensions` and the `next` page of `GET /tenders` are on the public base
+    too, although the request came with another Host."""
+    extensions = (await read(stack.api_url, "/ocds/extensions", ASKED_AS)).json()
+    assert f"{PUBLIC}/ocds/extensions/awardEvidence/extension.json" in extensions
+    assert all(url.startswith(f"{PUBLIC}/") for url in extensions), extensions
+    tenders = await read(stack.api_url, "/tenders", ASKED_AS, limit=1)
+    assert tenders.json()["next"].startswith(f"{PUBLIC}/tenders?")
