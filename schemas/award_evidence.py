@@ -17,7 +17,11 @@ from schemas.bids import Receipt, Sha256Hex
 from schemas.evaluation import AbnormallyLowBasis, LossReason, Money, Points, Score
 from schemas.values import AuctionEnd, AuctionRules, AwardCriteria, Identifier, Percent, Value
 
-DecidedStatus = Literal["awarded", "unsuccessful"]
+# A lot is decided when an award stands, or when it is cancelled (by the buyer, with the
+# procedure, or by an upheld complaint); the evaluation has no lot "unsuccessful" of its
+# own: a lot with no admissible bid must be cancelled by the buyer, with the reason.
+DecidedStatus = Literal["awarded", "cancelled"]
+CancellingEvent = Literal["LotCancelled", "ProcedureCancelled", "ComplaintUpheld"]
 PendingStatus = Literal["not_evaluated", "evaluation", "auction", "ranked"]
 Base64Text = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]*={0,2}$", max_length=200)]
 
@@ -189,9 +193,21 @@ class Loss(Message):
     reason: str
 
 
+class Cancellation(Message):
+    """Why and when a lot was cancelled: the evaluation's event that cancelled it, which the
+    transparency log holds at ``sequence`` of ``<ocid>:evaluation``."""
+
+    event_type: CancellingEvent
+    sequence: int = Field(ge=1)  # the event's sequence in the evaluation's history
+    officer_id: Identifier  # the buyer's officer, or the reviewer who upheld the complaint
+    reason: str
+    cancelled_at: AwareDatetime | None  # when it was recorded; None if not known
+
+
 class DecidedLot(Message):
     lot_id: Identifier
     status: DecidedStatus
+    cancellation: Cancellation | None  # set for a cancelled lot, and only then
     estimated_value: Value
     rules: AwardRules
     bid_log: BidLogHead | None

@@ -40,7 +40,9 @@ def audit(
     )
     if directory is not None and not directory.is_dir():
         fail(f"no such folder: {directory}")
-    kept = _receipts(receipts) if receipts is not None else []
+    if receipts is not None and not receipts.is_dir():
+        fail(f"no such folder: {receipts}")
+    kept = kept_receipts(receipts) if receipts is not None else []
     report = audit_all(source, kept) if ocid is None else audit_one(source, ocid, kept)
     for check in report.checks:
         style = "yellow" if check.pending else "green" if check.ok else "bold red"
@@ -50,10 +52,10 @@ def audit(
         raise typer.Exit(1)
 
 
-def _receipts(folder: Path) -> list[KeptReceipt]:
-    """Every ``*.json`` under ``folder``: a signed receipt, or a list of them."""
-    if not folder.is_dir():
-        fail(f"no such folder: {folder}")
+def kept_receipts(folder: Path) -> list[KeptReceipt]:
+    """Every ``*.json`` under ``folder``: a signed receipt, or a list of them; each named by
+    its path under ``folder`` (every bidder's file for a tender has the same name), with
+    ``#i`` for the i-th of a list."""
     kept = []
     for file in sorted(folder.rglob("*.json")):
         try:
@@ -61,5 +63,9 @@ def _receipts(folder: Path) -> list[KeptReceipt]:
         except (OSError, ValueError) as error:
             fail(f"{file} is not readable JSON: {error}")
         items = content if isinstance(content, list) else [content]
-        kept += [KeptReceipt(f"{file.name}#{i}" if len(items) > 1 else file.name, item) for i, item in enumerate(items)]  # fmt: skip
+        name = file.relative_to(folder).as_posix()
+        kept += [
+            KeptReceipt(f"{name}#{i}" if len(items) > 1 else name, item)
+            for i, item in enumerate(items)
+        ]
     return kept

@@ -25,11 +25,18 @@ from publication.award_evidence.rules import (
     TIE_BREAK,
     rules_of,
 )
-from publication.award_evidence.trail import LotTrail, latest_scores, trails
-from schemas.award_evidence import AwardEvidence, BidLogHead, DecidedLot, Loss, PendingLot
+from publication.award_evidence.trail import LotTrail, cancellations, latest_scores, trails
+from schemas.award_evidence import (
+    AwardEvidence,
+    BidLogHead,
+    Cancellation,
+    DecidedLot,
+    Loss,
+    PendingLot,
+)
 from schemas.bids import Receipt
 from schemas.evaluation import QualityScored
-from schemas.events import BidLogSealed, BidRejected, Event
+from schemas.events import BidLogSealed, BidRejected, Envelope, Event
 
 __all__ = [
     "ABNORMALLY_LOW_RULE",
@@ -46,7 +53,7 @@ __all__ = [
 _DECIDED = {
     LotStatus.AWARDED: "awarded",
     LotStatus.SUSPENDED: "awarded",  # a complaint is open: the award stands until ruled on
-    LotStatus.CANCELLED: "unsuccessful",
+    LotStatus.CANCELLED: "cancelled",
 }
 
 
@@ -63,19 +70,25 @@ class BidLogFacts:
 def compile_evidence(
     ocid: str,
     lot_ids: Sequence[str],
-    evaluation_events: Sequence[Event],
+    evaluation_history: Sequence[Event] | Sequence[Envelope],
     auction_events: Mapping[str, Sequence[Event]],
     bid_log: BidLogFacts,
     signing_keys: Mapping[str, bytes],
 ) -> AwardEvidence:
     """The evidence of every lot: decided lots in full, the others with their status.
-    ``lot_ids`` are the tender's lots, for a tender whose evaluation has not started."""
+    ``lot_ids`` are the tender's lots, for a tender whose evaluation has not started.
+    ``evaluation_history`` is the evaluation's whole history from its first event; as
+    recorded envelopes it also gives each cancellation its time."""
+    evaluation_events = [
+        item.event if isinstance(item, Envelope) else item for item in evaluation_history
+    ]
     state = evaluation.replay(evaluation_events)
     if state is None:
         return AwardEvidence(
             ocid=ocid, lots=tuple(PendingLot(lot_id=lot, status="not_evaluated") for lot in lot_ids)
         )
     lot_trails = trails(evaluation_events)
+    ends = cancellations(evaluation_history)
     scores = latest_scores(evaluation_events)
     lots: list[DecidedLot | PendingLot] = []
     for lot_id, lot in state.lots.items():
@@ -87,7 +100,7 @@ def compile_evidence(
             _decided_lot(
                 state,
                 lot_id,
-                status,
+                ends.get(lot_id) if status == "cancelled" else None,
                 lot_trails.get(lot_id, LotTrail()),
                 scores,
                 auction_events.get(lot_id, ()),
@@ -101,7 +114,7 @@ def compile_evidence(
 def _decided_lot(
     state: Evaluation,
     lot_id: str,
-    status: str,
+    cancellation: Cancellation | None,
     trail: LotTrail,
     scores: Mapping[tuple[str, str, str, str], QualityScored],
     auction_events: Sequence[Event],
@@ -123,11 +136,13 @@ def _decided_lot(
         if lot_id in getattr(by_bid.get(rejected.bid_id), "lots", ())
     ]
     bids.sort(key=lambda bid: (bid.leaf_index is None, bid.leaf_index or 0, bid.bid_id))
-    award = trail.award if status == "awarded" else None
+    # A cancelled lot has no award and no ranking, even when it was cancelled after one.
+    award = trail.award if cancellation is None else None
     sealed = bid_log.sealed
     return DecidedLot(
         lot_id=lot_id,
-        status=status,
+        status="awarded" if cancellation is None else "cancelled",
+        cancellation=cancellation,
         estimated_value=lot_facts.estimated_value,
         rules=rules_of(state.facts),
         bid_log=BidLogHead(tree_size=sealed.tree_size, root=sealed.root) if sealed else None,

@@ -1,23 +1,26 @@
 """What a lot's events left that the evaluation's state does not keep: each flag with
 its numbers, each justification decision, the standing award, and the signed scores."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from schemas.award_evidence import Justification
+from schemas.award_evidence import Cancellation, Justification
 from schemas.evaluation import (
     AbnormallyLowFlagged,
     AuctionResultRecorded,
     AwardDecided,
     ComplaintUpheld,
+    EvaluationStarted,
     JustificationAccepted,
     JustificationRejected,
     JustificationRequested,
+    LotCancelled,
     LotEvaluated,
+    ProcedureCancelled,
     QualityScored,
     Remedy,
 )
-from schemas.events import Event
+from schemas.events import Envelope, Event
 
 
 @dataclass
@@ -67,3 +70,47 @@ def latest_scores(events: Iterable[Event]) -> dict[tuple[str, str, str, str], Qu
             key = (event.lot_id, event.bid_id, event.criterion_id, event.officer_id)
             latest[key] = event
     return latest
+
+
+def cancellations(history: Sequence[Event] | Sequence[Envelope]) -> dict[str, Cancellation]:
+    """Each cancelled lot's cancellation: the event that cancelled it, its place in the
+    evaluation's history (its sequence; without envelopes, its position from 1) and, from
+    an envelope, its time. A procedure's cancellation cancels the lots still live."""
+    found: dict[str, Cancellation] = {}
+    lots: list[str] = []
+    for position, item in enumerate(history, start=1):
+        event = item.event if isinstance(item, Envelope) else item
+        sequence = item.sequence if isinstance(item, Envelope) else position
+        at = item.occurred_at if isinstance(item, Envelope) else None
+        match event:
+            case EvaluationStarted():
+                lots = [lot.lot_id for lot in event.facts.lots]
+            case LotCancelled():
+                found[event.lot_id] = Cancellation(
+                    event_type=event.type,
+                    sequence=sequence,
+                    officer_id=event.officer_id,
+                    reason=event.reason,
+                    cancelled_at=at,
+                )
+            case ComplaintUpheld() if event.remedy is Remedy.CANCEL:
+                found[event.lot_id] = Cancellation(
+                    event_type=event.type,
+                    sequence=sequence,
+                    officer_id=event.reviewer_id,
+                    reason=event.reason,
+                    cancelled_at=at,
+                )
+            case ProcedureCancelled():
+                for lot_id in lots:
+                    found.setdefault(
+                        lot_id,
+                        Cancellation(
+                            event_type=event.type,
+                            sequence=sequence,
+                            officer_id=event.officer_id,
+                            reason=event.reason,
+                            cancelled_at=at,
+                        ),
+                    )
+    return found

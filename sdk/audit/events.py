@@ -144,6 +144,12 @@ def _decisions(lot: DecidedLot, evaluation: Sequence[LoggedEvent]) -> list[str]:
 
 
 def _award(lot: DecidedLot, evaluation: Sequence[LoggedEvent]) -> list[str]:
+    if lot.cancellation is not None:
+        return []  # no award stands: the cancellation's own check verifies it
+    cancelled = [e for e in evaluation if _cancels(e, lot.lot_id)]
+    if cancelled:
+        found = cancelled[-1]
+        return [f"the lot is published as awarded, but {found.type} #{found.sequence} is logged"]
     awards = [a for a in _of(evaluation, "AwardDecided") if a.get("lot_id") == lot.lot_id]
     if lot.award is None:
         return [f"an AwardDecided event is logged for {awards[-1]['bid_id']}"] if awards else []
@@ -167,6 +173,19 @@ def _award(lot: DecidedLot, evaluation: Sequence[LoggedEvent]) -> list[str]:
                 f"bid {bid.bid_id}: final price {bid.final_price}, logged {finals[bid.bid_id]}"
             )
     return problems
+
+
+def _cancels(logged: LoggedEvent, lot_id: str) -> bool:
+    event = logged.event
+    return (
+        logged.type == "ProcedureCancelled"
+        or (logged.type == "LotCancelled" and event.get("lot_id") == lot_id)
+        or (
+            logged.type == "ComplaintUpheld"
+            and event.get("lot_id") == lot_id
+            and event.get("remedy") == "cancel"
+        )
+    )
 
 
 def _auction(lot: DecidedLot, auction: Sequence[LoggedEvent] | None) -> list[str]:

@@ -9,6 +9,7 @@ from sdk.audit.model import (
     AuctionHistory,
     Award,
     Bid,
+    Cancelled,
     Criterion,
     DecidedLot,
     Flag,
@@ -22,6 +23,8 @@ from sdk.audit.model import (
 )
 
 _NEVER = datetime(1, 1, 1, tzinfo=UTC)  # the receipt time of a bid that was never opened
+_PENDING = ("not_evaluated", "evaluation", "auction", "ranked")
+_DECIDED = ("awarded", "cancelled")
 
 
 class Malformed(ValueError):
@@ -38,9 +41,11 @@ def lots(ocid: str, evidence: Any) -> list[DecidedLot | PendingLot]:
 
 def _lot(ocid: str, lot: dict[str, Any]) -> DecidedLot | PendingLot:
     lot_id, status = str(_field(lot, "lot_id")), str(_field(lot, "status"))
-    if status not in ("awarded", "unsuccessful"):
+    if status in _PENDING:
         return PendingLot(lot_id, status)
     where = f"lot {lot_id}"
+    if status not in _DECIDED:
+        raise Malformed(f"{where}: status {status!r} is neither pending nor decided")
     head = lot.get("bid_log")
     award = lot.get("award")
     return DecidedLot(
@@ -60,6 +65,18 @@ def _lot(ocid: str, lot: dict[str, Any]) -> DecidedLot | PendingLot:
         ),
         sealed_tree_size=int(head["tree_size"]) if head else None,
         sealed_root=str(head["root"]) if head else None,
+        cancellation=_cancellation(lot, where) if status == "cancelled" else None,
+    )
+
+
+def _cancellation(lot: dict[str, Any], where: str) -> Cancelled:
+    cancellation = _field(lot, "cancellation", where)
+    at = cancellation.get("cancelled_at")
+    return Cancelled(
+        event_type=str(_field(cancellation, "event_type", where)),
+        sequence=int(_field(cancellation, "sequence", where)),
+        reason=str(_field(cancellation, "reason", where)),
+        cancelled_at=None if at is None else _time(at, f"{where} cancelled_at"),
     )
 
 

@@ -119,17 +119,29 @@ class Award:
 
 
 @dataclass(frozen=True)
+class Cancelled:
+    """How the evidence says the lot was cancelled: by the evaluation's event at
+    ``sequence``, with its reason, at its time (None when not published)."""
+
+    event_type: str  # LotCancelled, ProcedureCancelled or ComplaintUpheld
+    sequence: int
+    reason: str
+    cancelled_at: datetime | None
+
+
+@dataclass(frozen=True)
 class DecidedLot:
     ocid: str
     lot_id: str
-    status: str  # awarded or unsuccessful
+    status: str  # awarded or cancelled
     rules: Rules
     bids: tuple[Bid, ...]
     auction: AuctionHistory | None
     ranking: tuple[Row, ...]
-    award: Award | None  # None when unsuccessful
+    award: Award | None  # None when cancelled
     sealed_tree_size: int | None
     sealed_root: str | None
+    cancellation: Cancelled | None = None  # set when cancelled
 
     def bid(self, bid_id: str) -> Bid | None:
         return next((bid for bid in self.bids if bid.bid_id == bid_id), None)

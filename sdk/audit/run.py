@@ -15,6 +15,7 @@ from sdk.audit.bidlog import (
     check_seal,
     sealed_log,
 )
+from sdk.audit.cancellation import check_cancellation
 from sdk.audit.events import check_lot_against_events
 from sdk.audit.model import DecidedLot, PendingLot
 from sdk.audit.ranking import check_lot
@@ -135,9 +136,12 @@ def procedure_checks(
         else:
             checks.append(check_opened_bids(lot, log))
         checks.append(check_scores(lot, keys))
-        checks.extend(check_lot(lot))
-        auction = events.get(f"{ocid}:auction:{lot.lot_id}")
         evaluation = events.get(f"{ocid}:evaluation", [])
+        if lot.cancellation is None:
+            checks.extend(check_lot(lot))
+        else:  # no award to recompute: the cancellation is checked instead
+            checks.append(check_cancellation(lot, evaluation))
+        auction = events.get(f"{ocid}:auction:{lot.lot_id}")
         checks.append(check_lot_against_events(lot, evaluation, auction, opened))
     mine = [receipt for receipt in receipts if receipt.ocid == ocid]
     for receipt in mine:

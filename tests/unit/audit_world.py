@@ -47,12 +47,14 @@ class Record:
     ) -> None:
         for sequence, event in enumerate(events, first):
             body = event if isinstance(event, dict) else event.model_dump(mode="json")
+            at = f"2030-05-04T10:00:{len(self.documents):02d}.000000Z"
+            payload = {"aggregate_id": aggregate_id, "sequence": sequence, "event": body}
             self.documents.append(
                 {
                     "aggregate_id": aggregate_id,
                     "event_id": f"{aggregate_id}/{sequence}",
-                    "payload": {"aggregate_id": aggregate_id, "sequence": sequence, "event": body},
-                    "recorded_at": f"2030-05-04T10:00:{len(self.documents):02d}.000000Z",
+                    "payload": {**payload, "occurred_at": at},
+                    "recorded_at": at,
                     "sequence": sequence,
                     "type": body["type"],
                 }

@@ -11,7 +11,7 @@ import pytest
 from procurement import auction
 from schemas.auction import AuctionClosed
 from schemas.base import Event
-from schemas.evaluation import CompleteLotEvaluation, DecideAward, OpenedBid
+from schemas.evaluation import CancelLot, CompleteLotEvaluation, DecideAward, OpenedBid
 from schemas.values import AuctionEnd, AuctionRules
 from sdk.audit import KeptReceipt, audit_procedure
 from sdk.audit.report import Report
@@ -97,6 +97,14 @@ def auctioned() -> Record:
     return record_of(bids, procedure.events, {LOT: events})
 
 
+def cancelled() -> Record:
+    """A lot ranked, then cancelled by the buyer: no award was made."""
+    bids = (bid("b1", "900.00"), bid("b2", "850.00", minutes=1))
+    procedure = evaluated(facts(), *bids)
+    procedure.do(CancelLot(ocid=OCID, lot_id=LOT, reason="the need changed"), BUYERS_OFFICER)
+    return record_of(bids, procedure.events)
+
+
 def failures(report: Report) -> list[str]:
     return [check.line for check in report.failures]
 
@@ -105,16 +113,99 @@ def served(record: Record, path: str, **params: Any) -> Any:
     return record.answers[str(answer_file(path, params or None))]
 
 
-@pytest.mark.parametrize("make", [best_price_quality, tie, auctioned], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "make", [best_price_quality, tie, auctioned, cancelled], ids=lambda f: f.__name__
+)
 def test_a_faithful_record_passes_every_check(make: Any) -> None:
-    """Best price-quality, a tie and an auction: every check passes, none is skipped."""
+    """Best price-quality, a tie, an auction and a cancelled lot: every check passes, none
+    is skipped."""
     report = audit_procedure(make(), OCID)
     assert failures(report) == []
     subjects = " | ".join(check.subject for check in report.checks)
     for part in ("platform key", "signed head", ":evaluation: transparency log", "bid log: seal",
-                 "bids in the sealed log", "quality scores", "ranking", "award",
-                 "evidence matches the logged events"):  # fmt: skip
+                 "bids in the sealed log", "quality scores", "evidence matches the logged events"):  # fmt: skip
         assert part in subjects
+    decided = ("cancellation",) if make is cancelled else ("ranking", "award")
+    for part in decided:
+        assert part in subjects
+
+
+def test_a_cancelled_lot_is_checked_against_its_logged_cancellation() -> None:
+    report = audit_procedure(cancelled(), OCID)
+    [check] = [c for c in report.checks if c.subject.endswith("cancellation")]
+    assert check.line.startswith("ok")
+    assert "LotCancelled" in check.detail
+    assert "the need changed" in check.detail
+    assert "no award" in check.detail
+
+
+def cancelled_lot(record: Record) -> dict[str, Any]:
+    [lot] = served(record, f"/tenders/{OCID}/award-evidence")["lots"]
+    assert lot["status"] == "cancelled"
+    return dict(lot)
+
+
+def test_a_cancelled_lot_published_with_an_award_is_detected() -> None:
+    record = cancelled()
+    lot = cancelled_lot(record)
+    winner = lot["bids"][1]
+    lot["award"] = {
+        "award_id": f"{LOT}:b2",
+        "bid_id": "b2",
+        "bidder_id": winner["bidder_id"],
+        "value": winner["final_price"],
+        "officer_id": BUYERS_OFFICER.id,
+        "decided_at": "2030-05-04T10:00:00Z",
+        "standstill_ends": "2030-05-14T10:00:00Z",
+    }
+    served(record, f"/tenders/{OCID}/award-evidence")["lots"] = [lot]
+    problems = failures(audit_procedure(record, OCID))
+    assert any("cancellation" in p and "published with an award" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "found"),
+    [
+        ("sequence", 2, "is BidQualified, not LotCancelled"),
+        ("sequence", 99, "no event #99"),
+        ("reason", "the budget was cut", "the reason logged is 'the need changed'"),
+        ("cancelled_at", "2031-01-01T00:00:00Z", "logged at 2030-05-04T10:00:"),
+    ],
+)
+def test_a_cancellation_that_is_not_the_logged_one_is_detected(
+    field: str, value: Any, found: str
+) -> None:
+    record = cancelled()
+    lot = cancelled_lot(record)
+    lot["cancellation"] = {**lot["cancellation"], field: value}
+    served(record, f"/tenders/{OCID}/award-evidence")["lots"] = [lot]
+    problems = failures(audit_procedure(record, OCID))
+    assert any("cancellation" in p and found in p for p in problems), problems
+
+
+def test_a_cancellation_published_with_its_logged_time_passes() -> None:
+    record = cancelled()
+    lot = cancelled_lot(record)
+    events = served(record, "/transparency/events", aggregate_id=f"{OCID}:evaluation")["events"]
+    occurred_at = events[-1]["document"]["payload"]["occurred_at"]
+    lot["cancellation"] = {**lot["cancellation"], "cancelled_at": occurred_at}
+    served(record, f"/tenders/{OCID}/award-evidence")["lots"] = [lot]
+    report = audit_procedure(record, OCID)
+    assert failures(report) == []
+    [check] = [c for c in report.checks if c.subject.endswith("cancellation")]
+    assert "LotCancelled #" in check.detail
+    assert " at 2030-05-04T10:00:" in check.detail
+
+
+def test_a_lot_published_as_cancelled_whose_cancellation_is_not_logged_is_detected() -> None:
+    """The evaluation's log has no cancellation: the lot was awarded, not cancelled."""
+    record = cancelled()
+    events = served(record, "/transparency/events", aggregate_id=f"{OCID}:evaluation")["events"]
+    served(record, "/transparency/events", aggregate_id=f"{OCID}:evaluation")["events"] = events[
+        :-1
+    ]
+    problems = failures(audit_procedure(record, OCID))
+    assert any("cancellation" in p and "no event #" in p for p in problems), problems
 
 
 def test_the_auction_is_checked_from_its_price_history() -> None:

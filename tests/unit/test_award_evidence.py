@@ -5,16 +5,19 @@ import base64
 from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
+from uuid import uuid4
 
 from bidding import keys, merkle, receipts
 from procurement import auction
 from procurement.evaluation import QUALITY_SCORE, score_fields
 from publication.award_evidence import BidLogFacts, compile_evidence
 from schemas.auction import AuctionClosed
-from schemas.award_evidence import AwardEvidence, DecidedLot, PendingLot
+from schemas.award_evidence import AwardEvidence, Cancellation, DecidedLot, PendingLot
 from schemas.bids import Receipt
 from schemas.evaluation import (
     AcceptJustification,
+    CancelLot,
+    CancelProcedure,
     CompleteLotEvaluation,
     DecideAward,
     DisqualifyBid,
@@ -23,7 +26,7 @@ from schemas.evaluation import (
     RequestJustification,
     SubmitJustification,
 )
-from schemas.events import BidLogSealed, BidRejected, Event
+from schemas.events import BidLogSealed, BidRejected, Envelope, Event
 from schemas.values import AuctionEnd, AuctionRules
 from tests.unit.evaluation_examples import (
     ANA,
@@ -32,6 +35,7 @@ from tests.unit.evaluation_examples import (
     LOT,
     LOT_2,
     MEMBER_KEYS,
+    NOW,
     OCID,
     SYSTEM,
     Procedure,
@@ -350,3 +354,81 @@ def test_a_bid_that_could_not_be_opened_is_listed_with_its_receipt_and_reason() 
     assert unopened.opening.reason_code == "tampered"
     assert unopened.opened_price is None
     assert unopened.leaf_index == 1
+
+
+def recorded(procedure: Procedure) -> list[Envelope]:
+    """The procedure's events as the store records them: one minute apart, from sequence 1."""
+    return [
+        Envelope(
+            event_id=uuid4(),
+            schema_version=1,
+            occurred_at=NOW + timedelta(minutes=i),
+            aggregate_id=f"{OCID}:evaluation",
+            sequence=i + 1,
+            actor=SYSTEM.id,
+            event=event,
+        )
+        for i, event in enumerate(procedure.events)
+    ]
+
+
+def test_a_lot_the_buyer_cancels_is_published_as_cancelled_with_no_ranking_or_award() -> None:
+    """Its reason, its event's place in the evaluation and its time; its bids with their
+    verdicts, but neither a ranking nor an award, since none was made."""
+    bids = (bid("b1", "900.00"), bid("b2", "850.00", minutes=5))
+    procedure = evaluated(facts(share="10"), *bids)
+    procedure.do(CancelLot(ocid=OCID, lot_id=LOT, reason="the need changed"), BUYERS_OFFICER)
+    envelopes = recorded(procedure)
+    member_keys = {m: keys.raw_public(k) for m, k in MEMBER_KEYS.items()}
+    evidence = compile_evidence(OCID, [LOT], envelopes, {}, log_of(*bids), member_keys)
+    lot = lot_of(evidence)
+
+    assert lot.status == "cancelled"
+    assert lot.cancellation == Cancellation(
+        event_type="LotCancelled",
+        sequence=len(envelopes),
+        officer_id=BUYERS_OFFICER.id,
+        reason="the need changed",
+        cancelled_at=envelopes[-1].occurred_at,
+    )
+    assert lot.ranking == ()
+    assert lot.award is None
+    assert lot.unsuccessful == ()
+    assert {b.bid_id: b.qualification.verdict for b in lot.bids} == {
+        "b1": "qualified",
+        "b2": "qualified",
+    }
+
+
+def test_a_lot_cancelled_after_its_award_publishes_no_award() -> None:
+    """The cancellation ends the award: the evidence shows the cancellation, not the award;
+    without the recorded times the event's place is its position in the history."""
+    procedure = awarded(facts(), bid("b1", "900.00"), bid("b2", "850.00"))
+    procedure.do(CancelLot(ocid=OCID, lot_id=LOT, reason="funds withdrawn"), BUYERS_OFFICER)
+    lot = lot_of(evidence_of(procedure, log_of()))
+
+    assert lot.status == "cancelled"
+    assert lot.award is None
+    assert lot.ranking == ()
+    assert lot.cancellation is not None
+    assert lot.cancellation.sequence == len(procedure.events)
+    assert lot.cancellation.reason == "funds withdrawn"
+    assert lot.cancellation.cancelled_at is None
+
+
+def test_a_cancelled_procedure_cancels_every_lot_with_its_reason() -> None:
+    bids = (bid("b1", {LOT: "900.00", LOT_2: "400.00"}),)
+    procedure = started(facts(lots={LOT: "1000.00", LOT_2: "500.00"}), *bids)
+    procedure.do(CancelProcedure(ocid=OCID, reason="the budget was cut"), BUYERS_OFFICER)
+    member_keys = {m: keys.raw_public(k) for m, k in MEMBER_KEYS.items()}
+    evidence = compile_evidence(
+        OCID, [LOT, LOT_2], procedure.events, {}, log_of(*bids), member_keys
+    )
+
+    for lot_id in (LOT, LOT_2):
+        lot = lot_of(evidence, lot_id)
+        assert lot.status == "cancelled"
+        assert lot.cancellation is not None
+        assert lot.cancellation.event_type == "ProcedureCancelled"
+        assert lot.cancellation.reason == "the budget was cut"
+        assert lot.award is None
