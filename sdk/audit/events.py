@@ -32,7 +32,8 @@ def check_lot_against_events(
     problems += _award(lot, evaluation)
     if lot.auction is not None:
         problems += _auction(lot, auction)
-    verified = f"rules, {len(lot.bids)} bids, verdicts, scores, flags, ranking and award as logged"
+    decision = "ranking and award" if lot.cancellation is None else "no award"
+    verified = f"rules, {len(lot.bids)} bids, verdicts, scores, flags, {decision} as logged"
     return outcome(subject, problems, verified)
 
 
