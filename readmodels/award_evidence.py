@@ -49,7 +49,8 @@ async def award_evidence(pool: Any, ocid: str) -> AwardEvidence:
     if published is None:
         raise UnknownTender(ocid)
     lot_ids = [lot.id for lot in published.requirements.lots]
-    evaluated = [item.event for item in await eventstore.load(pool, evaluation.evaluation_id(ocid))]
+    history = await eventstore.load(pool, evaluation.evaluation_id(ocid))  # with their times
+    evaluated = [item.event for item in history]
     auctions = {
         lot_id: [e.event for e in await eventstore.load(pool, auction.auction_id(ocid, lot_id))]
         for lot_id in lot_ids
@@ -59,7 +60,7 @@ async def award_evidence(pool: Any, ocid: str) -> AwardEvidence:
     return compile_evidence(
         ocid,
         lot_ids,
-        evaluated,
+        history,
         auctions,
         await _bid_log(pool, ocid),
         await _signing_keys(pool, committee),

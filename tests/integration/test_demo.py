@@ -202,6 +202,9 @@ def test_the_audit_verifies_every_lot_of_every_tender_offline(played: dict[str, 
                     this_lot,
                     check,
                 )
+            if lot["outcome"] == "cancelled":  # its logged event and time, not just a status
+                (cancelled,) = [x for x in verified if x.startswith(f"{this_lot}: cancellation")]
+                assert re.search(r"is logged for the lot at \d{4}-\d\d-\d\dT", cancelled), cancelled
             if "auction" in lot:
                 assert any(
                     line.startswith(f"{this_lot}: auction final prices") for line in verified
