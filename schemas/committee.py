@@ -1,0 +1,134 @@
+"""A tender's evaluation committee and bids sealed to it, on the wire.
+
+No opening key exists: each bid's own content key is split k-of-n among the committee
+members and each share is sealed to one member's own encryption key. The exact bytes that
+are signed, sealed and hashed are defined in ``bidding.committee`` and
+``bidding.committee_sealing`` and in docs/sealed-bids.md.
+"""
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from schemas.base import Message
+from schemas.bids import Base64, Ciphertext, Lots, PublicKey, Sha256Hex, Signature, base64_of
+from schemas.values import Identifier
+
+Suite = Literal["x25519", "mlkem768-x25519"]
+SUITES: tuple[Suite, ...] = ("x25519", "mlkem768-x25519")
+X25519_KEY_BYTES = 32
+# An X-Wing public key: the ML-KEM-768 encapsulation key (1184 bytes), then X25519's (32).
+HYBRID_KEY_BYTES = 1184 + 32
+KEY_BYTES: dict[str, int] = {"x25519": X25519_KEY_BYTES, "mlkem768-x25519": HYBRID_KEY_BYTES}
+MAX_MEMBERS = 20
+
+EncryptionKey = Annotated[
+    Base64,
+    Field(min_length=X25519_KEY_BYTES, max_length=HYBRID_KEY_BYTES),
+    base64_of(at_most=HYBRID_KEY_BYTES),
+]
+SealedShareBytes = Annotated[Base64, Field(min_length=1, max_length=2048), base64_of(at_most=2048)]
+ShareBytes = Annotated[Base64, Field(min_length=67, max_length=67), base64_of(67)]
+Problem = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class CommitteeMember(Message):
+    officer_id: Identifier
+    encryption_key: EncryptionKey  # the suite's key: raw X25519, or an X-Wing public key
+    signing_key: PublicKey  # Ed25519
+
+
+class CommitteeMaterial(Message):
+    """What bidders seal to: the committee's public keys, the threshold and the suite.
+    Its canonical JSON's SHA-256 is what members confirm and bidders sign."""
+
+    ocid: Identifier
+    suite: Suite
+    threshold: int = Field(ge=2, le=MAX_MEMBERS)
+    members: Annotated[list[CommitteeMember], Field(min_length=2, max_length=MAX_MEMBERS)]
+
+    @model_validator(mode="after")
+    def _members_sorted_distinct_and_of_the_suite(self) -> "CommitteeMaterial":
+        ids = [member.officer_id for member in self.members]
+        if ids != sorted(set(ids)):
+            raise ValueError("members must be listed once each, sorted by officer_id")
+        if self.threshold > len(ids):
+            raise ValueError(f"a threshold of {self.threshold} needs that many members")
+        size = KEY_BYTES[self.suite]
+        for member in self.members:
+            if len(member.encryption_key) != size:
+                msg = f"{member.officer_id}'s encryption key is {len(member.encryption_key)} bytes; the {self.suite} suite's are {size}"
+                raise ValueError(msg)
+        return self
+
+
+class CommitteeConfirmation(Message):
+    """A member's signature over the material's digest: its keys and the others' checked."""
+
+    officer_id: Identifier
+    material_sha256: Sha256Hex
+    signature: Signature
+
+
+class KeyShare(Message):
+    """One member's share of a bid's content key, sealed to that member."""
+
+    officer_id: Identifier
+    x: int = Field(ge=1, le=MAX_MEMBERS)
+    sealed_share: SealedShareBytes
+    share_sha256: Sha256Hex
+
+
+class CommitteeSealedBid(Message):
+    """A bid encrypted under its own content key, the key split among the committee."""
+
+    ocid: Identifier
+    lots: Lots
+    bidder_id: Identifier
+    version: int = Field(ge=1, le=1_000_000)
+    ciphertext: Ciphertext  # nonce (12 bytes) || AES-256-GCM
+    key_commitment: Sha256Hex
+    material_sha256: Sha256Hex
+    key_shares: Annotated[list[KeyShare], Field(min_length=2, max_length=MAX_MEMBERS)]
+    signature: Signature
+
+    @field_validator("lots")
+    @classmethod
+    def _lots_sorted_and_unique(cls, lots: tuple[str, ...]) -> tuple[str, ...]:
+        if list(lots) != sorted(set(lots)):
+            raise ValueError("lots must be listed once each, in sorted order")
+        return lots
+
+
+class HandedShare(Message):
+    """A member's decrypted share of one bid, or why it did not decrypt."""
+
+    bid_id: Identifier
+    x: int = Field(ge=1, le=MAX_MEMBERS)
+    share: ShareBytes | None
+    problem: Problem | None = None
+
+    @model_validator(mode="after")
+    def _share_or_problem(self) -> "HandedShare":
+        if (self.share is None) == (self.problem is None):
+            raise ValueError("give either the share or the problem, not both or neither")
+        return self
+
+
+class OpeningShares(Message):
+    """Everything one member hands in at the opening, signed at once."""
+
+    shares: Annotated[list[HandedShare], Field(max_length=100_000)]
+    signature: Signature
+
+
+class SealedShareForMember(Message):
+    """What ``GET /tenders/{ocid}/opening/my-shares`` answers per current bid."""
+
+    bid_id: Identifier
+    lots: Lots
+    bidder_id: Identifier
+    version: int
+    x: int
+    sealed_share: SealedShareBytes
+    share_sha256: Sha256Hex
