@@ -10,8 +10,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from schemas.base import Message
+from schemas.base import BidEvent, Message
 from schemas.bids import Base64, Ciphertext, Lots, PublicKey, Sha256Hex, Signature, base64_of
+from schemas.commands import Command
 from schemas.values import Identifier
 
 Suite = Literal["x25519", "mlkem768-x25519"]
@@ -132,3 +133,51 @@ class SealedShareForMember(Message):
     x: int
     sealed_share: SealedShareBytes
     share_sha256: Sha256Hex
+
+
+# Naming and confirming a tender's committee: the commands and the events they record.
+
+
+class CommitteeNomination(Command):
+    """``POST /tenders/{ocid}/committee``: who sits, how many must act together, and the
+    suite bids are sealed with; the platform fills in each member's registered keys."""
+
+    members: Annotated[list[Identifier], Field(min_length=2, max_length=MAX_MEMBERS)]
+    threshold: int = Field(ge=2, le=MAX_MEMBERS)
+    suite: Suite = "x25519"
+
+
+class NameCommittee(CommitteeNomination):
+    ocid: Identifier
+
+
+class ConfirmCommittee(Command):
+    ocid: Identifier
+    confirmation: CommitteeConfirmation
+
+
+class CommitteeNamed(BidEvent):
+    """The tender's committee and the keys bids will be sealed to; it opens the bid log."""
+
+    public = True
+    type: Literal["CommitteeNamed"] = "CommitteeNamed"
+    material: CommitteeMaterial
+    named_by: Identifier
+
+
+class CommitteeConfirmed(BidEvent):
+    """A member checked the material (its own keys, the others' in the key log) and signed it."""
+
+    public = True
+    type: Literal["CommitteeConfirmed"] = "CommitteeConfirmed"
+    confirmation: CommitteeConfirmation
+
+
+class OpeningSharesAccepted(BidEvent):
+    """A member's shares were checked and are held in memory: who, and how many; never a share."""
+
+    public = True
+    type: Literal["OpeningSharesAccepted"] = "OpeningSharesAccepted"
+    officer_id: Identifier
+    shares: int = Field(ge=0)
+    problems: int = Field(ge=0)  # bids whose share did not decrypt on the member's machine
