@@ -7,6 +7,7 @@ it and sign its digest into each bid, so a bid names exactly the keys it was sea
 
 import base64
 import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -120,3 +121,16 @@ def members_keys(material: CommitteeMaterial) -> Mapping[str, bytes]:
 
 def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
+
+
+def public_view(
+    material: CommitteeMaterial, confirmations: Iterable[CommitteeConfirmation]
+) -> dict[str, Any]:
+    """``GET /tenders/{ocid}/committee``: the material as hashed, its digest, and every
+    confirmation recorded (a client counts the valid ones itself)."""
+    return {
+        "ocid": material.ocid,
+        "material": json.loads(material_document(material)),
+        "material_sha256": material_sha256(material),
+        "confirmations": [c.model_dump(mode="json") for c in confirmations],
+    }
