@@ -22,7 +22,7 @@ from adapters.postgres.eventstore import PostgresEventStore
 from app.policies import Changes
 from app.store import EventStore, StoreTransaction
 from app.unit_of_work import Clock, GroupCommit, UnitOfWork, Writes, envelopes, utc_now
-from bidding import entries, ledger, receipts, sealing
+from bidding import committee_sealing, entries, ledger, receipts, sealing
 from bidding import log as bid_log
 from bidding.entries import BidLimits, Entry
 from bidding.ledger import Ledger
@@ -109,8 +109,8 @@ class BidIntake:
     async def submit(self, bid: SealedBid, actor: Actor) -> Answer:
         received_at = self.clock()
         bid_log.bidder_must_act_for_itself(actor, bid.bidder_id)
-        if not sealing.bid_signature_valid(bid, await self._signing_key(bid.bidder_id)):
-            msg = f"the signature is not {bid.bidder_id}'s over this tender, lots, version and ciphertext"
+        if not committee_sealing.bid_signature_valid(bid, await self._signing_key(bid.bidder_id)):
+            msg = f"the signature is not {bid.bidder_id}'s over this tender, lots, version, ciphertext, key commitment, committee and shares"
             raise Rejected(msg, code="invalid_signature")
         return await self._answer(_Sent(bid, actor, received_at))
 

@@ -26,13 +26,13 @@ from schemas.commands import (
     CancelTender,
     CloseTender,
     Command,
-    IssueOpeningKey,
     PublishTender,
     RegisterAgency,
     RegisterCommitteeKeys,
     RegisterOfficer,
     RegisterSupplier,
 )
+from schemas.committee import ConfirmCommittee, NameCommittee
 from schemas.contracts import AnyContractCommand
 from schemas.evaluation import AnyEvaluationCommand
 
@@ -48,7 +48,8 @@ COMMANDS: dict[type, Handler] = {
     RegisterSupplier: handlers.register_supplier,
     RegisterCommitteeKeys: handlers.register_committee_keys,
     DecideRegistrationClaim: handlers.decide_claim,
-    IssueOpeningKey: handlers.issue_opening_key,
+    NameCommittee: handlers.name_committee,
+    ConfirmCommittee: handlers.confirm_committee,
     **dict.fromkeys(get_args(AnyEvaluationCommand), handlers.evaluate),
     **dict.fromkeys(get_args(AnyContractCommand), handlers.draw_or_sign_contract),
     **dict.fromkeys(get_args(AnyAuctionCommand), handlers.run_auction),

@@ -19,7 +19,7 @@ from app.policies import Changes
 from app.records import Credential, HandOver, Identifier, PartyKeys
 from app.store import StoreTransaction
 from app.unit_of_work import Clock, Context, Decision, Outcome, utc_now
-from bidding import keys
+from bidding import committee_log, keys, ledger
 from bidding import log as bid_log
 from contracts import contract
 from procurement import auction, claims, evaluation, parties, tender
@@ -38,7 +38,6 @@ from schemas.commands import (
     AmendTender,
     CancelTender,
     CloseTender,
-    IssueOpeningKey,
     PublishTender,
     RegisterAgency,
     RegisterCommitteeKeys,
@@ -46,8 +45,10 @@ from schemas.commands import (
     RegisterSupplier,
     Role,
 )
+from schemas.committee import ConfirmCommittee, NameCommittee
 from schemas.contracts import AnyContractCommand, DrawContract, SignContract
 from schemas.evaluation import AnyEvaluationCommand, ScoreQuality
+from schemas.events import CommitteeKeysRegistered, OfficerRegistered
 from schemas.values import AuctionRules
 
 __all__ = ["Clock", "Outcome", "Services", "utc_now"]
@@ -100,23 +101,40 @@ async def change_tender(
     return _decision(command.ocid, state.version, events)
 
 
-async def issue_opening_key(
-    tx: StoreTransaction, command: IssueOpeningKey, ctx: Context, s: Services
+async def name_committee(
+    tx: StoreTransaction, command: NameCommittee, ctx: Context, s: Services
 ) -> Decision:
+    """The committee with each member's keys as its own registration recorded them."""
     state = tender.replay([e.event for e in await tx.load(command.ocid)])
-    rows = await tx.connection.fetch(
-        "SELECT c.party_id, c.agency_id, k.party_id IS NOT NULL AS has_keys"
-        " FROM credentials c LEFT JOIN party_keys k USING (party_id)"
-        " WHERE c.party_id = ANY($1) AND c.role = 'officer'",
-        [share.officer_id for share in command.shares],
+    candidates, registered = [], {}
+    for officer_id in command.members:
+        history = [e.event for e in await tx.load(officer_id)]
+        officer = next((e for e in history if isinstance(e, OfficerRegistered)), None)
+        candidates.append(
+            committee_log.Candidate(officer_id, officer.agency_id if officer else None)
+        )
+        recorded = [e for e in history if isinstance(e, CommitteeKeysRegistered)]
+        if recorded:
+            latest = recorded[-1]
+            registered[officer_id] = committee_log.RegisteredKeys(
+                bytes(latest.encryption_key),
+                bytes(latest.hybrid_encryption_key) if latest.hybrid_encryption_key else None,
+                bytes(latest.signing_key),
+            )
+    log = await tx.bid_ledger(command.ocid)
+    existing = log.committee if log else None
+    events = committee_log.name_committee(
+        state, command, ctx.actor, ctx.now, candidates, registered, existing
     )
-    members = {
-        row["party_id"]: bid_log.Member(row["party_id"], row["agency_id"], row["has_keys"])
-        for row in rows
-    }
-    issued = bool(await tx.load(bid_log.bid_log_id(command.ocid)))
-    events = bid_log.issue_opening_key(state, command, ctx.actor, ctx.now, members, issued)
-    return _decision(bid_log.bid_log_id(command.ocid), 0, events)
+    return _decision(bid_log.bid_log_id(command.ocid), 0, list(events))
+
+
+async def confirm_committee(
+    tx: StoreTransaction, command: ConfirmCommittee, ctx: Context, s: Services
+) -> Decision:
+    log = await tx.bid_ledger(command.ocid, lock=True)
+    events = ledger.confirm(log, command.ocid, command.confirmation, ctx.actor)
+    return _decision(bid_log.bid_log_id(command.ocid), log.version if log else 0, events)
 
 
 async def register_agency(
@@ -187,7 +205,10 @@ async def register_committee_keys(
     history = await tx.load(command.officer_id)
     registered = any(e.type == "CommitteeKeysRegistered" for e in history)
     fields = keys.committee_keys_fields(
-        command.officer_id, command.encryption_key, command.signing_key
+        command.officer_id,
+        command.encryption_key,
+        command.signing_key,
+        command.hybrid_encryption_key,
     )
     proof_valid = keys.verify(command.signing_key, command.proof, keys.COMMITTEE_KEYS, fields)
     events = parties.register_committee_keys(command, ctx.actor, proof_valid, registered)

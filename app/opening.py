@@ -1,6 +1,7 @@
-"""The opening ceremony: committee members hand in their shares after the deadline; with
-enough of them, the opening key is rebuilt in memory, every current bid is opened or
-rejected, and the key is dropped.
+"""The opening ceremony: after the deadline each committee member hands in its shares of
+every current bid's content key, decrypted on its own machine; with k members, each bid's
+key is rebuilt in memory, checked against the bidder's commitment, and the bid opened or
+rejected on its own; then the shares and keys are dropped.
 
 Shares are held in this process's memory only, never written anywhere: if the process
 stops before the opening, the members hand them in again. Run the ceremony's requests on
@@ -8,29 +9,25 @@ one API process (see docs/sealed-bids.md).
 """
 
 import asyncio
-import hashlib
 import multiprocessing
 import os
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
-
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from adapters.postgres.eventstore import PostgresEventStore
 from app.policies import Changes
 from app.store import EventStore, StoreTransaction
 from app.unit_of_work import Clock, Context, Decision, UnitOfWork, Writes, envelopes, utc_now
-from bidding import committee, keys, ledger, opening, shamir
+from bidding import committee_material, committee_opening, ledger, opening, shamir
 from bidding import log as bid_log
+from bidding.committee_opening import CurrentBid, WrongShare
 from bidding.log import LogStatus
-from procurement.errors import WrongState
-from schemas.bids import OpeningShare
+from procurement.errors import Rejected, WrongState
+from schemas.bids import SealedBid
 from schemas.commands import Actor
-from schemas.events import (
-    BidSubmitted,
-    BidWithdrawn,
-)
+from schemas.committee import CommitteeMaterial, OpeningShares
+from schemas.events import BidSubmitted, BidWithdrawn
 
 SigningKeys = Callable[[Sequence[str]], Awaitable[dict[str, bytes]]]
 
@@ -46,65 +43,78 @@ class OpeningCeremony:
         self.pool = pool
         self._uow = UnitOfWork(store or PostgresEventStore(pool), clock)
         self._signing_keys = signing_keys or self._registered_keys
-        self._held: dict[str, dict[str, shamir.Share]] = {}
+        self._held: dict[str, dict[str, dict[str, shamir.Share]]] = {}  # ocid, officer, bid
         self._locks: dict[str, asyncio.Lock] = {}
 
-    async def hand_in(self, ocid: str, handed: OpeningShare, actor: Actor) -> dict[str, Any]:
+    async def hand_in(self, ocid: str, handed: OpeningShares, actor: Actor) -> dict[str, Any]:
         async with self._locks.setdefault(ocid, asyncio.Lock()):
             held = self._held.setdefault(ocid, {})
             signing_key = (await self._signing_keys([actor.id])).get(actor.id)
-            fields = committee.share_fields(ocid, actor.id, handed.x, _sha256_hex(handed.share))
-            signature_valid = signing_key is not None and keys.verify(
-                signing_key, handed.signature, keys.OPENING_SHARE, fields
+            signature_valid = signing_key is not None and committee_material.opening_shares_valid(
+                ocid, actor.id, list(handed.shares), handed.signature, signing_key
             )
-            accepted: list[tuple[shamir.Share, int]] = []
+            accepted: list[tuple[dict[str, shamir.Share], int]] = []
 
             async def accept(tx: StoreTransaction, _: Context) -> Decision:
                 log = await tx.bid_ledger(ocid, lock=True)
-                share = bid_log.check_share(
-                    log.log if log else None, ocid, actor, handed, signature_valid, actor.id in held
+                bid_log.check_hand_in(
+                    log.log if log else None, ocid, actor, signature_valid, actor.id in held
                 )
                 assert log is not None
-                accepted.append((share, log.threshold))
-                events = ledger.accept_share(log, actor.id, share.x)
+                current = {e.receipt.bid_id: e for e in await _current(tx, ocid)}
+                try:
+                    shares = committee_opening.check_handed_shares(
+                        actor.id, handed.shares, {i: _sealed(e) for i, e in current.items()}
+                    )
+                except WrongShare as error:
+                    raise Rejected(str(error), code="wrong_share") from error
+                accepted.append((shares, log.threshold))
+                problems = sum(1 for item in handed.shares if item.share is None)
+                events = ledger.accept_shares(log, actor.id, len(shares), problems)
                 return Decision(Changes(bid_log.bid_log_id(ocid), log.version, events))
 
-            await self._uow.handle(accept, actor, what="the share")
-            share, threshold = accepted[-1]
-            held[actor.id] = share
+            await self._uow.handle(accept, actor, what="the shares")
+            shares, threshold = accepted[-1]
+            held[actor.id] = shares
             if len(held) < threshold:
                 return {"threshold": threshold, "handed_in": len(held), "opened": False}
             try:
-                summary = await self._open(ocid, actor, list(held.values()), sorted(held))
+                summary = await self._open(ocid, actor, held, sorted(held))
             finally:
-                self._held.pop(ocid, None)  # the shares and the key go, whatever happened
+                self._held.pop(ocid, None)  # the shares and the keys go, whatever happened
             return {"threshold": threshold, "handed_in": len(held), "opened": True} | summary
 
     async def _open(
-        self, ocid: str, actor: Actor, shares: list[shamir.Share], participants: list[str]
+        self,
+        ocid: str,
+        actor: Actor,
+        held: Mapping[str, Mapping[str, shamir.Share]],
+        participants: list[str],
     ) -> dict[str, Any]:
-        """Rebuild the key, open every current bid and record the outcome; the evaluation
-        starts in the same transaction (``app.policies``)."""
+        """Rebuild each bid's key, open every current bid and record the outcome; the
+        evaluation starts in the same transaction (``app.policies``)."""
 
         async def work(tx: StoreTransaction, writes: Writes) -> dict[str, Any]:
             log = await tx.bid_ledger(ocid, lock=True, leaves=True)
             assert log is not None
             if log.status is not LogStatus.SEALED or log.root is None:
                 raise WrongState(f"the bids of {ocid} are {log.status}", code=str(log.status))
-            try:
-                key = committee.rebuild_opening_key(shares, log.public_key)
-            except committee.KeyMismatch as error:
-                raise WrongState(str(error), code="key_mismatch") from error
             entries = [
                 item.event
                 for item in await tx.load(bid_log.bid_log_id(ocid))
                 if isinstance(item.event, BidSubmitted | BidWithdrawn)
             ]
-            recorded = dict(enumerate(log.leaves))
+            current = [
+                CurrentBid(e.receipt, _sealed(e), log.leaves[e.receipt.log_index])
+                for e in opening.current_bids(entries)
+            ]
+            shares: dict[str, list[shamir.Share]] = {}
+            for officer in participants:
+                for bid_id, share in held[officer].items():
+                    shares.setdefault(bid_id, []).append(share)
             bidder_keys = await self._signing_keys(sorted({e.receipt.bidder_id for e in entries}))
-            results = await open_in_parallel(
-                opening.current_bids(entries), key, recorded, bidder_keys
-            )
+            material = log.committee.material
+            results = await open_in_parallel(current, material, shares, bidder_keys)
             matches = opening.log_matches_root(entries, log.root)
             events = ledger.record_opening(log, results, participants, matches)
             now = self._uow.clock()
@@ -119,6 +129,31 @@ class OpeningCeremony:
 
         return await self._uow.write(work, what="the opening")
 
+    async def my_shares(self, ocid: str, actor: Actor) -> list[dict[str, Any]]:
+        """The member's sealed share of every current bid, once the log is sealed."""
+
+        async def read(tx: StoreTransaction, _: Writes) -> list[dict[str, Any]]:
+            log = await tx.bid_ledger(ocid)
+            bid_log.check_hand_in(log.log if log else None, ocid, actor, True, False)
+            found = []
+            for entry in await _current(tx, ocid):
+                mine = next(s for s in entry.key_shares if s.officer_id == actor.id)
+                receipt = entry.receipt
+                found.append(
+                    {
+                        "bid_id": receipt.bid_id,
+                        "lots": list(receipt.lots),
+                        "bidder_id": receipt.bidder_id,
+                        "version": receipt.version,
+                        "x": mine.x,
+                        "sealed_share": mine.model_dump(mode="json")["sealed_share"],
+                        "share_sha256": mine.share_sha256,
+                    }
+                )
+            return found
+
+        return await self._uow.write(read, what="the member's shares")
+
     async def _registered_keys(self, party_ids: Sequence[str]) -> dict[str, bytes]:
         rows = await self.pool.fetch(
             "SELECT party_id, signing_key FROM party_keys WHERE party_id = ANY($1)",
@@ -131,34 +166,36 @@ PARALLEL_FROM = 2000  # bids; below this, starting worker processes costs more t
 
 
 async def open_in_parallel(
-    current: list[BidSubmitted],
-    key: X25519PrivateKey,
-    recorded: dict[int, bytes],
+    current: list[CurrentBid],
+    material: CommitteeMaterial,
+    shares: dict[str, list[shamir.Share]],
     bidder_keys: dict[str, bytes],
     processes: int | None = None,
     parallel_from: int = PARALLEL_FROM,
 ) -> list[opening.Opened]:
-    """Verify and decrypt every bid. It is CPU work that holds the GIL, so many bids are
-    shared among worker processes, one per core (the key reaches them through a pipe,
-    never a file); a few are opened in a thread, which keeps the API answering meanwhile."""
+    """Verify, rebuild each key and decrypt every bid. It is CPU work that holds the GIL,
+    so many bids are shared among worker processes, one per core (each bid's shares reach
+    them through a pipe, never a file); a few are opened in a thread, which keeps the API
+    answering meanwhile."""
     processes = processes or os.cpu_count() or 1
     if len(current) < parallel_from or processes < 2:
-        return await asyncio.to_thread(opening.open_bids, current, key, recorded, bidder_keys)
+        return await asyncio.to_thread(
+            committee_opening.open_bids, current, material, shares, bidder_keys
+        )
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     size = -(-len(current) // processes)
     chunks = [current[n : n + size] for n in range(0, len(current), size)]
-    raw = key.private_bytes_raw()
     loop = asyncio.get_running_loop()
     with ProcessPoolExecutor(max_workers=len(chunks), mp_context=context) as pool:
         parts = await asyncio.gather(
             *(
                 loop.run_in_executor(
                     pool,
-                    opening.open_bids_with_raw_key,
+                    committee_opening.open_bids,
                     chunk,
-                    raw,
-                    {e.receipt.log_index: recorded[e.receipt.log_index] for e in chunk},
+                    material,
+                    {e.receipt.bid_id: shares.get(e.receipt.bid_id, []) for e in chunk},
                     {e.receipt.bidder_id: bidder_keys.get(e.receipt.bidder_id, b"") for e in chunk},
                 )
                 for chunk in chunks
@@ -167,5 +204,26 @@ async def open_in_parallel(
     return [opened for part in parts for opened in part]
 
 
-def _sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+async def _current(tx: StoreTransaction, ocid: str) -> list[BidSubmitted]:
+    entries = [
+        item.event
+        for item in await tx.load(bid_log.bid_log_id(ocid))
+        if isinstance(item.event, BidSubmitted | BidWithdrawn)
+    ]
+    return opening.current_bids(entries)
+
+
+def _sealed(entry: BidSubmitted) -> SealedBid:
+    """The bid as the bidder sent it, from its recorded entry."""
+    receipt = entry.receipt
+    return SealedBid(
+        ocid=receipt.ocid,
+        lots=receipt.lots,
+        bidder_id=receipt.bidder_id,
+        version=receipt.version,
+        ciphertext=entry.ciphertext,
+        key_commitment=entry.key_commitment,
+        material_sha256=entry.material_sha256,
+        key_shares=entry.key_shares,
+        signature=entry.signature,
+    )

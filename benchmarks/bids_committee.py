@@ -30,12 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from bidding import committee_opening, committee_sealing, keys, receipts, sealing, shamir, suites
+from bidding import committee_opening, committee_sealing, keys, receipts, shamir, suites
 from bidding.committee_opening import CurrentBid
-from schemas.bids import BidContent, Receipt
-from schemas.committee import CommitteeMaterial, CommitteeMember, CommitteeSealedBid, HandedShare
+from schemas.bids import BidContent, Receipt, SealedBid
+from schemas.committee import CommitteeMaterial, CommitteeMember, HandedShare
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "bid.json"
 
@@ -122,7 +121,7 @@ def member_shares(
     suite: str,
     officer: str,
     private: suites.MemberPrivateKeys,
-    bids: dict[str, CommitteeSealedBid],
+    bids: dict[str, SealedBid],
 ) -> list[HandedShare]:
     handed = []
     for bid_id, bid in bids.items():
@@ -135,7 +134,7 @@ def member_shares(
     return handed
 
 
-def receipt_of(bid: CommitteeSealedBid, index: int) -> Receipt:
+def receipt_of(bid: SealedBid, index: int) -> Receipt:
     return Receipt(
         kind="bid",
         bid_id=f"bid-{index}",
@@ -144,17 +143,11 @@ def receipt_of(bid: CommitteeSealedBid, index: int) -> Receipt:
         lots=bid.lots,
         version=bid.version,
         ciphertext_sha256=hashlib.sha256(bid.ciphertext).hexdigest(),
+        material_sha256=bid.material_sha256,
+        shares_sha256=committee_sealing.shares_sha256(bid.key_shares),
         received_at=datetime.now(UTC),
         log_index=index,
     )
-
-
-def opening_key_baseline(content: BidContent, samples: int) -> dict[str, Any]:
-    """The version 1 seal it replaces: one HPKE seal to a tender-wide opening key."""
-    opening_key = keys.raw_public(X25519PrivateKey.generate())
-    bidder = Ed25519PrivateKey.generate()
-    seal_us = median_us(lambda: sealing.seal_bid(content, 1, opening_key, bidder), samples)
-    return {"suite": "version 1, one opening key", "seal_us": round(seal_us, 1)}
 
 
 def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -174,7 +167,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         measure_suite(suite, content, args.members, args.threshold, args.bids, args.samples)
         for suite in (suites.X25519, suites.HYBRID)
     ]
-    rows.append(opening_key_baseline(content, args.samples))
     for row in rows:
         print(json.dumps(row))
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -66,6 +66,7 @@ from benchmarks.harness import Running, console, run_with_short_periods, until
 from benchmarks.usage import CpuMeter, idle_cores
 from entrypoints.demo.cast import TENDERS, TenderPlan
 from entrypoints.demo.story import tender_body
+from schemas.committee import CommitteeMaterial
 from schemas.contracts import Party as ContractParty
 from sdk.market import ApiRefused, Market, Party, bid_content
 
@@ -95,7 +96,7 @@ class Tender:
     plan: TenderPlan
     buyer: Buyer
     ocid: str = ""
-    key: bytes = b""
+    committee: CommitteeMaterial | None = None
     bids: list[str] = field(default_factory=list)  # bid ids, once opened
     winner: str = ""
     contract_id: str = ""
@@ -176,7 +177,7 @@ async def procedure(
     async def publish(tender: Tender, deadline: datetime, market: Market) -> int:
         body = tender_body(tender.plan, deadline, auctions=False)
         tender.ocid = await market.publish_tender(tender.buyer.lead, body)
-        tender.key = await market.issue_opening_key(
+        tender.committee = await market.name_committee(
             tender.buyer.lead, tender.ocid, tender.buyer.members, THRESHOLD
         )
         return 2
@@ -185,7 +186,7 @@ async def procedure(
         lot = tender.plan.lots[0]
         items = {lot.id: [(item.id, item.quantity) for item in lot.items]}
         await market.submit_bid(
-            bidder, bid_content(tender.ocid, bidder, {lot.id: price}, items), tender.key
+            bidder, bid_content(tender.ocid, bidder, {lot.id: price}, items), tender.committee
         )
         return 1
 

@@ -61,6 +61,7 @@ from benchmarks.usage import CpuMeter, idle_cores
 from entrypoints.demo.story import Story, tender_body
 from readmodels import ocds_reads, reads
 from readmodels.releases import COLUMNS as RELEASE_COLUMNS  # the release text last
+from schemas.committee import CommitteeMaterial
 from sdk.market import Market, Party, bid_content
 
 TARGETS = {"reads_per_s": 1000.0, "p99_award_to_sse_ms": 200.0}
@@ -312,14 +313,14 @@ async def awaiting_award(run: Running, count: int) -> tuple[Market, Party, list[
     deadline = datetime.now(UTC) + timedelta(seconds=15 + count * 0.2)
     gate = asyncio.Semaphore(16)
 
-    async def publish() -> tuple[str, bytes]:
+    async def publish() -> tuple[str, CommitteeMaterial]:
         async with gate:
             ocid = await market.publish_tender(lead, tender_body(plan, deadline, auctions=False))
-            return ocid, await market.issue_opening_key(lead, ocid, members, 2)
+            return ocid, await market.name_committee(lead, ocid, members, 2)
 
     tenders = await asyncio.gather(*(publish() for _ in range(count)))
 
-    async def bid(ocid: str, key: bytes, bidder: Party, share: str) -> None:
+    async def bid(ocid: str, key: CommitteeMaterial, bidder: Party, share: str) -> None:
         async with gate:
             price = (lot.estimate * Decimal(share)).quantize(Decimal(1))
             await market.submit_bid(bidder, bid_content(ocid, bidder, {lot.id: price}, items), key)

@@ -1,6 +1,6 @@
 """The parties of the sealed-bid benchmarks and their tenders: suppliers with keys of their
-own, a committee holding the opening key's shares, tenders with that key, sealed bids as
-raw requests, and the shares handed in to open them."""
+own, a committee whose members hold their own keys, tenders with that committee named and
+confirmed, sealed bids as raw requests, and the shares handed in to open them."""
 
 import base64
 import functools
@@ -13,15 +13,15 @@ from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from benchmarks.figures import per
 from benchmarks.harness import console
 from benchmarks.publish import EXAMPLE
 from benchmarks.raw_http import failures, http_request, latency_ms, send_all
-from bidding import committee, keys, sealing
-from schemas.bids import BidContent, EncryptedShare, SealedBid
-from schemas.commands import OpeningKeySetup
+from bidding import committee_material, committee_sealing, keys, shamir, suites
+from schemas.bids import BidContent, SealedBid
+from schemas.committee import CommitteeMaterial, MySealedShares
+from sdk import committee as committee_client
 
 BID_EXAMPLE = EXAMPLE.parent / "bid.json"
 REGISTER_CONCURRENCY = 64
@@ -33,7 +33,7 @@ class Party:
     id: str
     token: str
     signing_key: Ed25519PrivateKey
-    encryption_key: X25519PrivateKey | None = None
+    encryption_keys: suites.MemberPrivateKeys | None = None  # committee members
 
 
 async def register_suppliers(url: str, count: int) -> tuple[list[Party], dict[str, Any]]:
@@ -87,17 +87,19 @@ async def committee_of(client: httpx.AsyncClient, operator: str, agency_id: str)
         )
         answer.raise_for_status()
         officer_id, token = answer.json()["id"], answer.json()["token"]
-        signing, encryption = Ed25519PrivateKey.generate(), X25519PrivateKey.generate()
-        public_signing, public_encryption = keys.raw_public(signing), keys.raw_public(encryption)
+        signing, encryption = Ed25519PrivateKey.generate(), suites.MemberPrivateKeys.generate()
+        public_signing = keys.raw_public(signing)
+        x25519, hybrid = encryption.public(suites.X25519), encryption.public(suites.HYBRID)
         proof = keys.sign(
             signing,
             keys.COMMITTEE_KEYS,
-            keys.committee_keys_fields(officer_id, public_encryption, public_signing),
+            keys.committee_keys_fields(officer_id, x25519, public_signing, hybrid),
         )
         registered = await client.post(
             "/officers/me/committee-keys",
             json={
-                "encryption_key": b64(public_encryption),
+                "encryption_key": b64(x25519),
+                "hybrid_encryption_key": b64(hybrid),
                 "signing_key": b64(public_signing),
                 "proof": b64(proof),
             },
@@ -111,7 +113,7 @@ async def committee_of(client: httpx.AsyncClient, operator: str, agency_id: str)
 @dataclass(frozen=True)
 class Tender:
     ocid: str
-    setup: OpeningKeySetup  # the public key and the committee's sealed shares
+    material: CommitteeMaterial  # the committee's keys, confirmed by its members
     deadline: datetime
 
 
@@ -121,9 +123,10 @@ async def sealed_tender(
     members: Sequence[Party],
     deadline_in: timedelta,
     auction: dict[str, Any] | None = None,
+    suite: str = suites.X25519,
 ) -> Tender:
-    """Publish a tender (``examples/tender.json``, with these ``auction`` rules if given)
-    and give it an opening key split among ``members``."""
+    """Publish a tender (``examples/tender.json``, with these ``auction`` rules if given),
+    name ``members`` its committee in ``suite`` and have each confirm it."""
     body = json.loads(EXAMPLE.read_text())
     deadline = datetime.now(UTC) + deadline_in
     body["submission_deadline"] = deadline.isoformat()
@@ -132,18 +135,23 @@ async def sealed_tender(
     published = await client.post("/tenders", json=body, headers=bearer(officer))
     published.raise_for_status()
     ocid: str = published.json()["id"]
-    setup = committee.make_opening_key(
-        ocid,
-        [(m.id, keys.raw_public(m.encryption_key)) for m in members if m.encryption_key],
-        THRESHOLD,
+    nomination = {"members": [m.id for m in members], "threshold": THRESHOLD, "suite": suite}
+    named = await client.post(
+        f"/tenders/{ocid}/committee", json=nomination, headers=bearer(officer)
     )
-    issued = await client.post(
-        f"/tenders/{ocid}/opening-key",
-        content=setup.model_dump_json(),
-        headers=bearer(officer) | {"Content-Type": "application/json"},
-    )
-    issued.raise_for_status()
-    return Tender(ocid, setup, deadline)
+    named.raise_for_status()
+    served = await client.get(f"/tenders/{ocid}/committee")
+    served.raise_for_status()
+    material = committee_client.material_of(served.json())
+    for member in members:
+        confirmation = committee_material.confirm(material, member.id, member.signing_key)
+        confirmed = await client.post(
+            f"/tenders/{ocid}/committee/confirmations",
+            content=confirmation.model_dump_json(),
+            headers=bearer(member.token) | {"Content-Type": "application/json"},
+        )
+        confirmed.raise_for_status()
+    return Tender(ocid, material, deadline)
 
 
 @functools.cache
@@ -169,10 +177,10 @@ def seal_bids(
     started = time.monotonic()
     sealed = [
         [
-            sealing.seal_bid(
+            committee_sealing.seal_bid(
                 bid_content(tender.ocid, bidder.id, number, version),
                 version,
-                tender.setup.public_key,
+                tender.material,
                 bidder.signing_key,
             )
             for version in range(1, versions + 1)
@@ -197,18 +205,20 @@ def bearer(token: str) -> dict[str, str]:
 
 
 async def share_of(client: httpx.AsyncClient, member: Party, ocid: str) -> bytes:
-    """The member's share, decrypted and signed on the member's machine, ready to send."""
-    mine = await client.get(f"/tenders/{ocid}/opening-key/my-share", headers=bearer(member.token))
+    """The member's shares, decrypted and signed on the member's machine, ready to send."""
+    served = await client.get(f"/tenders/{ocid}/committee")
+    served.raise_for_status()
+    mine = await client.get(f"/tenders/{ocid}/opening/my-shares", headers=bearer(member.token))
     mine.raise_for_status()
-    assert member.encryption_key is not None
-    share = committee.hand_in_share(
-        ocid,
+    assert member.encryption_keys is not None
+    handed = committee_client.hand_in(
+        committee_client.material_of(served.json()),
         member.id,
-        EncryptedShare.model_validate(mine.json()),
-        member.encryption_key,
+        MySealedShares.model_validate(mine.json()).shares,
+        member.encryption_keys,
         member.signing_key,
     )
-    return share.model_dump_json().encode()
+    return handed.model_dump_json().encode()
 
 
 async def hand_in(client: httpx.AsyncClient, member: Party, ocid: str) -> httpx.Response:
@@ -219,15 +229,15 @@ async def hand_in(client: httpx.AsyncClient, member: Party, ocid: str) -> httpx.
     )
 
 
-def opening_key(tender: Tender, members: Sequence[Party]) -> X25519PrivateKey:
-    """The opening key, rebuilt here from the members' own shares, as the platform does."""
-    shares = []
+def content_key(tender: Tender, bid: SealedBid, members: Sequence[Party]) -> bytes:
+    """A bid's content key, rebuilt here from the members' own shares, as the platform does."""
+    pieces = []
     for member in members:
-        sealed = next(s for s in tender.setup.shares if s.officer_id == member.id)
-        assert member.encryption_key is not None
-        shares.append(
-            sealing.open_share(
-                sealed.encrypted_share, member.encryption_key, tender.ocid, member.id, sealed.x
-            )
-        )
-    return committee.rebuild_opening_key(shares, tender.setup.public_key)
+        mine = next(s for s in bid.key_shares if s.officer_id == member.id)
+        assert member.encryption_keys is not None
+        raw = committee_sealing.open_member_share(
+            tender.material.suite, bid.ocid, bid.lots, bid.bidder_id, bid.version,
+            member.id, mine.x, mine.sealed_share, member.encryption_keys,
+        )  # fmt: skip
+        pieces.append(shamir.Share.from_bytes(raw))
+    return committee_sealing.rebuild_content_key(pieces, bid.key_commitment)

@@ -12,8 +12,8 @@ from itertools import combinations, islice
 from bidding import committee_sealing, receipts, shamir
 from bidding.opening import Opened
 from bidding.sealing import Unsealable
-from schemas.bids import Receipt
-from schemas.committee import CommitteeMaterial, CommitteeSealedBid, HandedShare
+from schemas.bids import Receipt, SealedBid
+from schemas.committee import CommitteeMaterial, HandedShare
 
 # Shares that all match the bidder's digests yet do not rebuild its key are the bidder's
 # own doing; with more than k members at the opening, other k-subsets are tried, this many.
@@ -33,14 +33,14 @@ class CurrentBid:
     """A bidder's latest entry, as recorded at receipt, with the leaf the log holds for it."""
 
     receipt: Receipt
-    bid: CommitteeSealedBid
+    bid: SealedBid
     recorded_leaf: bytes
 
 
 def check_handed_shares(
     officer_id: str,
     handed: Sequence[HandedShare],
-    current: Mapping[str, CommitteeSealedBid],
+    current: Mapping[str, SealedBid],
 ) -> dict[str, shamir.Share]:
     """The member's shares by bid id, each checked against the digest the bidder recorded
     for that member; a share for another member's x, an unknown bid or a wrong share

@@ -20,8 +20,8 @@ from pydantic import ValidationError
 
 from bidding import committee_material, keys, shamir, suites
 from bidding.sealing import Unsealable
-from schemas.bids import BidContent
-from schemas.committee import CommitteeMaterial, CommitteeSealedBid, KeyShare
+from schemas.bids import BidContent, KeyShare, SealedBid
+from schemas.committee import CommitteeMaterial
 
 BID = "procurement-bid/2"  # the associated data that binds a ciphertext to its place
 BID_SIGNATURE = "procurement-bid-signature/2"
@@ -90,7 +90,7 @@ def signature_fields(
     }
 
 
-def bid_signature_fields(bid: CommitteeSealedBid) -> dict[str, Any]:
+def bid_signature_fields(bid: SealedBid) -> dict[str, Any]:
     return signature_fields(
         bid.ocid,
         bid.lots,
@@ -108,7 +108,7 @@ def seal_bid(
     version: int,
     material: CommitteeMaterial,
     bidder_key: Ed25519PrivateKey,
-) -> CommitteeSealedBid:
+) -> SealedBid:
     """Seal ``content`` to the committee of ``material``; check the material first
     (``sdk.key_checks``): this trusts its keys."""
     if material.ocid != content.ocid:
@@ -152,7 +152,7 @@ def seal_bid(
         digest,
         key_shares,
     )
-    return CommitteeSealedBid(
+    return SealedBid(
         ocid=content.ocid,
         lots=content.lots,
         bidder_id=content.bidder_id,
@@ -165,11 +165,11 @@ def seal_bid(
     )
 
 
-def bid_signature_valid(bid: CommitteeSealedBid, bidder_key: bytes) -> bool:
+def bid_signature_valid(bid: SealedBid, bidder_key: bytes) -> bool:
     return keys.verify(bidder_key, bid.signature, BID_SIGNATURE, bid_signature_fields(bid))
 
 
-def shares_match_material(bid: CommitteeSealedBid, material: CommitteeMaterial) -> str | None:
+def shares_match_material(bid: SealedBid, material: CommitteeMaterial) -> str | None:
     """Why the bid's shares do not fit the committee (None when they do): one share per
     member, in the material's order, x = 1..n, and the material's digest signed."""
     if bid.material_sha256 != committee_material.material_sha256(material):

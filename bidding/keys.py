@@ -16,12 +16,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 SUPPLIER_REGISTRATION = "procurement-supplier-registration/1"
 COMMITTEE_KEYS = "procurement-committee-keys/1"
-BID = "procurement-bid/1"  # the HPKE info that binds a sealed bid to its place
-BID_SIGNATURE = "procurement-bid-signature/1"
 WITHDRAWAL = "procurement-bid-withdrawal/1"
 RECEIPT = "procurement-receipt/1"
-OPENING_SHARE = "procurement-opening-share/1"
-SHARE_SEAL = "procurement-opening-share-seal/1"
 
 
 def canonical_json(value: Any) -> bytes:
@@ -63,10 +59,17 @@ def supplier_registration_fields(identifier: str, signing_key: bytes) -> dict[st
 
 
 def committee_keys_fields(
-    officer_id: str, encryption_key: bytes, signing_key: bytes
+    officer_id: str,
+    encryption_key: bytes,
+    signing_key: bytes,
+    hybrid_encryption_key: bytes | None = None,
 ) -> dict[str, Any]:
-    return {
+    """What a member's binding signature covers: its id and every key it registers, in hex."""
+    fields = {
         "officer_id": officer_id,
         "encryption_key": encryption_key.hex(),
         "signing_key": signing_key.hex(),
     }
+    if hybrid_encryption_key is not None:
+        fields["hybrid_encryption_key"] = hybrid_encryption_key.hex()
+    return fields

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from bidding import merkle, receipts
+from bidding import committee_log, committee_sealing, merkle, receipts
+from bidding.committee_log import Committee
 from bidding.entries import BidLimits, Entry, Sent, bid_must_stay_within_the_limits, check_order
 from bidding.log import BidLog, LogStatus, check_bid, check_withdrawal
 from bidding.opening import Opened
@@ -21,6 +22,12 @@ from procurement.errors import WrongState
 from procurement.tender import Tender
 from schemas.bids import BidWithdrawal, Receipt, SealedBid
 from schemas.commands import Actor
+from schemas.committee import (
+    CommitteeConfirmation,
+    CommitteeConfirmed,
+    CommitteeNamed,
+    OpeningSharesAccepted,
+)
 from schemas.events import (
     BidLogSealed,
     BidOpened,
@@ -29,8 +36,6 @@ from schemas.events import (
     BidSubmitted,
     BidWithdrawn,
     Event,
-    OpeningKeyIssued,
-    OpeningShareAccepted,
     TenderCancelled,
     TenderDeadlineExtended,
     TenderRequirementsAmended,
@@ -46,11 +51,12 @@ OPEN, SEALED, OPENED, CANCELLED = (
 # Which event may happen in which state, and the state it leads to. The log's own events
 # outside this table are a corrupt history; a tender event outside it changes no status.
 LIFECYCLE: dict[tuple[LogStatus, str], LogStatus] = {
+    (OPEN, "CommitteeConfirmed"): OPEN,
     (OPEN, "BidSubmitted"): OPEN,
     (OPEN, "BidWithdrawn"): OPEN,
     (OPEN, "BidLogSealed"): SEALED,
     (OPEN, "TenderCancelled"): CANCELLED,
-    (SEALED, "OpeningShareAccepted"): SEALED,
+    (SEALED, "OpeningSharesAccepted"): SEALED,
     (SEALED, "BidOpened"): SEALED,
     (SEALED, "BidRejected"): SEALED,
     (SEALED, "BidsOpened"): OPENED,
@@ -84,9 +90,7 @@ class Ledger:
     buyer_id: str
     deadline: datetime
     lots: frozenset[str]
-    public_key: bytes
-    threshold: int
-    members: Mapping[str, tuple[int, str]]  # officer id -> (share x, SHA-256 of the share)
+    committee: Committee
     status: LogStatus = OPEN
     version: int = 1  # the last sequence of the log's own events
     size: int = 0  # entries in the log
@@ -95,7 +99,16 @@ class Ledger:
     receipts: Mapping[tuple[str, int], Receipt] = field(default_factory=dict)
     digests: frozenset[bytes] = frozenset()  # ciphertexts already in the log
     leaves: tuple[bytes, ...] = ()  # Merkle leaves, in log order
-    handed_in: frozenset[str] = frozenset()  # officers whose share was accepted
+    handed_in: frozenset[str] = frozenset()  # officers whose shares were accepted
+
+    @property
+    def threshold(self) -> int:
+        return self.committee.material.threshold
+
+    @property
+    def members(self) -> list[str]:
+        """The committee's officers, in the material's order."""
+        return [member.officer_id for member in self.committee.material.members]
 
     @property
     def log(self) -> BidLog:
@@ -106,21 +119,19 @@ class Ledger:
             deadline=self.deadline,
             status=self.status,
             lots=self.lots,
-            threshold=self.threshold,
-            members=dict(self.members),
+            committee=self.committee,
         )
 
 
-def start(tender: Tender, issued: OpeningKeyIssued) -> Ledger:
-    """The log as the opening key makes it: empty, open, following its tender."""
+def start(tender: Tender, named: CommitteeNamed) -> Ledger:
+    """The log as naming the committee makes it: empty, open, following its tender; it
+    takes bids once k members confirmed."""
     return Ledger(
         ocid=tender.ocid,
         buyer_id=tender.buyer_id,
         deadline=tender.submission_deadline,
         lots=frozenset(lot.id for lot in tender.requirements.lots),
-        public_key=bytes(issued.public_key),
-        threshold=issued.threshold,
-        members={share.officer_id: (share.x, share.share_sha256) for share in issued.shares},
+        committee=Committee(named.material),
     )
 
 
@@ -137,7 +148,9 @@ def evolve(state: Ledger, event: Event) -> Ledger:
         return _add_entry(state, event)
     if isinstance(event, BidLogSealed):
         return replace(state, root=bytes.fromhex(event.root))
-    if isinstance(event, OpeningShareAccepted):
+    if isinstance(event, CommitteeConfirmed):
+        return replace(state, committee=state.committee.with_confirmation(event.confirmation))
+    if isinstance(event, OpeningSharesAccepted):
         return replace(state, handed_in=state.handed_in | {event.officer_id})
     return state
 
@@ -145,12 +158,12 @@ def evolve(state: Ledger, event: Event) -> Ledger:
 def replay(
     tender: Tender | None, own: Iterable[Event], followed: Iterable[Event] = ()
 ) -> Ledger | None:
-    """The log from its tender, its own events and the tender's events since the key."""
+    """The log from its tender, its own events and the tender's events since the naming."""
     history = list(own)
     if tender is None or not history:
         return None
     first, *rest = history
-    assert isinstance(first, OpeningKeyIssued), (
+    assert isinstance(first, CommitteeNamed), (
         f"the bid log of {tender.ocid} starts with {_kind(first)}"
     )
     state = start(tender, first)
@@ -231,11 +244,22 @@ def take(
         lots=item.lots if isinstance(item, SealedBid) else (),
         version=item.version,
         ciphertext_sha256=digest.hex() if digest is not None else None,
+        material_sha256=item.material_sha256 if isinstance(item, SealedBid) else None,
+        shares_sha256=committee_sealing.shares_sha256(item.key_shares)
+        if isinstance(item, SealedBid)
+        else None,
         received_at=received_at,
         log_index=state.size,
     )
     event: BidSubmitted | BidWithdrawn = (
-        BidSubmitted(receipt=receipt, ciphertext=item.ciphertext, signature=item.signature)
+        BidSubmitted(
+            receipt=receipt,
+            ciphertext=item.ciphertext,
+            key_commitment=item.key_commitment,
+            material_sha256=item.material_sha256,
+            key_shares=item.key_shares,
+            signature=item.signature,
+        )
         if isinstance(item, SealedBid)
         else BidWithdrawn(receipt=receipt, signature=item.signature)
     )
@@ -253,11 +277,24 @@ def seal(state: Ledger | None) -> list[Event]:
     return [BidLogSealed(tree_size=state.size, root=merkle.root(list(state.leaves)).hex())]
 
 
-def accept_share(state: Ledger, officer_id: str, x: int) -> list[Event]:
-    """A committee member's share was checked (``bidding.log.check_share``) and is held."""
+def confirm(
+    state: Ledger | None, ocid: str, confirmation: CommitteeConfirmation, actor: Actor
+) -> list[Event]:
+    """A member's confirmation of the committee's key material, while bids may come."""
+    if state is not None and state.status is not OPEN:
+        raise WrongState(f"the bids of {ocid} are {state.status}", code=str(state.status))
+    return list(
+        committee_log.confirm_committee(
+            state.committee if state else None, confirmation, actor, ocid
+        )
+    )
+
+
+def accept_shares(state: Ledger, officer_id: str, shares: int, problems: int) -> list[Event]:
+    """A committee member's shares were checked and are held in memory."""
     if state.status is not SEALED:
         raise WrongState(f"the bids of {state.ocid} are {state.status}", code=str(state.status))
-    return [OpeningShareAccepted(officer_id=officer_id, x=x)]
+    return [OpeningSharesAccepted(officer_id=officer_id, shares=shares, problems=problems)]
 
 
 def record_opening(

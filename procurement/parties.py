@@ -172,6 +172,7 @@ def register_committee_keys(
             officer_id=command.officer_id,
             encryption_key=command.encryption_key,
             signing_key=command.signing_key,
+            hybrid_encryption_key=command.hybrid_encryption_key,
             proof=command.proof,
         )
     ]

@@ -63,6 +63,8 @@ def base64_of(size: int | None = None, *, at_most: int | None = None) -> WithJso
 PublicKey = Annotated[
     Base64, Field(min_length=32, max_length=32), base64_of(32)
 ]  # raw Ed25519 or X25519
+# The X-Wing public key of the post-quantum suite: ML-KEM-768's (1184 bytes), then X25519's.
+HybridPublicKey = Annotated[Base64, Field(min_length=1216, max_length=1216), base64_of(1216)]
 Signature = Annotated[Base64, Field(min_length=64, max_length=64), base64_of(64)]  # raw Ed25519
 Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", max_length=64)]
 Amount = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=4, allow_inf_nan=False)]
@@ -136,18 +138,36 @@ Ciphertext = Annotated[
 ]
 
 
+MAX_MEMBERS = 20
+SealedShareBytes = Annotated[Base64, Field(min_length=1, max_length=2048), base64_of(at_most=2048)]
+
+
+class KeyShare(Message):
+    """One committee member's share of a bid's content key, sealed to that member's key."""
+
+    officer_id: Identifier
+    x: int = Field(ge=1, le=MAX_MEMBERS)  # the share's point: the member's place, from 1
+    sealed_share: SealedShareBytes  # HPKE (the tender's suite) to the member's key
+    share_sha256: Sha256Hex  # commitment, to recognise the right share at the opening
+
+
 class SealedBid(Message):
-    """A bid encrypted to the tender's opening key and signed by the bidder.
+    """A bid encrypted under its own content key, the key split among the tender's committee
+    (version 2; ``bidding.committee_sealing``), and signed by the bidder.
 
     ``ocid``, ``lots``, ``bidder_id`` and ``version`` are bound into the encryption, so the
-    ciphertext opens only for exactly these; the signature covers them and the ciphertext.
+    ciphertext and the shares open only for exactly these; the signature covers them, the
+    ciphertext, the key commitment, the committee material and the shares.
     """
 
     ocid: Identifier
     lots: Lots
     bidder_id: Identifier
     version: int = Field(ge=1, le=1_000_000)  # 1, then higher for each replacement
-    ciphertext: Ciphertext
+    ciphertext: Ciphertext  # nonce (12 bytes) || AES-256-GCM
+    key_commitment: Sha256Hex
+    material_sha256: Sha256Hex
+    key_shares: Annotated[list[KeyShare], Field(min_length=2, max_length=MAX_MEMBERS)]
     signature: Signature
 
     @field_validator("lots")
@@ -177,6 +197,8 @@ class Receipt(Message):
     lots: Annotated[tuple[Identifier, ...], Field(max_length=100)]  # empty for a withdrawal
     version: int
     ciphertext_sha256: Sha256Hex | None  # None for a withdrawal
+    material_sha256: Sha256Hex | None = None  # the committee keys the bid was sealed to
+    shares_sha256: Sha256Hex | None = None  # its sealed key shares (None for a withdrawal)
     received_at: AwareDatetime  # the platform's clock, UTC, to the microsecond
     log_index: int = Field(ge=0)  # the entry's position in the tender's bid log
 
@@ -187,23 +209,3 @@ class SignedReceipt(Message):
         str, Field(pattern=r"^[0-9a-f]{16}$", max_length=16)
     ]  # which platform key signed
     signature: Signature  # Ed25519 over the receipt's canonical JSON
-
-
-# The opening key and the committee's shares of it.
-
-KeyShareBytes = Annotated[Base64, Field(min_length=1, max_length=512), base64_of(at_most=512)]
-
-
-class EncryptedShare(Message):
-    officer_id: Identifier
-    x: int = Field(ge=1, le=255)  # the share's point, also its number
-    encrypted_share: KeyShareBytes  # HPKE-sealed to the member's X25519 key
-    share_sha256: Sha256Hex  # commitment, to recognise the right share at the opening
-
-
-class OpeningShare(Message):
-    """A member's share, decrypted on the member's machine, signed, for the opening."""
-
-    x: int = Field(ge=1, le=255)
-    share: KeyShareBytes
-    signature: Signature

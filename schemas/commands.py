@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, Field, model_validator
 
 from schemas.base import Message
-from schemas.bids import EncryptedShare, PublicKey, Signature
+from schemas.bids import HybridPublicKey, PublicKey, Signature
 from schemas.identities import PartyIdentifier, PartyName
 from schemas.values import Email, Identifier, ProcedureType, Requirements, Text, Title
 
@@ -112,39 +112,17 @@ class RegisterSupplier(Command):
 class CommitteeKeys(Command):
     """An officer's keys for sitting on evaluation committees, with proof of holding them."""
 
-    encryption_key: PublicKey  # X25519: shares of opening keys are sealed to it
-    signing_key: PublicKey  # Ed25519: signs the share the member hands in at an opening
-    proof: Signature
+    encryption_key: PublicKey  # X25519: bids' key shares are sealed to it (suite x25519)
+    signing_key: PublicKey  # Ed25519: signs confirmations and the shares handed in
+    proof: Signature  # by the signing key over every key here (procurement-committee-keys/1)
+    # ML-KEM-768+X25519: key shares of tenders with the post-quantum suite are sealed to it
+    hybrid_encryption_key: HybridPublicKey | None = None
 
 
 class RegisterCommitteeKeys(CommitteeKeys):
     officer_id: Identifier
 
 
-class OpeningKeySetup(Command):
-    """A tender's opening key, made and split on the officer's machine: the public half,
-    and one share of the private half per committee member, sealed to that member."""
-
-    public_key: PublicKey  # X25519: bids are sealed to it
-    threshold: int = Field(ge=2, le=20)  # members who must act together to open the bids
-    shares: Annotated[list[EncryptedShare], Field(min_length=2, max_length=20)]
-
-    @model_validator(mode="after")
-    def _shares_fit_the_threshold(self) -> "OpeningKeySetup":
-        if self.threshold > len(self.shares):
-            msg = f"a threshold of {self.threshold} needs at least that many shares, got {len(self.shares)}"
-            raise ValueError(msg)
-        for name in ("officer_id", "x"):
-            values = [getattr(share, name) for share in self.shares]
-            if len(values) != len(set(values)):
-                raise ValueError(f"each share needs its own {name}, repeated: {values}")
-        return self
-
-
-class IssueOpeningKey(OpeningKeySetup):
-    ocid: Identifier
-
-
-TenderCommand = PublishTender | AmendTender | CancelTender | CloseTender | IssueOpeningKey
+TenderCommand = PublishTender | AmendTender | CancelTender | CloseTender
 PartyCommand = RegisterAgency | RegisterOfficer | RegisterSupplier | RegisterCommitteeKeys
 AnyCommand = Annotated[TenderCommand | PartyCommand, Field(union_mode="left_to_right")]

@@ -8,12 +8,21 @@ are signed, sealed and hashed are defined in ``bidding.committee`` and
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from schemas.base import BidEvent, Message
-from schemas.bids import Base64, Ciphertext, Lots, PublicKey, Sha256Hex, Signature, base64_of
+from schemas.bids import (
+    MAX_MEMBERS,
+    Base64,
+    Lots,
+    PublicKey,
+    SealedShareBytes,
+    Sha256Hex,
+    Signature,
+    base64_of,
+)
 from schemas.commands import Command
-from schemas.values import Identifier
+from schemas.values import Identifier, OneLine
 
 Suite = Literal["x25519", "mlkem768-x25519"]
 SUITES: tuple[Suite, ...] = ("x25519", "mlkem768-x25519")
@@ -21,16 +30,14 @@ X25519_KEY_BYTES = 32
 # An X-Wing public key: the ML-KEM-768 encapsulation key (1184 bytes), then X25519's (32).
 HYBRID_KEY_BYTES = 1184 + 32
 KEY_BYTES: dict[str, int] = {"x25519": X25519_KEY_BYTES, "mlkem768-x25519": HYBRID_KEY_BYTES}
-MAX_MEMBERS = 20
 
 EncryptionKey = Annotated[
     Base64,
     Field(min_length=X25519_KEY_BYTES, max_length=HYBRID_KEY_BYTES),
     base64_of(at_most=HYBRID_KEY_BYTES),
 ]
-SealedShareBytes = Annotated[Base64, Field(min_length=1, max_length=2048), base64_of(at_most=2048)]
 ShareBytes = Annotated[Base64, Field(min_length=67, max_length=67), base64_of(67)]
-Problem = Annotated[str, Field(min_length=1, max_length=500)]
+Problem = Annotated[str, Field(min_length=1, max_length=500), OneLine]
 
 
 class CommitteeMember(Message):
@@ -69,36 +76,6 @@ class CommitteeConfirmation(Message):
     officer_id: Identifier
     material_sha256: Sha256Hex
     signature: Signature
-
-
-class KeyShare(Message):
-    """One member's share of a bid's content key, sealed to that member."""
-
-    officer_id: Identifier
-    x: int = Field(ge=1, le=MAX_MEMBERS)
-    sealed_share: SealedShareBytes
-    share_sha256: Sha256Hex
-
-
-class CommitteeSealedBid(Message):
-    """A bid encrypted under its own content key, the key split among the committee."""
-
-    ocid: Identifier
-    lots: Lots
-    bidder_id: Identifier
-    version: int = Field(ge=1, le=1_000_000)
-    ciphertext: Ciphertext  # nonce (12 bytes) || AES-256-GCM
-    key_commitment: Sha256Hex
-    material_sha256: Sha256Hex
-    key_shares: Annotated[list[KeyShare], Field(min_length=2, max_length=MAX_MEMBERS)]
-    signature: Signature
-
-    @field_validator("lots")
-    @classmethod
-    def _lots_sorted_and_unique(cls, lots: tuple[str, ...]) -> tuple[str, ...]:
-        if list(lots) != sorted(set(lots)):
-            raise ValueError("lots must be listed once each, in sorted order")
-        return lots
 
 
 class HandedShare(Message):
@@ -181,3 +158,30 @@ class OpeningSharesAccepted(BidEvent):
     officer_id: Identifier
     shares: int = Field(ge=0)
     problems: int = Field(ge=0)  # bids whose share did not decrypt on the member's machine
+
+
+# What the committee routes answer (their OpenAPI descriptions).
+
+
+class MaterialDocument(CommitteeMaterial):
+    """The material exactly as hashed: canonical JSON of this object is ``material_sha256``."""
+
+    purpose: Literal["procurement-committee-material/1"]
+
+
+class CommitteeView(Message):
+    """``GET /tenders/{ocid}/committee``: who sits, the keys bids are sealed to, and every
+    confirmation recorded; a client counts the valid ones itself."""
+
+    ocid: Identifier
+    material: MaterialDocument
+    material_sha256: Sha256Hex
+    confirmations: list[CommitteeConfirmation]
+
+
+class MySealedShares(Message):
+    """``GET /tenders/{ocid}/opening/my-shares``: the member's sealed share of each bid."""
+
+    ocid: Identifier
+    suite: Suite
+    shares: list[SealedShareForMember]

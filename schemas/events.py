@@ -11,13 +11,14 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BeforeValidator, Field, TypeAdapter
 
-from schemas import auction, catalogue, claims, contracts, evaluation  # noqa: F401  their events join the union
+from schemas import auction, catalogue, claims, committee, contracts, evaluation  # noqa: F401  their events join the union
 from schemas.base import BidEvent, Message, PartyEvent, TenderEvent, concrete_events, one_of
 from schemas.base import Event as Event  # re-exported: events subclass it
 from schemas.bids import (
     BidContent,
     Ciphertext,
-    EncryptedShare,
+    HybridPublicKey,
+    KeyShare,
     PublicKey,
     Receipt,
     Sha256Hex,
@@ -81,6 +82,8 @@ class CommitteeKeysRegistered(PartyEvent):
     # log can check it: a key the operator wrote in a member's name has none. Older events
     # lack it, and clients refuse to seal to such a member until it registers again.
     proof: Signature | None = None
+    # Absent from registrations made before the post-quantum suite.
+    hybrid_encryption_key: HybridPublicKey | None = None
 
 
 # Tenders
@@ -145,20 +148,14 @@ class TenderClosed(TenderEvent):
 # Sealed bids: one bid log per tender, aggregate id "<ocid>:bids"
 
 
-class OpeningKeyIssued(BidEvent):
-    public = True
-    type: Literal["OpeningKeyIssued"] = "OpeningKeyIssued"
-    ocid: Identifier
-    public_key: PublicKey
-    threshold: int
-    shares: Annotated[list[EncryptedShare], Field(max_length=20)]
-
-
 class BidSubmitted(BidEvent):
     public = False
     type: Literal["BidSubmitted"] = "BidSubmitted"
     receipt: Receipt
     ciphertext: Ciphertext  # still sealed: nobody can read it before the opening
+    key_commitment: Sha256Hex
+    material_sha256: Sha256Hex
+    key_shares: Annotated[list[KeyShare], Field(min_length=2, max_length=20)]
     signature: Signature
 
 
@@ -176,13 +173,6 @@ class BidLogSealed(BidEvent):
     type: Literal["BidLogSealed"] = "BidLogSealed"
     tree_size: int
     root: Sha256Hex
-
-
-class OpeningShareAccepted(BidEvent):
-    public = False
-    type: Literal["OpeningShareAccepted"] = "OpeningShareAccepted"
-    officer_id: Identifier
-    x: int
 
 
 class BidOpened(BidEvent):
@@ -211,7 +201,9 @@ class BidRejected(BidEvent):
     bid_id: Identifier
     bidder_id: Identifier
     version: int
-    reason_code: Literal["tampered", "wrong_tender_or_lot", "invalid_signature", "unreadable"]
+    reason_code: Literal[
+        "tampered", "wrong_tender_or_lot", "invalid_signature", "bad_key_shares", "unreadable"
+    ]
     # Written from the bid itself, whose validation report can run to megabytes: cut to
     # fit, so that one bidder cannot make its own rejection, and the opening, fail.
     reason: Annotated[Text, BeforeValidator(_cut_to_fit)]

@@ -13,8 +13,11 @@ from typing import Any
 
 import httpx
 
-from bidding import committee, keys, sealing
-from schemas.bids import BidContent, EncryptedShare, SignedReceipt
+from bidding import keys, sealing
+from schemas.bids import BidContent, SignedReceipt
+from schemas.committee import MySealedShares
+from sdk import committee, key_checks
+from sdk.audit.sources import Params, Unavailable
 from sdk.keyfiles import KeyFile
 
 
@@ -51,6 +54,17 @@ class Client:
             raise ApiError(response.status_code, problem)
         return response.json()
 
+    def get(self, path: str, params: Params | None = None) -> Any:
+        """A public read, as ``sdk.key_checks`` reads the key log: ``Unavailable`` if refused."""
+        try:
+            return self.request("GET", path, params=params)
+        except (ApiError, httpx.HTTPError) as error:
+            raise Unavailable(f"GET {path}: {error}") from error
+
+    def checked_platform_key(self, pinned: bytes | None) -> bytes:
+        """The key to check the platform's signatures with: the one pinned, else as served."""
+        return pinned if pinned is not None else key_checks.served_platform_key(self)
+
     # Suppliers
 
     def register_supplier(
@@ -74,18 +88,30 @@ class Client:
         answer: dict[str, Any] = self.request("POST", "/suppliers", json=body)
         return answer
 
-    def opening_key(self, ocid: str) -> dict[str, Any]:
-        answer: dict[str, Any] = self.request("GET", f"/tenders/{ocid}/opening-key")
+    def committee(self, ocid: str) -> dict[str, Any]:
+        answer: dict[str, Any] = self.request("GET", f"/tenders/{ocid}/committee")
         return answer
 
-    def submit_bid(self, content: BidContent, version: int, key_file: KeyFile) -> SignedReceipt:
-        """Seal ``content`` to the tender's opening key, sign it, send it: the receipt."""
-        tender_key = base64.b64decode(self.opening_key(content.ocid)["public_key"])
-        sealed = sealing.seal_bid(content, version, tender_key, key_file.signing_key)
+    def submit_bid(
+        self,
+        content: BidContent,
+        version: int,
+        key_file: KeyFile,
+        platform_key: bytes | None = None,
+    ) -> SignedReceipt:
+        """Check the tender's committee keys against the key log (``KeyCheckFailed``, and
+        nothing sent, if any does not verify), seal ``content`` to them, sign, send: the
+        receipt. ``platform_key`` is the key pinned on first use (else as served now)."""
+        checked = self.checked_platform_key(platform_key)
+        sealed = committee.seal_verified(
+            self.committee(content.ocid), checked, self, content, version, key_file.signing_key
+        )
         answer = self.request(
             "POST", f"/tenders/{content.ocid}/bids", content=sealed.model_dump_json()
         )
-        return SignedReceipt.model_validate({k: v for k, v in answer.items() if k != "replayed"})
+        return SignedReceipt.model_validate(
+            {k: v for k, v in answer.items() if k in ("receipt", "key_id", "signature")}
+        )
 
     def withdraw_bid(
         self, ocid: str, bidder_id: str, version: int, key_file: KeyFile
@@ -94,56 +120,74 @@ class Client:
         answer = self.request(
             "POST", f"/tenders/{ocid}/bids/withdrawal", content=withdrawal.model_dump_json()
         )
-        return SignedReceipt.model_validate({k: v for k, v in answer.items() if k != "replayed"})
+        return SignedReceipt.model_validate(
+            {k: v for k, v in answer.items() if k in ("receipt", "key_id", "signature")}
+        )
 
     # Committee members
 
     def register_committee_keys(self, key_file: KeyFile, officer_id: str) -> dict[str, Any]:
-        assert key_file.encryption_key is not None, "committee keys need an encryption key"
-        encryption = keys.raw_public(key_file.encryption_key)
+        """Both encryption keys (X25519, ML-KEM-768+X25519) and the signing key, bound to the
+        officer by its own signature over all three."""
+        member = key_file.member_keys()
+        encryption = member.public("x25519")
+        hybrid = member.public("mlkem768-x25519")
         signing = keys.raw_public(key_file.signing_key)
         proof = keys.sign(
             key_file.signing_key,
             keys.COMMITTEE_KEYS,
-            keys.committee_keys_fields(officer_id, encryption, signing),
+            keys.committee_keys_fields(officer_id, encryption, signing, hybrid),
         )
         body = {
             "encryption_key": _b64(encryption),
+            "hybrid_encryption_key": _b64(hybrid),
             "signing_key": _b64(signing),
             "proof": _b64(proof),
         }
         answer: dict[str, Any] = self.request("POST", "/officers/me/committee-keys", json=body)
         return answer
 
-    def issue_opening_key(self, ocid: str, members: list[str], threshold: int) -> dict[str, Any]:
-        """Make the tender's opening key here, split it among ``members`` (officer ids), seal
-        each share to its member, and send only the public key and the sealed shares."""
-        member_keys = [
-            (
-                member,
-                base64.b64decode(
-                    self.request("GET", f"/officers/{member}/committee-keys")["encryption_key"]
-                ),
-            )
-            for member in members
-        ]
-        setup = committee.make_opening_key(ocid, member_keys, threshold)
+    def name_committee(
+        self, ocid: str, members: list[str], threshold: int, suite: str = "x25519"
+    ) -> dict[str, Any]:
+        """Name the tender's committee; the platform fills in the members' registered keys.
+        No key is made here: each bid's own key is split among the members by its bidder."""
+        body = {"members": members, "threshold": threshold, "suite": suite}
+        answer: dict[str, Any] = self.request("POST", f"/tenders/{ocid}/committee", json=body)
+        return answer
+
+    def confirm_committee(
+        self, ocid: str, officer_id: str, key_file: KeyFile, platform_key: bytes | None = None
+    ) -> dict[str, Any]:
+        """Check this member's own keys and every member's against the key log, then sign
+        the committee's material (``KeyCheckFailed``, and nothing signed, otherwise)."""
+        confirmation = committee.confirm(
+            self.committee(ocid),
+            officer_id,
+            key_file.member_keys(),
+            key_file.signing_key,
+            self.checked_platform_key(platform_key),
+            self,
+        )
         answer: dict[str, Any] = self.request(
-            "POST", f"/tenders/{ocid}/opening-key", content=setup.model_dump_json()
+            "POST",
+            f"/tenders/{ocid}/committee/confirmations",
+            content=confirmation.model_dump_json(),
         )
         return answer
 
-    def hand_in_share(self, ocid: str, officer_id: str, key_file: KeyFile) -> dict[str, Any]:
-        """Fetch this member's sealed share, decrypt it here, sign it and hand it in."""
-        assert key_file.encryption_key is not None, "a committee key file holds an encryption key"
-        sealed = EncryptedShare.model_validate(
-            self.request("GET", f"/tenders/{ocid}/opening-key/my-share")
+    def hand_in_shares(self, ocid: str, officer_id: str, key_file: KeyFile) -> dict[str, Any]:
+        """Fetch this member's sealed share of every current bid, decrypt them here, sign
+        them and hand them in at once; a share that does not decrypt is reported."""
+        material = committee.material_of(self.committee(ocid))
+        sealed = MySealedShares.model_validate(
+            self.request("GET", f"/tenders/{ocid}/opening/my-shares")
         )
-        share = committee.hand_in_share(
-            ocid, officer_id, sealed, key_file.encryption_key, key_file.signing_key
+        handed = committee.hand_in(
+            material, officer_id, sealed.shares, key_file.member_keys(), key_file.signing_key
         )
         answer: dict[str, Any] = self.request(
-            "POST", f"/tenders/{ocid}/opening/shares", content=share.model_dump_json()
+            "POST", f"/tenders/{ocid}/opening/shares", content=handed.model_dump_json()
         )
         return answer
 

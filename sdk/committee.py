@@ -13,11 +13,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bidding import committee_material, committee_sealing, suites
-from schemas.bids import BidContent
+from schemas.bids import BidContent, SealedBid
 from schemas.committee import (
     CommitteeConfirmation,
     CommitteeMaterial,
-    CommitteeSealedBid,
     HandedShare,
     OpeningShares,
     SealedShareForMember,
@@ -56,7 +55,7 @@ def seal_verified(
     content: BidContent,
     version: int,
     bidder_key: Ed25519PrivateKey,
-) -> CommitteeSealedBid:
+) -> SealedBid:
     """Seal ``content`` to the committee once its keys verified; ``KeyCheckFailed`` (what did
     not verify, for whom) and nothing sealed otherwise."""
     material = verified_material(committee, platform_key, source)

@@ -24,11 +24,13 @@ from typing import Any, TypeVar
 
 import httpx
 
-from bidding import committee, keys, sealing
+from bidding import committee_material, committee_sealing, keys, sealing
 from contracts.contract import CONTRACT_SIGNATURE, signature_fields
 from procurement.evaluation import QUALITY_SCORE, score_fields
-from schemas.bids import BidContent, EncryptedShare
+from schemas.bids import BidContent
+from schemas.committee import CommitteeConfirmation, CommitteeMaterial, MySealedShares
 from schemas.contracts import Party as ContractParty
+from sdk import committee as committee_client
 from sdk.keyfiles import KeyFile
 
 T = TypeVar("T")
@@ -84,17 +86,24 @@ def supplier_registration(
 
 
 def committee_keys_registration(key_file: KeyFile, officer_id: str) -> dict[str, Any]:
-    """``POST /officers/me/committee-keys``: both public keys, and the proof of holding them."""
+    """``POST /officers/me/committee-keys``: the X25519 and ML-KEM-768+X25519 encryption
+    keys and the signing key, and the member's own signature binding them to it."""
     if key_file.encryption_key is None:
         raise ValueError("committee keys need an encryption key: KeyFile.generate(committee=True)")
-    encryption = keys.raw_public(key_file.encryption_key)
+    member = key_file.member_keys()
+    encryption, hybrid = member.public("x25519"), member.public("mlkem768-x25519")
     signing = keys.raw_public(key_file.signing_key)
     proof = keys.sign(
         key_file.signing_key,
         keys.COMMITTEE_KEYS,
-        keys.committee_keys_fields(officer_id, encryption, signing),
+        keys.committee_keys_fields(officer_id, encryption, signing, hybrid),
     )
-    return {"encryption_key": b64(encryption), "signing_key": b64(signing), "proof": b64(proof)}
+    return {
+        "encryption_key": b64(encryption),
+        "hybrid_encryption_key": b64(hybrid),
+        "signing_key": b64(signing),
+        "proof": b64(proof),
+    }
 
 
 def bid_content(
@@ -242,26 +251,53 @@ class Market:
         body = {"reason": reason}
         await self.call("POST", f"/tenders/{ocid}/cancellation", officer.token, json=body)
 
-    async def issue_opening_key(
-        self, officer: Party, ocid: str, members: list[Party], threshold: int
-    ) -> bytes:
-        """Make the tender's opening key on the officer's side, split it among ``members``
-        (k = ``threshold``), seal each share to its member; the public key bids are sealed to."""
-        member_keys = []
-        for member in members:
-            if member.keys.encryption_key is None:
-                raise ValueError(f"{member.id} has no committee keys")
-            member_keys.append((member.id, keys.raw_public(member.keys.encryption_key)))
-        setup = committee.make_opening_key(ocid, member_keys, threshold)
-        path = f"/tenders/{ocid}/opening-key"
-        await self.call("POST", path, officer.token, content=setup.model_dump_json())
-        return setup.public_key
+    async def name_committee(
+        self,
+        officer: Party,
+        ocid: str,
+        members: list[Party],
+        threshold: int,
+        suite: str = "x25519",
+        confirming: list[Party] | None = None,
+    ) -> CommitteeMaterial:
+        """Name the tender's committee (k = ``threshold``), then each of ``confirming``
+        (all members by default) checks its own keys in the material and confirms it on
+        its side: the material bids are sealed to."""
+        body = {"members": [m.id for m in members], "threshold": threshold, "suite": suite}
+        await self.call("POST", f"/tenders/{ocid}/committee", officer.token, json=body)
+        material = committee_client.material_of(await self.read(f"/tenders/{ocid}/committee"))
+        for member in members if confirming is None else confirming:
+            await self.confirm_committee(member, material)
+        return material
+
+    async def confirm_committee(self, member: Party, material: CommitteeMaterial) -> None:
+        mine = next(m for m in material.members if m.officer_id == member.id)
+        if bytes(mine.encryption_key) != member.keys.member_keys().public(material.suite):
+            raise ValueError(
+                f"{member.id}'s key in the committee of {material.ocid} is not its own"
+            )
+        confirmation = committee_material.confirm(material, member.id, member.keys.signing_key)
+        path = f"/tenders/{material.ocid}/committee/confirmations"
+        await self.call("POST", path, member.token, content=confirmation.model_dump_json())
 
     async def submit_bid(
-        self, bidder: Party, content: BidContent, tender_key: bytes, version: int = 1
+        self,
+        bidder: Party,
+        content: BidContent,
+        material: CommitteeMaterial | None = None,
+        version: int = 1,
     ) -> dict[str, Any]:
-        """Seal ``content`` here and send it: the platform's signed receipt."""
-        sealed = sealing.seal_bid(content, version, tender_key, bidder.keys.signing_key)
+        """Seal ``content`` here to the tender's committee, once k members confirmed its
+        material, and send it: the platform's signed receipt. (The key log check of
+        ``sdk.client`` is the CLI's; this driver checks the material and confirmations.)"""
+        served = await self.read(f"/tenders/{content.ocid}/committee")
+        confirmations = [CommitteeConfirmation.model_validate(c) for c in served["confirmations"]]
+        current = committee_client.material_of(served)
+        if material is not None and material != current:
+            raise ValueError(f"the committee of {content.ocid} is not the one it was")
+        if not committee_material.is_confirmed(current, confirmations):
+            raise ValueError(f"the committee of {content.ocid} is not confirmed by k members")
+        sealed = committee_sealing.seal_bid(content, version, current, bidder.keys.signing_key)
         path = f"/tenders/{content.ocid}/bids"
         receipt: dict[str, Any] = await self.call(
             "POST", path, bidder.token, content=sealed.model_dump_json()
@@ -285,20 +321,18 @@ class Market:
         await until(sealed, within, f"the sealing of the bids of {ocid}")
 
     async def hand_in_share(self, member: Party, ocid: str) -> dict[str, Any]:
-        """Decrypt the member's share here, sign it and hand it in; the k-th opens the bids."""
-        if member.keys.encryption_key is None:
-            raise ValueError(f"{member.id} has no committee keys")
-        mine = await self.read(f"/tenders/{ocid}/opening-key/my-share", member)
-        share = committee.hand_in_share(
-            ocid,
-            member.id,
-            EncryptedShare.model_validate(mine),
-            member.keys.encryption_key,
-            member.keys.signing_key,
+        """Decrypt the member's shares of every bid here, sign them and hand them in; the
+        k-th member opens the bids."""
+        material = committee_client.material_of(await self.read(f"/tenders/{ocid}/committee"))
+        mine = MySealedShares.model_validate(
+            await self.read(f"/tenders/{ocid}/opening/my-shares", member)
+        )
+        handed = committee_client.hand_in(
+            material, member.id, mine.shares, member.keys.member_keys(), member.keys.signing_key
         )
         path = f"/tenders/{ocid}/opening/shares"
         answer: dict[str, Any] = await self.call(
-            "POST", path, member.token, content=share.model_dump_json()
+            "POST", path, member.token, content=handed.model_dump_json()
         )
         return answer
 

@@ -15,11 +15,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from bidding import receipts
+from bidding.committee_log import Committee
 from bidding.entries import Entry
 from bidding.ledger import Ledger
 from bidding.log import BidLog, LogStatus
 from procurement import tender
 from schemas.bids import Receipt
+from schemas.committee import (
+    CommitteeConfirmation,
+    CommitteeConfirmed,
+    CommitteeMaterial,
+    CommitteeNamed,
+)
 from schemas.events import (
     BidLogSealed,
     BidOpened,
@@ -28,7 +35,6 @@ from schemas.events import (
     BidSubmitted,
     BidWithdrawn,
     Envelope,
-    OpeningKeyIssued,
     TenderCancelled,
     TenderDeadlineExtended,
     TenderRequirementsAmended,
@@ -42,14 +48,13 @@ _FOLLOWED = (
     BidOpened,
     BidRejected,
     BidsOpened,
-    OpeningKeyIssued,
+    CommitteeNamed,
+    CommitteeConfirmed,
     TenderCancelled,
     TenderDeadlineExtended,
     TenderRequirementsAmended,
 )
-_COLUMNS = (
-    "ocid, buyer_id, deadline, status, lots, threshold, members, size, version, public_key, root"
-)
+_COLUMNS = "ocid, buyer_id, deadline, status, lots, committee, size, version, root"
 
 
 def follows(envelopes: Sequence[Envelope]) -> bool:
@@ -91,20 +96,26 @@ async def follow(connection: Any, envelopes: Sequence[Envelope]) -> None:
 async def _follow_one(connection: Any, item: Envelope) -> None:
     event, aggregate_id = item.event, item.aggregate_id
     ocid = aggregate_id.removesuffix(":bids")
-    if isinstance(event, OpeningKeyIssued):
+    if isinstance(event, CommitteeNamed):
         published = tender.replay([e.event for e in await _load(connection, ocid)])
-        assert published is not None, f"an opening key for {ocid}, which was never published"
+        assert published is not None, f"a committee for {ocid}, which was never published"
+        committee = {"material": event.material.model_dump(mode="json"), "confirmations": []}
         await connection.execute(
-            "INSERT INTO bid_logs (ocid, buyer_id, deadline, status, lots, public_key,"
-            " threshold, members, version) VALUES ($1, $2, $3, 'open', $4, $5, $6, $7, $8)",
+            "INSERT INTO bid_logs (ocid, buyer_id, deadline, status, lots, committee, version)"
+            " VALUES ($1, $2, $3, 'open', $4, $5, $6)",
             ocid,
             published.buyer_id,
             published.submission_deadline,
             [lot.id for lot in published.requirements.lots],
-            event.public_key,
-            event.threshold,
-            {share.officer_id: [share.x, share.share_sha256] for share in event.shares},
+            committee,
             item.sequence,
+        )
+    elif isinstance(event, CommitteeConfirmed):
+        await connection.execute(
+            "UPDATE bid_logs SET committee = jsonb_set(committee, '{confirmations}',"
+            " committee->'confirmations' || jsonb_build_array($2::jsonb)) WHERE ocid = $1",
+            ocid,
+            event.confirmation.model_dump(mode="json"),
         )
     elif isinstance(event, TenderDeadlineExtended):
         await connection.execute(
@@ -247,9 +258,7 @@ async def ledger(
         buyer_id=header.buyer_id,
         deadline=header.deadline,
         lots=header.lots,
-        public_key=bytes(row["public_key"]),
-        threshold=header.threshold,
-        members=header.members,
+        committee=header.committee,
         status=header.status,
         version=row["version"],
         size=row["size"],
@@ -261,18 +270,22 @@ async def ledger(
     )
 
 
+def committee_of(value: Any) -> Committee:
+    recorded = json.loads(value) if isinstance(value, str) else value
+    return Committee(
+        CommitteeMaterial.model_validate(recorded["material"]),
+        tuple(CommitteeConfirmation.model_validate(c) for c in recorded["confirmations"]),
+    )
+
+
 def _from_row(row: Any) -> BidLog:
-    members = row["members"]
-    if isinstance(members, str):
-        members = json.loads(members)
     return BidLog(
         ocid=row["ocid"],
         buyer_id=row["buyer_id"],
         deadline=row["deadline"],
         status=LogStatus(row["status"]),
         lots=frozenset(row["lots"]),
-        threshold=row["threshold"],
-        members={officer: (x, digest) for officer, (x, digest) in members.items()},
+        committee=committee_of(row["committee"]),
     )
 
 

@@ -151,16 +151,14 @@ CREATE TABLE IF NOT EXISTS party_identifiers (
 -- Sealed bids: a snapshot of the "<ocid>:bids" events (bidding.ledger decides them),
 -- kept by the event store in the transaction that records them. Each tender's bid log (its
 -- row is the lock that orders bids, deadline changes and the closing) and its entries. Only
--- ciphertexts and digests: the opening key is not in the database.
+-- ciphertexts, digests and the committee's public keys: no key that opens a bid exists.
 CREATE TABLE IF NOT EXISTS bid_logs (
     ocid       text        PRIMARY KEY,
     buyer_id   text        NOT NULL,
     deadline   timestamptz NOT NULL,
     status     text        NOT NULL,  -- open, sealed, opened, cancelled
     lots       text[]      NOT NULL,
-    public_key bytea       NOT NULL,
-    threshold  integer     NOT NULL,
-    members    jsonb       NOT NULL,  -- officer id -> [share x, SHA-256 of the share]
+    committee  jsonb       NOT NULL,  -- {"material": ..., "confirmations": [...]}, as recorded
     size       integer     NOT NULL DEFAULT 0,  -- entries in the log
     version    integer     NOT NULL,  -- last sequence of the "<ocid>:bids" aggregate
     root       bytea                   -- the Merkle root, once sealed

@@ -1,21 +1,35 @@
-"""``procurement supplier|bid|opening``: sealed bids from a terminal. Keys stay in
-local key files; sealing, decrypting a share and every check run on this machine."""
+"""``procurement supplier|bid|committee|opening``: sealed bids from a terminal. Keys stay
+in local key files; checking the committee's keys, sealing, decrypting shares and every
+check run on this machine."""
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
 
-from entrypoints.cli.terminal import ApiOption, TokenOption, base_url, fail, out, read_json, show
+from entrypoints.cli.terminal import (
+    ApiOption,
+    TokenOption,
+    base_url,
+    check_after_deadline,
+    fail,
+    out,
+    read_json,
+    show,
+)
 from schemas.bids import BidContent
+from sdk import key_checks
 from sdk.client import ApiError, Client
+from sdk.key_checks import KeyCheckFailed
 from sdk.keyfiles import KeyFile
 
 supplier_app = typer.Typer(help="Economic operators (SMEs) and their keys.", no_args_is_help=True)
 bid_app = typer.Typer(help="Seal, submit, replace and withdraw bids.", no_args_is_help=True)
 opening_app = typer.Typer(help="The opening ceremony, for committee members.", no_args_is_help=True)
+committee_app = typer.Typer(help="A tender's committee, for its members.", no_args_is_help=True)
 
 KeysOption = Annotated[
     Path, typer.Option("--keys", help="Your key file (private: it never leaves this machine).")
@@ -26,6 +40,7 @@ def register(app: typer.Typer, tender_app: typer.Typer, officer_app: typer.Typer
     app.add_typer(supplier_app, name="supplier")
     app.add_typer(bid_app, name="bid")
     app.add_typer(opening_app, name="opening")
+    app.add_typer(committee_app, name="committee")
     tender_app.command("committee")(tender_committee)
     officer_app.command("keys")(officer_keys)
 
@@ -39,6 +54,8 @@ def _run(action: Any) -> Any:
         return action()
     except ApiError as error:
         fail(str(error))
+    except KeyCheckFailed as error:
+        fail(f"refused, nothing was sent: {error}")
     except OSError as error:
         fail(f"cannot reach the API or a file: {error}")
 
@@ -84,7 +101,8 @@ def officer_keys(
     api_url: ApiOption = None,
     token: TokenOption = None,
 ) -> None:
-    """Make your committee keys (X25519 and Ed25519) and register their public halves."""
+    """Make your committee keys (X25519, ML-KEM-768+X25519 and Ed25519) and register their
+    public halves, bound to you by your signature."""
     with _client(api_url, token) as client:
         me = _run(lambda: client.request("GET", "/me"))
         key_file = KeyFile.load(key_path) if key_path.exists() else KeyFile.generate(committee=True)
@@ -99,13 +117,49 @@ def tender_committee(
     ocid: str,
     member: Annotated[list[str], typer.Option(help="An officer id; repeat for each member.")],
     threshold: Annotated[int, typer.Option(help="Members needed together to open the bids.")],
+    post_quantum: Annotated[
+        bool,
+        typer.Option(help="Seal the bids' key shares with ML-KEM-768+X25519 (post-quantum)."),
+    ] = False,
     api_url: ApiOption = None,
     token: TokenOption = None,
 ) -> None:
-    """Make the tender's opening key here and split it among the committee."""
+    """Name the tender's committee. No key is made: each bidder splits its own bid's key
+    among the members; bids are taken once THRESHOLD members confirmed."""
+    suite = "mlkem768-x25519" if post_quantum else "x25519"
     with _client(api_url, token) as client:
-        _run(lambda: client.issue_opening_key(ocid, member, threshold))
-    out.print(f"{ocid} takes sealed bids: {threshold} of {len(member)} members open them")
+        _run(lambda: client.name_committee(ocid, member, threshold, suite))
+    out.print(
+        f"{ocid}: committee of {len(member)} named ({suite}); it takes bids once {threshold}"
+        " members confirmed (`procurement committee confirm`)"
+    )
+
+
+def _pinned_platform_key(client: Client, key_path: Path) -> bytes:
+    """The platform key pinned beside the key file on first use; a changed key is refused."""
+    served = key_checks.served_platform_key(client)
+    return key_checks.pin_platform_key(key_checks.platform_key_file(key_path), served)
+
+
+@committee_app.command("confirm")
+def committee_confirm(
+    ocid: str,
+    key_path: KeysOption = Path("committee-keys.json"),
+    api_url: ApiOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Check that your entry in the committee holds your own keys and every member's keys
+    are theirs in the key log, then sign the committee's key material."""
+    key_file = _load_keys(key_path)
+    if key_file.party_id is None or key_file.encryption_key is None:
+        fail(f"{key_path} is not a registered committee key file (`procurement officer keys`)")
+    with _client(api_url, token) as client:
+        _run(
+            lambda: client.confirm_committee(
+                ocid, str(key_file.party_id), key_file, _pinned_platform_key(client, key_path)
+            )
+        )
+    out.print(f"you confirmed the committee of {ocid}")
 
 
 @bid_app.command("submit")
@@ -126,7 +180,11 @@ def bid_submit(
     except ValidationError as error:
         fail(f"{file} is not a valid bid:\n{error}")
     with _client(api_url, token) as client:
-        receipt = _run(lambda: client.submit_bid(content, version, key_file))
+        receipt = _run(
+            lambda: client.submit_bid(
+                content, version, key_file, _pinned_platform_key(client, key_path)
+            )
+        )
     path = receipt_path or Path(f"receipt-{content.ocid}-v{version}.json")
     path.write_text(receipt.model_dump_json(indent=2))
     out.print(
@@ -195,10 +253,14 @@ def opening_share(
     api_url: ApiOption = None,
     token: TokenOption = None,
 ) -> None:
-    """Decrypt your share of the opening key here, sign it and hand it in."""
+    """Decrypt your share of every bid's key here, sign them and hand them in, after the
+    deadline."""
     key_file = _load_keys(key_path)
     if key_file.party_id is None or key_file.encryption_key is None:
         fail(f"{key_path} is not a registered committee key file (`procurement officer keys`)")
     with _client(api_url, token) as client:
-        result = _run(lambda: client.hand_in_share(ocid, str(key_file.party_id), key_file))
+        check_after_deadline(
+            _run(lambda: client.request("GET", f"/tenders/{ocid}")), datetime.now(UTC)
+        )
+        result = _run(lambda: client.hand_in_shares(ocid, str(key_file.party_id), key_file))
     show(result)

@@ -27,6 +27,7 @@ from entrypoints.demo.bodies import ask, price, ron, signed, tender_body
 from entrypoints.demo.cast import AGENCIES, REVIEW_BODY, SUPPLIERS, TENDERS, TenderPlan
 from entrypoints.demo.catalogue_purchases import buy_from_the_catalogue
 from schemas.bids import SignedReceipt
+from schemas.committee import CommitteeMaterial
 from schemas.contracts import Party as ContractParty
 from sdk.market import Market, Party, bid_content
 
@@ -50,7 +51,7 @@ class Tender:
     plan: TenderPlan
     buyer: Buyer
     ocid: str = ""
-    key: bytes = b""
+    committee: CommitteeMaterial | None = None  # the keys its bids are sealed to
     bidders: list[Party] = field(default_factory=list)
     prices: dict[str, Decimal] = field(default_factory=dict)  # bidder id -> lot-1 price sealed
     bids: dict[str, str] = field(default_factory=dict)  # bidder id -> bid id, once opened
@@ -197,7 +198,7 @@ class Story:
         async def publish_one(tender: Tender) -> None:
             body = tender_body(tender.plan, deadline, self.auctions)
             tender.ocid = await self.market.publish_tender(tender.buyer.lead, body)
-            tender.key = await self.market.issue_opening_key(
+            tender.committee = await self.market.name_committee(
                 tender.buyer.lead, tender.ocid, tender.buyer.members, THRESHOLD
             )
 
@@ -247,7 +248,7 @@ class Story:
         }
         tender.prices[bidder.id] = prices["lot-1"]
         content = bid_content(tender.ocid, bidder, prices, tender.items())
-        return await self.market.submit_bid(bidder, content, tender.key)
+        return await self.market.submit_bid(bidder, content, tender.committee)
 
     def _factor(self, plan: TenderPlan, low: bool) -> float:
         """Bids between 84% and 99% of the estimate, above the abnormally-low threshold of
@@ -263,7 +264,9 @@ class Story:
             prices = {"lot-1": price(tender.prices[bidder.id], 0.97)}
             tender.prices[bidder.id] = prices["lot-1"]
             content = bid_content(tender.ocid, bidder, prices, tender.items())
-            receipts.append(await self.market.submit_bid(bidder, content, tender.key, version=2))
+            receipts.append(
+                await self.market.submit_bid(bidder, content, tender.committee, version=2)
+            )
         if tender.has("withdraw"):
             bidder = tender.bidders[1]
             receipts.append(await self.market.withdraw_bid(bidder, tender.ocid, version=2))

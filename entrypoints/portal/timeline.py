@@ -9,6 +9,7 @@ from typing import Any
 
 from entrypoints.portal.html import money, text
 from schemas.auction import AuctionCancelled, AuctionClosed, AuctionOpened, AuctionScheduled
+from schemas.committee import CommitteeConfirmed, CommitteeNamed
 from schemas.contracts import (
     ContractActivated,
     ContractAmended,
@@ -28,7 +29,6 @@ from schemas.events import (
     BidLogSealed,
     BidsOpened,
     Envelope,
-    OpeningKeyIssued,
     TenderCancelled,
     TenderClosed,
     TenderDeadlineExtended,
@@ -69,11 +69,15 @@ def sentence(item: Envelope, names: Names) -> str | None:
             return f"Cancelled: {text(event.reason)}."
         case TenderClosed():
             return "The deadline passed: closed for bids."
-        case OpeningKeyIssued():
+        case CommitteeNamed():
+            material = event.material
             return (
-                f"Opening key set: {event.threshold} of {len(event.shares)} committee members "
-                "must act together to open the bids."
+                f"Committee named: {material.threshold} of {len(material.members)} members "
+                f"must act together to open the bids ({text(material.suite)}); no one holds "
+                "a key that opens them."
             )
+        case CommitteeConfirmed():
+            return f"{text(event.confirmation.officer_id)} confirmed the committee's keys."
         case BidLogSealed():
             return (
                 f"Bid log sealed with {event.tree_size} entries under the Merkle root "

@@ -3,11 +3,21 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from bidding import committee_material
 from procurement.rules import ProcedureRules
 from procurement.tender import Tender, publish, replay
-from schemas.bids import BidContent, EncryptedShare, Receipt
+from schemas.bids import BidContent, KeyShare, Receipt
 from schemas.claims import ClaimDecision, RegistrationClaimDecided, RegistrationClaimed
 from schemas.commands import Actor, PublishTender, Role
+from schemas.committee import (
+    CommitteeConfirmed,
+    CommitteeMaterial,
+    CommitteeMember,
+    CommitteeNamed,
+    OpeningSharesAccepted,
+)
 from schemas.events import (
     AgencyRegistered,
     BidLogSealed,
@@ -19,8 +29,6 @@ from schemas.events import (
     CommitteeKeysRegistered,
     Event,
     OfficerRegistered,
-    OpeningKeyIssued,
-    OpeningShareAccepted,
     SupplierRegistered,
     TenderCancelled,
     TenderClosed,
@@ -100,9 +108,41 @@ RECEIPT = Receipt(
     lots=("lot-1",),
     version=1,
     ciphertext_sha256="9f" * 32,
+    material_sha256="7e" * 32,
+    shares_sha256="5a" * 32,
     received_at=NOW,
     log_index=0,
 )
+# A committee of three, threshold 2, with real signing keys (seeds 0x11, 0x12, 0x13).
+MEMBER_SIGNERS = {
+    f"officer-{n}": Ed25519PrivateKey.from_private_bytes(bytes([0x10 + n]) * 32) for n in (1, 2, 3)
+}
+MATERIAL = CommitteeMaterial(
+    ocid=OCID,
+    suite="x25519",
+    threshold=2,
+    members=[
+        CommitteeMember(
+            officer_id=officer,
+            encryption_key=bytes([n]) * 32,
+            signing_key=signer.public_key().public_bytes_raw(),
+        )
+        for n, (officer, signer) in enumerate(MEMBER_SIGNERS.items(), start=1)
+    ],
+)
+CONFIRMATIONS = [
+    committee_material.confirm(MATERIAL, officer, signer)
+    for officer, signer in MEMBER_SIGNERS.items()
+]
+KEY_SHARES = [
+    KeyShare(
+        officer_id=f"officer-{n}",
+        x=n,
+        sealed_share=bytes([n]) * 115,
+        share_sha256=f"{n:02x}" * 32,
+    )
+    for n in (1, 2, 3)
+]
 BID = BidContent.model_validate(
     {
         "ocid": OCID,
@@ -179,29 +219,31 @@ EXAMPLE_EVENTS: dict[str, Event] = {
         CommitteeKeysRegistered(
             officer_id="officer-ana", encryption_key=b"\x01" * 32, signing_key=b"\x02" * 32
         ),
-        OpeningKeyIssued(
-            ocid=OCID,
-            public_key=b"\x03" * 32,
-            threshold=2,
-            shares=[
-                EncryptedShare(
-                    officer_id=f"officer-{n}",
-                    x=n,
-                    encrypted_share=bytes([n]) * 115,
-                    share_sha256=f"{n:02x}" * 32,
-                )
-                for n in (1, 2, 3)
-            ],
+        CommitteeNamed(material=MATERIAL, named_by="officer-ana"),
+        CommitteeConfirmed(confirmation=CONFIRMATIONS[0]),
+        BidSubmitted(
+            receipt=RECEIPT,
+            ciphertext=b"\x00\xff sealed",
+            key_commitment="c0" * 32,
+            material_sha256="7e" * 32,
+            key_shares=KEY_SHARES,
+            signature=b"\x04" * 64,
         ),
-        BidSubmitted(receipt=RECEIPT, ciphertext=b"\x00\xff sealed", signature=b"\x04" * 64),
         BidWithdrawn(
             receipt=RECEIPT.model_copy(
-                update={"kind": "withdrawal", "lots": (), "ciphertext_sha256": None, "version": 2}
+                update={
+                    "kind": "withdrawal",
+                    "lots": (),
+                    "ciphertext_sha256": None,
+                    "material_sha256": None,
+                    "shares_sha256": None,
+                    "version": 2,
+                }
             ),
             signature=b"\x05" * 64,
         ),
         BidLogSealed(tree_size=2, root="ab" * 32),
-        OpeningShareAccepted(officer_id="officer-1", x=1),
+        OpeningSharesAccepted(officer_id="officer-1", shares=1, problems=0),
         BidOpened(bid_id="bid-1", bidder_id=RECEIPT.bidder_id, version=1, content=BID),
         BidRejected(
             bid_id="bid-2",

@@ -12,16 +12,17 @@ import pytest
 from app.store import ConcurrentWrite, EventStore, HandledCommand
 from bidding import ledger
 from bidding.log import LogStatus, bid_log_id
-from schemas.bids import EncryptedShare, Receipt
+from schemas.bids import Receipt
+from schemas.committee import CommitteeNamed
 from schemas.events import (
     BidSubmitted,
     Envelope,
     Event,
-    OpeningKeyIssued,
     TenderCancelled,
     TenderDetailsAmended,
     envelope,
 )
+from tests.unit import examples as EXAMPLES
 from tests.unit.examples import EXAMPLE_EVENTS, NOW
 
 
@@ -162,19 +163,12 @@ class StoreContract:
         assert seen == handled
 
     async def test_the_bid_log_reads_the_same_from_its_events(self, store: EventStore) -> None:
-        """After its opening key and a bid, the bid log holds the bidder's entry and its
+        """After its committee and a bid, the bid log holds the bidder's entry and its
         ciphertext's digest; after the tender's cancellation it is cancelled."""
         ocid = fresh_id()
         published = EXAMPLE_EVENTS["TenderPublished"].model_copy(update={"ocid": ocid})
-        issued = OpeningKeyIssued(
-            ocid=ocid,
-            public_key=b"\x01" * 32,
-            threshold=1,
-            shares=[
-                EncryptedShare(
-                    officer_id="officer-1", x=1, encrypted_share=b"s", share_sha256="ab" * 32
-                )
-            ],
+        issued = CommitteeNamed(
+            material=EXAMPLES.MATERIAL.model_copy(update={"ocid": ocid}), named_by="officer-ana"
         )
         digest = hashlib.sha256(b"sealed").digest()
         receipt = Receipt(
@@ -185,10 +179,19 @@ class StoreContract:
             lots=("lot-1",),
             version=1,
             ciphertext_sha256=digest.hex(),
+            material_sha256="7e" * 32,
+            shares_sha256="5a" * 32,
             received_at=NOW,
             log_index=0,
         )
-        bid = BidSubmitted(receipt=receipt, ciphertext=b"sealed", signature=b"\x04" * 64)
+        bid = BidSubmitted(
+            receipt=receipt,
+            ciphertext=b"sealed",
+            key_commitment="c0" * 32,
+            material_sha256="7e" * 32,
+            key_shares=EXAMPLES.KEY_SHARES,
+            signature=b"\x04" * 64,
+        )
         async with store.transaction() as transaction:
             await transaction.append([recorded(ocid, 1, published)])
             await transaction.append([recorded(bid_log_id(ocid), 1, issued)])
@@ -199,7 +202,7 @@ class StoreContract:
                 ocid, ["supplier-1"], [digest], lock=True, leaves=True
             )
         assert log is not None
-        assert (log.status, log.version, log.size, log.threshold) == (LogStatus.OPEN, 2, 1, 1)
+        assert (log.status, log.version, log.size, log.threshold) == (LogStatus.OPEN, 2, 1, 2)
         assert [e.version for e in log.entries["supplier-1"]] == [1]
         assert log.receipts[("supplier-1", 1)] == receipt
         assert digest in log.digests

@@ -8,44 +8,47 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bidding import ledger, merkle
+from bidding import committee_material, ledger, merkle
 from bidding.entries import BidLimits
 from bidding.ledger import CANCELLED, LIFECYCLE, OPEN, OPENED, SEALED, Ledger, Receipted, take
 from bidding.log import LogStatus
 from bidding.opening import Opened
 from procurement.errors import Rejected, WrongState
-from schemas.bids import BidWithdrawal, EncryptedShare, SealedBid
+from schemas.bids import BidWithdrawal, SealedBid
 from schemas.commands import Actor, Role
+from schemas.committee import CommitteeConfirmed, CommitteeNamed, OpeningSharesAccepted
 from schemas.events import (
     BidLogSealed,
     BidRejected,
     BidsOpened,
     BidSubmitted,
     Event,
-    OpeningKeyIssued,
-    OpeningShareAccepted,
     TenderCancelled,
     TenderDeadlineExtended,
 )
-from tests.unit.examples import DEADLINE, NOW, OCID, published
+from tests.unit.examples import (
+    CONFIRMATIONS,
+    DEADLINE,
+    KEY_SHARES,
+    MATERIAL,
+    NOW,
+    OCID,
+    published,
+)
 
 BIDDER = "supplier-RO-CUI-14399840"
 SUPPLIER = Actor(id=BIDDER, role=Role.SUPPLIER)
 LIMITS = BidLimits()
-ISSUED = OpeningKeyIssued(
-    ocid=OCID,
-    public_key=b"\x01" * 32,
-    threshold=2,
-    shares=[
-        EncryptedShare(officer_id=f"officer-{n}", x=n, encrypted_share=b"s", share_sha256="ab" * 32)
-        for n in (1, 2, 3)
-    ],
-)
+ISSUED = CommitteeNamed(material=MATERIAL, named_by="officer-ana")
+CONFIRMED = [CommitteeConfirmed(confirmation=c) for c in CONFIRMATIONS[:2]]
 
 
 def opened_log() -> Ledger:
-    """A fresh log for the example tender, as the opening key makes it."""
-    return ledger.start(published(), ISSUED)
+    """A fresh log for the example tender, as naming the committee and k confirmations make it."""
+    state = ledger.start(published(), ISSUED)
+    for event in CONFIRMED:
+        state = ledger.evolve(state, event)
+    return state
 
 
 def bid(version: int = 1, ciphertext: bytes = b"sealed", bidder: str = BIDDER) -> SealedBid:
@@ -55,6 +58,9 @@ def bid(version: int = 1, ciphertext: bytes = b"sealed", bidder: str = BIDDER) -
         bidder_id=bidder,
         version=version,
         ciphertext=ciphertext,
+        key_commitment="c0" * 32,
+        material_sha256=committee_material.material_sha256(MATERIAL),
+        key_shares=KEY_SHARES,
         signature=b"\x04" * 64,
     )
 
@@ -219,10 +225,10 @@ def test_only_an_open_log_is_sealed(status: LogStatus) -> None:
 def test_a_share_is_accepted_only_once_sealed() -> None:
     """Shares count only after the seal."""
     with pytest.raises(WrongState):
-        ledger.accept_share(opened_log(), "officer-1", 1)
+        ledger.accept_shares(opened_log(), "officer-1", 1, 0)
     sealed = ledger.evolve(opened_log(), *ledger.seal(opened_log()))
-    [accepted] = ledger.accept_share(sealed, "officer-1", 1)
-    assert isinstance(accepted, OpeningShareAccepted)
+    [accepted] = ledger.accept_shares(sealed, "officer-1", 1, 0)
+    assert isinstance(accepted, OpeningSharesAccepted)
     assert ledger.evolve(sealed, accepted).handed_in == {"officer-1"}
 
 
@@ -256,7 +262,8 @@ def test_a_cancelled_tender_cancels_its_log_but_not_an_opened_one() -> None:
 # The lifecycle as data
 
 OWN_EVENTS: list[Event] = [
-    OpeningShareAccepted(officer_id="officer-1", x=1),
+    OpeningSharesAccepted(officer_id="officer-1", shares=1, problems=0),
+    CONFIRMED[0],
     BidLogSealed(tree_size=0, root="00" * 32),
     BidsOpened(
         participants=[], opened=0, rejected=0, tree_size=0, root="00" * 32, log_matches_root=True
@@ -282,7 +289,7 @@ def test_no_event_outside_the_lifecycle_is_applied(status: LogStatus, event: Eve
 def test_replaying_the_events_gives_the_state_the_decisions_built() -> None:
     """A log replayed from its events equals the one evolved decision by decision."""
     state = taken(taken(opened_log(), bid(), 1), withdrawal(2), 2)
-    events: list[Event] = [ISSUED]
+    events: list[Event] = [ISSUED, *CONFIRMED]
     step = opened_log()
     for item, number in ((bid(), 1), (withdrawal(2), 2)):
         decided = take(step, item, SUPPLIER, NOW, bid_id=f"bid-{number}", limits=LIMITS)
@@ -290,4 +297,19 @@ def test_replaying_the_events_gives_the_state_the_decisions_built() -> None:
         events.append(decided.event)
         step = ledger.evolve(step, decided.event)
     assert ledger.replay(published(), events) == state
-    assert (state.status, state.version, state.size) == (OPEN, 3, 2)
+    assert (state.status, state.version, state.size) == (OPEN, 5, 2)
+
+
+def test_bids_wait_for_k_confirmations_and_must_be_sealed_to_the_committee() -> None:
+    """A log named but confirmed by fewer than k members takes no bid; a bid sealed to
+    other keys, or with shares out of the committee's order, is refused."""
+    unconfirmed = ledger.evolve(ledger.start(published(), ISSUED), CONFIRMED[0])
+    with pytest.raises(WrongState) as caught:
+        take(unconfirmed, bid(), SUPPLIER, NOW, bid_id="bid-1", limits=LIMITS)
+    assert code(caught) == "committee_not_confirmed"
+    other = bid().model_copy(update={"material_sha256": "00" * 32})
+    shuffled = bid().model_copy(update={"key_shares": list(reversed(KEY_SHARES))})
+    for wrong in (other, shuffled):
+        with pytest.raises(Rejected) as refused:
+            take(opened_log(), wrong, SUPPLIER, NOW, bid_id="bid-1", limits=LIMITS)
+        assert code(refused) == "wrong_committee"

@@ -12,7 +12,8 @@ from entrypoints.http.app import create_api
 DECLARED = {
     ("get", "/platform/keys", "200"): {"receipt_keys"},
     ("get", "/officers/{officer_id}/committee-keys", "200"): {"encryption_key", "signing_key"},
-    ("get", "/tenders/{ocid}/opening-key", "200"): {"public_key", "threshold", "committee"},
+    ("get", "/tenders/{ocid}/committee", "200"): {"material", "material_sha256", "confirmations"},
+    ("get", "/tenders/{ocid}/opening/my-shares", "200"): {"suite", "shares"},
     ("get", "/tenders/{ocid}/bids", "200"): {"log_entries", "bidders_with_entries", "current_bids"},
     ("get", "/tenders/{ocid}/bid-log", "200"): {"tree_size", "root", "sealed_root"},
     ("get", "/tenders/{ocid}/bid-log/inclusion", "200"): {"leaf_index", "audit_path"},
@@ -65,7 +66,14 @@ def test_every_bid_log_route_and_the_receipt_inside_an_answer_declare_their_fiel
             assert answer_schema(described, "get", path, status).get("properties"), path
     receipt = answer_schema(described, "post", "/tenders/{ocid}/bids", "201")["properties"]
     leaf = resolved(described, receipt["receipt"])
-    assert {"bid_id", "received_at", "log_index", "ciphertext_sha256"} <= set(leaf["properties"])
+    assert {
+        "bid_id",
+        "received_at",
+        "log_index",
+        "ciphertext_sha256",
+        "material_sha256",
+        "shares_sha256",
+    } <= set(leaf["properties"])
 
 
 def test_the_old_count_names_are_marked_deprecated(described: dict[str, Any]) -> None:

@@ -21,14 +21,8 @@ from bidding import (
 )
 from bidding.committee_opening import CurrentBid, WrongShare
 from bidding.opening import Opened
-from schemas.bids import Receipt
-from schemas.committee import (
-    CommitteeMaterial,
-    CommitteeMember,
-    CommitteeSealedBid,
-    HandedShare,
-    KeyShare,
-)
+from schemas.bids import KeyShare, Receipt, SealedBid
+from schemas.committee import CommitteeMaterial, CommitteeMember, HandedShare
 from tests.unit.test_sealing import BIDDER, OCID, bid_content
 
 BIDDER_KEY = Ed25519PrivateKey.generate()
@@ -48,7 +42,7 @@ class Member:
             signing_key=keys.raw_public(self.signing),
         )
 
-    def hand_in(self, suite: str, bids: list[tuple[str, CommitteeSealedBid]]) -> list[HandedShare]:
+    def hand_in(self, suite: str, bids: list[tuple[str, SealedBid]]) -> list[HandedShare]:
         """What the member's CLI does: decrypt each of its shares, or say why not."""
         handed = []
         for bid_id, bid in bids:
@@ -77,7 +71,7 @@ def material(suite: str = "x25519", threshold: int = 2) -> CommitteeMaterial:
     )
 
 
-def receipt_for(bid: CommitteeSealedBid, index: int) -> Receipt:
+def receipt_for(bid: SealedBid, index: int) -> Receipt:
     return Receipt(
         kind="bid",
         bid_id=f"bid-{index}",
@@ -86,13 +80,15 @@ def receipt_for(bid: CommitteeSealedBid, index: int) -> Receipt:
         lots=bid.lots,
         version=bid.version,
         ciphertext_sha256=hashlib.sha256(bid.ciphertext).hexdigest(),
+        material_sha256=bid.material_sha256,
+        shares_sha256=committee_sealing.shares_sha256(bid.key_shares),
         received_at=datetime(2030, 3, 1, tzinfo=UTC),
         log_index=index,
     )
 
 
 def opening(
-    bids: list[CommitteeSealedBid], the_material: CommitteeMaterial, officers: tuple[str, ...]
+    bids: list[SealedBid], the_material: CommitteeMaterial, officers: tuple[str, ...]
 ) -> list[Opened]:
     """Members hand in their shares; the platform checks them and opens every bid."""
     current = []
@@ -109,9 +105,7 @@ def opening(
     return committee_opening.open_bids(current, the_material, held, keys_of_bidders)
 
 
-def seal(
-    amount: str = "870.00", the_material: CommitteeMaterial | None = None
-) -> CommitteeSealedBid:
+def seal(amount: str = "870.00", the_material: CommitteeMaterial | None = None) -> SealedBid:
     content = bid_content(amount=amount)
     return committee_sealing.seal_bid(content, 1, the_material or material(), BIDDER_KEY)
 
@@ -290,3 +284,50 @@ def test_the_hybrid_suite_needs_the_hybrid_keys() -> None:
     x25519_only = suites.MemberPrivateKeys(MEMBERS["officer-a"].encryption.x25519)
     with pytest.raises(suites.SealingFailed, match="no ML-KEM-768"):
         x25519_only.public("mlkem768-x25519")
+
+
+@pytest.mark.parametrize(
+    "place",
+    [
+        {"ocid": "ocds-000000-0002"},
+        {"lots": ("lot-2",)},
+        {"bidder_id": "supplier-RO-CUI-2"},
+        {"version": 2},
+        {"officer_id": "officer-b"},
+        {"x": 2},
+    ],
+    ids=["ocid", "lots", "bidder", "version", "officer", "x"],
+)
+def test_a_members_share_opens_only_for_its_bid_member_and_x(place: dict[str, object]) -> None:
+    bid = seal()
+    mine = bid.key_shares[0]
+    where: dict[str, object] = {
+        "ocid": bid.ocid,
+        "lots": bid.lots,
+        "bidder_id": bid.bidder_id,
+        "version": bid.version,
+        "officer_id": "officer-a",
+        "x": mine.x,
+    } | place
+    with pytest.raises(suites.SealingFailed):
+        committee_sealing.open_member_share(
+            "x25519", sealed_share=mine.sealed_share, member_keys=MEMBERS["officer-a"].encryption,
+            **where,  # type: ignore[arg-type]
+        )  # fmt: skip
+    with pytest.raises(suites.SealingFailed):  # and only with its member's key
+        committee_sealing.open_member_share(
+            "x25519", bid.ocid, bid.lots, bid.bidder_id, bid.version, "officer-a", mine.x,
+            mine.sealed_share, MEMBERS["officer-b"].encryption,
+        )  # fmt: skip
+
+
+def test_handed_in_shares_are_signed_by_their_member_over_each_share() -> None:
+    bid = seal()
+    handed = MEMBERS["officer-a"].hand_in("x25519", [("bid-0", bid)])
+    signing = MEMBERS["officer-a"].signing
+    signature = committee_material.sign_opening_shares(OCID, "officer-a", handed, signing)
+    public = keys.raw_public(signing)
+    assert committee_material.opening_shares_valid(OCID, "officer-a", handed, signature, public)
+    assert not committee_material.opening_shares_valid(OCID, "officer-b", handed, signature, public)
+    other = [handed[0].model_copy(update={"share": bytes(67)})]
+    assert not committee_material.opening_shares_valid(OCID, "officer-a", other, signature, public)

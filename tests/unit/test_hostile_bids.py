@@ -5,9 +5,9 @@ import json
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from bidding import keys, sealing
+from bidding import committee_sealing
 from bidding.opening import Opened
 from bidding.sealing import Unsealable
 from schemas.events import BidRejected
@@ -15,7 +15,7 @@ from schemas.values import MAX_TEXT_CHARS
 
 OCID = "ocds-000000-0001"
 BIDDER = "supplier-RO-CUI-14399840"
-KEY = X25519PrivateKey.generate()
+KEY = AESGCM.generate_key(bit_length=256)  # a bid's content key, as k shares rebuild it
 
 
 def bid(statement: str = "", offers: int = 1, broken_lines: int = 0) -> dict[str, Any]:
@@ -43,13 +43,13 @@ def bid(statement: str = "", offers: int = 1, broken_lines: int = 0) -> dict[str
 
 
 def opened(body: dict[str, Any]) -> Opened:
-    """Seal ``body`` to the tender's key and open it as the ceremony does."""
+    """Seal ``body`` under a content key and open it as the ceremony does with that key."""
     lots = tuple(sorted(offer["lot_id"] for offer in body["offers"]))
-    context = sealing.bid_context(OCID, lots, BIDDER, 1)
-    recipient = X25519PublicKey.from_public_bytes(keys.raw_public(KEY))
-    ciphertext = sealing.SUITE.encrypt(json.dumps(body).encode(), recipient, context)
+    context = committee_sealing.bid_context(OCID, lots, BIDDER, 1)
+    nonce = b"\x01" * 12
+    ciphertext = nonce + AESGCM(KEY).encrypt(nonce, json.dumps(body).encode(), context)
     try:
-        content = sealing.open_bid(OCID, lots, BIDDER, 1, ciphertext, KEY)
+        content = committee_sealing.decrypt_bid(OCID, lots, BIDDER, 1, ciphertext, KEY)
     except Unsealable as refused:
         return Opened("bid-1", BIDDER, 1, None, refused.code, refused.reason)
     return Opened("bid-1", BIDDER, 1, content)

@@ -70,6 +70,7 @@ from schemas.values import (
     Value,
 )
 from tests.ocds_validation import OCDS_DIR, assert_valid, validate
+from tests.unit.examples import KEY_SHARES
 
 NOW = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
 BUYER = "agency-RO-CUI-4267117"
@@ -223,7 +224,12 @@ PRICES = {WINNER: "9700.00", RIVAL: "9900.00"}  # for lot-1; LATE's bid does not
 def bids_submitted(story: Story) -> None:
     for index, bidder_id in enumerate((WINNER, RIVAL, LATE)):
         sealed = BidSubmitted(
-            receipt=receipt(bidder_id, index), ciphertext=b"sealed", signature=bytes(64)
+            receipt=receipt(bidder_id, index),
+            ciphertext=b"sealed",
+            key_commitment="c0" * 32,
+            material_sha256="7e" * 32,
+            key_shares=KEY_SHARES,
+            signature=bytes(64),
         )
         story.record(f"{OCID}:bids", [sealed], Actor(id=bidder_id, role=Role.SUPPLIER))
 

@@ -8,16 +8,27 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bidding import keys, merkle, opening, receipts, sealing, verify
+from bidding import (
+    committee_opening,
+    committee_sealing,
+    keys,
+    merkle,
+    opening,
+    receipts,
+    shamir,
+    suites,
+    verify,
+)
+from bidding.opening import Opened
 from bidding.verify import NotVerified
-from schemas.bids import Receipt, SignedReceipt
+from schemas.bids import Receipt, SealedBid, SignedReceipt
+from schemas.committee import CommitteeMaterial, CommitteeMember
 from schemas.events import BidOpened, BidRejected, BidSubmitted, BidWithdrawn
 from tests.strategies import aware_datetimes, identifiers
-from tests.unit.examples import BID, NOW, OCID, RECEIPT
+from tests.unit.examples import BID, KEY_SHARES, NOW, OCID, RECEIPT
 
 PLATFORM_KEY = Ed25519PrivateKey.generate()
 OTHER_PLATFORM_KEY = Ed25519PrivateKey.generate()
@@ -89,6 +100,8 @@ RECEIPT_CHANGES: dict[str, Any] = {
     "lots": ("lot-2",),
     "version": 2,
     "ciphertext_sha256": "00" * 32,
+    "material_sha256": "00" * 32,
+    "shares_sha256": "00" * 32,
     "received_at": NOW + timedelta(microseconds=1),
     "log_index": 1,
 }
@@ -291,19 +304,34 @@ def test_an_altered_consistency_proof_fails(sizes: tuple[int, int], data: st.Dat
 # The opening
 
 
-TENDER_KEY = X25519PrivateKey.generate()
+def committee(ocid: str = OCID) -> tuple[CommitteeMaterial, list[suites.MemberPrivateKeys]]:
+    members = [suites.MemberPrivateKeys.generate() for _ in range(3)]
+    material = CommitteeMaterial(
+        ocid=ocid,
+        suite="x25519",
+        threshold=2,
+        members=[
+            CommitteeMember(
+                officer_id=f"officer-{n}",
+                encryption_key=member.public("x25519"),
+                signing_key=keys.raw_public(Ed25519PrivateKey.generate()),
+            )
+            for n, member in enumerate(members, start=1)
+        ],
+    )
+    return material, members
+
+
+MATERIAL, MEMBERS = committee()
 BIDDER_KEY = Ed25519PrivateKey.generate()
 BIDDER = BID.bidder_id
 
 
 def submitted(
-    version: int = 1,
-    *,
-    tender_key: X25519PrivateKey = TENDER_KEY,
-    log_index: int = 0,
+    version: int = 1, *, material: CommitteeMaterial = MATERIAL, log_index: int = 0
 ) -> BidSubmitted:
-    """The log entry for BID sealed by its bidder to ``tender_key``, as the platform stores it."""
-    sealed = sealing.seal_bid(BID, version, keys.raw_public(tender_key), BIDDER_KEY)
+    """The log entry for BID sealed by its bidder to ``material``, as the platform stores it."""
+    sealed = committee_sealing.seal_bid(BID, version, material, BIDDER_KEY)
     receipt = Receipt(
         kind="bid",
         bid_id=f"bid-{log_index}",
@@ -312,18 +340,62 @@ def submitted(
         lots=sealed.lots,
         version=version,
         ciphertext_sha256=hashlib.sha256(sealed.ciphertext).hexdigest(),
+        material_sha256=sealed.material_sha256,
+        shares_sha256=committee_sealing.shares_sha256(sealed.key_shares),
         received_at=NOW,
         log_index=log_index,
     )
-    return BidSubmitted(receipt=receipt, ciphertext=sealed.ciphertext, signature=sealed.signature)
+    return BidSubmitted(
+        receipt=receipt,
+        ciphertext=sealed.ciphertext,
+        key_commitment=sealed.key_commitment,
+        material_sha256=sealed.material_sha256,
+        key_shares=sealed.key_shares,
+        signature=sealed.signature,
+    )
 
 
-def open_entry(entry: BidSubmitted, leaf: bytes | None = None) -> opening.Opened:
+def as_sent(entry: BidSubmitted) -> SealedBid:
+    receipt = entry.receipt
+    return SealedBid(
+        ocid=receipt.ocid,
+        lots=receipt.lots,
+        bidder_id=receipt.bidder_id,
+        version=receipt.version,
+        ciphertext=entry.ciphertext,
+        key_commitment=entry.key_commitment,
+        material_sha256=entry.material_sha256,
+        key_shares=entry.key_shares,
+        signature=entry.signature,
+    )
+
+
+def members_shares(bid: SealedBid) -> list[shamir.Share]:
+    """The shares two members' machines decrypt for this bid (those that decrypt)."""
+    found = []
+    for share in bid.key_shares[:2]:
+        try:
+            raw = committee_sealing.open_member_share(
+                "x25519", bid.ocid, bid.lots, bid.bidder_id, bid.version,
+                share.officer_id, share.x, share.sealed_share, MEMBERS[share.x - 1],
+            )  # fmt: skip
+        except suites.SealingFailed:
+            continue
+        found.append(shamir.Share.from_bytes(raw))
+    return found
+
+
+def open_entry(
+    entry: BidSubmitted, leaf: bytes | None = None, bidder_key: bytes | None = None
+) -> Opened:
     recorded = receipts.leaf_hash(entry.receipt) if leaf is None else leaf
-    return opening.open_bid(entry, TENDER_KEY, recorded, keys.raw_public(BIDDER_KEY))
+    bid = as_sent(entry)
+    current = committee_opening.CurrentBid(entry.receipt, bid, recorded)
+    key = keys.raw_public(BIDDER_KEY) if bidder_key is None else bidder_key
+    return committee_opening.open_bid(current, MATERIAL, members_shares(bid), key)
 
 
-def assert_rejected(opened: opening.Opened, code: str) -> None:
+def assert_rejected(opened: Opened, code: str) -> None:
     assert opened.content is None
     assert opened.reason_code == code
     event = opened.event()
@@ -365,28 +437,26 @@ def test_a_bid_without_its_bidders_signature_is_rejected() -> None:
     unsigned = ENTRY.model_copy(update={"signature": bytes(64)})
     assert_rejected(open_entry(unsigned), "invalid_signature")
     other = keys.raw_public(Ed25519PrivateKey.generate())
-    leaf = receipts.leaf_hash(ENTRY.receipt)
-    assert_rejected(opening.open_bid(ENTRY, TENDER_KEY, leaf, other), "invalid_signature")
-    assert_rejected(opening.open_bid(ENTRY, TENDER_KEY, leaf, b""), "invalid_signature")
+    assert_rejected(open_entry(ENTRY, bidder_key=other), "invalid_signature")
+    assert_rejected(open_entry(ENTRY, bidder_key=b""), "invalid_signature")
 
 
-def test_a_bid_sealed_to_another_tender_key_does_not_open() -> None:
-    """Recorded and signed as sent, but sealed to another key: wrong_tender_or_lot."""
-    elsewhere = submitted(tender_key=X25519PrivateKey.generate())
-    assert_rejected(open_entry(elsewhere), "wrong_tender_or_lot")
+def test_a_bid_sealed_to_another_committee_does_not_open() -> None:
+    """Recorded and signed as sent, but sealed to other keys: bad_key_shares."""
+    elsewhere = submitted(material=committee()[0])
+    assert_rejected(open_entry(elsewhere), "bad_key_shares")
 
 
 def test_a_ciphertext_replayed_as_another_version_does_not_open() -> None:
-    """A version-1 ciphertext, signed and recorded as version 2, is sealed elsewhere."""
+    """A version-1 ciphertext and its shares, signed and recorded as version 2, were sealed
+    for another place: the members' shares do not decrypt for version 2."""
     receipt = ENTRY.receipt.model_copy(update={"version": 2})
-    fields = sealing.bid_signature_fields(OCID, receipt.lots, BIDDER, 2, ENTRY.ciphertext)
-    replayed = ENTRY.model_copy(
-        update={
-            "receipt": receipt,
-            "signature": keys.sign(BIDDER_KEY, keys.BID_SIGNATURE, fields),
-        }
+    replayed = ENTRY.model_copy(update={"receipt": receipt})
+    fields = committee_sealing.bid_signature_fields(as_sent(replayed))
+    signature = keys.sign(BIDDER_KEY, committee_sealing.BID_SIGNATURE, fields)
+    assert_rejected(
+        open_entry(replayed.model_copy(update={"signature": signature})), "bad_key_shares"
     )
-    assert_rejected(open_entry(replayed), "wrong_tender_or_lot")
 
 
 def entry(bidder: str, index: int, kind: str) -> BidSubmitted | BidWithdrawn:
@@ -394,7 +464,14 @@ def entry(bidder: str, index: int, kind: str) -> BidSubmitted | BidWithdrawn:
         update={"bid_id": f"bid-{index}", "bidder_id": bidder, "log_index": index}
     )
     if kind == "bid":
-        return BidSubmitted(receipt=receipt, ciphertext=b"sealed", signature=bytes(64))
+        return BidSubmitted(
+            receipt=receipt,
+            ciphertext=b"sealed",
+            key_commitment="c0" * 32,
+            material_sha256="7e" * 32,
+            key_shares=KEY_SHARES,
+            signature=bytes(64),
+        )
     withdrawal = receipt.model_copy(
         update={"kind": "withdrawal", "lots": (), "ciphertext_sha256": None}
     )

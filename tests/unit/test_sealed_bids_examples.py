@@ -28,6 +28,8 @@ RECEIPT = Receipt(
     lots=("lot-1",),
     version=1,
     ciphertext_sha256="9f" * 32,
+    material_sha256="7e" * 32,
+    shares_sha256="5a" * 32,
     received_at=datetime(2026, 11, 26, 21, 39, 15, 386089, tzinfo=UTC),
     log_index=0,
 )

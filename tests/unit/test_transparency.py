@@ -121,7 +121,7 @@ def test_parties_and_everything_before_a_bid_logs_seal_are_never_logged() -> Non
         "TenderPublished",
         "TenderClosed",
         "BidLogSealed",
-        "OpeningShareAccepted",
+        "OpeningSharesAccepted",
         "BidOpened",
         "BidsOpened",
         "EvaluationStarted",

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from adapters.settings import Settings
 from app.bid_intake import BidIntake
@@ -21,23 +20,45 @@ from app.policies import POLICIES
 from app.records import Credential, HandOver
 from app.store import ConcurrentWrite
 from app.unit_of_work import ATTEMPTS
-from bidding import committee, keys, receipts, sealing
+from bidding import committee_material, committee_sealing, keys, receipts, suites
 from bidding.entries import BidLimits
 from bidding.log import bid_log_id
 from procurement import auction, evaluation
 from procurement.errors import Rejected, WrongState
 from schemas.auction import CloseAuction
-from schemas.bids import EncryptedShare
 from schemas.claims import ClaimDecision, DecideRegistrationClaim, RegistrationClaimed
 from schemas.commands import Actor, AmendTender, CloseTender, Role
-from schemas.events import Envelope, Event, OpeningKeyIssued, envelope
+from schemas.committee import (
+    CommitteeConfirmed,
+    CommitteeMaterial,
+    CommitteeMember,
+    CommitteeNamed,
+    SealedShareForMember,
+)
+from schemas.events import Envelope, Event, envelope
+from sdk import committee as member_side
 from tests.unit import evaluation_examples as examples
 from tests.unit.examples import BID, BUYER, DEADLINE, NOW, OCID, OFFICER, OPERATOR, SYSTEM
 from tests.unit.examples import EXAMPLE_EVENTS as EXAMPLES
 from tests.unit.test_auction import FIXED_60, INVITED, PLATFORM, T0, seconds
 from tests.unit.test_evaluation import ready_for_auction
 
-TENDER_KEY = X25519PrivateKey.generate()
+OFFICERS = ("officer-1", "officer-2", "officer-3")
+ENCRYPTION = {o: suites.MemberPrivateKeys.generate() for o in OFFICERS}
+SIGNING = {o: Ed25519PrivateKey.generate() for o in OFFICERS}
+MATERIAL = CommitteeMaterial(
+    ocid=OCID,
+    suite="x25519",
+    threshold=2,
+    members=[
+        CommitteeMember(
+            officer_id=o,
+            encryption_key=ENCRYPTION[o].public("x25519"),
+            signing_key=keys.raw_public(SIGNING[o]),
+        )
+        for o in OFFICERS
+    ],
+)
 PLATFORM_KEY = Ed25519PrivateKey.generate()
 BIDDERS = {f"supplier-{n}": Ed25519PrivateKey.generate() for n in range(3)}
 
@@ -68,18 +89,18 @@ def given(store: MemoryEventStore, aggregate_id: str, *events: Event) -> None:
 
 
 def a_tender_taking_sealed_bids(store: MemoryEventStore) -> None:
-    issued = OpeningKeyIssued(
-        ocid=OCID,
-        public_key=keys.raw_public(TENDER_KEY),
-        threshold=1,
-        shares=[
-            EncryptedShare(
-                officer_id="officer-1", x=1, encrypted_share=b"s", share_sha256="ab" * 32
-            )
-        ],
-    )
+    """The example tender with its committee named and confirmed by two of three."""
+    confirmed = [
+        CommitteeConfirmed(confirmation=committee_material.confirm(MATERIAL, o, SIGNING[o]))
+        for o in OFFICERS[:2]
+    ]
     given(store, OCID, EXAMPLES["TenderPublished"])
-    given(store, bid_log_id(OCID), issued)
+    given(
+        store,
+        bid_log_id(OCID),
+        CommitteeNamed(material=MATERIAL, named_by="officer-ana"),
+        *confirmed,
+    )
 
 
 def bus(store: MemoryEventStore, clock: Clock) -> CommandBus:
@@ -99,7 +120,7 @@ async def test_closing_a_tender_seals_its_bid_log_in_the_same_transaction() -> N
     assert types(outcome.events) == ["TenderClosed"]
     assert types(store.recorded[before:]) == ["TenderClosed", "BidLogSealed"]
     sealed = store.recorded[-1]
-    assert (sealed.aggregate_id, sealed.sequence) == (bid_log_id(OCID), 2)
+    assert (sealed.aggregate_id, sealed.sequence) == (bid_log_id(OCID), 4)
 
 
 async def test_a_tender_without_a_bid_log_closes_alone() -> None:
@@ -182,7 +203,7 @@ def test_every_command_has_a_handler_and_the_flow_is_one_table() -> None:
 
 def sealed(bidder_id: str, version: int = 1) -> Any:
     content = BID.model_copy(update={"bidder_id": bidder_id})
-    return sealing.seal_bid(content, version, keys.raw_public(TENDER_KEY), BIDDERS[bidder_id])
+    return committee_sealing.seal_bid(content, version, MATERIAL, BIDDERS[bidder_id])
 
 
 def intake(store: MemoryEventStore, clock: Clock) -> BidIntake:
@@ -219,8 +240,8 @@ async def test_bids_sent_together_are_committed_together_in_order() -> None:
     answers = await asyncio.gather(*(bids.submit(sealed(b), supplier(b)) for b in BIDDERS))
     assert sorted(a.receipt.receipt.log_index for a in answers) == [0, 1, 2]
     assert all(receipts.receipt_valid(a.receipt, keys.raw_public(PLATFORM_KEY)) for a in answers)
-    assert types(store.recorded[2:]) == ["BidSubmitted"] * 3
-    assert [e.sequence for e in store.recorded[2:]] == [2, 3, 4]
+    assert types(store.recorded[4:]) == ["BidSubmitted"] * 3
+    assert [e.sequence for e in store.recorded[4:]] == [4, 5, 6]
     assert store.transactions == 1
 
 
@@ -238,7 +259,7 @@ async def test_in_a_group_a_refused_bid_does_not_stop_the_others() -> None:
     assert not isinstance(answers[0], BaseException)
     assert isinstance(answers[1], WrongState)
     assert answers[1].code == "version_not_next"
-    assert types(store.recorded[2:]) == ["BidSubmitted"]
+    assert types(store.recorded[4:]) == ["BidSubmitted"]
 
 
 async def test_the_same_bid_sent_twice_gets_the_same_receipt() -> None:
@@ -249,7 +270,7 @@ async def test_the_same_bid_sent_twice_gets_the_same_receipt() -> None:
     first = await bids.submit(bid, supplier("supplier-0"))
     again = await bids.submit(bid, supplier("supplier-0"))
     assert (again.replayed, again.receipt) == (True, first.receipt)
-    assert types(store.recorded[2:]) == ["BidSubmitted"]
+    assert types(store.recorded[4:]) == ["BidSubmitted"]
 
 
 async def test_a_bid_after_the_seal_is_refused() -> None:
@@ -266,50 +287,74 @@ async def test_a_bid_after_the_seal_is_refused() -> None:
 # The opening ceremony
 
 
-OFFICERS = ("officer-1", "officer-2", "officer-3")
-ENCRYPTION = {o: X25519PrivateKey.generate() for o in OFFICERS}
-SIGNING = {o: Ed25519PrivateKey.generate() for o in OFFICERS}
-SETUP = committee.make_opening_key(
-    OCID, [(o, keys.raw_public(ENCRYPTION[o])) for o in OFFICERS], threshold=2
-)
-
-
 async def every_key(party_ids: Sequence[str]) -> dict[str, bytes]:
     known = {**BIDDERS, **SIGNING}
     return {p: keys.raw_public(known[p]) for p in party_ids if p in known}
 
 
-async def test_the_opening_starts_the_evaluation_in_the_same_transaction() -> None:
-    """Two bids in, the tender closed, two of three members hand in their shares: the bids
-    are opened and the evaluation starts with them in the opening's commit (policy: bids
-    opened -> start the evaluation)."""
-    store = MemoryEventStore()
-    issued = OpeningKeyIssued(
-        ocid=OCID, public_key=SETUP.public_key, threshold=SETUP.threshold, shares=SETUP.shares
-    )
-    given(store, OCID, EXAMPLES["TenderPublished"])
-    given(store, bid_log_id(OCID), issued)
+async def hand_in(ceremony: OpeningCeremony, officer: str) -> dict[str, Any]:
+    """What a member's machine does: its sealed shares, decrypted and signed there."""
+    member = Actor(id=officer, role=Role.OFFICER, agency_id=BUYER)
+    mine = [SealedShareForMember.model_validate(s) for s in await ceremony.my_shares(OCID, member)]
+    handed = member_side.hand_in(MATERIAL, officer, mine, ENCRYPTION[officer], SIGNING[officer])
+    return await ceremony.hand_in(OCID, handed, member)
+
+
+async def sealed_with_two_bids(store: MemoryEventStore) -> OpeningCeremony:
+    a_tender_taking_sealed_bids(store)
     bids = intake(store, Clock(NOW))
     for bidder in ("supplier-0", "supplier-1"):
-        content = BID.model_copy(update={"bidder_id": bidder})
-        bid = sealing.seal_bid(content, 1, SETUP.public_key, BIDDERS[bidder])
-        await bids.submit(bid, supplier(bidder))
+        await bids.submit(sealed(bidder), supplier(bidder))
     after = Clock(DEADLINE + timedelta(minutes=1))
     await bus(store, after).dispatch(CloseTender(ocid=OCID), SYSTEM)
-    ceremony = OpeningCeremony(None, store, after, signing_keys=every_key)
-    shares = {share.officer_id: share for share in SETUP.shares}
-    answers = []
-    for officer in OFFICERS[:2]:
-        handed = committee.hand_in_share(
-            OCID, officer, shares[officer], ENCRYPTION[officer], SIGNING[officer]
-        )
-        member = Actor(id=officer, role=Role.OFFICER, agency_id=BUYER)
-        answers.append(await ceremony.hand_in(OCID, handed, member))
+    return OpeningCeremony(None, store, after, signing_keys=every_key)
+
+
+async def test_the_opening_starts_the_evaluation_in_the_same_transaction() -> None:
+    """Two bids in, the tender closed, two of three members hand in their shares: each bid's
+    key is rebuilt, the bids are opened and the evaluation starts with them in the
+    opening's commit (policy: bids opened -> start the evaluation)."""
+    store = MemoryEventStore()
+    ceremony = await sealed_with_two_bids(store)
+    answers = [await hand_in(ceremony, officer) for officer in OFFICERS[:2]]
     assert answers[0]["opened"] is False
     assert (answers[1]["opened"], answers[1]["bids_opened"]) == (True, 2)
     opening = types(store.recorded[-4:])
     assert opening == ["BidOpened", "BidOpened", "BidsOpened", "EvaluationStarted"]
     assert store.recorded[-1].aggregate_id == f"{OCID}:evaluation"
+    accepted = [e for e in store.recorded if e.type == "OpeningSharesAccepted"]
+    assert [(e.actor, e.event.model_dump()["shares"]) for e in accepted] == [
+        ("officer-1", 2),
+        ("officer-2", 2),
+    ]
+
+
+async def test_one_member_opens_nothing_and_a_wrong_share_is_refused() -> None:
+    """k - 1 members hand in: nothing opens. A member handing in another share than the one
+    the bidder sealed to it is refused, and nothing it sent is held."""
+    store = MemoryEventStore()
+    ceremony = await sealed_with_two_bids(store)
+    assert (await hand_in(ceremony, "officer-1"))["opened"] is False
+    assert not [e for e in store.recorded if e.type in ("BidOpened", "BidsOpened")]
+    member = Actor(id="officer-2", role=Role.OFFICER, agency_id=BUYER)
+    mine = [SealedShareForMember.model_validate(s) for s in await ceremony.my_shares(OCID, member)]
+    handed = member_side.hand_in(
+        MATERIAL, "officer-2", mine, ENCRYPTION["officer-2"], SIGNING["officer-2"]
+    )
+    forged = [
+        handed.shares[0].model_copy(update={"share": bytes([2]) + bytes(66)}),
+        *handed.shares[1:],
+    ]
+    signature = committee_material.sign_opening_shares(
+        OCID, "officer-2", forged, SIGNING["officer-2"]
+    )
+    with pytest.raises(Rejected) as refused:
+        await ceremony.hand_in(
+            OCID, handed.model_copy(update={"shares": forged, "signature": signature}), member
+        )
+    assert refused.value.code == "wrong_share"
+    assert not [e for e in store.recorded if e.type == "BidsOpened"]
+    assert (await hand_in(ceremony, "officer-3"))["bids_opened"] == 2
 
 
 # The auction

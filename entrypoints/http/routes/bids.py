@@ -1,8 +1,8 @@
-"""HTTP routes for sealed bids: suppliers and committee keys, the opening key, submission
-and withdrawal, the bid log's proofs, and the opening ceremony.
+"""HTTP routes for sealed bids: suppliers and committee keys, the tender's committee,
+submission and withdrawal, the bid log's proofs, and the opening ceremony.
 
 Before the opening nobody, the buyer's officers included, can read a bid through any route:
-the platform does not have the key. Afterwards the committee reads them all, each bidder
+no key that opens one exists until k committee members hand in their shares. Afterwards the committee reads them all, each bidder
 its own.
 """
 
@@ -15,29 +15,36 @@ from pydantic import BaseModel, ValidationError
 
 from adapters.postgres import bid_logs
 from app.bid_intake import Answer
-from bidding import keys, merkle
+from bidding import committee_material, keys, merkle
 from bidding.log import LogStatus
 from entrypoints.http.auth import ActorDep, IdempotencyKey, OptionalActorDep
 from entrypoints.http.command_routes import command_of
 from entrypoints.http.problems import problems
 from entrypoints.http.routes import claims as claims_api
-from procurement.errors import NotAllowed, NotFound, Rejected
+from procurement.errors import NotFound, Rejected
 from schemas import bid_answers
-from schemas.bids import MAX_SEALED_BYTES, BidWithdrawal, OpeningShare, SealedBid
+from schemas.bids import MAX_SEALED_BYTES, BidWithdrawal, SealedBid
 from schemas.commands import (
     Actor,
     CommitteeKeys,
-    IssueOpeningKey,
-    OpeningKeySetup,
     RegisterCommitteeKeys,
     RegisterSupplier,
     Role,
 )
-from schemas.upcasting import read_envelope
+from schemas.committee import (
+    CommitteeConfirmation,
+    CommitteeNomination,
+    CommitteeView,
+    ConfirmCommittee,
+    MySealedShares,
+    NameCommittee,
+    OpeningShares,
+)
 
 router = APIRouter()
 
-MAX_BODY = MAX_SEALED_BYTES * 4 // 3 + 16 * 1024  # base64 of the largest ciphertext, and JSON
+# base64 of the largest ciphertext, and JSON with 20 sealed key shares
+MAX_BODY = MAX_SEALED_BYTES * 4 // 3 + 64 * 1024
 
 
 class TooLarge(Rejected):
@@ -172,64 +179,51 @@ async def platform_keys(request: Request) -> dict[str, Any]:
     }
 
 
-# The opening key
+# The committee
 
 
-@router.post("/tenders/{ocid}/opening-key", status_code=201, tags=["bids"])
-async def issue_opening_key(
+@router.post("/tenders/{ocid}/committee", status_code=201, tags=["bids"])
+async def name_committee(
     request: Request,
     ocid: str,
-    body: OpeningKeySetup,
+    body: CommitteeNomination,
     actor: ActorDep,
     key: IdempotencyKey = None,
 ) -> JSONResponse:
-    """Set the tender's opening key (made and split on the officer's machine)."""
-    command = command_of(IssueOpeningKey, body.model_dump() | {"ocid": ocid})
+    """Name the tender's committee: its members, how many must act together, the suite.
+    Bids are taken once ``threshold`` members confirmed the key material."""
+    command = command_of(NameCommittee, body.model_dump() | {"ocid": ocid})
     outcome = await request.app.state.handler.dispatch(command, actor, key)
     return JSONResponse(outcome.response() | {"replayed": outcome.replayed}, 201)
 
 
 @router.get(
-    "/tenders/{ocid}/opening-key",
+    "/tenders/{ocid}/committee",
     tags=["bids"],
     response_model=None,
-    responses=_answers(bid_answers.TenderOpeningKey, "The tender's opening key"),
+    responses=_answers(CommitteeView, "The tender's committee, its keys and confirmations"),
 )
-async def opening_key(request: Request, ocid: str) -> dict[str, Any]:
-    """The public key bids for this tender are sealed to, and the committee's size."""
-    log, row = await _bid_log(request, ocid)
-    return {
-        "ocid": ocid,
-        "public_key": _b64(row["public_key"]),
-        "suite": "HPKE base mode: DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM",
-        "threshold": log.threshold,
-        "committee": sorted(log.members),
-        "lots": sorted(log.lots),
-        "deadline": log.deadline.isoformat(),
-        "status": log.status.value,
-    }
+async def committee(request: Request, ocid: str) -> dict[str, Any]:
+    """The committee's key material and its members' confirmations: check them (against
+    the key log) before sealing a bid to them."""
+    _, row = await _bid_log(request, ocid)
+    recorded = bid_logs.committee_of(row["committee"])
+    return committee_material.public_view(recorded.material, recorded.confirmations)
 
 
-@router.get(
-    "/tenders/{ocid}/opening-key/my-share",
-    tags=["bids"],
-    response_model=None,
-    responses=_answers(bid_answers.MySealedShare, "The member's share, sealed to the member"),
-)
-async def my_share(request: Request, ocid: str, actor: ActorDep) -> dict[str, Any]:
-    """A committee member's own share of the opening key, still sealed to the member."""
-    row = await request.app.state.pool.fetchrow(
-        "SELECT envelope FROM events WHERE aggregate_id = $1 AND sequence = 1",
-        f"{ocid}:bids",
-    )
-    if row is None:
-        raise NotFound(f"tender {ocid} has no opening key")
-
-    event = read_envelope(row["envelope"]).event
-    for share in getattr(event, "shares", []):
-        if share.officer_id == actor.id:
-            return dict(share.model_dump(mode="json"))
-    raise NotAllowed(f"{actor.id} is not on the evaluation committee of {ocid}")
+@router.post("/tenders/{ocid}/committee/confirmations", status_code=201, tags=["bids"])
+async def confirm_committee(
+    request: Request,
+    ocid: str,
+    body: CommitteeConfirmation,
+    actor: ActorDep,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    """A member's signature over the key material, once it checked its own keys and the
+    others' against the key log."""
+    command = command_of(ConfirmCommittee, {"ocid": ocid, "confirmation": body.model_dump()})
+    outcome = await request.app.state.handler.dispatch(command, actor, key)
+    return JSONResponse(outcome.response() | {"replayed": outcome.replayed}, 201)
 
 
 # Bids
@@ -410,17 +404,31 @@ async def consistency(
 # The opening
 
 
+@router.get(
+    "/tenders/{ocid}/opening/my-shares",
+    tags=["bids"],
+    response_model=None,
+    responses=_answers(MySealedShares, "The member's share of every current bid, sealed"),
+)
+async def my_shares(request: Request, ocid: str, actor: ActorDep) -> dict[str, Any]:
+    """A committee member's share of each current bid's key, still sealed to the member,
+    once the bid log is sealed: decrypt them on your own machine."""
+    log, _ = await _bid_log(request, ocid)
+    shares = await request.app.state.opening.my_shares(ocid, actor)
+    return {"ocid": ocid, "suite": log.committee.material.suite, "shares": shares}
+
+
 @router.post(
     "/tenders/{ocid}/opening/shares",
     tags=["bids"],
     response_model=None,
-    responses=_answers(bid_answers.OpeningShareTaken, "The share was taken"),
+    responses=_answers(bid_answers.OpeningShareTaken, "The shares were taken"),
 )
-async def hand_in_share(
-    request: Request, ocid: str, body: OpeningShare, actor: ActorDep
+async def hand_in_shares(
+    request: Request, ocid: str, body: OpeningShares, actor: ActorDep
 ) -> dict[str, Any]:
-    """A committee member hands in their decrypted, signed share after the deadline. With
-    the threshold reached, the bids are opened at once."""
+    """A committee member hands in its decrypted, signed shares of every current bid after
+    the deadline. With the threshold reached, the bids are opened at once."""
     result: dict[str, Any] = await request.app.state.opening.hand_in(ocid, body, actor)
     return result
 
@@ -438,5 +446,5 @@ def _size(asked: int, available: int) -> int:
 async def _bid_log(request: Request, ocid: str) -> Any:
     found = await bid_logs.read(request.app.state.pool, ocid)
     if found is None:
-        raise NotFound(f"tender {ocid} has no bid log: it does not exist or has no opening key")
+        raise NotFound(f"tender {ocid} has no bid log: it does not exist or has no committee yet")
     return found
