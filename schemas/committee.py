@@ -22,7 +22,8 @@ from schemas.bids import (
     base64_of,
 )
 from schemas.commands import Command
-from schemas.values import Identifier, OneLine
+from schemas.text import OneLine
+from schemas.values import Identifier
 
 Suite = Literal["x25519", "mlkem768-x25519"]
 SUITES: tuple[Suite, ...] = ("x25519", "mlkem768-x25519")

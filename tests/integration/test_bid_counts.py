@@ -80,7 +80,7 @@ async def test_counts_agree_for_a_tender_with_a_replaced_and_a_withdrawn_bid(
 
         for path, params in (
             ("/platform/keys", {}),
-            ("/tenders/{ocid}/opening-key", {}),
+            ("/tenders/{ocid}/committee", {}),
             ("/tenders/{ocid}/bid-log", {}),
             ("/tenders/{ocid}/bid-log/inclusion", {"leaf_index": 2}),
             ("/tenders/{ocid}/bid-log/consistency", {"first": 2}),

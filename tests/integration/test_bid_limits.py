@@ -10,6 +10,7 @@ import httpx
 from bidding import sealing
 from bidding.entries import BidLimits
 from schemas.bids import MAX_SEALED_BYTES, SealedBid
+from schemas.committee import CommitteeMaterial
 from tests.integration.market import (
     Party,
     bid_content,
@@ -26,7 +27,7 @@ from tests.integration.test_bid_attacks import resigned
 LIMITS = BidLimits()  # the stack runs with the default limits
 
 
-async def open_tender(stack: Stack) -> tuple[str, bytes]:
+async def open_tender(stack: Stack) -> tuple[str, CommitteeMaterial]:
     """A tender taking sealed bids for a while yet: its ocid and opening key."""
     buyer = await buyer_with_committee(stack, size=2)
     ocid, tender_key, _ = await sealed_tender(stack, buyer, deadline_in=timedelta(minutes=10))

@@ -23,10 +23,11 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 
-from bidding import committee, keys, sealing
+from bidding import committee_material, sealing
 from entrypoints.http.app import create_api
-from schemas.bids import EncryptedShare
+from schemas.committee import CommitteeMaterial, MySealedShares
 from schemas.contracts import Party as ContractParty
+from sdk import committee as member_side
 from sdk.keyfiles import KeyFile
 from sdk.market import committee_keys_registration
 from tests.integration.catalogue_world import catalogue_world, offer_terms
@@ -92,7 +93,7 @@ class World:
     competitor: Party
     outsider: Party
     open: str = ""  # taking bids
-    open_key: bytes = b""
+    open_key: CommitteeMaterial | None = None  # its committee, named and confirmed
     sealed: str = ""  # past its deadline, one share of two handed in
     opened: str = ""  # bids opened, the evaluation started; a question put to the supplier
     ranked: str = ""  # ranked; the supplier asked to justify its price
@@ -173,19 +174,19 @@ async def step(stack: Stack, token: str, path: str, body: dict[str, Any]) -> dic
 
 
 async def signed_share(stack: Stack, member: Party, ocid: str) -> str:
-    """The member's share of the opening key, decrypted and signed, ready to hand in."""
+    """The member's shares of every bid, decrypted and signed, ready to hand in."""
     async with stack.client(member.token) as client:
-        mine = await client.get(f"/tenders/{ocid}/opening-key/my-share")
-    assert mine.status_code == 200, mine.text
-    assert member.keys.encryption_key is not None
-    share = committee.hand_in_share(
-        ocid,
+        mine = await client.get(f"/tenders/{ocid}/opening/my-shares")
+        assert mine.status_code == 200, mine.text
+        material = member_side.material_of((await client.get(f"/tenders/{ocid}/committee")).json())
+    handed = member_side.hand_in(
+        material,
         member.id,
-        EncryptedShare.model_validate(mine.json()),
-        member.keys.encryption_key,
+        MySealedShares.model_validate(mine.json()).shares,
+        member.keys.member_keys(),
         member.keys.signing_key,
     )
-    return share.model_dump_json()
+    return handed.model_dump_json()
 
 
 # Agency A's procedures that pass their deadline, and what each asks for beyond a plain tender.
@@ -207,9 +208,9 @@ PROCEDURES: dict[str, dict[str, Any]] = {
 
 async def publish(
     stack: Stack, buyer: Buyer, deadline_in: timedelta, **requirements: Any
-) -> tuple[str, bytes, datetime]:
-    """Publish a tender of the buyer, with its opening key split between the two members:
-    its ocid, public opening key and deadline."""
+) -> tuple[str, CommitteeMaterial, datetime]:
+    """Publish a tender of the buyer with its two members as a 2-of-2 committee, named and
+    confirmed: its ocid, the committee's key material and the deadline."""
     body = tender_body(deadline_in=deadline_in)
     body["requirements"] |= requirements
     if "auction" in requirements:
@@ -218,15 +219,18 @@ async def publish(
         published = await client.post("/tenders", json=body)
         assert published.status_code == 201, published.text
         ocid = published.json()["id"]
-        members = [
-            (m.id, keys.raw_public(m.keys.encryption_key))
-            for m in buyer.members
-            if m.keys.encryption_key
-        ]
-        setup = committee.make_opening_key(ocid, members, 2)
-        issued = await client.post(f"/tenders/{ocid}/opening-key", content=setup.model_dump_json())
-        assert issued.status_code == 201, issued.text
-    return ocid, setup.public_key, datetime.fromisoformat(body["submission_deadline"])
+        nomination = {"members": [m.id for m in buyer.members], "threshold": 2}
+        named = await client.post(f"/tenders/{ocid}/committee", json=nomination)
+        assert named.status_code == 201, named.text
+        material = member_side.material_of((await client.get(f"/tenders/{ocid}/committee")).json())
+    for member in buyer.members:
+        confirmation = committee_material.confirm(material, member.id, member.keys.signing_key)
+        async with stack.client(member.token) as client:
+            confirmed = await client.post(
+                f"/tenders/{ocid}/committee/confirmations", content=confirmation.model_dump_json()
+            )
+        assert confirmed.status_code == 201, confirmed.text
+    return ocid, material, datetime.fromisoformat(body["submission_deadline"])
 
 
 async def build_world(stack: Stack) -> World:
@@ -389,17 +393,20 @@ def _committee_keys(w: World, actor: str) -> Request:
     return "/officers/me/committee-keys", committee_keys_registration(key_file, officer_id)
 
 
-def _opening_key(w: World, _: str) -> Request:
-    members = [
-        (m.id, keys.raw_public(m.keys.encryption_key))
-        for m in w.buyer.members
-        if m.keys.encryption_key
-    ]
-    setup = committee.make_opening_key(w.open, members, 2)
-    return f"/tenders/{w.open}/opening-key", setup.model_dump_json()
+def _committee(w: World, _: str) -> Request:
+    nomination = {"members": [m.id for m in w.buyer.members], "threshold": 2}
+    return f"/tenders/{w.open}/committee", nomination
+
+
+def _confirmation(w: World, _: str) -> Request:
+    assert w.open_key is not None
+    member = w.buyer.members[0]
+    confirmation = committee_material.confirm(w.open_key, member.id, member.keys.signing_key)
+    return f"/tenders/{w.open}/committee/confirmations", confirmation.model_dump_json()
 
 
 def _own_bid(w: World, _: str) -> Request:
+    assert w.open_key is not None
     content = bid_content(w.open, w.supplier.id, "870.00")
     return f"/tenders/{w.open}/bids", seal(
         content, w.open_key, w.supplier, version=2
@@ -462,7 +469,8 @@ ROUTES: dict[str, Rule] = {
     "POST /tenders/{ocid}/cancellation": Rule(
         OFFICERS_OF_THE_BUYER, lambda w, _: (f"/tenders/{w.open}/cancellation", REASON)
     ),
-    "POST /tenders/{ocid}/opening-key": Rule(OFFICERS_OF_THE_BUYER, _opening_key),
+    "POST /tenders/{ocid}/committee": Rule(OFFICERS_OF_THE_BUYER, _committee),
+    "POST /tenders/{ocid}/committee/confirmations": Rule(frozenset({MEMBER}), _confirmation),
     "POST /tenders/{ocid}/bids": Rule(frozenset({SUPPLIER}), _own_bid),
     "POST /tenders/{ocid}/bids/withdrawal": Rule(frozenset({SUPPLIER}), _own_withdrawal),
     "POST /tenders/{ocid}/opening/shares": Rule(
@@ -842,13 +850,14 @@ async def test_a_bidder_sees_its_own_receipts_and_opened_bid_only(
 async def test_only_a_committee_member_gets_its_share(
     stack: Stack, world: World, actor: str
 ) -> None:
-    """A member gets its own sealed share of the opening key; nobody else gets any."""
+    """After the seal a member gets its own sealed share of each bid; nobody else gets any."""
     answer = await send(
-        stack, world.token(actor), "GET", f"/tenders/{world.open}/opening-key/my-share", None
+        stack, world.token(actor), "GET", f"/tenders/{world.sealed}/opening/my-shares", None
     )
     if actor == MEMBER:
         assert answer.status_code == 200, answer.text
-        assert answer.json()["officer_id"] == world.buyer.members[0].id
+        assert [s["x"] for s in answer.json()["shares"]] == [1] * len(answer.json()["shares"])
+        assert answer.json()["shares"]
     else:
         assert answer.status_code == (401 if actor == PUBLIC else 403), answer.text
 

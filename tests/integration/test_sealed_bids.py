@@ -3,17 +3,18 @@ opening that needs k of the n committee members, after the deadline and never be
 
 import asyncio
 import base64
+import hashlib
 from datetime import UTC, datetime, timedelta
 
-from bidding import keys, verify
+from bidding import committee_sealing, keys, shamir, suites, verify
 from schemas.bids import SignedReceipt
-from schemas.events import BidOpened, BidsOpened
+from schemas.events import BidOpened, BidRejected, BidsOpened
 from schemas.upcasting import read_envelope
 from sdk.client import Client
 from tests.integration.market import (
-    Buyer,
     bid_content,
     buyer_with_committee,
+    confirm,
     hand_in,
     register_supplier,
     seal,
@@ -44,16 +45,14 @@ async def test_bids_are_received_sealed_and_opened_by_a_quorum_after_the_deadlin
     stack: Stack,
 ) -> None:
     buyer = await buyer_with_committee(stack, size=3)
-    ocid, tender_key, deadline = await sealed_tender(stack, buyer, threshold=2)
+    ocid, material, deadline = await sealed_tender(stack, buyer, threshold=2)
     alpha, beta, gamma = [
         await register_supplier(stack, name) for name in ("Alfa SRL", "Beta SA", "Gama SRL")
     ]
     key = await platform_key(stack)
 
     # Annex IV (a): each receipt names the exact time of receipt and is signed by the platform.
-    first = await submit(
-        stack, alpha, seal(bid_content(ocid, alpha.id, "910.00"), tender_key, alpha)
-    )
+    first = await submit(stack, alpha, seal(bid_content(ocid, alpha.id, "910.00"), material, alpha))
     assert first.status_code == 201, first.text
     alpha_receipt = SignedReceipt.model_validate(
         {k: v for k, v in first.json().items() if k != "replayed"}
@@ -66,17 +65,17 @@ async def test_bids_are_received_sealed_and_opened_by_a_quorum_after_the_deadlin
         head_after_first = (await public.get(f"/tenders/{ocid}/bid-log")).json()
     assert head_after_first["tree_size"] == 1
 
-    beta_v1 = seal(bid_content(ocid, beta.id, "990.00"), tender_key, beta)
+    beta_v1 = seal(bid_content(ocid, beta.id, "990.00"), material, beta)
     assert (await submit(stack, beta, beta_v1)).status_code == 201
     again = await submit(stack, beta, beta_v1)  # the same bid again: the same receipt
     assert again.status_code == 200
     assert again.json()["replayed"] is True
     beta_v2 = await submit(
-        stack, beta, seal(bid_content(ocid, beta.id, "850.00"), tender_key, beta, version=2)
+        stack, beta, seal(bid_content(ocid, beta.id, "850.00"), material, beta, version=2)
     )
     assert beta_v2.status_code == 201, beta_v2.text
     gamma_bid = await submit(
-        stack, gamma, seal(bid_content(ocid, gamma.id, "700.00"), tender_key, gamma)
+        stack, gamma, seal(bid_content(ocid, gamma.id, "700.00"), material, gamma)
     )
     assert gamma_bid.status_code == 201
 
@@ -110,7 +109,7 @@ async def test_bids_are_received_sealed_and_opened_by_a_quorum_after_the_deadlin
         assert grown["first_root"] == head_after_first["root"]
         verify.check_consistency(grown)
         late = await submit(
-            stack, alpha, seal(bid_content(ocid, alpha.id, "100.00"), tender_key, alpha, 2)
+            stack, alpha, seal(bid_content(ocid, alpha.id, "100.00"), material, alpha, 2)
         )
         assert late.status_code == 409
         assert late.json()["code"] in {"late", "tender_closed"}
@@ -173,10 +172,10 @@ async def test_bids_are_received_sealed_and_opened_by_a_quorum_after_the_deadlin
 
 async def test_fewer_than_k_shares_open_nothing(stack: Stack) -> None:
     buyer = await buyer_with_committee(stack, size=3)
-    ocid, tender_key, deadline = await sealed_tender(stack, buyer, threshold=3)
+    ocid, material, deadline = await sealed_tender(stack, buyer, threshold=3)
     bidder = await register_supplier(stack)
     assert (
-        await submit(stack, bidder, seal(bid_content(ocid, bidder.id), tender_key, bidder))
+        await submit(stack, bidder, seal(bid_content(ocid, bidder.id), material, bidder))
     ).status_code == 201
     await until_sealed(stack, ocid, deadline)
     for member in buyer.members[:2]:
@@ -189,28 +188,102 @@ async def test_fewer_than_k_shares_open_nothing(stack: Stack) -> None:
     )
 
 
-async def test_only_the_buyers_officers_set_the_opening_key(stack: Stack) -> None:
-    """Annex IV (c): only the buyer's officers set the key, and only its officers with
-    registered keys sit on the committee."""
+async def test_only_the_buyers_officers_name_the_committee_once(stack: Stack) -> None:
+    """Another agency's officer cannot name a tender's committee; the buyer's cannot name a
+    second one once bids may be sealed to the first. Nothing is recorded either way."""
     buyer = await buyer_with_committee(stack, size=2)
     other = await buyer_with_committee(stack, size=2)
     ocid, _, _ = await sealed_tender(stack, buyer)
     before = await store_counts(stack)
+    nomination = {"members": [m.id for m in other.members], "threshold": 2}
     async with stack.client(other.officer.token) as foreign:
-        answer = await foreign.post(
-            f"/tenders/{ocid}/opening-key",
-            content=_setup_json(ocid, other),
-        )
+        answer = await foreign.post(f"/tenders/{ocid}/committee", json=nomination)
     assert answer.status_code == 403, answer.text
+    async with stack.client(buyer.officer.token) as own:
+        again = await own.post(
+            f"/tenders/{ocid}/committee",
+            json={"members": [m.id for m in buyer.members], "threshold": 2},
+        )
+    assert again.status_code == 409, again.text
+    assert again.json()["code"] == "committee_exists"
     assert await store_counts(stack) == before
 
 
-def _setup_json(ocid: str, buyer: Buyer) -> str:
-    from bidding import committee
-
-    members = [
-        (m.id, keys.raw_public(m.keys.encryption_key))
-        for m in buyer.members
-        if m.keys.encryption_key
+async def test_bids_wait_for_k_confirmations(stack: Stack) -> None:
+    """Named but confirmed by one member of a 2-of-3 committee, the tender takes no bid;
+    the second confirmation opens it. Confirmations are public, each a member's own."""
+    buyer = await buyer_with_committee(stack, size=3)
+    ocid, material, _ = await sealed_tender(stack, buyer, confirming=1)
+    bidder = await register_supplier(stack)
+    sealed = seal(bid_content(ocid, bidder.id), material, bidder)
+    waiting = await submit(stack, bidder, sealed)
+    assert waiting.status_code == 409, waiting.text
+    assert waiting.json()["code"] == "committee_not_confirmed"
+    await confirm(stack, buyer.members[2], material)
+    assert (await submit(stack, bidder, sealed)).status_code == 201
+    async with stack.client() as public:
+        shown = (await public.get(f"/tenders/{ocid}/committee")).json()
+    assert [c["officer_id"] for c in shown["confirmations"]] == [
+        buyer.members[0].id,
+        buyer.members[2].id,
     ]
-    return committee.make_opening_key(ocid, members, 2).model_dump_json()
+
+
+async def test_the_post_quantum_suite_seals_and_opens_end_to_end(stack: Stack) -> None:
+    """A tender asking for ML-KEM-768+X25519: the committee's keys are the members' hybrid
+    keys, bids seal their shares to them, and two members open them."""
+    buyer = await buyer_with_committee(stack, size=3)
+    ocid, material, deadline = await sealed_tender(stack, buyer, suite="mlkem768-x25519")
+    assert material.suite == "mlkem768-x25519"
+    assert {len(m.encryption_key) for m in material.members} == {1216}
+    bidders = [await register_supplier(stack, name) for name in ("Alfa SRL", "Beta SA")]
+    for bidder, amount in zip(bidders, ("910.00", "880.00"), strict=True):
+        sealed = seal(bid_content(ocid, bidder.id, amount), material, bidder)
+        assert (await submit(stack, bidder, sealed)).status_code == 201
+    await until_sealed(stack, ocid, deadline)
+    assert (await hand_in(stack, buyer.members[1], ocid)).json()["opened"] is False
+    opened = (await hand_in(stack, buyer.members[2], ocid)).json()
+    assert (opened["opened"], opened["bids_opened"], opened["bids_rejected"]) == (True, 2, 0)
+
+
+async def test_a_bid_whose_shares_do_not_rebuild_its_key_is_rejected_alone(stack: Stack) -> None:
+    """A bidder seals garbage, with a matching digest, as one member's share: every share
+    checks at the hand-in, but two of them rebuild no key the bidder committed to. That bid
+    is rejected as bad_key_shares; the other opens."""
+    buyer = await buyer_with_committee(stack, size=3)
+    ocid, material, deadline = await sealed_tender(stack, buyer)
+    honest, spoiler = [await register_supplier(stack, name) for name in ("Alfa SRL", "Rău SRL")]
+    assert (
+        await submit(stack, honest, seal(bid_content(ocid, honest.id), material, honest))
+    ).status_code == 201
+    sealed = seal(bid_content(ocid, spoiler.id, "500.00"), material, spoiler)
+    garbage = shamir.Share(x=1, y=12345).to_bytes()
+    first = sealed.key_shares[0]
+    forged = first.model_copy(
+        update={
+            "sealed_share": suites.seal(
+                "x25519",
+                garbage,
+                bytes(material.members[0].encryption_key),
+                committee_sealing.share_context(
+                    ocid, sealed.lots, spoiler.id, 1, first.officer_id, 1
+                ),
+            ),
+            "share_sha256": hashlib.sha256(garbage).hexdigest(),
+        }
+    )
+    shares = [forged, *sealed.key_shares[1:]]
+    fields = committee_sealing.bid_signature_fields(
+        sealed.model_copy(update={"key_shares": shares})
+    )
+    signature = keys.sign(spoiler.keys.signing_key, committee_sealing.BID_SIGNATURE, fields)
+    spoiled = sealed.model_copy(update={"key_shares": shares, "signature": signature})
+    assert (await submit(stack, spoiler, spoiled)).status_code == 201
+    await until_sealed(stack, ocid, deadline)
+    await hand_in(stack, buyer.members[0], ocid)
+    result = (await hand_in(stack, buyer.members[1], ocid)).json()
+    assert (result["bids_opened"], result["bids_rejected"]) == (1, 1)
+    events = await opening_events(stack, ocid)
+    rejected = [e for e in events if isinstance(e, BidRejected)]
+    assert [(e.bidder_id, e.reason_code) for e in rejected] == [(spoiler.id, "bad_key_shares")]
+    assert [e.bidder_id for e in events if isinstance(e, BidOpened)] == [honest.id]
