@@ -15,6 +15,7 @@ from adapters.postgres import credentials
 from adapters.postgres.auction_states import AuctionStates
 from adapters.settings import Settings
 from app import party_identifiers
+from app.committee_candidates import committee_candidates
 from app.policies import Changes
 from app.records import Credential, HandOver, Identifier, PartyKeys
 from app.store import StoreTransaction
@@ -48,7 +49,7 @@ from schemas.commands import (
 from schemas.committee import ConfirmCommittee, NameCommittee
 from schemas.contracts import AnyContractCommand, DrawContract, SignContract
 from schemas.evaluation import AnyEvaluationCommand, ScoreQuality
-from schemas.events import CommitteeKeysRegistered, OfficerRegistered
+from schemas.events import CommitteeKeysRegistered
 from schemas.values import AuctionRules
 
 __all__ = ["Clock", "Outcome", "Services", "utc_now"]
@@ -106,13 +107,10 @@ async def name_committee(
 ) -> Decision:
     """The committee with each member's keys as its own registration recorded them."""
     state = tender.replay([e.event for e in await tx.load(command.ocid)])
-    candidates, registered = [], {}
-    for officer_id in command.members:
+    candidates = await committee_candidates(tx, command.members)
+    registered = {}
+    for officer_id in sorted(set(command.members)):
         history = [e.event for e in await tx.load(officer_id)]
-        officer = next((e for e in history if isinstance(e, OfficerRegistered)), None)
-        candidates.append(
-            committee_log.Candidate(officer_id, officer.agency_id if officer else None)
-        )
         recorded = [e for e in history if isinstance(e, CommitteeKeysRegistered)]
         if recorded:
             latest = recorded[-1]

@@ -1,6 +1,7 @@
-"""A tender's committee as pure rules: naming it, its members confirming the key material,
-and the gate that takes bids only once k members confirmed. Pure: the caller reads the
-candidates (``app.committee_candidates``) and the members' registered keys.
+"""A tender's committee as pure rules: naming it (who may sit is
+``procurement.committee_rules``), its members confirming the key material, and the gate that
+takes bids only once k members confirmed. Pure: the caller reads the candidates
+(``app.committee_candidates``) and the members' registered keys.
 """
 
 from collections.abc import Mapping, Sequence
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bidding import committee_material
+from procurement.committee_rules import CommitteeCandidate, check_committee
 from procurement.errors import NotAllowed, NotFound, Rejected, WrongState
 from procurement.tender import Tender, TenderStatus, officer_must_act_for_the_buyer
 from schemas.commands import Actor, Role
@@ -34,36 +36,6 @@ class RegisteredKeys:
 
 
 @dataclass(frozen=True)
-class Candidate:
-    """An officer proposed for a seat, as its registration records it."""
-
-    officer_id: str
-    agency_id: str | None  # None: no such officer
-
-
-MIN_THRESHOLD, MAX_MEMBERS = 2, 20
-
-
-def check_candidates(
-    candidates: Sequence[Candidate], naming_officer_id: str, buyer_id: str, threshold: int
-) -> None:
-    """The least a committee must be: distinct officers of the buyer, 2 <= k <= n <= 20.
-    ``procurement.committee_rules.check_committee`` adds who registered each member."""
-    ids = [candidate.officer_id for candidate in candidates]
-    if not MIN_THRESHOLD <= threshold <= len(ids) <= MAX_MEMBERS:
-        msg = f"a committee of {len(ids)} with threshold {threshold} is not allowed: 2 <= threshold <= members <= 20"
-        raise Rejected(msg, code="bad_committee_size")
-    if len(set(ids)) != len(ids):
-        raise Rejected(
-            f"a member is named twice in {ids}: one person holds one seat", code="duplicate_member"
-        )
-    for candidate in candidates:
-        if candidate.agency_id != buyer_id:
-            msg = f"{candidate.officer_id} is not an officer of {buyer_id}: only its officers sit on its committees"
-            raise Rejected(msg, code="not_a_committee_member")
-
-
-@dataclass(frozen=True)
 class Committee:
     material: CommitteeMaterial
     confirmations: tuple[CommitteeConfirmation, ...] = ()
@@ -85,7 +57,7 @@ def name_committee(
     command: NameCommittee,
     actor: Actor,
     now: datetime,
-    candidates: Sequence[Candidate],
+    candidates: Sequence[CommitteeCandidate],
     registered: Mapping[str, RegisteredKeys],
     existing: Committee | None,
 ) -> list[CommitteeNamed]:
@@ -99,7 +71,7 @@ def name_committee(
     if existing is not None:
         msg = f"tender {tender.ocid} already has its committee: bids may be sealed to it"
         raise WrongState(msg, code="committee_exists")
-    check_candidates(candidates, actor.id, tender.buyer_id, command.threshold)
+    check_committee(candidates, actor.id, tender.buyer_id, command.threshold)
     members = []
     for officer_id in sorted(command.members):
         keys = registered.get(officer_id)

@@ -7,7 +7,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bidding import committee_log, committee_material, keys, suites
-from bidding.committee_log import Candidate, Committee, RegisteredKeys
+from bidding.committee_log import Committee, RegisteredKeys
+from procurement.committee_rules import CommitteeCandidate
 from procurement.errors import NotAllowed, Rejected, WrongState
 from schemas.commands import Actor, Role
 from schemas.committee import NameCommittee
@@ -24,6 +25,13 @@ REGISTERED = {
     )
     for officer in MEMBERS
 }
+
+
+def Candidate(officer_id: str, agency_id: str) -> CommitteeCandidate:
+    """An officer the operator registered, with committee keys."""
+    return CommitteeCandidate(officer_id, agency_id, "operator", Role.OPERATOR, has_keys=True)
+
+
 CANDIDATES = [Candidate(officer, BUYER) for officer in MEMBERS]
 
 
@@ -72,14 +80,22 @@ def test_no_committee_without_each_members_key_of_the_suite() -> None:
         (
             [Candidate("officer-b", BUYER), Candidate("officer-x", "agency-RO-CUI-1")],
             2,
-            "not_a_committee_member",
+            "member_of_another_agency",
+        ),
+        (
+            [
+                Candidate("officer-b", BUYER),
+                CommitteeCandidate("officer-c", BUYER, OFFICER.id, Role.OFFICER, has_keys=True),
+            ],
+            2,
+            "member_not_independent",
         ),
         (CANDIDATES, 1, "bad_committee_size"),
         (CANDIDATES, 4, "bad_committee_size"),
     ],
 )
 def test_a_committee_one_person_could_control_is_refused(
-    candidates: list[Candidate], threshold: int, code: str
+    candidates: list[CommitteeCandidate], threshold: int, code: str
 ) -> None:
     ids = [c.officer_id for c in candidates]
     command = NameCommittee.model_construct(
