@@ -280,8 +280,12 @@ async def test_a_bid_whose_shares_do_not_rebuild_its_key_is_rejected_alone(stack
     spoiled = sealed.model_copy(update={"key_shares": shares, "signature": signature})
     assert (await submit(stack, spoiler, spoiled)).status_code == 201
     await until_sealed(stack, ocid, deadline)
-    await hand_in(stack, buyer.members[0], ocid)
-    result = (await hand_in(stack, buyer.members[1], ocid)).json()
+    # The member holding the garbage (share 1, the first in the material's order) and one
+    # other hand in: two shares, one of them garbage.
+    holder = next(m for m in buyer.members if m.id == first.officer_id)
+    other = next(m for m in buyer.members if m.id != first.officer_id)
+    await hand_in(stack, holder, ocid)
+    result = (await hand_in(stack, other, ocid)).json()
     assert (result["bids_opened"], result["bids_rejected"]) == (1, 1)
     events = await opening_events(stack, ocid)
     rejected = [e for e in events if isinstance(e, BidRejected)]
