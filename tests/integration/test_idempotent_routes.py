@@ -27,6 +27,7 @@ from bidding import keys, quotes
 from procurement.evaluation import QUALITY_SCORE, score_fields
 from procurement.procedures.registry import CatalogueRules
 from schemas.catalogue import Quote
+from schemas.committee import CommitteeMaterial, CommitteeMember
 from schemas.contracts import Party as ContractParty
 from schemas.values import Value
 from sdk.keyfiles import KeyFile
@@ -157,10 +158,36 @@ async def _committee_keys(worlds: Worlds) -> Request:
     return "/officers/me/committee-keys", committee_keys_registration(key_file, officer_id)
 
 
-async def _opening_key(worlds: Worlds) -> Request:
-    """An opening key for the tender the tender step published (the matrix's has one)."""
-    fresh = World(**{**worlds.first.__dict__, "open": worlds.answers["POST /tenders"]["id"]})
-    return ROUTES["POST /tenders/{ocid}/opening-key"].request(fresh, BUYER)
+def _fresh(worlds: Worlds) -> World:
+    """The first world with the tender the tender step published as its open one."""
+    return World(**{**worlds.first.__dict__, "open": worlds.answers["POST /tenders"]["id"]})
+
+
+async def _committee(worlds: Worlds) -> Request:
+    """A committee for the tender the tender step published (the matrix's has one)."""
+    return ROUTES["POST /tenders/{ocid}/committee"].request(_fresh(worlds), BUYER)
+
+
+async def _confirmation(worlds: Worlds) -> Request:
+    """The first member's confirmation of that committee, its material as the platform
+    makes it from the members' registered keys."""
+    fresh = _fresh(worlds)
+    members = sorted(fresh.buyer.members, key=lambda member: member.id)
+    material = CommitteeMaterial(
+        ocid=fresh.open,
+        suite="x25519",
+        threshold=2,
+        members=[
+            CommitteeMember(
+                officer_id=m.id,
+                encryption_key=m.keys.member_keys().public("x25519"),
+                signing_key=keys.raw_public(m.keys.signing_key),
+            )
+            for m in members
+        ],
+    )
+    fresh.open_key = material
+    return ROUTES["POST /tenders/{ocid}/committee/confirmations"].request(fresh, MEMBER)
 
 
 async def _score(worlds: Worlds) -> Request:
@@ -264,7 +291,8 @@ STEPS: list[Step] = [
     Step("POST /officers/me/committee-keys", OTHER_OFFICER, _committee_keys, "keyless"),
     in_matrix("POST /tenders", BUYER),
     in_matrix("PATCH /tenders/{ocid}", BUYER),
-    Step("POST /tenders/{ocid}/opening-key", BUYER, _opening_key),
+    Step("POST /tenders/{ocid}/committee", BUYER, _committee),
+    Step("POST /tenders/{ocid}/committee/confirmations", MEMBER, _confirmation),
     Step("POST /catalogue/quotations", BUYER, _quotation),
     Step("POST /catalogue/quotations/{ocid}/quotes", SUPPLIER, _quote),
     in_matrix("POST /tenders/{ocid}/evaluation/clarification-answers", SUPPLIER),
