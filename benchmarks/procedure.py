@@ -64,8 +64,8 @@ from benchmarks.figures import (
 )
 from benchmarks.harness import Running, console, run_with_short_periods, until
 from benchmarks.usage import CpuMeter, idle_cores
+from entrypoints.demo.bodies import tender_body
 from entrypoints.demo.cast import TENDERS, TenderPlan
-from entrypoints.demo.story import tender_body
 from schemas.committee import CommitteeMaterial
 from schemas.contracts import Party as ContractParty
 from sdk.market import ApiRefused, Market, Party, bid_content

@@ -58,7 +58,8 @@ from benchmarks.harness import Running, console, run_with_short_periods, until
 from benchmarks.procedure import PLANS
 from benchmarks.raw_http import Answered, ask, connect, failures, latency_ms, send_all
 from benchmarks.usage import CpuMeter, idle_cores
-from entrypoints.demo.story import Story, tender_body
+from entrypoints.demo.bodies import tender_body
+from entrypoints.demo.story import Story
 from readmodels import ocds_reads, reads
 from readmodels.releases import COLUMNS as RELEASE_COLUMNS  # the release text last
 from schemas.committee import CommitteeMaterial
