@@ -194,7 +194,15 @@ def _gaps(aggregate_id: str, sequences: list[int]) -> list[str]:
         return [f"a sequence is logged twice: {ordered}"]
     if aggregate_id.endswith(QUOTES_LOGGED_AT_THE_OPENING):
         return []
-    first = ordered[0] if aggregate_id.endswith(LOGGED_FROM_THE_SEAL) else 1
+    first = 1
+    if aggregate_id.endswith(LOGGED_FROM_THE_SEAL):
+        # The committee's naming and confirmations are logged at once (a run from 1), the
+        # bids never, and everything from the seal on: the second run is checked on its own.
+        run = 0
+        while run < len(ordered) and ordered[run] == run + 1:
+            run += 1
+        ordered = ordered[run:] or ordered
+        first = ordered[0]
     expected = list(range(first, first + len(ordered)))
     if ordered != expected:
         missing = sorted(set(range(first, ordered[-1] + 1)) - set(ordered))
