@@ -52,9 +52,12 @@ class KeyEntry:
     event: dict[str, Any]  # the event inside the document's envelope
 
     def public_keys(self) -> dict[str, bytes]:
-        """Every key the entry records, by field: ``signing_key`` and ``*encryption_key``."""
+        """Every key the entry records, by field: ``signing_key`` and ``*encryption_key``.
+        A null field is a key not registered (a member without a hybrid key), so no key."""
         found = {}
         for name, value in self.event.items():
+            if value is None:
+                continue
             if name == "signing_key" or name.endswith("encryption_key"):
                 found[name] = _b64(value, f"{self.where}: {name}")
         return found

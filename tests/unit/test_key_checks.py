@@ -323,3 +323,19 @@ def test_a_member_checks_the_material_before_any_confirmation(
     assert digest == committee["material_sha256"]
     assert material == committee["material"]
     refused(committee, world, "0 valid confirmations")
+
+
+def test_a_member_registered_without_a_hybrid_key_verifies_for_an_x25519_tender(
+    members: list[Member],
+) -> None:
+    """A member registered without a post-quantum key (``hybrid_encryption_key: null``):
+    the null is no key, neither checked as base64 nor bound, and its x25519 keys verify."""
+    world = KeyLogWorld(members)
+    encryption, signing = members[1].public
+    registered = key_event("officer-2", encryption, signing, members[1].signing)
+    world.logged["officer-2"] = []
+    world.log("officer-2", registered | {"hybrid_encryption_key": None})
+    key_checks.verify_committee(committee_answer(members), world.platform_key, world)
+    (entry,) = key_checks.party_key_log(world, "officer-2", world.platform_key)
+    assert entry.public_keys() == {"encryption_key": encryption, "signing_key": signing}
+    assert entry.binding_valid("officer-2")
