@@ -56,6 +56,7 @@ from schemas.commands import (
     RegisterOfficer,
     TenderAmendment,
 )
+from schemas.values import Identifier
 
 MAX_PAGE = 200
 # Public reads answer with the JSON text the read models hold, unparsed.
@@ -251,7 +252,7 @@ def _add_public_reads(app: FastAPI) -> None:
     async def list_tenders(
         request: Request,
         status: Annotated[str | None, Query(pattern="^(active|closed|cancelled)$")] = None,
-        buyer: Annotated[str | None, Query(max_length=200)] = None,
+        buyer: Identifier | None = None,
         cpv: Annotated[str | None, Query(pattern=r"^\d{2,8}(-\d)?$")] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
         cursor: Annotated[str | None, Query(max_length=500)] = None,
@@ -280,7 +281,7 @@ def _add_public_reads(app: FastAPI) -> None:
         return Response(body, media_type="application/json")
 
     @app.get("/tenders/{ocid}", tags=["public"], response_class=Response, responses=_JSON_OBJECT)
-    async def read_tender(request: Request, ocid: str) -> Response:
+    async def read_tender(request: Request, ocid: Identifier) -> Response:
         """One published tender as the public sees it, with its amendments."""
         tender = await reads.tender_text(request.app.state.pool, ocid)
         if tender is None:

@@ -11,12 +11,13 @@ from adapters.postgres import eventstore
 from contracts import contract
 from entrypoints.portal import reads as portal_reads
 from entrypoints.portal.html import facts, link, money, not_found, page, segment, table, text
+from schemas.values import Identifier
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/portal/contracts/{contract_id}", response_class=HTMLResponse)
-async def contract_page(request: Request, contract_id: str) -> HTMLResponse:
+async def contract_page(request: Request, contract_id: Identifier) -> HTMLResponse:
     pool = request.app.state.pool
     state = contract.replay(item.event for item in await eventstore.load(pool, contract_id))
     if state is None:

@@ -15,6 +15,7 @@
 """
 
 from html import escape
+from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -30,21 +31,24 @@ from entrypoints.portal import verify as portal_verify
 from entrypoints.portal.html import bad_request, feed_links, link, money, segment, table, text
 from entrypoints.portal.html import page as html_page
 from readmodels import reads
+from schemas.text import OneLine
 
 router = APIRouter(include_in_schema=False)
 for _module in (portal_tender, portal_contracts, portal_parties, portal_savings, portal_verify):
     router.include_router(_module.router)
 
 STATUSES = ("active", "closed", "cancelled")
+# What a search box may send: any one line of text, cut to length below, never NUL.
+QueryText = Annotated[str, OneLine]
 
 
 @router.get("/", response_class=HTMLResponse)
 async def latest_notices(
     request: Request,
-    q: str | None = None,
+    q: QueryText | None = None,
     status: str | None = None,
-    cpv: str | None = None,
-    buyer: str | None = None,
+    cpv: QueryText | None = None,
+    buyer: QueryText | None = None,
     page: str | None = None,
 ) -> HTMLResponse:
     keyword = (q or "").strip()[:200] or None

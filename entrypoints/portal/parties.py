@@ -23,6 +23,7 @@ from entrypoints.portal.html import (
 )
 from entrypoints.portal.paging import Cursor, pager
 from readmodels import reads
+from schemas.values import Identifier
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,7 +48,7 @@ def _links(request: Request, names: tuple[str, ...]) -> dict[str, str | None]:
 
 
 @router.get("/portal/buyers/{agency_id}", response_class=HTMLResponse)
-async def buyer_page(request: Request, agency_id: str) -> HTMLResponse:
+async def buyer_page(request: Request, agency_id: Identifier) -> HTMLResponse:
     pool = request.app.state.pool
     path, lists = f"/portal/buyers/{segment(agency_id)}", ("tenders", "awards", "contracts")
     try:
@@ -100,7 +101,7 @@ async def buyer_page(request: Request, agency_id: str) -> HTMLResponse:
 
 
 @router.get("/portal/suppliers/{supplier_id}", response_class=HTMLResponse)
-async def supplier_page(request: Request, supplier_id: str) -> HTMLResponse:
+async def supplier_page(request: Request, supplier_id: Identifier) -> HTMLResponse:
     pool = request.app.state.pool
     path, lists = f"/portal/suppliers/{segment(supplier_id)}", ("awards", "contracts", "bids")
     try:

@@ -25,12 +25,13 @@ from entrypoints.portal.html import (
 )
 from entrypoints.portal.notice_cache import NoticeCache
 from readmodels import reads
+from schemas.values import Identifier
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/notices/{ocid}", response_class=HTMLResponse)
-async def notice(request: Request, ocid: str) -> HTMLResponse:
+async def notice(request: Request, ocid: Identifier) -> HTMLResponse:
     app = request.app
     if not hasattr(app.state, "notice_cache"):
         app.state.notice_cache = NoticeCache()

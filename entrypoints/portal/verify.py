@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from entrypoints.portal.html import page, text
+from schemas.values import Identifier
 
 router = APIRouter(include_in_schema=False)
 
@@ -21,7 +22,7 @@ async def verify_script() -> Response:
 
 
 @router.get("/portal/verify", response_class=HTMLResponse)
-async def verify_page(request: Request, ocid: str | None = None) -> HTMLResponse:
+async def verify_page(request: Request, ocid: Identifier | None = None) -> HTMLResponse:
     root, size = "", ""
     if ocid:
         head = await request.app.state.pool.fetchrow(

@@ -24,6 +24,7 @@ from entrypoints.http.routes.ocds_live import ReleaseFeed
 from publication import ocds
 from readmodels import ocds_reads
 from readmodels.ocds_reads import ReleaseFilter
+from schemas.values import Identifier
 
 PACKAGE_MEDIA = "application/json"
 ATOM = "http://www.w3.org/2005/Atom"
@@ -79,9 +80,9 @@ def release_filter(
         datetime | None, Query(description="releases dated at or after (UTC if no zone)")
     ] = None,
     date_to: Annotated[datetime | None, Query(description="releases dated before")] = None,
-    buyer: Annotated[str | None, Query(max_length=200, description="the buyer's id")] = None,
+    buyer: Annotated[Identifier | None, Query(description="the buyer's id")] = None,
     supplier: Annotated[
-        str | None, Query(max_length=200, description="a supplier's id, once awarded")
+        Identifier | None, Query(description="a supplier's id, once awarded")
     ] = None,
     cpv: Cpv = None,
     status: Annotated[TenderStatus | None, Query(description="the tender's status")] = None,
@@ -191,7 +192,7 @@ async def record_package(
 
 
 @router.get("/records/{ocid}", response_class=Response, responses=_PACKAGE_DOC)
-async def one_record(request: Request, ocid: str) -> Response:
+async def one_record(request: Request, ocid: Identifier) -> Response:
     """A record package with the record of one procedure: every release and the
     ``compiledRelease``, its state now by the OCDS merge rules."""
     pool = request.app.state.pool
