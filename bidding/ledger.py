@@ -99,6 +99,7 @@ class Ledger:
     receipts: Mapping[tuple[str, int], Receipt] = field(default_factory=dict)
     digests: frozenset[bytes] = frozenset()  # ciphertexts already in the log
     leaves: tuple[bytes, ...] = ()  # Merkle leaves, in log order
+    frontier: merkle.Frontier = ()  # the log's compact range: its root at O(log n) per entry
     handed_in: frozenset[str] = frozenset()  # officers whose shares were accepted
 
     @property
@@ -190,13 +191,18 @@ def _add_entry(state: Ledger, event: BidSubmitted | BidWithdrawn) -> Ledger:
     entry = Entry(receipt.version, receipt.kind, digest, stored_size(event))
     mine = (*state.entries.get(receipt.bidder_id, ()), entry)
     tracked = len(state.leaves) == state.size  # a part of the log loaded without them: skip
+    leaf = receipts.leaf_hash(receipt)
+    grows = merkle.frontier_matches(state.frontier, state.size)  # likewise
     return replace(
         state,
         size=state.size + 1,
         entries={**state.entries, receipt.bidder_id: mine},
         receipts={**state.receipts, (receipt.bidder_id, receipt.version): receipt},
         digests=(state.digests | {digest}) if digest is not None else state.digests,
-        leaves=(*state.leaves, receipts.leaf_hash(receipt)) if tracked else state.leaves,
+        leaves=(*state.leaves, leaf) if tracked else state.leaves,
+        frontier=merkle.frontier_append(state.frontier, state.size, leaf)
+        if grows
+        else state.frontier,
     )
 
 

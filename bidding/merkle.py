@@ -140,3 +140,40 @@ def _subproof(
 
 def _all_hashes(proof: Sequence[bytes]) -> bool:
     return all(len(h) == HASH_BYTES for h in proof)
+
+
+# The compact range of a growing log: the roots of its perfect subtrees, largest first, one
+# per set bit of its size. Appending a leaf merges equal-sized subtrees, O(log n) hashes, so
+# the root after each entry costs no rehashing of the log.
+Frontier = tuple[bytes, ...]
+
+
+def frontier_append(frontier: Frontier, size: int, leaf: bytes) -> Frontier:
+    """The frontier of a log of ``size`` leaves, after one more ``leaf`` (a leaf hash)."""
+    subtrees, carry = list(frontier), leaf
+    while size & 1:  # each trailing set bit is a subtree as large as the carry: merge them
+        carry = node_hash(subtrees.pop(), carry)
+        size >>= 1
+    return (*subtrees, carry)
+
+
+def frontier_of(leaves: Sequence[bytes]) -> Frontier:
+    frontier: Frontier = ()
+    for size, leaf in enumerate(leaves):
+        frontier = frontier_append(frontier, size, leaf)
+    return frontier
+
+
+def frontier_root(frontier: Frontier) -> bytes:
+    """MTH of the log the frontier stands for: its subtrees folded from the smallest up."""
+    if not frontier:
+        return EMPTY_ROOT
+    result = frontier[-1]
+    for subtree in reversed(frontier[:-1]):
+        result = node_hash(subtree, result)
+    return result
+
+
+def frontier_matches(frontier: Frontier, size: int) -> bool:
+    """Whether ``frontier`` can stand for a log of ``size`` leaves (one root per set bit)."""
+    return len(frontier) == size.bit_count()

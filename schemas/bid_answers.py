@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.bids import Receipt, Sha256Hex
+from schemas.tree_heads import SignedTreeHead
 
 # Raw keys and signatures in standard base64: 32 bytes take 44 characters, 64 take 88.
 Base64Key = Annotated[
@@ -83,12 +84,15 @@ class MySealedShare(Answer):
 
 class BidReceipt(Answer):
     """The platform's signed receipt for a bid, a new version or a withdrawal; ``replayed``
-    is true when this exact submission was already in the log (its first receipt, 200)."""
+    is true when this exact submission was already in the log (its first receipt, 200).
+    ``signed_head`` binds the receipt's time to the log: the platform's signed head of the
+    log's first ``log_index + 1`` entries, timed at ``received_at``."""
 
     receipt: Receipt
     key_id: KeyId
     signature: Base64Signature
     replayed: bool
+    signed_head: SignedTreeHead
 
 
 class BidAsOpened(Answer):

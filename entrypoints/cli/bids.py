@@ -19,9 +19,10 @@ from entrypoints.cli.terminal import (
     out,
     read_json,
     show,
+    write_private,
 )
-from schemas.bids import BidContent
-from sdk import key_checks
+from schemas.bids import BidContent, SignedReceipt
+from sdk import committee, key_checks
 from sdk.client import ApiError, Client
 from sdk.key_checks import KeyCheckFailed
 from sdk.keyfiles import KeyFile
@@ -180,17 +181,37 @@ def bid_submit(
     except ValidationError as error:
         fail(f"{file} is not a valid bid:\n{error}")
     with _client(api_url, token) as client:
-        receipt = _run(
-            lambda: client.submit_bid(
-                content, version, key_file, _pinned_platform_key(client, key_path)
+        answer = _run(
+            lambda: _submit(
+                client, content, version, key_file, _pinned_platform_key(client, key_path)
             )
         )
+    receipt = SignedReceipt.model_validate(
+        {k: v for k, v in answer.items() if k in ("receipt", "key_id", "signature")}
+    )
     path = receipt_path or Path(f"receipt-{content.ocid}-v{version}.json")
-    path.write_text(receipt.model_dump_json(indent=2))
+    # The answer with its signed_head, which `procurement verify receipt` checks too; not
+    # whether this was a repeat, which is no part of the evidence.
+    kept = {k: v for k, v in answer.items() if k != "replayed"}
+    write_private(path, json.dumps(kept, indent=2).encode())
     out.print(
         f"bid received at {receipt.receipt.received_at.isoformat()}, entry "
         f"{receipt.receipt.log_index} of the bid log; receipt in {path}"
     )
+
+
+def _submit(
+    client: Client, content: BidContent, version: int, key_file: KeyFile, pinned: bytes | None
+) -> dict[str, Any]:
+    """``Client.submit_bid``, keeping the whole answer (its ``signed_head`` with it)."""
+    checked = client.checked_platform_key(pinned)
+    sealed = committee.seal_verified(
+        client.committee(content.ocid), checked, client, content, version, key_file.signing_key
+    )
+    answer: dict[str, Any] = client.request(
+        "POST", f"/tenders/{content.ocid}/bids", content=sealed.model_dump_json()
+    )
+    return answer
 
 
 @bid_app.command("withdraw")

@@ -81,7 +81,10 @@ def _same_tender(ocid: str, named: str) -> None:
 
 
 def _receipt(answer: Answer) -> JSONResponse:
-    body = answer.receipt.model_dump(mode="json") | {"replayed": answer.replayed}
+    body = answer.receipt.model_dump(mode="json") | {
+        "replayed": answer.replayed,
+        "signed_head": answer.signed_head.model_dump(mode="json"),
+    }
     return JSONResponse(body, 200 if answer.replayed else 201)
 
 
