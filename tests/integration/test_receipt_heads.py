@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bidding import tree_heads
+from bidding import sealing, tree_heads
 from schemas.tree_heads import SignedTreeHead
 from tests.integration.market import (
     bid_content,
@@ -70,6 +70,16 @@ async def test_every_answer_carries_the_signed_head_just_after_its_entry(
     again = await submit(stack, bidder, sent)  # the same bid again: the same receipt and head
     assert again.status_code == 200
     assert again.json()["signed_head"] == first["signed_head"]
+
+    withdrawal = sealing.withdraw_bid(ocid, bidder.id, 2, bidder.keys.signing_key)
+    async with stack.client(bidder.token) as client:
+        withdrawn = await client.post(
+            f"/tenders/{ocid}/bids/withdrawal", content=withdrawal.model_dump_json()
+        )
+    assert withdrawn.status_code == 201, withdrawn.text
+    head = checked_head(withdrawn.json(), key)
+    assert head.tree_size == 6
+    assert head.root == await served_root(stack, ocid, 6)
 
     saved = tmp_path / "answer.json"
     kept = {k: v for k, v in answers[2][2].items() if k != "replayed"}  # as `bid submit` keeps it
