@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from bidding import committee_log, committee_sealing, merkle, receipts
+from bidding import committee_log, committee_sealing, keys, merkle, receipts
 from bidding.committee_log import Committee
 from bidding.entries import BidLimits, Entry, Sent, bid_must_stay_within_the_limits, check_order
 from bidding.log import BidLog, LogStatus, check_bid, check_withdrawal
@@ -25,6 +25,8 @@ from schemas.commands import Actor
 from schemas.committee import (
     CommitteeConfirmation,
     CommitteeConfirmed,
+    CommitteeMaterial,
+    CommitteeMember,
     CommitteeNamed,
     OpeningSharesAccepted,
 )
@@ -36,6 +38,8 @@ from schemas.events import (
     BidSubmitted,
     BidWithdrawn,
     Event,
+    OpeningKeyIssued,
+    OpeningShareAccepted,
     TenderCancelled,
     TenderDeadlineExtended,
     TenderRequirementsAmended,
@@ -57,6 +61,7 @@ LIFECYCLE: dict[tuple[LogStatus, str], LogStatus] = {
     (OPEN, "BidLogSealed"): SEALED,
     (OPEN, "TenderCancelled"): CANCELLED,
     (SEALED, "OpeningSharesAccepted"): SEALED,
+    (SEALED, "OpeningShareAccepted"): SEALED,  # legacy: version 1's share of the opening key
     (SEALED, "BidOpened"): SEALED,
     (SEALED, "BidRejected"): SEALED,
     (SEALED, "BidsOpened"): OPENED,
@@ -101,6 +106,7 @@ class Ledger:
     leaves: tuple[bytes, ...] = ()  # Merkle leaves, in log order
     frontier: merkle.Frontier = ()  # the log's compact range: its root at O(log n) per entry
     handed_in: frozenset[str] = frozenset()  # officers whose shares were accepted
+    sealing_version: int = 2  # 1: sealed to an opening key, before committees (legacy)
 
     @property
     def threshold(self) -> int:
@@ -136,6 +142,49 @@ def start(tender: Tender, named: CommitteeNamed) -> Ledger:
     )
 
 
+LEGACY_CODE = "sealed_before_committees"
+
+
+def start_legacy(tender: Tender, issued: OpeningKeyIssued) -> Ledger:
+    """A log that began with an opening key (version 1 sealing). Its committee is recorded
+    as it was, members and threshold, without keys of its own: it can never be confirmed,
+    take a bid or be opened now, but its receipts and seal stay readable."""
+    officers = sorted({share.officer_id for share in issued.shares})
+    return Ledger(
+        ocid=tender.ocid,
+        buyer_id=tender.buyer_id,
+        deadline=tender.submission_deadline,
+        lots=frozenset(lot.id for lot in tender.requirements.lots),
+        committee=legacy_committee(tender.ocid, officers, issued.threshold),
+        sealing_version=1,
+    )
+
+
+def legacy_committee(ocid: str, officers: Iterable[str], threshold: int) -> Committee:
+    """A version 1 committee as recorded: who held shares of the opening key, and how many
+    opened it. Its members have no keys (never checked, never sealed to): it stays unconfirmed."""
+    members = [
+        CommitteeMember.model_construct(officer_id=officer, encryption_key=b"", signing_key=b"")
+        for officer in sorted(officers)
+    ]
+    return Committee(
+        CommitteeMaterial.model_construct(
+            ocid=ocid, suite="x25519", threshold=threshold, members=members
+        )
+    )
+
+
+def refuse_legacy(state: Ledger) -> None:
+    """A version 1 log has no key shares for a committee to hand in: its bids were sealed
+    to an opening key this platform no longer makes, so it takes no bid and cannot open."""
+    if state.sealing_version == 1:
+        msg = (
+            f"the bids of {state.ocid} were sealed to an opening key before committees"
+            " existed: they cannot be taken or opened under the committee scheme"
+        )
+        raise WrongState(msg, code=LEGACY_CODE)
+
+
 def evolve(state: Ledger, event: Event) -> Ledger:
     """The log after one of its own events or one of its tender's."""
     kind = _kind(event)
@@ -151,7 +200,7 @@ def evolve(state: Ledger, event: Event) -> Ledger:
         return replace(state, root=bytes.fromhex(event.root))
     if isinstance(event, CommitteeConfirmed):
         return replace(state, committee=state.committee.with_confirmation(event.confirmation))
-    if isinstance(event, OpeningSharesAccepted):
+    if isinstance(event, OpeningSharesAccepted | OpeningShareAccepted):
         return replace(state, handed_in=state.handed_in | {event.officer_id})
     return state
 
@@ -164,10 +213,13 @@ def replay(
     if tender is None or not history:
         return None
     first, *rest = history
-    assert isinstance(first, CommitteeNamed), (
-        f"the bid log of {tender.ocid} starts with {_kind(first)}"
-    )
-    state = start(tender, first)
+    if isinstance(first, OpeningKeyIssued):
+        state = start_legacy(tender, first)
+    else:
+        assert isinstance(first, CommitteeNamed), (
+            f"the bid log of {tender.ocid} starts with {_kind(first)}"
+        )
+        state = start(tender, first)
     for event in rest:
         state = evolve(state, event)
     for event in followed:
@@ -191,7 +243,7 @@ def _add_entry(state: Ledger, event: BidSubmitted | BidWithdrawn) -> Ledger:
     entry = Entry(receipt.version, receipt.kind, digest, stored_size(event))
     mine = (*state.entries.get(receipt.bidder_id, ()), entry)
     tracked = len(state.leaves) == state.size  # a part of the log loaded without them: skip
-    leaf = receipts.leaf_hash(receipt)
+    leaf = leaf_of(receipt, state.sealing_version)
     grows = merkle.frontier_matches(state.frontier, state.size)  # likewise
     return replace(
         state,
@@ -204,6 +256,14 @@ def _add_entry(state: Ledger, event: BidSubmitted | BidWithdrawn) -> Ledger:
         if grows
         else state.frontier,
     )
+
+
+def leaf_of(receipt: Receipt, sealing_version: int) -> bytes:
+    """A receipt's Merkle leaf as the log's sealing version hashed it."""
+    if sealing_version == 1:  # version 1 receipts had no committee fields: hashed as they were
+        legacy = receipt.model_dump(mode="json", exclude={"material_sha256", "shares_sha256"})
+        return merkle.leaf_hash(keys.canonical_json(legacy))
+    return receipts.leaf_hash(receipt)
 
 
 @dataclass(frozen=True)
@@ -227,6 +287,8 @@ def take(
 ) -> Receipted:
     """Decide a bid or a withdrawal: refused with the reason, found again, or a new entry.
     ``measure`` tells what the new entry would take in the store."""
+    if state is not None:
+        refuse_legacy(state)
     is_bid = isinstance(item, SealedBid)
     if isinstance(item, SealedBid):
         check_bid(state.log if state else None, item, actor, received_at)
@@ -289,6 +351,8 @@ def confirm(
     """A member's confirmation of the committee's key material, while bids may come."""
     if state is not None and state.status is not OPEN:
         raise WrongState(f"the bids of {ocid} are {state.status}", code=str(state.status))
+    if state is not None:
+        refuse_legacy(state)
     return list(
         committee_log.confirm_committee(
             state.committee if state else None, confirmation, actor, ocid
@@ -298,6 +362,7 @@ def confirm(
 
 def accept_shares(state: Ledger, officer_id: str, shares: int, problems: int) -> list[Event]:
     """A committee member's shares were checked and are held in memory."""
+    refuse_legacy(state)
     if state.status is not SEALED:
         raise WrongState(f"the bids of {state.ocid} are {state.status}", code=str(state.status))
     return [OpeningSharesAccepted(officer_id=officer_id, shares=shares, problems=problems)]
@@ -307,6 +372,7 @@ def record_opening(
     state: Ledger, results: list[Opened], participants: list[str], log_matches_root: bool
 ) -> list[Event]:
     """Each current bid opened or rejected, and the opening itself, once the key was rebuilt."""
+    refuse_legacy(state)
     if state.status is not SEALED or state.root is None:
         raise WrongState(f"the bids of {state.ocid} are {state.status}", code=str(state.status))
     events: list[Event] = [result.event() for result in results]

@@ -21,6 +21,7 @@ from schemas.bids import (
     KeyShare,
     PublicKey,
     Receipt,
+    SealedShareBytes,
     Sha256Hex,
     Signature,
 )
@@ -164,6 +165,38 @@ class BidWithdrawn(BidEvent):
     type: Literal["BidWithdrawn"] = "BidWithdrawn"
     receipt: Receipt
     signature: Signature
+
+
+# Legacy: version 1 sealing, before committees, bids were sealed to one opening key whose
+# shares the committee held. Stores from then still hold these events: they are read (the
+# log keeps its receipts and seal) but never written; such a log cannot be opened now.
+
+
+class LegacyEncryptedShare(Message):
+    officer_id: Identifier
+    x: int = Field(ge=1, le=255)
+    encrypted_share: SealedShareBytes
+    share_sha256: Sha256Hex
+
+
+class OpeningKeyIssued(BidEvent):
+    """Legacy (version 1 sealing): the tender's opening key; it started the bid log."""
+
+    public = True
+    type: Literal["OpeningKeyIssued"] = "OpeningKeyIssued"
+    ocid: Identifier
+    public_key: PublicKey
+    threshold: int
+    shares: Annotated[list[LegacyEncryptedShare], Field(max_length=20)]
+
+
+class OpeningShareAccepted(BidEvent):
+    """Legacy (version 1 sealing): a member's share of the opening key was accepted."""
+
+    public = False
+    type: Literal["OpeningShareAccepted"] = "OpeningShareAccepted"
+    officer_id: Identifier
+    x: int
 
 
 class BidLogSealed(BidEvent):

@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bidding import receipts
+from bidding import ledger as ledger_rules
 from bidding.committee_log import Committee
 from bidding.entries import Entry
 from bidding.ledger import Ledger
@@ -35,6 +35,7 @@ from schemas.events import (
     BidSubmitted,
     BidWithdrawn,
     Envelope,
+    OpeningKeyIssued,
     TenderCancelled,
     TenderDeadlineExtended,
     TenderRequirementsAmended,
@@ -50,6 +51,7 @@ _FOLLOWED = (
     BidsOpened,
     CommitteeNamed,
     CommitteeConfirmed,
+    OpeningKeyIssued,
     TenderCancelled,
     TenderDeadlineExtended,
     TenderRequirementsAmended,
@@ -110,6 +112,25 @@ async def _follow_one(connection: Any, item: Envelope) -> None:
             committee,
             item.sequence,
         )
+    elif isinstance(event, OpeningKeyIssued):  # legacy: a log sealed to an opening key
+        published = tender.replay([e.event for e in await _load(connection, ocid)])
+        assert published is not None, f"an opening key for {ocid}, which was never published"
+        legacy = {
+            "sealing_version": 1,
+            "threshold": event.threshold,
+            "members": sorted({share.officer_id for share in event.shares}),
+            "confirmations": [],
+        }
+        await connection.execute(
+            "INSERT INTO bid_logs (ocid, buyer_id, deadline, status, lots, committee, version)"
+            " VALUES ($1, $2, $3, 'open', $4, $5, $6) ON CONFLICT (ocid) DO NOTHING",
+            ocid,
+            published.buyer_id,
+            published.submission_deadline,
+            [lot.id for lot in published.requirements.lots],
+            legacy,
+            item.sequence,
+        )
     elif isinstance(event, CommitteeConfirmed):
         await connection.execute(
             "UPDATE bid_logs SET committee = jsonb_set(committee, '{confirmations}',"
@@ -166,11 +187,29 @@ async def _add_opened(connection: Any, results: list[Envelope]) -> None:
     )
 
 
+async def _sealed_before_committees(connection: Any, aggregate_ids: set[str]) -> set[str]:
+    """Which of these logs were sealed to an opening key (version 1): their leaves are hashed
+    as version 1 hashed them."""
+    rows = await connection.fetch(
+        "SELECT ocid FROM bid_logs WHERE ocid = ANY($1) AND committee->>'sealing_version' = '1'",
+        [aggregate_id.removesuffix(":bids") for aggregate_id in aggregate_ids],
+    )
+    return {row["ocid"] for row in rows}
+
+
 async def _add_entries(connection: Any, entries: list[Envelope]) -> None:
     rows = []
+    # only an entry without the committee's digest (a withdrawal, or version 1) may be legacy
+    unsure = {
+        e.aggregate_id
+        for e in entries
+        if isinstance(e.event, BidSubmitted | BidWithdrawn) and not e.event.receipt.material_sha256
+    }
+    legacy = await _sealed_before_committees(connection, unsure) if unsure else set()
     for item in entries:
         assert isinstance(item.event, BidSubmitted | BidWithdrawn)
         receipt = item.event.receipt
+        sealing = 1 if receipt.ocid in legacy else 2
         digest = bytes.fromhex(receipt.ciphertext_sha256) if receipt.ciphertext_sha256 else None
         rows.append(
             (
@@ -182,7 +221,7 @@ async def _add_entries(connection: Any, entries: list[Envelope]) -> None:
                 receipt.bid_id,
                 item.event_id,
                 digest,
-                receipts.leaf_hash(receipt),
+                ledger_rules.leaf_of(receipt, sealing),
                 json.dumps(receipt.model_dump(mode="json")),
             )
         )
@@ -259,6 +298,7 @@ async def ledger(
         deadline=header.deadline,
         lots=header.lots,
         committee=header.committee,
+        sealing_version=sealing_version(row["committee"]),
         status=header.status,
         version=row["version"],
         size=row["size"],
@@ -270,8 +310,16 @@ async def ledger(
     )
 
 
+def sealing_version(value: Any) -> int:
+    """1 for a log sealed to an opening key, before committees; 2 otherwise."""
+    recorded = json.loads(value) if isinstance(value, str) else value
+    return int(recorded.get("sealing_version", 2))
+
+
 def committee_of(value: Any) -> Committee:
     recorded = json.loads(value) if isinstance(value, str) else value
+    if recorded.get("sealing_version") == 1:
+        return ledger_rules.legacy_committee("", recorded["members"], recorded["threshold"])
     return Committee(
         CommitteeMaterial.model_validate(recorded["material"]),
         tuple(CommitteeConfirmation.model_validate(c) for c in recorded["confirmations"]),

@@ -163,6 +163,27 @@ CREATE TABLE IF NOT EXISTS bid_logs (
     version    integer     NOT NULL,  -- last sequence of the "<ocid>:bids" aggregate
     root       bytea                   -- the Merkle root, once sealed
 );
+-- A database from before committees (version 1 sealing: an opening key) has the columns
+-- public_key, threshold and members instead of committee: the column is added, the old ones
+-- kept but made nullable, and each old log's committee recorded as it was (members and
+-- threshold, "sealing_version": 1) so that it loads; bidding.ledger refuses to open it.
+ALTER TABLE bid_logs ADD COLUMN IF NOT EXISTS committee jsonb;
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
+               AND table_name = 'bid_logs' AND column_name = 'public_key') THEN
+        ALTER TABLE bid_logs ALTER COLUMN public_key DROP NOT NULL,
+                             ALTER COLUMN threshold DROP NOT NULL,
+                             ALTER COLUMN members DROP NOT NULL;
+        EXECUTE $sql$
+            UPDATE bid_logs SET committee = jsonb_build_object(
+                'sealing_version', 1, 'threshold', threshold, 'confirmations', '[]'::jsonb,
+                'members', (SELECT coalesce(jsonb_agg(officer ORDER BY officer), '[]'::jsonb)
+                            FROM jsonb_object_keys(members) AS officer))
+            WHERE committee IS NULL
+        $sql$;
+    END IF;
+END $$;
 
 CREATE TABLE IF NOT EXISTS bid_entries (
     ocid              text    NOT NULL,

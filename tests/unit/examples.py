@@ -28,7 +28,10 @@ from schemas.events import (
     BidWithdrawn,
     CommitteeKeysRegistered,
     Event,
+    LegacyEncryptedShare,
     OfficerRegistered,
+    OpeningKeyIssued,
+    OpeningShareAccepted,
     SupplierRegistered,
     TenderCancelled,
     TenderClosed,
@@ -244,6 +247,22 @@ EXAMPLE_EVENTS: dict[str, Event] = {
         ),
         BidLogSealed(tree_size=2, root="ab" * 32),
         OpeningSharesAccepted(officer_id="officer-1", shares=1, problems=0),
+        # legacy (version 1 sealing): still read from older stores
+        OpeningKeyIssued(
+            ocid=OCID,
+            public_key=b"\x03" * 32,
+            threshold=2,
+            shares=[
+                LegacyEncryptedShare(
+                    officer_id=f"officer-{n}",
+                    x=n,
+                    encrypted_share=bytes([n]) * 115,
+                    share_sha256=f"{n:02x}" * 32,
+                )
+                for n in (1, 2, 3)
+            ],
+        ),
+        OpeningShareAccepted(officer_id="officer-1", x=1),
         BidOpened(bid_id="bid-1", bidder_id=RECEIPT.bidder_id, version=1, content=BID),
         BidRejected(
             bid_id="bid-2",

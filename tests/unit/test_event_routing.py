@@ -31,6 +31,8 @@ ROUTING = {
         "BidWithdrawn",
         "BidLogSealed",
         "OpeningSharesAccepted",
+        "OpeningKeyIssued",  # legacy: read from stores sealed before committees
+        "OpeningShareAccepted",
         "BidOpened",
         "BidRejected",
         "BidsOpened",
@@ -101,6 +103,7 @@ PUBLIC = {
     "CommitteeConfirmed",
     "BidLogSealed",
     "OpeningSharesAccepted",
+    "OpeningKeyIssued",  # legacy, public as it was
     "BidsOpened",
     "AuctionScheduled",
     "AuctionOpened",
