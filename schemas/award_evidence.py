@@ -15,7 +15,17 @@ from schemas.auction import AuctionRank
 from schemas.base import Message
 from schemas.bids import Receipt, Sha256Hex
 from schemas.evaluation import AbnormallyLowBasis, LossReason, Money, Points, Score
-from schemas.values import AuctionEnd, AuctionRules, AwardCriteria, Identifier, Percent, Value
+from schemas.values import (
+    AuctionEnd,
+    AuctionRules,
+    AwardCriteria,
+    Currency,
+    Identifier,
+    Percent,
+    Text,
+    Title,
+    Value,
+)
 
 # A lot is decided when an award stands, or when it is cancelled (by the buyer, with the
 # procedure, or by an upheld complaint); the evaluation has no lot "unsuccessful" of its
@@ -24,11 +34,17 @@ DecidedStatus = Literal["awarded", "cancelled"]
 CancellingEvent = Literal["LotCancelled", "ProcedureCancelled", "ComplaintUpheld"]
 PendingStatus = Literal["not_evaluated", "evaluation", "auction", "ranked"]
 Base64Text = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]*={0,2}$", max_length=200)]
+# The pseudonym an auction shows for a bidder: "Bidder 1".., or "?" for one not scheduled.
+BidderLabel = Annotated[str, Field(pattern=r"^(Bidder [1-9][0-9]{0,3}|\?)$", max_length=11)]
+# As BidRejected's reason_code (schemas.events).
+UnopenedReason = Literal[
+    "tampered", "wrong_tender_or_lot", "invalid_signature", "bad_key_shares", "unreadable"
+]
 
 
 class CriterionRule(Message):
     id: Identifier
-    name: str
+    name: Title
     weight: Percent  # percent: points of 100
 
 
@@ -39,10 +55,10 @@ class AwardRules(Message):
     price_weight: Percent  # percent: points of 100 the price can give
     quality_criteria: tuple[CriterionRule, ...]
     abnormally_low_share: Percent  # percent of the reference below which a price is flagged
-    abnormally_low_rule: str
-    score_formula: str
-    tie_break: str
-    rounding: str
+    abnormally_low_rule: Text
+    score_formula: Text
+    tie_break: Text
+    rounding: Text
 
 
 class BidLogHead(Message):
@@ -55,7 +71,7 @@ class BidLogHead(Message):
 class Qualification(Message):
     verdict: Literal["qualified", "disqualified", "not_decided"]
     officer_id: Identifier | None = None
-    reason: str | None = None  # why it was disqualified
+    reason: Text | None = None  # why it was disqualified
 
 
 class AbnormallyLowCheck(Message):
@@ -71,7 +87,7 @@ class AbnormallyLowCheck(Message):
 class Justification(Message):
     decision: Literal["awaited", "accepted", "rejected"]
     officer_id: Identifier | None = None
-    reason: str | None = None
+    reason: Text | None = None
 
 
 class SignedScore(Message):
@@ -82,15 +98,15 @@ class SignedScore(Message):
     officer_id: Identifier
     score: Score
     revision: int = Field(ge=1)
-    purpose: str  # procurement-quality-score/1
+    purpose: Literal["procurement-quality-score/1"]
     signature: Base64Text  # Ed25519, base64
     signing_key: Base64Text | None  # the member's Ed25519 public key, base64; None: not known
 
 
 class OpeningOutcome(Message):
     opened: bool
-    reason_code: str | None = None  # why a bid could not be opened
-    reason: str | None = None
+    reason_code: UnopenedReason | None = None  # why a bid could not be opened
+    reason: Text | None = None
 
 
 class EvidenceBid(Message):
@@ -112,33 +128,33 @@ class EvidenceBid(Message):
 
 
 class AuctionLabel(Message):
-    label: str  # "Bidder 1".. in the order of the auction's participants
+    label: BidderLabel  # "Bidder 1".. in the order of the auction's participants
     bidder_id: Identifier
     bid_id: Identifier
 
 
 class AuctionEntrant(Message):
-    label: str
+    label: BidderLabel
     initial_price: Decimal
     quality_part: Points
 
 
 class AuctionPrice(Message):
     sequence: int = Field(ge=1)
-    label: str
+    label: BidderLabel
     price: Decimal
     at: AwareDatetime
     round: int = Field(ge=1)
 
 
 class LabelledRank(AuctionRank):
-    label: str
+    label: BidderLabel
 
 
 class AuctionEvidence(Message):
     auction_id: Identifier
     status: Literal["scheduled", "open", "closed", "cancelled"]
-    currency: str
+    currency: Currency
     price_weight: Percent
     rules: AuctionRules
     starts_at: AwareDatetime
@@ -177,7 +193,7 @@ class RankingRow(Message):
 
 
 class AwardMade(Message):
-    award_id: str  # <lot>:<bid>, as in OCDS
+    award_id: Identifier  # <lot>:<bid>, as in OCDS
     bid_id: Identifier
     bidder_id: Identifier
     value: Value
@@ -190,7 +206,7 @@ class Loss(Message):
     bid_id: Identifier
     bidder_id: Identifier
     reason_code: LossReason
-    reason: str
+    reason: Text
 
 
 class Cancellation(Message):
@@ -200,7 +216,7 @@ class Cancellation(Message):
     event_type: CancellingEvent
     sequence: int = Field(ge=1)  # the event's sequence in the evaluation's history
     officer_id: Identifier  # the buyer's officer, or the reviewer who upheld the complaint
-    reason: str
+    reason: Text
     cancelled_at: AwareDatetime | None  # when it was recorded; None if not known
 
 

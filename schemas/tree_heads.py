@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 
 from schemas.base import Message
 from schemas.bids import Base64, Signature, base64_of
+from schemas.text import OneLine
 
 HEAD_PURPOSE: Final = "procurement-bid-log-head/1"
 PLATFORM_CLOCK_ONLY: Final = (
@@ -23,6 +24,13 @@ PLATFORM_CLOCK_ONLY: Final = (
 TSA_TIME_STAMP: Final = (
     "RFC 3161 time-stamp: the authority named in tsa time-stamped the signed head"
 )
+# The two sentences above: a Literal cannot name them, so they are spelled out again, and
+# the validator below compares with the names.
+TimeSource = Literal[
+    "platform clock: no time-stamping authority is configured, the time is the platform's "
+    "word alone",
+    "RFC 3161 time-stamp: the authority named in tsa time-stamped the signed head",
+]
 MAX_TOKEN_BYTES = 16 * 1024  # a token carries the authority's certificates: a few kB
 
 
@@ -47,12 +55,9 @@ class SignedTreeHead(Message):
     key_id: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$", max_length=16)]
     signature: HeadSignature
     timestamp_token: TimeStampToken | None = None
-    tsa: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
-    time_source: str = Field(
-        default=PLATFORM_CLOCK_ONLY,
-        max_length=200,
-        json_schema_extra={"enum": [PLATFORM_CLOCK_ONLY, TSA_TIME_STAMP]},
-        description="whose clock the time rests on, in words",
+    tsa: Annotated[str, Field(min_length=1, max_length=2000), OneLine] | None = None
+    time_source: TimeSource = Field(
+        default=PLATFORM_CLOCK_ONLY, description="whose clock the time rests on, in words"
     )
 
     @model_validator(mode="after")
