@@ -61,6 +61,7 @@ class OpeningCeremony:
                     log.log if log else None, ocid, actor, signature_valid, actor.id in held
                 )
                 assert log is not None
+                ledger.refuse_legacy(log)  # its bids hold no shares for a committee
                 current = {e.receipt.bid_id: e for e in await _current(tx, ocid)}
                 try:
                     shares = committee_opening.check_handed_shares(
@@ -135,6 +136,8 @@ class OpeningCeremony:
         async def read(tx: StoreTransaction, _: Writes) -> list[dict[str, Any]]:
             log = await tx.bid_ledger(ocid)
             bid_log.check_hand_in(log.log if log else None, ocid, actor, True, False)
+            if log is not None:
+                ledger.refuse_legacy(log)
             found = []
             for entry in await _current(tx, ocid):
                 mine = next(s for s in entry.key_shares if s.officer_id == actor.id)

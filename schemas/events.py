@@ -6,10 +6,10 @@ reads any of them; ``schema_version`` says which shape of that type was written,
 """
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, TypeAlias
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Self, TypeAlias
 from uuid import UUID
 
-from pydantic import AwareDatetime, BeforeValidator, Field, TypeAdapter
+from pydantic import AwareDatetime, BeforeValidator, Field, TypeAdapter, model_validator
 
 from schemas import auction, catalogue, claims, committee, contracts, evaluation  # noqa: F401  their events join the union
 from schemas.base import BidEvent, Message, PartyEvent, TenderEvent, concrete_events, one_of
@@ -154,10 +154,21 @@ class BidSubmitted(BidEvent):
     type: Literal["BidSubmitted"] = "BidSubmitted"
     receipt: Receipt
     ciphertext: Ciphertext  # still sealed: nobody can read it before the opening
-    key_commitment: Sha256Hex
-    material_sha256: Sha256Hex
-    key_shares: Annotated[list[KeyShare], Field(min_length=2, max_length=20)]
+    # A bid sealed to a committee carries these three; one sealed to an opening key before
+    # committees existed (version 1, still in older stores) carries none of them.
+    key_commitment: Sha256Hex | None = None
+    material_sha256: Sha256Hex | None = None
+    key_shares: Annotated[list[KeyShare], Field(max_length=20, default_factory=list)]
     signature: Signature
+
+    @model_validator(mode="after")
+    def _sealed_to_a_committee_or_before_committees(self) -> Self:
+        given = (self.key_commitment, self.material_sha256, self.key_shares or None)
+        if any(value is None for value in given) and any(value is not None for value in given):
+            raise ValueError("key_commitment, material_sha256 and key_shares go together")
+        if self.key_shares and len(self.key_shares) < 2:
+            raise ValueError("a bid's key is split among at least 2 members")
+        return self
 
 
 class BidWithdrawn(BidEvent):

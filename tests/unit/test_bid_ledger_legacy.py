@@ -12,7 +12,13 @@ from bidding.entries import BidLimits
 from bidding.ledger import SEALED
 from procurement.errors import WrongState
 from schemas.commands import Actor, Role
-from schemas.events import EVENT_TYPES, BidLogSealed, BidWithdrawn, OpeningKeyIssued
+from schemas.events import (
+    EVENT_TYPES,
+    BidLogSealed,
+    BidSubmitted,
+    BidWithdrawn,
+    OpeningKeyIssued,
+)
 from schemas.events import OpeningShareAccepted as LegacyShareAccepted
 from tests.unit.examples import DEADLINE, OCID, published
 from tests.unit.test_bid_ledger import bid
@@ -121,3 +127,46 @@ def test_an_open_version_one_log_takes_no_new_bid() -> None:
             limits=BidLimits(),
         )
     assert refused.value.code == "sealed_before_committees"
+
+
+def bid_as_written() -> dict[str, object]:
+    """A sealed bid as version 1 recorded it: its receipt, ciphertext and signature only."""
+    receipt = {
+        "kind": "bid",
+        "bid_id": "bid-b1",
+        "ocid": OCID,
+        "bidder_id": "supplier-RO-CUI-31415926",
+        "lots": ["lot-1"],
+        "version": 1,
+        "ciphertext_sha256": "9f" * 32,
+        "received_at": (DEADLINE - timedelta(days=2)).isoformat().replace("+00:00", "Z"),
+        "log_index": 0,
+    }
+    return {
+        "type": "BidSubmitted",
+        "receipt": receipt,
+        "ciphertext": _b64(b"\x09" * 80),
+        "signature": _b64(b"\x02" * 64),
+    }
+
+
+def test_a_version_one_bid_is_read_and_its_log_replays() -> None:
+    """Stored bids from before committees load, without the committee's fields, and the log
+    they are in replays with their leaf as version 1 hashed it."""
+    events = [
+        EVENT_TYPES[str(item["type"])].model_validate(item)
+        for item in (issued_as_written(), bid_as_written())
+    ]
+    bid = events[1]
+    assert isinstance(bid, BidSubmitted)
+    assert (bid.key_commitment, bid.material_sha256, bid.key_shares) == (None, None, [])
+    state = ledger.replay(published(), events)
+    assert state is not None
+    assert state.sealing_version == 1
+    assert state.leaves == (merkle.leaf_hash(keys.canonical_json(bid_as_written()["receipt"])),)
+
+
+def test_a_committee_bid_carries_all_of_its_key_fields_or_none() -> None:
+    half = bid_as_written() | {"key_commitment": "ab" * 32}
+    with pytest.raises(ValueError, match="go together"):
+        BidSubmitted.model_validate(half)
