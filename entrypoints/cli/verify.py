@@ -27,6 +27,8 @@ def _receipt_and_head(path: Path) -> tuple[SignedReceipt, SignedTreeHead | None]
     """A receipt file, or a bid answer holding the receipt and its ``signed_head``."""
     data = read_json(path)
     head = data.pop("signed_head", None) if isinstance(data, dict) else None
+    if isinstance(data, dict):
+        data.pop("replayed", None)  # an API answer saved as it came
     try:
         signed = SignedReceipt.model_validate(data)
     except ValidationError as error:

@@ -70,4 +70,6 @@ def ask(question: str) -> dict[str, str]:
 
 
 def signed(answer: dict[str, Any]) -> SignedReceipt:
-    return SignedReceipt.model_validate({k: v for k, v in answer.items() if k != "replayed"})
+    return SignedReceipt.model_validate(
+        {k: v for k, v in answer.items() if k not in ("replayed", "signed_head")}
+    )
