@@ -1,5 +1,5 @@
-"""``procurement verify``: check receipts, signed heads, time-stamps and Merkle proofs
-offline, with public data only."""
+"""``procurement verify``: check receipts, signed heads, time-stamps, Merkle proofs and a
+tender's committee offline, with public data only."""
 
 import base64
 from pathlib import Path
@@ -13,6 +13,9 @@ from bidding import timestamps, tree_heads, verify
 from entrypoints.cli.terminal import fail, out, read_json
 from schemas.bids import SignedReceipt
 from schemas.tree_heads import SignedTreeHead
+from sdk.audit.committee import verified_committee
+from sdk.audit.sources import DirectorySource, Unavailable
+from sdk.key_checks import KeyCheckFailed
 
 verify_app = typer.Typer(
     help="Check receipts and Merkle proofs offline, with public data only.", no_args_is_help=True
@@ -169,3 +172,23 @@ def verify_consistency(
         lambda: verify.check_consistency(served),
         f"the tree of {served.get('second')} entries extends the tree of {served.get('first')}",
     )
+
+
+@verify_app.command("committee")
+def verify_committee(
+    ocid: Annotated[str, typer.Argument(help="The tender whose committee to check.")],
+    directory: Annotated[
+        Path,
+        typer.Option("--dir", help="Saved public answers, as the audit records them."),
+    ],
+    platform_key: PlatformKeyOption,
+) -> None:
+    """Check a tender's committee offline: its key material against the members' key-log
+    entries (heads signed by the platform key, binding signatures) and k confirmations."""
+    source = DirectorySource(directory)
+    key = base64.b64decode(platform_key)
+    try:
+        detail = verified_committee(source.get(f"/tenders/{ocid}/committee"), key, source)
+    except (Unavailable, KeyCheckFailed) as error:
+        fail(f"NOT VERIFIED: committee of {ocid}: {error}")
+    out.print(f"[bold green]verified[/]: committee of {ocid}: {detail}")

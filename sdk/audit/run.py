@@ -16,6 +16,7 @@ from sdk.audit.bidlog import (
     sealed_log,
 )
 from sdk.audit.cancellation import check_cancellation
+from sdk.audit.committee import check_committee
 from sdk.audit.events import check_lot_against_events
 from sdk.audit.model import DecidedLot, PendingLot
 from sdk.audit.ranking import check_lot
@@ -120,6 +121,7 @@ def procedure_checks(
         checks.append(check)
         events[aggregate_id] = logged
     log = _bid_log(source, ocid, events.get(f"{ocid}:bids", []), decided, checks)
+    checks.append(check_committee(source, ocid, trust.platform_key, events.get(f"{ocid}:bids")))
     opened = {
         e.event["bid_id"]: e.event for e in events.get(f"{ocid}:bids", []) if e.type == "BidOpened"
     }

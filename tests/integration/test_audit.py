@@ -26,11 +26,14 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 async def audit(*arguments: str) -> tuple[int, str]:
+    return await cli("audit", *arguments)
+
+
+async def cli(*arguments: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "entrypoints.cli",
-        "audit",
         *arguments,
         cwd=REPOSITORY,
         stdout=asyncio.subprocess.PIPE,
@@ -109,6 +112,12 @@ async def test_a_procedure_audits_over_the_api_and_offline_and_an_altered_file_f
     code, offline = await audit("--all", "--dir", str(recording), "--receipts", str(receipts))
     assert code == 0, offline
     assert ocid in offline
+    assert f"ok    {ocid} committee: 2 of 2, suite x25519" in offline, offline
+    platform = json.loads((recording / answer_file("/platform/keys")).read_text())
+    key = platform["receipt_keys"][0]["public_key"]
+    code, checked = await cli("verify", "committee", ocid, "--dir", str(recording), "--platform-key", key)  # fmt: skip
+    assert code == 0, checked
+    assert f"verified: committee of {ocid}: 2 of 2" in checked, checked
 
     events = recording / answer_file("/transparency/events", {"aggregate_id": f"{ocid}:evaluation"})  # fmt: skip
     served = json.loads(events.read_text())

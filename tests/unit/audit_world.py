@@ -1,6 +1,7 @@
 """A platform's public record made with its own pure code, served as its public routes
 answer, for the audit's tests: a procedure's events in a transparency log with a signed
-head and proofs, the sealed bid log's leaves, the award evidence and the committee keys."""
+head and proofs, the sealed bid log's leaves, the award evidence, the committee keys, and
+the committee's key material confirmed by its members with their entries in the key log."""
 
 import base64
 import hashlib
@@ -9,14 +10,16 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bidding import keys, merkle, receipts
+from bidding import committee_material, keys, merkle, receipts
 from publication.award_evidence import BidLogFacts, compile_evidence
 from schemas.base import Event
 from schemas.bids import Receipt
+from schemas.committee import CommitteeMaterial
 from schemas.evaluation import OpenedBid
 from schemas.events import BidLogSealed
 from sdk.audit.sources import Params, Unavailable, answer_file
 from tests.unit.evaluation_examples import LOT, MEMBER_KEYS, OCID
+from tests.unit.test_key_checks import KeyLogWorld, Member
 
 PLATFORM = Ed25519PrivateKey.generate()
 PUBLIC = keys.raw_public(PLATFORM)
@@ -161,6 +164,7 @@ def record_of(
     record.serve(f"/tenders/{OCID}/bid-log", bid_log | {"sealed_root": sealed.root})
     for member, public in members.items():
         record.serve(f"/officers/{member}/committee-keys", {"signing_key": b64(public)})
+    serve_committee(record)
     record.log(OCID, [{"type": "TenderPublished"}])
     opening = {"type": "BidsOpened", "opened": len(bids), "rejected": 0}
     logged: list[Event | dict[str, Any]] = [sealed, *(bid_opened(b) for b in bids), opening]
@@ -170,3 +174,33 @@ def record_of(
         record.log(f"{OCID}:auction:{lot_id}", events)
     record.publish_log()
     return record
+
+
+def serve_committee(record: Record) -> None:
+    """Every member of ``MEMBER_KEYS`` on the committee, k = 2, each confirming it, and each
+    one's keys logged under heads the platform key signs."""
+    members = [Member(officer_id, MEMBER_KEYS[officer_id]) for officer_id in sorted(MEMBER_KEYS)]
+    world = KeyLogWorld(members)
+    world.platform = world.head_signer = PLATFORM
+    material = CommitteeMaterial.model_validate(
+        {
+            "ocid": OCID,
+            "suite": "x25519",
+            "threshold": 2,
+            "members": [
+                {
+                    "officer_id": m.officer_id,
+                    "encryption_key": b64(m.public[0]),
+                    "signing_key": b64(m.public[1]),
+                }
+                for m in members
+            ],
+        }
+    )
+    confirmations = [committee_material.confirm(material, m.officer_id, m.signing) for m in members]
+    record.serve(
+        f"/tenders/{OCID}/committee", committee_material.public_view(material, confirmations)
+    )
+    for member in members:
+        path = f"/transparency/keys/{member.officer_id}"
+        record.serve(path, world.get(path))
