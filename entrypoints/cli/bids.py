@@ -16,6 +16,7 @@ from entrypoints.cli.terminal import (
     base_url,
     check_after_deadline,
     fail,
+    load_key_file,
     out,
     read_json,
     show,
@@ -59,15 +60,6 @@ def _run(action: Any) -> Any:
         fail(f"refused, nothing was sent: {error}")
     except OSError as error:
         fail(f"cannot reach the API or a file: {error}")
-
-
-def _load_keys(path: Path) -> KeyFile:
-    try:
-        return KeyFile.load(path)
-    except FileNotFoundError:
-        fail(f"no key file at {path}")
-    except ValueError as error:
-        fail(str(error))
 
 
 @supplier_app.command("register")
@@ -151,7 +143,7 @@ def committee_confirm(
 ) -> None:
     """Check that your entry in the committee holds your own keys and every member's keys
     are theirs in the key log, then sign the committee's key material."""
-    key_file = _load_keys(key_path)
+    key_file = load_key_file(key_path)
     if key_file.party_id is None or key_file.encryption_key is None:
         fail(f"{key_path} is not a registered committee key file (`procurement officer keys`)")
     with _client(api_url, token) as client:
@@ -175,7 +167,7 @@ def bid_submit(
     token: TokenOption = None,
 ) -> None:
     """Seal the bid on this machine, submit it, and keep the signed receipt."""
-    key_file = _load_keys(key_path)
+    key_file = load_key_file(key_path)
     try:
         content = BidContent.model_validate(read_json(file))
     except ValidationError as error:
@@ -223,7 +215,7 @@ def bid_withdraw(
     token: TokenOption = None,
 ) -> None:
     """Withdraw your bid before the deadline."""
-    key_file = _load_keys(key_path)
+    key_file = load_key_file(key_path)
     if key_file.party_id is None:
         fail(f"{key_path} does not say whose it is; register with `procurement supplier register`")
     with _client(api_url, token) as client:
@@ -276,7 +268,7 @@ def opening_share(
 ) -> None:
     """Decrypt your share of every bid's key here, sign them and hand them in, after the
     deadline."""
-    key_file = _load_keys(key_path)
+    key_file = load_key_file(key_path)
     if key_file.party_id is None or key_file.encryption_key is None:
         fail(f"{key_path} is not a registered committee key file (`procurement officer keys`)")
     with _client(api_url, token) as client:

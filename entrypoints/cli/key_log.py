@@ -14,7 +14,7 @@ import typer
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from bidding import keys
-from entrypoints.cli.terminal import ApiOption, base_url, err, fail, out
+from entrypoints.cli.terminal import ApiOption, base_url, err, fail, load_key_file, out
 from sdk import key_checks
 from sdk.audit.sources import HttpSource
 from sdk.key_checks import KeyCheckFailed, KeyEntry
@@ -33,7 +33,7 @@ def keys_check(
     api_url: ApiOption = None,
 ) -> None:
     """Check that every key the public key log holds for you is one your key file holds."""
-    key_file = _load(key_path)
+    key_file = load_key_file(key_path)
     if key_file.party_id is None:
         fail(f"{key_path} names no officer: register your keys with `procurement officer keys`")
     officer_id = str(key_file.party_id)
@@ -104,12 +104,3 @@ def _raw_public(key: Any) -> bytes | None:
         return bytes(half.public_bytes(Encoding.Raw, PublicFormat.Raw))
     except (AttributeError, TypeError, ValueError):
         return None
-
-
-def _load(path: Path) -> KeyFile:
-    try:
-        return KeyFile.load(path)
-    except FileNotFoundError:
-        fail(f"no key file at {path}")
-    except ValueError as error:
-        fail(str(error))

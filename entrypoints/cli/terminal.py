@@ -22,6 +22,7 @@ from rich.console import Console
 
 from adapters import private_files
 from adapters.settings import Settings
+from sdk.keyfiles import KeyFile
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -163,6 +164,16 @@ def call(
 def private_umask() -> None:
     """From now on, whatever this process creates is readable by its user only."""
     os.umask(private_files.UMASK)
+
+
+def load_key_file(path: Path) -> KeyFile:
+    """A party's key file, or a clear error that says what is wrong with it."""
+    try:
+        return KeyFile.load(path)
+    except FileNotFoundError:
+        fail(f"no key file at {path}")
+    except ValueError as error:
+        fail(str(error))
 
 
 def write_private(path: Path, data: bytes) -> None:
