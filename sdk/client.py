@@ -102,16 +102,27 @@ class Client:
         """Check the tender's committee keys against the key log (``KeyCheckFailed``, and
         nothing sent, if any does not verify), seal ``content`` to them, sign, send: the
         receipt. ``platform_key`` is the key pinned on first use (else as served now)."""
+        answer = self.submit_bid_answer(content, version, key_file, platform_key)
+        return SignedReceipt.model_validate(
+            {k: v for k, v in answer.items() if k in ("receipt", "key_id", "signature")}
+        )
+
+    def submit_bid_answer(
+        self,
+        content: BidContent,
+        version: int,
+        key_file: KeyFile,
+        platform_key: bytes | None = None,
+    ) -> dict[str, Any]:
+        """``submit_bid``, answering the whole answer: the receipt with its ``signed_head``."""
         checked = self.checked_platform_key(platform_key)
         sealed = committee.seal_verified(
             self.committee(content.ocid), checked, self, content, version, key_file.signing_key
         )
-        answer = self.request(
+        answer: dict[str, Any] = self.request(
             "POST", f"/tenders/{content.ocid}/bids", content=sealed.model_dump_json()
         )
-        return SignedReceipt.model_validate(
-            {k: v for k, v in answer.items() if k in ("receipt", "key_id", "signature")}
-        )
+        return answer
 
     def withdraw_bid(
         self, ocid: str, bidder_id: str, version: int, key_file: KeyFile

@@ -23,7 +23,7 @@ from entrypoints.cli.terminal import (
     write_private,
 )
 from schemas.bids import BidContent, SignedReceipt
-from sdk import committee, key_checks
+from sdk import key_checks
 from sdk.client import ApiError, Client
 from sdk.key_checks import KeyCheckFailed
 from sdk.keyfiles import KeyFile
@@ -174,8 +174,8 @@ def bid_submit(
         fail(f"{file} is not a valid bid:\n{error}")
     with _client(api_url, token) as client:
         answer = _run(
-            lambda: _submit(
-                client, content, version, key_file, _pinned_platform_key(client, key_path)
+            lambda: client.submit_bid_answer(
+                content, version, key_file, _pinned_platform_key(client, key_path)
             )
         )
     receipt = SignedReceipt.model_validate(
@@ -190,20 +190,6 @@ def bid_submit(
         f"bid received at {receipt.receipt.received_at.isoformat()}, entry "
         f"{receipt.receipt.log_index} of the bid log; receipt in {path}"
     )
-
-
-def _submit(
-    client: Client, content: BidContent, version: int, key_file: KeyFile, pinned: bytes | None
-) -> dict[str, Any]:
-    """``Client.submit_bid``, keeping the whole answer (its ``signed_head`` with it)."""
-    checked = client.checked_platform_key(pinned)
-    sealed = committee.seal_verified(
-        client.committee(content.ocid), checked, client, content, version, key_file.signing_key
-    )
-    answer: dict[str, Any] = client.request(
-        "POST", f"/tenders/{content.ocid}/bids", content=sealed.model_dump_json()
-    )
-    return answer
 
 
 @bid_app.command("withdraw")
