@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from adapters.http_limits import HttpLimits
+from adapters.kafka.security import KafkaSecurity
 from adapters.readiness import Limits as ReadinessLimits
 from procurement.procedures.registry import CatalogueRules
 from procurement.rules import ProcedureRules
@@ -66,6 +67,7 @@ class Settings:
     kafka_fetch_wait_ms: int = 10
     kafka_idempotence: bool = False  # the embedded broker cannot do idempotent producers
     kafka_replication_factor: int = 1
+    kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)  # TLS and SASL
     # Events larger than this go to Kafka as references that consumers read from the store.
     kafka_inline_bytes: int = MAX_EVENT_BYTES
     ocid_prefix: str = "ocds-000000"
@@ -108,6 +110,7 @@ class Settings:
             kafka_idempotence=_flag(env.get("PROCUREMENT_KAFKA_IDEMPOTENCE", "false")),
             kafka_replication_factor=int(env.get("PROCUREMENT_KAFKA_REPLICATION_FACTOR", "1")),
             kafka_inline_bytes=int(env.get("PROCUREMENT_KAFKA_INLINE_BYTES", MAX_EVENT_BYTES)),
+            kafka_security=KafkaSecurity.from_env(env),
             ocid_prefix=env.get("PROCUREMENT_OCID_PREFIX", "ocds-000000"),
             admin_token=env.get("PROCUREMENT_ADMIN_TOKEN") or None,
             token_lifetime=duration("PROCUREMENT_TOKEN_LIFETIME", timedelta(days=90)),

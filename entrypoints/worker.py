@@ -92,6 +92,7 @@ def create_app(
         consumer_auto_offset_reset="earliest",
         topic_replication_factor=settings.kafka_replication_factor,
         producer_acks=-1,
+        broker_credentials=kafka_transport.credentials(settings.kafka_security),
     )
     app.kafka_fetch_wait_ms = settings.kafka_fetch_wait_ms  # type: ignore[attr-defined]
     backbone = Backbone(settings, database_url, bootstrap_servers)
@@ -264,7 +265,12 @@ def run(settings: Settings, database_url: str, bootstrap_servers: str, web_port:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     loop.run_until_complete(
-        create_topics(bootstrap_servers, settings.kafka_replication_factor, within=30.0)
+        create_topics(
+            bootstrap_servers,
+            settings.kafka_replication_factor,
+            within=30.0,
+            security=settings.kafka_security,
+        )
     )
     app = create_app(settings, database_url, bootstrap_servers, web_port)
     worker = faust.Worker(app, loglevel="INFO", override_logging=False)

@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
+from adapters.kafka.security import KafkaSecurity
 from adapters.kafka.topology import MAX_MESSAGE_BYTES, TOPICS, Topic
 
 log = logging.getLogger(__name__)
@@ -24,14 +25,21 @@ log = logging.getLogger(__name__)
 class BrokerWatch:
     """Creates and repairs the platform's topics; tells whether the broker lost records."""
 
-    def __init__(self, bootstrap_servers: str, replication_factor: int) -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        replication_factor: int,
+        security: KafkaSecurity | None = None,
+    ) -> None:
+        options = (security or KafkaSecurity()).client_options()
         self.admin = AIOKafkaAdminClient(
-            bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000
+            bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000, **options
         )
         self.offsets = AIOKafkaConsumer(
             bootstrap_servers=bootstrap_servers,
             enable_auto_commit=False,
             request_timeout_ms=10_000,
+            **options,
         )
         self.replication_factor = replication_factor
         self._too_many_told: set[str] = set()
@@ -146,10 +154,15 @@ class BrokerWatch:
             log.warning("topic %s came back before it could be recreated; next check", topic.name)
 
 
-async def create_topics(bootstrap_servers: str, replication_factor: int, within: float) -> None:
+async def create_topics(
+    bootstrap_servers: str,
+    replication_factor: int,
+    within: float,
+    security: KafkaSecurity | None = None,
+) -> None:
     """Create or repair the platform's topics before this process consumes or produces; if
     the broker does not answer ``within`` seconds, leave it to the relay's next check."""
-    watch = BrokerWatch(bootstrap_servers, replication_factor)
+    watch = BrokerWatch(bootstrap_servers, replication_factor, security)
     try:
         await asyncio.wait_for(_create_with(watch), within)
     except (KafkaError, OSError, TimeoutError) as error:

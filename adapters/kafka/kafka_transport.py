@@ -10,8 +10,12 @@ answers as soon as data arrives, whatever the wait.
 from collections.abc import Collection
 from typing import Any
 
+from faust.auth import SASLCredentials, SSLCredentials
 from faust.transport import drivers
 from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types.auth import CredentialsT
+
+from adapters.kafka.security import KafkaSecurity
 
 SCHEME = "kafka-tuned"
 DEFAULT_FETCH_WAIT_MS = 1500
@@ -50,6 +54,19 @@ async def read_again_from_the_start(consumer: Any, topics: Collection[str]) -> l
             bookkeeping.pop(tp, None)
         await consumer.seek(tp, 0)  # which also forgets the last offset read
     return partitions
+
+
+def credentials(security: KafkaSecurity) -> CredentialsT | None:
+    """The same TLS and SASL settings as the platform's own aiokafka clients, for faust."""
+    if security.uses_sasl:
+        return SASLCredentials(
+            username=security.username,
+            password=security.password,
+            ssl_context=security.ssl_context(),
+            mechanism=security.sasl_mechanism,
+        )
+    context = security.ssl_context()
+    return SSLCredentials(context) if context is not None else None
 
 
 class Transport(faust_aiokafka.Transport):

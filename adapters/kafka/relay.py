@@ -71,8 +71,13 @@ class Relay:
             max_batch_size=131072,
             max_request_size=MAX_MESSAGE_BYTES,
             request_timeout_ms=10_000,
+            **self.settings.kafka_security.client_options(),
         )
-        broker = BrokerWatch(self.bootstrap_servers, self.settings.kafka_replication_factor)
+        broker = BrokerWatch(
+            self.bootstrap_servers,
+            self.settings.kafka_replication_factor,
+            self.settings.kafka_security,
+        )
         await producer.start()
         await broker.start()
         try:
