@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from adapters.http_limits import HttpLimits
 from adapters.kafka.security import KafkaSecurity
@@ -51,6 +51,27 @@ def parse_public_url(text: str, name: str = "PROCUREMENT_PUBLIC_URL") -> str:
     ):
         raise ValueError(msg)
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+
+
+def database_url_with_password_file(url: str | None, password_file: str | None) -> str | None:
+    """``DATABASE_URL`` with the password of ``DATABASE_PASSWORD_FILE`` (a container secret)
+    put in, so that the password need not sit in the environment."""
+    if not password_file:
+        return url
+    if not url:
+        raise ValueError("DATABASE_PASSWORD_FILE is set but DATABASE_URL is not")
+    try:
+        password = Path(password_file).read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise ValueError(f"DATABASE_PASSWORD_FILE {password_file}: {error.strerror}") from error
+    if not password:
+        raise ValueError(f"DATABASE_PASSWORD_FILE {password_file} is empty")
+    parts = urlsplit(url)
+    if not parts.username:
+        raise ValueError("DATABASE_PASSWORD_FILE needs a user name in DATABASE_URL")
+    host = parts.netloc.rpartition("@")[2]
+    netloc = f"{parts.username}:{quote(password, safe='')}@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 def _flag(value: str) -> bool:
@@ -103,7 +124,9 @@ class Settings:
             return parse_duration(env[name], name) if name in env else default
 
         return cls(
-            database_url=env.get("DATABASE_URL") or None,
+            database_url=database_url_with_password_file(
+                env.get("DATABASE_URL") or None, env.get("DATABASE_PASSWORD_FILE")
+            ),
             kafka_bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS") or None,
             data_dir=Path(env.get("PROCUREMENT_DATA_DIR", ".procurement")),
             kafka_fetch_wait_ms=int(env.get("PROCUREMENT_KAFKA_FETCH_WAIT_MS", "10")),

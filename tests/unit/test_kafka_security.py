@@ -89,3 +89,17 @@ async def test_aiokafka_accepts_the_options() -> None:
     assert producer.client._security_protocol == "SASL_SSL"
     assert producer.client._sasl_mechanism == "SCRAM-SHA-512"
     await producer.stop()  # never started: nothing to close but its own bookkeeping
+
+
+def test_the_database_password_can_come_from_a_secret_file(tmp_path: Path) -> None:
+    secret = tmp_path / "postgres-api-password"
+    secret.write_text("p@ss/word:1\n")
+    url = "postgresql://procurement_api@postgres:5432/procurement?sslmode=require"
+    settings = Settings.from_env({"DATABASE_URL": url, "DATABASE_PASSWORD_FILE": str(secret)})
+    assert settings.database_url == (
+        "postgresql://procurement_api:p%40ss%2Fword%3A1@postgres:5432/procurement?sslmode=require"
+    )
+    with pytest.raises(ValueError, match="needs a user name"):
+        Settings.from_env(
+            {"DATABASE_URL": "postgresql://postgres/x", "DATABASE_PASSWORD_FILE": str(secret)}
+        )
