@@ -5,6 +5,7 @@ defaults leave room for a busy portal reader, a supplier's tools and the demo; t
 benchmarks raise them through the same settings.
 """
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,6 +28,10 @@ class HttpLimits:
     body_timeout: float = 30.0  # seconds to send a request's body
     keep_alive_timeout: float = 5.0  # seconds an idle connection stays open
     hsts: bool = False  # Strict-Transport-Security also on plain HTTP (behind a TLS proxy)
+    # Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: addresses or
+    # networks. From anyone else those headers are ignored, or a client could pose as any
+    # address and slip its rate limits.
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1",)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "HttpLimits":
@@ -53,6 +58,9 @@ class HttpLimits:
             body_timeout=number("PROCUREMENT_BODY_TIMEOUT", default.body_timeout),
             keep_alive_timeout=number("PROCUREMENT_KEEP_ALIVE_TIMEOUT", default.keep_alive_timeout),
             hsts=env.get("PROCUREMENT_HSTS", "").strip().lower() in {"1", "true", "yes", "on"},
+            trusted_proxies=trusted_proxies(env["PROCUREMENT_TRUSTED_PROXIES"])
+            if "PROCUREMENT_TRUSTED_PROXIES" in env
+            else default.trusted_proxies,
         )
 
     def raised(self) -> "HttpLimits":
@@ -68,3 +76,18 @@ class HttpLimits:
             max_connections=20_000,
             connections_per_address=20_000,
         )
+
+
+def trusted_proxies(text: str) -> tuple[str, ...]:
+    """``PROCUREMENT_TRUSTED_PROXIES``: addresses or networks, comma-separated; empty: none."""
+    proxies = tuple(item.strip() for item in text.split(",") if item.strip())
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            msg = (
+                f"PROCUREMENT_TRUSTED_PROXIES: {proxy!r} is not an address or a network; "
+                "write e.g. 10.0.0.5,172.30.0.0/24"
+            )
+            raise ValueError(msg) from None
+    return proxies

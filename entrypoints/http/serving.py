@@ -89,5 +89,7 @@ def server_config(
         http=protocol,
         limit_concurrency=limits.max_connections,
         timeout_keep_alive=max(1, round(limits.keep_alive_timeout)),
+        proxy_headers=bool(limits.trusted_proxies),
+        forwarded_allow_ips=list(limits.trusted_proxies),
         **({"log_level": "warning"} | options),
     )
