@@ -74,6 +74,23 @@ def database_url_with_password_file(url: str | None, password_file: str | None) 
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
+def secret_setting(env: Mapping[str, str], name: str) -> str | None:
+    """``name`` from the environment, or from the file ``name_FILE`` names (a container
+    secret), so that a token need not sit in the environment; not both."""
+    path = env.get(f"{name}_FILE")
+    if not path:
+        return env.get(name) or None
+    if env.get(name):
+        raise ValueError(f"set {name} or {name}_FILE, not both")
+    try:
+        value = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise ValueError(f"{name}_FILE {path}: {error.strerror}") from error
+    if not value:
+        raise ValueError(f"{name}_FILE {path} is empty")
+    return value
+
+
 def _flag(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
@@ -135,7 +152,7 @@ class Settings:
             kafka_inline_bytes=int(env.get("PROCUREMENT_KAFKA_INLINE_BYTES", MAX_EVENT_BYTES)),
             kafka_security=KafkaSecurity.from_env(env),
             ocid_prefix=env.get("PROCUREMENT_OCID_PREFIX", "ocds-000000"),
-            admin_token=env.get("PROCUREMENT_ADMIN_TOKEN") or None,
+            admin_token=secret_setting(env, "PROCUREMENT_ADMIN_TOKEN"),
             token_lifetime=duration("PROCUREMENT_TOKEN_LIFETIME", timedelta(days=90)),
             receipt_key_path=Path(env["PROCUREMENT_RECEIPT_KEY"])
             if env.get("PROCUREMENT_RECEIPT_KEY")

@@ -59,7 +59,8 @@ def worker_environment(
         ),
         PROCUREMENT_MIN_AUCTION_NOTICE=f"{settings.rules.minimum_auction_notice.total_seconds()}s",
     )
-    if settings.admin_token:
+    if settings.admin_token:  # the token itself, read from its file once if it came from one
+        env.pop("PROCUREMENT_ADMIN_TOKEN_FILE", None)
         env["PROCUREMENT_ADMIN_TOKEN"] = settings.admin_token
     return env
 

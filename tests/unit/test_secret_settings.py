@@ -1,5 +1,6 @@
-"""Kafka TLS and SASL settings: one reading of the environment for the platform's aiokafka
-clients and for faust, and a clear refusal of settings that cannot work or leak a password."""
+"""Secrets in the settings: Kafka TLS and SASL read once for the platform's aiokafka clients and
+for faust, passwords and tokens from container secret files, and a clear refusal of settings
+that cannot work or would leak a password."""
 
 import ssl
 from pathlib import Path
@@ -103,3 +104,13 @@ def test_the_database_password_can_come_from_a_secret_file(tmp_path: Path) -> No
         Settings.from_env(
             {"DATABASE_URL": "postgresql://postgres/x", "DATABASE_PASSWORD_FILE": str(secret)}
         )
+
+
+def test_the_operator_token_can_come_from_a_secret_file(tmp_path: Path) -> None:
+    secret = tmp_path / "admin_token"
+    secret.write_text("0123abcd\n")
+    env = {"PROCUREMENT_ADMIN_TOKEN_FILE": str(secret)}
+    assert Settings.from_env(env).admin_token == "0123abcd"
+    with pytest.raises(ValueError, match="not both"):
+        Settings.from_env({**env, "PROCUREMENT_ADMIN_TOKEN": "other"})
+    assert Settings.from_env({}).admin_token is None
