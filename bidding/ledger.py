@@ -209,7 +209,8 @@ def evolve(state: Ledger, event: Event) -> Ledger:
     if isinstance(event, OpeningSharesAccepted | OpeningShareAccepted):
         return replace(state, handed_in=state.handed_in | {event.officer_id})
     if isinstance(event, ReconfirmationRequested):
-        return replace(state, unconfirmed=reconfirmation.awaiting(state.unconfirmed, event))
+        awaited = reconfirmation.awaiting(event)
+        return replace(state, unconfirmed={**state.unconfirmed, event.bidder_id: awaited})
     if isinstance(event, BidReconfirmed):
         return replace(state, unconfirmed=_without(state.unconfirmed, event.bidder_id))
     return state

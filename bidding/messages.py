@@ -11,13 +11,12 @@ def notices(event: Event) -> list[tuple[str, str]]:
         case ReconfirmationRequested():
             return [
                 (
-                    bid.bidder_id,
+                    event.bidder_id,
                     f"The tender's requirements were amended ({event.reason}). Your bid "
-                    f"{bid.bid_id} (version {bid.version}) will not be opened unless you "
+                    f"{event.bid_id} (version {event.version}) will not be opened unless you "
                     "reconfirm it (procurement bid reconfirm) or send a new version before the "
                     f"deadline. The amended requirements' digest: {event.requirements_sha256}.",
                 )
-                for bid in event.bids
             ]
         case BidRejected():
             return [

@@ -9,7 +9,7 @@ bidder's signature binds its reconfirmation to exactly those requirements. Pure.
 """
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,12 +21,7 @@ from bidding.log import BidLog, bid_must_be_timely, bidder_must_act_for_itself
 from procurement.errors import Rejected, WrongState
 from schemas.bids import Receipt
 from schemas.commands import Actor
-from schemas.reconfirmations import (
-    AwaitedBid,
-    BidReconfirmation,
-    BidReconfirmed,
-    ReconfirmationRequested,
-)
+from schemas.reconfirmations import BidReconfirmation, BidReconfirmed, ReconfirmationRequested
 from schemas.values import Requirements
 
 RECONFIRMATION = "procurement-bid-reconfirmation/1"
@@ -73,26 +68,22 @@ def request_reconfirmation(
     current: Iterable[Receipt], requirements: Requirements, reason: str
 ) -> list[ReconfirmationRequested]:
     """Every current bid (each bidder's latest entry, if a bid) must be reconfirmed."""
-    bids = tuple(
-        AwaitedBid(bidder_id=r.bidder_id, bid_id=r.bid_id, version=r.version)
-        for r in sorted(current, key=lambda receipt: receipt.log_index)
-        if r.kind == "bid"
-    )
-    if not bids:
-        return []
     digest = requirements_sha256(requirements)
-    return [ReconfirmationRequested(requirements_sha256=digest, reason=reason, bids=bids)]
+    return [
+        ReconfirmationRequested(
+            bidder_id=receipt.bidder_id,
+            bid_id=receipt.bid_id,
+            version=receipt.version,
+            requirements_sha256=digest,
+            reason=reason,
+        )
+        for receipt in sorted(current, key=lambda receipt: receipt.log_index)
+        if receipt.kind == "bid"
+    ]
 
 
-def awaiting(
-    unconfirmed: Mapping[str, Awaited], requested: ReconfirmationRequested
-) -> dict[str, Awaited]:
-    """Who must reconfirm after ``requested``: its bids, on top of any still waiting."""
-    asked = {
-        bid.bidder_id: Awaited(bid.bid_id, bid.version, requested.requirements_sha256)
-        for bid in requested.bids
-    }
-    return {**unconfirmed, **asked}
+def awaiting(requested: ReconfirmationRequested) -> Awaited:
+    return Awaited(requested.bid_id, requested.version, requested.requirements_sha256)
 
 
 def reconfirm(

@@ -4,9 +4,9 @@ reconfirmation (Directive 2014/24/EU Article 47(3); ProZorro marks such bids ``i
 until the bidder confirms them). The bytes signed are defined in ``bidding.reconfirmation``.
 """
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime
 
 from schemas.base import BidEvent, Message
 from schemas.bids import Sha256Hex, Signature
@@ -30,21 +30,18 @@ class ReconfirmBid(Command):
     reconfirmation: BidReconfirmation
 
 
-class AwaitedBid(Message):
-    bidder_id: Identifier
-    bid_id: Identifier
-    version: int
-
-
 class ReconfirmationRequested(BidEvent):
-    """The tender's requirements changed after these bids arrived: each is opened only if
-    its bidder reconfirms it, or sends a new version, before the deadline."""
+    """The tender's requirements changed after this bid arrived: it is opened only if its
+    bidder reconfirms it, or sends a new version, before the deadline. One per bid, so that
+    the event stays small however many bids the tender has."""
 
     public = False
     type: Literal["ReconfirmationRequested"] = "ReconfirmationRequested"
+    bidder_id: Identifier
+    bid_id: Identifier
+    version: int
     requirements_sha256: Sha256Hex
     reason: Text  # the amendment's
-    bids: Annotated[tuple[AwaitedBid, ...], Field(max_length=100_000)]
 
 
 class BidReconfirmed(BidEvent):

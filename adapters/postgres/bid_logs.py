@@ -163,10 +163,10 @@ async def _follow_one(connection: Any, item: Envelope) -> None:
         await connection.execute("UPDATE bid_logs SET status = 'opened' WHERE ocid = $1", ocid)
     elif isinstance(event, ReconfirmationRequested):
         await connection.execute(
-            "UPDATE bid_entries SET awaits_requirements = $2 WHERE ocid = $1 AND bid_id = ANY($3)",
+            "UPDATE bid_entries SET awaits_requirements = $2 WHERE ocid = $1 AND bid_id = $3",
             ocid,
             event.requirements_sha256,
-            [bid.bid_id for bid in event.bids],
+            event.bid_id,
         )
     elif isinstance(event, BidReconfirmed):
         await connection.execute(

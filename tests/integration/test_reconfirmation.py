@@ -5,6 +5,7 @@ requirements compete."""
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from schemas.upcasting import read_envelope
 from sdk.client import ApiError, Client
 from tests.integration.market import (
     Party,
+    amend_quantity,
     bid_content,
     buyer_with_committee,
     hand_in,
@@ -27,6 +29,7 @@ from tests.integration.market import (
     until_sealed,
 )
 from tests.integration.stack import Stack, eventually
+from tests.integration.test_cli import procurement
 from tests.integration.test_sealed_bids import opening_events
 
 
@@ -43,9 +46,11 @@ async def reconfirm(stack: Stack, party: Party, body: dict[str, Any], ocid: str)
         return await client.post(f"/tenders/{ocid}/bids/reconfirmations", json=body)
 
 
-async def test_bids_sent_before_a_significant_amendment_must_be_reconfirmed(stack: Stack) -> None:
+async def test_bids_sent_before_a_significant_amendment_must_be_reconfirmed(
+    stack: Stack, tmp_path: Path
+) -> None:
     """The quantity doubles and lot 2 goes after four bids arrived: each bidder is asked to
-    reconfirm its own bid (nobody else sees the request); one reconfirms through the SDK,
+    reconfirm its own bid (nobody else sees the request); one reconfirms from the CLI,
     one sends a new version, one does nothing and one cannot reconfirm its bid on the lot
     that went. At the opening only the reconfirmed and the new bid open; the two others
     are rejected as ``not_reconfirmed``, unopened."""
@@ -66,24 +71,16 @@ async def test_bids_sent_before_a_significant_amendment_must_be_reconfirmed(stac
         assert answer.status_code == 201, answer.text
         first[bidder.id] = answer.json()["receipt"]["bid_id"]
 
-    async with stack.client() as public:
-        published = (await public.get(f"/tenders/{ocid}")).json()
-    requirements = {k: published[k] for k in ("cpv", "lots", "award_criteria", "price_weight")}
-    lot = requirements["lots"][0]
-    lot["items"] = [lot["items"][0] | {"quantity": "200"}]
-    amended = {"reason": "Twice the paper", "requirements": requirements | {"lots": [lot]}}
-    async with stack.client(buyer.officer.token) as officer:
-        answer = await officer.patch(f"/tenders/{ocid}", json=amended)
-    assert answer.status_code == 200, answer.text
+    await amend_quantity(stack, buyer.officer, ocid, "200")
 
     rows = await stack.pool.fetch(
         "SELECT envelope FROM events WHERE aggregate_id = $1 AND type = 'ReconfirmationRequested'",
         f"{ocid}:bids",
     )
-    [requested] = [read_envelope(row["envelope"]).event for row in rows]
-    assert isinstance(requested, ReconfirmationRequested)
-    assert {bid.bid_id for bid in requested.bids} == set(first.values())
-    digest = requested.requirements_sha256
+    requested = [read_envelope(row["envelope"]).event for row in rows]
+    assert all(isinstance(event, ReconfirmationRequested) for event in requested)
+    assert {event.bid_id for event in requested} == set(first.values())  # type: ignore[attr-defined]
+    [digest] = {event.requirements_sha256 for event in requested}  # type: ignore[attr-defined]
 
     public_view = await my_bids(stack, None, ocid)
     assert "my_reconfirmation" not in public_view
@@ -108,13 +105,19 @@ async def test_bids_sent_before_a_significant_amendment_must_be_reconfirmed(stac
     refused = await reconfirm(stack, lot_two, gone.model_dump(mode="json"), ocid)
     assert (refused.status_code, refused.json()["code"]) == (422, "unknown_lot"), refused.text
 
+    keys_file = tmp_path / "keeper.json"
+    keeper.keys.save(keys_file)
+    taken = await procurement(
+        stack, "bid", "reconfirm", ocid, "--keys", str(keys_file), token=keeper.token
+    )
+    assert taken.exit_code == 0, taken.output
+    assert f"bid {first[keeper.id]} reconfirmed for requirements {digest}" in taken.output
+    assert "my_reconfirmation" not in await my_bids(stack, keeper, ocid)
+
     def through_the_sdk() -> dict[str, Any]:
         with Client(stack.api_url, keeper.token) as client:
             return client.reconfirm_bid(ocid, keeper.id, keeper.keys)
 
-    taken = await asyncio.to_thread(through_the_sdk)
-    assert (taken["bid_id"], taken["requirements_sha256"]) == (first[keeper.id], digest)
-    assert "my_reconfirmation" not in await my_bids(stack, keeper, ocid)
     with pytest.raises(ApiError) as again:
         await asyncio.to_thread(through_the_sdk)
     assert again.value.code == "nothing_to_reconfirm"
@@ -154,3 +157,5 @@ async def test_bids_sent_before_a_significant_amendment_must_be_reconfirmed(stac
     evaluated = await eventually(started)
     assert isinstance(evaluated, EvaluationStarted)
     assert {bid.bidder_id for bid in evaluated.bids} == {keeper.id, replacer.id}
+    async with stack.client() as public:
+        assert (await public.get("/health/dead-letters")).json()["unresolved"] == 0

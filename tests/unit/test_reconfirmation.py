@@ -64,13 +64,14 @@ def test_an_amendment_asks_every_current_bid_for_its_reconfirmation() -> None:
         state, withdrawal(1).model_copy(update={"bidder_id": "supplier-gone", "version": 2}), 5
     )
     change = amendment()
-    [requested] = ledger.request_reconfirmation(ledger.evolve(state, change), change)
-    assert isinstance(requested, ReconfirmationRequested)
-    assert [(b.bidder_id, b.bid_id, b.version) for b in requested.bids] == [
+    requested = ledger.request_reconfirmation(ledger.evolve(state, change), change)
+    assert all(isinstance(event, ReconfirmationRequested) for event in requested)
+    assert [(e.bidder_id, e.bid_id, e.version) for e in requested] == [  # type: ignore[attr-defined]
         (BIDDER, "bid-2", 2),
         (OTHER, "bid-3", 1),
     ]
-    assert requested.requirements_sha256 == reconfirmation.requirements_sha256(change.requirements)
+    digest = reconfirmation.requirements_sha256(change.requirements)
+    assert {e.requirements_sha256 for e in requested} == {digest}  # type: ignore[attr-defined]
 
 
 def test_no_bid_no_request() -> None:
@@ -181,17 +182,13 @@ def test_bidders_are_told_to_reconfirm_and_why_a_bid_was_rejected() -> None:
     gets the reason."""
     state = taken(taken(opened_log(), bid(), 1), bid(1, b"o", bidder=OTHER), 2)
     change = amendment()
-    [requested] = ledger.request_reconfirmation(ledger.evolve(state, change), change)
-    told = messages.notices(requested)
+    requested = ledger.request_reconfirmation(ledger.evolve(state, change), change)
+    told = [notice for event in requested for notice in messages.notices(event)]
     assert [party for party, _ in told] == [BIDDER, OTHER]
     assert "bid-1" in told[0][1]
     assert "reconfirm" in told[0][1]
     rejected = BidRejected(
         bid_id="bid-1", bidder_id=BIDDER, version=1, reason_code="wrong_currency", reason="EUR"
     )
-    assert (
-        messages.notices(rejected) == [(BIDDER, messages.notices(rejected)[0][1])]
-    )
-    assert (
-        "wrong_currency" in messages.notices(rejected)[0][1]
-    )
+    assert messages.notices(rejected) == [(BIDDER, messages.notices(rejected)[0][1])]
+    assert "wrong_currency" in messages.notices(rejected)[0][1]

@@ -279,10 +279,9 @@ async def reconfirm_bid(
     """Reconfirm the bidder's current bid after a significant amendment, signed, before the
     deadline: a bid sent before the requirements changed is opened only if reconfirmed (or
     replaced by a new version). ``GET /tenders/{ocid}/bids`` shows what to reconfirm."""
+    command = command_of(ReconfirmBid, {"ocid": ocid, "reconfirmation": body.model_dump()})
     _same_tender(ocid, body.ocid)
-    outcome = await request.app.state.handler.dispatch(
-        ReconfirmBid(ocid=ocid, reconfirmation=body), actor, key
-    )
+    outcome = await request.app.state.handler.dispatch(command, actor, key)
     # Not the log's sequence numbers: they would tell a bidder how many entries it holds.
     answer = body.model_dump(include={"ocid", "bidder_id", "bid_id", "requirements_sha256"})
     return JSONResponse(answer | {"replayed": outcome.replayed}, 201)
