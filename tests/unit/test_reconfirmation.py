@@ -4,15 +4,17 @@ database."""
 
 from datetime import timedelta
 from decimal import Decimal
+from uuid import uuid4
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from app import policies
 from bidding import keys, ledger, messages, reconfirmation
 from bidding.ledger import Ledger
 from procurement.errors import NotAllowed, Rejected, WrongState
 from schemas.commands import Actor, Role
-from schemas.events import BidRejected, TenderRequirementsAmended
+from schemas.events import BidRejected, TenderRequirementsAmended, envelope
 from schemas.reconfirmations import BidReconfirmed, ReconfirmationRequested
 from tests.unit.examples import NOW, OCID, published
 from tests.unit.test_bid_ledger import BIDDER, SUPPLIER, bid, opened_log, taken, withdrawal
@@ -192,3 +194,21 @@ def test_bidders_are_told_to_reconfirm_and_why_a_bid_was_rejected() -> None:
     )
     assert messages.notices(rejected) == [(BIDDER, messages.notices(rejected)[0][1])]
     assert "wrong_currency" in messages.notices(rejected)[0][1]
+
+
+def test_the_policy_asks_on_the_bid_log_after_its_last_event() -> None:
+    """The amendment's reaction is the request, appended to the tender's bid log."""
+    state = taken(opened_log(), bid(), 1)
+    change = amendment()
+    amended_at = envelope(
+        change,
+        event_id=uuid4(),
+        aggregate_id=OCID,
+        sequence=2,
+        actor="officer-ana",
+        occurred_at=NOW,
+    )
+    [changes] = policies.ask_for_reconfirmation(amended_at, ledger.evolve(state, change))
+    assert (changes.aggregate_id, changes.version) == (f"{OCID}:bids", state.version)
+    assert [type(event) for event in changes.events] == [ReconfirmationRequested]
+    assert policies.ask_for_reconfirmation(amended_at, None) == []
