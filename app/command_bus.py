@@ -35,6 +35,7 @@ from schemas.commands import (
 from schemas.committee import ConfirmCommittee, NameCommittee
 from schemas.contracts import AnyContractCommand
 from schemas.evaluation import AnyEvaluationCommand
+from schemas.reconfirmations import ReconfirmBid
 
 Handler = Callable[[StoreTransaction, Any, Context, Services], Awaitable[Decision]]
 
@@ -50,6 +51,7 @@ COMMANDS: dict[type, Handler] = {
     DecideRegistrationClaim: handlers.decide_claim,
     NameCommittee: handlers.name_committee,
     ConfirmCommittee: handlers.confirm_committee,
+    ReconfirmBid: handlers.reconfirm_bid,
     **dict.fromkeys(get_args(AnyEvaluationCommand), handlers.evaluate),
     **dict.fromkeys(get_args(AnyContractCommand), handlers.draw_or_sign_contract),
     **dict.fromkeys(get_args(AnyAuctionCommand), handlers.run_auction),

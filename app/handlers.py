@@ -20,7 +20,7 @@ from app.policies import Changes
 from app.records import Credential, HandOver, Identifier, PartyKeys
 from app.store import StoreTransaction
 from app.unit_of_work import Clock, Context, Decision, Outcome, utc_now
-from bidding import committee_log, keys, ledger
+from bidding import committee_log, keys, ledger, reconfirmation
 from bidding import log as bid_log
 from contracts import contract
 from procurement import auction, claims, evaluation, parties, tender
@@ -50,6 +50,7 @@ from schemas.committee import ConfirmCommittee, NameCommittee
 from schemas.contracts import AnyContractCommand, DrawContract, SignContract
 from schemas.evaluation import AnyEvaluationCommand, ScoreQuality
 from schemas.events import CommitteeKeysRegistered
+from schemas.reconfirmations import ReconfirmBid
 from schemas.values import AuctionRules
 
 __all__ = ["Clock", "Outcome", "Services", "utc_now"]
@@ -132,6 +133,21 @@ async def confirm_committee(
 ) -> Decision:
     log = await tx.bid_ledger(command.ocid, lock=True)
     events = ledger.confirm(log, command.ocid, command.confirmation, ctx.actor)
+    return _decision(bid_log.bid_log_id(command.ocid), log.version if log else 0, events)
+
+
+async def reconfirm_bid(
+    tx: StoreTransaction, command: ReconfirmBid, ctx: Context, s: Services
+) -> Decision:
+    """A bidder's signed word that its bid stands after a significant amendment."""
+    item = command.reconfirmation
+    log = await tx.bid_ledger(command.ocid, [item.bidder_id], lock=True)
+    key = await tx.connection.fetchval(
+        "SELECT signing_key FROM party_keys WHERE party_id = $1 AND role = 'supplier'",
+        item.bidder_id,
+    )
+    valid = key is not None and reconfirmation.reconfirmation_signature_valid(item, bytes(key))
+    events = ledger.reconfirm(log, item, ctx.actor, ctx.now, signature_valid=valid)
     return _decision(bid_log.bid_log_id(command.ocid), log.version if log else 0, events)
 
 

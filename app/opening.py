@@ -23,6 +23,8 @@ from bidding import committee_material, committee_opening, ledger, opening, sham
 from bidding import log as bid_log
 from bidding.committee_opening import CurrentBid, WrongShare
 from bidding.log import LogStatus
+from bidding.reconfirmation import Awaited
+from procurement import tender
 from procurement.errors import Rejected, WrongState
 from schemas.bids import SealedBid
 from schemas.commands import Actor
@@ -96,18 +98,29 @@ class OpeningCeremony:
         evaluation starts in the same transaction (``app.policies``)."""
 
         async def work(tx: StoreTransaction, writes: Writes) -> dict[str, Any]:
-            log = await tx.bid_ledger(ocid, lock=True, leaves=True)
-            assert log is not None
-            if log.status is not LogStatus.SEALED or log.root is None:
-                raise WrongState(f"the bids of {ocid} are {log.status}", code=str(log.status))
             entries = [
                 item.event
                 for item in await tx.load(bid_log.bid_log_id(ocid))
                 if isinstance(item.event, BidSubmitted | BidWithdrawn)
             ]
+            bidders = sorted({e.receipt.bidder_id for e in entries})
+            log = await tx.bid_ledger(ocid, bidders, lock=True, leaves=True)
+            assert log is not None
+            if log.status is not LogStatus.SEALED or log.root is None:
+                raise WrongState(f"the bids of {ocid} are {log.status}", code=str(log.status))
+            published = tender.replay([item.event for item in await tx.load(ocid)])
+            assert published is not None
+            currencies = {lot.id: lot.value.currency for lot in published.requirements.lots}
+            # A bid waiting for a reconfirmation that never came is not opened at all.
+            unconfirmed = [
+                opening.not_reconfirmed(e.receipt, awaited)
+                for e in opening.current_bids(entries)
+                if (awaited := _awaited(log, e)) is not None
+            ]
             current = [
                 CurrentBid(e.receipt, _sealed(e), log.leaves[e.receipt.log_index])
                 for e in opening.current_bids(entries)
+                if _awaited(log, e) is None
             ]
             shares: dict[str, list[shamir.Share]] = {}
             for officer in participants:
@@ -115,7 +128,9 @@ class OpeningCeremony:
                     shares.setdefault(bid_id, []).append(share)
             bidder_keys = await self._signing_keys(sorted({e.receipt.bidder_id for e in entries}))
             material = log.committee.material
-            results = await open_in_parallel(current, material, shares, bidder_keys)
+            decrypted = await open_in_parallel(current, material, shares, bidder_keys)
+            results = [opening.bid_must_fit_the_tender(r, currencies) for r in decrypted]
+            results += unconfirmed
             matches = opening.log_matches_root(entries, log.root)
             events = ledger.record_opening(log, results, participants, matches)
             now = self._uow.clock()
@@ -214,6 +229,11 @@ async def _current(tx: StoreTransaction, ocid: str) -> list[BidSubmitted]:
         if isinstance(item.event, BidSubmitted | BidWithdrawn)
     ]
     return opening.current_bids(entries)
+
+
+def _awaited(log: ledger.Ledger, entry: BidSubmitted) -> Awaited | None:
+    awaited = log.unconfirmed.get(entry.receipt.bidder_id)
+    return awaited if awaited is not None and awaited.bid_id == entry.receipt.bid_id else None
 
 
 def _sealed(entry: BidSubmitted) -> SealedBid:

@@ -20,7 +20,14 @@ from schemas.auction import AuctionClosed
 from schemas.claims import ClaimDecision, RegistrationClaimDecided
 from schemas.commands import Actor, Role
 from schemas.evaluation import StartEvaluation
-from schemas.events import BidOpened, Envelope, Event
+from schemas.events import (
+    BidOpened,
+    BidSubmitted,
+    BidWithdrawn,
+    Envelope,
+    Event,
+    TenderRequirementsAmended,
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,30 @@ def seal_bid_log(closed: Envelope, log: ledger.Ledger | None) -> list[Changes]:
     if log is None or not sealed:
         return []
     return [Changes(bid_log_id(log.ocid), log.version, sealed, closed.actor, closed.occurred_at)]
+
+
+# Requirements amended -> the bids already sent wait for their bidders' reconfirmation.
+
+
+async def _read_bidders(transaction: StoreTransaction, amended: Envelope, _: Any) -> Any:
+    # Every bidder's entries, to find each one's current bid: amendments are rare.
+    ocid = amended.aggregate_id
+    history = await transaction.load(bid_log_id(ocid))
+    bidders = {
+        item.event.receipt.bidder_id
+        for item in history
+        if isinstance(item.event, BidSubmitted | BidWithdrawn)
+    }
+    return await transaction.bid_ledger(ocid, sorted(bidders), lock=True)
+
+
+def ask_for_reconfirmation(amended: Envelope, log: ledger.Ledger | None) -> list[Changes]:
+    assert isinstance(amended.event, TenderRequirementsAmended)
+    requested = ledger.request_reconfirmation(log, amended.event)
+    if log is None or not requested:
+        return []
+    ocid = amended.aggregate_id
+    return [Changes(bid_log_id(ocid), log.version, requested, amended.actor, amended.occurred_at)]
 
 
 # Bids opened -> the committee's evaluation starts with the opened bids.
@@ -161,6 +192,7 @@ def hand_over_registration(decided: Envelope, read: Any) -> list[Changes]:
 
 POLICIES: dict[str, Policy] = {
     "TenderClosed": Policy(_read_bid_log, seal_bid_log),
+    "TenderRequirementsAmended": Policy(_read_bidders, ask_for_reconfirmation),
     "BidsOpened": Policy(_read_opening, start_evaluation),
     "AuctionClosed": Policy(_read_auction, record_auction_result),
     "RegistrationClaimDecided": Policy(_read_claim, hand_over_registration),

@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from bidding import committee_log, committee_sealing, keys, merkle, receipts
+from bidding import committee_log, committee_sealing, keys, merkle, receipts, reconfirmation
 from bidding.committee_log import Committee
 from bidding.entries import BidLimits, Entry, Sent, bid_must_stay_within_the_limits, check_order
 from bidding.log import BidLog, LogStatus, check_bid, check_withdrawal
 from bidding.opening import Opened
+from bidding.reconfirmation import Awaited
 from procurement.errors import WrongState
 from procurement.tender import Tender
 from schemas.bids import BidWithdrawal, Receipt, SealedBid
@@ -44,6 +45,7 @@ from schemas.events import (
     TenderDeadlineExtended,
     TenderRequirementsAmended,
 )
+from schemas.reconfirmations import BidReconfirmation, BidReconfirmed, ReconfirmationRequested
 
 OPEN, SEALED, OPENED, CANCELLED = (
     LogStatus.OPEN,
@@ -58,6 +60,8 @@ LIFECYCLE: dict[tuple[LogStatus, str], LogStatus] = {
     (OPEN, "CommitteeConfirmed"): OPEN,
     (OPEN, "BidSubmitted"): OPEN,
     (OPEN, "BidWithdrawn"): OPEN,
+    (OPEN, "ReconfirmationRequested"): OPEN,
+    (OPEN, "BidReconfirmed"): OPEN,
     (OPEN, "BidLogSealed"): SEALED,
     (OPEN, "TenderCancelled"): CANCELLED,
     (SEALED, "OpeningSharesAccepted"): SEALED,
@@ -107,6 +111,8 @@ class Ledger:
     frontier: merkle.Frontier = ()  # the log's compact range: its root at O(log n) per entry
     handed_in: frozenset[str] = frozenset()  # officers whose shares were accepted
     sealing_version: int = 2  # 1: sealed to an opening key, before committees (legacy)
+    # Per bidder: its current bid, sent before a significant amendment and not reconfirmed.
+    unconfirmed: Mapping[str, Awaited] = field(default_factory=dict)
 
     @property
     def threshold(self) -> int:
@@ -202,7 +208,16 @@ def evolve(state: Ledger, event: Event) -> Ledger:
         return replace(state, committee=state.committee.with_confirmation(event.confirmation))
     if isinstance(event, OpeningSharesAccepted | OpeningShareAccepted):
         return replace(state, handed_in=state.handed_in | {event.officer_id})
+    if isinstance(event, ReconfirmationRequested):
+        awaited = reconfirmation.awaiting(event)
+        return replace(state, unconfirmed={**state.unconfirmed, event.bidder_id: awaited})
+    if isinstance(event, BidReconfirmed):
+        return replace(state, unconfirmed=_without(state.unconfirmed, event.bidder_id))
     return state
+
+
+def _without(unconfirmed: Mapping[str, Awaited], bidder_id: str) -> Mapping[str, Awaited]:
+    return {bidder: awaited for bidder, awaited in unconfirmed.items() if bidder != bidder_id}
 
 
 def replay(
@@ -249,6 +264,7 @@ def _add_entry(state: Ledger, event: BidSubmitted | BidWithdrawn) -> Ledger:
         state,
         size=state.size + 1,
         entries={**state.entries, receipt.bidder_id: mine},
+        unconfirmed=_without(state.unconfirmed, receipt.bidder_id),  # a new entry replaces it
         receipts={**state.receipts, (receipt.bidder_id, receipt.version): receipt},
         digests=(state.digests | {digest}) if digest is not None else state.digests,
         leaves=(*state.leaves, leaf) if tracked else state.leaves,
@@ -333,6 +349,36 @@ def take(
     )
     bid_must_stay_within_the_limits(mine, sent, measure(event), limits)
     return Receipted(receipt, event)
+
+
+def request_reconfirmation(state: Ledger | None, amended: TenderRequirementsAmended) -> list[Event]:
+    """After a significant amendment, every current bid waits for its bidder's reconfirmation.
+    ``state`` must hold the entries of every bidder."""
+    if state is None or state.status is not OPEN:
+        return []
+    latest = [state.receipts[(bidder, mine[-1].version)] for bidder, mine in state.entries.items()]
+    return list(reconfirmation.request_reconfirmation(latest, amended.requirements, amended.reason))
+
+
+def reconfirm(
+    state: Ledger | None,
+    item: BidReconfirmation,
+    actor: Actor,
+    received_at: datetime,
+    *,
+    signature_valid: bool,
+) -> list[Event]:
+    """A bidder's signed reconfirmation of its current bid; ``state`` holds its entries."""
+    if state is not None:
+        refuse_legacy(state)
+    awaited = state.unconfirmed.get(item.bidder_id) if state else None
+    receipt = next(
+        (r for r in (state.receipts.values() if state else ()) if r.bid_id == item.bid_id), None
+    )
+    log = state.log if state else None
+    return list(
+        reconfirmation.reconfirm(log, awaited, receipt, item, actor, received_at, signature_valid)
+    )
 
 
 def seal(state: Ledger | None) -> list[Event]:

@@ -38,7 +38,14 @@ Base64Text = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]*={0,2}$", max_length=
 BidderLabel = Annotated[str, Field(pattern=r"^(Bidder [1-9][0-9]{0,3}|\?)$", max_length=11)]
 # As BidRejected's reason_code (schemas.events).
 UnopenedReason = Literal[
-    "tampered", "wrong_tender_or_lot", "invalid_signature", "bad_key_shares", "unreadable"
+    "tampered",
+    "wrong_tender_or_lot",
+    "invalid_signature",
+    "bad_key_shares",
+    "unreadable",
+    "unknown_lot",
+    "wrong_currency",
+    "not_reconfirmed",
 ]
 
 

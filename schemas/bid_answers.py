@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.bids import Receipt, Sha256Hex
+from schemas.reconfirmations import AwaitingReconfirmation
 from schemas.tree_heads import SignedTreeHead
 
 # Raw keys and signatures in standard base64: 32 bytes take 44 characters, 64 take 88.
@@ -129,6 +130,11 @@ class BidsOfTender(Answer):
     root: Sha256Hex | None = Field(description="the sealed Merkle root; null until the seal")
     my_receipts: list[Receipt] = Field(
         default=[], description="a supplier's own receipts, in log order; only to suppliers"
+    )
+    my_reconfirmation: AwaitingReconfirmation | None = Field(
+        default=None,
+        description="a supplier's own bid waiting for reconfirmation after a significant "
+        "amendment (POST /tenders/{ocid}/bids/reconfirmations); only to suppliers",
     )
     opened: list[BidAsOpened] = Field(
         default=[],

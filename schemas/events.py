@@ -11,7 +11,15 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BeforeValidator, Field, TypeAdapter, model_validator
 
-from schemas import auction, catalogue, claims, committee, contracts, evaluation  # noqa: F401  their events join the union
+from schemas import (  # noqa: F401  their events join the union
+    auction,
+    catalogue,
+    claims,
+    committee,
+    contracts,
+    evaluation,
+    reconfirmations,
+)
 from schemas.base import BidEvent, Message, PartyEvent, TenderEvent, concrete_events, one_of
 from schemas.base import Event as Event  # re-exported: events subclass it
 from schemas.bids import (
@@ -238,7 +246,7 @@ def _cut_to_fit(reason: object) -> object:
 
 
 class BidRejected(BidEvent):
-    """A bid that could not be opened as sent: the reason says what failed."""
+    """A bid that could not be opened as sent, or not used as opened: the reason says why."""
 
     public = False
     type: Literal["BidRejected"] = "BidRejected"
@@ -246,7 +254,16 @@ class BidRejected(BidEvent):
     bidder_id: Identifier
     version: int
     reason_code: Literal[
-        "tampered", "wrong_tender_or_lot", "invalid_signature", "bad_key_shares", "unreadable"
+        "tampered",
+        "wrong_tender_or_lot",
+        "invalid_signature",
+        "bad_key_shares",
+        "unreadable",
+        # It opened, but cannot be evaluated (bidding.opening.bid_must_fit_the_tender):
+        "unknown_lot",
+        "wrong_currency",
+        # Not opened: sent before a significant amendment and never reconfirmed.
+        "not_reconfirmed",
     ]
     # Written from the bid itself, whose validation report can run to megabytes: cut to
     # fit, so that one bidder cannot make its own rejection, and the opening, fail.

@@ -13,9 +13,10 @@ from typing import Any
 
 import httpx
 
-from bidding import keys, sealing
+from bidding import keys, reconfirmation, sealing
 from schemas.bids import BidContent, SignedReceipt
 from schemas.committee import MySealedShares
+from schemas.values import Requirements
 from sdk import committee, key_checks
 from sdk.audit.sources import Params, Unavailable
 from sdk.keyfiles import KeyFile
@@ -134,6 +135,30 @@ class Client:
         return SignedReceipt.model_validate(
             {k: v for k, v in answer.items() if k in ("receipt", "key_id", "signature")}
         )
+
+    def reconfirm_bid(self, ocid: str, bidder_id: str, key_file: KeyFile) -> dict[str, Any]:
+        """After a significant amendment: check that the requirements the platform asks to
+        reconfirm against are the tender's public ones, then sign and send the
+        reconfirmation of the bidder's current bid."""
+        awaiting = self.request("GET", f"/tenders/{ocid}/bids").get("my_reconfirmation")
+        if awaiting is None:
+            raise ApiError(409, {"code": "nothing_to_reconfirm", "detail": "no bid waits"})
+        published = self.request("GET", f"/tenders/{ocid}")
+        fields = {name: published[name] for name in Requirements.model_fields if name in published}
+        digest = reconfirmation.requirements_sha256(Requirements.model_validate(fields))
+        if digest != awaiting["requirements_sha256"]:
+            msg = (
+                f"the platform asks to reconfirm requirements {awaiting['requirements_sha256']},"
+                f" but the tender's public requirements hash to {digest}: nothing was signed"
+            )
+            raise ValueError(msg)
+        signed = reconfirmation.reconfirm_bid(
+            ocid, bidder_id, awaiting["bid_id"], digest, key_file.signing_key
+        )
+        answer: dict[str, Any] = self.request(
+            "POST", f"/tenders/{ocid}/bids/reconfirmations", content=signed.model_dump_json()
+        )
+        return answer
 
     # Committee members
 

@@ -19,6 +19,7 @@ from bidding.committee_log import Committee
 from bidding.entries import Entry
 from bidding.ledger import Ledger
 from bidding.log import BidLog, LogStatus
+from bidding.reconfirmation import Awaited
 from procurement import tender
 from schemas.bids import Receipt
 from schemas.committee import (
@@ -40,6 +41,7 @@ from schemas.events import (
     TenderDeadlineExtended,
     TenderRequirementsAmended,
 )
+from schemas.reconfirmations import BidReconfirmed, ReconfirmationRequested
 from schemas.upcasting import read_envelope
 
 _FOLLOWED = (
@@ -55,6 +57,8 @@ _FOLLOWED = (
     TenderCancelled,
     TenderDeadlineExtended,
     TenderRequirementsAmended,
+    ReconfirmationRequested,
+    BidReconfirmed,
 )
 _COLUMNS = "ocid, buyer_id, deadline, status, lots, committee, size, version, root"
 
@@ -157,6 +161,19 @@ async def _follow_one(connection: Any, item: Envelope) -> None:
         )
     elif isinstance(event, BidsOpened):
         await connection.execute("UPDATE bid_logs SET status = 'opened' WHERE ocid = $1", ocid)
+    elif isinstance(event, ReconfirmationRequested):
+        await connection.execute(
+            "UPDATE bid_entries SET awaits_requirements = $2 WHERE ocid = $1 AND bid_id = $3",
+            ocid,
+            event.requirements_sha256,
+            event.bid_id,
+        )
+    elif isinstance(event, BidReconfirmed):
+        await connection.execute(
+            "UPDATE bid_entries SET awaits_requirements = NULL WHERE ocid = $1 AND bid_id = $2",
+            ocid,
+            event.bid_id,
+        )
 
 
 async def _add_opened(connection: Any, results: list[Envelope]) -> None:
@@ -263,9 +280,11 @@ async def ledger(
     header = _from_row(row)
     entries: dict[str, tuple[Entry, ...]] = {}
     found: dict[tuple[str, int], Receipt] = {}
+    unconfirmed: dict[str, Awaited] = {}
     if bidders:
         for entry in await connection.fetch(
             "SELECT e.bidder_id, e.version, e.kind, e.ciphertext_sha256, e.receipt,"
+            " e.bid_id, e.awaits_requirements,"
             " pg_column_size(v.envelope) AS stored_bytes"
             " FROM bid_entries e JOIN events v ON v.event_id = e.event_id"
             " WHERE e.ocid = $1 AND e.bidder_id = ANY($2) ORDER BY e.log_index",
@@ -281,6 +300,10 @@ async def ledger(
             )
             entries[entry["bidder_id"]] = (*entries.get(entry["bidder_id"], ()), mine)
             found[(entry["bidder_id"], entry["version"])] = Receipt.model_validate(entry["receipt"])
+            unconfirmed.pop(entry["bidder_id"], None)  # in log order: the latest entry counts
+            if (digest_awaited := entry["awaits_requirements"]) is not None:
+                awaited = Awaited(entry["bid_id"], entry["version"], digest_awaited)
+                unconfirmed[entry["bidder_id"]] = awaited
     taken: frozenset[bytes] = frozenset()
     if digests:
         taken = frozenset(
@@ -307,6 +330,7 @@ async def ledger(
         receipts=found,
         digests=taken,
         leaves=tuple(await leaf_hashes(connection, ocid)) if leaves else (),
+        unconfirmed=unconfirmed,
     )
 
 

@@ -200,6 +200,9 @@ CREATE TABLE IF NOT EXISTS bid_entries (
     UNIQUE (ocid, bidder_id, version),
     UNIQUE (ocid, ciphertext_sha256)
 );
+-- A bid sent before a significant amendment waits for its bidder's reconfirmation: the
+-- digest of the amended requirements (bidding.reconfirmation), NULL once it stands.
+ALTER TABLE bid_entries ADD COLUMN IF NOT EXISTS awaits_requirements text;
 
 -- What the opening produced (a snapshot of the BidOpened and BidRejected events); read by
 -- the committee and by each bidder for its own bid.

@@ -210,6 +210,28 @@ def bid_withdraw(
     show(receipt.model_dump(mode="json"))
 
 
+@bid_app.command("reconfirm")
+def bid_reconfirm(
+    ocid: str,
+    key_path: KeysOption = Path("supplier-keys.json"),
+    api_url: ApiOption = None,
+    token: TokenOption = None,
+) -> None:
+    """After a significant amendment, reconfirm your current bid, signed, before the deadline:
+    a bid sent before the change is not opened unless reconfirmed or replaced."""
+    key_file = load_key_file(key_path)
+    if key_file.party_id is None:
+        fail(f"{key_path} does not say whose it is; register with `procurement supplier register`")
+    with _client(api_url, token) as client:
+        try:
+            answer = _run(lambda: client.reconfirm_bid(ocid, str(key_file.party_id), key_file))
+        except ValueError as error:
+            fail(f"refused, nothing was sent: {error}")
+    out.print(
+        f"bid {answer['bid_id']} reconfirmed for requirements {answer['requirements_sha256']}"
+    )
+
+
 @bid_app.command("status")
 def bid_status(ocid: str, api_url: ApiOption = None, token: TokenOption = None) -> None:
     """What you may see of a tender's bids: counts, your receipts, opened bids if allowed."""

@@ -188,7 +188,7 @@ def bid_details(procedure: Procedure) -> list[dict[str, Any]]:
 def _unopened_evidence(bid: Bid) -> dict[str, Any]:
     if not isinstance(bid, EvidencedBid) or bid.not_opened is None:
         return {}
-    return {"statusDetails": f"the bid could not be opened: {bid.not_opened}"}
+    return {"statusDetails": f"the bid was rejected at the opening: {bid.not_opened}"}
 
 
 def _evidence(bid: Bid, lot_id: str) -> dict[str, Any]:

@@ -196,3 +196,22 @@ async def store_counts(stack: Stack) -> tuple[Any, ...]:
         " (SELECT count(*) FROM bid_entries) AS entries, (SELECT count(*) FROM handled_commands) AS handled"
     )
     return tuple(row.values())
+
+
+async def amend_quantity(
+    stack: Stack, officer: Party, ocid: str, quantity: str, lots: int = 1
+) -> None:
+    """A significant amendment: the first item's quantity changes, and only the first
+    ``lots`` lots are kept. The bids already sent then wait for their reconfirmation."""
+    async with stack.client() as public:
+        published = (await public.get(f"/tenders/{ocid}")).json()
+    requirements = {k: published[k] for k in ("cpv", "lots", "award_criteria", "price_weight")}
+    kept = requirements["lots"][:lots]
+    kept[0]["items"] = [kept[0]["items"][0] | {"quantity": quantity}, *kept[0]["items"][1:]]
+    body = {
+        "reason": f"{quantity} of the first item",
+        "requirements": requirements | {"lots": kept},
+    }
+    async with stack.client(officer.token) as client:
+        answer = await client.patch(f"/tenders/{ocid}", json=body)
+    assert answer.status_code == 200, answer.text

@@ -159,12 +159,20 @@ async def test_a_path_value_that_is_no_identifier_is_an_invalid_request(stack: S
     supplier = (await register_supplier(stack)).token
     nomination = {"members": ["officer-1", "officer-2"], "threshold": 2}
     confirmation = {"officer_id": "officer-1", "material_sha256": "ab" * 32, "signature": SIG}
+    reconfirmed = {
+        "ocid": "ocds-x",
+        "bidder_id": "supplier-x",
+        "bid_id": "bid-x",
+        "requirements_sha256": "ab" * 32,
+        "signature": SIG,
+    }
     for token, method, path, body in (
         (officer, "PATCH", "", {"reason": "Clearer", "title": "A new title"}),
         (officer, "POST", "/cancellation", {"reason": "Budget withdrawn"}),
         (officer, "POST", "/committee", nomination),
         (officer, "POST", "/committee/confirmations", confirmation),
         (supplier, "POST", f"/auctions/{LOT}/prices", {"price": "900.00"}),
+        (supplier, "POST", "/bids/reconfirmations", reconfirmed),
     ):
         async with stack.client(token) as client:
             answer = await client.request(method, f"/tenders/{NOT_AN_OCID}{path}", json=body)

@@ -293,6 +293,7 @@ STEPS: list[Step] = [
     in_matrix("PATCH /tenders/{ocid}", BUYER),
     Step("POST /tenders/{ocid}/committee", BUYER, _committee),
     Step("POST /tenders/{ocid}/committee/confirmations", MEMBER, _confirmation),
+    in_matrix("POST /tenders/{ocid}/bids/reconfirmations", SUPPLIER),
     Step("POST /catalogue/quotations", BUYER, _quotation),
     Step("POST /catalogue/quotations/{ocid}/quotes", SUPPLIER, _quote),
     in_matrix("POST /tenders/{ocid}/evaluation/clarification-answers", SUPPLIER),

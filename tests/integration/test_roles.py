@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 
-from bidding import committee_material, sealing
+from bidding import committee_material, reconfirmation, sealing
 from entrypoints.http.app import create_api
 from schemas.committee import CommitteeMaterial, MySealedShares
 from schemas.contracts import Party as ContractParty
@@ -36,6 +36,7 @@ from tests.integration.market import (
     Buyer,
     Party,
     add_officer,
+    amend_quantity,
     bid_content,
     buyer_with_committee,
     hand_in,
@@ -105,6 +106,7 @@ class World:
     auction_ready: str = ""  # both bids handed to an auction not scheduled yet
     other_agencys: str = ""  # a tender of agency B
     share: str = ""  # the second member's signed share for ``sealed``, not yet handed in
+    amended: str = ""  # the digest of ``open``'s requirements, amended after the bids came
     catalogue: dict[str, str] = field(default_factory=dict)  # offer, purchase, quotation
     bids: dict[tuple[str, str], str] = field(default_factory=dict)  # (ocid, bidder) -> bid id
 
@@ -270,6 +272,10 @@ async def build_world(stack: Stack) -> World:
             )
             assert answer.status_code == 201, answer.text
             world.bids[ocid, bidder.id] = answer.json()["receipt"]["bid_id"]
+    await amend_quantity(stack, buyer.officer, world.open, "200")
+    async with stack.client(world.supplier.token) as supplier:
+        mine = (await supplier.get(f"/tenders/{world.open}/bids")).json()
+    world.amended = mine["my_reconfirmation"]["requirements_sha256"]
     for ocid, _, deadline in timed.values():
         await until_sealed(stack, ocid, deadline)
     for ocid, _, _ in timed.values():
@@ -418,6 +424,13 @@ def _own_withdrawal(w: World, _: str) -> Request:
     return f"/tenders/{w.open}/bids/withdrawal", withdrawal.model_dump_json()
 
 
+def _own_reconfirmation(w: World, _: str) -> Request:
+    reconfirmed = reconfirmation.reconfirm_bid(
+        w.open, w.supplier.id, w.bid(w.open), w.amended, w.supplier.keys.signing_key
+    )
+    return f"/tenders/{w.open}/bids/reconfirmations", reconfirmed.model_dump_json()
+
+
 def _signature(w: World, actor: str) -> Request:
     """Each actor signs the contract's hash with its own key, as the party it would be."""
     party = w.party(actor) or w.supplier
@@ -473,6 +486,7 @@ ROUTES: dict[str, Rule] = {
     "POST /tenders/{ocid}/committee/confirmations": Rule(frozenset({MEMBER}), _confirmation),
     "POST /tenders/{ocid}/bids": Rule(frozenset({SUPPLIER}), _own_bid),
     "POST /tenders/{ocid}/bids/withdrawal": Rule(frozenset({SUPPLIER}), _own_withdrawal),
+    "POST /tenders/{ocid}/bids/reconfirmations": Rule(frozenset({SUPPLIER}), _own_reconfirmation),
     "POST /tenders/{ocid}/opening/shares": Rule(
         frozenset({MEMBER}), lambda w, _: (f"/tenders/{w.sealed}/opening/shares", w.share)
     ),

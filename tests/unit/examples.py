@@ -40,6 +40,7 @@ from schemas.events import (
     TenderPublished,
     TenderRequirementsAmended,
 )
+from schemas.reconfirmations import BidReconfirmed, ReconfirmationRequested
 from schemas.values import Item, Lot, ProcedureType, Requirements, Value
 from tests.unit.catalogue_examples import catalogue_events
 from tests.unit.procedure_examples import auction_events, contract_events, evaluation_events
@@ -270,6 +271,21 @@ EXAMPLE_EVENTS: dict[str, Event] = {
             version=1,
             reason_code="tampered",
             reason="the stored ciphertext differs from its commitment",
+        ),
+        ReconfirmationRequested(
+            bidder_id="supplier-RO-CUI-14399840",
+            bid_id="bid-1",
+            version=1,
+            requirements_sha256="e3" * 32,
+            reason="Larger budget",
+        ),
+        BidReconfirmed(
+            bidder_id="supplier-RO-CUI-14399840",
+            bid_id="bid-1",
+            version=1,
+            requirements_sha256="e3" * 32,
+            signature=b"\x06" * 64,
+            received_at=NOW,
         ),
         BidsOpened(
             participants=["officer-1", "officer-3"],

@@ -36,6 +36,8 @@ ROUTING = {
         "BidOpened",
         "BidRejected",
         "BidsOpened",
+        "ReconfirmationRequested",
+        "BidReconfirmed",
     },
     "procurement.evaluations": {
         "EvaluationStarted",

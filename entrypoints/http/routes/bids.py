@@ -40,6 +40,7 @@ from schemas.committee import (
     NameCommittee,
     OpeningShares,
 )
+from schemas.reconfirmations import BidReconfirmation, ReconfirmationTaken, ReconfirmBid
 
 router = APIRouter()
 
@@ -261,6 +262,31 @@ async def withdraw_bid(request: Request, ocid: str, actor: ActorDep) -> JSONResp
     return _receipt(await request.app.state.bids.withdraw(withdrawal, actor))
 
 
+@router.post(
+    "/tenders/{ocid}/bids/reconfirmations",
+    status_code=201,
+    tags=["bids"],
+    response_model=None,
+    responses={201: {"model": ReconfirmationTaken, "description": "The bid stands"}},
+)
+async def reconfirm_bid(
+    request: Request,
+    ocid: str,
+    body: BidReconfirmation,
+    actor: ActorDep,
+    key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Reconfirm the bidder's current bid after a significant amendment, signed, before the
+    deadline: a bid sent before the requirements changed is opened only if reconfirmed (or
+    replaced by a new version). ``GET /tenders/{ocid}/bids`` shows what to reconfirm."""
+    command = command_of(ReconfirmBid, {"ocid": ocid, "reconfirmation": body.model_dump()})
+    _same_tender(ocid, body.ocid)
+    outcome = await request.app.state.handler.dispatch(command, actor, key)
+    # Not the log's sequence numbers: they would tell a bidder how many entries it holds.
+    answer = body.model_dump(include={"ocid", "bidder_id", "bid_id", "requirements_sha256"})
+    return JSONResponse(answer | {"replayed": outcome.replayed}, 201)
+
+
 # The counts of a bid log (docs/sealed-bids.md, "The counts"); a bidder's latest entry is
 # the one the opening reads (bidding.opening.current_bids).
 _COUNTS = """
@@ -306,6 +332,18 @@ async def bids(request: Request, ocid: str, actor: OptionalActorDep) -> dict[str
                 actor.id,
             )
         ]
+        awaiting = await pool.fetchrow(
+            "SELECT bid_id, version, awaits_requirements FROM bid_entries"
+            " WHERE ocid = $1 AND bidder_id = $2 ORDER BY log_index DESC LIMIT 1",
+            ocid,
+            actor.id,
+        )
+        if awaiting is not None and awaiting["awaits_requirements"] is not None:
+            answer["my_reconfirmation"] = {
+                "bid_id": awaiting["bid_id"],
+                "version": awaiting["version"],
+                "requirements_sha256": awaiting["awaits_requirements"],
+            }
     if log.status is LogStatus.OPENED and actor is not None:
         committee = actor.role is Role.OFFICER and actor.id in log.members
         reviewer = actor.role is Role.OFFICER and actor.agency_id == log.buyer_id
