@@ -190,6 +190,8 @@ class RankingRow(Message):
     total: Points
     received_at: AwareDatetime
     leaf_index: int | None
+    # Breaks ties (see AwardRules.tie_break): the auction price that set the final price.
+    auction_sequence: int = Field(default=0, ge=0, le=1_000_000_000)
 
 
 class AwardMade(Message):
