@@ -71,7 +71,7 @@ class BidLogHead(Message):
 class Qualification(Message):
     verdict: Literal["qualified", "disqualified", "not_decided"]
     officer_id: Identifier | None = None
-    reason: Text | None = None  # why it was disqualified
+    reason: Text | None = None  # why it was disqualified, or admitted despite its promises
 
 
 class AbnormallyLowCheck(Message):

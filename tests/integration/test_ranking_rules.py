@@ -3,7 +3,9 @@ an auction lot back to evaluation on the auction's final prices; the auction, th
 the award and the public audit break a tie by the same rule; a bid is qualified lot by lot;
 and a bid whose own promises fail is admitted only with the committee's recorded reason."""
 
+import json
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from tests.integration.market import (
 from tests.integration.stack import Stack, eventually
 from tests.integration.test_audit import until_audited
 from tests.integration.test_roles import add_reviewer
+from tests.ocds_validation import assert_valid
 
 RULES = {"minimum_decrement": "1.00", "ends": "inactivity", "inactivity_seconds": 5}
 
@@ -228,6 +231,22 @@ async def test_a_bid_is_admissible_for_one_lot_and_rejected_for_another(stack: S
             assert done.status_code == 201, done.text
     await eventually(lambda: award_to(stack, ocid, cheap.id, "lot-1"))
     await eventually(lambda: award_to(stack, ocid, dear.id, "lot-2"))
+
+    async def published() -> dict[str, Any] | None:
+        async with stack.client() as public:
+            answer = await public.get(f"/ocds/records/{ocid}")
+        if answer.status_code != 200:
+            return None
+        package: dict[str, Any] = json.loads(answer.text, parse_float=Decimal)
+        details = package["records"][0]["compiledRelease"].get("bids", {}).get("details", [])
+        return package if len(details) == 4 else None
+
+    package = await eventually(published)
+    assert_valid(package)
+    details = {d["id"]: d for d in package["records"][0]["compiledRelease"]["bids"]["details"]}
+    assert details[f"{cheap_bid}:lot-1"]["status"] == "valid"
+    assert details[f"{cheap_bid}:lot-2"]["status"] == "disqualified"
+    assert details[f"{cheap_bid}:lot-2"]["statusDetails"] == "No lot 2 samples"
 
 
 def declaring(**declaration: Any) -> Any:

@@ -2,8 +2,10 @@
 the auction and the evaluation, an upheld complaint on an auction lot re-evaluated on the
 auction's final prices, qualification lot by lot, and the bid's own promises."""
 
+import copy
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -29,6 +31,11 @@ from schemas.evaluation import (
     UpholdComplaint,
 )
 from schemas.values import AuctionEnd, AuctionRules
+from sdk.audit import evidence as read
+from sdk.audit.model import DecidedLot
+from sdk.audit.ranking import check_lot
+from sdk.audit.report import Check
+from tests.unit import audit_examples as audit
 from tests.unit.evaluation_examples import (
     ANA,
     BUYERS_OFFICER,
@@ -288,3 +295,54 @@ def test_a_bid_is_valid_through_its_last_day_and_old_records_promise_nothing() -
     assert broken_promises(old, NOW) == []
     assert old.valid_until is None
     assert isinstance(NOW.date(), date)
+
+
+# The public re-run of the award
+
+
+AUCTION_TIE = audit.lot(
+    "auction-tie",
+    [
+        audit.bid("b-1", "1000", audit.T9, final_price="930"),
+        audit.bid("b-2", "1100", audit.T10, final_price="930"),
+    ],
+    [
+        audit.row(1, "b-2", "930", "100.0000", "0.0000", "100.0000", lowest="930"),
+        audit.row(2, "b-1", "930", "100.0000", "0.0000", "100.0000", lowest="930"),
+    ],
+    estimate="1100",
+    auction={
+        "participants": [
+            {"label": "Bidder 1", "initial_price": "1000", "quality_part": "0"},
+            {"label": "Bidder 2", "initial_price": "1100", "quality_part": "0"},
+        ],
+        "history": [
+            {"sequence": 1, "label": "Bidder 2", "price": "930.00", "at": audit.T10, "round": 1},
+            {"sequence": 2, "label": "Bidder 1", "price": "930.00", "at": audit.T11, "round": 1},
+        ],
+        "labels": [
+            {"label": "Bidder 1", "bidder_id": "s-b-1", "bid_id": "b-1"},
+            {"label": "Bidder 2", "bidder_id": "s-b-2", "bid_id": "b-2"},
+        ],
+    },
+)
+
+
+def audited(lot: dict[str, Any]) -> list[Check]:
+    (only,) = read.lots(audit.OCID, audit.evidence(lot))
+    assert isinstance(only, DecidedLot)
+    return check_lot(only)
+
+
+def test_the_audit_gives_an_auction_tie_to_the_price_reached_first() -> None:
+    """b-1 was received first, but b-2 reached 930 first in the auction: the audit verifies
+    b-2's award, and names the rule when the evidence says otherwise."""
+    checks = audited(AUCTION_TIE)
+    assert [check.line for check in checks if not check.ok] == []
+    assert any("tie at 100.0000 to b-2, reached first in the auction" in c.line for c in checks)
+    lot = copy.deepcopy(AUCTION_TIE)
+    lot["ranking"].reverse()
+    lot["award"]["bid_id"] = "b-1"
+    problems = [check.line for check in audited(lot) if not check.ok]
+    assert any("price reached first in the auction, b-2's" in p for p in problems), problems
+    assert any("award" in p and "b-2 ranks first" in p for p in problems)
