@@ -55,6 +55,9 @@ class AuctionRank(Message):
     price_score: Points
     quality_part: Points
     total: Points
+    # The sequence number of the accepted price that set ``price``; 0 for the initial price.
+    # Equal totals go to the lower one: the price reached first.
+    auction_sequence: int = Field(default=0, ge=0, le=1_000_000_000)
 
 
 class AuctionScheduled(AuctionEvent):

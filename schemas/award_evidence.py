@@ -78,7 +78,7 @@ class BidLogHead(Message):
 class Qualification(Message):
     verdict: Literal["qualified", "disqualified", "not_decided"]
     officer_id: Identifier | None = None
-    reason: Text | None = None  # why it was disqualified
+    reason: Text | None = None  # why it was disqualified, or admitted despite its promises
 
 
 class AbnormallyLowCheck(Message):
@@ -197,6 +197,8 @@ class RankingRow(Message):
     total: Points
     received_at: AwareDatetime
     leaf_index: int | None
+    # Breaks ties (see AwardRules.tie_break): the auction price that set the final price.
+    auction_sequence: int = Field(default=0, ge=0, le=1_000_000_000)
 
 
 class AwardMade(Message):

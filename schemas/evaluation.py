@@ -6,6 +6,7 @@ carries every fact the rules need, so the aggregate replays from its own events 
 rules are in ``procurement.evaluation``.
 """
 
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias
@@ -105,6 +106,11 @@ class OpenedBid(Message):
     is_sme: bool
     received_at: AwareDatetime  # from the signed receipt; breaks ties
     offers: Annotated[tuple[OfferedPrice, ...], Field(min_length=1, max_length=100)]
+    # The bid's own promises, as opened (the defaults stand for records made before they
+    # were carried): how long it holds, and the bidder's self-declaration.
+    valid_until: date | None = None  # the bid holds through this day (UTC)
+    no_exclusion_grounds: bool = True
+    meets_selection_criteria: bool = True
 
     @field_validator("offers")
     @classmethod
@@ -134,6 +140,9 @@ class RankedBid(Message):
     quality_part: Points
     total: Points
     received_at: AwareDatetime
+    # The auction's accepted price that set the final price, by its sequence number; 0 when
+    # the price is as opened. Equal totals go to the lower: the price reached first.
+    auction_sequence: int = Field(default=0, ge=0, le=1_000_000_000)
 
 
 class AuctionBidder(Message):
@@ -146,6 +155,8 @@ class AuctionBidder(Message):
 class FinalPrice(Message):
     bid_id: Identifier
     price: Value
+    # As in RankedBid: the auction price that set this price; 0: never lowered.
+    auction_sequence: int = Field(default=0, ge=0, le=1_000_000_000)
 
 
 class AbnormallyLowBasis(StrEnum):
@@ -163,6 +174,7 @@ class LossReason(StrEnum):
     ABNORMALLY_LOW = "abnormally_low"  # its justification was rejected
     LOWER_SCORE = "lower_score"
     TIE_RECEIVED_LATER = "tie_received_later"
+    TIE_REACHED_LATER = "tie_reached_later"  # the winner reached its price first, in the auction
 
 
 class Unsuccessful(Message):
@@ -208,7 +220,7 @@ class ClarificationAnswered(EvaluationEvent):
 
 
 class BidQualified(EvaluationEvent):
-    """A committee member found the bid admissible, for each of its lots in evaluation."""
+    """A committee member found the bid admissible, for the lots it names."""
 
     public = False
     type: Literal["BidQualified"] = "BidQualified"
@@ -216,6 +228,9 @@ class BidQualified(EvaluationEvent):
     bidder_id: Identifier
     lot_ids: LotIds
     officer_id: Identifier
+    # Why the committee admits a bid whose own promises fail (expired validity, a declared
+    # exclusion ground, an unmet selection criterion); None when they hold.
+    reason: Text | None = None
 
 
 class BidDisqualified(EvaluationEvent):
@@ -412,12 +427,18 @@ class AnswerClarification(EvaluationCommand):
 
 
 class QualifyBid(EvaluationCommand):
+    """Admit the bid for ``lot_id``, or for each of its lots in evaluation when None.
+    ``reason`` records why a bid whose own promises fail is admitted all the same."""
+
     bid_id: Identifier
+    lot_id: Identifier | None = None
+    reason: Text | None = None
 
 
 class DisqualifyBid(EvaluationCommand):
     bid_id: Identifier
     reason: Text
+    lot_id: Identifier | None = None  # None: each of the bid's lots in evaluation
 
 
 class ScoreQuality(EvaluationCommand):

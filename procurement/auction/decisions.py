@@ -81,12 +81,18 @@ def schedule_from_evaluation(
 
 
 def result(closed: AuctionClosed, state: Auction) -> RecordAuctionResult:
-    """What the evaluation records when the auction closes: each bid's final price."""
+    """What the evaluation records when the auction closes: each bid's final price, and the
+    sequence number of the auction price that set it, which breaks ties in the evaluation
+    as it did in the auction."""
     return RecordAuctionResult(
         ocid=state.ocid,
         lot_id=state.lot_id,
         final_prices=tuple(
-            FinalPrice(bid_id=rank.bid_id, price=Value(amount=rank.price, currency=state.currency))
+            FinalPrice(
+                bid_id=rank.bid_id,
+                price=Value(amount=rank.price, currency=state.currency),
+                auction_sequence=rank.auction_sequence,
+            )
             for rank in closed.ranking
         ),
     )

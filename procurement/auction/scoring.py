@@ -8,9 +8,11 @@
 The price score is computed to 28 significant digits and rounded once, half up, to 0.0001
 point (as in ``procurement.evaluation.scoring``); the quality part is already exact to
 0.0001, so the total is exact to 0.0001 and ties are decided on the rounded totals. Highest
-total first; a tie goes to the bidder who reached its current price first, that is earlier in the auction's
-sequence of accepted prices (initial prices count as reached together, before any auction
-price), then to the lower bidder id.
+total first; a tie goes to the bidder who reached its current price first, that is earlier in
+the auction's sequence of accepted prices; initial prices count as reached before any auction
+price, and among them the bid received first wins: the participants are scheduled in the
+order their bids were received. This is the evaluation's rule too
+(``procurement.evaluation.scoring.TIE_BREAK``), so the award follows the auction's ranking.
 """
 
 from dataclasses import dataclass
@@ -36,6 +38,7 @@ class Rank:
     price_score: Decimal
     quality_part: Decimal
     total: Decimal
+    auction_sequence: int  # of the accepted price that set ``price``; 0: the initial price
 
     def as_message(self) -> AuctionRank:
         return AuctionRank(
@@ -46,6 +49,7 @@ class Rank:
             price_score=self.price_score,
             quality_part=self.quality_part,
             total=self.total,
+            auction_sequence=self.auction_sequence,
         )
 
 
@@ -53,11 +57,13 @@ def ranking(state: Auction) -> list[Rank]:
     """Every participant's current standing by the published formula, best first."""
     rows = []
     with localcontext(ARITHMETIC):
-        for participant, standing in zip(state.participants, state.standings, strict=True):
+        for position, (participant, standing) in enumerate(
+            zip(state.participants, state.standings, strict=True)
+        ):
             by_price = (state.price_weight * state.lowest / standing.price).quantize(POINT)
             total = by_price + participant.quality_part
-            rows.append((total, standing, participant, by_price))
-    rows.sort(key=lambda row: (-row[0], row[1].sequence, row[2].bidder_id))
+            rows.append((total, standing.sequence, position, standing, participant, by_price))
+    rows.sort(key=lambda row: (-row[0], row[1], row[2]))
     return [
         Rank(
             rank,
@@ -67,8 +73,9 @@ def ranking(state: Auction) -> list[Rank]:
             by_price,
             participant.quality_part,
             total,
+            standing.sequence,
         )
-        for rank, (total, standing, participant, by_price) in enumerate(rows, 1)
+        for rank, (total, _, _, standing, participant, by_price) in enumerate(rows, 1)
     ]
 
 

@@ -18,6 +18,7 @@ Where each part lives:
 - ``state``: the state of each lot and ``LOT_LIFECYCLE``;
 - ``facts``: what the evaluation takes from the tender and the opened bids;
 - ``scoring``: the published formula, the ranking and its ties, abnormally low prices;
+- ``promises``: what a bid promises about itself (validity, self-declaration), checked;
 - ``rules``: the rules, named as the sentences they enforce;
 - ``qualification`` and ``award``: the handlers of the commands, by phase;
 - ``decisions``: every command, dispatched; ``evolution``: every event, applied;
@@ -64,6 +65,7 @@ from procurement.evaluation.scoring import (
     CENT,
     HUNDRED,
     POINT,
+    TIE_BREAK,
     abnormally_low,
     admissible_bids,
     price_score,
@@ -93,6 +95,7 @@ __all__ = [
     "LOT_LIFECYCLE",
     "POINT",
     "QUALITY_SCORE",
+    "TIE_BREAK",
     "Award",
     "Clarification",
     "Complaint",

@@ -198,6 +198,11 @@ def _why_not(
             f"its price, {flag.price}, is abnormally low (below {flag.threshold}, "
             f"{flag.basis.replace('_', ' ')}) and its justification was rejected: {flag.reason}"
         )
+    if place.total == winner.total and place.auction_sequence != winner.auction_sequence:
+        return LossReason.TIE_REACHED_LATER, (
+            f"it tied with the winning bid at {place.total} points; the winning bid reached its "
+            f"price first in the auction ({_reached(winner)}, this one {_reached(place)})"
+        )
     if place.total == winner.total:
         return LossReason.TIE_RECEIVED_LATER, (
             f"it tied with the winning bid at {place.total} points; the winning bid was received "
@@ -208,6 +213,10 @@ def _why_not(
         f"(price {place.price_score}, quality {place.quality_part}); "
         f"the winning bid scored {winner.total}"
     )
+
+
+def _reached(row: RankedBid) -> str:
+    return f"auction price #{row.auction_sequence}" if row.auction_sequence else "as opened"
 
 
 def file_complaint(

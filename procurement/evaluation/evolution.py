@@ -147,8 +147,7 @@ def _apply(state: Evaluation, event: Event) -> Evaluation:
                 state, clarifications={**state.clarifications, event.request_id: answered}
             )
         case BidQualified() | BidDisqualified():
-            reason = event.reason if isinstance(event, BidDisqualified) else None
-            decision = Decision(isinstance(event, BidQualified), event.officer_id, reason)
+            decision = Decision(isinstance(event, BidQualified), event.officer_id, event.reason)
             for lot_id in event.lot_ids:
                 decisions = {**state.lots[lot_id].decisions, event.bid_id: decision}
                 state = _with_lot(state, lot_id, decisions=decisions)
@@ -166,8 +165,14 @@ def _apply(state: Evaluation, event: Event) -> Evaluation:
             return _with_lot(state, event.lot_id, status=LotStatus.AUCTION, auction=event.bidders)
         case AuctionResultRecorded():
             prices = {final.bid_id: final.price.amount for final in event.final_prices}
+            sequences = {final.bid_id: final.auction_sequence for final in event.final_prices}
             return _with_lot(
-                state, event.lot_id, status=LotStatus.RANKED, final_prices=prices, flags={}
+                state,
+                event.lot_id,
+                status=LotStatus.RANKED,
+                final_prices=prices,
+                auction_sequences=sequences,
+                flags={},
             )
         case AbnormallyLowFlagged():
             flag = Flag(event.basis, event.price.amount, event.threshold)
@@ -239,8 +244,9 @@ def _complaints_moot(state: Evaluation, lot_id: str) -> Evaluation:
 def _upheld(state: Evaluation, event: ComplaintUpheld) -> Evaluation:
     """The complaint is upheld and the other open ones about the lot become moot. To
     re-evaluate, the lot goes back to evaluation: qualification decisions and scores are
-    kept; the award, the auction's result and the abnormally-low checks are cleared, to be
-    made again when the evaluation is completed."""
+    kept, and so are the auction's final prices, which the bidders are bound by (no second
+    auction); the award and the abnormally-low checks are cleared, to be made again when
+    the evaluation is completed."""
     state = _with_complaint(state, event.complaint_id, ComplaintStatus.UPHELD)
     state = _complaints_moot(state, event.lot_id)
     if event.remedy is Remedy.CANCEL:
@@ -250,7 +256,5 @@ def _upheld(state: Evaluation, event: ComplaintUpheld) -> Evaluation:
         event.lot_id,
         status=LotStatus.EVALUATION,
         award=None,
-        auction=None,
-        final_prices=None,
         flags=None,
     )

@@ -34,15 +34,20 @@ def facts_from_tender(tender: Tender, committee: Sequence[str]) -> EvaluationFac
 
 
 def opened_bid(opened: BidOpened, received_at: datetime) -> OpenedBid:
-    """What the evaluation needs of an opened bid; ``received_at`` is from its receipt."""
+    """What the evaluation needs of an opened bid, its own promises included;
+    ``received_at`` is from its receipt."""
+    content = opened.content
     return OpenedBid(
         bid_id=opened.bid_id,
         bidder_id=opened.bidder_id,
-        is_sme=opened.content.declaration.is_sme,
+        is_sme=content.declaration.is_sme,
         received_at=received_at,
         offers=tuple(
-            OfferedPrice(lot_id=offer.lot_id, price=offer.price) for offer in opened.content.offers
+            OfferedPrice(lot_id=offer.lot_id, price=offer.price) for offer in content.offers
         ),
+        valid_until=content.valid_until,
+        no_exclusion_grounds=content.declaration.no_exclusion_grounds,
+        meets_selection_criteria=content.declaration.meets_selection_criteria,
     )
 
 

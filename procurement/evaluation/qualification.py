@@ -10,6 +10,7 @@ from datetime import datetime
 
 from procurement.errors import NotFound, Rejected, WrongState
 from procurement.evaluation.evolution import evolve
+from procurement.evaluation.promises import bid_whose_promises_fail_is_admitted_only_with_a_reason
 from procurement.evaluation.rules import (
     actor_must_sit_on_the_committee,
     bid_must_await_no_clarification,
@@ -105,17 +106,28 @@ def answer_clarification(
 def qualify(
     state: Evaluation, command: QualifyBid | DisqualifyBid, actor: Actor, now: datetime
 ) -> list[Event]:
-    """The committee's decision on a bid, for each of its lots in evaluation; the latest
-    decision counts until the lot's evaluation is completed."""
+    """The committee's decision on a bid, for the lot the command names or else for each of
+    the bid's lots in evaluation; the latest decision counts until the lot's evaluation is
+    completed. A bid whose own promises fail is admitted only with a reason."""
     bid = bid_must_exist(state, command.bid_id)
     actor_must_sit_on_the_committee(state, actor)
     procedure_must_not_be_cancelled(state)
-    lots = bid_must_have_a_lot_in_evaluation(state, bid)
+    lots = _lots_decided(state, bid, command.lot_id)
     bid_must_await_no_clarification(state, bid.bid_id, now)
     names = {"bid_id": bid.bid_id, "bidder_id": bid.bidder_id, "lot_ids": lots}
     if isinstance(command, DisqualifyBid):
         return [BidDisqualified(**names, officer_id=actor.id, reason=command.reason)]
-    return [BidQualified(**names, officer_id=actor.id)]
+    bid_whose_promises_fail_is_admitted_only_with_a_reason(bid, command.reason, now)
+    return [BidQualified(**names, officer_id=actor.id, reason=command.reason)]
+
+
+def _lots_decided(state: Evaluation, bid: OpenedBid, lot_id: str | None) -> tuple[str, ...]:
+    if lot_id is None:
+        return bid_must_have_a_lot_in_evaluation(state, bid)
+    lot = lot_must_exist(state, lot_id)
+    bid_must_offer_for_the_lot(bid, lot.lot_id)
+    lot_must_be(lot, [LotStatus.EVALUATION], "qualify or reject its bids")
+    return (lot.lot_id,)
 
 
 def score(
@@ -164,7 +176,9 @@ def complete(
     state: Evaluation, command: CompleteLotEvaluation, actor: Actor, now: datetime
 ) -> list[Event]:
     """Close the lot's qualification and scoring: hand it to the auction when there is one
-    and at least two bids to compete in it, otherwise rank it and flag abnormally low prices."""
+    and at least two bids to compete in it, otherwise rank it and flag abnormally low prices.
+    A lot whose auction is over (back in evaluation after an upheld complaint) is ranked on
+    the auction's final prices: its bidders are bound by them, and there is no second auction."""
     lot = lot_must_exist(state, command.lot_id)
     officer_of_the_buyer_or_system_must_act(state, actor)
     procedure_must_not_be_cancelled(state)
@@ -177,7 +191,7 @@ def complete(
     if not admissible:
         msg = f"lot {lot.lot_id} has no admissible bid: cancel it instead"
         raise WrongState(msg, code="no_admissible_bid")
-    if state.facts.has_auction and len(admissible) >= 2:
+    if state.facts.has_auction and len(admissible) >= 2 and lot.final_prices is None:
         return [_ready_for_auction(state, lot, admissible)]
     evaluated = LotEvaluated(lot_id=lot.lot_id)
     return [evaluated, *abnormally_low(evolve(state, evaluated), lot.lot_id)]
@@ -186,6 +200,8 @@ def complete(
 def _ready_for_auction(
     state: Evaluation, lot: LotState, admissible: list[OpenedBid]
 ) -> LotReadyForAuction:
+    """The bidders in the order their bids were received, which is how the auction breaks a
+    tie between prices that were never lowered (see ``scoring.TIE_BREAK``)."""
     return LotReadyForAuction(
         lot_id=lot.lot_id,
         price_weight=state.facts.price_weight,
@@ -196,7 +212,7 @@ def _ready_for_auction(
                 initial_price=bid_must_offer_for_the_lot(bid, lot.lot_id).price,
                 quality_part=quality_part(state.facts, lot, bid.bid_id),
             )
-            for bid in admissible
+            for bid in sorted(admissible, key=lambda bid: (bid.received_at, bid.bid_id))
         ),
     )
 

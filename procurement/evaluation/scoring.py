@@ -12,7 +12,7 @@ ones of the auction when there was one. Each member's latest score counts and th
 over the members who scored. The price score and the quality part are each computed to 28
 significant digits and rounded once, half up, to 0.0001 point; the total is their sum, so it
 is exact to 0.0001. For priceOnly the quality part is 0. The ranking orders by total, highest
-first; a tie goes to the bid received first (``received_at``, then ``bid_id``).
+first; a tie goes by ``TIE_BREAK``, the rule the auction's live ranking applies too.
 
 Abnormally low: a price strictly below ``abnormally_low_share`` % of the average of the other
 bids in the ranking, or of the lot's estimated value, each threshold rounded half up to the
@@ -38,6 +38,15 @@ POINT = Decimal("0.0001")
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
 _ARITHMETIC = Context(prec=28, rounding=ROUND_HALF_UP)
+
+# One rule for every ranking of a lot: the auction's, the evaluation's and the award's.
+TIE_BREAK = (
+    "equal totals go to the bid whose price was reached first: a price lowered in the "
+    "lot's auction ranks by the sequence number of the accepted auction price that set it "
+    "(auction_sequence, lower first); a price as opened (auction_sequence 0) was reached "
+    "before any auction price, and among such prices the bid received first wins "
+    "(received_at, then bid_id in ascending order)"
+)
 
 
 def price_score(weight: Decimal, lowest: Decimal, price: Decimal) -> Decimal:
@@ -91,13 +100,18 @@ def ranking(state: Evaluation, lot_id: str) -> list[RankedBid]:
         return []
     lowest = min(prices.values())
     currency = lot_currency(state, lot_id)
+    lot = state.lots[lot_id]
+    sequences = lot.auction_sequences or {}
     rows = []
     for bid_id, price in prices.items():
         bid = state.bids[bid_id]
         by_price = price_score(state.facts.price_weight, lowest, price)
-        by_quality = quality_part(state.facts, state.lots[lot_id], bid_id)
-        rows.append((by_price + by_quality, bid.received_at, bid_id, price, by_price, by_quality))
-    rows.sort(key=lambda row: (-row[0], row[1], row[2]))
+        by_quality = quality_part(state.facts, lot, bid_id)
+        reached = sequences.get(bid_id, 0)
+        rows.append(
+            (by_price + by_quality, reached, bid.received_at, bid_id, price, by_price, by_quality)
+        )
+    rows.sort(key=lambda row: (-row[0], row[1], row[2], row[3]))
     return [
         RankedBid(
             rank=rank,
@@ -108,8 +122,11 @@ def ranking(state: Evaluation, lot_id: str) -> list[RankedBid]:
             quality_part=by_quality,
             total=total,
             received_at=received_at,
+            auction_sequence=reached,
         )
-        for rank, (total, received_at, bid_id, price, by_price, by_quality) in enumerate(rows, 1)
+        for rank, (total, reached, received_at, bid_id, price, by_price, by_quality) in enumerate(
+            rows, 1
+        )
     ]
 
 

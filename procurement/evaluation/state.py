@@ -147,6 +147,9 @@ class LotState:
     scores: dict[tuple[str, str, str], MemberScore]  # (bid, criterion, member) -> latest
     auction: tuple[AuctionBidder, ...] | None = None
     final_prices: dict[str, Decimal] | None = None  # bid id -> price after the auction
+    # bid id -> the sequence number of the auction price that set its final price (0: as
+    # opened); breaks ties, see procurement.evaluation.scoring
+    auction_sequences: dict[str, int] | None = None
     flags: dict[str, Flag] | None = None  # bid id -> abnormally low flag; None: not checked
     award: Award | None = None
 

@@ -2,6 +2,7 @@
 formula, the rounding, the tie-break and the abnormally-low test of
 ``procurement.evaluation.scoring``."""
 
+from procurement.evaluation import scoring
 from schemas.award_evidence import AwardRules, CriterionRule
 from schemas.evaluation import EvaluationFacts
 
@@ -20,10 +21,7 @@ ROUNDING = (
     "threshold are rounded half up to the cent"
 )
 
-TIE_BREAK = (
-    "equal totals rank by received_at (the time of the bid's receipt), earlier first, "
-    "then by bid_id in ascending order"
-)
+TIE_BREAK = scoring.TIE_BREAK  # the same rule for the auction, the evaluation and the award
 
 ABNORMALLY_LOW_RULE = (
     "a ranked bid is flagged when its final price is strictly below abnormally_low_share "

@@ -72,6 +72,7 @@ def _evidence(procedure: Procedure, event: AwardDecided) -> dict[str, Any]:
                 "qualityPart": row.quality_part,
                 "total": row.total,
                 "receivedAt": iso(row.received_at),
+                "auctionSequence": row.auction_sequence,
             }
             for row in event.ranking
         ],

@@ -43,7 +43,7 @@ _BASES = {"others_average": "othersAverage", "estimated_value": "estimatedValue"
 class LotVerdict:
     """What the evaluation decided about one bid for one lot, beyond its status."""
 
-    reason: str | None = None  # why the committee disqualified it
+    reason: str | None = None  # why the committee disqualified it, or admitted it all the same
     opened_price: Value | None = None  # before the auction changed it
     flag: AbnormallyLowFlagged | None = None
     justification: tuple[str, str] | None = None  # (accepted or rejected, the reason)
@@ -108,9 +108,7 @@ def bid_judged(procedure: Procedure, envelope: Envelope) -> list[str]:
     for lot_id in lots:
         bid.status[lot_id] = "valid" if valid else "disqualified"
         if isinstance(bid, EvidencedBid) and not isinstance(event, JustificationRejected):
-            bid.verdict(lot_id).reason = (
-                event.reason if isinstance(event, BidDisqualified) else None
-            )
+            bid.verdict(lot_id).reason = event.reason
     return []  # public with the lot's award
 
 

@@ -155,8 +155,7 @@ def award_criteria_details(requirements: Requirements, has_auction: bool) -> str
         f"The price score{' and the quality part are each' if rated else ' is'} computed "
         "to 28 significant digits and rounded once, half up, to 0.0001 point; the total "
         f"is {'their sum' if rated else 'the price score'}, and the highest total wins.",
-        "Equal totals go to the bid received first (the receipt's received_at, then the "
-        "bid id in code point order).",
+        _tie_break(has_auction),
         f"A price is abnormally low when it is below {share} of the average price of the "
         f"other bids in the ranking, or below {share} of the lot's estimated value (either "
         "one suffices; each threshold is rounded half up to the cent); this is checked once, "
@@ -164,6 +163,19 @@ def award_criteria_details(requirements: Requirements, has_auction: bool) -> str
         "accepted, and leaves the ranking when it is rejected.",
     ]
     return " ".join(rules)
+
+
+def _tie_break(has_auction: bool) -> str:
+    received = (
+        "the bid received first (the receipt's received_at, then the bid id in code point order)"
+    )
+    if not has_auction:
+        return f"Equal totals go to {received}."
+    return (
+        "Equal totals go to the price reached first: a price lowered in the auction by the "
+        "sequence of the accepted auction prices, earlier first; prices as opened count as "
+        f"reached before any auction price, and among them to {received}."
+    )
 
 
 def item_of(item: Item, lot_id: str) -> dict[str, Any]:

@@ -14,8 +14,12 @@ Written from the rule as the platform documents it, not from its code:
   ranking; ``quality part = Σ over criteria of weight * (average of the members' latest
   scores) / 100``; each computed to 28 significant digits and rounded once, half up, to
   0.0001 point; ``total = price score + quality part``. Weights and shares are percentages.
-- **Order.** Highest total first; a tie goes to the bid received first (``received_at``),
-  then to the lower ``bid_id``. The award goes to the first of the ranking.
+- **Order.** Highest total first; a tie goes to the price reached first: a price lowered in
+  the auction by the sequence number of the accepted price that set it, earlier first; a
+  price as opened counts as reached before any auction price, and among those the bid
+  received first (``received_at``), then the lower ``bid_id``, wins. The auction's live
+  ranking applies the same rule, so the award follows it. The award goes to the first of
+  the ranking.
 """
 
 from collections.abc import Iterable
@@ -98,6 +102,19 @@ def auction_final_prices(lot: DecidedLot) -> dict[str, Decimal]:
     return finals
 
 
+def auction_sequences(lot: DecidedLot) -> dict[str, int]:
+    """For each bid lowered in the auction, the sequence number of its last accepted price."""
+    if lot.auction is None:
+        return {}
+    by_bidder = {bid.bidder_id: bid.bid_id for bid in lot.bids if bid.admissible}
+    reached = {}
+    for step in sorted(lot.auction.steps, key=lambda step: step.sequence):
+        bid_id = by_bidder.get(lot.auction.bidders.get(step.label, ""))
+        if bid_id is not None:
+            reached[bid_id] = step.sequence
+    return reached
+
+
 def abnormally_low(lot: DecidedLot, prices: dict[str, Decimal]) -> dict[str, ExpectedFlag]:
     flags = {}
     for bid_id, price in sorted(prices.items()):
@@ -122,6 +139,7 @@ def recompute(lot: DecidedLot) -> Recomputed:
     flags = abnormally_low(lot, finals)
     rejected = {bid.bid_id for bid in lot.bids if bid.flag and bid.flag.decision == "rejected"}
     prices = {bid_id: price for bid_id, price in finals.items() if bid_id not in rejected}
+    reached = auction_sequences(lot)
     rows = []
     if prices:
         lowest = min(prices.values())
@@ -132,7 +150,9 @@ def recompute(lot: DecidedLot) -> Recomputed:
             terms = Terms(lowest, lot.rules.price_weight, quality_terms(lot.rules, bid))
             by_quality = quality_part(terms.quality)
             rows.append((by_price + by_quality, bid, price, by_price, by_quality, terms))
-    rows.sort(key=lambda row: (-row[0], row[1].received_at, row[1].bid_id))
+    rows.sort(
+        key=lambda row: (-row[0], reached.get(row[1].bid_id, 0), row[1].received_at, row[1].bid_id)
+    )
     ranking = tuple(
         Row(rank, bid.bid_id, bid.bidder_id, price, by_price, by_quality, total, terms)
         for rank, (total, bid, price, by_price, by_quality, terms) in enumerate(rows, 1)
@@ -230,13 +250,21 @@ def _ranking(subject: str, lot: DecidedLot, again: Recomputed) -> Check:
                 )
         problems += _terms(row, mine)
     terms = ", ".join(f"{row.bid_id} {row.total}" for row in expected)
+    reached = auction_sequences(lot)
     ties = [
-        f"tie at {a.total} to {a.bid_id}, received first"
+        f"tie at {a.total} to {a.bid_id}, {_first_by(reached, a.bid_id, b.bid_id)}"
         for a, b in pairwise(expected)
         if a.total == b.total
     ]
     verified = f"{len(expected)} bids ({terms})" + (f"; {'; '.join(ties)}" if ties else "")
     return outcome(f"{subject}: ranking", problems, verified)
+
+
+def _first_by(reached: dict[str, int], first: str, second: str) -> str:
+    """Why ``first`` wins its tie with ``second``."""
+    if reached.get(first, 0) != reached.get(second, 0):
+        return "reached first in the auction"
+    return "received first"
 
 
 def _terms(row: Row, mine: Row) -> list[str]:
@@ -270,6 +298,13 @@ def _order_difference(lot: DecidedLot, published: Iterable[Row], expected: tuple
         if a != b:
             first, second = lot.bid(b), lot.bid(a)
             totals = {row.bid_id: row.total for row in expected}
+            reached = auction_sequences(lot)
+            if totals[a] == totals[b] and reached.get(a, 0) != reached.get(b, 0):
+                return (
+                    f"place {place}: {a} and {b} tie at {totals[a]} points; the tie goes to the "
+                    f"price reached first in the auction, {b}'s (auction price "
+                    f"#{reached.get(b, 0)}; 0: as opened), not {a}'s (#{reached.get(a, 0)})"
+                )
             if first and second and totals[a] == totals[b]:
                 return (
                     f"place {place}: {a} and {b} tie at {totals[a]} points; the tie goes to the "

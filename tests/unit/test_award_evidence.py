@@ -252,9 +252,13 @@ def test_a_tie_is_broken_by_the_time_of_receipt_shown_with_each_rank() -> None:
 
 
 def test_an_auction_shows_its_full_price_history_under_labels_revealed_at_the_close() -> None:
-    """Labels follow the participants' order; every accepted price is listed; the final
-    prices recomputed from the history are the ranking's."""
-    bids = (bid("b1", "1000.00"), bid("b2", "1100.00", minutes=1), bid("b3", "1200.00"))
+    """Labels follow the participants' order, that of receipt; every accepted price is
+    listed; the final prices recomputed from the history are the ranking's."""
+    bids = (
+        bid("b1", "1000.00"),
+        bid("b2", "1100.00", minutes=1),
+        bid("b3", "1200.00", minutes=2),
+    )
     procedure = evaluated(facts(auction=True), *bids)
     start = procedure.now + 3 * DAY
     rules = AuctionRules(ends=AuctionEnd.FIXED_TIME, duration_seconds=60)

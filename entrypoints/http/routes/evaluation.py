@@ -101,10 +101,15 @@ async def evaluation_view(request: Request, ocid: str, actor: ActorDep) -> dict[
     now = request.app.state.handler.clock()
     return {
         "ocid": ocid,
+        "tie_break": evaluation.TIE_BREAK,
         "lots": [
             {
                 "lot_id": lot_id,
                 "status": lot.status.value,
+                "decisions": {  # the committee's latest decision on each bid, for this lot
+                    bid_id: {"admissible": decision.admissible, "reason": decision.reason}
+                    for bid_id, decision in lot.decisions.items()
+                },
                 "ranking": [r.model_dump(mode="json") for r in evaluation.ranking(state, lot_id)],
                 "still_needed": evaluation.what_the_evaluation_still_needs(state, lot_id, now),
             }
