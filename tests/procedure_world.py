@@ -18,10 +18,11 @@ give at a plausible time and that the domain accepts: a live procedure with none
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -54,10 +55,18 @@ from schemas.evaluation import (
     SubmitJustification,
     UpholdComplaint,
 )
-from schemas.events import BidOpened, BidsOpened, Envelope, Event, envelope
+from schemas.events import (
+    BidOpened,
+    BidsOpened,
+    Envelope,
+    Event,
+    TenderRequirementsAmended,
+    envelope,
+)
 from schemas.values import AuctionRules, Item, Lot, ProcedureType, Requirements, Value
 
 START = datetime(2030, 3, 2, 9, 0, tzinfo=UTC)
+BUYER_ZONE = ZoneInfo("Europe/Bucharest")
 DAY = timedelta(days=1)
 RULES = ProcedureRules()
 
@@ -573,6 +582,9 @@ class World:
             *self._cancellation_violations(),
             *self._ocds_checked(),
             *self._tie_violations(),
+            *self._amendment_violations(),
+            *self._standstill_violations(),
+            *self._concluded_violations(),
             *self._savings_violations(),
         ]
 
@@ -659,6 +671,50 @@ class World:
         repeated = sorted(award for award, n in Counter(self.award_ids).items() if n > 1)
         if repeated:
             yield Violation("item 4", f"award ids {repeated} were given to more than one award")
+
+    def _amendment_violations(self) -> Iterator[Violation]:
+        """A bid sent before a significant amendment is evaluated only once reconfirmed."""
+        evaluated = self.evaluation
+        amended = [
+            item.occurred_at
+            for item in self.history
+            if isinstance(item.event, TenderRequirementsAmended)
+        ]
+        if evaluated is None or not amended:
+            return
+        for bid in evaluated.bids.values():
+            if bid.received_at < amended[-1]:
+                what = f"bid {bid.bid_id}, sent before the requirements changed, is evaluated"
+                yield Violation("item 2", what)
+
+    def _standstill_violations(self) -> Iterator[Violation]:
+        """The standstill ends no sooner than the end of the 10th day after the award, in the
+        buyer's time zone (Directive 89/665/EEC, Article 2a(2))."""
+        evaluated = self.evaluation
+        for lot_id, lot in (evaluated.lots if evaluated else {}).items():
+            if lot.award is None:
+                continue
+            decided = lot.award.decided_at.astimezone(BUYER_ZONE).date()
+            earliest = datetime.combine(decided + 11 * DAY, time(0), BUYER_ZONE)
+            if lot.award.standstill_ends < earliest:
+                ends = lot.award.standstill_ends.isoformat()
+                what = f"the standstill of {lot_id} ends at {ends}, before {earliest.isoformat()}"
+                yield Violation("item 7", what)
+
+    def _concluded_violations(self) -> Iterator[Violation]:
+        """A lot whose contract both parties signed is not cancelled: only the contract ends."""
+        tender, evaluated = self.tender, self.evaluation
+        if tender is None or evaluated is None:
+            return
+        for lot_id, lot in evaluated.lots.items():
+            contract = self.contract(lot_id)
+            concluded = contract is not None and contract.activated_at is not None
+            cancelled = (
+                lot.status is evaluations.LotStatus.CANCELLED
+                or tender.status is tenders.TenderStatus.CANCELLED
+            )
+            if concluded and cancelled:
+                yield Violation("item 5", f"lot {lot_id} was cancelled after its contract")
 
     def _savings_violations(self) -> Iterator[Violation]:
         tender, evaluated = self.tender, self.evaluation
