@@ -149,6 +149,7 @@ class World:
     sequences: Counter[str] = field(default_factory=Counter)
     bids: dict[str, dict[str, Value]] = field(default_factory=dict)  # bidder -> lot -> price
     received: dict[str, datetime] = field(default_factory=dict)  # bidder -> its latest bid's time
+    valid_until: dict[str, date] = field(default_factory=dict)  # bidder -> its bid's validity
     opened: bool = False  # the opening ran and its bids are recorded
     award_ids: list[str] = field(default_factory=list)  # every award made, in order
     refused: list[str] = field(default_factory=list)  # commands the domain refused
@@ -257,9 +258,12 @@ class World:
             and self.now < tender.submission_deadline
         )
 
-    def submit(self, bidder_id: str, prices: dict[str, Value]) -> None:
+    def submit(
+        self, bidder_id: str, prices: dict[str, Value], valid_until: date = date(2031, 9, 1)
+    ) -> None:
         assert self.bidding_open()
         self.bids[bidder_id] = prices
+        self.valid_until[bidder_id] = valid_until
         self.received[bidder_id] = self.now
         self.now += timedelta(minutes=1)
 
@@ -290,7 +294,10 @@ class World:
             raise Rejected("the bids open once, after the close", code="not_closed")
         opened = [
             BidOpened(
-                bid_id=f"bid-{n}", bidder_id=bidder, version=1, content=_content(bidder, prices)
+                bid_id=f"bid-{n}",
+                bidder_id=bidder,
+                version=1,
+                content=_content(bidder, prices, self.valid_until[bidder]),
             )
             for n, (bidder, prices) in enumerate(sorted(self.bids.items()), 1)
         ]
@@ -762,14 +769,14 @@ def _why_stuck(
     return "new"
 
 
-def _content(bidder_id: str, prices: dict[str, Value]) -> BidContent:
+def _content(bidder_id: str, prices: dict[str, Value], valid_until: date) -> BidContent:
     offers = [{"lot_id": lot, "price": price.model_dump()} for lot, price in prices.items()]
     return BidContent.model_validate(
         {
             "ocid": OCID,
             "bidder_id": bidder_id,
             "offers": offers,
-            "valid_until": "2031-09-01",
+            "valid_until": valid_until.isoformat(),
             "declaration": {
                 "no_exclusion_grounds": True,
                 "meets_selection_criteria": True,

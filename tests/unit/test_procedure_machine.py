@@ -511,6 +511,28 @@ def test_item_9_a_bid_rejected_for_one_lot_stays_admissible_for_another() -> Non
     assert "bid-1" not in evaluated.lots[LOT].decisions  # still to be decided for lot-1
 
 
+@pytest.mark.xfail(strict=True, reason="issue item 8: a lot's cancellation cannot be challenged")
+def test_item_8_a_tenderer_may_complain_about_a_lots_cancellation() -> None:
+    """The buyer cancels the lot A would have won: A may take it to the review body."""
+    world = opened({A: ron("900.00")})
+    step(world, CancelLot(ocid=OCID, lot_id=LOT, reason="The need disappeared"), OFFICER)
+    grounds = "The need did not disappear: the same paper is bought elsewhere"
+    step(world, FileComplaint(ocid=OCID, lot_id=LOT, grounds=grounds), supplier(A))
+
+
+@pytest.mark.xfail(strict=True, reason="issue item 10: a bid's own promises are not checked")
+def test_item_10_a_bid_whose_validity_ended_is_not_qualified_without_a_decision() -> None:
+    """A's bid was valid until before the evaluation: the committee cannot simply qualify it."""
+    world = World()
+    world.publish(1, auction=False)
+    world.submit(A, {LOT: ron("900.00")}, valid_until=world.now.date() + 32 * DAY)
+    assert world.attempt(world.close())
+    assert world.open()
+    world.now += 5 * DAY
+    command = QualifyBid(ocid=OCID, bid_id="bid-1")
+    assert not world.attempt(world.evaluate("qualify", command, MEMBER))
+
+
 @pytest.mark.xfail(strict=True, reason="issue item 11: a tender without bids stays live")
 def test_item_11_a_tender_closed_without_bids_ends_unsuccessful() -> None:
     """Nobody bid: the tender ends by itself, it does not wait for the buyer to cancel it."""
