@@ -13,6 +13,11 @@ they will open to, and the opening writes the ``BidOpened`` events the ceremony 
 ``progress`` lists every command, other than a cancellation, that some authorised actor could
 give at a plausible time and that the domain accepts: a live procedure with none is stuck.
 ``violations`` names each broken invariant with the issue item it belongs to.
+
+Where the world mirrors the platform rather than calling it, and so must follow it when the
+platform changes: ``_opening`` (the opening ceremony and ``app.policies.start_evaluation``),
+``run_auction`` (the auction's timer and ``app.policies.record_auction_result``), ``draw``
+(``app.handlers.draw_or_sign_contract``) and ``lots_live`` (which statuses are an end).
 """
 
 from collections import Counter
