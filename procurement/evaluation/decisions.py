@@ -7,11 +7,10 @@ from procurement.errors import WrongState
 from procurement.evaluation.award import (
     decide_award,
     decide_justification,
-    file_complaint,
     request_justification,
-    rule_on_complaint,
     submit_justification,
 )
+from procurement.evaluation.complaints import file_complaint, rule_on_complaint
 from procurement.evaluation.qualification import (
     answer_clarification,
     complete,
