@@ -20,7 +20,9 @@ from schemas.values import (
     Identifier,
     Percent,
     QualityCriterion,
+    StandstillGround,
     Text,
+    TimeZoneName,
     Value,
 )
 
@@ -61,6 +63,8 @@ class EvaluationFacts(Message):
     quality_criteria: Annotated[tuple[QualityCriterion, ...], Field(max_length=20)] = ()
     abnormally_low_share: Percent
     standstill_days: Annotated[int, Field(ge=0, le=60)]
+    standstill_ground: StandstillGround | None = None  # Article 2b, if the buyer stated one
+    time_zone: TimeZoneName = "Europe/Bucharest"  # the buyer's: where the standstill's days end
     has_auction: bool
     committee: Annotated[tuple[Identifier, ...], Field(min_length=1, max_length=20)]
 
@@ -329,7 +333,10 @@ class AwardDecided(EvaluationEvent):
     unsuccessful: Annotated[tuple[Unsuccessful, ...], Field(max_length=MAX_BIDS)]
     officer_id: Identifier
     decided_at: AwareDatetime
-    standstill_ends: AwareDatetime  # decided_at + standstill_days
+    standstill_ends: (
+        AwareDatetime  # the end of the standstill's last day, see procurement.standstill
+    )
+    standstill_ground: StandstillGround | None = None  # the Article 2b ground relied on, if any
 
 
 class ComplaintFiled(EvaluationEvent):

@@ -3,7 +3,7 @@ officer of the buyer confirms the award, and during the standstill bidders may c
 a review officer.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from procurement.errors import Rejected, WrongState
 from procurement.evaluation.rules import (
@@ -23,6 +23,7 @@ from procurement.evaluation.state import (
     LotState,
     LotStatus,
 )
+from procurement.standstill import award_standstill
 from procurement.tender import officer_must_act_for_the_buyer
 from schemas.commands import Actor
 from schemas.evaluation import (
@@ -148,6 +149,8 @@ def decide_award(
     if command.expected_winner not in (None, winner.bid_id):
         msg = f"the best bid for lot {lot.lot_id} is now {winner.bid_id}, not {command.expected_winner}"
         raise Rejected(msg, code="ranking_changed")
+    tenderers = {bid.bidder_id for bid in state.bids.values() if lot.lot_id in bid.lot_ids}
+    ends, ground = award_standstill(state.facts, tenderers, winner.bidder_id, now)
     return [
         AwardDecided(
             lot_id=lot.lot_id,
@@ -158,7 +161,8 @@ def decide_award(
             unsuccessful=tuple(_unsuccessful(state, lot, ranked)),
             officer_id=actor.id,
             decided_at=now,
-            standstill_ends=now + timedelta(days=state.facts.standstill_days),
+            standstill_ends=ends,
+            standstill_ground=ground,
         )
     ]
 

@@ -28,6 +28,7 @@ def facts_from_tender(tender: Tender, committee: Sequence[str]) -> EvaluationFac
         quality_criteria=requirements.quality_criteria,
         abnormally_low_share=requirements.abnormally_low_share,
         standstill_days=requirements.standstill_days,
+        standstill_ground=requirements.standstill_ground,
         has_auction=PROCEDURES[tender.procedure_type].has_auction,
         committee=tuple(committee),
     )
