@@ -20,7 +20,7 @@ from schemas.auction import AuctionClosed
 from schemas.claims import ClaimDecision, RegistrationClaimDecided
 from schemas.commands import Actor, Role
 from schemas.evaluation import StartEvaluation
-from schemas.events import BidOpened, Envelope, Event
+from schemas.events import BidOpened, BidRejected, Envelope, Event
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ class _Opening:
     published: tender.Tender
     log: ledger.Ledger
     opened: list[BidOpened]
+    tenderers: tuple[str, ...] = ()  # whose bids were opened or rejected at the opening
 
 
 async def _read_opening(
@@ -93,7 +94,13 @@ async def _read_opening(
     assert published is not None, f"bids opened for {ocid}, which was never published"
     log = await transaction.bid_ledger(ocid, sorted({bid.bidder_id for bid in opened}))
     assert log is not None
-    return _Opening(published, log, opened)
+    tenderers = {
+        item.event.bidder_id
+        for item in written
+        if item.aggregate_id == done.aggregate_id
+        and isinstance(item.event, BidOpened | BidRejected)
+    }
+    return _Opening(published, log, opened, tuple(sorted(tenderers)))
 
 
 def start_evaluation(done: Envelope, opening: _Opening) -> list[Changes]:
@@ -105,7 +112,9 @@ def start_evaluation(done: Envelope, opening: _Opening) -> list[Changes]:
     }
     command = StartEvaluation(
         ocid=opening.published.ocid,
-        facts=evaluation.facts_from_tender(opening.published, sorted(opening.log.members)),
+        facts=evaluation.facts_from_tender(
+            opening.published, sorted(opening.log.members), opening.tenderers
+        ),
         bids=tuple(
             evaluation.opened_bid(bid, received[(bid.bidder_id, bid.version)].received_at)
             for bid in opening.opened

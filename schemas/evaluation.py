@@ -67,6 +67,10 @@ class EvaluationFacts(Message):
     time_zone: TimeZoneName = "Europe/Bucharest"  # the buyer's: where the standstill's days end
     has_auction: bool
     committee: Annotated[tuple[Identifier, ...], Field(min_length=1, max_length=20)]
+    # Everyone who tendered, those whose bids were rejected at the opening included: each
+    # may seek review of the award (Directive 89/665/EEC, Article 1(3)). Empty in
+    # evaluations started before it was recorded: the opened bids' bidders then.
+    tenderers: Annotated[tuple[Identifier, ...], Field(max_length=MAX_BIDS)] = ()
 
     @model_validator(mode="after")
     def _ids_are_unique(self) -> "EvaluationFacts":
@@ -356,6 +360,7 @@ class ComplaintUpheld(EvaluationEvent):
     remedy: Remedy
     reason: Text
     reviewer_id: Identifier
+    review_body_id: Identifier | None = None  # the reviewer's body; unrecorded before
 
 
 class ComplaintDismissed(EvaluationEvent):
@@ -365,6 +370,7 @@ class ComplaintDismissed(EvaluationEvent):
     lot_id: Identifier
     reason: Text
     reviewer_id: Identifier
+    review_body_id: Identifier | None = None  # the reviewer's body; unrecorded before
 
 
 class LotCancelled(EvaluationEvent):

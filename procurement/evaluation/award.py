@@ -6,6 +6,7 @@ a review officer.
 from datetime import datetime
 
 from procurement.errors import Rejected, WrongState
+from procurement.evaluation.complaints import tenderers_concerned
 from procurement.evaluation.rules import (
     bid_must_exist,
     lot_must_be,
@@ -149,8 +150,8 @@ def decide_award(
     if command.expected_winner not in (None, winner.bid_id):
         msg = f"the best bid for lot {lot.lot_id} is now {winner.bid_id}, not {command.expected_winner}"
         raise Rejected(msg, code="ranking_changed")
-    tenderers = {bid.bidder_id for bid in state.bids.values() if lot.lot_id in bid.lot_ids}
-    ends, ground = award_standstill(state.facts, tenderers, winner.bidder_id, now)
+    concerned = tenderers_concerned(state, lot.lot_id)
+    ends, ground = award_standstill(state.facts, concerned, winner.bidder_id, now)
     return [
         AwardDecided(
             lot_id=lot.lot_id,

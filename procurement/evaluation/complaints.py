@@ -22,15 +22,28 @@ from schemas.evaluation import (
 from schemas.events import Event
 
 
+def tenderers_concerned(state: Evaluation, lot_id: str) -> set[str]:
+    """Who tendered for the lot: its bidders, and those whose bids were rejected at the
+    opening, which may have been for it (Directive 89/665/EEC, Articles 1(3) and 2a(2))."""
+    for_the_lot = {bid.bidder_id for bid in state.bids.values() if lot_id in bid.lot_ids}
+    opened = {bid.bidder_id for bid in state.bids.values()}
+    return for_the_lot | (set(state.facts.tenderers) - opened)
+
+
+def complainant_must_be_a_tenderer_concerned(state: Evaluation, actor: Actor, lot_id: str) -> None:
+    if actor.role is not Role.SUPPLIER or actor.id not in tenderers_concerned(state, lot_id):
+        msg = (
+            f"only a tenderer for lot {lot_id}, whose bid was evaluated or rejected at the "
+            f"opening, may seek review of its award; {actor.id} did not tender for it"
+        )
+        raise NotAllowed(msg, code="not_a_tenderer")
+
+
 def file_complaint(
     state: Evaluation, command: FileComplaint, actor: Actor, now: datetime
 ) -> list[Event]:
     lot = lot_must_exist(state, command.lot_id)
-    if actor.role is not Role.SUPPLIER or not any(
-        bid.bidder_id == actor.id and lot.lot_id in bid.lot_ids for bid in state.bids.values()
-    ):
-        msg = f"only a supplier that bid for lot {lot.lot_id} may complain about its award; {actor.id} did not"
-        raise NotAllowed(msg)
+    complainant_must_be_a_tenderer_concerned(state, actor, lot.lot_id)
     procedure_must_not_be_cancelled(state)
     lot_must_be(lot, [LotStatus.AWARDED, LotStatus.SUSPENDED], "complain about the award")
     assert lot.award is not None, "an awarded lot has its award"
@@ -73,6 +86,7 @@ def rule_on_complaint(
         "lot_id": complaint.lot_id,
         "reason": command.reason,
         "reviewer_id": actor.id,
+        "review_body_id": actor.agency_id,
     }
     if isinstance(command, UpholdComplaint):
         return [ComplaintUpheld(**names, remedy=command.remedy)]

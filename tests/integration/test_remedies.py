@@ -23,7 +23,8 @@ from tests.integration.market import (
     submit,
     until_sealed,
 )
-from tests.integration.stack import Stack, eventually
+from tests.integration.stack import OPERATOR_TOKEN, Stack, eventually
+from tests.integration.test_poison_bid_opening import with_statement
 
 LOT = "lot-1"
 
@@ -44,17 +45,19 @@ async def stack(
 
 
 async def awarded(
-    stack: Stack, buyer: Buyer, prices: list[str], **tender: Any
+    stack: Stack, buyer: Buyer, prices: list[str], unreadable: int = 0, **tender: Any
 ) -> tuple[str, list[Party], list[str]]:
     """A tender whose bids at ``prices`` are opened, all qualified and ranked, and its lot
-    awarded to the lowest: the ocid, the bidders and their bid ids, in the order of prices."""
+    awarded to the lowest; the last ``unreadable`` of them cannot be opened. The ocid, the
+    bidders and their bid ids, in the order of prices."""
     ocid, tender_key, deadline = await sealed_tender(stack, buyer, **tender)
     bidders = [await register_supplier(stack, f"Furnizor {n} SRL") for n in range(len(prices))]
     bid_ids = []
-    for bidder, price in zip(bidders, prices, strict=True):
-        answer = await submit(
-            stack, bidder, seal(bid_content(ocid, bidder.id, price), tender_key, bidder)
-        )
+    for n, (bidder, price) in enumerate(zip(bidders, prices, strict=True)):
+        content = bid_content(ocid, bidder.id, price)
+        if n >= len(prices) - unreadable:
+            content = with_statement(content, "We\x00deliver")  # rejected at the opening
+        answer = await submit(stack, bidder, seal(content, tender_key, bidder))
         assert answer.status_code == 201, answer.text
         bid_ids.append(answer.json()["receipt"]["bid_id"])
     await until_sealed(stack, ocid, deadline)
@@ -66,7 +69,7 @@ async def awarded(
             return (await committee.get(f"/tenders/{ocid}/evaluation")).status_code == 200
 
         await eventually(started)
-        for bid_id in bid_ids:
+        for bid_id in bid_ids[: len(bid_ids) - unreadable]:
             answer = await committee.post(
                 f"/tenders/{ocid}/evaluation/qualifications", json={"bid_id": bid_id}
             )
@@ -133,3 +136,70 @@ async def test_a_sole_tenderer_award_is_contracted_without_a_standstill(stack: S
     assert award["standstill_ends"] == award["decided_at"]
     drawn = await draw(stack, buyer, ocid)
     assert drawn.status_code == 201, drawn.text
+
+
+async def reviewer_of_another_body(stack: Stack) -> tuple[str, str]:
+    """A review officer of the national review body: its agency's id and its token."""
+    async with stack.client(OPERATOR_TOKEN) as operator:
+        body = await operator.post("/agencies", json={"name": "CNSC", "identifier": "RO-CNSC"})
+        assert body.status_code == 201, body.text
+        reviewer = await operator.post(
+            "/officers",
+            json={
+                "agency_id": body.json()["id"],
+                "name": "Maria Ionescu",
+                "email": "maria@cnsc.ro",
+                "role": "reviewer",
+            },
+        )
+        assert reviewer.status_code == 201, reviewer.text
+    return body.json()["id"], reviewer.json()["token"]
+
+
+async def test_every_tenderer_may_complain_and_the_decision_is_published(stack: Stack) -> None:
+    """Item 8, Directive 89/665/EEC Article 1(3): a tenderer whose bid was rejected at the
+    opening still may seek review of the award, a supplier that did not tender may not; the
+    review body's decision, with its reasons, is public at /tenders/{ocid}/complaints and in
+    OCDS, on the award, with the review body among the parties."""
+    buyer = await buyer_with_committee(stack, size=2)
+    ocid, bidders, _ = await awarded(stack, buyer, ["880.00", "960.00", "500.00"], unreadable=1)
+    rejected = bidders[2]
+    outsider = await register_supplier(stack, "Nimeni SRL")
+    grounds = {"lot_id": LOT, "grounds": "My bid was opened wrongly and was the lowest."}
+    async with stack.client(outsider.token) as client:
+        refused = await client.post(f"/tenders/{ocid}/evaluation/complaints", json=grounds)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["code"] == "not_a_tenderer"
+    async with stack.client(rejected.token) as client:
+        filed = await client.post(f"/tenders/{ocid}/evaluation/complaints", json=grounds)
+    assert filed.status_code == 201, filed.text
+
+    body_id, reviewer_token = await reviewer_of_another_body(stack)
+    async with stack.client(reviewer_token) as review:
+        ruled = await review.post(
+            f"/tenders/{ocid}/evaluation/complaint-dismissals",
+            json={"complaint_id": "complaint-1", "reason": "The bid could not be decrypted."},
+        )
+    assert ruled.status_code == 201, ruled.text
+
+    async with stack.client() as public:
+        [complaint] = (await public.get(f"/tenders/{ocid}/complaints")).json()["complaints"]
+        assert (complaint["complainant_id"], complaint["status"]) == (rejected.id, "dismissed")
+        decision = complaint["decision"]
+        assert decision["reasons"] == "The bid could not be decrypted."
+        assert decision["review_body_id"] == body_id
+
+        async def published() -> dict[str, Any] | None:
+            answer = await public.get(f"/ocds/records/{ocid}")
+            if answer.status_code != 200:
+                return None
+            record: dict[str, Any] = answer.json()["records"][0]["compiledRelease"]
+            complaints = [c for a in record.get("awards", []) for c in a.get("complaints", [])]
+            return record if complaints and complaints[0]["status"] == "dismissed" else None
+
+        record = await eventually(published)
+    roles = {party["id"]: party["roles"] for party in record["parties"]}
+    assert roles[body_id] == ["reviewBody"]
+    [award] = record["awards"]
+    assert award["complaints"][0]["reviewBody"]["id"] == body_id
+    assert record["tender"]["awardPeriod"]["endDate"] == award["awardEvidence"]["standstillEnds"]

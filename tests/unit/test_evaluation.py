@@ -956,10 +956,10 @@ CASES = {
         standstill_over, COMPLAIN, bidder("a"), WrongState, "standstill_over"
     ),
     "complaint by a supplier that did not bid": Case(
-        two_bids_awarded, COMPLAIN, supplier("supplier-x"), NotAllowed, "not_allowed"
+        two_bids_awarded, COMPLAIN, supplier("supplier-x"), NotAllowed, "not_a_tenderer"
     ),
     "complaint by an officer": Case(
-        two_bids_awarded, COMPLAIN, BUYERS_OFFICER, NotAllowed, "not_allowed"
+        two_bids_awarded, COMPLAIN, BUYERS_OFFICER, NotAllowed, "not_a_tenderer"
     ),
     "second complaint while the first is open": Case(
         complained, COMPLAIN, bidder("a"), WrongState, "complaint_pending"
