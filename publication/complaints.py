@@ -38,6 +38,7 @@ def public_complaints(ocid: str, history: Iterable[Envelope]) -> PublicComplaint
                 complaint_id=event.complaint_id,
                 lot_id=event.lot_id,
                 complainant_id=event.bidder_id,
+                subject=event.subject,
                 grounds=event.grounds,
                 filed_at=envelope.occurred_at,
                 status=PENDING,

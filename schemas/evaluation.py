@@ -164,6 +164,14 @@ class AbnormallyLowBasis(StrEnum):
 class Remedy(StrEnum):
     RE_EVALUATE = "re_evaluate"  # the lot goes back to evaluation; the award is cleared
     CANCEL = "cancel"  # the lot is cancelled
+    ANNUL_CANCELLATION = "annul_cancellation"  # the lot's cancellation is annulled: it resumes
+
+
+class ComplaintSubject(StrEnum):
+    """What a complaint asks the review body to review (Directive 89/665/EEC, Article 2(1)(b))."""
+
+    AWARD = "award"  # the lot's award, during its standstill
+    CANCELLATION = "cancellation"  # the buyer's cancellation of the lot
 
 
 class LossReason(StrEnum):
@@ -350,6 +358,7 @@ class ComplaintFiled(EvaluationEvent):
     lot_id: Identifier
     bidder_id: Identifier
     grounds: Text
+    subject: ComplaintSubject = ComplaintSubject.AWARD
 
 
 class ComplaintUpheld(EvaluationEvent):
@@ -361,6 +370,7 @@ class ComplaintUpheld(EvaluationEvent):
     reason: Text
     reviewer_id: Identifier
     review_body_id: Identifier | None = None  # the reviewer's body; unrecorded before
+    subject: ComplaintSubject = ComplaintSubject.AWARD
 
 
 class ComplaintDismissed(EvaluationEvent):
@@ -371,6 +381,7 @@ class ComplaintDismissed(EvaluationEvent):
     reason: Text
     reviewer_id: Identifier
     review_body_id: Identifier | None = None  # the reviewer's body; unrecorded before
+    subject: ComplaintSubject = ComplaintSubject.AWARD
 
 
 class LotCancelled(EvaluationEvent):
@@ -379,6 +390,9 @@ class LotCancelled(EvaluationEvent):
     lot_id: Identifier
     officer_id: Identifier
     reason: Text
+    # When the buyer cancelled it: tenderers may seek review for 10 days after. None: before
+    # it was recorded, or a cancellation that no complaint may reopen.
+    cancelled_at: AwareDatetime | None = None
 
 
 class ProcedureCancelled(EvaluationEvent):
@@ -494,6 +508,7 @@ class DecideAward(EvaluationCommand):
 class FileComplaint(EvaluationCommand):
     lot_id: Identifier
     grounds: Text
+    subject: ComplaintSubject = ComplaintSubject.AWARD
 
 
 class UpholdComplaint(EvaluationCommand):

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field
 
 from schemas.base import Message
-from schemas.evaluation import MAX_BIDS, Remedy
+from schemas.evaluation import MAX_BIDS, ComplaintSubject, Remedy
 from schemas.values import Identifier, Text
 
 
@@ -32,6 +32,7 @@ class PublicComplaint(Message):
     complaint_id: Identifier
     lot_id: Identifier
     complainant_id: Identifier
+    subject: ComplaintSubject  # the award, or the buyer's cancellation of the lot
     grounds: Text
     filed_at: datetime
     status: PublicComplaintStatus

@@ -1,22 +1,28 @@
-"""Complaints about an award during its standstill, and the review officer's ruling on them."""
+"""Complaints to the review body and its rulings (Directive 89/665/EEC as amended by
+2007/66/EC): any tenderer concerned may seek review of a lot's award during its standstill
+(the lot is suspended meanwhile, Article 2(3)), or of the buyer's cancellation of the lot
+within 10 days of it; the review body, never the buyer, rules."""
 
 from datetime import datetime
 
-from procurement.errors import NotAllowed, NotFound, WrongState
+from procurement.errors import NotAllowed, NotFound, Rejected, WrongState
 from procurement.evaluation.rules import (
     lot_must_be,
     lot_must_exist,
     procedure_must_not_be_cancelled,
     reviewer_must_rule,
 )
-from procurement.evaluation.state import ComplaintStatus, Evaluation, LotStatus
+from procurement.evaluation.state import ComplaintStatus, Evaluation, LotState, LotStatus
+from procurement.standstill import LEGAL_STANDSTILL_DAYS, standstill_ends
 from schemas.commands import Actor, Role
 from schemas.evaluation import (
     ComplaintDismissed,
     ComplaintFiled,
+    ComplaintSubject,
     ComplaintUpheld,
     DismissComplaint,
     FileComplaint,
+    Remedy,
     UpholdComplaint,
 )
 from schemas.events import Event
@@ -42,14 +48,15 @@ def complainant_must_be_a_tenderer_concerned(state: Evaluation, actor: Actor, lo
 def file_complaint(
     state: Evaluation, command: FileComplaint, actor: Actor, now: datetime
 ) -> list[Event]:
+    """A tenderer asks the review body to review the lot's award, during its standstill, or
+    the buyer's cancellation of the lot, within the time limit for review after it."""
     lot = lot_must_exist(state, command.lot_id)
     complainant_must_be_a_tenderer_concerned(state, actor, lot.lot_id)
     procedure_must_not_be_cancelled(state)
-    lot_must_be(lot, [LotStatus.AWARDED, LotStatus.SUSPENDED], "complain about the award")
-    assert lot.award is not None, "an awarded lot has its award"
-    if now >= lot.award.standstill_ends:
-        msg = f"the standstill of lot {lot.lot_id} ended at {lot.award.standstill_ends.isoformat()}: complaints had to be filed before"
-        raise WrongState(msg, code="standstill_over")
+    if command.subject is ComplaintSubject.CANCELLATION:
+        cancellation_must_be_open_to_review(state, lot, now)
+    else:
+        award_must_be_in_its_standstill(lot, now)
     for complaint in state.complaints.values():
         if (complaint.lot_id, complaint.bidder_id, complaint.status) == (
             lot.lot_id,
@@ -64,13 +71,37 @@ def file_complaint(
             lot_id=lot.lot_id,
             bidder_id=actor.id,
             grounds=command.grounds,
+            subject=command.subject,
         )
     ]
+
+
+def award_must_be_in_its_standstill(lot: LotState, now: datetime) -> None:
+    lot_must_be(lot, [LotStatus.AWARDED, LotStatus.SUSPENDED], "complain about the award")
+    assert lot.award is not None, "an awarded lot has its award"
+    if now >= lot.award.standstill_ends:
+        msg = f"the standstill of lot {lot.lot_id} ended at {lot.award.standstill_ends.isoformat()}: complaints had to be filed before"
+        raise WrongState(msg, code="standstill_over")
+
+
+def cancellation_must_be_open_to_review(state: Evaluation, lot: LotState, now: datetime) -> None:
+    """Directive 89/665/EEC, Articles 2(1)(b) and 2c: the buyer's decision to cancel may be
+    reviewed, within 10 calendar days of the day after it was sent."""
+    if lot.status is not LotStatus.CANCELLED or lot.cancelled_at is None:
+        msg = f"lot {lot.lot_id} has no cancellation by the buyer to review: it is {lot.status}"
+        raise WrongState(msg, code="not_cancelled")
+    closes = standstill_ends(lot.cancelled_at, LEGAL_STANDSTILL_DAYS, state.facts.time_zone)
+    if now >= closes:
+        msg = f"the cancellation of lot {lot.lot_id} could be challenged until {closes.isoformat()}"
+        raise WrongState(msg, code="review_period_over")
 
 
 def rule_on_complaint(
     state: Evaluation, command: UpholdComplaint | DismissComplaint, actor: Actor
 ) -> list[Event]:
+    """The review body upholds or dismisses a complaint, with its reasons; an upheld
+    complaint about an award re-evaluates or cancels the lot, one about a cancellation
+    annuls it."""
     complaint = state.complaints.get(command.complaint_id)
     if complaint is None:
         msg = f"{state.ocid} has no complaint {command.complaint_id}"
@@ -80,14 +111,30 @@ def rule_on_complaint(
     if complaint.status is not ComplaintStatus.OPEN:
         msg = f"{complaint.complaint_id} is {complaint.status}: there is nothing left to rule on"
         raise WrongState(msg, code="complaint_closed")
-    lot_must_be(state.lots[complaint.lot_id], [LotStatus.SUSPENDED], "rule on a complaint about it")
+    against_cancellation = complaint.subject is ComplaintSubject.CANCELLATION
+    status = LotStatus.CANCELLED if against_cancellation else LotStatus.SUSPENDED
+    lot_must_be(state.lots[complaint.lot_id], [status], "rule on a complaint about it")
     names = {
         "complaint_id": complaint.complaint_id,
         "lot_id": complaint.lot_id,
         "reason": command.reason,
         "reviewer_id": actor.id,
         "review_body_id": actor.agency_id,
+        "subject": complaint.subject,
     }
     if isinstance(command, UpholdComplaint):
+        remedy_must_fit_the_complaint(command.remedy, complaint.subject)
         return [ComplaintUpheld(**names, remedy=command.remedy)]
     return [ComplaintDismissed(**names)]
+
+
+def remedy_must_fit_the_complaint(remedy: Remedy, subject: ComplaintSubject) -> None:
+    annuls = remedy is Remedy.ANNUL_CANCELLATION
+    if annuls != (subject is ComplaintSubject.CANCELLATION):
+        fits = (
+            "annul_cancellation"
+            if subject is ComplaintSubject.CANCELLATION
+            else "re_evaluate or cancel"
+        )
+        msg = f"a complaint about the {subject} is remedied by {fits}, not {remedy}"
+        raise Rejected(msg, code="remedy_does_not_fit")

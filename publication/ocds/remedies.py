@@ -4,7 +4,9 @@
 each request for review of an award is listed on the award it is about, with its author,
 grounds and date; once the review body decides, its decision, reasons and remedy, and the
 body itself, a party with the role ``reviewBody``. A complaint left undecided because the lot
-was cancelled or another complaint about it was upheld is ``moot``.
+was cancelled or another complaint about it was upheld is ``moot``. A complaint against the
+buyer's cancellation of a lot sits on the lot's last award (the cancelled award, or the
+``unsuccessful`` one); upheld, the cancellation is annulled and that award stands again.
 
 **Award period** (core ``tender.awardPeriod``): from the first award decision to the end of
 the last standstill of an award that stands; an award is final, and its contract may follow,
@@ -27,7 +29,11 @@ from schemas.evaluation import (
 )
 from schemas.events import Envelope
 
-_RESOLUTION = {Remedy.RE_EVALUATE: "reEvaluate", Remedy.CANCEL: "cancel"}
+_RESOLUTION = {
+    Remedy.RE_EVALUATE: "reEvaluate",
+    Remedy.CANCEL: "cancel",
+    Remedy.ANNUL_CANCELLATION: "annulCancellation",
+}
 
 
 def complaint_filed(procedure: Procedure, envelope: Envelope) -> list[str]:
@@ -36,16 +42,17 @@ def complaint_filed(procedure: Procedure, envelope: Envelope) -> list[str]:
     complaint = {
         "id": event.complaint_id,
         "status": "pending",
+        "subject": str(event.subject),
         "author": reference(procedure, event.bidder_id),
         "description": event.grounds,
         "relatedLot": event.lot_id,
         "dateSubmitted": iso(envelope.occurred_at),
     }
     procedure.complaints[event.complaint_id] = complaint
-    award_id = procedure.lot_awards.get(event.lot_id)
-    if award_id is None:
+    award = _latest_award(procedure, event.lot_id)  # its award, or its cancellation
+    if award is None:
         return []
-    procedure.awards[award_id].setdefault("complaints", []).append(complaint)
+    award.setdefault("complaints", []).append(complaint)
     return ["awardUpdate"]
 
 
@@ -62,6 +69,9 @@ def complaint_upheld(procedure: Procedure, envelope: Envelope) -> list[str]:
     complaint = _decided(procedure, envelope, event, "upheld")
     complaint["resolutionType"] = _RESOLUTION[event.remedy]
     _moot(procedure, event.lot_id)
+    if event.remedy is Remedy.ANNUL_CANCELLATION:
+        _resume(procedure, event.lot_id)
+        return ["awardUpdate"]
     tags = awarding.complaint_upheld(procedure, envelope)
     return tags or ["awardUpdate"]
 
@@ -115,6 +125,25 @@ def _decided(
         "reviewBody": reference(procedure, body),
     }
     return complaint
+
+
+def _latest_award(procedure: Procedure, lot_id: str) -> dict[str, Any] | None:
+    awards = [a for a in procedure.awards.values() if a["relatedLots"] == [lot_id]]
+    return awards[-1] if awards else None
+
+
+def _resume(procedure: Procedure, lot_id: str) -> None:
+    """The lot's cancellation is annulled: an award it had is pending again; the outcome
+    ``unsuccessful`` published for a lot cancelled before its award is itself cancelled."""
+    procedure.cancelled_lots.discard(lot_id)
+    award = _latest_award(procedure, lot_id)
+    if award is None:
+        return
+    if award["status"] == "unsuccessful":
+        award["status"] = "cancelled"
+    elif "awardEvidence" in award:
+        award["status"] = "pending"
+        procedure.lot_awards[lot_id] = award["id"]
 
 
 def _moot(procedure: Procedure, lot_id: str) -> None:

@@ -2,6 +2,7 @@
 standstill the buyer may not lower, its end at midnight in the buyer's time zone, the
 sole-tenderer exception, and complaints by everyone with an interest, ruled on in public."""
 
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -141,7 +142,8 @@ async def test_a_sole_tenderer_award_is_contracted_without_a_standstill(stack: S
 async def reviewer_of_another_body(stack: Stack) -> tuple[str, str]:
     """A review officer of the national review body: its agency's id and its token."""
     async with stack.client(OPERATOR_TOKEN) as operator:
-        body = await operator.post("/agencies", json={"name": "CNSC", "identifier": "RO-CNSC"})
+        identifier = f"RO-CNSC-{uuid.uuid4().int % 10**8}"
+        body = await operator.post("/agencies", json={"name": "CNSC", "identifier": identifier})
         assert body.status_code == 201, body.text
         reviewer = await operator.post(
             "/officers",
@@ -203,3 +205,48 @@ async def test_every_tenderer_may_complain_and_the_decision_is_published(stack: 
     [award] = record["awards"]
     assert award["complaints"][0]["reviewBody"]["id"] == body_id
     assert record["tender"]["awardPeriod"]["endDate"] == award["awardEvidence"]["standstillEnds"]
+
+
+async def test_the_review_body_may_annul_a_cancellation_and_the_lot_resumes(stack: Stack) -> None:
+    """Item 8, Directive 89/665/EEC Article 2(1)(b): a tenderer complains about the buyer's
+    cancellation of the awarded lot; the review body annuls it and the award stands again,
+    in the public awards and the public record of complaints."""
+    buyer = await buyer_with_committee(stack, size=2)
+    ocid, bidders, _ = await awarded(stack, buyer, ["880.00", "960.00"])
+    async with stack.client(buyer.officer.token) as officer:
+        cancelled = await officer.post(
+            f"/tenders/{ocid}/evaluation/lot-cancellations",
+            json={"lot_id": LOT, "reason": "The budget was cut."},
+        )
+    assert cancelled.status_code == 201, cancelled.text
+    complaint = {"lot_id": LOT, "grounds": "The budget was not cut.", "subject": "cancellation"}
+    async with stack.client(bidders[0].token) as winner:
+        filed = await winner.post(f"/tenders/{ocid}/evaluation/complaints", json=complaint)
+    assert filed.status_code == 201, filed.text
+    _, reviewer_token = await reviewer_of_another_body(stack)
+    async with stack.client(reviewer_token) as review:
+        wrong = await review.post(
+            f"/tenders/{ocid}/evaluation/complaint-upholdings",
+            json={"complaint_id": "complaint-1", "remedy": "re_evaluate", "reason": "No."},
+        )
+        assert wrong.status_code == 422, wrong.text
+        annulled = await review.post(
+            f"/tenders/{ocid}/evaluation/complaint-upholdings",
+            json={
+                "complaint_id": "complaint-1",
+                "remedy": "annul_cancellation",
+                "reason": "The budget stands: the cancellation had no ground.",
+            },
+        )
+    assert annulled.status_code == 201, annulled.text
+
+    async with stack.client() as public:
+
+        async def standing() -> bool:
+            found = (await public.get(f"/tenders/{ocid}/awards")).json()["awards"]
+            return bool(found and found[0]["status"] == "awarded")
+
+        assert await eventually(standing)
+        [ruled] = (await public.get(f"/tenders/{ocid}/complaints")).json()["complaints"]
+    assert (ruled["subject"], ruled["status"]) == ("cancellation", "upheld")
+    assert ruled["decision"]["remedy"] == "annul_cancellation"

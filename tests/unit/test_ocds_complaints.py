@@ -4,7 +4,14 @@ standard's validator with the platform's ``complaints`` extension."""
 from typing import Any
 
 from schemas.commands import Actor, Role
-from schemas.evaluation import DismissComplaint, FileComplaint, Remedy, UpholdComplaint
+from schemas.evaluation import (
+    CancelLot,
+    ComplaintSubject,
+    DismissComplaint,
+    FileComplaint,
+    Remedy,
+    UpholdComplaint,
+)
 from tests.ocds_validation import assert_valid
 from tests.unit.test_ocds import (
     OCID,
@@ -82,3 +89,36 @@ def test_an_upheld_complaint_is_published_with_its_remedy_and_the_award_cancelle
     [complaint] = award["complaints"]
     assert (complaint["status"], complaint["resolutionType"]) == ("upheld", "reEvaluate")
     assert "endDate" not in record["tender"]["awardPeriod"]  # null in the release: dropped
+
+
+def test_an_annulled_cancellation_publishes_the_award_standing_again() -> None:
+    """The buyer cancels the awarded lot, a tenderer complains about the cancellation and the
+    review body annuls it: the award, cancelled, is pending again, with the complaint on it."""
+    story = published()
+    closed(story)
+    opened(story)
+    awarded(story)
+    evaluate(story, CancelLot(ocid=OCID, lot_id="lot-1", reason="Budget cut."))
+    rival = Actor(id=RIVAL, role=Role.SUPPLIER)
+    complaint = FileComplaint(
+        ocid=OCID,
+        lot_id="lot-1",
+        grounds="The budget was not cut.",
+        subject=ComplaintSubject.CANCELLATION,
+    )
+    evaluate(story, complaint, rival)
+    assert compiled(story)["awards"][0]["status"] == "cancelled"
+    annulled = UpholdComplaint(
+        ocid=OCID,
+        complaint_id="complaint-1",
+        remedy=Remedy.ANNUL_CANCELLATION,
+        reason="The budget stands.",
+    )
+    evaluate(story, annulled, REVIEWER)
+    record = compiled(story)
+    award = record["awards"][0]
+    assert award["status"] == "pending"
+    [published_complaint] = award["complaints"]
+    assert published_complaint["subject"] == "cancellation"
+    assert published_complaint["resolutionType"] == "annulCancellation"
+    assert record["tender"]["awardPeriod"]["endDate"] == award["awardEvidence"]["standstillEnds"]

@@ -3,21 +3,39 @@ seek review of an award, and what each ruling does."""
 
 import pytest
 
-from procurement.errors import NotAllowed
-from procurement.evaluation import contract_may_be_signed
-from schemas.evaluation import AwardDecided, ComplaintFiled, EvaluationFacts, FileComplaint
+from procurement.errors import NotAllowed, Rejected, WrongState
+from procurement.evaluation import ComplaintStatus, LotStatus, contract_may_be_signed, notices
+from schemas.evaluation import (
+    AwardDecided,
+    CancelLot,
+    ComplaintFiled,
+    ComplaintSubject,
+    DismissComplaint,
+    EvaluationFacts,
+    FileComplaint,
+    Remedy,
+    UpholdComplaint,
+)
 from schemas.values import StandstillGround
 from tests.unit.evaluation_examples import (
+    BUYER,
+    BUYERS_OFFICER,
+    DAY,
+    HOUR,
     LOT,
     LOT_2,
     NOW,
     OCID,
+    REVIEWER,
     Procedure,
     awarded,
     bid,
     facts,
+    started,
     supplier,
 )
+
+CANCELLATION = ComplaintSubject.CANCELLATION
 
 
 def with_tenderers(tender: EvaluationFacts, *tenderers: str) -> EvaluationFacts:
@@ -64,3 +82,112 @@ def test_a_tenderer_rejected_at_the_opening_defeats_the_sole_tenderer_ground() -
     [award] = [e for e in procedure.events if isinstance(e, AwardDecided)]
     assert award.standstill_ground is None
     assert not contract_may_be_signed(procedure.evaluation, LOT, NOW)
+
+
+# Complaints against the buyer's cancellation of a lot
+
+CANCEL = CancelLot(ocid=OCID, lot_id=LOT, reason="The budget was cut.")
+
+
+def against_cancellation(procedure: Procedure, who: str = "supplier-b") -> None:
+    command = FileComplaint(
+        ocid=OCID, lot_id=LOT, grounds="The budget was not cut.", subject=CANCELLATION
+    )
+    procedure.do(command, supplier(who))
+
+
+def test_an_annulled_cancellation_resumes_the_lot_with_its_award() -> None:
+    """Article 2(1)(b): the review body may set aside the buyer's decision to cancel; the
+    lot comes back where it was, awarded, and goes on to its contract."""
+    procedure = awarded(facts(), bid("a", "900.00"), bid("b", "950.00"))
+    procedure.do(CANCEL, BUYERS_OFFICER)
+    procedure.wait(DAY)
+    against_cancellation(procedure)
+    assert procedure.evaluation.lots[LOT].status is LotStatus.CANCELLED
+    upheld = UpholdComplaint(
+        ocid=OCID, complaint_id="complaint-1", remedy=Remedy.ANNUL_CANCELLATION, reason="Unfounded."
+    )
+    procedure.do(upheld, REVIEWER)
+    lot = procedure.evaluation.lots[LOT]
+    assert (lot.status, lot.cancelled_from) == (LotStatus.AWARDED, None)
+    assert lot.award is not None
+    assert lot.award.bid_id == "a"
+    assert contract_may_be_signed(procedure.evaluation, LOT, NOW + 11 * DAY)
+
+
+def test_a_cancellation_in_evaluation_annulled_goes_back_to_evaluation() -> None:
+    """Cancelled before its award, the lot resumes its evaluation and can be awarded."""
+    procedure = started(facts(), bid("a", "900.00"), bid("b", "950.00"))
+    procedure.do(CANCEL, BUYERS_OFFICER)
+    against_cancellation(procedure)
+    procedure.do(
+        UpholdComplaint(
+            ocid=OCID, complaint_id="complaint-1", remedy=Remedy.ANNUL_CANCELLATION, reason="No."
+        ),
+        REVIEWER,
+    )
+    assert procedure.evaluation.lots[LOT].status is LotStatus.EVALUATION
+
+
+def test_a_dismissed_complaint_leaves_the_lot_cancelled() -> None:
+    """Dismissed, the cancellation stands; the lot does not move."""
+    procedure = awarded(facts(), bid("a", "900.00"), bid("b", "950.00"))
+    procedure.do(CANCEL, BUYERS_OFFICER)
+    against_cancellation(procedure)
+    dismissal = DismissComplaint(ocid=OCID, complaint_id="complaint-1", reason="Lawful.")
+    procedure.do(dismissal, REVIEWER)
+    assert procedure.evaluation.lots[LOT].status is LotStatus.CANCELLED
+    assert procedure.evaluation.complaints["complaint-1"].status is ComplaintStatus.DISMISSED
+
+
+@pytest.mark.parametrize(
+    ("setup", "code"),
+    [
+        ("not cancelled", "not_cancelled"),
+        ("ten days later", "review_period_over"),
+    ],
+)
+def test_a_cancellation_is_open_to_review_for_ten_days_only(setup: str, code: str) -> None:
+    """A lot that is not cancelled has no cancellation to review; after the end of the 10th
+    day from the cancellation, it is final (Article 2c)."""
+    procedure = awarded(facts(), bid("a", "900.00"), bid("b", "950.00"))
+    if setup == "ten days later":
+        procedure.do(CANCEL, BUYERS_OFFICER)
+        procedure.wait(10 * DAY + 11 * HOUR)  # the end of the 10th day in Bucharest
+    with pytest.raises(WrongState) as refused:
+        against_cancellation(procedure)
+    assert refused.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("subject", "remedy"),
+    [(CANCELLATION, Remedy.RE_EVALUATE), (None, Remedy.ANNUL_CANCELLATION)],
+)
+def test_the_remedy_must_fit_what_was_complained_about(
+    subject: ComplaintSubject | None, remedy: Remedy
+) -> None:
+    """A cancellation is annulled, an award re-evaluated or cancelled: never the other way."""
+    procedure = awarded(facts(), bid("a", "900.00"), bid("b", "950.00"))
+    if subject is CANCELLATION:
+        procedure.do(CANCEL, BUYERS_OFFICER)
+        against_cancellation(procedure)
+    else:
+        complain(procedure, "supplier-b")
+    upheld = UpholdComplaint(ocid=OCID, complaint_id="complaint-1", remedy=remedy, reason="Yes.")
+    with pytest.raises(Rejected) as refused:
+        procedure.do(upheld, REVIEWER)
+    assert refused.value.code == "remedy_does_not_fit"
+
+
+def test_the_review_bodys_decision_is_sent_to_the_complainant_the_buyer_and_the_winner() -> None:
+    """Each is told the outcome and the reasons."""
+    procedure = awarded(facts(), bid("a", "900.00"), bid("b", "950.00"))
+    complain(procedure, "supplier-b")
+    before = procedure.evaluation
+    [dismissed] = procedure.do(
+        DismissComplaint(ocid=OCID, complaint_id="complaint-1", reason="The price is normal."),
+        REVIEWER,
+    )
+    told = dict(notices(dismissed, before))
+    assert set(told) == {"supplier-b", BUYER, "supplier-a"}
+    assert all("dismissed it" in m and "The price is normal." in m for m in told.values())
