@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from adapters.postgres import eventstore
 from entrypoints.http.auth import ActorDep, IdempotencyKey
 from entrypoints.http.command_routes import body_without, handle
+from entrypoints.http.routes.award_evidence import Ocid
 from procurement import evaluation
 from procurement.errors import NotAllowed, NotFound
 from readmodels import complaints as complaint_reads
@@ -116,7 +117,7 @@ async def evaluation_view(request: Request, ocid: str, actor: ActorDep) -> dict[
 
 
 @router.get("/tenders/{ocid}/complaints", tags=["public"], response_model=PublicComplaints)
-async def complaints(request: Request, ocid: str) -> PublicComplaints:
+async def complaints(request: Request, ocid: Ocid) -> PublicComplaints:
     """Every complaint about the tender's awards, who filed it and on what grounds, and the
     review body's decision with its reasons and remedy (Directive 89/665/EEC)."""
     return await complaint_reads.complaints(request.app.state.pool, ocid)
