@@ -1,10 +1,13 @@
 """Remedies for everyone with an interest (Directive 89/665/EEC, Article 1(3)): who may
 seek review of an award, and what each ruling does."""
 
+from uuid import uuid4
+
 import pytest
 
 from procurement.errors import NotAllowed, Rejected, WrongState
 from procurement.evaluation import ComplaintStatus, LotStatus, contract_may_be_signed, notices
+from publication.complaints import public_complaints
 from schemas.evaluation import (
     AwardDecided,
     CancelLot,
@@ -16,6 +19,8 @@ from schemas.evaluation import (
     Remedy,
     UpholdComplaint,
 )
+from schemas.events import envelope
+from schemas.remedies import PublicComplaintStatus
 from schemas.values import StandstillGround
 from tests.unit.evaluation_examples import (
     BUYER,
@@ -191,3 +196,33 @@ def test_the_review_bodys_decision_is_sent_to_the_complainant_the_buyer_and_the_
     told = dict(notices(dismissed, before))
     assert set(told) == {"supplier-b", BUYER, "supplier-a"}
     assert all("dismissed it" in m and "The price is normal." in m for m in told.values())
+
+
+def test_the_public_record_of_complaints_follows_the_review_bodys_decisions() -> None:
+    """Filed, dismissed and upheld: the public record says each, with its reasons, remedy
+    and the reviewer's body."""
+    procedure = awarded(facts(), bid("a", "900.00"), bid("b", "950.00"), bid("c", "990.00"))
+    complain(procedure, "supplier-b")
+    complain(procedure, "supplier-c")
+    procedure.do(DismissComplaint(ocid=OCID, complaint_id="complaint-1", reason="No."), REVIEWER)
+    upheld = UpholdComplaint(
+        ocid=OCID, complaint_id="complaint-2", remedy=Remedy.CANCEL, reason="Unlawful terms."
+    )
+    procedure.do(upheld, REVIEWER)
+    history = [
+        envelope(
+            event,
+            event_id=uuid4(),
+            aggregate_id=f"{OCID}:evaluation",
+            sequence=n,
+            actor="someone",
+            occurred_at=NOW + n * HOUR,
+        )
+        for n, event in enumerate(procedure.events, 1)
+    ]
+    record = public_complaints(OCID, history)
+    first, second = record.complaints
+    assert (first.complainant_id, first.status) == ("supplier-b", PublicComplaintStatus.DISMISSED)
+    assert second.decision is not None
+    assert (second.decision.remedy, second.decision.reasons) == (Remedy.CANCEL, "Unlawful terms.")
+    assert second.decision.review_body_id == REVIEWER.agency_id
