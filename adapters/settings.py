@@ -180,5 +180,8 @@ class Settings:
                 minimum_auction_notice=duration(
                     "PROCUREMENT_MIN_AUCTION_NOTICE", defaults.minimum_auction_notice
                 ),
+                minimum_standstill_days=int(
+                    env.get("PROCUREMENT_MIN_STANDSTILL_DAYS", defaults.minimum_standstill_days)
+                ),
             ),
         )

@@ -22,6 +22,7 @@ from schemas.commands import Actor, Role
 from schemas.evaluation import StartEvaluation
 from schemas.events import (
     BidOpened,
+    BidRejected,
     BidSubmitted,
     BidWithdrawn,
     Envelope,
@@ -109,6 +110,7 @@ class _Opening:
     published: tender.Tender
     log: ledger.Ledger
     opened: list[BidOpened]
+    tenderers: tuple[str, ...] = ()  # whose bids were opened or rejected at the opening
 
 
 async def _read_opening(
@@ -124,7 +126,13 @@ async def _read_opening(
     assert published is not None, f"bids opened for {ocid}, which was never published"
     log = await transaction.bid_ledger(ocid, sorted({bid.bidder_id for bid in opened}))
     assert log is not None
-    return _Opening(published, log, opened)
+    tenderers = {
+        item.event.bidder_id
+        for item in written
+        if item.aggregate_id == done.aggregate_id
+        and isinstance(item.event, BidOpened | BidRejected)
+    }
+    return _Opening(published, log, opened, tuple(sorted(tenderers)))
 
 
 def start_evaluation(done: Envelope, opening: _Opening) -> list[Changes]:
@@ -136,7 +144,9 @@ def start_evaluation(done: Envelope, opening: _Opening) -> list[Changes]:
     }
     command = StartEvaluation(
         ocid=opening.published.ocid,
-        facts=evaluation.facts_from_tender(opening.published, sorted(opening.log.members)),
+        facts=evaluation.facts_from_tender(
+            opening.published, sorted(opening.log.members), opening.tenderers
+        ),
         bids=tuple(
             evaluation.opened_bid(bid, received[(bid.bidder_id, bid.version)].received_at)
             for bid in opening.opened

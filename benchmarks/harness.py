@@ -183,7 +183,10 @@ def run_with_short_periods(
     data_dir = Path(tempfile.mkdtemp(prefix="procurement-bench-"))
     settings = replace(Settings.from_env(), data_dir=data_dir)
     rules = replace(
-        settings.rules, minimum_tender_period=timedelta(0), minimum_auction_notice=auction_notice
+        settings.rules,
+        minimum_tender_period=timedelta(0),
+        minimum_auction_notice=auction_notice,
+        minimum_standstill_days=0,  # each procedure runs to its contract at once
     )
     settings = replace(settings, admin_token=admin_token(settings), rules=rules)
     run_benchmark(settings, args.workers, lambda run: measure(run, args), report, args.out)

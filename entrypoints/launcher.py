@@ -58,6 +58,7 @@ def worker_environment(
             f"{settings.rules.minimum_period_after_significant_amendment.total_seconds()}s"
         ),
         PROCUREMENT_MIN_AUCTION_NOTICE=f"{settings.rules.minimum_auction_notice.total_seconds()}s",
+        PROCUREMENT_MIN_STANDSTILL_DAYS=str(settings.rules.minimum_standstill_days),
     )
     if settings.admin_token:  # the token itself, read from its file once if it came from one
         env.pop("PROCUREMENT_ADMIN_TOKEN_FILE", None)

@@ -4,7 +4,9 @@ The defaults follow Directive 2014/24/EU for an open procedure with electronic s
 at least 30 days to submit (Article 27), and, when the procurement documents change
 significantly, a deadline extended so that bidders can take the change into account
 (Article 47(3)); and an electronic reverse auction that starts no sooner than two working
-days after its invitations are sent (Article 35(5); two days here).
+days after its invitations are sent (Article 35(5); two days here). The standstill between
+an award and its contract lasts at least 10 calendar days (Directive 89/665/EEC, Article
+2a(2), the award notice being sent electronically); test and demonstration stacks shorten it.
 """
 
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ class ProcedureRules:
     minimum_tender_period: timedelta = timedelta(days=30)
     minimum_period_after_significant_amendment: timedelta = timedelta(days=10)
     minimum_auction_notice: timedelta = timedelta(days=2)
+    minimum_standstill_days: int = 10
 
 
 def describe(period: timedelta) -> str:

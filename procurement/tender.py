@@ -8,6 +8,7 @@ from enum import StrEnum
 from procurement.errors import NotAllowed, Rejected, WrongState
 from procurement.procedures import procedure_must_run_as_a_tender
 from procurement.rules import ProcedureRules, describe
+from procurement.standstill import standstill_must_last_the_legal_minimum
 from schemas.commands import Actor, AmendTender, CancelTender, CloseTender, PublishTender, Role
 from schemas.events import (
     Event,
@@ -115,6 +116,7 @@ def publish(
     procedure_must_run_as_a_tender(command.procedure_type)
     deadline_must_leave_the_minimum_period(command.submission_deadline, now, rules)
     rated_award_must_publish_its_criteria(command.requirements)
+    standstill_must_last_the_legal_minimum(command.requirements, rules)
     return [
         TenderPublished(
             tender_id=tender_id,
@@ -144,6 +146,7 @@ def amend(
     significant = command.requirements not in (None, tender.requirements)
     if command.requirements is not None and significant:
         rated_award_must_publish_its_criteria(command.requirements)
+        standstill_must_last_the_legal_minimum(command.requirements, rules)
         events.append(
             TenderRequirementsAmended(requirements=command.requirements, reason=command.reason)
         )

@@ -42,6 +42,7 @@ from schemas.evaluation import (
     AwardDecided,
     ComplaintDismissed,
     ComplaintFiled,
+    ComplaintSubject,
     ComplaintUpheld,
     LotCancelled,
     ProcedureCancelled,
@@ -266,7 +267,15 @@ async def _apply_evaluation_events(connection: Any, envelopes: Sequence[Envelope
                 event.decided_at,
                 event.standstill_ends,
             )
-        elif isinstance(event, ComplaintFiled | ComplaintDismissed):
+        elif isinstance(event, ComplaintUpheld) and event.remedy is Remedy.ANNUL_CANCELLATION:
+            await connection.execute(  # the lot resumes: an award it had stands again
+                "UPDATE awards SET status = 'awarded' WHERE ocid = $1 AND lot_id = $2",
+                ocid,
+                event.lot_id,
+            )
+        elif isinstance(event, ComplaintFiled | ComplaintDismissed) and (
+            event.subject is ComplaintSubject.AWARD
+        ):
             status = "suspended" if isinstance(event, ComplaintFiled) else "awarded"
             await connection.execute(
                 "UPDATE awards SET status = $3 WHERE ocid = $1 AND lot_id = $2",

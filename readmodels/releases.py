@@ -136,8 +136,8 @@ async def _parties(
         getattr(e.event, name)
         for history in histories
         for e in history
-        for name in ("buyer_id", "bidder_id", "supplier_id")
-        if hasattr(e.event, name)
+        for name in ("buyer_id", "bidder_id", "supplier_id", "review_body_id")
+        if getattr(e.event, name, None) is not None
     }
     rows = await connection.fetch(
         "SELECT envelope FROM events WHERE aggregate_id = ANY($1) AND type = ANY($2)",

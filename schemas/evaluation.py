@@ -21,7 +21,9 @@ from schemas.values import (
     Identifier,
     Percent,
     QualityCriterion,
+    StandstillGround,
     Text,
+    TimeZoneName,
     Value,
 )
 
@@ -62,8 +64,14 @@ class EvaluationFacts(Message):
     quality_criteria: Annotated[tuple[QualityCriterion, ...], Field(max_length=20)] = ()
     abnormally_low_share: Percent
     standstill_days: Annotated[int, Field(ge=0, le=60)]
+    standstill_ground: StandstillGround | None = None  # Article 2b, if the buyer stated one
+    time_zone: TimeZoneName = "Europe/Bucharest"  # the buyer's: where the standstill's days end
     has_auction: bool
     committee: Annotated[tuple[Identifier, ...], Field(min_length=1, max_length=20)]
+    # Everyone who tendered, those whose bids were rejected at the opening included: each
+    # may seek review of the award (Directive 89/665/EEC, Article 1(3)). Empty in
+    # evaluations started before it was recorded: the opened bids' bidders then.
+    tenderers: Annotated[tuple[Identifier, ...], Field(max_length=MAX_BIDS)] = ()
 
     @model_validator(mode="after")
     def _ids_are_unique(self) -> "EvaluationFacts":
@@ -167,6 +175,14 @@ class AbnormallyLowBasis(StrEnum):
 class Remedy(StrEnum):
     RE_EVALUATE = "re_evaluate"  # the lot goes back to evaluation; the award is cleared
     CANCEL = "cancel"  # the lot is cancelled
+    ANNUL_CANCELLATION = "annul_cancellation"  # the lot's cancellation is annulled: it resumes
+
+
+class ComplaintSubject(StrEnum):
+    """What a complaint asks the review body to review (Directive 89/665/EEC, Article 2(1)(b))."""
+
+    AWARD = "award"  # the lot's award, during its standstill
+    CANCELLATION = "cancellation"  # the buyer's cancellation of the lot
 
 
 class LossReason(StrEnum):
@@ -344,7 +360,10 @@ class AwardDecided(EvaluationEvent):
     unsuccessful: Annotated[tuple[Unsuccessful, ...], Field(max_length=MAX_BIDS)]
     officer_id: Identifier
     decided_at: AwareDatetime
-    standstill_ends: AwareDatetime  # decided_at + standstill_days
+    standstill_ends: (
+        AwareDatetime  # the end of the standstill's last day, see procurement.standstill
+    )
+    standstill_ground: StandstillGround | None = None  # the Article 2b ground relied on, if any
 
 
 class ComplaintFiled(EvaluationEvent):
@@ -354,6 +373,7 @@ class ComplaintFiled(EvaluationEvent):
     lot_id: Identifier
     bidder_id: Identifier
     grounds: Text
+    subject: ComplaintSubject = ComplaintSubject.AWARD
 
 
 class ComplaintUpheld(EvaluationEvent):
@@ -364,6 +384,8 @@ class ComplaintUpheld(EvaluationEvent):
     remedy: Remedy
     reason: Text
     reviewer_id: Identifier
+    review_body_id: Identifier | None = None  # the reviewer's body; unrecorded before
+    subject: ComplaintSubject = ComplaintSubject.AWARD
 
 
 class ComplaintDismissed(EvaluationEvent):
@@ -373,6 +395,8 @@ class ComplaintDismissed(EvaluationEvent):
     lot_id: Identifier
     reason: Text
     reviewer_id: Identifier
+    review_body_id: Identifier | None = None  # the reviewer's body; unrecorded before
+    subject: ComplaintSubject = ComplaintSubject.AWARD
 
 
 class LotCancelled(EvaluationEvent):
@@ -381,6 +405,9 @@ class LotCancelled(EvaluationEvent):
     lot_id: Identifier
     officer_id: Identifier
     reason: Text
+    # When the buyer cancelled it: tenderers may seek review for 10 days after. None: before
+    # it was recorded, or a cancellation that no complaint may reopen.
+    cancelled_at: AwareDatetime | None = None
 
 
 class ProcedureCancelled(EvaluationEvent):
@@ -502,6 +529,7 @@ class DecideAward(EvaluationCommand):
 class FileComplaint(EvaluationCommand):
     lot_id: Identifier
     grounds: Text
+    subject: ComplaintSubject = ComplaintSubject.AWARD
 
 
 class UpholdComplaint(EvaluationCommand):

@@ -7,6 +7,7 @@ from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Annotated, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
@@ -51,6 +52,15 @@ def check_currency(code: str) -> str:
     return code
 
 
+def check_time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        msg = f"time zone {name!r} is not in the IANA time zone database (for example Europe/Bucharest)"
+        raise ValueError(msg) from None
+    return name
+
+
 # The lengths bound the JSON (see schemas.bounds); the checks say what is wrong first.
 CpvCode = Annotated[str, AfterValidator(check_cpv), Field(max_length=10)]
 Currency = Annotated[str, AfterValidator(check_currency), Field(max_length=3)]
@@ -59,6 +69,7 @@ Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT_CHARS), LaidOut]
 Title = Annotated[str, Field(min_length=3, max_length=500), OneLine]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320), OneLine]
 Identifier = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][\w.:-]*$")]
+TimeZoneName = Annotated[str, Field(max_length=64), OneLine, AfterValidator(check_time_zone)]
 
 
 class ProcedureType(StrEnum):
@@ -126,6 +137,15 @@ class AuctionRules(Message):
     round_seconds: Annotated[int, Field(ge=10, le=3600)] = 300
 
 
+class StandstillGround(StrEnum):
+    """Where Directive 89/665/EEC, Article 2b, lets a contract follow its award without the
+    full standstill; the buyer states one when it publishes a shorter standstill."""
+
+    NO_PRIOR_PUBLICATION = "no_prior_publication"  # 2b(a): no contract notice was required
+    SOLE_TENDERER = "sole_tenderer"  # 2b(b): the one tenderer concerned is the one awarded
+    CALL_OFF = "call_off"  # 2b(c): a contract under a framework agreement or a DPS
+
+
 class Requirements(Message):
     """What is being bought and how the winner is chosen: changing any of it is significant."""
 
@@ -148,7 +168,10 @@ class Requirements(Message):
     quality_criteria: Annotated[tuple[QualityCriterion, ...], Field(max_length=20)] = ()
     auction: AuctionRules | None = None  # required when the procedure has an auction
     abnormally_low_share: Percent = Decimal(80)  # % of the others' average or the estimate
+    # Calendar days from the award notice (Directive 89/665/EEC, Article 2a(2)): at least the
+    # deployment's minimum (10 days), shorter only on a ground of Article 2b.
     standstill_days: Annotated[int, Field(ge=0, le=60)] = 10
+    standstill_ground: StandstillGround | None = None
 
     @model_validator(mode="after")
     def _criteria_match_the_award_criteria(self) -> "Requirements":

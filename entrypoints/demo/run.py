@@ -61,6 +61,7 @@ DEMO_RULES = ProcedureRules(
     minimum_tender_period=timedelta(0),
     minimum_period_after_significant_amendment=timedelta(seconds=30),
     minimum_auction_notice=timedelta(seconds=2),
+    minimum_standstill_days=0,  # the demo's contracts follow their awards at once
 )
 API_WITHIN = 60.0  # seconds for the API to answer /health after it starts
 

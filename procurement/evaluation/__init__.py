@@ -20,7 +20,7 @@ Where each part lives:
 - ``scoring``: the published formula, the ranking and its ties, abnormally low prices;
 - ``promises``: what a bid promises about itself (validity, self-declaration), checked;
 - ``rules``: the rules, named as the sentences they enforce;
-- ``qualification`` and ``award``: the handlers of the commands, by phase;
+- ``qualification``, ``award`` and ``complaints``: the handlers of the commands, by phase;
 - ``decisions``: every command, dispatched; ``evolution``: every event, applied;
 - ``messages``: what bidders are told.
 """
@@ -28,11 +28,10 @@ Where each part lives:
 from procurement.evaluation.award import (
     decide_award,
     decide_justification,
-    file_complaint,
     request_justification,
-    rule_on_complaint,
     submit_justification,
 )
+from procurement.evaluation.complaints import file_complaint, rule_on_complaint
 from procurement.evaluation.decisions import cancel_lot, cancel_procedure, decide, start
 from procurement.evaluation.evolution import evolve, replay
 from procurement.evaluation.facts import QUALITY_SCORE, facts_from_tender, opened_bid, score_fields

@@ -3,9 +3,10 @@ officer of the buyer confirms the award, and during the standstill bidders may c
 a review officer.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from procurement.errors import NotAllowed, NotFound, Rejected, WrongState
+from procurement.errors import Rejected, WrongState
+from procurement.evaluation.complaints import tenderers_concerned
 from procurement.evaluation.rules import (
     bid_must_exist,
     lot_must_be,
@@ -13,29 +14,23 @@ from procurement.evaluation.rules import (
     price_must_be_flagged,
     procedure_must_not_be_cancelled,
     respond_by_must_be_ahead,
-    reviewer_must_rule,
     supplier_must_act_for_itself,
     what_the_evaluation_still_needs,
 )
 from procurement.evaluation.scoring import ranking
 from procurement.evaluation.state import (
-    ComplaintStatus,
     Evaluation,
     FlagStatus,
     LotState,
     LotStatus,
 )
+from procurement.standstill import award_standstill
 from procurement.tender import officer_must_act_for_the_buyer
-from schemas.commands import Actor, Role
+from schemas.commands import Actor
 from schemas.evaluation import (
     AcceptJustification,
     AwardDecided,
-    ComplaintDismissed,
-    ComplaintFiled,
-    ComplaintUpheld,
     DecideAward,
-    DismissComplaint,
-    FileComplaint,
     JustificationAccepted,
     JustificationRejected,
     JustificationRequested,
@@ -46,7 +41,6 @@ from schemas.evaluation import (
     RequestJustification,
     SubmitJustification,
     Unsuccessful,
-    UpholdComplaint,
 )
 from schemas.events import Event
 
@@ -156,6 +150,8 @@ def decide_award(
     if command.expected_winner not in (None, winner.bid_id):
         msg = f"the best bid for lot {lot.lot_id} is now {winner.bid_id}, not {command.expected_winner}"
         raise Rejected(msg, code="ranking_changed")
+    concerned = tenderers_concerned(state, lot.lot_id)
+    ends, ground = award_standstill(state.facts, concerned, winner.bidder_id, now)
     return [
         AwardDecided(
             lot_id=lot.lot_id,
@@ -166,7 +162,8 @@ def decide_award(
             unsuccessful=tuple(_unsuccessful(state, lot, ranked)),
             officer_id=actor.id,
             decided_at=now,
-            standstill_ends=now + timedelta(days=state.facts.standstill_days),
+            standstill_ends=ends,
+            standstill_ground=ground,
         )
     ]
 
@@ -217,60 +214,3 @@ def _why_not(
 
 def _reached(row: RankedBid) -> str:
     return f"auction price #{row.auction_sequence}" if row.auction_sequence else "as opened"
-
-
-def file_complaint(
-    state: Evaluation, command: FileComplaint, actor: Actor, now: datetime
-) -> list[Event]:
-    lot = lot_must_exist(state, command.lot_id)
-    if actor.role is not Role.SUPPLIER or not any(
-        bid.bidder_id == actor.id and lot.lot_id in bid.lot_ids for bid in state.bids.values()
-    ):
-        msg = f"only a supplier that bid for lot {lot.lot_id} may complain about its award; {actor.id} did not"
-        raise NotAllowed(msg)
-    procedure_must_not_be_cancelled(state)
-    lot_must_be(lot, [LotStatus.AWARDED, LotStatus.SUSPENDED], "complain about the award")
-    assert lot.award is not None, "an awarded lot has its award"
-    if now >= lot.award.standstill_ends:
-        msg = f"the standstill of lot {lot.lot_id} ended at {lot.award.standstill_ends.isoformat()}: complaints had to be filed before"
-        raise WrongState(msg, code="standstill_over")
-    for complaint in state.complaints.values():
-        if (complaint.lot_id, complaint.bidder_id, complaint.status) == (
-            lot.lot_id,
-            actor.id,
-            ComplaintStatus.OPEN,
-        ):
-            msg = f"{actor.id} already has {complaint.complaint_id} open about lot {lot.lot_id}"
-            raise WrongState(msg, code="complaint_pending")
-    return [
-        ComplaintFiled(
-            complaint_id=f"complaint-{len(state.complaints) + 1}",
-            lot_id=lot.lot_id,
-            bidder_id=actor.id,
-            grounds=command.grounds,
-        )
-    ]
-
-
-def rule_on_complaint(
-    state: Evaluation, command: UpholdComplaint | DismissComplaint, actor: Actor
-) -> list[Event]:
-    complaint = state.complaints.get(command.complaint_id)
-    if complaint is None:
-        msg = f"{state.ocid} has no complaint {command.complaint_id}"
-        raise NotFound(msg, code="unknown_complaint")
-    reviewer_must_rule(state, actor)
-    procedure_must_not_be_cancelled(state)
-    if complaint.status is not ComplaintStatus.OPEN:
-        msg = f"{complaint.complaint_id} is {complaint.status}: there is nothing left to rule on"
-        raise WrongState(msg, code="complaint_closed")
-    lot_must_be(state.lots[complaint.lot_id], [LotStatus.SUSPENDED], "rule on a complaint about it")
-    names = {
-        "complaint_id": complaint.complaint_id,
-        "lot_id": complaint.lot_id,
-        "reason": command.reason,
-        "reviewer_id": actor.id,
-    }
-    if isinstance(command, UpholdComplaint):
-        return [ComplaintUpheld(**names, remedy=command.remedy)]
-    return [ComplaintDismissed(**names)]

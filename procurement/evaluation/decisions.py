@@ -7,11 +7,10 @@ from procurement.errors import WrongState
 from procurement.evaluation.award import (
     decide_award,
     decide_justification,
-    file_complaint,
     request_justification,
-    rule_on_complaint,
     submit_justification,
 )
+from procurement.evaluation.complaints import file_complaint, rule_on_complaint
 from procurement.evaluation.qualification import (
     answer_clarification,
     complete,
@@ -67,12 +66,18 @@ def start(facts: EvaluationFacts, bids: Sequence[OpenedBid], now: datetime) -> l
     return [EvaluationStarted(facts=facts, bids=ordered, started_at=now)]
 
 
-def cancel_lot(state: Evaluation, command: CancelLot, actor: Actor) -> list[Event]:
+def cancel_lot(
+    state: Evaluation, command: CancelLot, actor: Actor, now: datetime | None = None
+) -> list[Event]:
     lot = lot_must_exist(state, command.lot_id)
     officer_must_act_for_the_buyer(actor, state.facts.buyer_id)
     procedure_must_not_be_cancelled(state)
     lot_must_be(lot, LIVE, "cancel the lot")
-    return [LotCancelled(lot_id=lot.lot_id, officer_id=actor.id, reason=command.reason)]
+    return [
+        LotCancelled(
+            lot_id=lot.lot_id, officer_id=actor.id, reason=command.reason, cancelled_at=now
+        )
+    ]
 
 
 def cancel_procedure(state: Evaluation, command: CancelProcedure, actor: Actor) -> list[Event]:
@@ -124,6 +129,6 @@ def decide(
         case UpholdComplaint() | DismissComplaint():
             return rule_on_complaint(evaluation, command, actor)
         case CancelLot():
-            return cancel_lot(evaluation, command, actor)
+            return cancel_lot(evaluation, command, actor, now)
         case CancelProcedure():
             return cancel_procedure(evaluation, command, actor)

@@ -28,6 +28,7 @@ from schemas.evaluation import (
     ClarificationRequested,
     ComplaintDismissed,
     ComplaintFiled,
+    ComplaintSubject,
     ComplaintUpheld,
     EvaluationStarted,
     JustificationAccepted,
@@ -206,13 +207,23 @@ def _apply(state: Evaluation, event: Event) -> Evaluation:
             )
             return _with_lot(state, event.lot_id, status=LotStatus.AWARDED, award=award)
         case ComplaintFiled():
-            complaint = Complaint(event.complaint_id, event.lot_id, event.bidder_id, event.grounds)
+            complaint = Complaint(
+                event.complaint_id,
+                event.lot_id,
+                event.bidder_id,
+                event.grounds,
+                subject=event.subject,
+            )
             state = replace(state, complaints={**state.complaints, event.complaint_id: complaint})
+            if event.subject is ComplaintSubject.CANCELLATION:
+                return state  # the lot stays cancelled until the review body annuls it
             return _with_lot(state, event.lot_id, status=LotStatus.SUSPENDED)
         case ComplaintUpheld():
             return _upheld(state, event)
         case ComplaintDismissed():
             state = _with_complaint(state, event.complaint_id, ComplaintStatus.DISMISSED)
+            if event.subject is ComplaintSubject.CANCELLATION:
+                return state
             still_open = any(
                 c.lot_id == event.lot_id and c.status is ComplaintStatus.OPEN
                 for c in state.complaints.values()
@@ -222,7 +233,14 @@ def _apply(state: Evaluation, event: Event) -> Evaluation:
             )
         case LotCancelled():
             state = _complaints_moot(state, event.lot_id)
-            return _with_lot(state, event.lot_id, status=LotStatus.CANCELLED)
+            was = state.lots[event.lot_id].status
+            return _with_lot(
+                state,
+                event.lot_id,
+                status=LotStatus.CANCELLED,
+                cancelled_from=was,
+                cancelled_at=event.cancelled_at,
+            )
         case ProcedureCancelled():
             for lot_id in state.lots:
                 state = _complaints_moot(state, lot_id)
@@ -249,6 +267,13 @@ def _upheld(state: Evaluation, event: ComplaintUpheld) -> Evaluation:
     the evaluation is completed."""
     state = _with_complaint(state, event.complaint_id, ComplaintStatus.UPHELD)
     state = _complaints_moot(state, event.lot_id)
+    if event.remedy is Remedy.ANNUL_CANCELLATION:
+        # The complaints about its award were moot when it was cancelled: it resumes awarded.
+        was = state.lots[event.lot_id].cancelled_from
+        resumed = LotStatus.AWARDED if was is LotStatus.SUSPENDED else was
+        return _with_lot(
+            state, event.lot_id, status=resumed, cancelled_from=None, cancelled_at=None
+        )
     if event.remedy is Remedy.CANCEL:
         return _with_lot(state, event.lot_id, status=LotStatus.CANCELLED)
     return _with_lot(

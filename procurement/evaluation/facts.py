@@ -16,8 +16,11 @@ from schemas.events import BidOpened
 QUALITY_SCORE = "procurement-quality-score/1"  # the purpose of a member's signed score
 
 
-def facts_from_tender(tender: Tender, committee: Sequence[str]) -> EvaluationFacts:
-    """The facts of a closed tender that its evaluation needs, with its committee's members."""
+def facts_from_tender(
+    tender: Tender, committee: Sequence[str], tenderers: Sequence[str] = ()
+) -> EvaluationFacts:
+    """The facts of a closed tender that its evaluation needs, with its committee's members
+    and its tenderers (whose bids were opened, or rejected at the opening)."""
     requirements = tender.requirements
     return EvaluationFacts(
         ocid=tender.ocid,
@@ -28,8 +31,10 @@ def facts_from_tender(tender: Tender, committee: Sequence[str]) -> EvaluationFac
         quality_criteria=requirements.quality_criteria,
         abnormally_low_share=requirements.abnormally_low_share,
         standstill_days=requirements.standstill_days,
+        standstill_ground=requirements.standstill_ground,
         has_auction=PROCEDURES[tender.procedure_type].has_auction,
         committee=tuple(committee),
+        tenderers=tuple(tenderers),
     )
 
 

@@ -1,15 +1,25 @@
-"""What bidders are told about the evaluation."""
+"""What bidders, and the buyer, are told about the evaluation."""
 
-from schemas.evaluation import AwardDecided, ClarificationRequested, JustificationRequested
+from procurement.evaluation.state import Evaluation
+from schemas.evaluation import (
+    AwardDecided,
+    ClarificationRequested,
+    ComplaintDismissed,
+    ComplaintUpheld,
+    JustificationRequested,
+)
 from schemas.events import Event
 
 
-def notices(event: Event) -> list[tuple[str, str]]:
-    """What each bidder is told, as (bidder id, message): the award with the reasons, and
-    the questions put to them."""
+def notices(event: Event, state: Evaluation | None = None) -> list[tuple[str, str]]:
+    """What each party is told, as (party id, message): the award with the reasons, the
+    questions put to bidders, and, given the evaluation's ``state`` before the event, the
+    review body's decision on a complaint (to the complainant, the buyer and the winner)."""
     match event:
         case AwardDecided():
             return _award_notices(event)
+        case ComplaintUpheld() | ComplaintDismissed() if state is not None:
+            return _decision_notices(event, state)
         case ClarificationRequested():
             return [
                 (
@@ -50,3 +60,23 @@ def _award_notices(award: AwardDecided) -> list[tuple[str, str]]:
             )
         )
     return told
+
+
+def _decision_notices(
+    event: ComplaintUpheld | ComplaintDismissed, state: Evaluation
+) -> list[tuple[str, str]]:
+    complaint = state.complaints.get(event.complaint_id)
+    if complaint is None:
+        return []
+    about = f"the {complaint.subject} of lot {event.lot_id}"
+    if isinstance(event, ComplaintUpheld):
+        outcome = f"upheld it ({event.remedy.value.replace('_', ' ')})"
+    else:
+        outcome = "dismissed it"
+    message = (
+        f"The review body decided on complaint {complaint.complaint_id} about {about}, "
+        f"filed by {complaint.bidder_id}: it {outcome}. Its reasons: {event.reason}"
+    )
+    award = state.lots[event.lot_id].award
+    told = [complaint.bidder_id, state.facts.buyer_id, *([award.bidder_id] if award else [])]
+    return [(party, message) for party in dict.fromkeys(told)]

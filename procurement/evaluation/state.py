@@ -8,7 +8,13 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from schemas.evaluation import AbnormallyLowBasis, AuctionBidder, EvaluationFacts, OpenedBid
+from schemas.evaluation import (
+    AbnormallyLowBasis,
+    AuctionBidder,
+    ComplaintSubject,
+    EvaluationFacts,
+    OpenedBid,
+)
 from schemas.values import Value
 
 
@@ -59,6 +65,12 @@ LOT_LIFECYCLE: dict[tuple[LotStatus | None, str], frozenset[LotStatus]] = {
     (LotStatus.SUSPENDED, "ComplaintDismissed"): frozenset(
         {LotStatus.AWARDED, LotStatus.SUSPENDED}
     ),  # suspended while others are open
+    # A complaint against the lot's cancellation: upheld, the lot resumes where it was.
+    (LotStatus.CANCELLED, "ComplaintFiled"): frozenset({LotStatus.CANCELLED}),
+    (LotStatus.CANCELLED, "ComplaintDismissed"): frozenset({LotStatus.CANCELLED}),
+    (LotStatus.CANCELLED, "ComplaintUpheld"): frozenset(
+        {LotStatus.EVALUATION, LotStatus.AUCTION, LotStatus.RANKED, LotStatus.AWARDED}
+    ),
     **{(status, "LotCancelled"): frozenset({LotStatus.CANCELLED}) for status in LIVE},
     **{(status, "ProcedureCancelled"): frozenset({LotStatus.CANCELLED}) for status in LIVE},
 }
@@ -137,6 +149,7 @@ class Complaint:
     bidder_id: str
     grounds: str
     status: ComplaintStatus = ComplaintStatus.OPEN
+    subject: ComplaintSubject = ComplaintSubject.AWARD
 
 
 @dataclass(frozen=True)
@@ -152,6 +165,9 @@ class LotState:
     auction_sequences: dict[str, int] | None = None
     flags: dict[str, Flag] | None = None  # bid id -> abnormally low flag; None: not checked
     award: Award | None = None
+    # Of a lot the buyer cancelled: where it was and when, should a review annul the cancellation.
+    cancelled_from: LotStatus | None = None
+    cancelled_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ its own, and merging any prefix of them by the OCDS rules gives the state at tha
 import copy
 from collections.abc import Mapping, Sequence
 
-from publication.ocds import awarding, bidders, contracting, tendering
+from publication.ocds import awarding, bidders, contracting, remedies, tendering
 from publication.ocds.parties import parties_of, reference
 from publication.ocds.procedure import Handler, Procedure, release_id
 from publication.ocds.registrations import PartyInfo
@@ -30,6 +30,8 @@ from schemas.evaluation import (
     AwardDecided,
     BidDisqualified,
     BidQualified,
+    ComplaintDismissed,
+    ComplaintFiled,
     ComplaintUpheld,
     EvaluationStarted,
     JustificationAccepted,
@@ -91,7 +93,7 @@ def _release(procedure: Procedure, envelope: Envelope, tags: list[str]) -> Relea
         "language": LANGUAGE,
         "parties": parties_of(procedure),
         "buyer": reference(procedure, tender.buyer_id),
-        "tender": tendering.tender_section(procedure),
+        "tender": tendering.tender_section(procedure) | remedies.award_period(procedure),
     }
     if procedure.tenderers_public:
         release["bids"] = {"details": bidders.bid_details(procedure)}
@@ -122,9 +124,11 @@ _HANDLERS: dict[type[Event], Handler] = {
     AuctionResultRecorded: bidders.auction_result,
     BidsOpened: bidders.opened,
     AwardDecided: awarding.awarded,
-    ComplaintUpheld: awarding.complaint_upheld,
-    LotCancelled: awarding.lot_cancelled,
-    ProcedureCancelled: awarding.procedure_cancelled,
+    ComplaintFiled: remedies.complaint_filed,
+    ComplaintUpheld: remedies.complaint_upheld,
+    ComplaintDismissed: remedies.complaint_dismissed,
+    LotCancelled: remedies.cancelled(awarding.lot_cancelled),
+    ProcedureCancelled: remedies.cancelled(awarding.procedure_cancelled),
     ContractDrawn: contracting.contract_drawn,
     ContractSigned: contracting.contract_signed,
     ContractActivated: contracting.contract_event("contract"),

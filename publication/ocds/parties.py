@@ -15,6 +15,8 @@ def parties_of(procedure: Procedure) -> list[dict[str, Any]]:
         if award["status"] in ("pending", "active"):
             for supplier in award["suppliers"]:
                 roles.setdefault(supplier["id"], []).append("supplier")
+    for body in procedure.review_bodies:
+        roles.setdefault(body, []).append("reviewBody")
     for contract in procedure.contracts.values():
         if contract.payments:
             roles[contract.buyer_id].append("payer")

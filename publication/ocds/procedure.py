@@ -39,6 +39,8 @@ class Procedure:
     cancelled: bool = False
     contracts: dict[str, Contract] = field(default_factory=dict)  # by aggregate id
     contract_amendments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    complaints: dict[str, dict[str, Any]] = field(default_factory=dict)  # each also on its award
+    review_bodies: dict[str, None] = field(default_factory=dict)  # an ordered set
     last_release: str | None = None
 
     @property

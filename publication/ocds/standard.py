@@ -20,7 +20,8 @@ from schemas.values import Value
 
 VERSION = "1.1"
 LANGUAGE = "ro"
-EXTENSIONS = ("lots", "bids", "partyScale", "awardEvidence")  # folders of schemas/ocds_extensions
+# Folders of schemas/ocds_extensions.
+EXTENSIONS = ("lots", "bids", "partyScale", "awardEvidence", "complaints")
 Release = dict[str, Any]
 
 

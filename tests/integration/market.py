@@ -80,6 +80,7 @@ async def sealed_tender(
     threshold: int = 2,
     lots: int = 1,
     standstill_days: int = 10,
+    standstill_ground: str | None = None,
     auction: dict[str, Any] | None = None,
     suite: str = "x25519",
     confirming: int | None = None,
@@ -89,6 +90,7 @@ async def sealed_tender(
     ``auction`` rules, the procedure has an auction."""
     body = tender_body(deadline_in=deadline_in)
     body["requirements"]["standstill_days"] = standstill_days
+    body["requirements"]["standstill_ground"] = standstill_ground
     if auction is not None:
         body["procedure_type"] = "open_with_auction"
         body["requirements"]["auction"] = auction

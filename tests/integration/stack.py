@@ -39,6 +39,7 @@ def settings_for_tests(data_dir: Path) -> Settings:
             minimum_tender_period=timedelta(0),
             minimum_period_after_significant_amendment=timedelta(seconds=30),
             minimum_auction_notice=timedelta(seconds=1),
+            minimum_standstill_days=0,  # contracts follow their awards while the tests watch
         ),
         http=HttpLimits().raised(),  # the tests send from one address, faster than people do
     )

@@ -3,7 +3,7 @@ properties over random histories."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -345,19 +345,26 @@ def test_the_award_notices_tell_every_bidder_the_outcome_and_the_reasons() -> No
     told = dict(notices(award))
     assert set(told) == {"supplier-a", "supplier-b", "supplier-c"}
     assert "won lot lot-1" in told["supplier-b"]
-    assert "2030-05-14T10:00:00+00:00" in told["supplier-b"]
+    assert "2030-05-14T21:00:00+00:00" in told["supplier-b"]  # 15 May, 00:00 in Bucharest
     assert "ranked 2 of 2" in told["supplier-a"]
     assert "No ISO 9001 certificate." in told["supplier-c"]
     assert all("complain until 2030-05-14" in told[b] for b in ("supplier-a", "supplier-c"))
 
 
-@pytest.mark.parametrize("days", [0, 10, 30])
-def test_the_standstill_ends_standstill_days_after_the_decision(days: int) -> None:
-    """standstill_ends = decided_at + standstill_days; the contract may be signed from then."""
+@pytest.mark.parametrize(
+    ("days", "ends"),
+    [
+        (0, NOW),
+        (10, datetime(2030, 5, 14, 21, 0, tzinfo=UTC)),  # the end of 14 May in Bucharest
+        (30, datetime(2030, 6, 3, 21, 0, tzinfo=UTC)),
+    ],
+)
+def test_the_standstill_ends_at_the_end_of_its_last_day(days: int, ends: datetime) -> None:
+    """The standstill ends when the ``standstill_days``-th calendar day after the decision's
+    day ends in the buyer's time zone; the contract may be signed from then."""
     procedure = awarded(facts(standstill_days=days), bid("a", "900.00"))
     award = only(procedure.events, AwardDecided)
-    assert (award.decided_at, award.standstill_ends) == (NOW, NOW + timedelta(days=days))
-    ends = NOW + timedelta(days=days)
+    assert (award.decided_at, award.standstill_ends) == (NOW, ends)
     assert contract_may_be_signed(procedure.evaluation, LOT, ends)
     if days:
         assert not contract_may_be_signed(procedure.evaluation, LOT, ends - HOUR)
@@ -387,7 +394,7 @@ def test_an_upheld_complaint_sends_the_lot_back_to_evaluation_for_a_new_award() 
     procedure.do(CompleteLotEvaluation(ocid=OCID, lot_id=LOT), BUYERS_OFFICER)
     [award] = procedure.do(DecideAward(ocid=OCID, lot_id=LOT), BUYERS_OFFICER)
     assert isinstance(award, AwardDecided)
-    assert (award.bid_id, award.standstill_ends) == ("a", NOW + 11 * DAY)
+    assert (award.bid_id, award.standstill_ends) == ("a", NOW + 11 * DAY + 11 * HOUR)
     assert procedure.evaluation.complaints["complaint-1"].status is ComplaintStatus.UPHELD
 
 
@@ -657,7 +664,7 @@ def complained_then_cancelled() -> Procedure:
 
 def standstill_over() -> Procedure:
     procedure = two_bids_awarded()
-    procedure.wait(10 * DAY)
+    procedure.wait(10 * DAY + 11 * HOUR)  # to the end of the 10th day in Bucharest
     return procedure
 
 
@@ -949,10 +956,10 @@ CASES = {
         standstill_over, COMPLAIN, bidder("a"), WrongState, "standstill_over"
     ),
     "complaint by a supplier that did not bid": Case(
-        two_bids_awarded, COMPLAIN, supplier("supplier-x"), NotAllowed, "not_allowed"
+        two_bids_awarded, COMPLAIN, supplier("supplier-x"), NotAllowed, "not_a_tenderer"
     ),
     "complaint by an officer": Case(
-        two_bids_awarded, COMPLAIN, BUYERS_OFFICER, NotAllowed, "not_allowed"
+        two_bids_awarded, COMPLAIN, BUYERS_OFFICER, NotAllowed, "not_a_tenderer"
     ),
     "second complaint while the first is open": Case(
         complained, COMPLAIN, bidder("a"), WrongState, "complaint_pending"

@@ -507,9 +507,10 @@ def test_a_procedure_whose_award_is_overturned_and_then_cancelled_is_valid() -> 
     assert_valid(release_package)
     assert_valid(record_package)
     tags = [tags for kind, tags in types_and_tags(story) if kind != "TenderPublished"]
-    assert tags[-3:] == [
+    assert tags[-4:] == [
         ["award", "tenderUpdate"],  # lot-2 cancelled: the tender stage is complete
-        ["awardCancellation", "tenderUpdate"],  # the complaint reopens it
+        ["awardUpdate"],  # the complaint, on the award it is about
+        ["awardCancellation", "tenderUpdate"],  # upheld: it reopens the tender
         ["tenderCancellation"],
     ]
     compiled = record_package["records"][0]["compiledRelease"]

@@ -12,8 +12,10 @@ from fastapi.responses import JSONResponse
 from adapters.postgres import eventstore
 from entrypoints.http.auth import ActorDep, IdempotencyKey
 from entrypoints.http.command_routes import body_without, handle
+from entrypoints.http.routes.award_evidence import Ocid
 from procurement import evaluation
 from procurement.errors import NotAllowed, NotFound
+from readmodels import complaints as complaint_reads
 from schemas.commands import Role
 from schemas.evaluation import (
     AcceptJustification,
@@ -34,6 +36,7 @@ from schemas.evaluation import (
     SubmitJustification,
     UpholdComplaint,
 )
+from schemas.remedies import PublicComplaints
 
 router = APIRouter()
 
@@ -50,7 +53,7 @@ COMMANDS: dict[str, tuple[type[EvaluationCommand], str]] = {
     "justification-acceptances": (AcceptJustification, "the buyer accepts the justification"),
     "justification-rejections": (RejectJustification, "the buyer rejects it: the bid is out"),
     "awards": (DecideAward, "the buyer confirms the award of a lot; the standstill starts"),
-    "complaints": (FileComplaint, "a bidder complains during the standstill"),
+    "complaints": (FileComplaint, "a tenderer complains about an award during its standstill"),
     "complaint-upholdings": (UpholdComplaint, "a reviewer upholds a complaint"),
     "complaint-dismissals": (DismissComplaint, "a reviewer dismisses a complaint"),
     "lot-cancellations": (CancelLot, "the buyer cancels a lot, with the reason"),
@@ -116,6 +119,13 @@ async def evaluation_view(request: Request, ocid: str, actor: ActorDep) -> dict[
             for lot_id, lot in state.lots.items()
         ],
     }
+
+
+@router.get("/tenders/{ocid}/complaints", tags=["public"], response_model=PublicComplaints)
+async def complaints(request: Request, ocid: Ocid) -> PublicComplaints:
+    """Every complaint about the tender's awards, who filed it and on what grounds, and the
+    review body's decision with its reasons and remedy (Directive 89/665/EEC)."""
+    return await complaint_reads.complaints(request.app.state.pool, ocid)
 
 
 @router.get("/tenders/{ocid}/awards", tags=["public"])
