@@ -106,7 +106,7 @@ class OpeningCeremony:
                 if isinstance(item.event, BidSubmitted | BidWithdrawn)
             ]
             current = [
-                CurrentBid(e.receipt, _sealed(e), log.leaves[e.receipt.log_index])
+                CurrentBid(e.receipt, _sealed(e), log.leaves[e.position])
                 for e in opening.current_bids(entries)
             ]
             shares: dict[str, list[shamir.Share]] = {}

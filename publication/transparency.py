@@ -57,6 +57,9 @@ NEVER_LOGGED = frozenset({"QuoteSubmitted"})  # QuotesOpened carries every quote
 # are logged at once, before the seal: they tell nothing of the bids.
 COMMITTEE_KEY_EVENTS = frozenset({"CommitteeKeysRegistered"})
 COMMITTEE_EVENTS = frozenset({"CommitteeNamed", "CommitteeConfirmed"})
+# The bid entries of a log: never logged, but a committee event recorded after one of them
+# would show by its sequence number how many came before it.
+BID_ENTRIES = frozenset({"BidSubmitted", "BidWithdrawn"})
 
 # Why a logged event's document is not served yet.
 EVALUATION_DECIDED = "evaluation_decided"  # every lot awarded, unsuccessful or cancelled
@@ -79,6 +82,23 @@ def is_logged(event_type: str) -> bool:
     if cls.topic == "procurement.bids":
         return event_type in BID_LOG_FROM_THE_SEAL
     return True
+
+
+def held_until_the_close(event_type: str, bid_entries_before: bool) -> bool:
+    """A committee event recorded after bids came (a member confirming late) is logged at
+    its log's seal, or its tender's cancellation, instead of at once: its sequence number
+    counts the bid entries before it (Directive 2014/24/EU Art. 22(3))."""
+    return event_type in COMMITTEE_EVENTS and bid_entries_before
+
+
+def bid_log_closed_by(aggregate_id: str, event_type: str) -> str | None:
+    """The bid log whose held committee events this event releases: the log's seal, or the
+    cancellation of its tender (after which no bid is taken or counted)."""
+    if event_type == "BidLogSealed":
+        return aggregate_id
+    if event_type == "TenderCancelled":
+        return f"{aggregate_id}:bids"
+    return None
 
 
 def records_committee_keys(event_type: str) -> bool:

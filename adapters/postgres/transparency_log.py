@@ -22,17 +22,34 @@ from publication import transparency
 from publication.transparency import Entry, Frontier, Logged, SignedHead
 from schemas.upcasting import read_envelope
 
+
+def _listed(types: frozenset[str]) -> str:
+    return ", ".join(f"'{name}'" for name in sorted(types))
+
+
 APPENDER_LOCK = 4_242_014  # an advisory lock id: one appender at a time, across workers
 BATCH = 5_000  # events taken from the queue per transaction
 
-_PENDING = """
+_PENDING = f"""
 SELECT q.position, e.event_id, e.aggregate_id, e.sequence, e.type, e.recorded_at, e.envelope,
-       t.event_id IS NOT NULL AS logged
+       t.event_id IS NOT NULL AS logged,
+       e.type IN ({_listed(transparency.COMMITTEE_EVENTS)}) AND EXISTS (
+           SELECT 1 FROM events b WHERE b.aggregate_id = e.aggregate_id
+             AND b.sequence < e.sequence AND b.type IN ({_listed(transparency.BID_ENTRIES)})
+       ) AS bid_entries_before
 FROM transparency_queue q
 JOIN events e USING (position)
 LEFT JOIN transparency_entries t ON t.event_id = e.event_id
 ORDER BY q.position
 LIMIT $1
+"""
+# The committee events of a bid log held until its close: not logged yet, in their order.
+_HELD = f"""
+SELECT e.event_id, e.aggregate_id, e.sequence, e.type, e.recorded_at, e.envelope
+FROM events e LEFT JOIN transparency_entries t ON t.event_id = e.event_id
+WHERE e.aggregate_id = $1 AND e.type IN ({_listed(transparency.COMMITTEE_EVENTS)})
+  AND t.event_id IS NULL AND NOT e.event_id = ANY($2::uuid[])
+ORDER BY e.sequence
 """
 
 _INSERT_ENTRIES = """
@@ -84,11 +101,10 @@ class Appender:
             if not rows:
                 return Batch(0, None)
             size = await self._catch_up(connection)
+            documents = await _to_log(connection, rows)
             entries = [
-                transparency.entry_for(size + offset, document_of(row))
-                for offset, row in enumerate(
-                    r for r in rows if not r["logged"] and transparency.is_logged(r["type"])
-                )
+                transparency.entry_for(size + offset, document)
+                for offset, document in enumerate(documents)
             ]
             await connection.execute(
                 "DELETE FROM transparency_queue WHERE position = ANY($1::bigint[])",
@@ -141,6 +157,25 @@ class Appender:
             self._frontier = Frontier()
             self._frontier.extend(await leaf_hashes(connection, size))
         return size
+
+
+async def _to_log(connection: Any, rows: list[Any]) -> list[dict[str, Any]]:
+    """The documents of the queued events to log now, in the queue's order; a late committee
+    event waits for its bid log's close, and is logged just before the event that closes it."""
+    documents: list[dict[str, Any]] = []
+    for row in rows:
+        if row["logged"] or not transparency.is_logged(row["type"]):
+            continue
+        if transparency.held_until_the_close(row["type"], row["bid_entries_before"]):
+            continue
+        closed = transparency.bid_log_closed_by(row["aggregate_id"], row["type"])
+        if closed is not None:
+            taken = [UUID(document["event_id"]) for document in documents]
+            documents += [
+                document_of(held) for held in await connection.fetch(_HELD, closed, taken)
+            ]
+        documents.append(document_of(row))
+    return documents
 
 
 async def _insert(connection: Any, entries: list[Entry]) -> None:
