@@ -114,7 +114,7 @@ class Client:
         key_file: KeyFile,
         platform_key: bytes | None = None,
     ) -> dict[str, Any]:
-        """``submit_bid``, answering the whole answer: the receipt with its ``signed_head``."""
+        """``submit_bid``, answering the whole answer: the signed receipt and ``replayed``."""
         checked = self.checked_platform_key(platform_key)
         sealed = committee.seal_verified(
             self.committee(content.ocid), checked, self, content, version, key_file.signing_key

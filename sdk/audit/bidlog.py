@@ -102,12 +102,13 @@ def check_opened_bids(lot: DecidedLot, log: SealedLog) -> Check:
             problems.append(f"{what}: its receipt is not leaf {index} of the sealed log")
         expected = {
             "kind": "bid",
-            "log_index": receipt.get("log_index", index),  # only older receipts name it
+            "log_index": index,  # only older receipts name it
             "ocid": lot.ocid,
             "bid_id": bid.bid_id,
             "bidder_id": bid.bidder_id,
         }
-        wrong = sorted(name for name, value in expected.items() if receipt.get(name) != value)
+        given = {"log_index": index} | receipt  # a receipt naming no position is at its leaf
+        wrong = sorted(name for name, value in expected.items() if given.get(name) != value)
         if wrong:
             problems.append(f"{what}: its receipt differs in {', '.join(wrong)}")
         if lot.lot_id not in (receipt.get("lots") or ()):
