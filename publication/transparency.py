@@ -57,9 +57,6 @@ NEVER_LOGGED = frozenset({"QuoteSubmitted"})  # QuotesOpened carries every quote
 # are logged at once, before the seal: they tell nothing of the bids.
 COMMITTEE_KEY_EVENTS = frozenset({"CommitteeKeysRegistered"})
 COMMITTEE_EVENTS = frozenset({"CommitteeNamed", "CommitteeConfirmed"})
-# The bid entries of a log: never logged, but a committee event recorded after one of them
-# would show by its sequence number how many came before it.
-BID_ENTRIES = frozenset({"BidSubmitted", "BidWithdrawn"})
 
 # Why a logged event's document is not served yet.
 EVALUATION_DECIDED = "evaluation_decided"  # every lot awarded, unsuccessful or cancelled
@@ -84,11 +81,13 @@ def is_logged(event_type: str) -> bool:
     return True
 
 
-def held_until_the_close(event_type: str, bid_entries_before: bool) -> bool:
-    """A committee event recorded after bids came (a member confirming late) is logged at
-    its log's seal, or its tender's cancellation, instead of at once: its sequence number
-    counts the bid entries before it (Directive 2014/24/EU Art. 22(3))."""
-    return event_type in COMMITTEE_EVENTS and bid_entries_before
+def held_until_the_close(event_type: str, taking_bids: bool) -> bool:
+    """A confirmation recorded once the log takes bids (k members had confirmed before it)
+    is logged at the log's seal, or its tender's cancellation, instead of at once: its
+    sequence number would count the bid entries before it, and logging it at once or not
+    would tell whether there are any (Directive 2014/24/EU Art. 22(3)). Before k
+    confirmations no bid can be taken, so everything logged at once precedes every bid."""
+    return event_type == "CommitteeConfirmed" and taking_bids
 
 
 def bid_log_closed_by(aggregate_id: str, event_type: str) -> str | None:

@@ -5,6 +5,8 @@ transaction). The appender takes the queue in one transaction under an advisory 
 writes the entries of the events that are logged (``publication.transparency.is_logged``)
 after the last leaf, drops the queue rows, and signs the new tree head, so an event that
 commits late with a lower position is logged at the next batch, and none is logged twice.
+A committee confirmation recorded once its log takes bids is logged just before the log's
+seal, or its tender's cancellation (``transparency.held_until_the_close``).
 """
 
 import base64
@@ -22,32 +24,31 @@ from publication import transparency
 from publication.transparency import Entry, Frontier, Logged, SignedHead
 from schemas.upcasting import read_envelope
 
-
-def _listed(types: frozenset[str]) -> str:
-    return ", ".join(f"'{name}'" for name in sorted(types))
-
-
 APPENDER_LOCK = 4_242_014  # an advisory lock id: one appender at a time, across workers
 BATCH = 5_000  # events taken from the queue per transaction
 
-_PENDING = f"""
+_PENDING = """
 SELECT q.position, e.event_id, e.aggregate_id, e.sequence, e.type, e.recorded_at, e.envelope,
        t.event_id IS NOT NULL AS logged,
-       e.type IN ({_listed(transparency.COMMITTEE_EVENTS)}) AND EXISTS (
-           SELECT 1 FROM events b WHERE b.aggregate_id = e.aggregate_id
-             AND b.sequence < e.sequence AND b.type IN ({_listed(transparency.BID_ENTRIES)})
-       ) AS bid_entries_before
+       e.type = 'CommitteeConfirmed' AND (
+           SELECT count(*) FROM events c WHERE c.aggregate_id = e.aggregate_id
+             AND c.type = 'CommitteeConfirmed' AND c.sequence < e.sequence
+       ) >= (
+           SELECT (n.envelope::jsonb -> 'event' -> 'material' ->> 'threshold')::int
+           FROM events n WHERE n.aggregate_id = e.aggregate_id AND n.type = 'CommitteeNamed'
+           LIMIT 1
+       ) AS taking_bids
 FROM transparency_queue q
 JOIN events e USING (position)
 LEFT JOIN transparency_entries t ON t.event_id = e.event_id
 ORDER BY q.position
 LIMIT $1
 """
-# The committee events of a bid log held until its close: not logged yet, in their order.
-_HELD = f"""
+# The confirmations of a bid log held until its close: not logged yet, in their order.
+_HELD = """
 SELECT e.event_id, e.aggregate_id, e.sequence, e.type, e.recorded_at, e.envelope
 FROM events e LEFT JOIN transparency_entries t ON t.event_id = e.event_id
-WHERE e.aggregate_id = $1 AND e.type IN ({_listed(transparency.COMMITTEE_EVENTS)})
+WHERE e.aggregate_id = $1 AND e.type = 'CommitteeConfirmed'
   AND t.event_id IS NULL AND NOT e.event_id = ANY($2::uuid[])
 ORDER BY e.sequence
 """
@@ -166,7 +167,7 @@ async def _to_log(connection: Any, rows: list[Any]) -> list[dict[str, Any]]:
     for row in rows:
         if row["logged"] or not transparency.is_logged(row["type"]):
             continue
-        if transparency.held_until_the_close(row["type"], row["bid_entries_before"]):
+        if transparency.held_until_the_close(row["type"], bool(row["taking_bids"])):
             continue
         closed = transparency.bid_log_closed_by(row["aggregate_id"], row["type"])
         if closed is not None:

@@ -93,28 +93,32 @@ async def bid(stack: Stack, bidder: Party, ocid: str, material: Any) -> httpx.Re
 
 
 async def test_nothing_public_before_the_deadline_tells_one_bid_from_three(stack: Stack) -> None:
-    """Two tenders alike, one with one bid and one with three, and a member confirming the
-    committee late in both: before the deadline every public route, the portal's page, the
+    """Three tenders alike, with one bid, three bids and none, and a member confirming the
+    committee late in each: before the deadline every public route, the portal's page, the
     OCDS record, the transparency log and each bidder's receipt are the same in everything
     that could count bids; after the close the sealed head and each bidder's inclusion proof
     are published and every receipt verifies against the head."""
     buyer = await buyer_with_committee(stack, size=3)
     one, one_material, one_deadline = await sealed_tender(stack, buyer, WINDOW, confirming=2)
     three, three_material, three_deadline = await sealed_tender(stack, buyer, WINDOW, confirming=2)
+    none, none_material, _ = await sealed_tender(stack, buyer, WINDOW, confirming=2)
     bidders = [await register_supplier(stack, name) for name in ("Alfa", "Beta", "Gama")]
 
     alone = await bid(stack, bidders[0], one, one_material)
     crowd = [await bid(stack, bidder, three, three_material) for bidder in bidders]
-    for material in (one_material, three_material):  # late: after the bids
+    for material in (one_material, three_material, none_material):  # late: after the bids
         await confirm(stack, buyer.members[2], material)
     await asyncio.sleep(2.5)  # the projections and the transparency appender have run since
 
     names = {bidder.id: "BIDDER" for bidder in bidders}
     seen_one = await public_view(stack, one, names)
     seen_three = await public_view(stack, three, names)
+    seen_none = await public_view(stack, none, names)
     assert datetime.now(UTC) < min(one_deadline, three_deadline), "too slow to look in time"
-    differing = {path: (seen_one[path], seen_three[path]) for path, _ in PUBLIC_PATHS}
-    assert {path: seen for path, seen in differing.items() if seen[0] != seen[1]} == {}
+    differing = {
+        path: (seen_one[path], seen_three[path], seen_none[path]) for path, _ in PUBLIC_PATHS
+    }
+    assert {path: seen for path, seen in differing.items() if len(set(seen)) > 1} == {}
 
     # The first bidder of one tender and the last of the other got receipts alike.
     first, last = alone.json(), crowd[-1].json()

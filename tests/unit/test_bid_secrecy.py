@@ -1,7 +1,7 @@
 """Nothing about the bids is public before the deadline (Directive 2014/24/EU Art. 22(3)),
 in the pure core: a receipt names no position, yet binds the platform to its leaf and is
 placed in the sealed tree afterwards; older receipts with a position stay verifiable; and a
-committee event recorded after bids came waits for the log's close in the transparency log."""
+confirmation recorded once bids are taken waits for the log's close in the transparency log."""
 
 import hashlib
 import json
@@ -115,14 +115,15 @@ def test_an_entry_keeps_its_position_with_the_event_and_older_ones_in_their_rece
     assert BidSubmitted.model_fields["log_index"].default is None
 
 
-def test_a_committee_event_after_bids_waits_for_the_close_in_the_transparency_log() -> None:
-    """A confirmation recorded after bid entries would count them by its sequence number:
-    it is held until the log's seal or its tender's cancellation, which release it; one
-    recorded before any bid is logged at once."""
-    assert transparency.held_until_the_close("CommitteeConfirmed", bid_entries_before=True)
-    assert not transparency.held_until_the_close("CommitteeConfirmed", bid_entries_before=False)
-    assert not transparency.held_until_the_close("CommitteeNamed", bid_entries_before=False)
-    assert not transparency.held_until_the_close("BidLogSealed", bid_entries_before=True)
+def test_a_confirmation_once_bids_are_taken_waits_for_the_close_in_the_transparency_log() -> None:
+    """A confirmation recorded once k members had confirmed (bids may come from then on)
+    would count them by its sequence number, and tell whether there are any by being logged
+    at once or not: it is held until the log's seal or its tender's cancellation, which
+    release it, whether or not anyone bid. Before that no bid can exist: logged at once."""
+    assert transparency.held_until_the_close("CommitteeConfirmed", taking_bids=True)
+    assert not transparency.held_until_the_close("CommitteeConfirmed", taking_bids=False)
+    assert not transparency.held_until_the_close("CommitteeNamed", taking_bids=False)
+    assert not transparency.held_until_the_close("BidLogSealed", taking_bids=True)
     assert transparency.bid_log_closed_by(f"{OCID}:bids", "BidLogSealed") == f"{OCID}:bids"
     assert transparency.bid_log_closed_by(OCID, "TenderCancelled") == f"{OCID}:bids"
     assert transparency.bid_log_closed_by(OCID, "TenderAmended") is None
