@@ -4,10 +4,12 @@ Bids arriving together are written together (the unit of work's group commit): o
 transaction per group locks the bid logs concerned, lets ``bidding.ledger`` decide each bid
 in order on what the previous ones left, records the events and commits once. A receipt is
 sent only after that commit. Ed25519 signatures are deterministic, so a repeated
-submission gets the very same receipt again. Each answer carries the signed head of the log
-just after its entry, timed at its receipt, so the receipt's time is bound to the log: its
-root comes from the log's Merkle frontier (``bidding.merkle``), a few hashes per bid. Each bidder's versions follow one another,
-within what one bidder may store (``bidding.entries``).
+submission gets the very same receipt again. The receipt binds the platform to the entry's
+leaf and its time of receipt, but tells nothing of the others: no position and no tree
+size, so that no bidder learns how many bids came before its own (Directive 2014/24/EU
+Art. 22(3)); the sealed head, published at the deadline, places every receipt. Each
+bidder's versions follow one another, within what one bidder may store
+(``bidding.entries``).
 """
 
 import hashlib
@@ -24,7 +26,7 @@ from adapters.postgres.eventstore import PostgresEventStore
 from app.policies import Changes
 from app.store import EventStore, StoreTransaction
 from app.unit_of_work import Clock, GroupCommit, UnitOfWork, Writes, envelopes, utc_now
-from bidding import committee_sealing, entries, ledger, merkle, receipts, sealing, tree_heads
+from bidding import committee_sealing, entries, ledger, receipts, sealing
 from bidding import log as bid_log
 from bidding.entries import BidLimits, Entry
 from bidding.ledger import Ledger
@@ -32,7 +34,6 @@ from procurement.errors import NotFound, Rejected
 from schemas.bids import BidWithdrawal, Receipt, SealedBid, SignedReceipt
 from schemas.commands import Actor
 from schemas.events import Envelope
-from schemas.tree_heads import SignedTreeHead
 
 MAX_BATCH = 500
 
@@ -41,7 +42,6 @@ MAX_BATCH = 500
 class Answer:
     receipt: SignedReceipt
     replayed: bool  # True when this exact submission was already in the log
-    signed_head: SignedTreeHead  # the log's head just after this entry, at its receipt time
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,6 @@ class _Sent:
 class _Taken:
     receipt: Receipt
     replayed: bool
-    root: bytes  # of the log's first log_index + 1 entries
-    frontier: merkle.Frontier = ()  # of the log just after a new entry, once committed
 
 
 def limits_from_env(env: Mapping[str, str] = os.environ) -> BidLimits:
@@ -107,8 +105,6 @@ class BidIntake:
         self.limits = limits or limits_from_env()
         self._find_key = signing_keys or self._registered_key
         self._keys: dict[str, bytes] = {}  # suppliers' signing keys never change
-        # Each log's frontier at a committed size: the stored log keeps only its leaves.
-        self._frontiers: dict[str, tuple[int, merkle.Frontier]] = {}
         self._uow = UnitOfWork(store or PostgresEventStore(pool), clock)
         self._group: GroupCommit[_Sent, _Taken] = GroupCommit(
             self._uow, self._record, max_group=MAX_BATCH, what="the bids"
@@ -133,20 +129,9 @@ class BidIntake:
 
     async def _answer(self, sent: _Sent) -> Answer:
         taken = await self._group.submit(sent)
-        receipt = taken.receipt
-        size = receipt.log_index + 1
-        if not taken.replayed and size > self._frontiers.get(receipt.ocid, (0, ()))[0]:
-            self._frontiers[receipt.ocid] = (size, taken.frontier)  # committed: kept for later
-        # Signed once committed, outside the transaction: the signatures are deterministic,
-        # so a repeated submission gets the same receipt and head again.
-        head = tree_heads.sign_head(
-            receipt.ocid,
-            receipt.log_index + 1,
-            taken.root,
-            receipt.received_at,
-            self.platform_key,
-        )
-        return Answer(receipts.sign_receipt(receipt, self.platform_key), taken.replayed, head)
+        # Signed once committed, outside the transaction: the signature is deterministic, so
+        # a repeated submission gets the same receipt again.
+        return Answer(receipts.sign_receipt(taken.receipt, self.platform_key), taken.replayed)
 
     async def _signing_key(self, bidder_id: str) -> bytes:
         if (known := self._keys.get(bidder_id)) is not None:
@@ -178,7 +163,7 @@ class BidIntake:
                 [digest for sent in of_log if (digest := sent.digest) is not None],
                 lock=True,
             )
-            logs.add(await self._with_frontier(tx, log), ocid)
+            logs.add(log, ocid)
         answers: list[_Taken | Exception] = []
         recorded = []
         for sent in group:
@@ -189,19 +174,6 @@ class BidIntake:
                 continue
             answers.append(taken)
             recorded.extend(more)
-        roots = {
-            (a.receipt.ocid, a.receipt.log_index): a.root
-            for a in answers
-            if isinstance(a, _Taken) and not a.replayed
-        }
-        for at, answer in enumerate(answers):
-            if isinstance(answer, _Taken) and answer.replayed:
-                key = (answer.receipt.ocid, answer.receipt.log_index)
-                answers[at] = (
-                    replace(answer, root=roots[key])
-                    if key in roots
-                    else await self._with_earlier_root(tx, answer)
-                )
         if recorded:
             await self._uow.append(tx, writes, recorded)
         return answers
@@ -217,39 +189,14 @@ class BidIntake:
             bid_id=f"bid-{uuid4().hex}",
             limits=self.limits,
         )
-        if decided.event is None:  # its root is found after the group's decisions
-            return _Taken(decided.receipt, replayed=True, root=b""), []
+        if decided.event is None:
+            return _Taken(decided.receipt, replayed=True), []
         assert mine is not None
         after = ledger.evolve(mine, decided.event)
         logs.took(after, item.bidder_id)
         changes = Changes(bid_log.bid_log_id(item.ocid), mine.version, [decided.event])
-        taken = _Taken(
-            decided.receipt,
-            replayed=False,
-            root=merkle.frontier_root(after.frontier),
-            frontier=after.frontier,
-        )
+        taken = _Taken(decided.receipt, replayed=False)
         return taken, envelopes(changes, actor=sent.actor.id, at=sent.received_at)
-
-    async def _with_frontier(self, tx: StoreTransaction, log: Ledger | None) -> Ledger | None:
-        """The locked log with its frontier: the one kept from the last committed group when
-        the log has not grown since, else rebuilt once from its leaves."""
-        if log is None or merkle.frontier_matches(log.frontier, log.size):
-            return log  # a log replayed whole, or still empty
-        size, kept = self._frontiers.get(log.ocid, (0, ()))
-        if size == log.size:
-            return replace(log, frontier=kept)
-        full = await tx.bid_ledger(log.ocid, leaves=True)
-        assert full is not None
-        assert len(full.leaves) == log.size
-        return replace(log, frontier=merkle.frontier_of(full.leaves))
-
-    async def _with_earlier_root(self, tx: StoreTransaction, taken: _Taken) -> _Taken:
-        """A repeated submission's root, of the log as its entry left it (rare: read whole)."""
-        full = await tx.bid_ledger(taken.receipt.ocid, leaves=True)
-        assert full is not None
-        root = merkle.root(full.leaves[: taken.receipt.log_index + 1])
-        return replace(taken, root=root)
 
 
 class _GroupLogs:
@@ -291,9 +238,7 @@ class _GroupLogs:
         ocid = after.ocid
         header = self._headers[ocid]
         assert header is not None
-        self._headers[ocid] = replace(
-            header, version=after.version, size=after.size, frontier=after.frontier
-        )
+        self._headers[ocid] = replace(header, version=after.version, size=after.size)
         self._entries[(ocid, bidder_id)] = after.entries[bidder_id]
         self._receipts[(ocid, bidder_id)] = dict(after.receipts)
         self._taken[ocid] |= after.digests

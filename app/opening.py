@@ -118,7 +118,7 @@ class OpeningCeremony:
                 if (awaited := _awaited(log, e)) is not None
             ]
             current = [
-                CurrentBid(e.receipt, _sealed(e), log.leaves[e.receipt.log_index])
+                CurrentBid(e.receipt, _sealed(e), log.leaves[e.position])
                 for e in opening.current_bids(entries)
                 if _awaited(log, e) is None
             ]

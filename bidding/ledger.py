@@ -333,11 +333,13 @@ def take(
         if isinstance(item, SealedBid)
         else None,
         received_at=received_at,
-        log_index=state.size,
     )
+    # The position stays with the entry, out of the receipt: a bidder who knew it would know
+    # how many entries came before its own (Directive 2014/24/EU Art. 22(3)).
     event: BidSubmitted | BidWithdrawn = (
         BidSubmitted(
             receipt=receipt,
+            log_index=state.size,
             ciphertext=item.ciphertext,
             key_commitment=item.key_commitment,
             material_sha256=item.material_sha256,
@@ -345,7 +347,7 @@ def take(
             signature=item.signature,
         )
         if isinstance(item, SealedBid)
-        else BidWithdrawn(receipt=receipt, signature=item.signature)
+        else BidWithdrawn(receipt=receipt, log_index=state.size, signature=item.signature)
     )
     bid_must_stay_within_the_limits(mine, sent, measure(event), limits)
     return Receipted(receipt, event)

@@ -44,13 +44,13 @@ class Opened:
 def current_bids(log: Sequence[BidSubmitted | BidWithdrawn]) -> list[BidSubmitted]:
     """Each bidder's latest entry, if it is a bid: replacements and withdrawals count."""
     latest: dict[str, BidSubmitted | BidWithdrawn] = {}
-    for entry in sorted(log, key=lambda e: e.receipt.log_index):
+    for entry in sorted(log, key=lambda e: e.position):
         latest[entry.receipt.bidder_id] = entry
     return [entry for entry in latest.values() if isinstance(entry, BidSubmitted)]
 
 
 def log_matches_root(log: Sequence[BidSubmitted | BidWithdrawn], root: bytes) -> bool:
-    ordered = sorted(log, key=lambda e: e.receipt.log_index)
+    ordered = sorted(log, key=lambda e: e.position)
     return merkle.root([receipts.leaf_hash(e.receipt) for e in ordered]) == root
 
 

@@ -77,7 +77,7 @@ def request_reconfirmation(
             requirements_sha256=digest,
             reason=reason,
         )
-        for receipt in sorted(current, key=lambda receipt: receipt.log_index)
+        for receipt in sorted(current, key=lambda receipt: (receipt.received_at, receipt.bid_id))
         if receipt.kind == "bid"
     ]
 

@@ -97,8 +97,12 @@ def check_head(head: SignedTreeHead, platform_key: bytes) -> None:
 
 
 def check_receipt_head(head: SignedTreeHead, receipt: Receipt) -> None:
-    """A receipt's signed head is the head of its own tender's log just after its entry,
-    signed no earlier than the entry was received: so the receipt's time is bound to it."""
+    """An older receipt's signed head (receipts given before positions were kept private
+    came with one) is the head of its own tender's log just after its entry, signed no
+    earlier than the entry was received: so the receipt's time is bound to it."""
+    if receipt.log_index is None:
+        msg = "the receipt names no position: check it against the sealed head instead"
+        raise HeadNotVerified(msg)
     if head.ocid != receipt.ocid:
         raise HeadNotVerified(f"the head is of the log of {head.ocid}, not of {receipt.ocid}")
     if head.tree_size != receipt.log_index + 1:

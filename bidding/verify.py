@@ -25,20 +25,25 @@ def check_inclusion(
 ) -> None:
     """``proof`` as served at /tenders/{ocid}/bid-log/inclusion; ``root`` and ``tree_size``
     the tree head you trust (the sealed one published at the close), else the proof's own.
-    An audit path does not pin the tree size by itself, so a trusted root comes with its size."""
+    An audit path does not pin the tree size by itself, so a trusted root comes with its size.
+    A receipt names no position (since positions are kept private until the close): the
+    proof's leaf is the one checked; an older receipt's own position must be the proof's."""
     receipt = signed.receipt
     if tree_size is not None and int(proof.get("tree_size", -1)) != tree_size:
         raise NotVerified(f"the proof is for a tree of {proof.get('tree_size')}, not {tree_size}")
-    if proof.get("leaf_index") != receipt.log_index:
+    leaf_index = proof.get("leaf_index")
+    if not isinstance(leaf_index, int) or isinstance(leaf_index, bool) or leaf_index < 0:
+        raise NotVerified(f"the proof names no leaf: leaf_index is {leaf_index!r}")
+    if receipt.log_index is not None and leaf_index != receipt.log_index:
         raise NotVerified(
-            f"the proof is for leaf {proof.get('leaf_index')}, the receipt is entry {receipt.log_index}"
+            f"the proof is for leaf {leaf_index}, the receipt is entry {receipt.log_index}"
         )
     expected = root if root is not None else proof["root"]
     if proof.get("root") != expected:
         raise NotVerified(f"the proof is against root {proof.get('root')}, not {expected}")
     if not merkle.verify_inclusion(
         receipts.leaf_hash(receipt),
-        receipt.log_index,
+        leaf_index,
         int(proof["tree_size"]),
         _hashes(proof["audit_path"]),
         bytes.fromhex(expected),

@@ -81,6 +81,25 @@ def is_logged(event_type: str) -> bool:
     return True
 
 
+def held_until_the_close(event_type: str, taking_bids: bool) -> bool:
+    """A confirmation recorded once the log takes bids (k members had confirmed before it)
+    is logged at the log's seal, or its tender's cancellation, instead of at once: its
+    sequence number would count the bid entries before it, and logging it at once or not
+    would tell whether there are any (Directive 2014/24/EU Art. 22(3)). Before k
+    confirmations no bid can be taken, so everything logged at once precedes every bid."""
+    return event_type == "CommitteeConfirmed" and taking_bids
+
+
+def bid_log_closed_by(aggregate_id: str, event_type: str) -> str | None:
+    """The bid log whose held committee events this event releases: the log's seal, or the
+    cancellation of its tender (after which no bid is taken or counted)."""
+    if event_type == "BidLogSealed":
+        return aggregate_id
+    if event_type == "TenderCancelled":
+        return f"{aggregate_id}:bids"
+    return None
+
+
 def records_committee_keys(event_type: str) -> bool:
     """A key log entry: a party event recording a committee member's encryption key (named,
     or any later party event with such a key, so that a change of keys is never missed)."""

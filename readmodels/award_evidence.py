@@ -77,8 +77,7 @@ async def sealed_leaves(pool: Any, ocid: str) -> SealedLeaves | None:
     log = await _bid_log(pool, ocid)
     if log.sealed is None:
         return None
-    ordered = sorted(log.receipts, key=lambda receipt: receipt.log_index)
-    hashes = [leaves.leaf_hash(receipt).hex() for receipt in ordered[: log.sealed.tree_size]]
+    hashes = [leaves.leaf_hash(receipt).hex() for receipt in log.receipts[: log.sealed.tree_size]]
     return SealedLeaves(log.sealed.tree_size, log.sealed.root, hashes)
 
 

@@ -96,8 +96,10 @@ async def tender_text(pool: Any, ocid: str) -> str | None:
 
 def _bid_summary(row: Any) -> Document | None:
     """What the public knows of a tender's sealed bids: counts, the root, the opening; the
-    counts mean what they mean in ``GET /tenders/{ocid}/bids`` (docs/sealed-bids.md)."""
-    if not row["has_log"]:
+    counts mean what they mean in ``GET /tenders/{ocid}/bids`` (docs/sealed-bids.md). Null
+    until the seal: before the deadline nothing public tells how many bids a tender has,
+    not even whether it has one (Directive 2014/24/EU Art. 22(3))."""
+    if not row["has_log"] or row["sealed_at"] is None:
         return None
     return {
         "log_entries": row["entries"],

@@ -12,7 +12,6 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from schemas.bids import Receipt, Sha256Hex
 from schemas.reconfirmations import AwaitingReconfirmation
-from schemas.tree_heads import SignedTreeHead
 
 # Raw keys and signatures in standard base64: 32 bytes take 44 characters, 64 take 88.
 Base64Key = Annotated[
@@ -86,14 +85,15 @@ class MySealedShare(Answer):
 class BidReceipt(Answer):
     """The platform's signed receipt for a bid, a new version or a withdrawal; ``replayed``
     is true when this exact submission was already in the log (its first receipt, 200).
-    ``signed_head`` binds the receipt's time to the log: the platform's signed head of the
-    log's first ``log_index + 1`` entries, timed at ``received_at``."""
+    The signature binds the platform to the entry's Merkle leaf and its time of receipt; it
+    names no position and no tree size, which would tell how many bids came before. At the
+    deadline the sealed head (``bid-log/signed-head``) and each leaf's inclusion proof are
+    published: check the receipt against them."""
 
     receipt: Receipt
     key_id: KeyId
     signature: Base64Signature
     replayed: bool
-    signed_head: SignedTreeHead
 
 
 class BidAsOpened(Answer):
@@ -116,17 +116,24 @@ class BidsOfTender(Answer):
     ocid: Id
     status: LogStatus
     deadline: AwareDatetime
-    log_entries: int = Field(
-        ge=0, description="entries in the bid log: every bid, new version and withdrawal"
-    )
-    bidders_with_entries: int = Field(
-        ge=0, description="bidders with at least one entry, those who withdrew included"
-    )
-    current_bids: int = Field(
+    log_entries: int | None = Field(
         ge=0,
-        description="bidders whose latest entry is a bid: the bids the opening opens",
+        description="entries in the bid log: every bid, new version and withdrawal; null"
+        " until the seal, so that nobody learns how many bids a tender has before its deadline",
     )
-    bidders: int = Field(ge=0, deprecated=True, description="the same as bidders_with_entries")
+    bidders_with_entries: int | None = Field(
+        ge=0,
+        description="bidders with at least one entry, those who withdrew included; null"
+        " until the seal",
+    )
+    current_bids: int | None = Field(
+        ge=0,
+        description="bidders whose latest entry is a bid: the bids the opening opens; null"
+        " until the seal",
+    )
+    bidders: int | None = Field(
+        ge=0, deprecated=True, description="the same as bidders_with_entries"
+    )
     root: Sha256Hex | None = Field(description="the sealed Merkle root; null until the seal")
     my_receipts: list[Receipt] = Field(
         default=[], description="a supplier's own receipts, in log order; only to suppliers"
@@ -144,8 +151,9 @@ class BidsOfTender(Answer):
 
 
 class TenderBidSummary(Answer):
-    """The ``bids`` section of ``GET /tenders/{ocid}`` (null when the tender has no bid
-    log): the counts of ``BidsOfTender`` under the same names, the seal and the opening."""
+    """The ``bids`` section of ``GET /tenders/{ocid}`` (null until the tender's bid log is
+    sealed at the deadline): the counts of ``BidsOfTender`` under the same names, the seal
+    and the opening."""
 
     log_entries: int = Field(ge=0, description="as in GET /tenders/{ocid}/bids")
     bidders_with_entries: int = Field(ge=0, description="as in GET /tenders/{ocid}/bids")

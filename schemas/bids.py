@@ -200,7 +200,11 @@ class Receipt(Message):
     material_sha256: Sha256Hex | None = None  # the committee keys the bid was sealed to
     shares_sha256: Sha256Hex | None = None  # its sealed key shares (None for a withdrawal)
     received_at: AwareDatetime  # the platform's clock, UTC, to the microsecond
-    log_index: int = Field(ge=0)  # the entry's position in the tender's bid log
+    # The entry's position in the tender's bid log, only in receipts given before positions
+    # were kept private: a position tells a bidder how many entries came before its own.
+    # A receipt without one has no such field at all (not even null) in its JSON, its leaf
+    # and what the platform signed; its leaf is found among the sealed log's leaves.
+    log_index: int | None = Field(default=None, ge=0, exclude_if=lambda index: index is None)
 
 
 class SignedReceipt(Message):

@@ -157,10 +157,25 @@ class TenderClosed(TenderEvent):
 # Sealed bids: one bid log per tender, aggregate id "<ocid>:bids"
 
 
-class BidSubmitted(BidEvent):
+class BidEntry(BidEvent):
+    """An entry of a bid log: a bid or a withdrawal, with its receipt and its position. The
+    position is the platform's alone until the seal (a bidder who knew it would know how many
+    entries came before its own); older entries carry it in their receipt instead."""
+
+    receipt: Receipt
+    log_index: int | None = Field(default=None, ge=0)
+
+    @property
+    def position(self) -> int:
+        """The entry's index in the log: its leaf's index in the sealed tree."""
+        position = self.log_index if self.log_index is not None else self.receipt.log_index
+        assert position is not None, f"the entry {self.receipt.bid_id} has no position"
+        return position
+
+
+class BidSubmitted(BidEntry):
     public = False
     type: Literal["BidSubmitted"] = "BidSubmitted"
-    receipt: Receipt
     ciphertext: Ciphertext  # still sealed: nobody can read it before the opening
     # A bid sealed to a committee carries these three; one sealed to an opening key before
     # committees existed (version 1, still in older stores) carries none of them.
@@ -179,10 +194,9 @@ class BidSubmitted(BidEvent):
         return self
 
 
-class BidWithdrawn(BidEvent):
+class BidWithdrawn(BidEntry):
     public = False
     type: Literal["BidWithdrawn"] = "BidWithdrawn"
-    receipt: Receipt
     signature: Signature
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from bidding import keys, reconfirmation, sealing
+from bidding import keys, receipts, reconfirmation, sealing
 from schemas.bids import BidContent, SignedReceipt
 from schemas.committee import MySealedShares
 from schemas.values import Requirements
@@ -115,7 +115,7 @@ class Client:
         key_file: KeyFile,
         platform_key: bytes | None = None,
     ) -> dict[str, Any]:
-        """``submit_bid``, answering the whole answer: the receipt with its ``signed_head``."""
+        """``submit_bid``, answering the whole answer: the signed receipt and ``replayed``."""
         checked = self.checked_platform_key(platform_key)
         sealed = committee.seal_verified(
             self.committee(content.ocid), checked, self, content, version, key_file.signing_key
@@ -237,6 +237,20 @@ class Client:
             "GET", f"/tenders/{ocid}/bid-log/inclusion", params=params
         )
         return answer
+
+    def leaf_index_of(self, ocid: str, signed: SignedReceipt) -> int:
+        """Where the receipt's leaf is in the sealed bid log (public from the deadline): a
+        receipt names no position, which would tell how many bids came before it."""
+        leaves: list[str] = self.request("GET", f"/tenders/{ocid}/bid-log/leaves")["leaves"]
+        leaf = receipts.leaf_hash(signed.receipt).hex()
+        if leaf not in leaves:
+            detail = (
+                f"the receipt of {signed.receipt.bid_id} is no leaf of the sealed log of {ocid}"
+            )
+            raise ApiError(
+                404, {"title": "Not in the sealed log", "code": "not_a_leaf", "detail": detail}
+            )
+        return leaves.index(leaf)
 
     def consistency_proof(self, ocid: str, first: int, second: int | None = None) -> dict[str, Any]:
         params = {"first": first} | ({"second": second} if second else {})

@@ -231,7 +231,7 @@ async def _add_entries(connection: Any, entries: list[Envelope]) -> None:
         rows.append(
             (
                 receipt.ocid,
-                receipt.log_index,
+                item.event.position,
                 receipt.bidder_id,
                 receipt.version,
                 receipt.kind,
@@ -252,7 +252,7 @@ async def _add_entries(connection: Any, entries: list[Envelope]) -> None:
     sizes: dict[str, int] = {}
     for item in entries:
         assert isinstance(item.event, BidSubmitted | BidWithdrawn)
-        sizes[item.event.receipt.ocid] = item.event.receipt.log_index + 1
+        sizes[item.event.receipt.ocid] = item.event.position + 1
     await connection.execute(
         "UPDATE bid_logs b SET size = u.size"
         " FROM unnest($1::text[], $2::int[]) AS u (ocid, size) WHERE b.ocid = u.ocid",

@@ -5,6 +5,8 @@ transaction). The appender takes the queue in one transaction under an advisory 
 writes the entries of the events that are logged (``publication.transparency.is_logged``)
 after the last leaf, drops the queue rows, and signs the new tree head, so an event that
 commits late with a lower position is logged at the next batch, and none is logged twice.
+A committee confirmation recorded once its log takes bids is logged just before the log's
+seal, or its tender's cancellation (``transparency.held_until_the_close``).
 """
 
 import base64
@@ -27,12 +29,28 @@ BATCH = 5_000  # events taken from the queue per transaction
 
 _PENDING = """
 SELECT q.position, e.event_id, e.aggregate_id, e.sequence, e.type, e.recorded_at, e.envelope,
-       t.event_id IS NOT NULL AS logged
+       t.event_id IS NOT NULL AS logged,
+       e.type = 'CommitteeConfirmed' AND (
+           SELECT count(*) FROM events c WHERE c.aggregate_id = e.aggregate_id
+             AND c.type = 'CommitteeConfirmed' AND c.sequence < e.sequence
+       ) >= (
+           SELECT (n.envelope::jsonb -> 'event' -> 'material' ->> 'threshold')::int
+           FROM events n WHERE n.aggregate_id = e.aggregate_id AND n.type = 'CommitteeNamed'
+           LIMIT 1
+       ) AS taking_bids
 FROM transparency_queue q
 JOIN events e USING (position)
 LEFT JOIN transparency_entries t ON t.event_id = e.event_id
 ORDER BY q.position
 LIMIT $1
+"""
+# The confirmations of a bid log held until its close: not logged yet, in their order.
+_HELD = """
+SELECT e.event_id, e.aggregate_id, e.sequence, e.type, e.recorded_at, e.envelope
+FROM events e LEFT JOIN transparency_entries t ON t.event_id = e.event_id
+WHERE e.aggregate_id = $1 AND e.type = 'CommitteeConfirmed'
+  AND t.event_id IS NULL AND NOT e.event_id = ANY($2::uuid[])
+ORDER BY e.sequence
 """
 
 _INSERT_ENTRIES = """
@@ -84,11 +102,10 @@ class Appender:
             if not rows:
                 return Batch(0, None)
             size = await self._catch_up(connection)
+            documents = await _to_log(connection, rows)
             entries = [
-                transparency.entry_for(size + offset, document_of(row))
-                for offset, row in enumerate(
-                    r for r in rows if not r["logged"] and transparency.is_logged(r["type"])
-                )
+                transparency.entry_for(size + offset, document)
+                for offset, document in enumerate(documents)
             ]
             await connection.execute(
                 "DELETE FROM transparency_queue WHERE position = ANY($1::bigint[])",
@@ -141,6 +158,25 @@ class Appender:
             self._frontier = Frontier()
             self._frontier.extend(await leaf_hashes(connection, size))
         return size
+
+
+async def _to_log(connection: Any, rows: list[Any]) -> list[dict[str, Any]]:
+    """The documents of the queued events to log now, in the queue's order; a late committee
+    event waits for its bid log's close, and is logged just before the event that closes it."""
+    documents: list[dict[str, Any]] = []
+    for row in rows:
+        if row["logged"] or not transparency.is_logged(row["type"]):
+            continue
+        if transparency.held_until_the_close(row["type"], bool(row["taking_bids"])):
+            continue
+        closed = transparency.bid_log_closed_by(row["aggregate_id"], row["type"])
+        if closed is not None:
+            taken = [UUID(document["event_id"]) for document in documents]
+            documents += [
+                document_of(held) for held in await connection.fetch(_HELD, closed, taken)
+            ]
+        documents.append(document_of(row))
+    return documents
 
 
 async def _insert(connection: Any, entries: list[Entry]) -> None:

@@ -182,13 +182,13 @@ def bid_submit(
         {k: v for k, v in answer.items() if k in ("receipt", "key_id", "signature")}
     )
     path = receipt_path or Path(f"receipt-{content.ocid}-v{version}.json")
-    # The answer with its signed_head, which `procurement verify receipt` checks too; not
-    # whether this was a repeat, which is no part of the evidence.
+    # Not whether this was a repeat, which is no part of the evidence.
     kept = {k: v for k, v in answer.items() if k != "replayed"}
     write_private(path, json.dumps(kept, indent=2).encode())
     out.print(
-        f"bid received at {receipt.receipt.received_at.isoformat()}, entry "
-        f"{receipt.receipt.log_index} of the bid log; receipt in {path}"
+        f"bid received at {receipt.receipt.received_at.isoformat()}; receipt in {path}; after"
+        f" the deadline `procurement bid proof {content.ocid} --receipt {path}` places it in"
+        " the sealed log"
     )
 
 
@@ -206,7 +206,7 @@ def bid_withdraw(
         fail(f"{key_path} does not say whose it is; register with `procurement supplier register`")
     with _client(api_url, token) as client:
         receipt = _run(lambda: client.withdraw_bid(ocid, str(key_file.party_id), version, key_file))
-    out.print(f"withdrawn; receipt entry {receipt.receipt.log_index}")
+    out.print(f"withdrawn at {receipt.receipt.received_at.isoformat()}; the receipt:")
     show(receipt.model_dump(mode="json"))
 
 
@@ -243,7 +243,11 @@ def bid_status(ocid: str, api_url: ApiOption = None, token: TokenOption = None) 
 def bid_proof(
     ocid: str,
     leaf: Annotated[
-        int | None, typer.Option(help="Your receipt's log_index: an inclusion proof.")
+        int | None, typer.Option(help="A leaf's index in the sealed log: its inclusion proof.")
+    ] = None,
+    receipt: Annotated[
+        Path | None,
+        typer.Option(help="Your receipt file: its leaf found in the sealed log, and its proof."),
     ] = None,
     first: Annotated[
         int | None, typer.Option(help="An earlier tree size: a consistency proof.")
@@ -251,10 +255,13 @@ def bid_proof(
     output: Annotated[Path | None, typer.Option("--out", help="Write the proof to a file.")] = None,
     api_url: ApiOption = None,
 ) -> None:
-    """Fetch an inclusion proof (--leaf) or a consistency proof (--first) of the bid log."""
-    if (leaf is None) == (first is None):
-        fail("give exactly one of --leaf and --first")
+    """Fetch an inclusion proof (--leaf, or --receipt) or a consistency proof (--first) of
+    the sealed bid log."""
+    if sum(given is not None for given in (leaf, receipt, first)) != 1:
+        fail("give exactly one of --leaf, --receipt and --first")
     with _client(api_url, None) as client:
+        if receipt is not None:
+            leaf = _run(lambda: client.leaf_index_of(ocid, _kept_receipt(receipt)))
         proof = _run(
             lambda: (
                 client.inclusion_proof(ocid, leaf)
@@ -265,6 +272,16 @@ def bid_proof(
     if output is not None:
         output.write_text(json.dumps(proof, indent=2))
     show(proof)
+
+
+def _kept_receipt(path: Path) -> SignedReceipt:
+    data = read_json(path)
+    try:
+        return SignedReceipt.model_validate(
+            {k: v for k, v in data.items() if k in ("receipt", "key_id", "signature")}
+        )
+    except (ValidationError, AttributeError) as error:
+        fail(f"{path} is not a receipt:\n{error}")
 
 
 @opening_app.command("share")

@@ -114,14 +114,19 @@ def verify_receipt(
     ] = None,
     tsa_cert: TsaCertOption = None,
 ) -> None:
-    """Check that the platform signed this receipt and, if the receipt comes with a signed
-    head, that the head is the platform's, of the log just after this entry, and its time."""
+    """Check that the platform signed this receipt. A receipt given before positions were
+    kept private came with a signed head: that the head is the platform's, of the log just
+    after this entry, and its time, are checked too. A receipt names no position: after the
+    deadline, check it against the sealed head (`bid proof --receipt`, `verify inclusion`)."""
     signed, carried = _receipt_and_head(receipt)
     key = base64.b64decode(platform_key)
     _checked(lambda: verify.check_receipt(signed, key), f"signed by platform key {signed.key_id}")
     signed_head = _parsed_head(read_json(head), str(head)) if head is not None else carried
     if signed_head is None:
-        out.print("no signed head with this receipt: its time is the receipt's alone")
+        out.print(
+            "no signed head with this receipt: after the deadline, check it against the sealed"
+            " head with `procurement bid proof --receipt` and `procurement verify inclusion`"
+        )
         return
     _check_head(signed_head, key, tsa_cert)
     _checked(
@@ -158,7 +163,7 @@ def verify_inclusion(
     signed, served = _receipt(receipt), read_json(proof)
     _checked(
         lambda: verify.check_inclusion(signed, served, root, tree_size),
-        f"entry {signed.receipt.log_index} is in the tree of {served.get('tree_size')} with root {root or served.get('root')}",
+        f"entry {served.get('leaf_index')} is in the tree of {served.get('tree_size')} with root {root or served.get('root')}",
     )
 
 

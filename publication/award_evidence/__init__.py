@@ -62,9 +62,14 @@ class BidLogFacts:
     """What the bid log holds that the evidence needs: every entry's receipt, the seal and
     the bids that could not be opened."""
 
-    receipts: Sequence[Receipt] = ()
+    receipts: Sequence[Receipt] = ()  # every entry's, in log order
     sealed: BidLogSealed | None = None
     rejected: Sequence[BidRejected] = ()
+
+    def leaf_indexes(self) -> dict[str, int]:
+        """Each entry's leaf in the sealed tree: its place in the log. Receipts given since
+        positions are kept private do not carry it (older ones do, and agree)."""
+        return {receipt.bid_id: at for at, receipt in enumerate(self.receipts)}
 
 
 def compile_evidence(
@@ -124,14 +129,24 @@ def _decided_lot(
     lot_facts = state.facts.lot(lot_id)
     assert lot_facts is not None, f"lot {lot_id} is in the evaluation, so in its facts"
     by_bid = {r.bid_id: r for r in bid_log.receipts if r.kind == "bid"}
+    leaf_indexes = bid_log.leaf_indexes()
     lot_scores = [s for key, s in scores.items() if key[0] == lot_id]
     bids = [
-        opened_bid(state, lot_id, bid, trail, lot_scores, by_bid.get(bid.bid_id), signing_keys)
+        opened_bid(
+            state,
+            lot_id,
+            bid,
+            trail,
+            lot_scores,
+            by_bid.get(bid.bid_id),
+            signing_keys,
+            leaf_indexes.get(bid.bid_id),
+        )
         for bid in state.bids.values()
         if bid.offer(lot_id) is not None
     ]
     bids += [
-        unopened_bid(rejected, by_bid.get(rejected.bid_id))
+        unopened_bid(rejected, by_bid.get(rejected.bid_id), leaf_indexes.get(rejected.bid_id))
         for rejected in bid_log.rejected
         if lot_id in getattr(by_bid.get(rejected.bid_id), "lots", ())
     ]
@@ -148,7 +163,7 @@ def _decided_lot(
         bid_log=BidLogHead(tree_size=sealed.tree_size, root=sealed.root) if sealed else None,
         bids=tuple(bids),
         auction=auction_evidence(auction_events),
-        ranking=ranking(state, award, lot_scores, by_bid) if award else (),
+        ranking=ranking(state, award, lot_scores, by_bid, leaf_indexes) if award else (),
         award=award_made(award) if award else None,
         unsuccessful=tuple(
             Loss(**loss.model_dump(include={"bid_id", "bidder_id", "reason_code", "reason"}))

@@ -22,12 +22,12 @@ from schemas.events import BidRejected
 from schemas.values import Value
 
 
-def _receipt_fields(receipt: Receipt | None) -> dict[str, object]:
+def _receipt_fields(receipt: Receipt | None, leaf_index: int | None) -> dict[str, object]:
     if receipt is None:
         return {"receipt": None, "leaf_index": None, "leaf_hash": None}
     return {
         "receipt": receipt,
-        "leaf_index": receipt.log_index,
+        "leaf_index": leaf_index,
         "leaf_hash": leaves.leaf_hash(receipt).hex(),
     }
 
@@ -40,6 +40,7 @@ def opened_bid(
     lot_scores: Sequence[QualityScored],
     receipt: Receipt | None,
     signing_keys: Mapping[str, bytes],
+    leaf_index: int | None,
 ) -> EvidenceBid:
     lot = state.lots[lot_id]
     offer = bid.offer(lot_id)
@@ -57,7 +58,7 @@ def opened_bid(
     return EvidenceBid(
         bid_id=bid.bid_id,
         bidder_id=bid.bidder_id,
-        **_receipt_fields(receipt),
+        **_receipt_fields(receipt, leaf_index),
         received_at=bid.received_at,
         opening=OpeningOutcome(opened=True),
         opened_price=offer.price,
@@ -73,11 +74,13 @@ def opened_bid(
     )
 
 
-def unopened_bid(rejected: BidRejected, receipt: Receipt | None) -> EvidenceBid:
+def unopened_bid(
+    rejected: BidRejected, receipt: Receipt | None, leaf_index: int | None
+) -> EvidenceBid:
     return EvidenceBid(
         bid_id=rejected.bid_id,
         bidder_id=rejected.bidder_id,
-        **_receipt_fields(receipt),
+        **_receipt_fields(receipt, leaf_index),
         received_at=receipt.received_at if receipt else None,
         opening=OpeningOutcome(
             opened=False, reason_code=rejected.reason_code, reason=rejected.reason

@@ -15,6 +15,7 @@ def ranking(
     award: AwardDecided,
     lot_scores: Sequence[QualityScored],
     by_bid: Mapping[str, Receipt],
+    leaf_indexes: Mapping[str, int],
 ) -> tuple[RankingRow, ...]:
     """The award's ranking, each line with the terms the formula was applied to."""
     lowest = min(row.price.amount for row in award.ranking)
@@ -43,7 +44,7 @@ def ranking(
                 lowest_price=lowest,
                 price_weight=state.facts.price_weight,
                 quality_terms=tuple(terms),
-                leaf_index=receipt.log_index if receipt else None,
+                leaf_index=leaf_indexes.get(row.bid_id) if receipt else None,
             )
         )
     return tuple(rows)

@@ -102,12 +102,13 @@ def check_opened_bids(lot: DecidedLot, log: SealedLog) -> Check:
             problems.append(f"{what}: its receipt is not leaf {index} of the sealed log")
         expected = {
             "kind": "bid",
-            "log_index": index,
+            "log_index": index,  # only older receipts name it
             "ocid": lot.ocid,
             "bid_id": bid.bid_id,
             "bidder_id": bid.bidder_id,
         }
-        wrong = sorted(name for name, value in expected.items() if receipt.get(name) != value)
+        given = {"log_index": index} | receipt  # a receipt naming no position is at its leaf
+        wrong = sorted(name for name, value in expected.items() if given.get(name) != value)
         if wrong:
             problems.append(f"{what}: its receipt differs in {', '.join(wrong)}")
         if lot.lot_id not in (receipt.get("lots") or ()):
@@ -137,10 +138,16 @@ def check_receipt(
         problems.append("the platform key is not known, so the signature cannot be checked")
     elif not receipts.receipt_valid(signed, platform_key):
         problems.append("the signature is not the platform key's")
+    # A receipt names no position (an older one does): its leaf is looked for in the log.
     index = signed.receipt.log_index
     leaf = receipts.leaf_hash(signed.receipt).hex()
     if log is None:
         problems.append(f"the sealed log of {signed.receipt.ocid} is not available to look it up")
+    elif index is None:
+        found = log.leaves[: log.tree_size]
+        index = found.index(leaf) if leaf in found else None
+        if index is None:
+            problems.append(f"it is no leaf of the sealed log of {signed.receipt.ocid}")
     elif index >= log.tree_size or log.leaves[index] != leaf:
         problems.append(f"it is not leaf {index} of the sealed log of {signed.receipt.ocid}")
     what = f"{signed.receipt.kind} {signed.receipt.bid_id} of {signed.receipt.bidder_id}"
@@ -165,15 +172,16 @@ def _time(value: Any) -> datetime | None:
 def check_current_bids(
     ocid: str, kept: Sequence[Any], opened: set[str], rejected: set[str], opening_done: bool
 ) -> Check:
-    """Each bidder's latest receipt given (by log index), if it is a bid, was opened or
-    rejected at the opening: a bid in the sealed log cannot silently drop out."""
+    """Each bidder's latest receipt given (by version: each entry of a bidder takes the next
+    one), if it is a bid, was opened or rejected at the opening: a bid in the sealed log
+    cannot silently drop out."""
     subject = f"{ocid} bid log: receipts' current bids at the opening"
     latest: dict[str, dict[str, Any]] = {}
     for content in kept:
         receipt = content.get("receipt") if isinstance(content, dict) else None
-        if isinstance(receipt, dict) and isinstance(receipt.get("log_index"), int):
+        if isinstance(receipt, dict) and isinstance(receipt.get("version"), int):
             bidder = str(receipt.get("bidder_id"))
-            if bidder not in latest or receipt["log_index"] > latest[bidder]["log_index"]:
+            if bidder not in latest or receipt["version"] > latest[bidder]["version"]:
                 latest[bidder] = receipt
     current = sorted(str(r["bid_id"]) for r in latest.values() if r.get("kind") == "bid")
     if not opening_done:

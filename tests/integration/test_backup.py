@@ -20,6 +20,7 @@ from adapters.embedded import EmbeddedBroker
 from adapters.postgres import backup
 from adapters.postgres.backup import BackupRefused
 from bidding import verify
+from bidding.receipts import leaf_hash
 from schemas.bids import SignedReceipt
 from tests.integration.catalogue_world import catalogue_world
 from tests.integration.conftest import create_database
@@ -79,15 +80,17 @@ async def read_models(stack: Stack) -> dict[str, list[dict[str, Any]]]:
 
 
 async def served(stack: Stack, ocid: str, receipts: list[SignedReceipt]) -> dict[str, Any]:
-    """What the public is served of the bid log: its head and each receipt's proof."""
+    """What the public is served of the bid log: its head and each receipt's proof (a
+    receipt names no position: its leaf is found among the sealed log's)."""
     async with stack.client() as public:
         key = (await public.get("/platform/keys")).json()
         head = (await public.get(f"/tenders/{ocid}/bid-log")).json()
+        leaves = (await public.get(f"/tenders/{ocid}/bid-log/leaves")).json()["leaves"]
         proofs = [
             (
                 await public.get(
                     f"/tenders/{ocid}/bid-log/inclusion",
-                    params={"leaf_index": receipt.receipt.log_index},
+                    params={"leaf_index": leaves.index(leaf_hash(receipt.receipt).hex())},
                 )
             ).json()
             for receipt in receipts

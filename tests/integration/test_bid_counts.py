@@ -3,6 +3,7 @@ answer is what the OpenAPI description declares: a verifier written from the des
 alone reads them right."""
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -37,11 +38,14 @@ def conforms(described: dict[str, Any], answer: httpx.Response, method: str, pat
 async def test_counts_agree_for_a_tender_with_a_replaced_and_a_withdrawn_bid(
     stack: Stack,
 ) -> None:
-    """alpha bids once, beta twice (version 2 replaces 1), gamma bids and withdraws: five
-    entries from three bidders, two current bids, the same in the tender and in its bids,
-    and the opening opens exactly the current bids."""
+    """alpha bids once, beta twice (version 2 replaces 1), gamma bids and withdraws: no
+    count before the deadline; from the seal five entries from three bidders, two current
+    bids, the same in the tender and in its bids, and the opening opens exactly the current
+    bids."""
     buyer = await buyer_with_committee(stack, size=3)
-    ocid, tender_key, deadline = await sealed_tender(stack, buyer, threshold=2)
+    ocid, tender_key, deadline = await sealed_tender(
+        stack, buyer, timedelta(seconds=15), threshold=2
+    )
     alpha, beta, gamma = [await register_supplier(stack, n) for n in ("Alfa", "Beta", "Gama")]
     async with stack.client() as public:
         described = (await public.get("/openapi.json")).json()
@@ -62,8 +66,37 @@ async def test_counts_agree_for_a_tender_with_a_replaced_and_a_withdrawn_bid(
 
     await asyncio.to_thread(withdraw)
     expected = {"log_entries": 5, "bidders_with_entries": 3, "current_bids": 2}
+    uncounted = dict.fromkeys(COUNTS)
 
-    async with stack.client() as public:
+    async with stack.client() as public:  # before the deadline nothing counts the bids
+        bids = await public.get(f"/tenders/{ocid}/bids")
+        conforms(described, bids, "get", "/tenders/{ocid}/bids")
+        assert {name: bids.json()[name] for name in COUNTS} == uncounted
+        assert bids.json()["bidders"] is None
+        assert (await public.get(f"/tenders/{ocid}")).json()["bids"] is None
+        for path, params in (
+            ("/tenders/{ocid}/bid-log", {}),
+            ("/tenders/{ocid}/bid-log/inclusion", {"leaf_index": 2}),
+            ("/tenders/{ocid}/bid-log/consistency", {"first": 2}),
+        ):
+            answer = await public.get(path.replace("{ocid}", ocid), params=params)
+            assert answer.status_code == 409, answer.text
+            assert answer.json()["code"] == "bid_log_not_sealed"
+        for path in ("/platform/keys", "/tenders/{ocid}/committee"):
+            answer = await public.get(path.replace("{ocid}", ocid))
+            assert answer.status_code == 200, answer.text
+            conforms(described, answer, "get", path)
+        member = buyer.members[0].id
+        keys = await public.get(f"/officers/{member}/committee-keys")
+        conforms(described, keys, "get", "/officers/{officer_id}/committee-keys")
+
+    async with stack.client(beta.token) as bidder:
+        own = await bidder.get(f"/tenders/{ocid}/bids")
+        conforms(described, own, "get", "/tenders/{ocid}/bids")
+        assert [r["version"] for r in own.json()["my_receipts"]] == [1, 2]
+
+    await until_sealed(stack, ocid, deadline)
+    async with stack.client() as public:  # from the seal on, the counts and the proofs
         bids = await public.get(f"/tenders/{ocid}/bids")
         conforms(described, bids, "get", "/tenders/{ocid}/bids")
         assert {name: bids.json()[name] for name in COUNTS} == expected
@@ -79,8 +112,6 @@ async def test_counts_agree_for_a_tender_with_a_replaced_and_a_withdrawn_bid(
         assert summary["received"] == 2  # the deprecated name of current_bids
 
         for path, params in (
-            ("/platform/keys", {}),
-            ("/tenders/{ocid}/committee", {}),
             ("/tenders/{ocid}/bid-log", {}),
             ("/tenders/{ocid}/bid-log/inclusion", {"leaf_index": 2}),
             ("/tenders/{ocid}/bid-log/consistency", {"first": 2}),
@@ -88,16 +119,7 @@ async def test_counts_agree_for_a_tender_with_a_replaced_and_a_withdrawn_bid(
             answer = await public.get(path.replace("{ocid}", ocid), params=params)
             assert answer.status_code == 200, answer.text
             conforms(described, answer, "get", path)
-        member = buyer.members[0].id
-        keys = await public.get(f"/officers/{member}/committee-keys")
-        conforms(described, keys, "get", "/officers/{officer_id}/committee-keys")
 
-    async with stack.client(beta.token) as bidder:
-        own = await bidder.get(f"/tenders/{ocid}/bids")
-        conforms(described, own, "get", "/tenders/{ocid}/bids")
-        assert [r["version"] for r in own.json()["my_receipts"]] == [1, 2]
-
-    await until_sealed(stack, ocid, deadline)
     assert (await hand_in(stack, buyer.members[0], ocid)).status_code == 200
     opened = await hand_in(stack, buyer.members[1], ocid)
     assert opened.json()["opened"] is True, opened.text

@@ -1,14 +1,13 @@
-"""Each bid's answer carries the platform's signed head of the bid log just after its
-entry, timed at its receipt: the receipt's time is bound to the log (issue 12, item 5)."""
+"""Each bid's answer is the platform's signed receipt, binding the platform to the entry's
+leaf and its time of receipt and naming no position and no tree size, which would tell how
+many bids came before it (Directive 2014/24/EU Art. 22(3)); after the deadline each receipt
+is placed in the sealed tree, whose head the platform signed at the seal."""
 
-import base64
 import json
-from datetime import datetime
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-from bidding import sealing, tree_heads
-from schemas.tree_heads import SignedTreeHead
+from bidding import sealing
 from tests.integration.market import (
     bid_content,
     buyer_with_committee,
@@ -16,8 +15,9 @@ from tests.integration.market import (
     seal,
     sealed_tender,
     submit,
+    until_sealed,
 )
-from tests.integration.stack import Stack
+from tests.integration.stack import Stack, eventually
 from tests.integration.test_cli import procurement
 
 
@@ -27,49 +27,34 @@ async def served_key(stack: Stack) -> str:
     return key
 
 
-async def served_root(stack: Stack, ocid: str, size: int) -> str:
-    async with stack.client() as client:
-        head = (await client.get(f"/tenders/{ocid}/bid-log", params={"tree_size": size})).json()
-    assert head["tree_size"] == size
-    root: str = head["root"]
-    return root
-
-
-def checked_head(answer: dict[str, Any], key: bytes) -> SignedTreeHead:
-    head = SignedTreeHead.model_validate(answer["signed_head"])
-    tree_heads.check_head(head, key)
-    receipt = answer["receipt"]
-    assert head.ocid == receipt["ocid"]
-    assert head.tree_size == receipt["log_index"] + 1
-    assert datetime.fromisoformat(head.timestamp) >= datetime.fromisoformat(receipt["received_at"])
-    return head
-
-
-async def test_every_answer_carries_the_signed_head_just_after_its_entry(
+async def test_receipts_name_no_position_and_are_placed_in_the_sealed_tree(
     stack: Stack, tmp_path: Path
 ) -> None:
+    """Five bids and a withdrawal: no answer names a position or a head; the same bid again
+    gets the same receipt; after the seal the CLI finds each receipt's leaf, fetches its
+    proof and checks it against the sealed head, and refuses a receipt offered with an
+    older receipt's head."""
     buyer = await buyer_with_committee(stack, size=3)
-    ocid, material, _ = await sealed_tender(stack, buyer, threshold=2)
+    ocid, material, deadline = await sealed_tender(stack, buyer, timedelta(seconds=20))
     bidders = [await register_supplier(stack, f"Furnizor {n} SRL") for n in range(5)]
     key_text = await served_key(stack)
-    key = base64.b64decode(key_text)
 
     answers = []
-    for bidder in bidders:  # more than one group's worth of sizes: 1, 2, 3 (odd), 4, 5
+    for bidder in bidders:
         sent = seal(bid_content(ocid, bidder.id, "900.00"), material, bidder)
         answer = await submit(stack, bidder, sent)
         assert answer.status_code == 201, answer.text
         answers.append((bidder, sent, answer.json()))
-
-    for n, (_, _, answer) in enumerate(answers):
-        head = checked_head(answer, key)
-        assert head.tree_size == n + 1
-        assert head.root == await served_root(stack, ocid, n + 1)
+    for _, _, answer in answers:
+        assert set(answer) == {"receipt", "key_id", "signature", "replayed"}
+        assert "log_index" not in answer["receipt"]
 
     bidder, sent, first = answers[1]
-    again = await submit(stack, bidder, sent)  # the same bid again: the same receipt and head
+    again = await submit(stack, bidder, sent)  # the same bid again: the same receipt
     assert again.status_code == 200
-    assert again.json()["signed_head"] == first["signed_head"]
+    assert {k: v for k, v in again.json().items() if k != "replayed"} == {
+        k: v for k, v in first.items() if k != "replayed"
+    }
 
     withdrawal = sealing.withdraw_bid(ocid, bidder.id, 2, bidder.keys.signing_key)
     async with stack.client(bidder.token) as client:
@@ -77,19 +62,46 @@ async def test_every_answer_carries_the_signed_head_just_after_its_entry(
             f"/tenders/{ocid}/bids/withdrawal", content=withdrawal.model_dump_json()
         )
     assert withdrawn.status_code == 201, withdrawn.text
-    head = checked_head(withdrawn.json(), key)
-    assert head.tree_size == 6
-    assert head.root == await served_root(stack, ocid, 6)
+    assert "log_index" not in withdrawn.json()["receipt"]
 
-    saved = tmp_path / "answer.json"
-    kept = {k: v for k, v in answers[2][2].items() if k != "replayed"}  # as `bid submit` keeps it
-    saved.write_text(json.dumps(kept))
-    checked = await procurement(stack, "verify", "receipt", str(saved), "--platform-key", key_text)
+    await until_sealed(stack, ocid, deadline)
+    async with stack.client() as public:
+
+        async def signed_head() -> dict[str, object] | None:
+            answer = await public.get(f"/tenders/{ocid}/bid-log/signed-head")
+            return answer.json() if answer.status_code == 200 else None
+
+        head = await eventually(signed_head, within=30)
+    assert head["tree_size"] == 6
+    head_file = tmp_path / "head.json"
+    head_file.write_text(json.dumps(head))
+    checked = await procurement(stack, "verify", "head", str(head_file), "--platform-key", key_text)
     assert checked.exit_code == 0, checked.output
-    assert "the head is of the log just after entry 2" in checked.output
 
-    moved = json.loads(saved.read_text())
-    moved["signed_head"] = answers[1][2]["signed_head"]  # another entry's head
-    saved.write_text(json.dumps(moved))
+    kept = [answer for _, _, answer in answers] + [withdrawn.json()]
+    for n, answer in enumerate(kept):
+        saved = tmp_path / f"receipt-{n}.json"
+        saved.write_text(json.dumps({k: v for k, v in answer.items() if k != "replayed"}))
+        signed = await procurement(
+            stack, "verify", "receipt", str(saved), "--platform-key", key_text
+        )
+        assert signed.exit_code == 0, signed.output
+        proof = tmp_path / f"proof-{n}.json"
+        fetched = await procurement(
+            stack, "bid", "proof", ocid, "--receipt", str(saved), "--out", str(proof)
+        )
+        assert fetched.exit_code == 0, fetched.output
+        assert json.loads(proof.read_text())["leaf_index"] == n  # the order they came in
+        included = await procurement(
+            stack, "verify", "inclusion", str(saved), str(proof),
+            "--root", str(head["root"]), "--tree-size", "6",
+        )  # fmt: skip
+        assert included.exit_code == 0, included.output
+
+    # A head handed along with a receipt that names no position proves nothing of it.
+    offered = json.loads((tmp_path / "receipt-0.json").read_text()) | {"signed_head": head}
+    saved = tmp_path / "offered.json"
+    saved.write_text(json.dumps(offered))
     refused = await procurement(stack, "verify", "receipt", str(saved), "--platform-key", key_text)
     assert refused.exit_code == 1
+    assert "names no position" in " ".join(refused.output.split())

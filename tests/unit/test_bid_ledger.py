@@ -90,10 +90,13 @@ def code(error: pytest.ExceptionInfo[Rejected]) -> str:
 
 
 def test_a_first_bid_gets_the_first_place_in_the_log() -> None:
-    """A bid to an open log is taken at index 0 with a receipt naming its ciphertext."""
+    """A bid to an open log is taken at index 0 with a receipt naming its ciphertext, and
+    not its index: a receipt tells nothing of how many entries came before it."""
     decided = take(opened_log(), bid(), SUPPLIER, NOW, bid_id="bid-1", limits=LIMITS)
     assert isinstance(decided.event, BidSubmitted)
-    assert decided.receipt.log_index == 0
+    assert decided.event.position == 0
+    assert decided.receipt.log_index is None
+    assert "log_index" not in decided.receipt.model_dump(mode="json")
     assert decided.receipt.ciphertext_sha256 == hashlib.sha256(b"sealed").hexdigest()
     assert decided.receipt.received_at == NOW
 

@@ -18,10 +18,10 @@ DECLARED = {
     ("get", "/tenders/{ocid}/bid-log", "200"): {"tree_size", "root", "sealed_root"},
     ("get", "/tenders/{ocid}/bid-log/inclusion", "200"): {"leaf_index", "audit_path"},
     ("get", "/tenders/{ocid}/bid-log/consistency", "200"): {"first_root", "proof"},
-    ("post", "/tenders/{ocid}/bids", "201"): {"receipt", "signature", "replayed", "signed_head"},
-    ("post", "/tenders/{ocid}/bids", "200"): {"receipt", "signature", "replayed", "signed_head"},
-    ("post", "/tenders/{ocid}/bids/withdrawal", "201"): {"receipt", "signature", "signed_head"},
-    ("post", "/tenders/{ocid}/bids/withdrawal", "200"): {"receipt", "signature", "signed_head"},
+    ("post", "/tenders/{ocid}/bids", "201"): {"receipt", "signature", "replayed"},
+    ("post", "/tenders/{ocid}/bids", "200"): {"receipt", "signature", "replayed"},
+    ("post", "/tenders/{ocid}/bids/withdrawal", "201"): {"receipt", "signature"},
+    ("post", "/tenders/{ocid}/bids/withdrawal", "200"): {"receipt", "signature"},
 }
 
 

@@ -21,7 +21,7 @@ from entrypoints.http.auth import ActorDep, IdempotencyKey, OptionalActorDep
 from entrypoints.http.command_routes import command_of
 from entrypoints.http.problems import problems
 from entrypoints.http.routes import claims as claims_api
-from procurement.errors import NotFound, Rejected
+from procurement.errors import NotFound, Rejected, WrongState
 from schemas import bid_answers
 from schemas.bids import MAX_SEALED_BYTES, BidWithdrawal, SealedBid
 from schemas.commands import (
@@ -82,10 +82,7 @@ def _same_tender(ocid: str, named: str) -> None:
 
 
 def _receipt(answer: Answer) -> JSONResponse:
-    body = answer.receipt.model_dump(mode="json") | {
-        "replayed": answer.replayed,
-        "signed_head": answer.signed_head.model_dump(mode="json"),
-    }
+    body = answer.receipt.model_dump(mode="json") | {"replayed": answer.replayed}
     return JSONResponse(body, 200 if answer.replayed else 201)
 
 
@@ -296,6 +293,7 @@ SELECT count(*) AS entries, count(DISTINCT bidder_id) AS bidders,
         WHERE kind = 'bid') AS current
 FROM bid_entries WHERE ocid = $1
 """
+_UNCOUNTED = {"entries": None, "bidders": None, "current": None}
 
 
 @router.get(
@@ -307,11 +305,12 @@ FROM bid_entries WHERE ocid = $1
     ),
 )
 async def bids(request: Request, ocid: str, actor: OptionalActorDep) -> dict[str, Any]:
-    """What the caller may see of the bids: counts and commitments for everyone; a
-    bidder's own receipts; after the opening, the committee sees every bid."""
+    """What the caller may see of the bids: counts (from the seal) and commitments for
+    everyone; a bidder's own receipts; after the opening, the committee sees every bid."""
     log, row = await _bid_log(request, ocid)
     pool = request.app.state.pool
-    counts = await pool.fetchrow(_COUNTS, ocid)
+    # Before the seal nobody learns how many bids there are (Directive 2014/24/EU Art. 22(3)).
+    counts = await pool.fetchrow(_COUNTS, ocid) if row["root"] is not None else _UNCOUNTED
     answer: dict[str, Any] = {
         "ocid": ocid,
         "status": log.status.value,
@@ -369,21 +368,20 @@ async def bids(request: Request, ocid: str, actor: OptionalActorDep) -> dict[str
     "/tenders/{ocid}/bid-log",
     tags=["bids"],
     response_model=None,
-    responses=_answers(bid_answers.BidLogTreeHead, "The tree head"),
+    responses=_answers(bid_answers.BidLogTreeHead, "The tree head") | problems(409),
 )
 async def tree_head(
     request: Request, ocid: str, tree_size: Annotated[int | None, Query(ge=0)] = None
 ) -> dict[str, Any]:
-    """The Merkle tree head of the bid log, now or at an earlier size."""
-    log, row = await _bid_log(request, ocid)
-    leaves = await bid_logs.leaf_hashes(request.app.state.pool, ocid)
+    """The Merkle tree head of the sealed bid log, or of its first ``tree_size`` leaves."""
+    leaves, root = await _sealed_leaves(request, ocid)
     size = len(leaves) if tree_size is None else _size(tree_size, len(leaves))
     return {
         "ocid": ocid,
         "tree_size": size,
         "root": merkle.root(leaves[:size]).hex(),
-        "sealed": log.status is not LogStatus.OPEN,
-        "sealed_root": bytes(row["root"]).hex() if row["root"] is not None else None,
+        "sealed": True,
+        "sealed_root": root.hex(),
     }
 
 
@@ -391,7 +389,7 @@ async def tree_head(
     "/tenders/{ocid}/bid-log/inclusion",
     tags=["bids"],
     response_model=None,
-    responses=_answers(bid_answers.BidLogInclusionProof, "The inclusion proof"),
+    responses=_answers(bid_answers.BidLogInclusionProof, "The inclusion proof") | problems(409),
 )
 async def inclusion(
     request: Request,
@@ -399,9 +397,9 @@ async def inclusion(
     leaf_index: Annotated[int, Query(ge=0)],
     tree_size: Annotated[int | None, Query(ge=1)] = None,
 ) -> dict[str, Any]:
-    """The audit path proving that receipt ``leaf_index`` is in the tree of ``tree_size``."""
-    await _bid_log(request, ocid)
-    leaves = await bid_logs.leaf_hashes(request.app.state.pool, ocid)
+    """The audit path proving that receipt ``leaf_index`` is in the tree of ``tree_size``
+    (the sealed tree by default); a bidder finds its leaf among ``bid-log/leaves``."""
+    leaves, _ = await _sealed_leaves(request, ocid)
     size = len(leaves) if tree_size is None else _size(tree_size, len(leaves))
     if leaf_index >= size:
         raise Rejected(f"leaf {leaf_index} is not in a tree of {size}", code="out_of_range")
@@ -418,7 +416,7 @@ async def inclusion(
     "/tenders/{ocid}/bid-log/consistency",
     tags=["bids"],
     response_model=None,
-    responses=_answers(bid_answers.BidLogConsistencyProof, "The consistency proof"),
+    responses=_answers(bid_answers.BidLogConsistencyProof, "The consistency proof") | problems(409),
 )
 async def consistency(
     request: Request,
@@ -426,9 +424,9 @@ async def consistency(
     first: Annotated[int, Query(ge=1)],
     second: Annotated[int | None, Query(ge=1)] = None,
 ) -> dict[str, Any]:
-    """The proof that the tree of size ``second`` extends the tree of size ``first``."""
-    await _bid_log(request, ocid)
-    leaves = await bid_logs.leaf_hashes(request.app.state.pool, ocid)
+    """The proof that the tree of size ``second`` (the sealed tree by default) extends the
+    tree of size ``first``."""
+    leaves, _ = await _sealed_leaves(request, ocid)
     size = len(leaves) if second is None else _size(second, len(leaves))
     if first > size:
         raise Rejected(f"first ({first}) must not exceed second ({size})", code="out_of_range")
@@ -482,6 +480,18 @@ def _size(asked: int, available: int) -> int:
     if asked > available:
         raise Rejected(f"the log has {available} entries, fewer than {asked}", code="out_of_range")
     return asked
+
+
+async def _sealed_leaves(request: Request, ocid: str) -> tuple[list[bytes], bytes]:
+    """The sealed log's leaves and root. Before the seal the log's size would tell how many
+    bids the tender has, so it is not served: the same refusal whether or not anyone bid."""
+    _, row = await _bid_log(request, ocid)
+    if row["root"] is None:
+        msg = (
+            f"the bid log of {ocid} is not sealed: its tree and proofs are public from the deadline"
+        )
+        raise WrongState(msg, code="bid_log_not_sealed")
+    return await bid_logs.leaf_hashes(request.app.state.pool, ocid), bytes(row["root"])
 
 
 async def _bid_log(request: Request, ocid: str) -> Any:

@@ -141,11 +141,14 @@ async function fillIn(receipt, keyId, say) {
     say("Platform key " + keyId + " fetched from /platform/keys.");
   }
   if (!field("root").value.trim()) {
-    const head = await getJson("/tenders/" + ocid + "/bid-log");
-    field("root").value = head.sealed ? head.sealed_root : head.root;
+    // Served from the seal on: before the deadline nothing tells how many bids there are.
+    const head = await getJson("/tenders/" + ocid + "/bid-log").catch(() => {
+      throw new Error("the bid log is not sealed yet: check the receipt after the deadline");
+    });
+    field("root").value = head.sealed_root;
     field("tree-size").value = head.tree_size;
-    say(head.sealed ? "Sealed root fetched." : "The log is not sealed yet: checked against its current tree head.");
-    if (head.sealed && !field("sealed-head").value.trim()) {
+    say("Sealed root fetched.");
+    if (!field("sealed-head").value.trim()) {
       try {
         field("sealed-head").value = JSON.stringify(await getJson("/tenders/" + ocid + "/bid-log/signed-head"));
         say("Signed sealed head fetched.");
@@ -156,8 +159,14 @@ async function fillIn(receipt, keyId, say) {
   }
   if (!field("proof").value.trim()) {
     const size = encodeURIComponent(field("tree-size").value.trim());
+    let index = receipt.log_index;
+    if (index === undefined) {  // a receipt names no position: its leaf is found in the log
+      const leaf = hex(await leafHash(utf8(canonical(receipt))));
+      index = (await getJson("/tenders/" + ocid + "/bid-log/leaves")).leaves.indexOf(leaf);
+      if (index < 0) throw new Error("the receipt is no leaf of the sealed log");
+    }
     const proof = await getJson(
-      "/tenders/" + ocid + "/bid-log/inclusion?leaf_index=" + receipt.log_index + "&tree_size=" + size);
+      "/tenders/" + ocid + "/bid-log/inclusion?leaf_index=" + index + "&tree_size=" + size);
     field("proof").value = JSON.stringify(proof);
     say("Inclusion proof fetched.");
   }
@@ -174,11 +183,9 @@ async function check(say) {
   }
   if (!(await signatureValid(signed, publicKey))) return "the receipt's signature is not the platform key's";
   say("Signature by the platform key " + signed.key_id + ": valid.");
-  if (signed.signed_head) {
+  if (signed.signed_head && receipt.log_index !== undefined) {  // an older receipt's head
     const problem = await checkReceiptHead(signed.signed_head, receipt, publicKey, say);
     if (problem) return problem;
-  } else {
-    say("No signed head with this receipt: its time is the receipt's alone.");
   }
   const leaf = await leafHash(utf8(canonical(receipt)));
   say("Leaf hash of the receipt: " + hex(leaf));
@@ -186,13 +193,16 @@ async function check(say) {
   const root = field("root").value.trim().toLowerCase();
   const size = Number(field("tree-size").value.trim());
   if (proof.tree_size !== size) return "the proof is for a tree of " + proof.tree_size + ", not " + size;
-  if (proof.leaf_index !== receipt.log_index) return "the proof is for entry " + proof.leaf_index + ", the receipt is entry " + receipt.log_index;
+  const index = proof.leaf_index;
+  if (receipt.log_index !== undefined && index !== receipt.log_index) {
+    return "the proof is for entry " + index + ", the receipt is entry " + receipt.log_index;
+  }
   if (proof.root !== root) return "the proof is against root " + proof.root + ", not " + root;
   const path = proof.audit_path.map(fromHex);
-  if (!(await verifyInclusion(leaf, receipt.log_index, size, path, fromHex(root)))) {
+  if (!Number.isInteger(index) || !(await verifyInclusion(leaf, index, size, path, fromHex(root)))) {
     return "the receipt is not in the tree with that root";
   }
-  say("Entry " + receipt.log_index + " of " + size + " under root " + root + ": included.");
+  say("Entry " + index + " of " + size + " under root " + root + ": included.");
   const sealedText = field("sealed-head").value.trim();
   if (sealedText) {
     const sealed = JSON.parse(sealedText);
