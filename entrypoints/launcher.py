@@ -61,6 +61,8 @@ def worker_environment(
     )
     if settings.admin_token:
         env["PROCUREMENT_ADMIN_TOKEN"] = settings.admin_token
+    if settings.smtp_url:
+        env.update(PROCUREMENT_SMTP_URL=settings.smtp_url, PROCUREMENT_MAIL_FROM=settings.mail_from)
     return env
 
 
