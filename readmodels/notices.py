@@ -146,13 +146,17 @@ async def inbox(
         before if before is not None else 2**63 - 1,
         limit,
     )
-    unread = await pool.fetchval(
+    return [dict(row) for row in rows], await unread(pool, actor)
+
+
+async def unread(pool: Any, actor: Actor) -> int:
+    count: int = await pool.fetchval(
         "SELECT count(*) FROM notices WHERE recipient_id = ANY($1)"
         " AND position > coalesce((SELECT read_through FROM inbox_reads WHERE party_id = $2), 0)",
         recipients(actor),
         actor.id,
     )
-    return [dict(row) for row in rows], unread
+    return count
 
 
 async def mark_read(pool: Any, actor: Actor, through: int) -> None:

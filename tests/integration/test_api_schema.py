@@ -183,6 +183,9 @@ RETRIED_WITHOUT_A_KEY = {
     "DELETE /tokens/current": "revoking a revoked token changes nothing",
     "DELETE /parties/{party_id}/tokens": "revoking revoked tokens changes nothing",
     "POST /operations/dead-letters/{letter_id}/replay": "a resolved letter is not replayed again",
+    "POST /inbox/read": "marking read again up to the same notice changes nothing",
+    "POST /inbox/feed-links": "a feed link is shown once: a retry makes a new one, which alone"
+    " works, as a lost answer's link was never seen",
 }
 
 

@@ -3,6 +3,7 @@ same notices as e-mail through a real SMTP server (aiosmtpd, on a local port), w
 down when they are written and still gets every one later."""
 
 import email
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ from tests.integration.market import (
     until_sealed,
 )
 from tests.integration.stack import Stack, eventually
+from tests.integration.test_cli import procurement
 
 pytestmark = pytest.mark.integration
 
@@ -185,7 +187,8 @@ async def test_an_award_reaches_both_bidders_inboxes_feeds_and_mail(stack: Stack
     assert before["notices"][0]["read"] is False
     async with stack.client(cheap.token) as client:
         marked = await client.post("/inbox/read", json={"through": won["position"]})
-        assert marked.status_code == 204, marked.text
+        assert marked.status_code == 200, marked.text
+        assert marked.json() == {"unread": 0}
     after = await inbox(stack, cheap.token)
     assert after["unread"] == 0
     assert after["notices"][0]["read"] is True
@@ -214,6 +217,18 @@ async def test_an_award_reaches_both_bidders_inboxes_feeds_and_mail(stack: Stack
         assert (await public.get(first)).status_code == 404
         assert (await public.get(second)).status_code == 200
         assert (await public.get(first[:-3] + "AAA")).status_code in {404, 422}
+
+    # The same from the command line: the inbox, and a new feed link that ends the second.
+    listed = await procurement(stack, "inbox", "--json", token=cheap.token)
+    assert listed.exit_code == 0, listed.output
+    assert [n["text"] for n in json.loads(listed.output)["notices"]] == [won["text"]]
+    linked = await procurement(stack, "inbox", "feed-link", token=cheap.token)
+    assert linked.exit_code == 0, linked.output
+    third = linked.output.split()[0]
+    assert third.startswith(f"{stack.api_url}/inbox/feeds/")
+    async with stack.client() as public:
+        assert (await public.get(second)).status_code == 404
+        assert (await public.get(third)).status_code == 200
 
 
 async def test_mail_sent_while_the_server_is_down_arrives_once_it_is_up(stack: Stack) -> None:

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import pytest
 
@@ -33,9 +34,11 @@ def _stored(event: Event, aggregate_id: str) -> Envelope:
     )
 
 
-def _receipt(bidder: str, kind: str = "bid", lots: tuple[str, ...] = ("lot-1",)) -> Receipt:
+def _receipt(
+    bidder: str, kind: Literal["bid", "withdrawal"] = "bid", lots: tuple[str, ...] = ("lot-1",)
+) -> Receipt:
     return Receipt(
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         bid_id=f"bid-{uuid.uuid4().hex[:8]}",
         ocid=OCID,
         bidder_id=bidder,

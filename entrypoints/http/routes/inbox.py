@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from xml.etree import ElementTree
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import Field
 
 from entrypoints.http.auth import ActorDep
 from entrypoints.http.problems import problems
@@ -27,6 +28,7 @@ router = APIRouter(tags=["inbox"])
 
 ATOM = "http://www.w3.org/2005/Atom"
 MAX_PAGE = 200
+MAX_POSITION = 2**63 - 1  # a store position is a bigint
 FEED_ENTRIES = 50
 _SECRET = r"^[A-Za-z0-9_-]{43}$"  # 32 random bytes, base64url
 _NOTICE_IDS = uuid.UUID("6f1d7c1e-2b1a-4d8e-9a57-0c3c1f1b0a11")  # names each notice's uuid
@@ -53,7 +55,11 @@ class Inbox(Message):
 
 
 class ReadThrough(Message):
-    through: int  # every notice at or before this position is read
+    through: Annotated[int, Field(ge=1, le=MAX_POSITION)]  # every notice up to here is read
+
+
+class Unread(Message):
+    unread: int
 
 
 class FeedLink(Message):
@@ -67,7 +73,7 @@ async def inbox(
     actor: ActorDep,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     before: Annotated[
-        int | None, Query(ge=1, description="notices older than this position")
+        int | None, Query(ge=1, le=MAX_POSITION, description="notices older than this position")
     ] = None,
 ) -> Inbox:
     """Your notices, newest first: award decisions with their reasons and standstill,
@@ -78,12 +84,13 @@ async def inbox(
     return Inbox(notices=[InboxNotice(**row) for row in rows], unread=unread, next_before=more)
 
 
-@router.post("/inbox/read", status_code=204, responses=problems(401))
-async def mark_read(request: Request, body: ReadThrough, actor: ActorDep) -> Response:
+@router.post("/inbox/read", response_model=Unread, responses=problems(401))
+async def mark_read(request: Request, body: ReadThrough, actor: ActorDep) -> Unread:
     """Mark your notices read up to a position (``through``); a position before one already
-    marked changes nothing."""
-    await notices.mark_read(request.app.state.pool, actor, body.through)
-    return Response(status_code=204)
+    marked changes nothing. Answers how many are still unread."""
+    pool = request.app.state.pool
+    await notices.mark_read(pool, actor, body.through)
+    return Unread(unread=await notices.unread(pool, actor))
 
 
 @router.post(
