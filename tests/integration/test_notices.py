@@ -18,6 +18,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from adapters.embedded import free_port
 from bidding import sealing
+from readmodels import notices
+from schemas.upcasting import read_envelope
 from sdk.keyfiles import KeyFile
 from sdk.market import supplier_registration
 from tests.integration.conftest import running_stack
@@ -289,3 +291,23 @@ async def test_mail_sent_while_the_server_is_down_arrives_once_it_is_up(stack: S
     assert sent_at is not None
     async with stack.client() as client:
         assert "mail" not in (await client.get("/health/ready")).json().get("warnings", {})
+
+
+async def test_notices_applied_again_are_written_and_mailed_once(stack: Stack) -> None:
+    """A replay of the whole store (a broker lost, a restore) writes no notice twice and
+    queues no mail again."""
+    buyer = await buyer_with_committee(stack, size=2)
+    ocid, material, _ = await sealed_tender(stack, buyer, deadline_in=timedelta(minutes=10))
+    bidder, _ = await supplier(stack, "Reluat SRL")
+    sent = await submit(stack, bidder, seal(bid_content(ocid, bidder.id), material, bidder))
+    assert sent.status_code == 201, sent.text
+    async with stack.client(buyer.officer.token) as officer:
+        answer = await officer.post(f"/tenders/{ocid}/cancellation", json={"reason": "Replayed"})
+        assert answer.status_code == 200, answer.text
+    await notice_of(stack, bidder, "TenderCancelled")
+    counts = "SELECT (SELECT count(*) FROM notices), (SELECT count(*) FROM mail_outbox)"
+    before = tuple(await stack.pool.fetchrow(counts))
+    rows = await stack.pool.fetch("SELECT envelope FROM events ORDER BY position")
+    async with stack.pool.acquire() as connection, connection.transaction():
+        assert await notices.record(connection, [read_envelope(r["envelope"]) for r in rows]) == 0
+    assert tuple(await stack.pool.fetchrow(counts)) == before
