@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from publication import notices as notice_texts
-from publication.notices import Notice, Tenderers
+from publication.notices import Notice, Parties
 from readmodels.releases import Projector, ocid_of
 from schemas.bids import Receipt
 from schemas.commands import Actor, Role
@@ -38,13 +38,13 @@ async def record(connection: Any, envelopes: Sequence[Envelope]) -> int:
     """Write the notices of these events not written yet, and queue their e-mail; how
     many notices were new."""
     await _keep_contacts(connection, envelopes)
-    needing = {ocid_of(e.aggregate_id) for e in envelopes if e.type in notice_texts.NEEDS_TENDERERS}
-    tenderers = {ocid: await _tenderers(connection, ocid) for ocid in sorted(needing)}
+    needing = {ocid_of(e.aggregate_id) for e in envelopes if e.type in notice_texts.NEEDS_PARTIES}
+    procedures = {ocid: await _parties(connection, ocid) for ocid in sorted(needing)}
     made = [
         notice
         for item in envelopes
         for notice in notice_texts.notices(
-            item, tenderers.get(ocid_of(item.aggregate_id), Tenderers())
+            item, procedures.get(ocid_of(item.aggregate_id), Parties())
         )
     ]
     if not made:
@@ -108,16 +108,21 @@ async def _keep_contacts(connection: Any, envelopes: Sequence[Envelope]) -> None
         )
 
 
-async def _tenderers(connection: Any, ocid: str) -> Tenderers:
-    """The tender's tenderers, from its bid log's receipts in the store (never the sealed
-    bids themselves)."""
+async def _parties(connection: Any, ocid: str) -> Parties:
+    """The tender's buyer, and its tenderers from its bid log's receipts in the store
+    (never the sealed bids themselves)."""
+    buyer_id = await connection.fetchval(
+        "SELECT envelope -> 'event' ->> 'buyer_id' FROM events"
+        " WHERE aggregate_id = $1 AND type = 'TenderPublished'",
+        ocid,
+    )
     rows = await connection.fetch(
         "SELECT (envelope -> 'event' -> 'receipt')::jsonb AS receipt FROM events"
         " WHERE aggregate_id = $1 AND type = ANY($2) ORDER BY sequence",
         f"{ocid}:bids",
         ["BidSubmitted", "BidWithdrawn"],
     )
-    return notice_texts.tenderers(Receipt.model_validate(row["receipt"]) for row in rows)
+    return notice_texts.parties(buyer_id, (Receipt.model_validate(r["receipt"]) for r in rows))
 
 
 # Reads

@@ -175,6 +175,23 @@ async def test_an_award_reaches_both_bidders_inboxes_feeds_and_mail(stack: Stack
         assert mailbox.to(cheap_mail)[0].startswith(won["text"])
         assert mailbox.to(dear_mail)[0].startswith(lost["text"])
 
+        # A complaint goes to the buyer's agency: each of its officers reads it and is mailed.
+        async with stack.client(dear.token) as client:
+            grounds = {"lot_id": "lot-1", "grounds": "The winner's price is abnormally low"}
+            answer = await client.post(f"/tenders/{ocid}/evaluation/complaints", json=grounds)
+            assert answer.status_code == 201, answer.text
+        for reader in (buyer.officer, buyer.members[0]):
+            complaint = await notice_of(stack, reader, "ComplaintFiled")
+            assert complaint["recipient_id"] == buyer.officer.agency_id
+            assert "abnormally low" in complaint["text"]
+
+        async def officers_mailed() -> bool:
+            return bool(mailbox.to("ana.pop@example.ro") and mailbox.to("ion@primarie.ro"))
+
+        await eventually(officers_mailed)
+        assert len(mailbox.to("ion@primarie.ro")) == 1  # two members, one address: one mail
+        assert mailbox.to(dear_mail) == [mailbox.to(dear_mail)[0]]  # the complainant: not told
+
     # Nobody reads another's notices: each inbox holds its own party's alone.
     for party, other in ((cheap, dear), (dear, cheap)):
         mine = (await inbox(stack, party.token))["notices"]

@@ -8,9 +8,16 @@ import pytest
 
 from adapters.mail import MailServer, compose, retry_after
 from adapters.readiness import Figures, warnings
-from publication.notices import Tenderers, notices, tenderers
+from publication.notices import Parties, notices, parties
+from readmodels.notices import recipients
 from schemas.bids import Receipt
-from schemas.evaluation import LotCancelled, ProcedureCancelled
+from schemas.commands import Actor, Role
+from schemas.evaluation import (
+    ClarificationAnswered,
+    ComplaintFiled,
+    LotCancelled,
+    ProcedureCancelled,
+)
 from schemas.events import Envelope, Event, TenderCancelled, envelope
 from tests.unit.evaluation_examples import (
     NOW,
@@ -52,7 +59,8 @@ def _receipt(
 
 def test_the_tenderers_are_those_whose_bid_stands() -> None:
     """A withdrawal takes a bidder out, a later bid puts it back; lots follow its last bid."""
-    found = tenderers(
+    found = parties(
+        "agency-RO-1",
         [
             _receipt("supplier-a", lots=("lot-1", "lot-2")),
             _receipt("supplier-b"),
@@ -60,7 +68,7 @@ def test_the_tenderers_are_those_whose_bid_stands() -> None:
             _receipt("supplier-c"),
             _receipt("supplier-c", "withdrawal"),
             _receipt("supplier-c", lots=("lot-2",)),
-        ]
+        ],
     )
     assert found.bidders == {"supplier-a", "supplier-c"}
     assert found.by_lot == {"lot-1": {"supplier-a"}, "lot-2": {"supplier-a", "supplier-c"}}
@@ -100,7 +108,8 @@ def test_a_cancellation_reaches_every_tenderer_of_what_was_cancelled(
 ) -> None:
     """Tender and procedure: every bidder with a standing bid; a lot: its own bidders only;
     each notice gives the reason."""
-    standing = Tenderers(
+    standing = Parties(
+        "agency-RO-1",
         frozenset({"supplier-a", "supplier-c"}),
         {"lot-1": frozenset({"supplier-a"}), "lot-2": frozenset({"supplier-c"})},
     )
@@ -185,3 +194,42 @@ def test_mail_that_waits_or_failed_is_a_warning_not_a_failure() -> None:
     assert "mail" not in warnings(quiet)
     figures = Figures(None, 0, 0.0, 0, 0.0, 0, 0, mail_retrying=2, mail_failed=1)
     assert "2 notice e-mails wait" in warnings(figures)["mail"]
+
+
+def test_a_complaint_and_a_bidders_answers_reach_the_buyers_agency() -> None:
+    """The buyer must act on them: the notice goes to its agency, whose officers read it;
+    nobody is told when the buyer is unknown."""
+    filed = ComplaintFiled(
+        complaint_id="complaint-1", lot_id="lot-1", bidder_id="supplier-b", grounds="Too cheap"
+    )
+    answered = ClarificationAnswered(
+        request_id="clarification-1",
+        bid_id="b-1",
+        bidder_id="supplier-b",
+        lot_ids=("lot-1",),
+        answer="Our price holds: see the attached quote.",
+    )
+    buyer = Parties("agency-RO-1")
+    [complaint] = notices(_stored(filed, f"{OCID}:evaluation"), buyer)
+    assert (complaint.recipient_id, complaint.kind) == ("agency-RO-1", "ComplaintFiled")
+    assert "Too cheap" in complaint.text
+    assert "suspended" in complaint.text
+    [answer] = notices(_stored(answered, f"{OCID}:evaluation"), buyer)
+    assert answer.recipient_id == "agency-RO-1"
+    assert "see the attached quote" not in answer.text  # read where the committee reads it
+    assert notices(_stored(filed, f"{OCID}:evaluation")) == []
+
+
+@pytest.mark.parametrize(
+    ("actor", "reads"),
+    [
+        (Actor(id="officer-1", role=Role.OFFICER, agency_id="agency-A"), ["officer-1", "agency-A"]),
+        (Actor(id="reviewer-1", role=Role.REVIEWER, agency_id="cnsc"), ["reviewer-1", "cnsc"]),
+        (Actor(id="admin-1", role=Role.AGENCY_ADMIN, agency_id="agency-A"), ["admin-1"]),
+        (Actor(id="supplier-1", role=Role.SUPPLIER), ["supplier-1"]),
+    ],
+)
+def test_who_reads_which_notices(actor: Actor, reads: list[str]) -> None:
+    """Officers and reviewers read their own and their agency's; an agency's administrator,
+    who only registers officers, and a supplier read their own."""
+    assert recipients(actor) == reads
