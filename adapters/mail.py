@@ -30,6 +30,9 @@ LEASE_SECONDS = 300.0  # a leased row is tried again after this if its sender ne
 FIRST_RETRY_SECONDS = 1.0  # then 2, 4, 8... seconds
 LONGEST_RETRY_SECONDS = 900.0
 TIMEOUT_SECONDS = 30.0
+# Mail not sent within this of its notice is given up (the notice stays in the inbox): a
+# server configured, or back, after long does not flood parties with stale news.
+MAX_AGE_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -92,12 +95,21 @@ RETURNING o.event_id, o.recipient_id, o.address, o.attempts, n.ocid, n.kind, n.t
 """
 
 
+_GIVE_UP = """
+UPDATE mail_outbox SET failed_at = clock_timestamp(),
+       last_error = 'not sent within ' || $1::int || ' days of its notice, which is in the inbox'
+WHERE sent_at IS NULL AND failed_at IS NULL
+  AND queued_at < clock_timestamp() - make_interval(days => $1::int)
+"""
+
+
 class MailSender:
     def __init__(self, server: MailServer) -> None:
         self.server = server
 
     async def deliver_due(self, pool: Any) -> list[Outcome]:
         """Send what is due now, one batch; what became of each row."""
+        await pool.execute(_GIVE_UP, MAX_AGE_DAYS)
         rows = await pool.fetch(_LEASE, BATCH, LEASE_SECONDS)
         if not rows:
             return []
