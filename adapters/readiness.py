@@ -4,7 +4,8 @@ keep up, and how many dead letters wait for the operator.
 ``measure`` reads the figures from PostgreSQL; ``failing`` judges them, purely, against
 limits the deployment sets; ``warnings`` names what the operator should look at without
 taking the platform out of service (a dead letter is set aside on its own: every other
-event goes on, so the API stays ready).
+event goes on, so the API stays ready; e-mail a mail server has not taken is in the inboxes
+all the same).
 """
 
 from collections.abc import Callable, Mapping
@@ -63,6 +64,8 @@ class Figures:
     projection_lag_seconds: float
     unresolved_dead_letters: int  # events set aside that the operator has not replayed
     forged_records: int  # Kafka records refused since the start: someone writes to the broker
+    mail_retrying: int = 0  # notices' e-mail that failed and waits for its next attempt
+    mail_failed: int = 0  # notices' e-mail the mail server refused for good, in 7 days
 
     def public(self) -> dict[str, Any]:
         return {name: value for name, value in asdict(self).items() if name != "write_error"}
@@ -100,6 +103,12 @@ def warnings(figures: Figures) -> dict[str, str]:
             f"{counted} set aside, every other event went on: read the errors at"
             " GET /operations/dead-letters, fix the cause and replay them"
         )
+    if figures.mail_retrying or figures.mail_failed:
+        found["mail"] = (
+            f"{figures.mail_retrying} notice e-mails wait to be tried again and"
+            f" {figures.mail_failed} were refused for good in 7 days: see last_error in mail_outbox"
+            " (every notice is in its inbox all the same)"
+        )
     return found
 
 
@@ -119,7 +128,11 @@ WHERE NOT EXISTS (SELECT 1 FROM applied_events a
 
 _REFUSED = """
 SELECT (SELECT count(*) FROM dead_letters WHERE resolved_at IS NULL) AS dead_letters,
-       (SELECT count(*) FROM forged_records) AS forged"""
+       (SELECT count(*) FROM forged_records) AS forged,
+       (SELECT count(*) FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL
+                                           AND last_error IS NOT NULL) AS mail_retrying,
+       (SELECT count(*) FROM mail_outbox
+        WHERE failed_at > clock_timestamp() - interval '7 days') AS mail_failed"""
 
 _PROJECTED = [(kind, topic.name) for topic in TOPICS for kind in sorted(topic.event_types)]
 
@@ -141,6 +154,8 @@ async def measure(pool: Any) -> Figures:
         projection_lag_seconds=round(projections["lag"], 3),
         unresolved_dead_letters=refused["dead_letters"],
         forged_records=refused["forged"],
+        mail_retrying=refused["mail_retrying"],
+        mail_failed=refused["mail_failed"],
     )
 
 

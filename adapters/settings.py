@@ -10,6 +10,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from adapters.http_limits import HttpLimits
 from adapters.kafka.security import KafkaSecurity
+from adapters.mail import MailServer
 from adapters.readiness import Limits as ReadinessLimits
 from procurement.procedures.registry import CatalogueRules
 from procurement.rules import ProcedureRules
@@ -128,6 +129,14 @@ class Settings:
     # An RFC 3161 time-stamping authority that stamps each sealed bid log's signed head, so
     # that its time is not the platform's word alone. None: heads say that none is configured.
     tsa_url: str | None = None
+    # The SMTP server that sends the notices' e-mail (adapters.mail), which may hold a
+    # password; None: notices reach the inboxes only.
+    smtp_url: str | None = field(default=None, repr=False)
+    mail_from: str = "notices@localhost"
+
+    @property
+    def mail_server(self) -> MailServer | None:
+        return MailServer.parse(self.smtp_url, self.mail_from) if self.smtp_url else None
 
     @property
     def receipt_key_file(self) -> Path:
@@ -166,6 +175,8 @@ class Settings:
             tsa_url=parse_public_url(env["PROCUREMENT_TSA_URL"], "PROCUREMENT_TSA_URL")
             if env.get("PROCUREMENT_TSA_URL")
             else None,
+            smtp_url=env.get("PROCUREMENT_SMTP_URL") or None,
+            mail_from=env.get("PROCUREMENT_MAIL_FROM") or "notices@localhost",
             http=HttpLimits.from_env(env),
             readiness=ReadinessLimits.from_env(env, duration),
             catalogue=CatalogueRules.from_env(env, duration),

@@ -63,6 +63,8 @@ def worker_environment(
     if settings.admin_token:  # the token itself, read from its file once if it came from one
         env.pop("PROCUREMENT_ADMIN_TOKEN_FILE", None)
         env["PROCUREMENT_ADMIN_TOKEN"] = settings.admin_token
+    if settings.smtp_url:
+        env.update(PROCUREMENT_SMTP_URL=settings.smtp_url, PROCUREMENT_MAIL_FROM=settings.mail_from)
     return env
 
 

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import asyncpg
 import faust
 
-from adapters import platform_key
+from adapters import mail, platform_key
 from adapters.kafka import broker_epochs, kafka_transport, record_admission, record_signing
 from adapters.kafka.broker_watch import create_topics
 from adapters.kafka.record_admission import Record
@@ -38,6 +38,7 @@ AUCTION_TICK = 0.1  # seconds: an auction opens and closes within this of its ti
 REPAIR_TICK = 5.0
 SEALED_HEADS_TICK = 2.0  # seconds: a sealed log's head is signed within about this
 TRANSPARENCY_TICK = 1.0  # seconds: an event is in the transparency log within about this
+MAIL_TICK = 1.0  # seconds: a notice's e-mail leaves within about this
 T = TypeVar("T")
 
 
@@ -170,6 +171,19 @@ def create_app(
                 heads = BidLogHeads(pool, key, settings.tsa_url)
             for ocid in await heads.sign_pending():
                 log.info("bid log of %s: sealed head signed", ocid)
+
+    mail_server = settings.mail_server  # a bad PROCUREMENT_SMTP_URL stops the start, here
+    if mail_server is not None:
+        sender = mail.MailSender(mail_server)
+
+        @app.timer(MAIL_TICK)
+        async def send_mail() -> None:
+            """The notices' e-mail, apart from the projections: a slow or absent mail
+            server delays nothing else."""
+            with _survive("sending the notices' e-mail"):
+                pool = await backbone.pool()
+                while len(await sender.deliver_due(pool)) == mail.BATCH:
+                    pass  # a backlog, in batches
 
     repairs = [projections.Repair(topic) for topic in TOPICS]
 

@@ -29,7 +29,7 @@ from adapters.kafka.topology import (
     Topic,
 )
 from adapters.postgres import dead_letters, eventstore
-from readmodels import auction_views, catalogue, releases, savings_view
+from readmodels import auction_views, catalogue, notices, releases, savings_view
 from schemas.contracts import (
     ContractActivated,
     ContractAmended,
@@ -340,12 +340,13 @@ async def _apply_contract_events(connection: Any, envelopes: Sequence[Envelope])
             )
 
 
-# The topics whose events change what is public also record the OCDS releases they make.
+# The topics whose events change what is public also record the OCDS releases they make;
+# those whose events tell parties something (and the parties' addresses) write the notices.
 PROJECTORS = {
-    TENDERS.name: releases.after(_apply_tender_events),
-    PARTIES.name: _apply_party_events,
-    BIDS.name: releases.after(_apply_bid_events),
-    EVALUATIONS.name: releases.after(_apply_evaluation_events),
+    TENDERS.name: notices.after(releases.after(_apply_tender_events)),
+    PARTIES.name: notices.after(_apply_party_events),
+    BIDS.name: notices.after(releases.after(_apply_bid_events)),
+    EVALUATIONS.name: notices.after(releases.after(_apply_evaluation_events)),
     AUCTIONS.name: auction_views.apply,
     CONTRACTS.name: releases.after(_apply_contract_events),
     CATALOGUE.name: catalogue.apply,  # writes its own releases

@@ -227,6 +227,24 @@ class Client:
         )
         return answer
 
+    # Every party's inbox
+
+    def inbox(self, limit: int = 50, before: int | None = None) -> dict[str, Any]:
+        """Your notices, newest first (``notices``, ``unread``); pass ``next_before`` as
+        ``before`` for older ones."""
+        params: dict[str, int] = {"limit": limit} | ({"before": before} if before else {})
+        answer: dict[str, Any] = self.request("GET", "/inbox", params=params)
+        return answer
+
+    def mark_read(self, through: int) -> int:
+        """Mark your notices read up to position ``through``; how many are still unread."""
+        answer = self.request("POST", "/inbox/read", json={"through": through})
+        return int(answer["unread"])
+
+    def new_feed_link(self) -> str:
+        """A private Atom feed link to your notices, shown once; the one before stops working."""
+        return str(self.request("POST", "/inbox/feed-links")["url"])
+
     # Public checks
 
     def inclusion_proof(

@@ -44,6 +44,12 @@ RECORDS = {
     "transparency_heads": "tree_size",
     # A sealed bid log's signed head carries an authority's time-stamp that cannot be remade.
     "bid_log_heads": "ocid",
+    # Notices and their mail are kept, so that a restored platform sends no mail twice;
+    # feed links and what each party has read, since no event holds them.
+    "notices": "event_id, recipient_id",
+    "mail_outbox": "event_id, recipient_id, address",
+    "feed_links": "party_id",
+    "inbox_reads": "party_id",
 }
 SEQUENCES = ("tender_numbers",)
 # The read models, which the stream workers rebuild from the restored store.
@@ -61,6 +67,7 @@ REBUILT = frozenset(
         "records",
         "catalogue_offers",
         "catalogue_procedures",
+        "party_contacts",
     }
 )
 # The streams' own bookkeeping, begun afresh: what the broker has, what was applied, what

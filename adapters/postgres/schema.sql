@@ -487,3 +487,61 @@ CREATE TABLE IF NOT EXISTS bid_log_heads (
     head      jsonb       NOT NULL,  -- the SignedTreeHead as served
     stored_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
+
+-- Notices to parties (readmodels.notices): what each event tells each party, written once
+-- per event and recipient by the projections of its topic. A recipient is a supplier, an
+-- officer or an agency, whose officers all read it. ``position`` is the event's, for order.
+CREATE TABLE IF NOT EXISTS notices (
+    event_id     uuid        NOT NULL,
+    recipient_id text        NOT NULL,
+    position     bigint      NOT NULL,
+    ocid         text        NOT NULL,
+    kind         text        NOT NULL,
+    text         text        NOT NULL,
+    occurred_at  timestamptz NOT NULL,
+    PRIMARY KEY (event_id, recipient_id)
+);
+CREATE INDEX IF NOT EXISTS notices_by_recipient ON notices (recipient_id, position DESC);
+
+-- Where a party is written to: its e-mail from its registration (fed by the parties topic).
+CREATE TABLE IF NOT EXISTS party_contacts (
+    party_id  text PRIMARY KEY,
+    role      text NOT NULL,
+    agency_id text,
+    email     text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS party_contacts_by_agency ON party_contacts (agency_id);
+
+-- The notices' e-mail, one row per notice and address, until the mail server took it
+-- (adapters.mail): retried with backoff, or failed for good with the server's answer.
+CREATE TABLE IF NOT EXISTS mail_outbox (
+    event_id        uuid        NOT NULL,
+    recipient_id    text        NOT NULL,
+    address         text        NOT NULL,
+    queued_at       timestamptz NOT NULL DEFAULT clock_timestamp(),
+    attempts        integer     NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    last_error      text,
+    sent_at         timestamptz,
+    failed_at       timestamptz,  -- refused for good: never tried again
+    PRIMARY KEY (event_id, recipient_id, address),
+    FOREIGN KEY (event_id, recipient_id) REFERENCES notices (event_id, recipient_id)
+);
+CREATE INDEX IF NOT EXISTS mail_outbox_due ON mail_outbox (next_attempt_at)
+    WHERE sent_at IS NULL AND failed_at IS NULL;
+
+-- Each party's private Atom feed link, as a SHA-256 digest of its secret; one per party,
+-- so making a new one ends the old.
+CREATE TABLE IF NOT EXISTS feed_links (
+    party_id      text        PRIMARY KEY,
+    role          text        NOT NULL,
+    agency_id     text,
+    secret_sha256 bytea       NOT NULL UNIQUE,
+    created_at    timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+
+-- How far each party has read its inbox: every notice at or before this position is read.
+CREATE TABLE IF NOT EXISTS inbox_reads (
+    party_id      text   PRIMARY KEY,
+    read_through  bigint NOT NULL
+);

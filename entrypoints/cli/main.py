@@ -21,6 +21,7 @@ from entrypoints.cli import audit as cli_audit
 from entrypoints.cli import backup as cli_backup
 from entrypoints.cli import bids as cli_bids
 from entrypoints.cli import demo as cli_demo
+from entrypoints.cli import inbox as cli_inbox
 from entrypoints.cli import key_log as cli_key_log
 from entrypoints.cli import monitor as cli_monitor
 from entrypoints.cli import operations as cli_operations
@@ -68,6 +69,7 @@ cli_backup.register(app)
 cli_operations.register(app)
 cli_audit.register(app)
 cli_monitor.register(app)
+cli_inbox.register(app)
 
 
 # Running the platform

@@ -37,6 +37,7 @@ from entrypoints.http.routes import claims as claims_api
 from entrypoints.http.routes import contracts as contracts_api
 from entrypoints.http.routes import evaluation as evaluation_api
 from entrypoints.http.routes import health as health_api
+from entrypoints.http.routes import inbox as inbox_api
 from entrypoints.http.routes import ocds as ocds_api
 from entrypoints.http.routes import operations as operations_api
 from entrypoints.http.routes import savings as savings_api
@@ -245,6 +246,7 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(claims_api.router)
     app.include_router(award_evidence_api.router)
     app.include_router(transparency_api.router)
+    app.include_router(inbox_api.router)
 
 
 def _add_public_reads(app: FastAPI) -> None:

@@ -135,6 +135,7 @@ async def test_the_api_keeps_its_openapi_description(stack: Stack, part: int) ->
         "codelist": ["bidStatus.csv", "partyScale.csv", "abnormallyLowBasis.csv"],
         "letter_id": ["1"],  # a dead letter: the operator's only, so refused to all here
         "claim_id": ["claim-0"],  # a registration claim: the operator's only, likewise
+        "secret": ["A" * 43],  # a feed link nobody holds: refused like a guessed one
     }
     started = time.monotonic()
     # Rotating or revoking one's own token would revoke the identities fuzzing goes on
@@ -192,6 +193,9 @@ RETRIED_WITHOUT_A_KEY = {
     "DELETE /tokens/current": "revoking a revoked token changes nothing",
     "DELETE /parties/{party_id}/tokens": "revoking revoked tokens changes nothing",
     "POST /operations/dead-letters/{letter_id}/replay": "a resolved letter is not replayed again",
+    "POST /inbox/read": "marking read again up to the same notice changes nothing",
+    "POST /inbox/feed-links": "a feed link is shown once: a retry makes a new one, which alone"
+    " works, as a lost answer's link was never seen",
 }
 
 

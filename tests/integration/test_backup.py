@@ -53,6 +53,7 @@ READ_MODELS = {
     "lot_savings": "SELECT * FROM lot_savings ORDER BY ocid, lot_id",
     "releases": "SELECT release_id, ocid, tags, status, release FROM releases ORDER BY release_id",
     "records": "SELECT ocid, record::text FROM records ORDER BY ocid",
+    "party_contacts": "SELECT * FROM party_contacts ORDER BY party_id",
     "catalogue_offers": "SELECT offer_id, supplier_id, status, cpv, cpv_prefixes, unit_price,"
     " currency, valid_until, words::text, version, updated_at, document"
     " FROM catalogue_offers ORDER BY offer_id",
@@ -223,6 +224,12 @@ async def test_a_restored_platform_serves_the_same_market(
                 n: (original_models[n], now[n]) for n in now if now[n] != original_models[n]
             }
             raise AssertionError(f"read models rebuilt otherwise: {differing}") from None
+        # The notices are kept, not made again: the restored workers queue no mail twice.
+        sent = "SELECT event_id, recipient_id, text FROM notices ORDER BY event_id, recipient_id"
+        mail = "SELECT event_id, recipient_id, address FROM mail_outbox ORDER BY 1, 2, 3"
+        for query in (sent, mail):
+            assert await restored.pool.fetch(query) == await stack.pool.fetch(query)
+        assert await stack.pool.fetch(sent)
         again = await served(restored, market.ocid, market.receipts)
         assert again == original
         key = base64.b64decode(again["key"]["receipt_keys"][0]["public_key"])

@@ -664,6 +664,11 @@ ROUTES: dict[str, Rule] = {
     "POST /parties/{party_id}/tokens": Rule(
         frozenset({OPERATOR}), lambda w, _: (f"/parties/{w.supplier.id}/tokens", None)
     ),
+    # Each party reads its own inbox and makes its own feed link; the operator has neither.
+    "POST /inbox/read": Rule(ANYONE - {PUBLIC}, lambda w, _: ("/inbox/read", {"through": 1})),
+    "POST /inbox/feed-links": Rule(
+        ANYONE - {PUBLIC, OPERATOR}, lambda w, _: ("/inbox/feed-links", None)
+    ),
     # Replaying a dead letter re-applies an event to a read model: the operator's work.
     "POST /operations/dead-letters/{letter_id}/replay": Rule(
         frozenset({OPERATOR}), lambda w, _: ("/operations/dead-letters/1/replay", None)

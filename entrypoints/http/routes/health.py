@@ -24,7 +24,7 @@ RETRY_AFTER = "5"  # seconds, for a client told the platform is not ready
 _WARNINGS = {
     "type": "object",
     "description": "What the operator should see to while the platform stays ready, by name"
-    " (dead_letters), with what to do",
+    " (dead_letters, mail), with what to do",
     "additionalProperties": {"type": "string"},
 }
 _FIGURES = {
@@ -36,6 +36,8 @@ _FIGURES = {
         "projection_lag_seconds",
         "unresolved_dead_letters",
         "forged_records",
+        "mail_retrying",
+        "mail_failed",
     )
 }
 _READINESS: dict[int | str, dict[str, Any]] = {
