@@ -6,6 +6,8 @@ a review officer.
 from datetime import datetime, timedelta
 
 from procurement.errors import NotAllowed, NotFound, Rejected, WrongState
+from procurement.evaluation.endings import unsuccessful_if_nothing_left
+from procurement.evaluation.evolution import evolve
 from procurement.evaluation.rules import (
     bid_must_exist,
     lot_must_be,
@@ -123,7 +125,8 @@ def decide_justification(
         raise WrongState(msg, code="no_justification")
     names = {"lot_id": lot.lot_id, "bid_id": bid.bid_id, "officer_id": actor.id}
     if rejecting:
-        return [JustificationRejected(**names, reason=command.reason)]
+        rejected = JustificationRejected(**names, reason=command.reason)
+        return [rejected, *unsuccessful_if_nothing_left(evolve(state, rejected), lot.lot_id)]
     return [JustificationAccepted(**names, reason=command.reason)]
 
 
@@ -167,6 +170,7 @@ def decide_award(
             officer_id=actor.id,
             decided_at=now,
             standstill_ends=now + timedelta(days=state.facts.standstill_days),
+            award_number=lot.awards_decided + 1,
         )
     ]
 
@@ -192,6 +196,8 @@ def _why_not(
     decision = lot.decisions[bid_id]
     if not decision.admissible:
         return LossReason.DISQUALIFIED, f"the bid was rejected: {decision.reason}"
+    if bid_id in lot.annulled:
+        return LossReason.AWARD_ANNULLED, f"its award was annulled: {lot.annulled[bid_id]}"
     if place is None:
         flag = (lot.flags or {})[bid_id]
         return LossReason.ABNORMALLY_LOW, (

@@ -1,15 +1,31 @@
 """What bidders are told about the evaluation."""
 
-from schemas.evaluation import AwardDecided, ClarificationRequested, JustificationRequested
+from procurement.evaluation.endings import annulment_grounds
+from schemas.evaluation import (
+    AwardAnnulled,
+    AwardDecided,
+    ClarificationRequested,
+    JustificationRequested,
+)
 from schemas.events import Event
 
 
 def notices(event: Event) -> list[tuple[str, str]]:
-    """What each bidder is told, as (bidder id, message): the award with the reasons, and
-    the questions put to them."""
+    """What each bidder is told, as (bidder id, message): the award with the reasons, its
+    annulment, and the questions put to them. A lot that ends unsuccessful is told to every
+    bidder by the public notice (``LotUnsuccessful``)."""
     match event:
         case AwardDecided():
             return _award_notices(event)
+        case AwardAnnulled():
+            return [
+                (
+                    event.bidder_id,
+                    f"The award of lot {event.lot_id} to bid {event.bid_id} was annulled: "
+                    f"{annulment_grounds(event.reason_code)}. {event.reason} "
+                    "Your bid no longer takes part in the lot's ranking.",
+                )
+            ]
         case ClarificationRequested():
             return [
                 (

@@ -27,6 +27,7 @@ from schemas.contracts import (
 from schemas.evaluation import (
     AbnormallyLowFlagged,
     AuctionResultRecorded,
+    AwardAnnulled,
     AwardDecided,
     BidDisqualified,
     BidQualified,
@@ -35,6 +36,7 @@ from schemas.evaluation import (
     JustificationAccepted,
     JustificationRejected,
     LotCancelled,
+    LotUnsuccessful,
     ProcedureCancelled,
 )
 from schemas.events import (
@@ -49,6 +51,7 @@ from schemas.events import (
     TenderDetailsAmended,
     TenderPublished,
     TenderRequirementsAmended,
+    TenderUnsuccessful,
 )
 
 
@@ -111,6 +114,7 @@ _HANDLERS: dict[type[Event], Handler] = {
     TenderDeadlineExtended: tendering.amended,
     TenderCancelled: tendering.tender_moved("tenderCancellation"),
     TenderClosed: tendering.tender_moved("tenderUpdate"),
+    TenderUnsuccessful: awarding.tender_unsuccessful,
     BidOpened: bidders.bidder,
     BidRejected: bidders.bidder,
     BidQualified: bidders.bid_judged,
@@ -122,6 +126,8 @@ _HANDLERS: dict[type[Event], Handler] = {
     AuctionResultRecorded: bidders.auction_result,
     BidsOpened: bidders.opened,
     AwardDecided: awarding.awarded,
+    AwardAnnulled: awarding.award_annulled,
+    LotUnsuccessful: awarding.lot_unsuccessful,
     ComplaintUpheld: awarding.complaint_upheld,
     LotCancelled: awarding.lot_cancelled,
     ProcedureCancelled: awarding.procedure_cancelled,

@@ -15,6 +15,7 @@ ROUTING = {
         "TenderDeadlineExtended",
         "TenderCancelled",
         "TenderClosed",
+        "TenderUnsuccessful",
     },
     "procurement.parties": {
         "AgencyRegistered",
@@ -58,6 +59,9 @@ ROUTING = {
         "ComplaintDismissed",
         "LotCancelled",
         "ProcedureCancelled",
+        "AwardAnnulled",
+        "LotUnsuccessful",
+        "ContractConcluded",
     },
     "procurement.auctions": {
         "AuctionScheduled",
@@ -99,6 +103,7 @@ PUBLIC = {
     "TenderDeadlineExtended",
     "TenderCancelled",
     "TenderClosed",
+    "TenderUnsuccessful",
     "CommitteeNamed",
     "CommitteeConfirmed",
     "BidLogSealed",
@@ -115,6 +120,9 @@ PUBLIC = {
     "ComplaintDismissed",
     "LotCancelled",
     "ProcedureCancelled",
+    "AwardAnnulled",
+    "LotUnsuccessful",
+    "ContractConcluded",
     "ContractDrawn",
     "ContractActivated",
     "ContractAmended",
@@ -139,6 +147,9 @@ CHANGES_AWARDED_LOTS = {
     "ComplaintDismissed",
     "LotCancelled",
     "ProcedureCancelled",
+    "AwardAnnulled",  # the annulled award no longer counts
+    "LotUnsuccessful",
+    "ContractConcluded",
 }
 
 
