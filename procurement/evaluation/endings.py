@@ -94,7 +94,7 @@ def unsuccessful_if_nothing_left(state: Evaluation, lot_id: str) -> list[Event]:
 
 
 def no_admissible_bids(lot_id: str, count: int) -> LotUnsuccessful:
-    reason = f"all {count} bids for it were rejected"
+    reason = "its only bid was rejected" if count == 1 else f"all {count} of its bids were rejected"
     return _unsuccessful(lot_id, UnsuccessfulReason.NO_ADMISSIBLE_BIDS, reason)
 
 
