@@ -2,11 +2,14 @@
 annulled and the next-ranked bid awarded, lots left with no bid that can win unsuccessful by
 themselves, and a concluded contract or a cancellation that stops everything after it."""
 
+from decimal import Decimal
+
 import pytest
 
 from procurement import tender as tenders
 from procurement.errors import NotAllowed, WrongState
 from procurement.evaluation import LotStatus, cancel_with_the_tender, evolve, notices, ranking
+from publication.savings import awarded_lots
 from schemas.commands import Actor, CancelTender
 from schemas.evaluation import (
     AnnulAward,
@@ -219,3 +222,17 @@ def test_a_cancelled_tender_cancels_its_evaluation_and_nothing_follows() -> None
         with pytest.raises(WrongState) as refused:
             procedure.do(command, BUYERS_OFFICER)
         assert refused.value.code == "procedure_cancelled"
+
+
+def test_savings_count_the_award_that_stands_never_an_annulled_one() -> None:
+    """The annulled award leaves the savings; the next one, and its concluded contract, count."""
+    tender = published()
+    procedure = three_bids_awarded()
+    [counted] = awarded_lots(tender, procedure.evaluation)
+    assert counted.awarded == Decimal("900.00")
+    procedure.do(REFUSED, BUYERS_OFFICER)
+    assert awarded_lots(tender, procedure.evaluation) == []
+    procedure.do(DecideAward(ocid=OCID, lot_id=LOT), BUYERS_OFFICER)
+    procedure.do(RecordContractConcluded(ocid=OCID, lot_id=LOT, contract_id="c-2"), SYSTEM)
+    [counted] = awarded_lots(tender, procedure.evaluation)
+    assert counted.awarded == Decimal("950.00")
