@@ -253,17 +253,17 @@ async def _read_procedure(transaction: StoreTransaction, cause: Envelope, _: Any
 
 def _affected(event: Event, evaluated: evaluation.Evaluation | None) -> list[tuple[str, int]]:
     """The lots an annulment or cancellation stops, with the number of their last award."""
-    if evaluated is None:
-        return []
     if isinstance(event, AwardAnnulled):
         return [(event.lot_id, event.award_number)]
+    if evaluated is None or not isinstance(event, LotCancelled | ProcedureCancelled):
+        return []  # a TenderCancelled acts through the ProcedureCancelled it leads to
     lots = [event.lot_id] if isinstance(event, LotCancelled) else list(evaluated.lots)
-    if not isinstance(event, LotCancelled | ProcedureCancelled):
-        return []
     return [(lot, max(evaluated.lots[lot].awards_decided, 1)) for lot in lots]
 
 
 def stop_what_follows(cause: Envelope, read: _Procedure) -> list[Changes]:
+    """Nothing goes on after the cause: the other side of a cancellation follows it, and
+    the affected lots' pending contracts and live auctions are cancelled."""
     event, at = cause.event, cause.occurred_at
     reason = getattr(event, "reason", "")
     changes = []
