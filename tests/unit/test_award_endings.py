@@ -22,6 +22,7 @@ from schemas.evaluation import (
     DecideAward,
     DisqualifyBid,
     LossReason,
+    LotEvaluated,
     LotUnsuccessful,
     ProcedureCancelled,
     QualifyBid,
@@ -236,3 +237,19 @@ def test_savings_count_the_award_that_stands_never_an_annulled_one() -> None:
     procedure.do(RecordContractConcluded(ocid=OCID, lot_id=LOT, contract_id="c-2"), SYSTEM)
     [counted] = awarded_lots(tender, procedure.evaluation)
     assert counted.awarded == Decimal("950.00")
+
+
+def test_an_award_recorded_before_annulments_existed_reads_as_its_lots_first() -> None:
+    """A stored AwardDecided without ``award_number`` keeps its award id ``<lot>:<bid>``."""
+    [decided] = [e for e in three_bids_awarded().events if isinstance(e, AwardDecided)]
+    stored = decided.model_dump(mode="json")
+    del stored["award_number"]
+    legacy = AwardDecided.model_validate(stored)
+    assert legacy.award_number == 1
+    state = evolve(started(facts(), bid("a", "900.00")).evaluation, LotEvaluated(lot_id=LOT))
+    awarded_state = evolve(
+        state, legacy.model_copy(update={"bid_id": "a", "bidder_id": "supplier-a"})
+    )
+    award = awarded_state.lots[LOT].award
+    assert award is not None
+    assert award.award_id == f"{LOT}:a"

@@ -1397,10 +1397,9 @@ def named_lots(before: Evaluation | None, event: Event) -> set[str]:
     if isinstance(event, EvaluationStarted):
         return {lot.lot_id for lot in event.facts.lots}
     assert before is not None
-    if isinstance(event, ProcedureCancelled):
-        return {
-            lot_id for lot_id, lot in before.lots.items() if lot.status is not LotStatus.CANCELLED
-        }
+    if isinstance(event, ProcedureCancelled):  # a lot cancelled or unsuccessful keeps its end
+        ended = (LotStatus.CANCELLED, LotStatus.UNSUCCESSFUL)
+        return {lot_id for lot_id, lot in before.lots.items() if lot.status not in ended}
     lot_ids: tuple[str, ...] = getattr(event, "lot_ids", ())
     return set(lot_ids or (getattr(event, "lot_id"),))  # noqa: B009  (Event has no lot_id)
 
