@@ -97,7 +97,11 @@ async def change_tender(
     if isinstance(command, AmendTender):
         events = tender.amend(state, command, ctx.actor, ctx.now, s.settings.rules)
     elif isinstance(command, CancelTender):
-        events = tender.cancel(state, command, ctx.actor)
+        evaluated = evaluation.replay(
+            e.event for e in await tx.load(evaluation.evaluation_id(command.ocid))
+        )
+        contracted = [] if evaluated is None else evaluation.contracted_lots(evaluated)
+        events = tender.cancel(state, command, ctx.actor, contracted)
     else:
         events = tender.close(state, command, ctx.actor, ctx.now)
     return _decision(command.ocid, state.version, events)
@@ -270,12 +274,16 @@ async def draw_or_sign_contract(
     tx: StoreTransaction, command: AnyContractCommand, ctx: Context, s: Services
 ) -> Decision:
     if isinstance(command, DrawContract):
-        contract_id = contract_id_for(command.ocid, command.lot_id)
-        history = await tx.load(contract_id)
         published = tender.replay([e.event for e in await tx.load(command.ocid)])
         evaluated = evaluation.replay(
             e.event for e in await tx.load(evaluation.evaluation_id(command.ocid))
         )
+        number = 1  # each award of the lot has its own contract
+        if evaluated is not None:
+            evaluation.lot_must_have_an_award_to_contract(evaluated, command.lot_id)
+            number = max(evaluated.lots[command.lot_id].awards_decided, 1)
+        contract_id = contract.contract_id_for(command.ocid, command.lot_id, number)
+        history = await tx.load(contract_id)
         award = None
         if published is not None and evaluated is not None:
             award = contract.award_facts(published, evaluated, command.lot_id)
@@ -321,6 +329,7 @@ async def run_auction(
         )
         if evaluated is None:
             raise NotFound(f"the evaluation of {command.ocid} has not started")
+        evaluation.lot_must_await_its_auction(evaluated, command.lot_id)
         published = tender.replay([e.event for e in await tx.load(command.ocid)])
         assert published is not None, f"{command.ocid} is evaluated but was never published"
         events = auction.schedule_from_evaluation(
@@ -357,10 +366,6 @@ async def auction_state(
         state = auction.evolve(state, item.event)
     states.remember(state)
     return state
-
-
-def contract_id_for(ocid: str, lot_id: str) -> str:
-    return f"{ocid}:contract:{lot_id}"
 
 
 async def _agency(tx: StoreTransaction, agency_id: str) -> parties.Agency | None:

@@ -1,6 +1,7 @@
 """A tender's life, as pure functions: ``decide`` turns a command into events, ``evolve``
 applies an event to the state. Time, ids and rules come in as arguments."""
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -26,6 +27,7 @@ class TenderStatus(StrEnum):
     ACTIVE = "active"  # open for bids
     CLOSED = "closed"  # the deadline passed; bids are sealed until opening
     CANCELLED = "cancelled"
+    UNSUCCESSFUL = "unsuccessful"  # closed with no bid to evaluate
 
 
 # The lifecycle as data: (status before, event type) -> status after. Anything else is illegal.
@@ -37,6 +39,7 @@ LIFECYCLE: dict[tuple[TenderStatus | None, str], TenderStatus] = {
     (TenderStatus.ACTIVE, "TenderClosed"): TenderStatus.CLOSED,
     (TenderStatus.ACTIVE, "TenderCancelled"): TenderStatus.CANCELLED,
     (TenderStatus.CLOSED, "TenderCancelled"): TenderStatus.CANCELLED,
+    (TenderStatus.CLOSED, "TenderUnsuccessful"): TenderStatus.UNSUCCESSFUL,
 }
 
 
@@ -181,11 +184,30 @@ def _deadline_after_amendment(
     ]
 
 
-def cancel(tender: Tender, command: CancelTender, actor: Actor) -> list[Event]:
+def cancel(
+    tender: Tender, command: CancelTender, actor: Actor, contracted: Collection[str] = ()
+) -> list[Event]:
+    """Cancel the tender; ``contracted`` are its lots whose contract is concluded, which
+    the procedure's cancellation can no longer undo (only the contract's termination)."""
     officer_must_act_for_the_buyer(actor, tender.buyer_id)
     if (tender.status, "TenderCancelled") not in LIFECYCLE:
-        raise WrongState(f"tender {tender.ocid} is {tender.status}; it cannot be cancelled")
+        msg = f"tender {tender.ocid} is {tender.status}; it cannot be cancelled"
+        raise WrongState(msg, code=f"procedure_{tender.status}")
+    if contracted:
+        msg = (
+            f"the contracts of lots {sorted(contracted)} of {tender.ocid} are concluded: the "
+            "procedure can no longer be cancelled; terminate a contract instead, and cancel "
+            "the lots still open one by one"
+        )
+        raise WrongState(msg, code="contract_concluded")
     return [TenderCancelled(reason=command.reason)]
+
+
+def cancel_with_the_procedure(tender: Tender, reason: str) -> list[Event]:
+    """The procedure was cancelled in its evaluation: the tender is cancelled with it."""
+    if (tender.status, "TenderCancelled") not in LIFECYCLE:
+        return []
+    return [TenderCancelled(reason=reason)]
 
 
 def close(tender: Tender, command: CloseTender, actor: Actor, now: datetime) -> list[Event]:

@@ -293,14 +293,16 @@ def tenders_must_be_consistent(lots: Sequence[AwardedLot]) -> dict[str, int]:
 
 
 def awarded_lots(tender: Tender, evaluation: Evaluation) -> list[AwardedLot]:
-    """The tender's lots whose award stands (awarded, no complaint open), as savings inputs.
+    """The tender's lots whose award stands (awarded with no complaint open, or contracted),
+    as savings inputs: an annulled or cancelled award is not counted.
 
     Bidders are the tender's opened bids; the award month is that of ``decided_at``, in the
     time zone it was recorded in (UTC on this platform)."""
     found = []
     for lot in tender.requirements.lots:
         state = evaluation.lots.get(lot.id)
-        if state is None or state.status is not LotStatus.AWARDED or state.award is None:
+        standing = (LotStatus.AWARDED, LotStatus.CONTRACTED)  # not annulled, not cancelled
+        if state is None or state.status not in standing or state.award is None:
             continue
         offers = [bid.offer(lot.id) for bid in admissible_bids(evaluation, lot.id)]
         initial = min(offer.price.amount for offer in offers if offer is not None)

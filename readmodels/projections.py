@@ -39,6 +39,7 @@ from schemas.contracts import (
     PaymentRecorded,
 )
 from schemas.evaluation import (
+    AwardAnnulled,
     AwardDecided,
     ComplaintDismissed,
     ComplaintFiled,
@@ -61,6 +62,7 @@ from schemas.events import (
     TenderDetailsAmended,
     TenderPublished,
     TenderRequirementsAmended,
+    TenderUnsuccessful,
 )
 from schemas.upcasting import read_envelope
 from schemas.values import Requirements
@@ -107,6 +109,8 @@ def tender_document(document: Document | None, item: Envelope) -> Document:
         document.update(status="cancelled", cancellation={"date": when, "reason": event.reason})
     elif isinstance(event, TenderClosed):
         document.update(status="closed", closed_at=when)
+    elif isinstance(event, TenderUnsuccessful):
+        document.update(status="unsuccessful", outcome={"date": when, "reason": event.reason})
     return document
 
 
@@ -295,6 +299,13 @@ async def _apply_evaluation_events(connection: Any, envelopes: Sequence[Envelope
             )
         elif isinstance(event, ProcedureCancelled):
             await connection.execute("UPDATE awards SET status = 'cancelled' WHERE ocid = $1", ocid)
+        elif isinstance(event, AwardAnnulled):
+            await connection.execute(
+                "UPDATE awards SET status = 'annulled' WHERE ocid = $1 AND lot_id = $2 AND bid_id = $3",
+                ocid,
+                event.lot_id,
+                event.bid_id,
+            )
     await savings_view.apply(connection, envelopes)
 
 

@@ -111,7 +111,7 @@ async def _histories(connection: Any, ocids: list[str]) -> dict[str, list[Envelo
     found = [(row["position"], read_envelope(row["envelope"])) for row in rows]
     # A contract is drawn from an award: only awarded lots can have one.
     contracts = {
-        contract_id_for(ocid_of(e.aggregate_id), e.event.lot_id)
+        contract_id_for(ocid_of(e.aggregate_id), e.event.lot_id, e.event.award_number)
         for _, e in found
         if isinstance(e.event, AwardDecided)
     }

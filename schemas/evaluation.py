@@ -191,6 +191,23 @@ class LossReason(StrEnum):
     LOWER_SCORE = "lower_score"
     TIE_RECEIVED_LATER = "tie_received_later"
     TIE_REACHED_LATER = "tie_reached_later"  # the winner reached its price first, in the auction
+    AWARD_ANNULLED = "award_annulled"  # it won, and its award was annulled
+
+
+class AnnulmentReason(StrEnum):
+    """Why the buyer annuls an award (Directive 2014/24/EU)."""
+
+    REFUSED_TO_SIGN = "refused_to_sign"  # the winner will not conclude the contract
+    NO_SUPPORTING_DOCUMENTS = "no_supporting_documents"  # Articles 59(4) and 60 not met
+    EXCLUSION_GROUND = "exclusion_ground"  # found in an exclusion situation, Article 57
+
+
+class UnsuccessfulReason(StrEnum):
+    """Why a lot ends without an award."""
+
+    NO_BIDS = "no_bids"  # no bid was opened for it
+    NO_ADMISSIBLE_BIDS = "no_admissible_bids"  # every bid was rejected
+    NO_BID_LEFT = "no_bid_left"  # abnormally low prices rejected, awards annulled
 
 
 class Unsuccessful(Message):
@@ -364,6 +381,44 @@ class AwardDecided(EvaluationEvent):
         AwareDatetime  # the end of the standstill's last day, see procurement.standstill
     )
     standstill_ground: StandstillGround | None = None  # the Article 2b ground relied on, if any
+    # The lot's how-manieth award: award ids are unique over the procedure's life. Events
+    # recorded before annulments existed were each their lot's first.
+    award_number: int = Field(default=1, ge=1, le=MAX_BIDS)
+
+
+class AwardAnnulled(EvaluationEvent):
+    """The buyer annuls the award: the bid leaves the lot's ranking for good, and the lot
+    goes back to be awarded to the next-ranked bid."""
+
+    public = True
+    type: Literal["AwardAnnulled"] = "AwardAnnulled"
+    lot_id: Identifier
+    bid_id: Identifier
+    bidder_id: Identifier
+    award_number: int = Field(ge=1, le=MAX_BIDS)
+    reason_code: AnnulmentReason
+    reason: Text
+    officer_id: Identifier
+
+
+class LotUnsuccessful(EvaluationEvent):
+    """The lot ends without an award: no bid, or none left that can win."""
+
+    public = True
+    type: Literal["LotUnsuccessful"] = "LotUnsuccessful"
+    lot_id: Identifier
+    reason_code: UnsuccessfulReason
+    reason: Text
+
+
+class ContractConcluded(EvaluationEvent):
+    """Both parties signed the contract of the lot's award: the lot's procedure is over, and
+    only the contract's termination may end the contract."""
+
+    public = True
+    type: Literal["ContractConcluded"] = "ContractConcluded"
+    lot_id: Identifier
+    contract_id: Identifier
 
 
 class ComplaintFiled(EvaluationEvent):
@@ -526,6 +581,21 @@ class DecideAward(EvaluationCommand):
     expected_winner: Identifier | None = None
 
 
+class AnnulAward(EvaluationCommand):
+    """Annul the lot's award (the winner refuses, fails to prove, or is excluded)."""
+
+    lot_id: Identifier
+    reason_code: AnnulmentReason
+    reason: Text
+
+
+class RecordContractConcluded(EvaluationCommand):
+    """The platform records that the contract of a lot's award is concluded."""
+
+    lot_id: Identifier
+    contract_id: Identifier
+
+
 class FileComplaint(EvaluationCommand):
     lot_id: Identifier
     grounds: Text
@@ -566,6 +636,8 @@ AnyEvaluationCommand = (
     | AcceptJustification
     | RejectJustification
     | DecideAward
+    | AnnulAward
+    | RecordContractConcluded
     | FileComplaint
     | UpholdComplaint
     | DismissComplaint

@@ -146,6 +146,14 @@ class TenderCancelled(TenderEvent):
     reason: Text
 
 
+class TenderUnsuccessful(TenderEvent):
+    """The tender closed with no bid to evaluate: it ends without an award."""
+
+    public = True
+    type: Literal["TenderUnsuccessful"] = "TenderUnsuccessful"
+    reason: Text
+
+
 class TenderClosed(TenderEvent):
     """The submission deadline passed: no bid is accepted any more."""
 

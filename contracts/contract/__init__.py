@@ -46,6 +46,7 @@ from contracts.contract.awards import award_facts, award_id
 from contracts.contract.decisions import (
     HUNDRED,
     amend,
+    cancel_with_the_award,
     complete,
     decide,
     draw,
@@ -120,6 +121,7 @@ __all__ = [
     "award_facts",
     "award_id",
     "award_must_be_for_the_lot",
+    "cancel_with_the_award",
     "complete",
     "contract_document",
     "contract_id_for",

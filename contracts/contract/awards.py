@@ -1,12 +1,10 @@
 """The award a contract is drawn from, looked up in the tender and its evaluation."""
 
-from procurement.evaluation import Evaluation
+from procurement.evaluation import Evaluation, award_id
 from procurement.tender import Tender
 from schemas.contracts import AwardFacts
 
-
-def award_id(lot_id: str, bid_id: str) -> str:
-    return f"{lot_id}:{bid_id}"
+__all__ = ["award_facts", "award_id"]
 
 
 def award_facts(tender: Tender, evaluation: Evaluation, lot_id: str) -> AwardFacts | None:
@@ -17,7 +15,7 @@ def award_facts(tender: Tender, evaluation: Evaluation, lot_id: str) -> AwardFac
         return None
     return AwardFacts(
         ocid=tender.ocid,
-        award_id=award_id(lot_id, state.award.bid_id),
+        award_id=state.award.award_id,
         buyer_id=tender.buyer_id,
         supplier_id=state.award.bidder_id,
         cpv=tender.requirements.cpv,

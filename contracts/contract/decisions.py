@@ -222,6 +222,15 @@ def terminate(contract: Contract, command: TerminateContract, actor: Actor) -> l
     return [ContractTerminated(reason=command.reason, officer_id=actor.id)]
 
 
+def cancel_with_the_award(contract: Contract | None, reason: str, officer_id: str) -> list[Event]:
+    """The award a contract was drawn from is annulled, or its lot or procedure cancelled:
+    the contract, not concluded yet, is cancelled with it. A concluded one is left alone:
+    those steps are refused once a contract is concluded."""
+    if contract is None or contract.status in FINAL or contract.status is ContractStatus.ACTIVE:
+        return []
+    return [ContractTerminated(reason=reason, officer_id=officer_id)]
+
+
 def decide(
     contract: Contract | None,
     command: AnyContractCommand,

@@ -9,9 +9,11 @@ from schemas.contracts import ContractDrawn, MilestoneStatus, Party, Period
 from schemas.values import Value
 
 
-def contract_id_for(ocid: str, lot_id: str) -> str:
-    """The aggregate id of the contract drawn from a lot's award."""
-    return f"{ocid}:contract:{lot_id}"
+def contract_id_for(ocid: str, lot_id: str, award_number: int = 1) -> str:
+    """The aggregate id of the contract drawn from a lot's award: ``<ocid>:contract:<lot>``
+    for the lot's first award, ``<ocid>:contract:<lot>:2`` for the next after an annulment."""
+    suffix = "" if award_number == 1 else f":{award_number}"
+    return f"{ocid}:contract:{lot_id}{suffix}"
 
 
 class ContractStatus(StrEnum):

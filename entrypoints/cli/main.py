@@ -304,7 +304,9 @@ def tender_cancel(
 
 @tender_app.command("list")
 def tender_list(
-    status: Annotated[str | None, typer.Option(help="active, closed or cancelled")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="active, closed, cancelled or unsuccessful")
+    ] = None,
     buyer: Annotated[str | None, typer.Option(help="A buyer's agency id.")] = None,
     cpv: Annotated[str | None, typer.Option(help="A CPV code or a prefix such as 30.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=200)] = 20,

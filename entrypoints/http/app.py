@@ -253,7 +253,9 @@ def _add_public_reads(app: FastAPI) -> None:
     @app.get("/tenders", tags=["public"], response_class=Response, responses=_JSON_OBJECT)
     async def list_tenders(
         request: Request,
-        status: Annotated[str | None, Query(pattern="^(active|closed|cancelled)$")] = None,
+        status: Annotated[
+            str | None, Query(pattern="^(active|closed|cancelled|unsuccessful)$")
+        ] = None,
         buyer: Identifier | None = None,
         cpv: Annotated[str | None, Query(pattern=r"^\d{2,8}(-\d)?$")] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,

@@ -37,7 +37,7 @@ router = APIRouter(include_in_schema=False)
 for _module in (portal_tender, portal_contracts, portal_parties, portal_savings, portal_verify):
     router.include_router(_module.router)
 
-STATUSES = ("active", "closed", "cancelled")
+STATUSES = ("active", "closed", "cancelled", "unsuccessful")
 # What a search box may send: any one line of text, cut to length below, never NUL.
 QueryText = Annotated[str, OneLine]
 

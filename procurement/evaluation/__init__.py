@@ -21,6 +21,7 @@ Where each part lives:
 - ``promises``: what a bid promises about itself (validity, self-declaration), checked;
 - ``rules``: the rules, named as the sentences they enforce;
 - ``qualification``, ``award`` and ``complaints``: the handlers of the commands, by phase;
+- ``endings``: annulled awards, unsuccessful lots, concluded contracts, a cancelled tender;
 - ``decisions``: every command, dispatched; ``evolution``: every event, applied;
 - ``messages``: what bidders are told.
 """
@@ -33,6 +34,17 @@ from procurement.evaluation.award import (
 )
 from procurement.evaluation.complaints import file_complaint, rule_on_complaint
 from procurement.evaluation.decisions import cancel_lot, cancel_procedure, decide, start
+from procurement.evaluation.endings import (
+    annul_award,
+    annulment_grounds,
+    cancel_with_the_tender,
+    contracted_lots,
+    lot_must_await_its_auction,
+    lot_must_have_an_award_to_contract,
+    no_contract_may_be_concluded,
+    record_contract_concluded,
+    unsuccessful_if_nothing_left,
+)
 from procurement.evaluation.evolution import evolve, replay
 from procurement.evaluation.facts import QUALITY_SCORE, facts_from_tender, opened_bid, score_fields
 from procurement.evaluation.messages import notices
@@ -85,6 +97,7 @@ from procurement.evaluation.state import (
     LotState,
     LotStatus,
     MemberScore,
+    award_id,
     evaluation_id,
 )
 
@@ -109,14 +122,19 @@ __all__ = [
     "abnormally_low",
     "actor_must_sit_on_the_committee",
     "admissible_bids",
+    "annul_award",
+    "annulment_grounds",
     "answer_clarification",
+    "award_id",
     "bid_must_await_no_clarification",
     "bid_must_offer_for_the_lot",
     "bids_must_be_for_the_tender",
     "cancel_lot",
     "cancel_procedure",
+    "cancel_with_the_tender",
     "complete",
     "contract_may_be_signed",
+    "contracted_lots",
     "decide",
     "decide_award",
     "decide_justification",
@@ -125,7 +143,10 @@ __all__ = [
     "evolve",
     "facts_from_tender",
     "file_complaint",
+    "lot_must_await_its_auction",
     "lot_must_be",
+    "lot_must_have_an_award_to_contract",
+    "no_contract_may_be_concluded",
     "notices",
     "officer_of_the_buyer_or_system_must_act",
     "opened_bid",
@@ -136,6 +157,7 @@ __all__ = [
     "ranked_prices",
     "ranking",
     "record_auction_result",
+    "record_contract_concluded",
     "replay",
     "request_clarification",
     "request_justification",
@@ -148,5 +170,6 @@ __all__ = [
     "submit_justification",
     "supplier_must_act_for_itself",
     "system_must_act",
+    "unsuccessful_if_nothing_left",
     "what_the_evaluation_still_needs",
 ]

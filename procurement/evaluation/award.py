@@ -7,6 +7,8 @@ from datetime import datetime
 
 from procurement.errors import Rejected, WrongState
 from procurement.evaluation.complaints import tenderers_concerned
+from procurement.evaluation.endings import unsuccessful_if_nothing_left
+from procurement.evaluation.evolution import evolve
 from procurement.evaluation.rules import (
     bid_must_exist,
     lot_must_be,
@@ -117,7 +119,8 @@ def decide_justification(
         raise WrongState(msg, code="no_justification")
     names = {"lot_id": lot.lot_id, "bid_id": bid.bid_id, "officer_id": actor.id}
     if rejecting:
-        return [JustificationRejected(**names, reason=command.reason)]
+        rejected = JustificationRejected(**names, reason=command.reason)
+        return [rejected, *unsuccessful_if_nothing_left(evolve(state, rejected), lot.lot_id)]
     return [JustificationAccepted(**names, reason=command.reason)]
 
 
@@ -164,6 +167,7 @@ def decide_award(
             decided_at=now,
             standstill_ends=ends,
             standstill_ground=ground,
+            award_number=lot.awards_decided + 1,
         )
     ]
 
@@ -189,6 +193,8 @@ def _why_not(
     decision = lot.decisions[bid_id]
     if not decision.admissible:
         return LossReason.DISQUALIFIED, f"the bid was rejected: {decision.reason}"
+    if bid_id in lot.annulled:
+        return LossReason.AWARD_ANNULLED, f"its award was annulled: {lot.annulled[bid_id]}"
     if place is None:
         flag = (lot.flags or {})[bid_id]
         return LossReason.ABNORMALLY_LOW, (

@@ -11,6 +11,13 @@ from procurement.evaluation.award import (
     submit_justification,
 )
 from procurement.evaluation.complaints import file_complaint, rule_on_complaint
+from procurement.evaluation.endings import (
+    annul_award,
+    no_contract_may_be_concluded,
+    record_contract_concluded,
+    unsuccessful_lots_at_start,
+)
+from procurement.evaluation.evolution import evolve
 from procurement.evaluation.qualification import (
     answer_clarification,
     complete,
@@ -32,6 +39,7 @@ from procurement.tender import officer_must_act_for_the_buyer
 from schemas.commands import Actor
 from schemas.evaluation import (
     AcceptJustification,
+    AnnulAward,
     AnswerClarification,
     AnyEvaluationCommand,
     CancelLot,
@@ -48,6 +56,7 @@ from schemas.evaluation import (
     ProcedureCancelled,
     QualifyBid,
     RecordAuctionResult,
+    RecordContractConcluded,
     RejectJustification,
     RequestClarification,
     RequestJustification,
@@ -60,10 +69,12 @@ from schemas.events import Event
 
 
 def start(facts: EvaluationFacts, bids: Sequence[OpenedBid], now: datetime) -> list[Event]:
-    """The evaluation of a tender whose bids were opened, in the order they were received."""
+    """The evaluation of a tender whose bids were opened, in the order they were received;
+    a lot with no bid is unsuccessful at once."""
     bids_must_be_for_the_tender(facts, bids)
     ordered = tuple(sorted(bids, key=lambda bid: (bid.received_at, bid.bid_id)))
-    return [EvaluationStarted(facts=facts, bids=ordered, started_at=now)]
+    started = EvaluationStarted(facts=facts, bids=ordered, started_at=now)
+    return [started, *unsuccessful_lots_at_start(evolve(None, started))]
 
 
 def cancel_lot(
@@ -83,6 +94,7 @@ def cancel_lot(
 def cancel_procedure(state: Evaluation, command: CancelProcedure, actor: Actor) -> list[Event]:
     officer_must_act_for_the_buyer(actor, state.facts.buyer_id)
     procedure_must_not_be_cancelled(state)
+    no_contract_may_be_concluded(state, "cancel the procedure")
     return [ProcedureCancelled(officer_id=actor.id, reason=command.reason)]
 
 
@@ -124,6 +136,10 @@ def decide(
             return decide_justification(evaluation, command, actor, now)
         case DecideAward():
             return decide_award(evaluation, command, actor, now)
+        case AnnulAward():
+            return annul_award(evaluation, command, actor)
+        case RecordContractConcluded():
+            return record_contract_concluded(evaluation, command, actor)
         case FileComplaint():
             return file_complaint(evaluation, command, actor, now)
         case UpholdComplaint() | DismissComplaint():

@@ -5,6 +5,7 @@ from dataclasses import replace
 from typing import Any
 
 from procurement.evaluation.state import (
+    LIVE,
     LOT_LIFECYCLE,
     Award,
     Clarification,
@@ -17,10 +18,12 @@ from procurement.evaluation.state import (
     LotState,
     LotStatus,
     MemberScore,
+    award_id,
 )
 from schemas.evaluation import (
     AbnormallyLowFlagged,
     AuctionResultRecorded,
+    AwardAnnulled,
     AwardDecided,
     BidDisqualified,
     BidQualified,
@@ -30,6 +33,7 @@ from schemas.evaluation import (
     ComplaintFiled,
     ComplaintSubject,
     ComplaintUpheld,
+    ContractConcluded,
     EvaluationStarted,
     JustificationAccepted,
     JustificationRejected,
@@ -38,6 +42,7 @@ from schemas.evaluation import (
     LotCancelled,
     LotEvaluated,
     LotReadyForAuction,
+    LotUnsuccessful,
     ProcedureCancelled,
     QualityScored,
     Remedy,
@@ -79,11 +84,10 @@ def replay(events: Iterable[Event]) -> Evaluation | None:
 
 def _lots_moved(state: Evaluation, event: Event) -> tuple[str, ...]:
     """The lots an event is about: the lots it names, or, for ProcedureCancelled, every lot
-    not cancelled yet."""
-    if isinstance(event, ProcedureCancelled):
-        return tuple(
-            lot.lot_id for lot in state.lots.values() if lot.status is not LotStatus.CANCELLED
-        )
+    that has not ended yet."""
+    if isinstance(event, ProcedureCancelled):  # a lot cancelled or unsuccessful keeps its end
+        ended = (LotStatus.CANCELLED, LotStatus.UNSUCCESSFUL)
+        return tuple(lot.lot_id for lot in state.lots.values() if lot.status not in ended)
     lot_ids: tuple[str, ...] = getattr(event, "lot_ids", ())
     lot_id: str | None = getattr(event, "lot_id", None)
     moved = lot_ids if lot_id is None else (lot_id,)
@@ -197,7 +201,10 @@ def _apply(state: Evaluation, event: Event) -> Evaluation:
             )
             return _with_flag(state, event.lot_id, event.bid_id, status=status, reason=event.reason)
         case AwardDecided():
+            lot = state.lots[event.lot_id]
             award = Award(
+                award_id=award_id(event.lot_id, event.bid_id, event.award_number),
+                number=event.award_number,
                 bid_id=event.bid_id,
                 bidder_id=event.bidder_id,
                 value=event.value,
@@ -205,7 +212,22 @@ def _apply(state: Evaluation, event: Event) -> Evaluation:
                 decided_at=event.decided_at,
                 standstill_ends=event.standstill_ends,
             )
-            return _with_lot(state, event.lot_id, status=LotStatus.AWARDED, award=award)
+            return _with_lot(
+                state,
+                event.lot_id,
+                status=LotStatus.AWARDED,
+                award=award,
+                awards_decided=max(lot.awards_decided + 1, event.award_number),
+            )
+        case AwardAnnulled():
+            annulled = {**state.lots[event.lot_id].annulled, event.bid_id: event.reason_code}
+            return _with_lot(
+                state, event.lot_id, status=LotStatus.RANKED, award=None, annulled=annulled
+            )
+        case LotUnsuccessful():
+            return _with_lot(state, event.lot_id, status=LotStatus.UNSUCCESSFUL)
+        case ContractConcluded():
+            return _with_lot(state, event.lot_id, status=LotStatus.CONTRACTED)
         case ComplaintFiled():
             complaint = Complaint(
                 event.complaint_id,
@@ -245,7 +267,7 @@ def _apply(state: Evaluation, event: Event) -> Evaluation:
             for lot_id in state.lots:
                 state = _complaints_moot(state, lot_id)
             lots = {
-                lot_id: replace(lot, status=LotStatus.CANCELLED)
+                lot_id: replace(lot, status=LotStatus.CANCELLED) if lot.status in LIVE else lot
                 for lot_id, lot in state.lots.items()
             }
             return replace(state, lots=lots, cancelled=True)

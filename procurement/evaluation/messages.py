@@ -1,7 +1,9 @@
 """What bidders, and the buyer, are told about the evaluation."""
 
+from procurement.evaluation.endings import annulment_grounds
 from procurement.evaluation.state import Evaluation
 from schemas.evaluation import (
+    AwardAnnulled,
     AwardDecided,
     ClarificationRequested,
     ComplaintDismissed,
@@ -12,12 +14,23 @@ from schemas.events import Event
 
 
 def notices(event: Event, state: Evaluation | None = None) -> list[tuple[str, str]]:
-    """What each party is told, as (party id, message): the award with the reasons, the
-    questions put to bidders, and, given the evaluation's ``state`` before the event, the
-    review body's decision on a complaint (to the complainant, the buyer and the winner)."""
+    """What each party is told, as (party id, message): the award with the reasons, its
+    annulment, the questions put to bidders, and, given the evaluation's ``state`` before the
+    event, the review body's decision on a complaint (to the complainant, the buyer and the
+    winner). A lot that ends unsuccessful is told to every bidder by the public notice
+    (``LotUnsuccessful``)."""
     match event:
         case AwardDecided():
             return _award_notices(event)
+        case AwardAnnulled():
+            return [
+                (
+                    event.bidder_id,
+                    f"The award of lot {event.lot_id} to bid {event.bid_id} was annulled: "
+                    f"{annulment_grounds(event.reason_code)}. {event.reason} "
+                    "Your bid no longer takes part in the lot's ranking.",
+                )
+            ]
         case ComplaintUpheld() | ComplaintDismissed() if state is not None:
             return _decision_notices(event, state)
         case ClarificationRequested():

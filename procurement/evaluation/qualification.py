@@ -9,6 +9,7 @@ are flagged on the final prices.
 from datetime import datetime
 
 from procurement.errors import NotFound, Rejected, WrongState
+from procurement.evaluation.endings import no_admissible_bids, unsuccessful_if_nothing_left
 from procurement.evaluation.evolution import evolve
 from procurement.evaluation.promises import bid_whose_promises_fail_is_admitted_only_with_a_reason
 from procurement.evaluation.rules import (
@@ -116,7 +117,9 @@ def qualify(
     bid_must_await_no_clarification(state, bid.bid_id, now)
     names = {"bid_id": bid.bid_id, "bidder_id": bid.bidder_id, "lot_ids": lots}
     if isinstance(command, DisqualifyBid):
-        return [BidDisqualified(**names, officer_id=actor.id, reason=command.reason)]
+        rejected = BidDisqualified(**names, officer_id=actor.id, reason=command.reason)
+        after = evolve(state, rejected)
+        return [rejected, *(e for lot in lots for e in unsuccessful_if_nothing_left(after, lot))]
     bid_whose_promises_fail_is_admitted_only_with_a_reason(bid, command.reason, now)
     return [BidQualified(**names, officer_id=actor.id, reason=command.reason)]
 
@@ -188,9 +191,9 @@ def complete(
         msg = f"the evaluation of lot {lot.lot_id} is not complete: {'; '.join(needs)}"
         raise WrongState(msg, code="evaluation_incomplete")
     admissible = admissible_bids(state, lot.lot_id)
-    if not admissible:
-        msg = f"lot {lot.lot_id} has no admissible bid: cancel it instead"
-        raise WrongState(msg, code="no_admissible_bid")
+    if not admissible:  # every bid rejected: the lot ends here
+        bids = sum(lot.lot_id in bid.lot_ids for bid in state.bids.values())
+        return [no_admissible_bids(lot.lot_id, bids)]
     if state.facts.has_auction and len(admissible) >= 2 and lot.final_prices is None:
         return [_ready_for_auction(state, lot, admissible)]
     evaluated = LotEvaluated(lot_id=lot.lot_id)

@@ -21,6 +21,8 @@ _STATUS_CODES = {
     LotStatus.AWARDED: "awarded",
     LotStatus.SUSPENDED: "suspended",
     LotStatus.CANCELLED: "lot_cancelled",
+    LotStatus.UNSUCCESSFUL: "lot_unsuccessful",
+    LotStatus.CONTRACTED: "contract_concluded",
 }
 
 

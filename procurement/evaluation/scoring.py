@@ -78,15 +78,16 @@ def admissible_bids(state: Evaluation, lot_id: str) -> list[OpenedBid]:
 
 
 def ranked_prices(state: Evaluation, lot_id: str) -> dict[str, Decimal]:
-    """The prices of the bids that compete for the lot: admissible and not removed as
-    abnormally low, the auction's final prices once it is over."""
+    """The prices of the bids that compete for the lot: admissible, not removed as
+    abnormally low and not annulled, the auction's final prices once it is over."""
     lot = state.lots[lot_id]
     flags = lot.flags or {}
     prices: dict[str, Decimal] = {}
     for bid in admissible_bids(state, lot_id):
         flag = flags.get(bid.bid_id)
         offer = bid.offer(lot_id)
-        if offer is None or (flag is not None and flag.status is FlagStatus.REJECTED):
+        rejected = flag is not None and flag.status is FlagStatus.REJECTED
+        if offer is None or rejected or bid.bid_id in lot.annulled:
             continue
         final = (lot.final_prices or {}).get(bid.bid_id)
         prices[bid.bid_id] = offer.price.amount if final is None else final

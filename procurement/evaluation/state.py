@@ -3,7 +3,7 @@
 ``LOT_LIFECYCLE`` is a lot's life as data; ``evolve`` refuses any event it does not allow.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -22,6 +22,12 @@ def evaluation_id(ocid: str) -> str:
     return f"{ocid}:evaluation"
 
 
+def award_id(lot_id: str, bid_id: str, number: int = 1) -> str:
+    """The award's id, unique over the procedure's life: a lot's first award is
+    ``<lot>:<bid>``, as it always was; a later one adds its number, ``<lot>:<bid>:2``."""
+    return f"{lot_id}:{bid_id}" if number == 1 else f"{lot_id}:{bid_id}:{number}"
+
+
 class LotStatus(StrEnum):
     EVALUATION = "evaluation"  # qualification and scoring
     AUCTION = "auction"  # handed to the auction; waiting for its final prices
@@ -29,6 +35,8 @@ class LotStatus(StrEnum):
     AWARDED = "awarded"  # award decided; the standstill runs, or is over
     SUSPENDED = "suspended"  # a complaint is open: the standstill is suspended
     CANCELLED = "cancelled"  # final
+    UNSUCCESSFUL = "unsuccessful"  # final: no bid, or none left that can win
+    CONTRACTED = "contracted"  # final: the contract is concluded; only its termination applies
 
 
 LIVE = (
@@ -57,6 +65,10 @@ LOT_LIFECYCLE: dict[tuple[LotStatus | None, str], frozenset[LotStatus]] = {
     (LotStatus.RANKED, "JustificationAccepted"): frozenset({LotStatus.RANKED}),
     (LotStatus.RANKED, "JustificationRejected"): frozenset({LotStatus.RANKED}),
     (LotStatus.RANKED, "AwardDecided"): frozenset({LotStatus.AWARDED}),
+    (LotStatus.AWARDED, "AwardAnnulled"): frozenset({LotStatus.RANKED}),
+    (LotStatus.AWARDED, "ContractConcluded"): frozenset({LotStatus.CONTRACTED}),
+    (LotStatus.EVALUATION, "LotUnsuccessful"): frozenset({LotStatus.UNSUCCESSFUL}),
+    (LotStatus.RANKED, "LotUnsuccessful"): frozenset({LotStatus.UNSUCCESSFUL}),
     (LotStatus.AWARDED, "ComplaintFiled"): frozenset({LotStatus.SUSPENDED}),
     (LotStatus.SUSPENDED, "ComplaintFiled"): frozenset({LotStatus.SUSPENDED}),
     (LotStatus.SUSPENDED, "ComplaintUpheld"): frozenset(
@@ -134,6 +146,8 @@ class Flag:
 
 @dataclass(frozen=True)
 class Award:
+    award_id: str
+    number: int  # the lot's how-manieth award
     bid_id: str
     bidder_id: str
     value: Value
@@ -168,6 +182,8 @@ class LotState:
     # Of a lot the buyer cancelled: where it was and when, should a review annul the cancellation.
     cancelled_from: LotStatus | None = None
     cancelled_at: datetime | None = None
+    awards_decided: int = 0  # over the lot's life, to number the next award
+    annulled: dict[str, str] = field(default_factory=dict)  # bid id -> why: out for good
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ def ranking(
 
 def award_made(award: AwardDecided) -> AwardMade:
     return AwardMade(
-        award_id=award_id(award.lot_id, award.bid_id),
+        award_id=award_id(award.lot_id, award.bid_id, award.award_number),
         bid_id=award.bid_id,
         bidder_id=award.bidder_id,
         value=award.value,

@@ -8,6 +8,12 @@ final price is the awarded value and the bid's value. A lot cancelled before its
 also published as an award with status ``unsuccessful`` (the awardStatus code for an award
 that could not be made).
 
+**Annulled awards and unsuccessful lots.** An award the buyer annuls (the winner refuses
+to sign, fails to prove, or is excluded) is ``cancelled`` with the grounds in its
+description; the lot's next award has a new id (``<lot>:<bid>:2``...), so that an award id
+names one award over the procedure's life. A lot left with no bid that can win, or a tender
+that closed with none, is published as an ``unsuccessful`` award per lot, with the reason.
+
 **Award evidence** (the ``awardEvidence`` extension): each award made says where its full
 evidence is (``evidencePath``, under the platform's API), the sealed bid log's size and root,
 when its standstill ends, and its ranking with every bid's points and time of receipt; the
@@ -17,20 +23,23 @@ bids' own evidence is in ``bids.details`` (``publication.ocds.bidders``).
 from datetime import datetime
 from typing import Any
 
-from contracts.contract import award_id
+from procurement import tender as tenders
+from procurement.evaluation import annulment_grounds, award_id
 from publication.ocds import bidders
 from publication.ocds.parties import reference
 from publication.ocds.procedure import Procedure, lot_by_id
 from publication.ocds.standard import iso, value_of
 from publication.ocds.tendering import item_of
 from schemas.evaluation import (
+    AwardAnnulled,
     AwardDecided,
     ComplaintUpheld,
     LotCancelled,
+    LotUnsuccessful,
     ProcedureCancelled,
     Remedy,
 )
-from schemas.events import Envelope
+from schemas.events import Envelope, TenderUnsuccessful
 from schemas.values import Lot
 
 
@@ -38,7 +47,7 @@ def awarded(procedure: Procedure, envelope: Envelope) -> list[str]:
     event = envelope.event
     assert isinstance(event, AwardDecided)
     lot = lot_by_id(procedure, event.lot_id)
-    decided = award_id(event.lot_id, event.bid_id)
+    decided = award_id(event.lot_id, event.bid_id, event.award_number)
     procedure.awards[decided] = {
         **_award_of(lot, decided, "pending", event.decided_at),
         "value": value_of(event.value),
@@ -112,14 +121,48 @@ def lot_cancelled(procedure: Procedure, envelope: Envelope) -> list[str]:
     procedure.cancelled_lots.add(event.lot_id)
     if _cancel_award(procedure, event.lot_id):
         return ["awardCancellation"]
-    unsuccessful_id = f"{event.lot_id}:unsuccessful"
-    lot = lot_by_id(procedure, event.lot_id)
-    unsuccessful = _award_of(lot, unsuccessful_id, "unsuccessful", envelope.occurred_at)
-    procedure.awards[unsuccessful_id] = {
-        **unsuccessful,
-        "description": f"Lot {lot.id}: {event.reason}",
-    }
+    _unsuccessful(procedure, event.lot_id, f"Lot {event.lot_id}: {event.reason}", envelope)
     return ["award"]
+
+
+def _unsuccessful(procedure: Procedure, lot_id: str, why: str, envelope: Envelope) -> None:
+    """The lot is published as an award that could not be made, saying why."""
+    unsuccessful_id = f"{lot_id}:unsuccessful"
+    lot = lot_by_id(procedure, lot_id)
+    unsuccessful = _award_of(lot, unsuccessful_id, "unsuccessful", envelope.occurred_at)
+    procedure.awards[unsuccessful_id] = {**unsuccessful, "description": why}
+
+
+def award_annulled(procedure: Procedure, envelope: Envelope) -> list[str]:
+    event = envelope.event
+    assert isinstance(event, AwardAnnulled)
+    annulled = procedure.awards.get(award_id(event.lot_id, event.bid_id, event.award_number))
+    if annulled is None:
+        return []
+    if procedure.lot_awards.get(event.lot_id) == annulled["id"]:
+        del procedure.lot_awards[event.lot_id]
+    grounds = f"Annulled: {annulment_grounds(event.reason_code)}. {event.reason}"
+    annulled.update(status="cancelled", description=f"Lot {event.lot_id}. {grounds}")
+    return ["awardCancellation"]
+
+
+def lot_unsuccessful(procedure: Procedure, envelope: Envelope) -> list[str]:
+    event = envelope.event
+    assert isinstance(event, LotUnsuccessful)
+    procedure.unsuccessful_lots.add(event.lot_id)
+    _unsuccessful(procedure, event.lot_id, event.reason, envelope)
+    return ["award"]
+
+
+def tender_unsuccessful(procedure: Procedure, envelope: Envelope) -> list[str]:
+    """The tender closed with no bid to evaluate: every lot is unsuccessful, and so is it."""
+    event = envelope.event
+    assert isinstance(event, TenderUnsuccessful)
+    procedure.tender = tenders.evolve(procedure.published, event)
+    for lot in procedure.published.requirements.lots:
+        procedure.unsuccessful_lots.add(lot.id)
+        _unsuccessful(procedure, lot.id, f"Lot {lot.id}: {event.reason}", envelope)
+    return ["tenderUpdate", "award"]
 
 
 def procedure_cancelled(procedure: Procedure, envelope: Envelope) -> list[str]:

@@ -27,6 +27,7 @@ from schemas.contracts import (
 from schemas.evaluation import (
     AbnormallyLowFlagged,
     AuctionResultRecorded,
+    AwardAnnulled,
     AwardDecided,
     BidDisqualified,
     BidQualified,
@@ -37,6 +38,7 @@ from schemas.evaluation import (
     JustificationAccepted,
     JustificationRejected,
     LotCancelled,
+    LotUnsuccessful,
     ProcedureCancelled,
 )
 from schemas.events import (
@@ -51,6 +53,7 @@ from schemas.events import (
     TenderDetailsAmended,
     TenderPublished,
     TenderRequirementsAmended,
+    TenderUnsuccessful,
 )
 
 
@@ -113,6 +116,7 @@ _HANDLERS: dict[type[Event], Handler] = {
     TenderDeadlineExtended: tendering.amended,
     TenderCancelled: tendering.tender_moved("tenderCancellation"),
     TenderClosed: tendering.tender_moved("tenderUpdate"),
+    TenderUnsuccessful: awarding.tender_unsuccessful,
     BidOpened: bidders.bidder,
     BidRejected: bidders.bidder,
     BidQualified: bidders.bid_judged,
@@ -124,6 +128,8 @@ _HANDLERS: dict[type[Event], Handler] = {
     AuctionResultRecorded: bidders.auction_result,
     BidsOpened: bidders.opened,
     AwardDecided: awarding.awarded,
+    AwardAnnulled: awarding.award_annulled,
+    LotUnsuccessful: awarding.lot_unsuccessful,
     ComplaintFiled: remedies.complaint_filed,
     ComplaintUpheld: remedies.complaint_upheld,
     ComplaintDismissed: remedies.complaint_dismissed,

@@ -36,6 +36,7 @@ class Procedure:
     awards: dict[str, dict[str, Any]] = field(default_factory=dict)
     lot_awards: dict[str, str] = field(default_factory=dict)  # lot -> its current award
     cancelled_lots: set[str] = field(default_factory=set)
+    unsuccessful_lots: set[str] = field(default_factory=set)
     cancelled: bool = False
     contracts: dict[str, Contract] = field(default_factory=dict)  # by aggregate id
     contract_amendments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)

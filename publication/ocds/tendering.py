@@ -73,12 +73,15 @@ def tender_moved(tag: str) -> Handler:
 
 
 def tender_status(procedure: Procedure) -> str:
+    """``cancelled`` when the procedure is; once every lot has ended (awarded, cancelled or
+    unsuccessful), ``complete`` if any was awarded, ``unsuccessful`` if none was."""
     lots = {lot.id for lot in procedure.published.requirements.lots}
     if procedure.cancelled:
         return "cancelled"
-    if lots <= procedure.cancelled_lots:
+    ended = procedure.cancelled_lots | procedure.unsuccessful_lots
+    if lots <= ended:
         return "unsuccessful"
-    if procedure.lot_awards and lots <= procedure.cancelled_lots | set(procedure.lot_awards):
+    if procedure.lot_awards and lots <= ended | set(procedure.lot_awards):
         return "complete"
     return "active"
 
@@ -199,4 +202,6 @@ def _lot_of(procedure: Procedure, lot: Lot) -> dict[str, Any]:
 def _lot_status(procedure: Procedure, lot_id: str) -> str:
     if procedure.cancelled or lot_id in procedure.cancelled_lots:
         return "cancelled"
+    if lot_id in procedure.unsuccessful_lots:
+        return "unsuccessful"
     return "complete" if lot_id in procedure.lot_awards else "active"

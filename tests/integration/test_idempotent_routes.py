@@ -362,6 +362,17 @@ STEPS: list[Step] = [
         ),
         "awarded",
     ),
+    Step(  # the winner refuses to sign: its award and the contract just drawn are annulled
+        "POST /tenders/{ocid}/evaluation/award-annulments",
+        BUYER,
+        fixed(
+            lambda w: (
+                f"/tenders/{w.awarded.ocid}/evaluation/award-annulments",
+                {"lot_id": LOT, "reason_code": "refused_to_sign", "reason": REASON},
+            )
+        ),
+        "awarded",
+    ),
     Step("POST /contracts/{contract_id}/signatures", MEMBER, _signature("first", "buyer")),
     Step("POST /contracts/{contract_id}/signatures", SUPPLIER, _signature("first", "supplier")),
     in_matrix("POST /contracts/{contract_id}/amendments", BUYER),

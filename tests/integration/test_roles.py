@@ -576,6 +576,14 @@ ROUTES: dict[str, Rule] = {
     "POST /tenders/{ocid}/evaluation/awards": Rule(
         OFFICERS_OF_THE_BUYER, _evaluation("ranked", "awards", lambda w: LOT_BODY)
     ),
+    "POST /tenders/{ocid}/evaluation/award-annulments": Rule(
+        OFFICERS_OF_THE_BUYER,
+        _evaluation(
+            "contracted",
+            "award-annulments",
+            lambda w: LOT_BODY | {"reason_code": "refused_to_sign"} | REASON,
+        ),
+    ),
     # Any bidder of the procedure may complain about the award.
     "POST /tenders/{ocid}/evaluation/complaints": Rule(
         BIDDERS,

@@ -39,6 +39,7 @@ from schemas.events import (
     TenderDetailsAmended,
     TenderPublished,
     TenderRequirementsAmended,
+    TenderUnsuccessful,
 )
 from schemas.reconfirmations import BidReconfirmed, ReconfirmationRequested
 from schemas.values import Item, Lot, ProcedureType, Requirements, Value
@@ -193,6 +194,7 @@ EXAMPLE_EVENTS: dict[str, Event] = {
         ),
         TenderCancelled(reason="The budget was withdrawn"),
         TenderClosed(submission_deadline=DEADLINE),
+        TenderUnsuccessful(reason="The tender closed with no bid to evaluate: none was submitted."),
         SupplierRegistered(
             supplier_id="supplier-RO-CUI-14399840",
             name="Hârtia Nouă SRL",

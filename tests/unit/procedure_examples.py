@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from schemas.evaluation import (
     AcceptJustification,
+    AnnulAward,
+    AnnulmentReason,
     AnswerClarification,
     CancelLot,
     CancelProcedure,
@@ -18,6 +20,7 @@ from schemas.evaluation import (
     FileComplaint,
     FinalPrice,
     RecordAuctionResult,
+    RecordContractConcluded,
     RejectJustification,
     Remedy,
     RequestClarification,
@@ -133,6 +136,31 @@ def evaluation_events() -> list[Event]:
     two_lots.do(CancelLot(ocid=OCID, lot_id="lot-2", reason="No longer needed"), BUYERS_OFFICER)
     two_lots.do(CancelProcedure(ocid=OCID, reason="Budget withdrawn"), BUYERS_OFFICER)
     events += two_lots.events
+
+    # The winner refuses: annulled, the next bid awarded and contracted; lot-2 had no bid.
+    annulled = started(
+        facts(lots={"lot-1": "1000.00", "lot-2": "500.00"}),
+        bid("a", "900.00"),
+        bid("b", "950.00", minutes=1),
+    )
+    qualify_all(annulled, "a", "b")
+    annulled.do(CompleteLotEvaluation(ocid=OCID, lot_id=LOT), BUYERS_OFFICER)
+    for reason_code in (AnnulmentReason.REFUSED_TO_SIGN, AnnulmentReason.EXCLUSION_GROUND):
+        annulled.do(DecideAward(ocid=OCID, lot_id=LOT), BUYERS_OFFICER)
+        annulled.do(
+            AnnulAward(ocid=OCID, lot_id=LOT, reason_code=reason_code, reason="As recorded"),
+            BUYERS_OFFICER,
+        )
+    events += annulled.events  # the second annulment leaves lot-1 unsuccessful
+    contracted = started(facts(), bid("a", "900.00"))
+    qualify_all(contracted, "a")
+    contracted.do(CompleteLotEvaluation(ocid=OCID, lot_id=LOT), BUYERS_OFFICER)
+    contracted.do(DecideAward(ocid=OCID, lot_id=LOT), BUYERS_OFFICER)
+    contracted.do(
+        RecordContractConcluded(ocid=OCID, lot_id=LOT, contract_id=f"{OCID}:contract:{LOT}"),
+        SYSTEM,
+    )
+    events += contracted.events
     return events
 
 

@@ -64,6 +64,7 @@ from schemas.evaluation import (
     QualifyBid,
     QualityScored,
     RecordAuctionResult,
+    RecordContractConcluded,
     RejectJustification,
     Remedy,
     RequestClarification,
@@ -847,8 +848,8 @@ CASES = {
     "complete with a clarification open": Case(
         clarification_asked, COMPLETE, BUYERS_OFFICER, WrongState, "evaluation_incomplete"
     ),
-    "complete with no admissible bid": Case(
-        all_disqualified, COMPLETE, BUYERS_OFFICER, WrongState, "no_admissible_bid"
+    "complete a lot whose every bid was rejected": Case(
+        all_disqualified, COMPLETE, BUYERS_OFFICER, WrongState, "lot_unsuccessful"
     ),
     "complete by a supplier": Case(fresh, COMPLETE, bidder("a"), NotAllowed, "not_allowed"),
     "complete twice": Case(ranked_two, COMPLETE, BUYERS_OFFICER, WrongState, "evaluation_complete"),
@@ -944,8 +945,8 @@ CASES = {
         Rejected,
         "ranking_changed",
     ),
-    "award with no bid left": Case(
-        lone_bid_rejected, AWARD, BUYERS_OFFICER, WrongState, "no_bid_left"
+    "award a lot left with no bid": Case(
+        lone_bid_rejected, AWARD, BUYERS_OFFICER, WrongState, "lot_unsuccessful"
     ),
     "award twice": Case(two_bids_awarded, AWARD, BUYERS_OFFICER, WrongState, "awarded"),
     # complaints
@@ -1058,9 +1059,17 @@ def lot_in(status: LotStatus) -> Evaluation:
         LotStatus.AWARDED: two_bids_awarded,
         LotStatus.SUSPENDED: complained,
         LotStatus.CANCELLED: cancelled_lot,
+        LotStatus.UNSUCCESSFUL: lone_bid_rejected,
+        LotStatus.CONTRACTED: contracted,
     }[status]()
     assert procedure.evaluation.lots[LOT].status is status
     return procedure.evaluation
+
+
+def contracted() -> Procedure:
+    procedure = two_bids_awarded()
+    procedure.do(RecordContractConcluded(ocid=OCID, lot_id=LOT, contract_id="c-1"), SYSTEM)
+    return procedure
 
 
 def cancelled_lot() -> Procedure:
@@ -1074,8 +1083,13 @@ ILLEGAL = [
     for status in LotStatus
     for kind in sorted(EXAMPLES)
     if (status, kind) not in LOT_LIFECYCLE
-    # With every lot cancelled one by one, the procedure may still be cancelled as a whole.
-    and (status, kind) != (LotStatus.CANCELLED, "ProcedureCancelled")
+    # With every lot cancelled or unsuccessful, the procedure may still be cancelled as a
+    # whole; those lots keep their end.
+    and (status, kind)
+    not in {
+        (LotStatus.CANCELLED, "ProcedureCancelled"),
+        (LotStatus.UNSUCCESSFUL, "ProcedureCancelled"),
+    }
 ]
 
 
@@ -1390,10 +1404,9 @@ def named_lots(before: Evaluation | None, event: Event) -> set[str]:
     if isinstance(event, EvaluationStarted):
         return {lot.lot_id for lot in event.facts.lots}
     assert before is not None
-    if isinstance(event, ProcedureCancelled):
-        return {
-            lot_id for lot_id, lot in before.lots.items() if lot.status is not LotStatus.CANCELLED
-        }
+    if isinstance(event, ProcedureCancelled):  # a lot cancelled or unsuccessful keeps its end
+        ended = (LotStatus.CANCELLED, LotStatus.UNSUCCESSFUL)
+        return {lot_id for lot_id, lot in before.lots.items() if lot.status not in ended}
     lot_ids: tuple[str, ...] = getattr(event, "lot_ids", ())
     return set(lot_ids or (getattr(event, "lot_id"),))  # noqa: B009  (Event has no lot_id)
 

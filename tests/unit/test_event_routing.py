@@ -15,6 +15,7 @@ ROUTING = {
         "TenderDeadlineExtended",
         "TenderCancelled",
         "TenderClosed",
+        "TenderUnsuccessful",
     },
     "procurement.parties": {
         "AgencyRegistered",
@@ -60,6 +61,9 @@ ROUTING = {
         "ComplaintDismissed",
         "LotCancelled",
         "ProcedureCancelled",
+        "AwardAnnulled",
+        "LotUnsuccessful",
+        "ContractConcluded",
     },
     "procurement.auctions": {
         "AuctionScheduled",
@@ -101,6 +105,7 @@ PUBLIC = {
     "TenderDeadlineExtended",
     "TenderCancelled",
     "TenderClosed",
+    "TenderUnsuccessful",
     "CommitteeNamed",
     "CommitteeConfirmed",
     "BidLogSealed",
@@ -117,6 +122,9 @@ PUBLIC = {
     "ComplaintDismissed",
     "LotCancelled",
     "ProcedureCancelled",
+    "AwardAnnulled",
+    "LotUnsuccessful",
+    "ContractConcluded",
     "ContractDrawn",
     "ContractActivated",
     "ContractAmended",
@@ -141,6 +149,9 @@ CHANGES_AWARDED_LOTS = {
     "ComplaintDismissed",
     "LotCancelled",
     "ProcedureCancelled",
+    "AwardAnnulled",  # the annulled award no longer counts
+    "LotUnsuccessful",
+    "ContractConcluded",
 }
 
 

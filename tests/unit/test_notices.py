@@ -13,6 +13,7 @@ from readmodels.notices import recipients
 from schemas.bids import Receipt
 from schemas.commands import Actor, Role
 from schemas.evaluation import (
+    AwardDecided,
     ClarificationAnswered,
     ComplaintFiled,
     LotCancelled,
@@ -80,7 +81,10 @@ def test_an_award_reaches_every_bidder_of_the_lot_with_its_reasons_and_standstil
     item = _stored(procedure.events[-1], f"{OCID}:evaluation")
     told = {n.recipient_id: n for n in notices(item)}
     assert set(told) == {"supplier-a", "supplier-b"}
-    ends = (NOW + timedelta(days=10)).isoformat()
+    award = procedure.events[-1]
+    assert isinstance(award, AwardDecided)
+    ends = award.standstill_ends.isoformat()  # the end of its tenth day, in the buyer's zone
+    assert award.standstill_ends > NOW + timedelta(days=10)
     assert all(ends in n.text and n.ocid == OCID for n in told.values())
     assert "won lot lot-1" in told["supplier-a"].text
     assert told["supplier-b"].kind == "AwardDecided"

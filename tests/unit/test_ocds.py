@@ -38,7 +38,6 @@ from schemas.contracts import (
 )
 from schemas.evaluation import (
     AnyEvaluationCommand,
-    CancelLot,
     CancelProcedure,
     CompleteLotEvaluation,
     DecideAward,
@@ -310,14 +309,13 @@ def evaluated(story: Story) -> None:
 
 
 def awarded(story: Story, lots: Sequence[str] = ("lot-1",)) -> None:
-    """Each lot of ``lots`` goes to its lowest price; the others had no bid and are cancelled."""
+    """Each lot of ``lots`` goes to its lowest price; the others had no bid, and ended
+    unsuccessful by themselves when the evaluation started."""
     evaluated(story)
     for lot in story.tender.requirements.lots:
         if lot.id in lots:
             evaluate(story, CompleteLotEvaluation(ocid=OCID, lot_id=lot.id))
             evaluate(story, DecideAward(ocid=OCID, lot_id=lot.id))
-        else:
-            evaluate(story, CancelLot(ocid=OCID, lot_id=lot.id, reason="No bid was received"))
 
 
 CONTRACT = f"{OCID}:contract:lot-1"
@@ -508,14 +506,14 @@ def test_a_procedure_whose_award_is_overturned_and_then_cancelled_is_valid() -> 
     assert_valid(record_package)
     tags = [tags for kind, tags in types_and_tags(story) if kind != "TenderPublished"]
     assert tags[-4:] == [
-        ["award", "tenderUpdate"],  # lot-2 cancelled: the tender stage is complete
+        ["award", "tenderUpdate"],  # lot-2 ended unsuccessful: the tender stage is complete
         ["awardUpdate"],  # the complaint, on the award it is about
         ["awardCancellation", "tenderUpdate"],  # upheld: it reopens the tender
         ["tenderCancellation"],
     ]
     compiled = record_package["records"][0]["compiledRelease"]
     assert compiled["tender"]["status"] == "cancelled"
-    assert [a["status"] for a in compiled["awards"]] == ["cancelled", "unsuccessful"]
+    assert [a["status"] for a in compiled["awards"]] == ["unsuccessful", "cancelled"]
     roles = {party["id"]: party["roles"] for party in compiled["parties"]}
     assert roles[WINNER] == ["tenderer"]  # no longer a supplier
 
@@ -533,8 +531,8 @@ def test_each_event_that_changes_public_information_writes_one_release() -> None
         ("TenderDeadlineExtended", ["tenderAmendment"]),
         ("TenderClosed", ["tenderUpdate"]),
         ("BidsOpened", ["tenderUpdate"]),
-        ("AwardDecided", ["award"]),
-        ("LotCancelled", ["award", "tenderUpdate"]),
+        ("LotUnsuccessful", ["award"]),  # lot-2 had no bid: it ends when evaluation starts
+        ("AwardDecided", ["award", "tenderUpdate"]),
         ("ContractDrawn", ["awardUpdate", "contract"]),
         ("ContractActivated", ["contract"]),
         ("ContractAmended", ["contractAmendment"]),
@@ -561,6 +559,10 @@ def test_nothing_about_bidders_is_published_before_the_opening() -> None:
             assert not ids & bidders
             assert "tenderers" not in tender
             assert ("numberOfTenderers" in tender) == (kind == "BidsOpened")
+        elif kind == "LotUnsuccessful":  # lot-2, without bids, before any award: counted only
+            assert not ids & bidders
+            assert "tenderers" not in tender
+            assert tender["numberOfTenderers"] == 3
         else:
             assert tender["numberOfTenderers"] == 3  # opened or not, three bidders sent a bid
             assert {t["id"] for t in tender["tenderers"]} == bidders
@@ -640,13 +642,13 @@ def test_lots_and_items_say_which_lot_is_which() -> None:
     tender = last["tender"]
     assert [(lot["id"], lot["value"]["amount"], lot["status"]) for lot in tender["lots"]] == [
         ("lot-1", Decimal("12000.00"), "complete"),
-        ("lot-2", Decimal("2500.50"), "cancelled"),
+        ("lot-2", Decimal("2500.50"), "unsuccessful"),
     ]
     assert {item["id"]: item["relatedLot"] for item in tender["items"]} == {
         "paper": "lot-1",
         "toner": "lot-2",
     }
-    assert [award["relatedLots"] for award in last["awards"]] == [["lot-1"], ["lot-2"]]
+    assert sorted(award["relatedLots"] for award in last["awards"]) == [["lot-1"], ["lot-2"]]
     assert {item["relatedLot"] for item in last["contracts"][0]["items"]} == {"lot-1"}
 
 
@@ -707,7 +709,8 @@ def test_the_compiled_release_has_the_latest_values_as_the_reference_merge_has()
     compiled = record["compiledRelease"]
     assert compiled["tender"]["title"] == "Rechizite pentru anul 2030"
     assert len(compiled["tender"]["amendments"]) == 3
-    assert compiled["awards"][0]["status"] == "active"
+    awards = {award["relatedLots"][0]: award["status"] for award in compiled["awards"]}
+    assert awards == {"lot-1": "active", "lot-2": "unsuccessful"}
     contract = compiled["contracts"][0]
     assert (contract["status"], contract["value"]["amount"]) == ("terminated", Decimal("10185.00"))
     assert contract["implementation"]["milestones"][0]["status"] == "met"

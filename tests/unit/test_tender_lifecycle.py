@@ -36,6 +36,7 @@ from schemas.events import (
     TenderDetailsAmended,
     TenderPublished,
     TenderRequirementsAmended,
+    TenderUnsuccessful,
 )
 from schemas.values import Requirements
 from tests.strategies import officers, publish_commands
@@ -71,12 +72,17 @@ def cancelled() -> Tender:
     return evolve(published(), TenderCancelled(reason="Budget withdrawn"))
 
 
+def unsuccessful() -> Tender:
+    return evolve(closed(), TenderUnsuccessful(reason="No bid"))
+
+
 def tender_in(status: TenderStatus | None) -> Tender | None:
     return {
         None: None,
         TenderStatus.ACTIVE: published(),
         TenderStatus.CLOSED: closed(),
         TenderStatus.CANCELLED: cancelled(),
+        TenderStatus.UNSUCCESSFUL: unsuccessful(),
     }[status]
 
 

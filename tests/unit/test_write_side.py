@@ -112,23 +112,25 @@ def types(items: list[Envelope]) -> list[str]:
 
 
 async def test_closing_a_tender_seals_its_bid_log_in_the_same_transaction() -> None:
-    """The closing and the seal it causes are one commit (policy: tender closed -> seal)."""
+    """The closing and the seal it causes are one commit (policy: tender closed -> seal),
+    and so is the end of a tender whose log is empty (policy: sealed empty -> unsuccessful)."""
     store = MemoryEventStore()
     a_tender_taking_sealed_bids(store)
     before = len(store.recorded)
     outcome = await bus(store, Clock(DEADLINE)).dispatch(CloseTender(ocid=OCID), SYSTEM)
     assert types(outcome.events) == ["TenderClosed"]
-    assert types(store.recorded[before:]) == ["TenderClosed", "BidLogSealed"]
-    sealed = store.recorded[-1]
+    assert types(store.recorded[before:]) == ["TenderClosed", "BidLogSealed", "TenderUnsuccessful"]
+    sealed = store.recorded[-2]
     assert (sealed.aggregate_id, sealed.sequence) == (bid_log_id(OCID), 4)
+    assert (store.recorded[-1].aggregate_id, store.recorded[-1].sequence) == (OCID, 3)
 
 
-async def test_a_tender_without_a_bid_log_closes_alone() -> None:
-    """No bid log, nothing to seal: the policy decides nothing."""
+async def test_a_tender_without_a_bid_log_closes_unsuccessful() -> None:
+    """No bid log, so no bid could come: nothing to seal, and the tender ends unsuccessful."""
     store = MemoryEventStore()
     given(store, OCID, EXAMPLES["TenderPublished"])
     await bus(store, Clock(DEADLINE)).dispatch(CloseTender(ocid=OCID), SYSTEM)
-    assert types(store.recorded[1:]) == ["TenderClosed"]
+    assert types(store.recorded[1:]) == ["TenderClosed", "TenderUnsuccessful"]
 
 
 AMEND = AmendTender(ocid=OCID, reason="A typo", title="Office paper for 2031")

@@ -19,6 +19,7 @@ from readmodels import complaints as complaint_reads
 from schemas.commands import Role
 from schemas.evaluation import (
     AcceptJustification,
+    AnnulAward,
     AnswerClarification,
     CancelLot,
     CancelProcedure,
@@ -53,6 +54,7 @@ COMMANDS: dict[str, tuple[type[EvaluationCommand], str]] = {
     "justification-acceptances": (AcceptJustification, "the buyer accepts the justification"),
     "justification-rejections": (RejectJustification, "the buyer rejects it: the bid is out"),
     "awards": (DecideAward, "the buyer confirms the award of a lot; the standstill starts"),
+    "award-annulments": (AnnulAward, "the buyer annuls an award: the next-ranked bid may win"),
     "complaints": (FileComplaint, "a tenderer complains about an award during its standstill"),
     "complaint-upholdings": (UpholdComplaint, "a reviewer upholds a complaint"),
     "complaint-dismissals": (DismissComplaint, "a reviewer dismisses a complaint"),
