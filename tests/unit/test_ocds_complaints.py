@@ -56,7 +56,8 @@ def lot_1_award(record: dict[str, Any]) -> dict[str, Any]:
         for a in record["awards"]
         if a["relatedLots"] == ["lot-1"] and a["status"] != "unsuccessful"
     ]
-    return award
+    found: dict[str, Any] = award
+    return found
 
 
 def test_a_dismissed_complaint_is_published_with_the_review_bodys_reasons() -> None:
