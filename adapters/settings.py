@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from adapters.document_store import parse_document_store
 from adapters.http_limits import HttpLimits
 from adapters.readiness import Limits as ReadinessLimits
 from procurement.procedures.registry import CatalogueRules
@@ -88,6 +89,8 @@ class Settings:
     # An RFC 3161 time-stamping authority that stamps each sealed bid log's signed head, so
     # that its time is not the platform's word alone. None: heads say that none is configured.
     tsa_url: str | None = None
+    # Where procurement documents' bytes are kept: None for PostgreSQL, or file:///dir.
+    document_store: str | None = None
 
     @property
     def receipt_key_file(self) -> Path:
@@ -123,6 +126,9 @@ class Settings:
             tsa_url=parse_public_url(env["PROCUREMENT_TSA_URL"], "PROCUREMENT_TSA_URL")
             if env.get("PROCUREMENT_TSA_URL")
             else None,
+            document_store=parse_document_store(env["PROCUREMENT_DOCUMENT_STORE"])
+            if env.get("PROCUREMENT_DOCUMENT_STORE")
+            else None,
             http=HttpLimits.from_env(env),
             readiness=ReadinessLimits.from_env(env, duration),
             catalogue=CatalogueRules.from_env(env, duration),
@@ -136,6 +142,13 @@ class Settings:
                 ),
                 minimum_auction_notice=duration(
                     "PROCUREMENT_MIN_AUCTION_NOTICE", defaults.minimum_auction_notice
+                ),
+                enquiry_period_before_deadline=duration(
+                    "PROCUREMENT_ENQUIRY_PERIOD_BEFORE_DEADLINE",
+                    defaults.enquiry_period_before_deadline,
+                ),
+                answer_before_deadline=duration(
+                    "PROCUREMENT_ANSWER_BEFORE_DEADLINE", defaults.answer_before_deadline
                 ),
             ),
         )

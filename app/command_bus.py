@@ -13,7 +13,7 @@ from uuid import UUID
 
 from adapters.postgres.eventstore import PostgresEventStore
 from adapters.settings import Settings
-from app import catalogue, handlers, party_identifiers, records
+from app import catalogue, enquiries, handlers, party_identifiers, records
 from app.handlers import Services
 from app.store import EventStore, StoreTransaction
 from app.unit_of_work import Clock, Context, Decision, Outcome, UnitOfWork, utc_now
@@ -54,6 +54,7 @@ COMMANDS: dict[type, Handler] = {
     **dict.fromkeys(get_args(AnyContractCommand), handlers.draw_or_sign_contract),
     **dict.fromkeys(get_args(AnyAuctionCommand), handlers.run_auction),
     **catalogue.COMMANDS,
+    **enquiries.COMMANDS,
 }
 
 

@@ -4,7 +4,10 @@ The defaults follow Directive 2014/24/EU for an open procedure with electronic s
 at least 30 days to submit (Article 27), and, when the procurement documents change
 significantly, a deadline extended so that bidders can take the change into account
 (Article 47(3)); and an electronic reverse auction that starts no sooner than two working
-days after its invitations are sent (Article 35(5); two days here).
+days after its invitations are sent (Article 35(5); two days here). Questions close
+``enquiry_period_before_deadline`` before the submission deadline, so that their answers can
+reach every bidder at least six days before it (Article 47(3)(a), Article 53(2)); an answer
+later than ``answer_before_deadline`` extends the deadline to leave that much after it.
 """
 
 from dataclasses import dataclass
@@ -16,6 +19,9 @@ class ProcedureRules:
     minimum_tender_period: timedelta = timedelta(days=30)
     minimum_period_after_significant_amendment: timedelta = timedelta(days=10)
     minimum_auction_notice: timedelta = timedelta(days=2)
+    enquiry_period_before_deadline: timedelta = timedelta(days=10)
+    answer_before_deadline: timedelta = timedelta(days=6)
+    questions_per_supplier: int = 20  # per tender: more is flooding the buyer, not asking
 
 
 def describe(period: timedelta) -> str:

@@ -44,6 +44,8 @@ RECORDS = {
     "transparency_heads": "tree_size",
     # A sealed bid log's signed head carries an authority's time-stamp that cannot be remade.
     "bid_log_heads": "ocid",
+    # The procurement documents' bytes, which the events name only by their digests.
+    "document_contents": "sha256",
 }
 SEQUENCES = ("tender_numbers",)
 # The read models, which the stream workers rebuild from the restored store.

@@ -484,3 +484,11 @@ CREATE TABLE IF NOT EXISTS bid_log_heads (
     head      jsonb       NOT NULL,  -- the SignedTreeHead as served
     stored_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
+
+-- The bytes of the tenders' procurement documents, by their SHA-256, when the document store
+-- is PostgreSQL (PROCUREMENT_DOCUMENT_STORE unset). Written before the document's event; a
+-- refused upload leaves bytes that no event names, which nothing serves.
+CREATE TABLE IF NOT EXISTS document_contents (
+    sha256  text  PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+    content bytea NOT NULL
+);

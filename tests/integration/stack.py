@@ -39,6 +39,8 @@ def settings_for_tests(data_dir: Path) -> Settings:
             minimum_tender_period=timedelta(0),
             minimum_period_after_significant_amendment=timedelta(seconds=30),
             minimum_auction_notice=timedelta(seconds=1),
+            enquiry_period_before_deadline=timedelta(seconds=5),
+            answer_before_deadline=timedelta(seconds=3),
         ),
         http=HttpLimits().raised(),  # the tests send from one address, faster than people do
     )
