@@ -33,6 +33,19 @@ def _digest_of(sha256: str, content: bytes | None = None) -> str:
     return sha256
 
 
+class MemoryDocuments:
+    """For tests of the write side without PostgreSQL."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, bytes] = {}
+
+    async def put(self, sha256: str, content: bytes) -> None:
+        self.kept[_digest_of(sha256, content)] = content
+
+    async def get(self, sha256: str) -> bytes | None:
+        return self.kept.get(_digest_of(sha256))
+
+
 class PostgresDocuments:
     def __init__(self, pool: Any) -> None:
         self.pool = pool

@@ -11,6 +11,7 @@ from contextlib import nullcontext
 from typing import Any, get_args
 from uuid import UUID
 
+from adapters.document_store import document_store
 from adapters.postgres.eventstore import PostgresEventStore
 from adapters.settings import Settings
 from app import catalogue, enquiries, handlers, party_identifiers, records
@@ -75,6 +76,7 @@ class CommandBus:
         self.store = store or PostgresEventStore(pool, keep=records.write)
         self.uow = UnitOfWork(self.store, clock)
         self.services = Services(settings, party_identifiers.Identifiers(pool))
+        self.services.documents = document_store(settings.document_store, pool)
         self.auctions = self.services.auctions  # shared with the auction prices' group commit
         self.commands = commands
 

@@ -1,7 +1,7 @@
 """The handlers of a tender's documents, questions and answers: each loads the tender,
 lets ``procurement.enquiries`` decide, and returns the ``Decision``. The documents' bytes
-are in the document store already (``adapters.document_store``): the events record their
-digests. ``app.command_bus`` maps the commands here, through ``COMMANDS``."""
+go to the document store (``adapters.document_store``) once the rules accept them; the
+events record their digests. ``app.command_bus`` maps the commands here, through ``COMMANDS``."""
 
 from typing import Any
 from uuid import uuid4
@@ -33,6 +33,9 @@ async def clarify(
         events = enquiries.publish_document(
             state, known, command, ctx.actor, ctx.now, rules, new_document_id=new_id
         )
+        # Kept once the rules accepted it: a refused upload stores nothing. Bytes kept for
+        # a transaction that then fails are named by no event, and nothing serves them.
+        await s.documents.put(command.sha256, command.content)
     elif isinstance(command, AskQuestion):
         enquiry_id = f"enquiry-{uuid4().hex[:16]}"
         events = enquiries.ask(

@@ -186,7 +186,7 @@ def publish_document(
         document_type=command.document_type,
         file_name=command.file_name,
         media_type=command.media_type,
-        size=command.size,
+        size=len(command.content),
         sha256=command.sha256,
         changes_requirements=command.changes_requirements,
         reason=command.reason,

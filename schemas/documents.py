@@ -4,6 +4,7 @@ The bytes are kept by a document store (``adapters.document_store``); the event 
 what anyone needs to check them: the SHA-256, the size, the media type and a safe file name.
 """
 
+import hashlib
 import re
 import unicodedata
 from enum import StrEnum
@@ -89,13 +90,19 @@ class DocumentFile(Command):
 
 
 class PublishDocument(DocumentFile):
-    """Publish a document of the tender, or with ``document_id`` a new version of one."""
+    """Publish a document of the tender, or with ``document_id`` a new version of one.
+
+    ``content`` is the bytes, kept by the handler only once the rules accept the upload; it
+    is left out of the command's JSON (its digest is in it)."""
 
     ocid: Identifier
     document_id: Identifier | None = None
     media_type: MediaType
-    size: Annotated[int, Field(ge=1)]
-    sha256: Sha256Hex
+    content: Annotated[bytes, Field(min_length=1, exclude=True, repr=False)]
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
 
 
 class TenderDocumentPublished(TenderEvent):

@@ -149,6 +149,9 @@ class Requirements(Message):
     auction: AuctionRules | None = None  # required when the procedure has an auction
     abnormally_low_share: Percent = Decimal(80)  # % of the others' average or the estimate
     standstill_days: Annotated[int, Field(ge=0, le=60)] = 10
+    # Whether the lots' estimates include VAT (ProZorro's valueAddedTaxIncluded). Estimates
+    # are net of VAT (Directive 2014/24/EU Article 5(1)): so are tenders recorded before.
+    value_added_tax_included: bool = False
 
     @model_validator(mode="after")
     def _criteria_match_the_award_criteria(self) -> "Requirements":

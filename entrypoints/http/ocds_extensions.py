@@ -22,7 +22,9 @@ FOLDER = Path(schemas.__file__).parent / "ocds_extensions"
 router = APIRouter(prefix="/ocds/extensions", tags=["public"])
 
 ExtensionName = Annotated[
-    Literal["lots", "bids", "partyScale", "awardEvidence"],
+    Literal[
+        "lots", "bids", "partyScale", "awardEvidence", "enquiries", "documentHash", "valueAddedTax"
+    ],
     PathParam(description="one of the platform's extensions"),
 ]
 Codelist = Annotated[

@@ -41,7 +41,12 @@ def opened_bid(opened: BidOpened, received_at: datetime) -> OpenedBid:
         is_sme=opened.content.declaration.is_sme,
         received_at=received_at,
         offers=tuple(
-            OfferedPrice(lot_id=offer.lot_id, price=offer.price) for offer in opened.content.offers
+            OfferedPrice(
+                lot_id=offer.lot_id,
+                price=offer.price,
+                value_added_tax_included=offer.value_added_tax_included,
+            )
+            for offer in opened.content.offers
         ),
     )
 

@@ -20,7 +20,15 @@ from schemas.values import Value
 
 VERSION = "1.1"
 LANGUAGE = "ro"
-EXTENSIONS = ("lots", "bids", "partyScale", "awardEvidence")  # folders of schemas/ocds_extensions
+EXTENSIONS = (
+    "lots",
+    "bids",
+    "partyScale",
+    "awardEvidence",
+    "enquiries",
+    "documentHash",
+    "valueAddedTax",
+)  # folders of schemas/ocds_extensions
 Release = dict[str, Any]
 
 

@@ -130,7 +130,15 @@ async def test_the_api_keeps_its_openapi_description(stack: Stack, part: int) ->
         "contract_id": [world.contract_id],
         "officer_id": [world.buyer.members[0].id],
         "party_id": [world.outsider.id],
-        "name": ["lots", "bids", "partyScale", "awardEvidence"],  # the OCDS extensions
+        "name": [
+            "lots",
+            "bids",
+            "partyScale",
+            "awardEvidence",
+            "enquiries",
+            "documentHash",
+            "valueAddedTax",
+        ],  # the OCDS extensions
         "codelist": ["bidStatus.csv", "partyScale.csv", "abnormallyLowBasis.csv"],
         "letter_id": ["1"],  # a dead letter: the operator's only, so refused to all here
         "claim_id": ["claim-0"],  # a registration claim: the operator's only, likewise

@@ -1,5 +1,6 @@
 """The rules of a tender's documents, questions and answers, on the pure domain."""
 
+import hashlib
 from datetime import datetime, timedelta
 
 import pytest
@@ -66,9 +67,10 @@ DOCUMENT = {
     "title": "Technical specification",
     "file_name": "caiet.pdf",
     "media_type": "application/pdf",
-    "size": 10,
-    "sha256": "ab" * 32,
+    "content": b"%PDF-1.7 version 1",
 }
+V2 = b"%PDF-1.7 version 2"
+V2_SHA256 = hashlib.sha256(V2).hexdigest()
 QUESTION = {"ocid": OCID, "title": "Paper weight", "description": "Is 75 g/m2 acceptable?"}
 ANSWER = {"ocid": OCID, "enquiry_id": "enquiry-1", "answer": "No, 80 g/m2."}
 
@@ -214,16 +216,14 @@ def test_an_answer_that_changes_the_documents_needs_their_new_version() -> None:
     with pytest.raises(Rejected) as refused:
         procedure.answer(at=NOW + timedelta(hours=2), changes_documents=True, document_id="doc-1")
     assert refused.value.code == "amendment_missing"
-    procedure.document(
-        at=NOW + timedelta(hours=3), document_id="doc-1", sha256="cd" * 32, reason="Q1"
-    )
+    procedure.document(at=NOW + timedelta(hours=3), document_id="doc-1", content=V2, reason="Q1")
     [answered] = procedure.answer(
         at=NOW + timedelta(hours=4), changes_documents=True, document_id="doc-1"
     )
     assert isinstance(answered, EnquiryAnswered)
     assert answered.amended_document is not None
     assert answered.amended_document.version == 2
-    assert answered.amended_document.sha256 == "cd" * 32
+    assert answered.amended_document.sha256 == V2_SHA256
 
 
 # Documents
@@ -238,9 +238,9 @@ def test_documents_are_versioned_and_a_new_version_is_an_amendment_with_a_reason
         procedure.document(document_id="doc-1", reason="Same")
     assert unchanged.value.code == "no_change"
     with pytest.raises(Rejected) as no_reason:
-        procedure.document(document_id="doc-1", sha256="cd" * 32)
+        procedure.document(document_id="doc-1", content=V2)
     assert no_reason.value.code == "reason_missing"
-    [second] = procedure.document(document_id="doc-1", sha256="cd" * 32, reason="Typo fixed")
+    [second] = procedure.document(document_id="doc-1", content=V2, reason="Typo fixed")
     assert isinstance(second, TenderDocumentPublished)
     assert (second.version, second.is_amendment) == (2, True)
     with pytest.raises(NotFound):

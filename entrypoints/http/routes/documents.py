@@ -1,9 +1,9 @@
 """HTTP routes for a tender's procurement documents: the buyer uploads, anyone downloads.
 
 An upload's body is the document's bytes (``--data-binary @file``), its ``Content-Type``
-the media type, and the query says the rest (title, file name, type, reason). The bytes go
-to the document store first, then the event records their SHA-256: the public can check
-that a document never changed silently. A download is the exact bytes, never run by a
+the media type, and the query says the rest (title, file name, type, reason). The bytes
+go to the document store once the rules accept them, and the event records their SHA-256:
+the public can check that a document never changed silently. A download is the exact bytes, never run by a
 browser: ``nosniff``, a sandboxing policy, an attachment, and a media type from an
 allow-list (any other is served as ``application/octet-stream``).
 """
@@ -14,7 +14,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from adapters.document_store import sha256_of
 from entrypoints.http.auth import ActorDep, IdempotencyKey
 from entrypoints.http.command_routes import command_of
 from procurement.errors import NotFound, Rejected
@@ -64,7 +63,6 @@ async def _upload(
     if not content:
         raise Rejected("the request's body is the document: it is empty", code="empty_document")
     media_type = request.headers.get("content-type") or "application/octet-stream"
-    sha256 = sha256_of(content)
     command = command_of(
         PublishDocument,
         {k: v for k, v in fields.items() if v is not None}
@@ -72,13 +70,11 @@ async def _upload(
             "ocid": ocid,
             "document_id": document_id,
             "media_type": media_type.split(";")[0].strip().lower(),
-            "size": len(content),
-            "sha256": sha256,
+            "content": content,
         },
     )
-    await request.app.state.documents.put(sha256, content)
     outcome = await request.app.state.handler.dispatch(command, actor, key)
-    body = outcome.response() | {"replayed": outcome.replayed, "sha256": sha256}
+    body = outcome.response() | {"replayed": outcome.replayed, "sha256": command.sha256}
     return JSONResponse(body, 201)
 
 
