@@ -18,7 +18,12 @@ from entrypoints.http.auth import ActorDep, IdempotencyKey
 from entrypoints.http.command_routes import command_of
 from procurement.errors import NotFound, Rejected
 from readmodels.clarifications import TenderDocuments, clarifications, documents_shown
-from schemas.documents import DocumentType, PublishDocument, safe_file_name
+from schemas.documents import (
+    DocumentType,
+    PublishDocument,
+    TenderDocumentPublished,
+    safe_file_name,
+)
 from schemas.values import Identifier
 
 router = APIRouter()
@@ -74,7 +79,13 @@ async def _upload(
         },
     )
     outcome = await request.app.state.handler.dispatch(command, actor, key)
-    body = outcome.response() | {"replayed": outcome.replayed, "sha256": command.sha256}
+    [published] = [e.event for e in outcome.events if isinstance(e.event, TenderDocumentPublished)]
+    body = outcome.response() | {
+        "replayed": outcome.replayed,
+        "document_id": published.document_id,
+        "version": published.version,
+        "sha256": published.sha256,
+    }
     return JSONResponse(body, 201)
 
 

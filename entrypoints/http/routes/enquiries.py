@@ -5,10 +5,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from entrypoints.http.auth import ActorDep, IdempotencyKey
-from entrypoints.http.command_routes import handle
+from entrypoints.http.command_routes import command_of, handle
 from procurement.errors import NotFound
 from readmodels.clarifications import TenderEnquiries, clarifications, enquiries_shown
-from schemas.enquiries import AnswerQuestion, AskQuestion, EnquiryQuestion, EnquiryReply
+from schemas.enquiries import (
+    AnswerQuestion,
+    AskQuestion,
+    EnquiryAsked,
+    EnquiryQuestion,
+    EnquiryReply,
+)
 from schemas.values import Identifier
 
 router = APIRouter()
@@ -24,7 +30,11 @@ async def ask_question(
 ) -> JSONResponse:
     """Ask the buyer a question (a registered supplier, before the enquiry period ends).
     The question and its answer are public; who asked is not."""
-    return await handle(request, AskQuestion, body, {"ocid": ocid}, actor, key)
+    command = command_of(AskQuestion, body.model_dump() | {"ocid": ocid})
+    outcome = await request.app.state.handler.dispatch(command, actor, key)
+    [asked] = [e.event for e in outcome.events if isinstance(e.event, EnquiryAsked)]
+    answer = outcome.response() | {"replayed": outcome.replayed, "enquiry_id": asked.enquiry_id}
+    return JSONResponse(answer, 201)
 
 
 @router.post("/tenders/{ocid}/enquiries/{enquiry_id}/answer", status_code=201, tags=["tenders"])
