@@ -16,7 +16,16 @@ import pytest
 
 from adapters.http_limits import HttpLimits
 from tests.integration.conftest import register_officer, running_stack, tender_body
-from tests.integration.market import register_supplier
+from tests.integration.market import (
+    bid_content,
+    buyer_with_committee,
+    hand_in,
+    register_supplier,
+    seal,
+    sealed_tender,
+    submit,
+    until_sealed,
+)
 from tests.integration.stack import Stack, eventually
 from tests.ocds_validation import assert_valid
 
@@ -208,3 +217,46 @@ async def test_a_question_after_the_enquiry_period_is_refused(stack: Stack) -> N
     assert late.json()["code"] == "enquiry_period_over"
     asked = "SELECT count(*) FROM events WHERE aggregate_id = $1 AND type = 'EnquiryAsked'"
     assert await stack.pool.fetchval(asked, ocid) == 0
+
+
+async def test_savings_compare_vat_with_vat(stack: Stack) -> None:
+    """A lot won by a bid whose price includes VAT, against an estimate net of it, is left
+    out of the sums and listed apart with the reason, and the OCDS estimate says its basis."""
+    buyer = await buyer_with_committee(stack, size=2)
+    ocid, material, deadline = await sealed_tender(
+        stack, buyer, deadline_in=timedelta(seconds=8), standstill_days=0
+    )
+    bidder = await register_supplier(stack, "Cu TVA SRL")
+    content = bid_content(ocid, bidder.id, "1190.00")
+    offer = content.offers[0].model_copy(update={"value_added_tax_included": True})
+    sealed = seal(content.model_copy(update={"offers": [offer]}), material, bidder)
+    submitted = await submit(stack, bidder, sealed)
+    assert submitted.status_code == 201, submitted.text
+    bid_id = submitted.json()["receipt"]["bid_id"]
+    await until_sealed(stack, ocid, deadline)
+    for member in buyer.members:
+        assert (await hand_in(stack, member, ocid)).status_code == 200
+    async with stack.client(buyer.members[0].token) as officer:
+        for step, body in (
+            ("qualifications", {"bid_id": bid_id}),
+            ("lot-completions", {"lot_id": "lot-1"}),
+            ("awards", {"lot_id": "lot-1"}),
+        ):
+            done = await officer.post(f"/tenders/{ocid}/evaluation/{step}", json=body)
+            assert done.status_code == 201, (step, done.text)
+
+    async def apart() -> dict[str, Any] | None:
+        async with stack.client() as public:
+            summary = (await public.get("/savings")).json()["currencies"].get("RON")
+        listed = summary and [n for n in summary["not_comparable"] if n["ocid"] == ocid]
+        return summary if listed else None
+
+    summary = await eventually(apart)
+    assert ocid not in {lot["ocid"] for lot in summary["lots"]}
+    [reason] = [n["reason"] for n in summary["not_comparable"] if n["ocid"] == ocid]
+    assert "the award includes VAT" in reason
+    package = await record(stack, ocid, lambda r: "awards" in r)
+    assert (
+        package["records"][0]["compiledRelease"]["tender"]["value"]["valueAddedTaxIncluded"]
+        is False
+    )

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from procurement import enquiries, tender
+from procurement import enquiries, enquiry_messages, tender
 from procurement.errors import NotAllowed, NotFound, Rejected, WrongState
 from schemas.commands import Actor, Role
 from schemas.documents import PublishDocument, TenderDocumentPublished, safe_file_name
@@ -291,3 +291,16 @@ def test_hostile_file_names_are_made_safe(sent: str, kept: str) -> None:
     """Only the last path component, no control or format character, no quote, no
     leading dot, a bounded length that keeps the extension."""
     assert safe_file_name(sent) == kept
+
+
+def test_the_asker_alone_is_told_of_its_question_and_answer() -> None:
+    """The receipt and the answer go to the asker, privately."""
+    procedure = Procedure()
+    [asked] = procedure.ask()
+    [(to, text)] = enquiry_messages.notices(procedure.known, asked)
+    assert (to, "received" in text) == (SUPPLIER.id, True)
+    before = procedure.known
+    [answered] = procedure.answer()
+    [(to, text)] = enquiry_messages.notices(before, answered)
+    assert to == SUPPLIER.id
+    assert "No, 80 g/m2." in text
