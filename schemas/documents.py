@@ -21,6 +21,7 @@ from schemas.values import Identifier, Text, Title
 MAX_FILE_NAME_CHARS = 120
 MAX_DOCUMENTS = 100  # per tender
 MAX_VERSIONS = 50  # per document
+LARGEST = 2**40  # bytes: a bound for the schema; the upload limit is a setting, far lower
 
 # Anything but letters, digits, and a few harmless marks becomes "_": no path separator,
 # no quote to break out of a header, no shell or HTML metacharacter.
@@ -60,7 +61,11 @@ FileName = Annotated[
 # As the uploader declared it, without parameters: recorded, but a download is served as
 # it only if it is on the allow-list of the download route.
 MediaType = Annotated[
-    str, Field(pattern=r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$")
+    str,
+    Field(
+        pattern=r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$",
+        max_length=129,
+    ),
 ]
 
 
@@ -98,7 +103,7 @@ class PublishDocument(DocumentFile):
     ocid: Identifier
     document_id: Identifier | None = None
     media_type: MediaType
-    content: Annotated[bytes, Field(min_length=1, exclude=True, repr=False)]
+    content: Annotated[bytes, Field(min_length=1, max_length=LARGEST, exclude=True, repr=False)]
 
     @property
     def sha256(self) -> str:
@@ -111,12 +116,12 @@ class TenderDocumentPublished(TenderEvent):
     public = True
     type: Literal["TenderDocumentPublished"] = "TenderDocumentPublished"
     document_id: Identifier
-    version: Annotated[int, Field(ge=1)]
+    version: Annotated[int, Field(ge=1, le=MAX_VERSIONS)]
     title: Title
     document_type: DocumentType
     file_name: FileName
     media_type: MediaType
-    size: Annotated[int, Field(ge=1)]
+    size: Annotated[int, Field(ge=1, le=LARGEST)]
     sha256: Sha256Hex
     changes_requirements: bool
     reason: Text | None = None

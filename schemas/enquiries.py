@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, Field, model_validator
 from schemas.base import Message, TenderEvent
 from schemas.bids import Sha256Hex
 from schemas.commands import Command
+from schemas.documents import MAX_VERSIONS
 from schemas.values import Identifier, Text, Title
 
 MAX_QUESTION_CHARS = 5_000
@@ -61,7 +62,7 @@ class DocumentVersion(Message):
     """Which version of which document an answer points to, and its digest."""
 
     document_id: Identifier
-    version: Annotated[int, Field(ge=1)]
+    version: Annotated[int, Field(ge=1, le=MAX_VERSIONS)]
     sha256: Sha256Hex
 
 
