@@ -10,7 +10,7 @@ import unicodedata
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, computed_field
 
 from schemas.base import TenderEvent
 from schemas.bids import Sha256Hex
@@ -105,6 +105,8 @@ class PublishDocument(DocumentFile):
     media_type: MediaType
     content: Annotated[bytes, Field(min_length=1, max_length=LARGEST, exclude=True, repr=False)]
 
+    # In the command's JSON: an Idempotency-Key reused for other bytes is refused.
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.content).hexdigest()

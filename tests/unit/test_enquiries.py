@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from app.command_bus import fingerprint
 from procurement import enquiries, enquiry_messages, tender
 from procurement.errors import NotAllowed, NotFound, Rejected, WrongState
 from schemas.commands import Actor, Role
@@ -304,3 +305,12 @@ def test_the_asker_alone_is_told_of_its_question_and_answer() -> None:
     [(to, text)] = enquiry_messages.notices(before, answered)
     assert to == SUPPLIER.id
     assert "No, 80 g/m2." in text
+
+
+def test_a_key_reused_for_other_bytes_is_another_request() -> None:
+    """The upload's digest is in the command's JSON, though its bytes are not: a retry with
+    other bytes under the same Idempotency-Key is refused, never answered as the first."""
+    first = PublishDocument(**DOCUMENT)
+    other = first.model_copy(update={"content": V2})
+    assert "content" not in first.model_dump()
+    assert fingerprint(first, OFFICER) != fingerprint(other, OFFICER)
