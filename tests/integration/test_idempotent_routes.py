@@ -236,7 +236,7 @@ async def _document_version(worlds: Worlds) -> Request:
     document_id = worlds.answers["POST /tenders/{ocid}/documents"]["document_id"]
     return f"/tenders/{worlds.first.open}/documents/{document_id}?" + (
         "title=Technical+specification&file_name=spec.txt&reason=Paper+weight+added"
-    ), "A4, 80 g/m2"
+    ), "A4, 80 g/m2, white"
 
 
 async def _answer(worlds: Worlds) -> Request:
