@@ -16,6 +16,7 @@ KIB = 1024
 @dataclass(frozen=True)
 class HttpLimits:
     max_body_bytes: int = 512 * KIB  # every route but the sealed bids, which allow more
+    max_document_bytes: int = 20 * KIB * KIB  # a procurement document uploaded
     reads_per_address: str = "300/second"
     writes_per_token: str = "100/second"
     # Writes without a valid token (supplier registrations, wrong tokens), per address.
@@ -42,6 +43,9 @@ class HttpLimits:
 
         return cls(
             max_body_bytes=int(number("PROCUREMENT_MAX_BODY_BYTES", default.max_body_bytes)),
+            max_document_bytes=int(
+                number("PROCUREMENT_MAX_DOCUMENT_BYTES", default.max_document_bytes)
+            ),
             reads_per_address=env.get("PROCUREMENT_READS_PER_ADDRESS") or default.reads_per_address,
             writes_per_token=env.get("PROCUREMENT_WRITES_PER_TOKEN") or default.writes_per_token,
             anonymous_writes_per_address=env.get("PROCUREMENT_ANONYMOUS_WRITES_PER_ADDRESS")
@@ -68,6 +72,7 @@ class HttpLimits:
         plenty = "1000000/second"
         return HttpLimits(
             max_body_bytes=self.max_body_bytes,
+            max_document_bytes=self.max_document_bytes,
             reads_per_address=plenty,
             writes_per_token=plenty,
             anonymous_writes_per_address=plenty,

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from adapters.document_store import parse_document_store
 from adapters.http_limits import HttpLimits
 from adapters.kafka.security import KafkaSecurity
 from adapters.mail import MailServer
@@ -138,6 +139,9 @@ class Settings:
     def mail_server(self) -> MailServer | None:
         return MailServer.parse(self.smtp_url, self.mail_from) if self.smtp_url else None
 
+    # Where procurement documents' bytes are kept: None for PostgreSQL, or file:///dir.
+    document_store: str | None = None
+
     @property
     def receipt_key_file(self) -> Path:
         return self.receipt_key_path or self.data_dir / "platform-signing-key.pem"
@@ -177,6 +181,9 @@ class Settings:
             else None,
             smtp_url=env.get("PROCUREMENT_SMTP_URL") or None,
             mail_from=env.get("PROCUREMENT_MAIL_FROM") or "notices@localhost",
+            document_store=parse_document_store(env["PROCUREMENT_DOCUMENT_STORE"])
+            if env.get("PROCUREMENT_DOCUMENT_STORE")
+            else None,
             http=HttpLimits.from_env(env),
             readiness=ReadinessLimits.from_env(env, duration),
             catalogue=CatalogueRules.from_env(env, duration),
@@ -193,6 +200,13 @@ class Settings:
                 ),
                 minimum_standstill_days=int(
                     env.get("PROCUREMENT_MIN_STANDSTILL_DAYS", defaults.minimum_standstill_days)
+                ),
+                enquiry_period_before_deadline=duration(
+                    "PROCUREMENT_ENQUIRY_PERIOD_BEFORE_DEADLINE",
+                    defaults.enquiry_period_before_deadline,
+                ),
+                answer_before_deadline=duration(
+                    "PROCUREMENT_ANSWER_BEFORE_DEADLINE", defaults.answer_before_deadline
                 ),
             ),
         )

@@ -11,9 +11,10 @@ from contextlib import nullcontext
 from typing import Any, get_args
 from uuid import UUID
 
+from adapters.document_store import document_store
 from adapters.postgres.eventstore import PostgresEventStore
 from adapters.settings import Settings
-from app import catalogue, handlers, party_identifiers, records
+from app import catalogue, enquiries, handlers, party_identifiers, records
 from app.handlers import Services
 from app.store import EventStore, StoreTransaction
 from app.unit_of_work import Clock, Context, Decision, Outcome, UnitOfWork, utc_now
@@ -56,6 +57,7 @@ COMMANDS: dict[type, Handler] = {
     **dict.fromkeys(get_args(AnyContractCommand), handlers.draw_or_sign_contract),
     **dict.fromkeys(get_args(AnyAuctionCommand), handlers.run_auction),
     **catalogue.COMMANDS,
+    **enquiries.COMMANDS,
 }
 
 
@@ -76,6 +78,7 @@ class CommandBus:
         self.store = store or PostgresEventStore(pool, keep=records.write)
         self.uow = UnitOfWork(self.store, clock)
         self.services = Services(settings, party_identifiers.Identifiers(pool))
+        self.services.documents = document_store(settings.document_store, pool)
         self.auctions = self.services.auctions  # shared with the auction prices' group commit
         self.commands = commands
 

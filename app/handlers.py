@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from uuid import uuid4
 
+from adapters.document_store import DocumentStore, MemoryDocuments
 from adapters.postgres import credentials
 from adapters.postgres.auction_states import AuctionStates
 from adapters.settings import Settings
@@ -64,6 +65,7 @@ class Services:
     identifiers: party_identifiers.Identifiers
     auctions: AuctionStates = field(default_factory=AuctionStates)
     tender_numbers: "TenderNumbers" = field(default_factory=lambda: TenderNumbers())
+    documents: DocumentStore = field(default_factory=MemoryDocuments)  # procurement documents
 
     def token_expiry(self, ctx: Context) -> datetime:
         return ctx.now + self.settings.token_lifetime

@@ -7,6 +7,10 @@ significantly, a deadline extended so that bidders can take the change into acco
 days after its invitations are sent (Article 35(5); two days here). The standstill between
 an award and its contract lasts at least 10 calendar days (Directive 89/665/EEC, Article
 2a(2), the award notice being sent electronically); test and demonstration stacks shorten it.
+Questions close ``enquiry_period_before_deadline`` before the submission deadline, so that
+their answers can reach every bidder at least six days before it (Article 47(3)(a), Article
+53(2)); an answer later than ``answer_before_deadline`` extends the deadline to leave that
+much after it.
 """
 
 from dataclasses import dataclass
@@ -19,6 +23,9 @@ class ProcedureRules:
     minimum_period_after_significant_amendment: timedelta = timedelta(days=10)
     minimum_auction_notice: timedelta = timedelta(days=2)
     minimum_standstill_days: int = 10
+    enquiry_period_before_deadline: timedelta = timedelta(days=10)
+    answer_before_deadline: timedelta = timedelta(days=6)
+    questions_per_supplier: int = 20  # per tender: more is flooding the buyer, not asking
 
 
 def describe(period: timedelta) -> str:

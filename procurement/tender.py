@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
+from procurement.enquiry_period import enquiry_period_must_end_in_time
 from procurement.errors import NotAllowed, Rejected, WrongState
 from procurement.procedures import procedure_must_run_as_a_tender
 from procurement.rules import ProcedureRules, describe
@@ -36,6 +37,10 @@ LIFECYCLE: dict[tuple[TenderStatus | None, str], TenderStatus] = {
     (TenderStatus.ACTIVE, "TenderDetailsAmended"): TenderStatus.ACTIVE,
     (TenderStatus.ACTIVE, "TenderRequirementsAmended"): TenderStatus.ACTIVE,
     (TenderStatus.ACTIVE, "TenderDeadlineExtended"): TenderStatus.ACTIVE,
+    # Documents, questions and answers (procurement.enquiries), while bids are taken.
+    (TenderStatus.ACTIVE, "TenderDocumentPublished"): TenderStatus.ACTIVE,
+    (TenderStatus.ACTIVE, "EnquiryAsked"): TenderStatus.ACTIVE,
+    (TenderStatus.ACTIVE, "EnquiryAnswered"): TenderStatus.ACTIVE,
     (TenderStatus.ACTIVE, "TenderClosed"): TenderStatus.CLOSED,
     (TenderStatus.ACTIVE, "TenderCancelled"): TenderStatus.CANCELLED,
     (TenderStatus.CLOSED, "TenderCancelled"): TenderStatus.CANCELLED,
@@ -120,6 +125,9 @@ def publish(
     deadline_must_leave_the_minimum_period(command.submission_deadline, now, rules)
     rated_award_must_publish_its_criteria(command.requirements)
     standstill_must_last_the_legal_minimum(command.requirements, rules)
+    enquiry_period_end = enquiry_period_must_end_in_time(
+        command.submission_deadline, command.enquiry_period_end, now, rules
+    )
     return [
         TenderPublished(
             tender_id=tender_id,
@@ -130,6 +138,7 @@ def publish(
             procedure_type=command.procedure_type,
             requirements=command.requirements,
             submission_deadline=command.submission_deadline,
+            enquiry_period_end=enquiry_period_end,
         )
     ]
 

@@ -27,6 +27,12 @@ never -0.
 
 The inputs must be in one currency: convert beforehand (for example at the National Bank of
 Romania's rate of the award date).
+
+Like is compared with like: a lot whose award includes VAT and whose estimate does not (or
+the other way round) is not summed at all, since its "saving" would be the tax. It is listed
+apart, in ``not_comparable``, with the reason; the estimate is net of VAT unless the tender
+says otherwise (Directive 2014/24/EU Article 5(1)), and a bid on the tender's basis unless
+it says otherwise.
 """
 
 from collections import defaultdict
@@ -67,6 +73,14 @@ class AwardedLot(Message):
     best_initial: Money  # the lowest opened price among the admissible bids
     final_after_auction: Money | None = None  # the lowest price at the auction's close
     awarded: Money
+    # Whether the estimate and the award include VAT; rows recorded before say neither: both
+    # were on the estimate's basis then.
+    estimate_includes_vat: bool = False
+    award_includes_vat: bool = False
+
+    @property
+    def comparable(self) -> bool:
+        return self.estimate_includes_vat == self.award_includes_vat
 
     @field_validator("cpv_division")
     @classmethod
@@ -96,6 +110,26 @@ class LotSavings(Message):
     auction_share: Decimal | None
 
 
+class NotComparable(Message):
+    """An awarded lot left out of the sums, and why."""
+
+    ocid: Identifier
+    lot_id: Identifier
+    reason: str
+
+
+def _vat(included: bool) -> str:
+    return "includes VAT" if included else "is net of VAT"
+
+
+def not_comparable(lot: AwardedLot) -> NotComparable:
+    reason = (
+        f"the estimate {_vat(lot.estimate_includes_vat)} and the award "
+        f"{_vat(lot.award_includes_vat)}: the difference would count the tax as a saving"
+    )
+    return NotComparable(ocid=lot.ocid, lot_id=lot.lot_id, reason=reason)
+
+
 class GroupTotals(Message):
     key: str  # the buyer id, the CPV division, the procedure type, the month, or "all"
     lots: int
@@ -120,6 +154,7 @@ class Summary(Message):
     average_bidders: Decimal | None  # bidders per tender
     sme_contract_share: Decimal | None  # of the lots awarded, the share won by SMEs
     sme_value_share: Decimal | None  # of the value awarded, the share won by SMEs
+    not_comparable: tuple[NotComparable, ...] = ()  # awarded lots left out, with the reason
 
     def to_json(self) -> str:
         """Amounts and ratios as strings, so that nothing passes through a float."""
@@ -227,9 +262,10 @@ def summarise(lots: Iterable[AwardedLot]) -> Summary:
 
     Raises ValueError when the lots are in more than one currency, a lot appears twice, or
     the lots of one tender disagree on its buyer, CPV division, procedure type or bidders."""
-    awarded = list(lots)
-    lots_must_share_one_currency(awarded)
-    lots_must_appear_once(awarded)
+    given = list(lots)
+    lots_must_share_one_currency(given)
+    lots_must_appear_once(given)
+    awarded = [lot for lot in given if lot.comparable]
     tenders = tenders_must_be_consistent(awarded)
     saved = [lot_savings(lot) for lot in awarded]
     pairs = list(zip(awarded, saved, strict=True))
@@ -255,6 +291,7 @@ def summarise(lots: Iterable[AwardedLot]) -> Summary:
         average_bidders=ratio(bidders, Decimal(len(tenders))),
         sme_contract_share=ratio(Decimal(len(sme)), Decimal(len(saved))),
         sme_value_share=ratio(sum((s.awarded for s in sme), Decimal(0)), total.awarded),
+        not_comparable=tuple(not_comparable(lot) for lot in given if not lot.comparable),
     )
 
 
@@ -306,6 +343,9 @@ def awarded_lots(tender: Tender, evaluation: Evaluation) -> list[AwardedLot]:
             continue
         offers = [bid.offer(lot.id) for bid in admissible_bids(evaluation, lot.id)]
         initial = min(offer.price.amount for offer in offers if offer is not None)
+        estimate_vat = tender.requirements.value_added_tax_included
+        won = evaluation.bids[state.award.bid_id].offer(lot.id)
+        award_vat = won.value_added_tax_included if won is not None else None
         final = min(state.final_prices.values()) if state.final_prices else None
         found.append(
             AwardedLot(
@@ -322,6 +362,8 @@ def awarded_lots(tender: Tender, evaluation: Evaluation) -> list[AwardedLot]:
                 best_initial=initial,
                 final_after_auction=final,
                 awarded=state.award.value.amount,
+                estimate_includes_vat=estimate_vat,
+                award_includes_vat=estimate_vat if award_vat is None else award_vat,
             )
         )
     return found

@@ -61,6 +61,7 @@ COMMITTEE_EVENTS = frozenset({"CommitteeNamed", "CommitteeConfirmed"})
 # Why a logged event's document is not served yet.
 EVALUATION_DECIDED = "evaluation_decided"  # every lot awarded, unsuccessful or cancelled
 AUCTION_CLOSED = "auction_closed"  # the auction closed or was cancelled
+NEVER = "never"  # it names who asked a question, which stays private; the entry is public
 DECIDED_LOT_STATUSES = frozenset({"awarded", "suspended", "unsuccessful", "cancelled"})
 
 
@@ -283,6 +284,8 @@ def withheld(topic: str, events: Sequence[Logged]) -> dict[int, str]:
     if topic == "procurement.auctions":
         closed = any(e.type in {"AuctionClosed", "AuctionCancelled"} for e in events)
         return {} if closed else {e.sequence: AUCTION_CLOSED for e in events if not _public(e.type)}
+    if topic == "procurement.tenders":  # the questions, published by their answers, asker-free
+        return {e.sequence: NEVER for e in events if not _public(e.type)}
     return {}
 
 

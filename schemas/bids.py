@@ -82,6 +82,9 @@ class LotOffer(Message):
     lot_id: Identifier
     price: Value  # the total offered for the lot
     items: Annotated[tuple[LinePrice, ...], Field(max_length=500)] = ()
+    # Whether the price includes VAT; None (and every bid sealed before): as the tender's
+    # estimate (Requirements.value_added_tax_included).
+    value_added_tax_included: bool | None = None
 
 
 class SelfDeclaration(Message):

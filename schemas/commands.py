@@ -59,6 +59,8 @@ class PublishTender(Command):
     procedure_type: ProcedureType = ProcedureType.OPEN
     requirements: Requirements
     submission_deadline: AwareDatetime
+    # When questions close; by default procurement.rules' period before the deadline.
+    enquiry_period_end: AwareDatetime | None = None
 
 
 class TenderAmendment(Command):

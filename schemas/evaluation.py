@@ -104,6 +104,7 @@ class EvaluationFacts(Message):
 class OfferedPrice(Message):
     lot_id: Identifier
     price: Value  # the total offered for the lot, as opened
+    value_added_tax_included: bool | None = None  # None: on the tender's basis, as before
 
 
 class OpenedBid(Message):

@@ -20,6 +20,8 @@ from schemas import (  # noqa: F401  their events join the union
     evaluation,
     reconfirmations,
 )
+from schemas import documents as documents  # re-exported, and its events join the union
+from schemas import enquiries as enquiries  # re-exported, and its events join the union
 from schemas.base import BidEvent, Message, PartyEvent, TenderEvent, concrete_events, one_of
 from schemas.base import Event as Event  # re-exported: events subclass it
 from schemas.bids import (
@@ -110,6 +112,9 @@ class TenderPublished(TenderEvent):
     procedure_type: ProcedureType
     requirements: Requirements
     submission_deadline: AwareDatetime
+    # When questions close. Tenders published before enquiries have none: theirs ends the
+    # rules' enquiry period before the deadline (procurement.enquiries).
+    enquiry_period_end: AwareDatetime | None = None
 
 
 class TenderDetailsAmended(TenderEvent):

@@ -172,6 +172,9 @@ class Requirements(Message):
     # deployment's minimum (10 days), shorter only on a ground of Article 2b.
     standstill_days: Annotated[int, Field(ge=0, le=60)] = 10
     standstill_ground: StandstillGround | None = None
+    # Whether the lots' estimates include VAT (ProZorro's valueAddedTaxIncluded). Estimates
+    # are net of VAT (Directive 2014/24/EU Article 5(1)): so are tenders recorded before.
+    value_added_tax_included: bool = False
 
     @model_validator(mode="after")
     def _criteria_match_the_award_criteria(self) -> "Requirements":

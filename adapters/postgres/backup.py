@@ -50,6 +50,8 @@ RECORDS = {
     "mail_outbox": "event_id, recipient_id, address",
     "feed_links": "party_id",
     "inbox_reads": "party_id",
+    # The procurement documents' bytes, which the events name only by their digests.
+    "document_contents": "sha256",
 }
 SEQUENCES = ("tender_numbers",)
 # The read models, which the stream workers rebuild from the restored store.

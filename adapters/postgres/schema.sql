@@ -545,3 +545,11 @@ CREATE TABLE IF NOT EXISTS inbox_reads (
     party_id      text   PRIMARY KEY,
     read_through  bigint NOT NULL
 );
+
+-- The bytes of the tenders' procurement documents, by their SHA-256, when the document store
+-- is PostgreSQL (PROCUREMENT_DOCUMENT_STORE unset). Written before the document's event; a
+-- refused upload leaves bytes that no event names, which nothing serves.
+CREATE TABLE IF NOT EXISTS document_contents (
+    sha256  text  PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+    content bytea NOT NULL
+);

@@ -21,6 +21,7 @@ from entrypoints.cli import audit as cli_audit
 from entrypoints.cli import backup as cli_backup
 from entrypoints.cli import bids as cli_bids
 from entrypoints.cli import demo as cli_demo
+from entrypoints.cli import enquiries as cli_enquiries
 from entrypoints.cli import inbox as cli_inbox
 from entrypoints.cli import key_log as cli_key_log
 from entrypoints.cli import monitor as cli_monitor
@@ -61,6 +62,7 @@ app.add_typer(agency_app, name="agency")
 app.add_typer(officer_app, name="officer")
 app.add_typer(tender_app, name="tender")
 cli_bids.register(app, tender_app, officer_app)
+cli_enquiries.register(tender_app)
 cli_verify.register(app)
 cli_key_log.register(officer_app)
 cli_auction.register(app)

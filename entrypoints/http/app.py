@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters import platform_key
+from adapters.document_store import document_store
 from adapters.postgres.database import connect_pool
 from adapters.settings import Settings
 from app.auction_intake import AuctionPrices
@@ -35,6 +36,8 @@ from entrypoints.http.routes import bids as bids_api
 from entrypoints.http.routes import catalogue as catalogue_api
 from entrypoints.http.routes import claims as claims_api
 from entrypoints.http.routes import contracts as contracts_api
+from entrypoints.http.routes import documents as documents_api
+from entrypoints.http.routes import enquiries as enquiries_api
 from entrypoints.http.routes import evaluation as evaluation_api
 from entrypoints.http.routes import health as health_api
 from entrypoints.http.routes import inbox as inbox_api
@@ -77,6 +80,9 @@ def create_api(settings: Settings, database_url: str) -> FastAPI:
         pool = await connect_pool(database_url, min_size=2, max_size=10)
         app.state.pool = pool
         app.state.handler = CommandBus(pool, settings)
+        app.state.documents = document_store(settings.document_store, pool)
+        app.state.document_limit = settings.http.max_document_bytes
+        app.state.rules = settings.rules
         app.state.platform_key = platform_key.load_or_create(settings.receipt_key_file)
         app.state.tsa_url = settings.tsa_url
         app.state.bids = BidIntake(pool, app.state.platform_key)
@@ -233,6 +239,8 @@ def _add_routes(app: FastAPI) -> None:
             await request.app.state.handler.dispatch(command, actor, idempotency_key), 200
         )
 
+    app.include_router(documents_api.router)
+    app.include_router(enquiries_api.router)
     app.include_router(bids_api.router)
     app.include_router(bid_log_heads_api.router)
     app.include_router(evaluation_api.router)

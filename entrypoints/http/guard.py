@@ -29,6 +29,7 @@ from entrypoints.http.security_headers import security_headers
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 ANONYMOUS_WRITES = frozenset({"/suppliers"})  # registering needs no token yet
 _BIDS = re.compile(r"^/tenders/[^/]+/bids(/withdrawal)?$")
+DOCUMENT_UPLOADS = re.compile(r"^/tenders/[^/]+/documents(/[^/]+)?$")
 LIVE_STREAMS = re.compile(r"^(/ocds/releases/live|/tenders/[^/]+/auctions/[^/]+/live)$")
 _DATABASE_DOWN = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
@@ -131,7 +132,7 @@ class HttpGuard:
         declared = headers.get(b"content-length", b"")
         if not declared and b"transfer-encoding" not in headers:
             return None, receive  # no body
-        most = bids_api.MAX_BODY if _BIDS.match(scope["path"]) else self.limits.max_body_bytes
+        most = self._most(scope["path"])
         if declared.isdigit() and int(declared) > most:
             return _too_large(scope["path"], most), receive
         try:
@@ -146,6 +147,14 @@ class HttpGuard:
         if body is None:
             return _too_large(scope["path"], most), receive
         return None, _replay(body, receive)
+
+    def _most(self, path: str) -> int:
+        """The largest body the route takes: a sealed bid, a document, or anything else."""
+        if _BIDS.match(path):
+            return bids_api.MAX_BODY
+        if DOCUMENT_UPLOADS.match(path):
+            return self.limits.max_document_bytes
+        return self.limits.max_body_bytes
 
     async def _follow(self, scope: Scope, receive: Receive, send: Send) -> None:
         address = client_address(scope)

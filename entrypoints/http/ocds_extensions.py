@@ -22,7 +22,16 @@ FOLDER = Path(schemas.__file__).parent / "ocds_extensions"
 router = APIRouter(prefix="/ocds/extensions", tags=["public"])
 
 ExtensionName = Annotated[
-    Literal["lots", "bids", "partyScale", "awardEvidence", "complaints"],
+    Literal[
+        "lots",
+        "bids",
+        "partyScale",
+        "awardEvidence",
+        "complaints",
+        "enquiries",
+        "documentHash",
+        "valueAddedTax",
+    ],
     PathParam(description="one of the platform's extensions"),
 ]
 Codelist = Annotated[

@@ -48,7 +48,12 @@ def opened_bid(opened: BidOpened, received_at: datetime) -> OpenedBid:
         is_sme=content.declaration.is_sme,
         received_at=received_at,
         offers=tuple(
-            OfferedPrice(lot_id=offer.lot_id, price=offer.price) for offer in content.offers
+            OfferedPrice(
+                lot_id=offer.lot_id,
+                price=offer.price,
+                value_added_tax_included=offer.value_added_tax_included,
+            )
+            for offer in content.offers
         ),
         valid_until=content.valid_until,
         no_exclusion_grounds=content.declaration.no_exclusion_grounds,

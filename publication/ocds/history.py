@@ -9,7 +9,8 @@ its own, and merging any prefix of them by the OCDS rules gives the state at tha
 import copy
 from collections.abc import Mapping, Sequence
 
-from publication.ocds import awarding, bidders, contracting, remedies, tendering
+from procurement import enquiries
+from publication.ocds import awarding, bidders, clarifying, contracting, remedies, tendering
 from publication.ocds.parties import parties_of, reference
 from publication.ocds.procedure import Handler, Procedure, release_id
 from publication.ocds.registrations import PartyInfo
@@ -24,6 +25,8 @@ from schemas.contracts import (
     MilestoneRecorded,
     PaymentRecorded,
 )
+from schemas.documents import TenderDocumentPublished
+from schemas.enquiries import EnquiryAnswered, EnquiryAsked
 from schemas.evaluation import (
     AbnormallyLowFlagged,
     AuctionResultRecorded,
@@ -75,6 +78,9 @@ def releases(history: Sequence[Envelope], parties: Mapping[str, PartyInfo]) -> l
 def _apply(procedure: Procedure, envelope: Envelope) -> list[str]:
     """Apply the event and say which tags its release has; none: no release."""
     handler = _HANDLERS.get(type(envelope.event))
+    procedure.clarifications = enquiries.evolve(
+        procedure.clarifications, envelope.event, envelope.occurred_at
+    )
     if handler is None:  # bid log internals, evaluation steps, auctions, parties
         return []
     status = tendering.tender_status(procedure) if procedure.tender else None
@@ -117,6 +123,9 @@ _HANDLERS: dict[type[Event], Handler] = {
     TenderCancelled: tendering.tender_moved("tenderCancellation"),
     TenderClosed: tendering.tender_moved("tenderUpdate"),
     TenderUnsuccessful: awarding.tender_unsuccessful,
+    TenderDocumentPublished: clarifying.document_published,
+    EnquiryAsked: clarifying.enquired,
+    EnquiryAnswered: clarifying.enquired,
     BidOpened: bidders.bidder,
     BidRejected: bidders.bidder,
     BidQualified: bidders.bid_judged,

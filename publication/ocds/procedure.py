@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from contracts.contract import Contract
+from procurement import enquiries
 from procurement import tender as tenders
 from publication.ocds.registrations import PartyInfo
 from schemas.events import Envelope
@@ -43,6 +44,8 @@ class Procedure:
     complaints: dict[str, dict[str, Any]] = field(default_factory=dict)  # each also on its award
     review_bodies: dict[str, None] = field(default_factory=dict)  # an ordered set
     last_release: str | None = None
+    # Documents and enquiries, which follow every event of the tender (publication.ocds.history).
+    clarifications: enquiries.Clarifications = field(default_factory=enquiries.Clarifications)
 
     @property
     def published(self) -> tenders.Tender:

@@ -21,7 +21,16 @@ from schemas.values import Value
 VERSION = "1.1"
 LANGUAGE = "ro"
 # Folders of schemas/ocds_extensions.
-EXTENSIONS = ("lots", "bids", "partyScale", "awardEvidence", "complaints")
+EXTENSIONS = (
+    "lots",
+    "bids",
+    "partyScale",
+    "awardEvidence",
+    "complaints",
+    "enquiries",
+    "documentHash",
+    "valueAddedTax",
+)
 Release = dict[str, Any]
 
 

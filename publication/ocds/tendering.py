@@ -10,6 +10,7 @@ from typing import Any
 
 from procurement import tender as tenders
 from procurement.procedures import PROCEDURES
+from publication.ocds.clarifying import clarifications_section
 from publication.ocds.parties import reference
 from publication.ocds.procedure import Handler, Procedure, release_id
 from publication.ocds.standard import iso, value_of
@@ -97,7 +98,8 @@ def tender_section(procedure: Procedure) -> dict[str, Any]:
         "status": tender_status(procedure),
         "items": [item_of(item, lot.id) for lot in requirements.lots for item in lot.items],
         "lots": [_lot_of(procedure, lot) for lot in requirements.lots],
-        "value": value_of(requirements.estimated_value),
+        "value": value_of(requirements.estimated_value)
+        | {"valueAddedTaxIncluded": requirements.value_added_tax_included},
         "procuringEntity": reference(procedure, tender.buyer_id),
         "procurementMethod": PROCEDURES[tender.procedure_type].method,
         "procurementMethodDetails": PROCEDURES[tender.procedure_type].method_details,
@@ -112,6 +114,7 @@ def tender_section(procedure: Procedure) -> dict[str, Any]:
             "endDate": iso(tender.submission_deadline),
         },
     }
+    published |= clarifications_section(procedure)
     if procedure.amendments:
         published["amendments"] = procedure.amendments
     if procedure.number_of_tenderers is not None:
@@ -196,7 +199,11 @@ def _lot_of(procedure: Procedure, lot: Lot) -> dict[str, Any]:
     published: dict[str, Any] = {"id": lot.id, "title": lot.title}
     if lot.description:
         published["description"] = lot.description
-    return published | {"status": _lot_status(procedure, lot.id), "value": value_of(lot.value)}
+    vat = {"valueAddedTaxIncluded": procedure.published.requirements.value_added_tax_included}
+    return published | {
+        "status": _lot_status(procedure, lot.id),
+        "value": value_of(lot.value) | vat,
+    }
 
 
 def _lot_status(procedure: Procedure, lot_id: str) -> str:

@@ -40,6 +40,8 @@ def settings_for_tests(data_dir: Path) -> Settings:
             minimum_period_after_significant_amendment=timedelta(seconds=30),
             minimum_auction_notice=timedelta(seconds=1),
             minimum_standstill_days=0,  # contracts follow their awards while the tests watch
+            enquiry_period_before_deadline=timedelta(seconds=5),
+            answer_before_deadline=timedelta(seconds=3),
         ),
         http=HttpLimits().raised(),  # the tests send from one address, faster than people do
     )

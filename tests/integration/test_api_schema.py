@@ -131,11 +131,23 @@ async def test_the_api_keeps_its_openapi_description(stack: Stack, part: int) ->
         "officer_id": [world.buyer.members[0].id],
         "party_id": [world.outsider.id],
         # the OCDS extensions
-        "name": ["lots", "bids", "partyScale", "awardEvidence", "complaints"],
+        "name": [
+            "lots",
+            "bids",
+            "partyScale",
+            "awardEvidence",
+            "complaints",
+            "enquiries",
+            "documentHash",
+            "valueAddedTax",
+        ],
         "codelist": ["bidStatus.csv", "partyScale.csv", "abnormallyLowBasis.csv"],
         "letter_id": ["1"],  # a dead letter: the operator's only, so refused to all here
         "claim_id": ["claim-0"],  # a registration claim: the operator's only, likewise
         "secret": ["A" * 43],  # a feed link nobody holds: refused like a guessed one
+        "document_id": ["doc-0000000000000000"],
+        "enquiry_id": ["enquiry-0000000000000000"],
+        "version": ["1"],
     }
     started = time.monotonic()
     # Rotating or revoking one's own token would revoke the identities fuzzing goes on

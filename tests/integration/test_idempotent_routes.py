@@ -231,6 +231,20 @@ def _decide_on(which: str, step: str, bid_of: str, **more: str) -> Build:
     return build
 
 
+async def _document_version(worlds: Worlds) -> Request:
+    """A new version of the document the document step published."""
+    document_id = worlds.answers["POST /tenders/{ocid}/documents"]["document_id"]
+    return f"/tenders/{worlds.first.open}/documents/{document_id}?" + (
+        "title=Technical+specification&file_name=spec.txt&reason=Paper+weight+added"
+    ), "A4, 80 g/m2, white"
+
+
+async def _answer(worlds: Worlds) -> Request:
+    """The buyer's answer to the question the enquiry step asked."""
+    enquiry_id = worlds.answers["POST /tenders/{ocid}/enquiries"]["enquiry_id"]
+    return f"/tenders/{worlds.first.open}/enquiries/{enquiry_id}/answer", {"answer": "Yes."}
+
+
 QUOTATION_OPEN_FOR = timedelta(seconds=15)
 
 
@@ -292,6 +306,10 @@ STEPS: list[Step] = [
     in_matrix("POST /tenders", BUYER),
     in_matrix("PATCH /tenders/{ocid}", BUYER),
     Step("POST /tenders/{ocid}/committee", BUYER, _committee),
+    in_matrix("POST /tenders/{ocid}/documents", BUYER),
+    Step("POST /tenders/{ocid}/documents/{document_id}", BUYER, _document_version),
+    in_matrix("POST /tenders/{ocid}/enquiries", SUPPLIER),
+    Step("POST /tenders/{ocid}/enquiries/{enquiry_id}/answer", BUYER, _answer),
     Step("POST /tenders/{ocid}/committee/confirmations", MEMBER, _confirmation),
     in_matrix("POST /tenders/{ocid}/bids/reconfirmations", SUPPLIER),
     Step("POST /catalogue/quotations", BUYER, _quotation),

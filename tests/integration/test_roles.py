@@ -445,6 +445,8 @@ SIGNATURE = base64.b64encode(bytes(64)).decode()
 KEY = base64.b64encode(bytes(32)).decode()  # a raw X25519 key
 REASON = {"reason": "The need has changed"}
 LOT_BODY = {"lot_id": LOT}
+DOCUMENT_QUERY = "title=Technical+specification&file_name=spec.txt"
+QUESTION = {"title": "Paper weight", "description": "Is 75 g/m2 paper acceptable?"}
 
 ROUTES: dict[str, Rule] = {
     "POST /agencies": Rule(
@@ -481,6 +483,28 @@ ROUTES: dict[str, Rule] = {
     ),
     "POST /tenders/{ocid}/cancellation": Rule(
         OFFICERS_OF_THE_BUYER, lambda w, _: (f"/tenders/{w.open}/cancellation", REASON)
+    ),
+    "POST /tenders/{ocid}/documents": Rule(
+        OFFICERS_OF_THE_BUYER,
+        lambda w, _: (f"/tenders/{w.open}/documents?{DOCUMENT_QUERY}", "A4, 80 g/m2"),
+    ),
+    "POST /tenders/{ocid}/documents/{document_id}": Rule(
+        OFFICERS_OF_THE_BUYER,
+        lambda w, _: (
+            f"/tenders/{w.open}/documents/doc-0000000000000000?{DOCUMENT_QUERY}&reason=Typo",
+            "A4, 80 g/m2, white",
+        ),
+    ),
+    "POST /tenders/{ocid}/enquiries": Rule(
+        frozenset({SUPPLIER, COMPETITOR, OUTSIDER}),
+        lambda w, _: (f"/tenders/{w.open}/enquiries", QUESTION),
+    ),
+    "POST /tenders/{ocid}/enquiries/{enquiry_id}/answer": Rule(
+        OFFICERS_OF_THE_BUYER,
+        lambda w, _: (
+            f"/tenders/{w.open}/enquiries/enquiry-0000000000000000/answer",
+            {"answer": "Yes, 80 g/m2."},
+        ),
     ),
     "POST /tenders/{ocid}/committee": Rule(OFFICERS_OF_THE_BUYER, _committee),
     "POST /tenders/{ocid}/committee/confirmations": Rule(frozenset({MEMBER}), _confirmation),

@@ -44,6 +44,7 @@ from schemas.events import (
 from schemas.reconfirmations import BidReconfirmed, ReconfirmationRequested
 from schemas.values import Item, Lot, ProcedureType, Requirements, Value
 from tests.unit.catalogue_examples import catalogue_events
+from tests.unit.enquiry_examples import enquiry_events
 from tests.unit.procedure_examples import auction_events, contract_events, evaluation_events
 
 NOW = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
@@ -165,7 +166,11 @@ BID = BidContent.model_validate(
 EXAMPLE_EVENTS: dict[str, Event] = {
     type(event).__name__: event
     for event in reversed(
-        evaluation_events() + auction_events() + contract_events() + catalogue_events()
+        evaluation_events()
+        + auction_events()
+        + contract_events()
+        + catalogue_events()
+        + enquiry_events()
     )  # the first of each type wins
 } | {
     type(event).__name__: event

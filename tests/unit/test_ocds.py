@@ -812,5 +812,6 @@ def test_generated_tenders_are_valid_releases(requirements: Requirements) -> Non
     assert compiled["tender"]["value"] == {
         "amount": requirements.estimated_value.amount,
         "currency": requirements.estimated_value.currency,
+        "valueAddedTaxIncluded": requirements.value_added_tax_included,
     }
     assert len(compiled["tender"]["items"]) == sum(len(lot.items) for lot in requirements.lots)

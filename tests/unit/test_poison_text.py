@@ -26,7 +26,7 @@ for _module in pkgutil.walk_packages(schemas.__path__, "schemas."):
 
 # A value that passes one string field or another, to carry the poison past its pattern.
 SAMPLES = ["Office paper 2027", "ana.pop@example.ro", "30197630-1", "RON", "ab" * 32, "ab" * 8]
-SAMPLES += ["2026-12-07T06:57:00.000000Z", "Bidder 1", "Europe/Bucharest"]
+SAMPLES += ["2026-12-07T06:57:00.000000Z", "Bidder 1", "Europe/Bucharest", "application/pdf"]
 
 
 def _messages(base: type[Message] = Message) -> Iterator[type[Message]]:

@@ -329,6 +329,55 @@ def test_awarded_lots_are_read_from_the_tender_and_its_evaluation() -> None:
     assert lot_savings(found).auction_share == Decimal("0.1333")  # 20 of 150
 
 
+def test_an_award_with_vat_against_an_estimate_without_is_counted_apart() -> None:
+    """Like with like: the tax is no saving. Such a lot is in no sum, and is listed with
+    the reason; the comparable lots are summed as before."""
+    with_vat = lot("1000.00", "1190.00", "1190.00", lot_id="lot-2").model_copy(
+        update={"award_includes_vat": True}
+    )
+    summary = summarise([lot("1000.00", "900.00", "900.00"), with_vat])
+    assert summary.total.lots == 1
+    assert summary.total.awarded == Decimal("900.00")
+    [apart] = summary.not_comparable
+    assert (apart.ocid, apart.lot_id) == ("ocds-1", "lot-2")
+    assert "includes VAT" in apart.reason
+    both = with_vat.model_copy(update={"estimate_includes_vat": True})
+    assert summarise([both]).total.saving == Decimal("-190.00")
+
+
+def test_a_winning_offer_with_vat_is_read_as_such() -> None:
+    """awarded_lots takes the winner's basis from its offer, the tender's when it says none."""
+    officer, system = examples.OFFICER, Actor(id="evaluation-service", role=Role.SYSTEM)
+    events = publish(
+        examples.publish_command(), officer, examples.NOW, examples.RULES, tender_id="t", ocid="o"
+    )
+    tender = replay_tender(events)
+    assert tender is not None
+    offer = OfferedPrice(
+        lot_id="lot-1",
+        price=Value(amount=Decimal("1190.00"), currency="RON"),
+        value_added_tax_included=True,
+    )
+    opened = OpenedBid(
+        bid_id="a", bidder_id="supplier-a", is_sme=True, received_at=examples.NOW, offers=(offer,)
+    )
+    now = datetime(2031, 3, 31, 23, 0, tzinfo=UTC)
+    steps: list[tuple[AnyEvaluationCommand, Actor]] = [
+        (StartEvaluation(ocid="o", facts=facts_from_tender(tender, (officer.id,)), bids=(opened,)), system),
+        (QualifyBid(ocid="o", bid_id="a"), officer),
+        (CompleteLotEvaluation(ocid="o", lot_id="lot-1"), officer),
+        (DecideAward(ocid="o", lot_id="lot-1"), officer),
+    ]  # fmt: skip
+    history: list[Event] = []
+    for command_, actor in steps:
+        history += decide(replay(history), command_, actor, now)
+    evaluation = replay(history)
+    assert evaluation is not None
+    [found] = awarded_lots(tender, evaluation)
+    assert (found.estimate_includes_vat, found.award_includes_vat) == (False, True)
+    assert not summarise([found]).lots
+
+
 # Properties over random markets
 
 

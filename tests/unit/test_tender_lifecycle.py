@@ -109,6 +109,7 @@ def test_publish_by_an_officer_makes_their_agency_the_buyer(
             procedure_type=command.procedure_type,
             requirements=command.requirements,
             submission_deadline=command.submission_deadline,
+            enquiry_period_end=command.submission_deadline - RULES.enquiry_period_before_deadline,
         )
     ]
 

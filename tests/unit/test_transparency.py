@@ -173,6 +173,17 @@ def test_tender_bid_log_contract_and_catalogue_documents_are_served_at_once() ->
         assert transparency.withheld(topic, [Logged(1, kind, None)]) == {}
 
 
+def test_who_asked_a_question_is_never_served() -> None:
+    """A question's event names its asker: only its entry is public; the answer, which
+    repeats the question without the asker, is served at once."""
+    logged = [
+        Logged(1, "TenderPublished", None),
+        Logged(2, "EnquiryAsked", None),
+        Logged(3, "EnquiryAnswered", None),
+    ]
+    assert transparency.withheld("procurement.tenders", logged) == {2: transparency.NEVER}
+
+
 def test_an_auctions_prices_are_withheld_until_it_closes() -> None:
     """The auction's public events are served at once, its prices once it closed."""
     running = [Logged(1, "AuctionScheduled", None), Logged(2, "AuctionOpened", None)]
