@@ -16,6 +16,9 @@ ROUTING = {
         "TenderCancelled",
         "TenderClosed",
         "TenderUnsuccessful",
+        "TenderDocumentPublished",
+        "EnquiryAsked",
+        "EnquiryAnswered",
     },
     "procurement.parties": {
         "AgencyRegistered",
@@ -104,6 +107,8 @@ PUBLIC = {
     "TenderRequirementsAmended",
     "TenderDeadlineExtended",
     "TenderCancelled",
+    "TenderDocumentPublished",  # the document's digest and name; its bytes are public too
+    "EnquiryAnswered",  # the question and its answer, never who asked
     "TenderClosed",
     "TenderUnsuccessful",
     "CommitteeNamed",
