@@ -135,6 +135,7 @@ async def test_the_api_keeps_its_openapi_description(stack: Stack, part: int) ->
         "codelist": ["bidStatus.csv", "partyScale.csv", "abnormallyLowBasis.csv"],
         "letter_id": ["1"],  # a dead letter: the operator's only, so refused to all here
         "claim_id": ["claim-0"],  # a registration claim: the operator's only, likewise
+        "complaint_id": ["conditions-complaint-1"],  # the outsider's, about the open tender
     }
     started = time.monotonic()
     # Rotating or revoking one's own token would revoke the identities fuzzing goes on
@@ -174,6 +175,7 @@ async def test_a_path_value_that_is_no_identifier_is_an_invalid_request(stack: S
         (officer, "POST", "/committee/confirmations", confirmation),
         (supplier, "POST", f"/auctions/{LOT}/prices", {"price": "900.00"}),
         (supplier, "POST", "/bids/reconfirmations", reconfirmed),
+        (supplier, "POST", "/complaints", {"grounds": "The grammage names one brand's"}),
     ):
         async with stack.client(token) as client:
             answer = await client.request(method, f"/tenders/{NOT_AN_OCID}{path}", json=body)
