@@ -3,11 +3,11 @@ by any registered supplier before the submission deadline, and the review body's
 on them (Directive 89/665/EEC, Articles 1(3) and 2(1)); keyed by "<ocid>:complaints"."""
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from schemas.base import EvaluationEvent
+from schemas.base import EvaluationEvent, Event
 from schemas.commands import Command
 from schemas.values import Identifier, Text
 
@@ -47,7 +47,15 @@ AnyConditionsComplaintCommand = (
 # Events: public, as the remedies on the evaluation's awards are.
 
 
-class ConditionsComplaintFiled(EvaluationEvent):
+class ConditionsComplaintEvent(Event):
+    """Complaints about a tender's conditions, keyed by "<ocid>:complaints": carried with
+    the evaluation's events, but a family of their own, for they exist before any evaluation
+    and are none of its steps."""
+
+    topic: ClassVar[str] = EvaluationEvent.topic
+
+
+class ConditionsComplaintFiled(ConditionsComplaintEvent):
     public = True
     type: Literal["ConditionsComplaintFiled"] = "ConditionsComplaintFiled"
     complaint_id: Identifier
@@ -55,7 +63,7 @@ class ConditionsComplaintFiled(EvaluationEvent):
     grounds: Text
 
 
-class ConditionsComplaintUpheld(EvaluationEvent):
+class ConditionsComplaintUpheld(ConditionsComplaintEvent):
     """The conditions are unlawful: the buyer must amend them significantly, which extends
     the submission deadline, or cancel the tender. Until then the tender does not close."""
 
@@ -70,7 +78,7 @@ class ConditionsComplaintUpheld(EvaluationEvent):
     ]  # the tender's last event then: its remedy must come after it
 
 
-class ConditionsComplaintDismissed(EvaluationEvent):
+class ConditionsComplaintDismissed(ConditionsComplaintEvent):
     public = True
     type: Literal["ConditionsComplaintDismissed"] = "ConditionsComplaintDismissed"
     complaint_id: Identifier

@@ -4,6 +4,7 @@ open, so its bids cannot be opened, until the buyer amends it significantly or c
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tests.integration.market import (
     amend_quantity,
@@ -75,12 +76,27 @@ async def test_any_registered_supplier_may_complain_about_the_conditions_before_
 
         new_deadline = await eventually(extended)
         [complaint] = (await public.get(f"/tenders/{ocid}/complaints")).json()["complaints"]
+
+        async def in_ocds() -> dict[str, Any] | None:
+            answer = await public.get(f"/ocds/records/{ocid}")
+            if answer.status_code != 200:
+                return None
+            tender: dict[str, Any] = answer.json()["records"][0]["compiledRelease"]["tender"]
+            return tender if tender.get("complaints") else None
+
+        published = await eventually(in_ocds)
     assert new_deadline > datetime.now(UTC)
     assert (complaint["subject"], complaint["status"]) == ("conditions", "upheld")
     assert complaint["complainant_id"] == outsider.id
     assert complaint["lot_id"] is None
     assert complaint["decision"]["review_body_id"] == body_id
     assert complaint["conditions_remedy"] == "amended"
+    [on_the_tender] = published["complaints"]
+    assert (on_the_tender["status"], on_the_tender["resolutionType"]) == (
+        "upheld",
+        "amendConditions",
+    )
+    assert on_the_tender["reviewBody"]["id"] == body_id
 
     # The procedure goes on: a bid under the amended conditions, the close, the opening.
     bidder = await register_supplier(stack, "Furnizor Hârtie SRL")
