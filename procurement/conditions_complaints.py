@@ -142,6 +142,22 @@ def tender_must_not_close_before_its_remedy(
         raise WrongState(msg, code="remedy_pending")
 
 
+def bids_must_not_be_opened_before_the_remedy(
+    state: ConditionsComplaints | None, tender_history: Sequence[Event]
+) -> None:
+    """A complaint pending at the deadline lets the tender close; upheld after it, the bids
+    were made under unlawful conditions, and the tender can no longer be amended: they stay
+    sealed until the buyer cancels it."""
+    awaited = awaiting_remedy(state, tender_history)
+    if awaited:
+        msg = (
+            f"the review body upheld {', '.join(awaited)} about the conditions of "
+            f"{state.ocid if state else ''}: its bids cannot be opened; the buyer must cancel "
+            "the tender and may tender again on lawful conditions"
+        )
+        raise WrongState(msg, code="remedy_pending")
+
+
 # Remedies
 
 

@@ -116,3 +116,39 @@ async def test_any_registered_supplier_may_complain_about_the_conditions_before_
             return (await committee.get(f"/tenders/{ocid}/evaluation")).status_code == 200
 
         assert await eventually(started)
+
+
+async def test_upheld_after_the_deadline_the_bids_stay_sealed_until_the_buyer_cancels(
+    stack: Stack,
+) -> None:
+    """A complaint pending at the deadline does not hold it: the tender closes. Upheld after,
+    the bids were made under unlawful conditions and the closed tender cannot be amended:
+    they are not opened, and the buyer's move is to cancel."""
+    buyer = await buyer_with_committee(stack, size=2)
+    ocid, material, deadline = await sealed_tender(stack, buyer, deadline_in=timedelta(seconds=6))
+    bidder = await register_supplier(stack, "Ofertant Hârtie SRL")
+    sent = await submit(stack, bidder, seal(bid_content(ocid, bidder.id), material, bidder))
+    assert sent.status_code == 201, sent.text
+    outsider = await register_supplier(stack, "Reclamant SRL")
+    async with stack.client(outsider.token) as supplier:
+        filed = await supplier.post(f"/tenders/{ocid}/complaints", json=GROUNDS)
+        assert filed.status_code == 201, filed.text
+    await until_sealed(stack, ocid, deadline)
+    _, reviewer_token = await reviewer_of_another_body(stack)
+    async with stack.client(reviewer_token) as review:
+        upheld = await review.post(
+            f"/tenders/{ocid}/complaints/conditions-complaint-1/upholding",
+            json={"reason": "The grammage excludes equivalent paper."},
+        )
+        assert upheld.status_code == 201, upheld.text
+    refused = await hand_in(stack, buyer.members[0], ocid)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "remedy_pending"
+    async with stack.client(buyer.officer.token) as officer:
+        cancelled = await officer.post(
+            f"/tenders/{ocid}/cancellation", json={"reason": "The conditions were unlawful."}
+        )
+        assert cancelled.status_code == 200, cancelled.text
+    async with stack.client() as public:
+        [complaint] = (await public.get(f"/tenders/{ocid}/complaints")).json()["complaints"]
+    assert (complaint["status"], complaint["conditions_remedy"]) == ("upheld", "cancelled")

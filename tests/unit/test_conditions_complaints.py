@@ -316,3 +316,20 @@ def test_the_public_record_shows_the_complaint_its_decision_and_its_remedy() -> 
     world.to_tender(tender.cancel(world.tender, CancelTender(ocid=OCID, reason="Redo"), OFFICER))
     [done] = public_conditions_complaints(OCID, history, world.tender_events)
     assert done.conditions_remedy is ConditionsRemedy.CANCELLED
+
+
+def test_upheld_after_the_close_the_bids_stay_sealed_until_the_tender_is_cancelled() -> None:
+    """A complaint pending at the deadline lets the tender close; upheld after it, the
+    closed tender cannot be amended, so the bids are not opened until the buyer cancels."""
+    world = World()
+    file(world)
+    world.to_tender(world.close())
+    uphold(world)
+    with pytest.raises(WrongState) as sealed:
+        complaints.bids_must_not_be_opened_before_the_remedy(world.state, world.tender_events)
+    assert sealed.value.code == "remedy_pending"
+    command = AmendTender(ocid=OCID, reason="Fix", requirements=requirements("900.00"))
+    with pytest.raises(WrongState):
+        tender.amend(world.tender, command, OFFICER, AFTER_DEADLINE, RULES, remedy_due=True)
+    world.to_tender(tender.cancel(world.tender, CancelTender(ocid=OCID, reason="Redo"), OFFICER))
+    complaints.bids_must_not_be_opened_before_the_remedy(world.state, world.tender_events)
