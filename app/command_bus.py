@@ -34,6 +34,7 @@ from schemas.commands import (
     RegisterSupplier,
 )
 from schemas.committee import ConfirmCommittee, NameCommittee
+from schemas.conditions_complaints import AnyConditionsComplaintCommand
 from schemas.contracts import AnyContractCommand
 from schemas.evaluation import AnyEvaluationCommand
 from schemas.reconfirmations import ReconfirmBid
@@ -54,6 +55,7 @@ COMMANDS: dict[type, Handler] = {
     ConfirmCommittee: handlers.confirm_committee,
     ReconfirmBid: handlers.reconfirm_bid,
     **dict.fromkeys(get_args(AnyEvaluationCommand), handlers.evaluate),
+    **dict.fromkeys(get_args(AnyConditionsComplaintCommand), handlers.complain_about_conditions),
     **dict.fromkeys(get_args(AnyContractCommand), handlers.draw_or_sign_contract),
     **dict.fromkeys(get_args(AnyAuctionCommand), handlers.run_auction),
     **catalogue.COMMANDS,

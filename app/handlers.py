@@ -24,7 +24,7 @@ from app.unit_of_work import Clock, Context, Decision, Outcome, utc_now
 from bidding import committee_log, keys, ledger, reconfirmation
 from bidding import log as bid_log
 from contracts import contract
-from procurement import auction, claims, evaluation, parties, tender
+from procurement import auction, claims, conditions_complaints, evaluation, parties, tender
 from procurement.errors import NotFound
 from schemas.auction import (
     AnyAuctionCommand,
@@ -48,6 +48,7 @@ from schemas.commands import (
     Role,
 )
 from schemas.committee import ConfirmCommittee, NameCommittee
+from schemas.conditions_complaints import AnyConditionsComplaintCommand
 from schemas.contracts import AnyContractCommand, DrawContract, SignContract
 from schemas.evaluation import AnyEvaluationCommand, ScoreQuality
 from schemas.events import CommitteeKeysRegistered
@@ -93,11 +94,19 @@ async def change_tender(
     ctx: Context,
     s: Services,
 ) -> Decision:
-    state = tender.replay([item.event for item in await tx.load(command.ocid)])
+    history = [item.event for item in await tx.load(command.ocid)]
+    state = tender.replay(history)
     if state is None:
         raise NotFound(f"there is no tender {command.ocid}")
+    complaints = conditions_complaints.replay(
+        command.ocid,
+        (e.event for e in await tx.load(conditions_complaints.complaints_id(command.ocid))),
+    )
+    remedy_due = bool(conditions_complaints.awaiting_remedy(complaints, history))
     if isinstance(command, AmendTender):
-        events = tender.amend(state, command, ctx.actor, ctx.now, s.settings.rules)
+        events = tender.amend(
+            state, command, ctx.actor, ctx.now, s.settings.rules, remedy_due=remedy_due
+        )
     elif isinstance(command, CancelTender):
         evaluated = evaluation.replay(
             e.event for e in await tx.load(evaluation.evaluation_id(command.ocid))
@@ -105,8 +114,21 @@ async def change_tender(
         contracted = [] if evaluated is None else evaluation.contracted_lots(evaluated)
         events = tender.cancel(state, command, ctx.actor, contracted)
     else:
+        conditions_complaints.tender_must_not_close_before_its_remedy(complaints, history)
         events = tender.close(state, command, ctx.actor, ctx.now)
     return _decision(command.ocid, state.version, events)
+
+
+async def complain_about_conditions(
+    tx: StoreTransaction, command: AnyConditionsComplaintCommand, ctx: Context, s: Services
+) -> Decision:
+    """A supplier's complaint about the tender's conditions, or the review body's ruling."""
+    aggregate_id = conditions_complaints.complaints_id(command.ocid)
+    history = await tx.load(aggregate_id)
+    state = conditions_complaints.replay(command.ocid, (e.event for e in history))
+    published = tender.replay([e.event for e in await tx.load(command.ocid)])
+    events = conditions_complaints.decide(state, command, ctx.actor, ctx.now, published)
+    return _decision(aggregate_id, len(history), events)
 
 
 async def name_committee(

@@ -24,7 +24,7 @@ from bidding import log as bid_log
 from bidding.committee_opening import CurrentBid, WrongShare
 from bidding.log import LogStatus
 from bidding.reconfirmation import Awaited
-from procurement import tender
+from procurement import conditions_complaints, tender
 from procurement.errors import Rejected, WrongState
 from schemas.bids import SealedBid
 from schemas.commands import Actor
@@ -64,6 +64,11 @@ class OpeningCeremony:
                 )
                 assert log is not None
                 ledger.refuse_legacy(log)  # its bids hold no shares for a committee
+                complaints = await tx.load(conditions_complaints.complaints_id(ocid))
+                conditions_complaints.bids_must_not_be_opened_before_the_remedy(
+                    conditions_complaints.replay(ocid, (e.event for e in complaints)),
+                    [item.event for item in await tx.load(ocid)],
+                )
                 current = {e.receipt.bid_id: e for e in await _current(tx, ocid)}
                 try:
                     shares = committee_opening.check_handed_shares(

@@ -95,11 +95,13 @@ def rated_award_must_publish_its_criteria(requirements: Requirements) -> None:
         raise Rejected(msg, code="criteria_missing")
 
 
-def tender_must_accept_changes(tender: Tender, now: datetime) -> None:
+def tender_must_accept_changes(tender: Tender, now: datetime, *, remedy_due: bool = False) -> None:
+    """After its deadline a tender is amended only to remedy conditions the review body
+    found unlawful (``procurement.conditions_complaints``): it is held open until then."""
     if tender.status is not TenderStatus.ACTIVE:
         msg = f"tender {tender.ocid} is {tender.status}; it can no longer be amended"
         raise WrongState(msg)
-    if now >= tender.submission_deadline:
+    if now >= tender.submission_deadline and not remedy_due:
         deadline = tender.submission_deadline.isoformat()
         msg = f"tender {tender.ocid} passed its submission deadline at {deadline}; it can no longer be amended"
         raise WrongState(msg, code="deadline_passed")
@@ -144,10 +146,16 @@ def publish(
 
 
 def amend(
-    tender: Tender, command: AmendTender, actor: Actor, now: datetime, rules: ProcedureRules
+    tender: Tender,
+    command: AmendTender,
+    actor: Actor,
+    now: datetime,
+    rules: ProcedureRules,
+    *,
+    remedy_due: bool = False,
 ) -> list[Event]:
     officer_must_act_for_the_buyer(actor, tender.buyer_id)
-    tender_must_accept_changes(tender, now)
+    tender_must_accept_changes(tender, now, remedy_due=remedy_due)
     events: list[Event] = []
     title = command.title or tender.title
     description = command.description or tender.description
@@ -162,6 +170,12 @@ def amend(
         events.append(
             TenderRequirementsAmended(requirements=command.requirements, reason=command.reason)
         )
+    elif now >= tender.submission_deadline:  # held open only for its remedy
+        msg = (
+            f"tender {tender.ocid} passed its deadline and is held open only to remedy its "
+            "conditions: amend its requirements significantly, or cancel it"
+        )
+        raise Rejected(msg, code="remedy_must_amend_requirements")
     events += _deadline_after_amendment(tender, command, now, rules, significant=significant)
     if not events:
         raise Rejected(f"the amendment to {tender.ocid} changes nothing", code="no_change")

@@ -68,7 +68,7 @@ def public_complaints(ocid: str, history: Iterable[Envelope]) -> PublicComplaint
     return PublicComplaints(ocid=ocid, complaints=tuple(found.values()))
 
 
-def _moot(found: dict[str, PublicComplaint], lot_id: str) -> None:
+def _moot(found: dict[str, PublicComplaint], lot_id: str | None) -> None:
     for key, complaint in found.items():
         if complaint.lot_id == lot_id and complaint.status is PENDING:
             found[key] = complaint.model_copy(update={"status": PublicComplaintStatus.MOOT})

@@ -102,7 +102,11 @@ async def store(connection: Any, rows: list[tuple[Any, ...]], ocids: list[str]) 
 
 async def _histories(connection: Any, ocids: list[str]) -> dict[str, list[Envelope]]:
     """Each tender's events that the mapping reads, in store order, filtered in SQL."""
-    aggregates = [f"{ocid}{suffix}" for ocid in ocids for suffix in ("", ":bids", ":evaluation")]
+    aggregates = [
+        f"{ocid}{suffix}"
+        for ocid in ocids
+        for suffix in ("", ":bids", ":evaluation", ":complaints")
+    ]
     rows = await connection.fetch(
         "SELECT position, envelope FROM events WHERE aggregate_id = ANY($1) AND type = ANY($2)",
         aggregates,

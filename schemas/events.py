@@ -16,6 +16,7 @@ from schemas import (  # noqa: F401  their events join the union
     catalogue,
     claims,
     committee,
+    conditions_complaints,
     contracts,
     evaluation,
     reconfirmations,

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field
 
 from schemas.base import Message
+from schemas.conditions_complaints import ConditionsRemedy
 from schemas.evaluation import MAX_BIDS, ComplaintSubject, Remedy
 from schemas.values import Identifier, Text
 
@@ -28,15 +29,21 @@ class ReviewDecision(Message):
     decided_at: datetime
 
 
+class TenderComplaintSubject(StrEnum):
+    CONDITIONS = "conditions"  # the tender's documents, requirements or criteria
+
+
 class PublicComplaint(Message):
     complaint_id: Identifier
-    lot_id: Identifier
+    lot_id: Identifier | None  # None: about the whole tender
     complainant_id: Identifier
-    subject: ComplaintSubject  # the award, or the buyer's cancellation of the lot
+    # the award, the buyer's cancellation of the lot, or the tender's conditions
+    subject: ComplaintSubject | TenderComplaintSubject
     grounds: Text
     filed_at: datetime
     status: PublicComplaintStatus
     decision: ReviewDecision | None = None
+    conditions_remedy: ConditionsRemedy | None = None  # once one about the conditions is upheld
 
 
 class PublicComplaints(Message):

@@ -35,6 +35,7 @@ from entrypoints.http.routes import bid_log_heads as bid_log_heads_api
 from entrypoints.http.routes import bids as bids_api
 from entrypoints.http.routes import catalogue as catalogue_api
 from entrypoints.http.routes import claims as claims_api
+from entrypoints.http.routes import conditions_complaints as conditions_complaints_api
 from entrypoints.http.routes import contracts as contracts_api
 from entrypoints.http.routes import documents as documents_api
 from entrypoints.http.routes import enquiries as enquiries_api
@@ -244,6 +245,7 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(bids_api.router)
     app.include_router(bid_log_heads_api.router)
     app.include_router(evaluation_api.router)
+    app.include_router(conditions_complaints_api.router)
     app.include_router(auction_api.router)
     app.include_router(contracts_api.router)
     app.include_router(catalogue_api.router)

@@ -11,6 +11,7 @@ from typing import Any
 
 from bidding.log import bid_log_id
 from entrypoints.portal import paging as portal_paging
+from procurement.conditions_complaints import complaints_id
 from procurement.evaluation import evaluation_id
 from readmodels import reads
 from schemas.events import EVENT_TYPES, Envelope, SupplierRegistered
@@ -123,7 +124,8 @@ class TenderActivity:
 
 
 async def tender_activity(pool: Any, ocid: str) -> TenderActivity:
-    row = await pool.fetchrow(_ACTIVITY, ocid, [ocid, bid_log_id(ocid), evaluation_id(ocid)])
+    own = [ocid, bid_log_id(ocid), evaluation_id(ocid), complaints_id(ocid)]
+    row = await pool.fetchrow(_ACTIVITY, ocid, own)
     return TenderActivity(
         fingerprint=row["fingerprint"],
         timeline=[read_envelope(e) for e in json.loads(row["timeline"] or "[]")],
@@ -152,7 +154,8 @@ def _offers(details: list[Row]) -> list[Row]:
     return sorted(offers, key=lambda o: (o["lot_id"] is None, o["lot_id"] or "", o["amount"] or 0))
 
 
-# $1 the ocid, $2 the tender's own aggregates (the tender, its bid log, its evaluation). The
+# $1 the ocid, $2 the tender's own aggregates (the tender, its bid log, its evaluation, the
+# complaints about its conditions). The
 # fingerprint is each read-model row's transaction id (``xmin``: PostgreSQL gives a row a new
 # one whenever a transaction changes it), the latest release's position and each aggregate's
 # last sequence: any committed change to what the page shows changes it.

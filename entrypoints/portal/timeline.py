@@ -10,6 +10,11 @@ from typing import Any
 from entrypoints.portal.html import money, text
 from schemas.auction import AuctionCancelled, AuctionClosed, AuctionOpened, AuctionScheduled
 from schemas.committee import CommitteeConfirmed, CommitteeNamed
+from schemas.conditions_complaints import (
+    ConditionsComplaintDismissed,
+    ConditionsComplaintFiled,
+    ConditionsComplaintUpheld,
+)
 from schemas.contracts import (
     ContractActivated,
     ContractAmended,
@@ -121,6 +126,15 @@ def _after_opening(item: Envelope, event: Any, who: Callable[[str], str]) -> str
             )
         case ComplaintDismissed():
             return f"Complaint about lot {text(event.lot_id)} dismissed: {text(event.reason)}."
+        case ConditionsComplaintFiled():
+            return f"Complaint about the conditions filed by {who(event.supplier_id)}."
+        case ConditionsComplaintUpheld():
+            return (
+                f"Complaint about the conditions upheld: {text(event.reason)}. The buyer must "
+                "amend them significantly or cancel the tender."
+            )
+        case ConditionsComplaintDismissed():
+            return f"Complaint about the conditions dismissed: {text(event.reason)}."
         case LotCancelled():
             return f"Lot {text(event.lot_id)} cancelled: {text(event.reason)}."
         case ProcedureCancelled():

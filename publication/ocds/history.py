@@ -10,11 +10,24 @@ import copy
 from collections.abc import Mapping, Sequence
 
 from procurement import enquiries
-from publication.ocds import awarding, bidders, clarifying, contracting, remedies, tendering
+from publication.ocds import (
+    awarding,
+    bidders,
+    clarifying,
+    conditions,
+    contracting,
+    remedies,
+    tendering,
+)
 from publication.ocds.parties import parties_of, reference
 from publication.ocds.procedure import Handler, Procedure, release_id
 from publication.ocds.registrations import PartyInfo
 from publication.ocds.standard import LANGUAGE, Release, iso
+from schemas.conditions_complaints import (
+    ConditionsComplaintDismissed,
+    ConditionsComplaintFiled,
+    ConditionsComplaintUpheld,
+)
 from schemas.contracts import (
     ContractActivated,
     ContractAmended,
@@ -102,7 +115,9 @@ def _release(procedure: Procedure, envelope: Envelope, tags: list[str]) -> Relea
         "language": LANGUAGE,
         "parties": parties_of(procedure),
         "buyer": reference(procedure, tender.buyer_id),
-        "tender": tendering.tender_section(procedure) | remedies.award_period(procedure),
+        "tender": tendering.tender_section(procedure)
+        | remedies.award_period(procedure)
+        | conditions.complaints_section(procedure),
     }
     if procedure.tenderers_public:
         release["bids"] = {"details": bidders.bid_details(procedure)}
@@ -120,7 +135,7 @@ _HANDLERS: dict[type[Event], Handler] = {
     TenderDetailsAmended: tendering.amended,
     TenderRequirementsAmended: tendering.amended,
     TenderDeadlineExtended: tendering.amended,
-    TenderCancelled: tendering.tender_moved("tenderCancellation"),
+    TenderCancelled: conditions.tender_cancelled(tendering.tender_moved("tenderCancellation")),
     TenderClosed: tendering.tender_moved("tenderUpdate"),
     TenderUnsuccessful: awarding.tender_unsuccessful,
     TenderDocumentPublished: clarifying.document_published,
@@ -142,6 +157,9 @@ _HANDLERS: dict[type[Event], Handler] = {
     ComplaintFiled: remedies.complaint_filed,
     ComplaintUpheld: remedies.complaint_upheld,
     ComplaintDismissed: remedies.complaint_dismissed,
+    ConditionsComplaintFiled: conditions.filed,
+    ConditionsComplaintUpheld: conditions.decided,
+    ConditionsComplaintDismissed: conditions.decided,
     LotCancelled: remedies.cancelled(awarding.lot_cancelled),
     ProcedureCancelled: remedies.cancelled(awarding.procedure_cancelled),
     ContractDrawn: contracting.contract_drawn,

@@ -148,6 +148,7 @@ async def test_the_api_keeps_its_openapi_description(stack: Stack, part: int) ->
         "document_id": ["doc-0000000000000000"],
         "enquiry_id": ["enquiry-0000000000000000"],
         "version": ["1"],
+        "complaint_id": ["conditions-complaint-1"],  # the outsider's, about the open tender
     }
     started = time.monotonic()
     # Rotating or revoking one's own token would revoke the identities fuzzing goes on
@@ -187,6 +188,7 @@ async def test_a_path_value_that_is_no_identifier_is_an_invalid_request(stack: S
         (officer, "POST", "/committee/confirmations", confirmation),
         (supplier, "POST", f"/auctions/{LOT}/prices", {"price": "900.00"}),
         (supplier, "POST", "/bids/reconfirmations", reconfirmed),
+        (supplier, "POST", "/complaints", {"grounds": "The grammage names one brand's"}),
     ):
         async with stack.client(token) as client:
             answer = await client.request(method, f"/tenders/{NOT_AN_OCID}{path}", json=body)

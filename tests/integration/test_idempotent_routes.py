@@ -344,6 +344,9 @@ STEPS: list[Step] = [
     ),
     in_matrix("POST /tenders/{ocid}/evaluation/complaint-upholdings", REVIEWER),
     in_matrix("POST /tenders/{ocid}/evaluation/complaint-dismissals", REVIEWER, "second"),
+    in_matrix("POST /tenders/{ocid}/complaints", COMPETITOR),
+    in_matrix("POST /tenders/{ocid}/complaints/{complaint_id}/upholding", REVIEWER),
+    in_matrix("POST /tenders/{ocid}/complaints/{complaint_id}/dismissal", REVIEWER, "second"),
     Step(
         "POST /tenders/{ocid}/evaluation/lot-completions",
         BUYER,

@@ -319,6 +319,7 @@ async def build_world(stack: Stack) -> World:
         f"/tenders/{world.awarded}/evaluation/complaints",
         {"lot_id": LOT, "grounds": "The winner's price is abnormally low"},
     )
+    await step(stack, world.outsider.token, f"/tenders/{world.open}/complaints", CONDITIONS_GROUNDS)
     period = {"start_date": "2027-01-01", "end_date": "2027-12-31"}
     drawn = await step(
         stack,
@@ -444,6 +445,7 @@ def _signature(w: World, actor: str) -> Request:
 SIGNATURE = base64.b64encode(bytes(64)).decode()
 KEY = base64.b64encode(bytes(32)).decode()  # a raw X25519 key
 REASON = {"reason": "The need has changed"}
+CONDITIONS_GROUNDS = {"grounds": "The grammage names one brand's paper"}
 LOT_BODY = {"lot_id": LOT}
 DOCUMENT_QUERY = "title=Technical+specification&file_name=spec.txt"
 QUESTION = {"title": "Paper weight", "description": "Is 75 g/m2 paper acceptable?"}
@@ -626,6 +628,20 @@ ROUTES: dict[str, Rule] = {
         _evaluation(
             "awarded", "complaint-dismissals", lambda w: {"complaint_id": "complaint-1"} | REASON
         ),
+    ),
+    # Any registered supplier may complain about the conditions before the deadline; the
+    # outsider's complaint about the open tender awaits a review body.
+    "POST /tenders/{ocid}/complaints": Rule(
+        frozenset({SUPPLIER, COMPETITOR, OUTSIDER}),
+        lambda w, _: (f"/tenders/{w.open}/complaints", CONDITIONS_GROUNDS),
+    ),
+    "POST /tenders/{ocid}/complaints/{complaint_id}/upholding": Rule(
+        frozenset({REVIEWER}),
+        lambda w, _: (f"/tenders/{w.open}/complaints/conditions-complaint-1/upholding", REASON),
+    ),
+    "POST /tenders/{ocid}/complaints/{complaint_id}/dismissal": Rule(
+        frozenset({REVIEWER}),
+        lambda w, _: (f"/tenders/{w.open}/complaints/conditions-complaint-1/dismissal", REASON),
     ),
     "POST /tenders/{ocid}/evaluation/lot-cancellations": Rule(
         OFFICERS_OF_THE_BUYER,

@@ -18,6 +18,11 @@ from schemas.committee import (
     CommitteeNamed,
     OpeningSharesAccepted,
 )
+from schemas.conditions_complaints import (
+    ConditionsComplaintDismissed,
+    ConditionsComplaintFiled,
+    ConditionsComplaintUpheld,
+)
 from schemas.events import (
     AgencyRegistered,
     BidLogSealed,
@@ -198,6 +203,24 @@ EXAMPLE_EVENTS: dict[str, Event] = {
             required_by_rules=False,
         ),
         TenderCancelled(reason="The budget was withdrawn"),
+        ConditionsComplaintFiled(
+            complaint_id="conditions-complaint-1",
+            supplier_id="supplier-RO-CUI-14399840",
+            grounds="The grammage names one brand's paper.",
+        ),
+        ConditionsComplaintUpheld(
+            complaint_id="conditions-complaint-1",
+            reason="Equivalent paper must be accepted.",
+            reviewer_id="reviewer-cnsc-1",
+            review_body_id="agency-CNSC",
+            tender_version=1,
+        ),
+        ConditionsComplaintDismissed(
+            complaint_id="conditions-complaint-1",
+            reason="The grammage is needed by the printers.",
+            reviewer_id="reviewer-cnsc-1",
+            review_body_id="agency-CNSC",
+        ),
         TenderClosed(submission_deadline=DEADLINE),
         TenderUnsuccessful(reason="The tender closed with no bid to evaluate: none was submitted."),
         SupplierRegistered(

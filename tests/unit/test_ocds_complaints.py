@@ -3,7 +3,13 @@ standard's validator with the platform's ``complaints`` extension."""
 
 from typing import Any
 
+from procurement import conditions_complaints
 from schemas.commands import Actor, Role
+from schemas.conditions_complaints import (
+    AnyConditionsComplaintCommand,
+    FileConditionsComplaint,
+    UpholdConditionsComplaint,
+)
 from schemas.evaluation import (
     CancelLot,
     ComplaintSubject,
@@ -12,6 +18,7 @@ from schemas.evaluation import (
     Remedy,
     UpholdComplaint,
 )
+from schemas.events import TenderCancelled
 from tests.ocds_validation import assert_valid
 from tests.unit.test_ocds import (
     OCID,
@@ -133,3 +140,44 @@ def test_an_annulled_cancellation_publishes_the_award_standing_again() -> None:
     assert published_complaint["subject"] == "cancellation"
     assert published_complaint["resolutionType"] == "annulCancellation"
     assert record["tender"]["awardPeriod"]["endDate"] == award["awardEvidence"]["standstillEnds"]
+
+
+def complain_about_conditions(
+    story: Story, command: AnyConditionsComplaintCommand, actor: Actor
+) -> None:
+    aggregate = conditions_complaints.complaints_id(OCID)
+    state = conditions_complaints.replay(OCID, story.events(aggregate))
+    events = conditions_complaints.decide(state, command, actor, story.now, story.tender)
+    story.record(aggregate, events, actor)
+
+
+def test_a_complaint_about_the_conditions_is_published_on_the_tender() -> None:
+    """Filed before the deadline by a supplier, it sits on the tender with its grounds;
+    upheld, with the review body's reasons and the resolution amendConditions; the review
+    body is a party; the tender's cancellation moots another one still pending."""
+    story = published()
+    supplier, other = (Actor(id=who, role=Role.SUPPLIER) for who in (RIVAL, "supplier-RO-9"))
+    filing = FileConditionsComplaint(ocid=OCID, grounds="The grammage names one brand.")
+    complain_about_conditions(story, filing, supplier)
+    [pending] = compiled(story)["tender"]["complaints"]
+    assert (pending["status"], pending["subject"], pending["author"]["id"]) == (
+        "pending",
+        "conditions",
+        RIVAL,
+    )
+    assert "relatedLot" not in pending
+    upholding = UpholdConditionsComplaint(
+        ocid=OCID, complaint_id="conditions-complaint-1", reason="Equivalents must be accepted."
+    )
+    complain_about_conditions(story, upholding, REVIEWER)
+    complain_about_conditions(story, filing, other)
+    story.record(OCID, [TenderCancelled(reason="The conditions are being rewritten")])
+    record = compiled(story)
+    upheld, moot = record["tender"]["complaints"]
+    assert (upheld["status"], upheld["resolutionType"]) == ("upheld", "amendConditions")
+    assert upheld["reviewBody"]["id"] == "agency-CNSC"
+    assert moot["status"] == "moot"
+    roles = {party["id"]: party["roles"] for party in record["parties"]}
+    assert roles["agency-CNSC"] == ["reviewBody"]
+    tags = [tags for kind, tags in types_and_tags(story) if kind.startswith("Conditions")]
+    assert tags == [["tenderUpdate"]] * 3
