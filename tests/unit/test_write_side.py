@@ -393,6 +393,25 @@ async def test_any_process_completes_the_opening_and_the_last_shares_are_never_k
     assert OCID not in vault.shares
 
 
+async def test_the_last_two_hand_ins_at_once_on_two_processes_open_the_bids_once() -> None:
+    """The k-th and (k+1)-th members hand in at the same moment through two processes: the
+    bid log's lock orders them, one opens the bids and the other is told they are open."""
+    store = MemoryEventStore()
+    vault = MemoryShareVault()
+    await sealed_with_two_bids(store)
+    await hand_in(ceremony_on(store, vault), "officer-1")
+    answers = await asyncio.gather(
+        hand_in(ceremony_on(store, vault), "officer-2"),
+        hand_in(ceremony_on(store, vault), "officer-3"),
+        return_exceptions=True,
+    )
+    opened = [a for a in answers if isinstance(a, dict) and a["opened"]]
+    refused = [a for a in answers if isinstance(a, WrongState)]
+    assert len(opened) == 1
+    assert [r.code for r in refused] == ["opened"]
+    assert types(store.recorded).count("BidsOpened") == 1
+
+
 async def test_a_member_whose_shares_are_held_cannot_hand_in_twice_on_another_process() -> None:
     """The vault, not one process's memory, says who has handed in."""
     store = MemoryEventStore()
