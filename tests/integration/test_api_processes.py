@@ -15,6 +15,7 @@ import pytest
 import uvicorn
 
 from adapters.embedded import free_port
+from adapters.kafka.topology import AUCTIONS, CONTRACTS, EVALUATIONS, TENDERS
 from entrypoints.demo import run as demo
 from entrypoints.launcher import start_api, stop_process, worker_environment
 from schemas.events import BidOpened
@@ -147,6 +148,7 @@ async def test_the_demo_market_survives_losing_an_api_process_and_a_worker(
         [f"{ocid}:bids" for ocid in handed_to_a],
     )
     assert len(opened) == len(handed_to_a)  # each once, after A was gone
+    assert await stack.pool.fetchval("SELECT count(*) FROM sealed_shares") == 0
     assert summary["audit"]["ok"], summary["audit"]["failures"]
     awarded = [lot for t in summary["tenders"] for lot in t["lots"].values() if "winner" in lot]
     assert len(awarded) == 6
@@ -170,8 +172,48 @@ async def test_the_demo_market_survives_losing_an_api_process_and_a_worker(
     assert await stack.pool.fetchval(query, sorted(set(receipts))) == len(set(receipts))
 
     await eventually(lambda: read_models_match_the_store(stack), within=60)
-    assert await rebuilt_read_models_match(stack)
-    assert await rebuilt_records_match(stack)
+    await eventually(lambda: every_event_applied(stack), within=60)
+    assert await tenders_rebuilt_alike(stack)
+
+
+async def every_event_applied(stack: Stack) -> bool:
+    """Whether the surviving worker has applied every event of the procedure's topics once:
+    then a rebuild from the store must come out as the read models are."""
+    for topic in (TENDERS, EVALUATIONS, AUCTIONS, CONTRACTS):
+        stored = await stack.pool.fetchval(
+            "SELECT count(*) FROM events WHERE type = ANY($1)", sorted(topic.event_types)
+        )
+        applied = await stack.pool.fetchval(
+            "SELECT count(*) FROM applied_events WHERE projection = $1", topic.name
+        )
+        if stored != applied:
+            return False
+    return True
+
+
+async def tenders_rebuilt_alike(stack: Stack) -> bool:
+    """``rebuilt_read_models_match`` and ``rebuilt_records_match`` for the tenders: the
+    catalogue's direct purchases come from a topic they do not replay, so their savings and
+    records are set aside meanwhile."""
+    catalogue = "ocid IN (SELECT ocid FROM catalogue_procedures)"
+    savings = await stack.pool.fetch(
+        f"DELETE FROM lot_savings WHERE {catalogue} RETURNING ocid, lot_id, buyer_id, currency, lot"
+    )
+    records = await stack.pool.fetch(
+        f"DELETE FROM records WHERE {catalogue} RETURNING ocid, position, record"
+    )
+    try:
+        return await rebuilt_read_models_match(stack) and await rebuilt_records_match(stack)
+    finally:
+        await stack.pool.executemany(
+            "INSERT INTO lot_savings (ocid, lot_id, buyer_id, currency, lot)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            [tuple(row.values()) for row in savings],
+        )
+        await stack.pool.executemany(
+            "INSERT INTO records (ocid, position, record) VALUES ($1, $2, $3)",
+            [tuple(row.values()) for row in records],
+        )
 
 
 A = 0  # the balancer's first backend: the API process that is killed
