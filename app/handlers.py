@@ -401,7 +401,9 @@ async def _agency(tx: StoreTransaction, agency_id: str) -> parties.Agency | None
 
 class TenderNumbers:
     """Tender numbers from the database sequence, reserved a block at a time to spare a
-    round trip per tender. Numbers are unique; like any sequence's, they may skip."""
+    round trip per tender. Numbers are unique; like any sequence's, they may skip, and with
+    several API processes, each drawing on its own block, they do not follow the order of
+    publication: an ocid names a procedure, its release dates order them."""
 
     BLOCK = 20
 

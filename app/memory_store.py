@@ -7,13 +7,13 @@ pure ``bidding.ledger``, where PostgreSQL reads its snapshot row.
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID
 
 from app.store import ConcurrentWrite, HandledCommand
-from bidding import ledger
+from bidding import ledger, shamir
 from bidding.ledger import Ledger
 from bidding.log import bid_log_id
 from procurement import tender
@@ -145,3 +145,22 @@ class MemoryTransaction:
 
 def _within(item: Envelope, after: int, until: int | None) -> bool:
     return item.sequence > after and (until is None or item.sequence <= until)
+
+
+class MemoryShareVault:
+    """Handed-in shares in memory, as ``app.opening.ShareVault``; not undone with a failed
+    transaction, which the tests using it do not need."""
+
+    def __init__(self) -> None:
+        self.shares: dict[str, dict[str, dict[str, shamir.Share]]] = {}  # ocid, officer, bid
+
+    async def keep(
+        self, connection: Any, ocid: str, officer_id: str, shares: Mapping[str, shamir.Share]
+    ) -> None:
+        self.shares.setdefault(ocid, {})[officer_id] = dict(shares)
+
+    async def held(self, connection: Any, ocid: str) -> dict[str, dict[str, shamir.Share]]:
+        return {officer: dict(bids) for officer, bids in self.shares.get(ocid, {}).items()}
+
+    async def drop(self, connection: Any, ocid: str) -> None:
+        self.shares.pop(ocid, None)

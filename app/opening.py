@@ -3,9 +3,12 @@ every current bid's content key, decrypted on its own machine; with k members, e
 key is rebuilt in memory, checked against the bidder's commitment, and the bid opened or
 rejected on its own; then the shares and keys are dropped.
 
-Shares are held in this process's memory only, never written anywhere: if the process
-stops before the opening, the members hand them in again. Run the ceremony's requests on
-one API process (see docs/sealed-bids.md).
+Any API process may take any member's hand-in: until the opening, each member's checked
+shares are held sealed in PostgreSQL (``ShareVault``), written with its hand-in. The
+hand-in that reaches the threshold opens the bids in its own transaction, from the held
+shares and its own, which are never written, and deletes the held ones with the opening's
+events: an API process that dies takes nothing with it, and no process opens twice, for
+each hand-in holds the bid log's lock.
 """
 
 import asyncio
@@ -13,12 +16,12 @@ import multiprocessing
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
 from adapters.postgres.eventstore import PostgresEventStore
 from app.policies import Changes
 from app.store import EventStore, StoreTransaction
-from app.unit_of_work import Clock, Context, Decision, UnitOfWork, Writes, envelopes, utc_now
+from app.unit_of_work import Clock, UnitOfWork, Writes, envelopes, utc_now
 from bidding import committee_material, committee_opening, ledger, opening, shamir
 from bidding import log as bid_log
 from bidding.committee_opening import CurrentBid, WrongShare
@@ -32,123 +35,134 @@ from schemas.committee import CommitteeMaterial, OpeningShares
 from schemas.events import BidSubmitted, BidWithdrawn
 
 SigningKeys = Callable[[Sequence[str]], Awaitable[dict[str, bytes]]]
+Held = dict[str, dict[str, shamir.Share]]  # officer, bid
+
+
+class ShareVault(Protocol):
+    """Where handed-in shares wait for the opening, sealed; each call runs in the caller's
+    transaction (``connection``). PostgreSQL: ``adapters.postgres.sealed_shares``."""
+
+    async def keep(
+        self, connection: Any, ocid: str, officer_id: str, shares: Mapping[str, shamir.Share]
+    ) -> None: ...
+
+    async def held(self, connection: Any, ocid: str) -> Held: ...
+
+    async def drop(self, connection: Any, ocid: str) -> None: ...
 
 
 class OpeningCeremony:
     def __init__(
         self,
         pool: Any,
+        vault: ShareVault,
         store: EventStore | None = None,
         clock: Clock = utc_now,
         signing_keys: SigningKeys | None = None,
     ) -> None:
         self.pool = pool
+        self.vault = vault
         self._uow = UnitOfWork(store or PostgresEventStore(pool), clock)
         self._signing_keys = signing_keys or self._registered_keys
-        self._held: dict[str, dict[str, dict[str, shamir.Share]]] = {}  # ocid, officer, bid
-        self._locks: dict[str, asyncio.Lock] = {}
 
     async def hand_in(self, ocid: str, handed: OpeningShares, actor: Actor) -> dict[str, Any]:
-        async with self._locks.setdefault(ocid, asyncio.Lock()):
-            held = self._held.setdefault(ocid, {})
-            signing_key = (await self._signing_keys([actor.id])).get(actor.id)
-            signature_valid = signing_key is not None and committee_material.opening_shares_valid(
-                ocid, actor.id, list(handed.shares), handed.signature, signing_key
+        signing_key = (await self._signing_keys([actor.id])).get(actor.id)
+        signature_valid = signing_key is not None and committee_material.opening_shares_valid(
+            ocid, actor.id, list(handed.shares), handed.signature, signing_key
+        )
+
+        async def accept(tx: StoreTransaction, writes: Writes) -> dict[str, Any]:
+            log = await tx.bid_ledger(ocid, lock=True)  # one hand-in at a time, on any process
+            held = await self.vault.held(tx.connection, ocid)
+            bid_log.check_hand_in(
+                log.log if log else None, ocid, actor, signature_valid, actor.id in held
             )
-            accepted: list[tuple[dict[str, shamir.Share], int]] = []
-
-            async def accept(tx: StoreTransaction, _: Context) -> Decision:
-                log = await tx.bid_ledger(ocid, lock=True)
-                bid_log.check_hand_in(
-                    log.log if log else None, ocid, actor, signature_valid, actor.id in held
-                )
-                assert log is not None
-                ledger.refuse_legacy(log)  # its bids hold no shares for a committee
-                complaints = await tx.load(conditions_complaints.complaints_id(ocid))
-                conditions_complaints.bids_must_not_be_opened_before_the_remedy(
-                    conditions_complaints.replay(ocid, (e.event for e in complaints)),
-                    [item.event for item in await tx.load(ocid)],
-                )
-                current = {e.receipt.bid_id: e for e in await _current(tx, ocid)}
-                try:
-                    shares = committee_opening.check_handed_shares(
-                        actor.id, handed.shares, {i: _sealed(e) for i, e in current.items()}
-                    )
-                except WrongShare as error:
-                    raise Rejected(str(error), code="wrong_share") from error
-                accepted.append((shares, log.threshold))
-                problems = sum(1 for item in handed.shares if item.share is None)
-                events = ledger.accept_shares(log, actor.id, len(shares), problems)
-                return Decision(Changes(bid_log.bid_log_id(ocid), log.version, events))
-
-            await self._uow.handle(accept, actor, what="the shares")
-            shares, threshold = accepted[-1]
-            held[actor.id] = shares
-            if len(held) < threshold:
-                return {"threshold": threshold, "handed_in": len(held), "opened": False}
+            assert log is not None
+            ledger.refuse_legacy(log)  # its bids hold no shares for a committee
+            complaints = await tx.load(conditions_complaints.complaints_id(ocid))
+            conditions_complaints.bids_must_not_be_opened_before_the_remedy(
+                conditions_complaints.replay(ocid, (e.event for e in complaints)),
+                [item.event for item in await tx.load(ocid)],
+            )
+            current = {e.receipt.bid_id: e for e in await _current(tx, ocid)}
             try:
-                summary = await self._open(ocid, actor, held, sorted(held))
-            finally:
-                self._held.pop(ocid, None)  # the shares and the keys go, whatever happened
-            return {"threshold": threshold, "handed_in": len(held), "opened": True} | summary
+                shares = committee_opening.check_handed_shares(
+                    actor.id, handed.shares, {i: _sealed(e) for i, e in current.items()}
+                )
+            except WrongShare as error:
+                raise Rejected(str(error), code="wrong_share") from error
+            problems = sum(1 for item in handed.shares if item.share is None)
+            events = ledger.accept_shares(log, actor.id, len(shares), problems)
+            now = self._uow.clock()
+            changes = Changes(bid_log.bid_log_id(ocid), log.version, events)
+            await self._uow.append(tx, writes, envelopes(changes, actor=actor.id, at=now))
+            held[actor.id] = shares
+            answer = {"threshold": log.threshold, "handed_in": len(held), "opened": False}
+            if len(held) < log.threshold:
+                await self.vault.keep(tx.connection, ocid, actor.id, shares)
+                return answer
+            summary = await self._open(tx, writes, ocid, actor, held, sorted(held))
+            await self.vault.drop(tx.connection, ocid)  # with the opening, or not at all
+            return answer | {"opened": True} | summary
+
+        return await self._uow.write(accept, what="the shares")
 
     async def _open(
         self,
+        tx: StoreTransaction,
+        writes: Writes,
         ocid: str,
         actor: Actor,
         held: Mapping[str, Mapping[str, shamir.Share]],
         participants: list[str],
     ) -> dict[str, Any]:
-        """Rebuild each bid's key, open every current bid and record the outcome; the
-        evaluation starts in the same transaction (``app.policies``)."""
-
-        async def work(tx: StoreTransaction, writes: Writes) -> dict[str, Any]:
-            entries = [
-                item.event
-                for item in await tx.load(bid_log.bid_log_id(ocid))
-                if isinstance(item.event, BidSubmitted | BidWithdrawn)
-            ]
-            bidders = sorted({e.receipt.bidder_id for e in entries})
-            log = await tx.bid_ledger(ocid, bidders, lock=True, leaves=True)
-            assert log is not None
-            if log.status is not LogStatus.SEALED or log.root is None:
-                raise WrongState(f"the bids of {ocid} are {log.status}", code=str(log.status))
-            published = tender.replay([item.event for item in await tx.load(ocid)])
-            assert published is not None
-            currencies = {lot.id: lot.value.currency for lot in published.requirements.lots}
-            # A bid waiting for a reconfirmation that never came is not opened at all.
-            unconfirmed = [
-                opening.not_reconfirmed(e.receipt, awaited)
-                for e in opening.current_bids(entries)
-                if (awaited := _awaited(log, e)) is not None
-            ]
-            current = [
-                CurrentBid(e.receipt, _sealed(e), log.leaves[e.position])
-                for e in opening.current_bids(entries)
-                if _awaited(log, e) is None
-            ]
-            shares: dict[str, list[shamir.Share]] = {}
-            for officer in participants:
-                for bid_id, share in held[officer].items():
-                    shares.setdefault(bid_id, []).append(share)
-            bidder_keys = await self._signing_keys(sorted({e.receipt.bidder_id for e in entries}))
-            material = log.committee.material
-            decrypted = await open_in_parallel(current, material, shares, bidder_keys)
-            results = [opening.bid_must_fit_the_tender(r, currencies) for r in decrypted]
-            results += unconfirmed
-            matches = opening.log_matches_root(entries, log.root)
-            events = ledger.record_opening(log, results, participants, matches)
-            now = self._uow.clock()
-            changes = Changes(bid_log.bid_log_id(ocid), log.version, events, actor.id, now)
-            await self._uow.append(tx, writes, envelopes(changes, actor=actor.id, at=now))
-            opened = sum(1 for r in results if r.content is not None)
-            return {
-                "bids_opened": opened,
-                "bids_rejected": len(results) - opened,
-                "log_matches_root": matches,
-            }
-
-        return await self._uow.write(work, what="the opening")
+        """Rebuild each bid's key, open every current bid and record the outcome, in the
+        transaction of the hand-in that reached the threshold; the evaluation starts in it
+        too (``app.policies``)."""
+        entries = [
+            item.event
+            for item in await tx.load(bid_log.bid_log_id(ocid))
+            if isinstance(item.event, BidSubmitted | BidWithdrawn)
+        ]
+        bidders = sorted({e.receipt.bidder_id for e in entries})
+        log = await tx.bid_ledger(ocid, bidders, lock=True, leaves=True)
+        assert log is not None
+        if log.status is not LogStatus.SEALED or log.root is None:
+            raise WrongState(f"the bids of {ocid} are {log.status}", code=str(log.status))
+        published = tender.replay([item.event for item in await tx.load(ocid)])
+        assert published is not None
+        currencies = {lot.id: lot.value.currency for lot in published.requirements.lots}
+        # A bid waiting for a reconfirmation that never came is not opened at all.
+        unconfirmed = [
+            opening.not_reconfirmed(e.receipt, awaited)
+            for e in opening.current_bids(entries)
+            if (awaited := _awaited(log, e)) is not None
+        ]
+        current = [
+            CurrentBid(e.receipt, _sealed(e), log.leaves[e.position])
+            for e in opening.current_bids(entries)
+            if _awaited(log, e) is None
+        ]
+        shares: dict[str, list[shamir.Share]] = {}
+        for officer in participants:
+            for bid_id, share in held[officer].items():
+                shares.setdefault(bid_id, []).append(share)
+        bidder_keys = await self._signing_keys(sorted({e.receipt.bidder_id for e in entries}))
+        material = log.committee.material
+        decrypted = await open_in_parallel(current, material, shares, bidder_keys)
+        results = [opening.bid_must_fit_the_tender(r, currencies) for r in decrypted]
+        results += unconfirmed
+        matches = opening.log_matches_root(entries, log.root)
+        events = ledger.record_opening(log, results, participants, matches)
+        now = self._uow.clock()
+        changes = Changes(bid_log.bid_log_id(ocid), log.version, events, actor.id, now)
+        await self._uow.append(tx, writes, envelopes(changes, actor=actor.id, at=now))
+        opened = sum(1 for r in results if r.content is not None)
+        return {
+            "bids_opened": opened,
+            "bids_rejected": len(results) - opened,
+            "log_matches_root": matches,
+        }
 
     async def my_shares(self, ocid: str, actor: Actor) -> list[dict[str, Any]]:
         """The member's sealed share of every current bid, once the log is sealed."""

@@ -409,7 +409,7 @@ def confirm(
 
 
 def accept_shares(state: Ledger, officer_id: str, shares: int, problems: int) -> list[Event]:
-    """A committee member's shares were checked and are held in memory."""
+    """A committee member's shares were checked and are held, sealed, until the opening."""
     refuse_legacy(state)
     if state.status is not SEALED:
         raise WrongState(f"the bids of {state.ocid} are {state.status}", code=str(state.status))

@@ -2,8 +2,9 @@
 
 Uses DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS when they are set; otherwise starts the
 embedded PostgreSQL (data kept under the data directory) and the embedded broker, as
-supervised child processes. Then it runs the stream workers and serves the API, restarts
-what dies, and stops everything cleanly on Ctrl-C or SIGTERM.
+supervised child processes. Then it runs the stream workers and the API processes, which
+share one port (SO_REUSEPORT), restarts what dies, and stops everything cleanly on Ctrl-C
+or SIGTERM.
 """
 
 import asyncio
@@ -25,7 +26,7 @@ from adapters.embedded import EmbeddedBroker, EmbeddedPostgres, ServiceFailed, f
 from adapters.settings import Settings
 from entrypoints.cli.terminal import save_api_url
 from entrypoints.http.app import create_api
-from entrypoints.http.serving import server_config
+from entrypoints.http.serving import port_must_be_free, server_config, shared_socket
 
 log = logging.getLogger("procurement")
 
@@ -82,6 +83,21 @@ def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]
         )
 
 
+def start_api(env: dict[str, str], log_path: Path, host: str, port: int) -> subprocess.Popen[bytes]:
+    """One API process as a child, on a port it shares with its siblings (SO_REUSEPORT: the
+    kernel spreads the connections among them), logging to ``log_path``."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "entrypoints.cli", "api", "--reuse-port"]
+    with log_path.open("ab") as output:
+        return subprocess.Popen(
+            [*command, "--host", host, "--port", str(port)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent(),
+        )
+
+
 def stop_process(process: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
     """SIGTERM, then SIGKILL if ``process`` has not ended within ``timeout`` seconds."""
     stop_together([Child(process)], grace=timeout)
@@ -93,9 +109,11 @@ class Platform:
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     workers: int = 1
+    apis: int = 1  # API processes, sharing the port
     postgres: EmbeddedPostgres | None = None
     broker: EmbeddedBroker | None = None
     worker_processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    api_processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def start_services(self) -> tuple[str, str]:
         """Start what is not configured: PostgreSQL and the broker, both at once."""
@@ -115,8 +133,9 @@ class Platform:
         return database_url, bootstrap
 
     def stop_services(self) -> None:
-        """Stop every child at once: workers, broker and PostgreSQL stop in parallel."""
-        children = [Child(process) for process in self.worker_processes]
+        """Stop every child at once: API processes, workers, broker and PostgreSQL stop in
+        parallel."""
+        children = [Child(process) for process in self.api_processes + self.worker_processes]
         children += [
             service.child for service in (self.broker, self.postgres) if service and service.child
         ]
@@ -133,11 +152,14 @@ class Platform:
         return self.broker
 
     async def run(self) -> None:
-        # Everything this process and its children (PostgreSQL, the broker, the workers)
-        # create is its owner's only, from the start: keys, tokens, logs, the database.
+        # Everything this process and its children (PostgreSQL, the broker, the workers,
+        # the API processes) create is its owner's only, from the start: keys, tokens,
+        # logs, the database.
         os.umask(private_files.UMASK)
         lock = data_dir_lock.hold(self.settings.data_dir)  # refuses beside a live platform
+        port_must_be_free(self.api_host, self.api_port)
         database_url, bootstrap = self.start_services()
+        stopping = _stop_signals()
         try:
             settings = replace(self.settings, admin_token=admin_token(self.settings))
             env = worker_environment(settings, database_url, bootstrap)
@@ -145,30 +167,26 @@ class Platform:
             self.worker_processes = [
                 start_worker(env, logs / f"worker-{n}.log") for n in range(self.workers)
             ]
-            config = server_config(
-                create_api(settings, database_url), settings.http, self.api_host, self.api_port
-            )
-            server = uvicorn.Server(config)
-            # uvicorn shuts down on SIGTERM, then raises it again: with the default handler
-            # that would kill this process before it stops PostgreSQL, the broker and the
-            # workers below. Ours turns it into an exit that runs the ``finally``.
-            signal.signal(signal.SIGTERM, _exit)
+            self.api_processes = [self._start_api(env, logs, n) for n in range(self.apis)]
             self._announce(database_url, bootstrap, logs)
             supervisor = asyncio.create_task(self._supervise(env, logs))
-            hurry = asyncio.create_task(_end_connections_when_stopping(server))
             try:
-                await server.serve()
+                signum = await stopping
             finally:
                 supervisor.cancel()
-                hurry.cancel()
         finally:
             self.stop_services()
             os.close(lock)
+        raise SystemExit(128 + signum)
+
+    def _start_api(self, env: dict[str, str], logs: Path, n: int) -> subprocess.Popen[bytes]:
+        return start_api(env, logs / f"api-{n}.log", self.api_host, self.api_port)
 
     async def _supervise(self, env: dict[str, str], logs: Path) -> None:
-        """Restart PostgreSQL, the broker or a worker that died. A restarted embedded broker
-        is empty: the relay notices and republishes the event store. Meanwhile the API
-        answers 503 to what needs the database."""
+        """Restart PostgreSQL, the broker, a worker or an API process that died. A restarted
+        embedded broker is empty: the relay notices and republishes the event store.
+        Meanwhile the API answers 503 to what needs the database; the other API processes
+        answer for one that restarts, as they hold nothing it needs."""
         while True:
             await asyncio.sleep(0.5)
             try:
@@ -182,6 +200,12 @@ class Platform:
                         "stream worker %d exited with %s; restarting it", n, process.returncode
                     )
                     self.worker_processes[n] = start_worker(env, logs / f"worker-{n}.log")
+            for n, process in enumerate(self.api_processes):
+                if process.poll() is not None:
+                    log.warning(
+                        "API process %d exited with %s; restarting it", n, process.returncode
+                    )
+                    self.api_processes[n] = self._start_api(env, logs, n)
 
     async def _restart_postgres(self) -> None:
         if self.postgres is None or self.postgres.running:
@@ -206,6 +230,7 @@ class Platform:
         lines = [
             "Procurement platform is running.",
             f"  API              {base}  (OpenAPI: {base}/openapi.json, docs: {base}/docs)",
+            f"  API processes    {self.apis}, logs in {logs}",
             f"  public pages     {base}/  (JSON: {base}/tenders)",
             f"  PostgreSQL       {embedded}: {database_url}",
             f"  Kafka            {broker}: {bootstrap}",
@@ -219,6 +244,41 @@ class Platform:
         save_api_url(base)  # the user's own config, never the working directory
 
 
+def serve_api(
+    settings: Settings, database_url: str, host: str, port: int, *, reuse_port: bool = False
+) -> None:
+    """Serve the API in this process until SIGINT or SIGTERM; with ``reuse_port``, beside
+    the other API processes of this machine on the same port."""
+    config = server_config(
+        create_api(settings, database_url), settings.http, host, port, log_level="info"
+    )
+    server = uvicorn.Server(config)
+
+    async def serve() -> None:
+        hurry = asyncio.create_task(_end_connections_when_stopping(server))
+        try:
+            await server.serve([shared_socket(host, port)] if reuse_port else None)
+        finally:
+            hurry.cancel()
+
+    asyncio.run(serve())
+
+
+def _stop_signals() -> "asyncio.Future[int]":
+    """The first SIGINT or SIGTERM, as a future: the platform then stops its children and
+    exits with 128 + the signal's number."""
+    loop = asyncio.get_running_loop()
+    stopping: asyncio.Future[int] = loop.create_future()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+
+        def stop(signum: int = signum) -> None:
+            if not stopping.done():
+                stopping.set_result(signum)
+
+        loop.add_signal_handler(signum, stop)
+    return stopping
+
+
 async def _end_connections_when_stopping(
     server: uvicorn.Server, grace: float = STOP_CONNECTIONS_GRACE
 ) -> None:
@@ -229,7 +289,3 @@ async def _end_connections_when_stopping(
         await asyncio.sleep(0.05)
     await asyncio.sleep(grace)
     server.force_exit = True
-
-
-def _exit(signum: int, _: object) -> None:
-    raise SystemExit(128 + signum)

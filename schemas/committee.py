@@ -152,7 +152,8 @@ class CommitteeConfirmed(BidEvent):
 
 
 class OpeningSharesAccepted(BidEvent):
-    """A member's shares were checked and are held in memory: who, and how many; never a share."""
+    """A member's shares were checked and are held, sealed, until the opening: who, and how
+    many; never a share."""
 
     public = True
     type: Literal["OpeningSharesAccepted"] = "OpeningSharesAccepted"

@@ -553,3 +553,15 @@ CREATE TABLE IF NOT EXISTS document_contents (
     sha256  text  PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{64}$'),
     content bytea NOT NULL
 );
+
+-- The committee's shares handed in for an opening under way, each sealed (AES-256-GCM)
+-- under a key derived from the platform's signing key file, which the database never holds
+-- (adapters/postgres/sealed_shares.py): written with the member's hand-in, deleted with the
+-- opening, so any API process may complete it. Never as many shares of a bid as open it.
+CREATE TABLE IF NOT EXISTS sealed_shares (
+    ocid       text  NOT NULL,
+    officer_id text  NOT NULL,
+    bid_id     text  NOT NULL,
+    sealed     bytea NOT NULL,  -- nonce, then ciphertext and tag
+    PRIMARY KEY (ocid, officer_id, bid_id)
+);

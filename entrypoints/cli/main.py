@@ -82,20 +82,30 @@ def up(
     port: Annotated[int, typer.Option(help="Port of the HTTP API.")] = 8000,
     host: Annotated[str, typer.Option(help="Address the API listens on.")] = "127.0.0.1",
     workers: Annotated[int, typer.Option(min=1, help="Stream workers to run.")] = 1,
+    api_processes: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="API processes, sharing the port.  [default: the number of cores]"
+        ),
+    ] = None,
 ) -> None:
-    """Run the whole platform: API, stream workers, and the embedded PostgreSQL and Kafka
-    broker unless DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS are set."""
+    """Run the whole platform: API processes, stream workers, and the embedded PostgreSQL
+    and Kafka broker unless DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS are set."""
     from adapters.data_dir_lock import AlreadyRunning
+    from entrypoints.http.serving import PortInUse
     from entrypoints.launcher import Platform
 
-    platform = Platform(Settings.from_env(), api_host=host, api_port=port, workers=workers)
+    apis = api_processes or os.cpu_count() or 1
+    platform = Platform(
+        Settings.from_env(), api_host=host, api_port=port, workers=workers, apis=apis
+    )
     with contextlib.suppress(ImportError):
         import uvloop
 
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     try:
         asyncio.run(platform.run())
-    except AlreadyRunning as refused:
+    except (AlreadyRunning, PortInUse) as refused:
         fail(str(refused))
     except KeyboardInterrupt:
         _exit_now(130)  # Ctrl-C: stopped as asked
@@ -116,16 +126,20 @@ def _exit_now(code: int) -> None:
 def api(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    reuse_port: Annotated[
+        bool,
+        typer.Option(
+            "--reuse-port",
+            help="Share the port with other API processes on this machine (SO_REUSEPORT).",
+        ),
+    ] = False,
 ) -> None:
-    """Serve only the HTTP API, on the PostgreSQL named by DATABASE_URL."""
-    import uvicorn
-
-    from entrypoints.http.app import create_api
-    from entrypoints.http.serving import server_config
+    """Serve only the HTTP API, on the PostgreSQL named by DATABASE_URL. It keeps nothing
+    that another API process needs: run as many as the load asks for."""
+    from entrypoints.launcher import serve_api
 
     settings, database_url, _ = _external()
-    served = create_api(settings, database_url)
-    uvicorn.Server(server_config(served, settings.http, host, port, log_level="info")).run()
+    serve_api(settings, database_url, host, port, reuse_port=reuse_port)
 
 
 @app.command()

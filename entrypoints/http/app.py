@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from adapters import platform_key
 from adapters.document_store import document_store
 from adapters.postgres.database import connect_pool
+from adapters.postgres.sealed_shares import SealedShares
 from adapters.settings import Settings
 from app.auction_intake import AuctionPrices
 from app.bid_intake import BidIntake
@@ -87,7 +88,7 @@ def create_api(settings: Settings, database_url: str) -> FastAPI:
         app.state.platform_key = platform_key.load_or_create(settings.receipt_key_file)
         app.state.tsa_url = settings.tsa_url
         app.state.bids = BidIntake(pool, app.state.platform_key)
-        app.state.opening = OpeningCeremony(pool)
+        app.state.opening = OpeningCeremony(pool, SealedShares.of(app.state.platform_key))
         app.state.auctions_live = LiveViews(pool)
         app.state.tender_pages = PageCache(pool)
         app.state.auction_prices = AuctionPrices(

@@ -4,6 +4,10 @@ Fixed windows of the ``limits`` package: one counter per key and window, so the 
 attacker can make the API hold grows with the addresses it sends from, never with its rate.
 Its asyncio storage: the threaded one starts a timer thread every few milliseconds, which
 cost 80 µs a request here.
+
+The counters are each API process's own: with N processes, a client whose connections
+reach all of them gets up to N times its allowance. Shared counters would cost a database
+write per request; where the exact figure matters, set each limit to the allowance over N.
 """
 
 import math

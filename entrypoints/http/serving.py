@@ -8,6 +8,7 @@ The protocol here closes it when the time runs out.
 """
 
 import asyncio
+import socket
 from collections import Counter
 from typing import Any, ClassVar
 
@@ -93,3 +94,33 @@ def server_config(
         forwarded_allow_ips=list(limits.trusted_proxies),
         **({"log_level": "warning"} | options),
     )
+
+
+def shared_socket(host: str, port: int) -> socket.socket:
+    """A listening socket that other API processes may bind too (SO_REUSEPORT): the kernel
+    hands each new connection to one of them, so N processes serve one port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+class PortInUse(OSError):
+    """Something listens on the port already: another platform, or another program."""
+
+
+def port_must_be_free(host: str, port: int) -> None:
+    """Refuse a port that something listens on, before API processes share it: a plain
+    bind fails beside any listener, one sharing its port included, where SO_REUSEPORT
+    would quietly join a stranger's group."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            msg = f"port {port} on {host} is in use ({error.strerror}): stop what listens there, or choose another with --port"
+            raise PortInUse(error.errno, msg) from error

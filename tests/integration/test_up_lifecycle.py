@@ -22,7 +22,7 @@ STARTS_WITHIN = 120.0  # seconds; a first start runs initdb
 class Up:
     """One `procurement up` process on its own data directory and port."""
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, *options: str) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
         env = {
@@ -31,7 +31,7 @@ class Up:
             if key not in {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "PROCUREMENT_ADMIN_TOKEN"}
         } | {"PROCUREMENT_DATA_DIR": str(data_dir)}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "entrypoints.cli", "up", "--port", str(self.port)],
+            [sys.executable, "-m", "entrypoints.cli", "up", "--port", str(self.port), *options],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -191,3 +191,36 @@ def test_ctrl_c_does_not_wait_for_live_followers(tmp_path: Path, ups: list[Up]) 
         took = time.monotonic() - began
     assert alive(children) == []
     assert took < 3.0, f"procurement up took {took:.1f} s to stop"
+
+
+def test_api_processes_share_the_port_and_one_killed_is_restarted(
+    tmp_path: Path, ups: list[Up]
+) -> None:
+    """`up --api-processes 2` serves one port from two API processes; with one killed the
+    other goes on answering, and `up` starts another in its place."""
+    up = Up(tmp_path / "data", None, "--api-processes", "2")
+    ups.append(up)
+    up.wait_until_healthy()
+    deadline = time.monotonic() + STARTS_WITHIN
+    while len(apis := api_processes(up)) < 2:  # both listening, not only the first up
+        assert time.monotonic() < deadline, "two API processes did not start"
+        time.sleep(0.2)
+    apis[0].kill()
+    for _ in range(20):
+        assert up.get("/health").status_code == 200
+    deadline = time.monotonic() + 60
+    while len(now := api_processes(up)) < 2 or apis[0].pid in {p.pid for p in now}:
+        assert time.monotonic() < deadline, "the killed API process was not replaced"
+        time.sleep(0.2)
+    assert apis[1].pid in {p.pid for p in now}
+
+
+def api_processes(up: Up) -> list[psutil.Process]:
+    """The `procurement api` children of ``up`` that listen on its port."""
+    found = []
+    for child in psutil.Process(up.process.pid).children():
+        with contextlib.suppress(psutil.NoSuchProcess):
+            listening = {c.laddr.port for c in child.net_connections() if c.status == "LISTEN"}
+            if "api" in child.cmdline() and up.port in listening:
+                found.append(child)
+    return found

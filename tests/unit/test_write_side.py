@@ -3,7 +3,7 @@ policies, idempotency and retries, and the bids' group commit. No database."""
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,13 +14,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from adapters.settings import Settings
 from app.bid_intake import BidIntake
 from app.command_bus import COMMANDS, CommandBus
-from app.memory_store import MemoryEventStore, MemoryTransaction
+from app.memory_store import MemoryEventStore, MemoryShareVault, MemoryTransaction
 from app.opening import OpeningCeremony
 from app.policies import POLICIES
 from app.records import Credential, HandOver
 from app.store import ConcurrentWrite
 from app.unit_of_work import ATTEMPTS
-from bidding import committee_material, committee_sealing, keys, receipts, suites
+from bidding import committee_material, committee_sealing, keys, receipts, shamir, suites
 from bidding.entries import BidLimits
 from bidding.log import bid_log_id
 from procurement import auction, evaluation
@@ -311,7 +311,13 @@ async def sealed_with_two_bids(store: MemoryEventStore) -> OpeningCeremony:
         await bids.submit(sealed(bidder), supplier(bidder))
     after = Clock(DEADLINE + timedelta(minutes=1))
     await bus(store, after).dispatch(CloseTender(ocid=OCID), SYSTEM)
-    return OpeningCeremony(None, store, after, signing_keys=every_key)
+    return ceremony_on(store)
+
+
+def ceremony_on(store: MemoryEventStore, vault: MemoryShareVault | None = None) -> OpeningCeremony:
+    """A ceremony as one API process runs it, on the shared store and share vault."""
+    after = Clock(DEADLINE + timedelta(minutes=1))
+    return OpeningCeremony(None, vault or MemoryShareVault(), store, after, signing_keys=every_key)
 
 
 async def test_the_opening_starts_the_evaluation_in_the_same_transaction() -> None:
@@ -359,6 +365,66 @@ async def test_one_member_opens_nothing_and_a_wrong_share_is_refused() -> None:
     assert refused.value.code == "wrong_share"
     assert not [e for e in store.recorded if e.type == "BidsOpened"]
     assert (await hand_in(ceremony, "officer-3"))["bids_opened"] == 2
+
+
+class WatchedVault(MemoryShareVault):
+    """A vault that also notes whose shares were ever written to it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written: list[str] = []
+
+    async def keep(
+        self, connection: Any, ocid: str, officer_id: str, shares: Mapping[str, shamir.Share]
+    ) -> None:
+        self.written.append(officer_id)
+        await super().keep(connection, ocid, officer_id, shares)
+
+
+async def test_any_process_completes_the_opening_and_the_last_shares_are_never_kept() -> None:
+    """A member hands in through one API process, the next through another that shares
+    only the store and the vault: the bids open. The hand-in that reaches the threshold is
+    used at once and never kept, and the vault holds nothing once the bids are open."""
+    store = MemoryEventStore()
+    vault = WatchedVault()
+    await sealed_with_two_bids(store)
+    first, second = ceremony_on(store, vault), ceremony_on(store, vault)
+    assert (await hand_in(first, "officer-1"))["opened"] is False
+    assert set(vault.shares[OCID]) == {"officer-1"}
+    answer = await hand_in(second, "officer-2")
+    assert (answer["opened"], answer["handed_in"], answer["bids_opened"]) == (True, 2, 2)
+    assert vault.written == ["officer-1"]
+    assert OCID not in vault.shares
+
+
+async def test_the_last_two_hand_ins_at_once_on_two_processes_open_the_bids_once() -> None:
+    """The k-th and (k+1)-th members hand in at the same moment through two processes: the
+    bid log's lock orders them, one opens the bids and the other is told they are open."""
+    store = MemoryEventStore()
+    vault = MemoryShareVault()
+    await sealed_with_two_bids(store)
+    await hand_in(ceremony_on(store, vault), "officer-1")
+    answers = await asyncio.gather(
+        hand_in(ceremony_on(store, vault), "officer-2"),
+        hand_in(ceremony_on(store, vault), "officer-3"),
+        return_exceptions=True,
+    )
+    opened = [a for a in answers if isinstance(a, dict) and a["opened"]]
+    refused = [a for a in answers if isinstance(a, WrongState)]
+    assert len(opened) == 1
+    assert [r.code for r in refused] == ["opened"]
+    assert types(store.recorded).count("BidsOpened") == 1
+
+
+async def test_a_member_whose_shares_are_held_cannot_hand_in_twice_on_another_process() -> None:
+    """The vault, not one process's memory, says who has handed in."""
+    store = MemoryEventStore()
+    vault = MemoryShareVault()
+    await sealed_with_two_bids(store)
+    await hand_in(ceremony_on(store, vault), "officer-1")
+    with pytest.raises(WrongState) as refused:
+        await hand_in(ceremony_on(store, vault), "officer-1")
+    assert refused.value.code == "share_already_handed_in"
 
 
 # The auction
