@@ -98,8 +98,9 @@ class Running:
             "broker": broker,
         }
 
-    async def until_answering(self, client: httpx.AsyncClient, within: float = 30.0) -> None:
-        """Wait until the API answers ``/health``; fail at once if its process has ended."""
+    async def until_answering(self, client: httpx.AsyncClient, within: float = 180.0) -> None:
+        """Wait until the API answers ``/health``; fail at once if its process has ended.
+        On a busy machine importing the API alone has taken over 30 s."""
 
         async def answering() -> bool:
             if self.api.poll() is not None:
