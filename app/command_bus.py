@@ -6,8 +6,8 @@ lead to elsewhere is ``app.policies``.
 """
 
 import hashlib
+import zlib
 from collections.abc import Awaitable, Callable
-from contextlib import nullcontext
 from typing import Any, get_args
 from uuid import UUID
 
@@ -38,6 +38,10 @@ from schemas.conditions_complaints import AnyConditionsComplaintCommand
 from schemas.contracts import AnyContractCommand
 from schemas.evaluation import AnyEvaluationCommand
 from schemas.reconfirmations import ReconfirmBid
+
+# Group commit lanes: transactions under way at once, each committing the commands that
+# arrived while the one before was committing.
+LANES = 4
 
 Handler = Callable[[StoreTransaction, Any, Context, Services], Awaitable[Decision]]
 
@@ -83,6 +87,7 @@ class CommandBus:
         self.services.documents = document_store(settings.document_store, pool)
         self.auctions = self.services.auctions  # shared with the auction prices' group commit
         self.commands = commands
+        self._next_lane = 0
 
     async def dispatch(
         self, command: Command, actor: Actor, command_id: UUID | None = None
@@ -93,19 +98,21 @@ class CommandBus:
         async def decide(transaction: StoreTransaction, context: Context) -> Decision:
             return await handler(transaction, command, context, self.services)
 
-        one_at_a_time = (
-            self.auctions.lock(auction.auction_id(command.ocid, command.lot_id))
-            if isinstance(command, get_args(AnyAuctionCommand))
-            else nullcontext()
-        )
-        async with one_at_a_time:
-            return await self.uow.handle(
-                decide,
-                actor,
-                command_id,
-                fingerprint(command, actor) if command_id is not None else b"",
-                what=type(command).__name__,
-            )
+        key = fingerprint(command, actor) if command_id is not None else b""
+        what = type(command).__name__
+        if isinstance(command, get_args(AnyAuctionCommand)):  # one at a time, on its own
+            async with self.auctions.lock(auction.auction_id(command.ocid, command.lot_id)):
+                return await self.uow.handle(decide, actor, command_id, key, what)
+        return await self.uow.handle(decide, actor, command_id, key, what, self._lane(command))
+
+    def _lane(self, command: Command) -> int:
+        """The group commit lane: one tender's commands in one, in order; the others spread
+        over all, so that a slow group does not hold up every command."""
+        ocid = getattr(command, "ocid", None)
+        if isinstance(ocid, str):
+            return zlib.crc32(ocid.encode()) % LANES
+        self._next_lane = (self._next_lane + 1) % LANES
+        return self._next_lane
 
 
 def fingerprint(command: Command, actor: Actor) -> bytes:

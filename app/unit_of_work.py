@@ -80,6 +80,26 @@ Decide = Callable[[StoreTransaction, Context], Awaitable[Decision]]
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class Asked:
+    """A command waiting for its decision: how to decide it, who asked, and its key."""
+
+    decide: Decide
+    actor: Actor
+    command_id: UUID | None
+    fingerprint: bytes
+    what: str
+
+
+class Dropped(Exception):
+    """The group's command at ``index`` failed with ``error``; the others go again without it."""
+
+    def __init__(self, index: int, error: Exception) -> None:
+        super().__init__(f"command {index} of the group failed: {error}")
+        self.index = index
+        self.error = error
+
+
 def envelopes(
     changes: Changes, *, actor: str, at: datetime, command_id: UUID | None = None
 ) -> list[Envelope]:
@@ -116,6 +136,9 @@ class UnitOfWork:
         self.store = store
         self.clock = clock
         self.policies = policies
+        self._together: GroupCommit[tuple[Hashable, Asked], Outcome] = GroupCommit(
+            self, self._decide_group, lane=lambda item: item[0], what="the commands"
+        )
 
     async def handle(
         self,
@@ -124,24 +147,43 @@ class UnitOfWork:
         command_id: UUID | None = None,
         fingerprint: bytes = b"",
         what: str = "the command",
+        lane: Hashable | None = None,
     ) -> Outcome:
-        """Decide and commit one command; with ``command_id``, once."""
+        """Decide and commit one command; with ``command_id``, once. With a ``lane``, in the
+        next group commit of that lane, with the commands that arrive meanwhile."""
+        asked = Asked(decide, actor, command_id, fingerprint, what)
+        if lane is not None:
+            return await self._together.submit((lane, asked))
+        return await self.write(lambda tx, writes: self._decide(tx, writes, asked), what=what)
 
-        async def work(transaction: StoreTransaction, writes: Writes) -> Outcome:
-            context = Context(actor, self.clock(), command_id)
-            if command_id is not None:
-                await transaction.lock_command(command_id)
-                if (done := await transaction.handled(command_id)) is not None:
-                    return await _replayed(transaction, done, fingerprint)
-            decision = await decide(transaction, context)
-            outcome = await self.record(transaction, writes, decision, context)
-            if command_id is not None:
-                answer = replace(outcome, token=None).response()  # a token is shown once
-                handled = HandledCommand(command_id, fingerprint, outcome.aggregate_id, answer)
-                await transaction.remember(handled)
-            return outcome
+    async def _decide(self, transaction: StoreTransaction, writes: Writes, asked: Asked) -> Outcome:
+        context = Context(asked.actor, self.clock(), asked.command_id)
+        if (command_id := asked.command_id) is not None:
+            await transaction.lock_command(command_id)
+            if (done := await transaction.handled(command_id)) is not None:
+                return await _replayed(transaction, done, asked.fingerprint)
+        decision = await asked.decide(transaction, context)
+        outcome = await self.record(transaction, writes, decision, context)
+        if command_id is not None:
+            answer = replace(outcome, token=None).response()  # a token is shown once
+            handled = HandledCommand(command_id, asked.fingerprint, outcome.aggregate_id, answer)
+            await transaction.remember(handled)
+        return outcome
 
-        return await self.write(work, what=what)
+    async def _decide_group(
+        self, transaction: StoreTransaction, writes: Writes, group: list[tuple[Hashable, Asked]]
+    ) -> list[Outcome]:
+        """Each command of the group in order, on what the earlier ones wrote. One that fails
+        takes the transaction down with it: it alone gets its error, the others go again."""
+        outcomes = []
+        for at, (_lane, asked) in enumerate(group):
+            try:
+                outcomes.append(await self._decide(transaction, writes, asked))
+            except ConcurrentWrite:
+                raise  # the group goes again, on what the other writer left
+            except Exception as error:
+                raise Dropped(at, error) from error
+        return outcomes
 
     async def write(
         self,
@@ -262,25 +304,39 @@ class GroupCommit(Generic[Item, Result]):
             del self._writers[lane]
 
     async def _commit(self, lane: Hashable, group: list[_Waiting[Item, Result]]) -> None:
-        items = [waiting.item for waiting in group]
-        try:
-            async with self.guard(lane):
-                results = await self.uow.write(
-                    lambda transaction, writes: self.write_group(transaction, writes, items),
-                    what=self.what,
-                )
-        except Exception as error:
-            if not isinstance(error, Rejected):  # a refusal is the callers' answer, not a fault
-                log.exception("could not record a group of %d", len(group))
-            for waiting in group:
-                if not waiting.answer.done():
-                    waiting.answer.set_exception(error)
-            return
-        self.committed(results)
-        for waiting, result in zip(group, results, strict=True):
-            if waiting.answer.done():
+        parts = [group]
+        while parts:
+            part = parts.pop(0)
+            try:
+                results = await self._write(lane, [waiting.item for waiting in part])
+            except Dropped as dropped:
+                # Its caller's answer. The ones before it go again together (they were fine),
+                # then the ones after: each refusal costs one more transaction, not a rerun of
+                # everything after it, so refused commands cannot multiply the others' work.
+                if not (failed := part[dropped.index]).answer.done():
+                    failed.answer.set_exception(dropped.error)
+                before, after = part[: dropped.index], part[dropped.index + 1 :]
+                parts[:0] = [p for p in (before, after) if p]
                 continue
-            if isinstance(result, Exception):
-                waiting.answer.set_exception(result)
-            else:
-                waiting.answer.set_result(result)
+            except Exception as error:
+                if not isinstance(error, Rejected):  # a refusal is the callers' answer, not a fault
+                    log.exception("could not record a group of %d", len(part))
+                for waiting in part:
+                    if not waiting.answer.done():
+                        waiting.answer.set_exception(error)
+                continue
+            self.committed(results)
+            for waiting, result in zip(part, results, strict=True):
+                if waiting.answer.done():
+                    continue
+                if isinstance(result, Exception):
+                    waiting.answer.set_exception(result)
+                else:
+                    waiting.answer.set_result(result)
+
+    async def _write(self, lane: Hashable, items: list[Item]) -> list[Any]:
+        async with self.guard(lane):
+            return await self.uow.write(
+                lambda transaction, writes: self.write_group(transaction, writes, items),
+                what=self.what,
+            )

@@ -36,6 +36,7 @@ from entrypoints.launcher import (
 
 # The API in a process of its own, so that its CPU is its own and the client's is not in it.
 API_SCRIPT = """
+import os
 import sys
 from dataclasses import replace
 import uvicorn
@@ -48,7 +49,21 @@ settings = replace(settings, http=settings.http.raised())  # one client sends al
 assert settings.database_url is not None
 app = create_api(settings, settings.database_url)
 # Served as `up` serves it: the guarded connections, their timeouts and keep-alive included.
-uvicorn.Server(server_config(app, settings.http, "127.0.0.1", int(sys.argv[1]))).run()
+server = uvicorn.Server(server_config(app, settings.http, "127.0.0.1", int(sys.argv[1])))
+if profile_to := os.environ.get("PROCUREMENT_BENCH_PROFILE"):  # read with python -m pstats
+    import cProfile
+    import signal
+    profiler = cProfile.Profile()
+
+    def dump(signum, frame):
+        # uvicorn stops on SIGTERM, then raises it again once its own handler is gone.
+        profiler.disable()
+        profiler.dump_stats(profile_to)
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, dump)
+    profiler.enable()
+server.run()
 """
 
 console = Console()
@@ -83,8 +98,9 @@ class Running:
             "broker": broker,
         }
 
-    async def until_answering(self, client: httpx.AsyncClient, within: float = 30.0) -> None:
-        """Wait until the API answers ``/health``; fail at once if its process has ended."""
+    async def until_answering(self, client: httpx.AsyncClient, within: float = 180.0) -> None:
+        """Wait until the API answers ``/health``; fail at once if its process has ended.
+        On a busy machine importing the API alone has taken over 30 s."""
 
         async def answering() -> bool:
             if self.api.poll() is not None:

@@ -25,7 +25,7 @@ from app.handlers import Outcome
 from app.opening import OpeningCeremony
 from entrypoints.http import api_docs, database_down, ocds_extensions
 from entrypoints.http.auth import ActorDep, IdempotencyKey
-from entrypoints.http.command_routes import command_of
+from entrypoints.http.command_routes import command_of, lean_command_route
 from entrypoints.http.guard import HttpGuard
 from entrypoints.http.page_cache import PageCache
 from entrypoints.http.problems import PROBLEM, problems
@@ -212,6 +212,9 @@ def _add_routes(app: FastAPI) -> None:
     ) -> JSONResponse:
         """Publish a tender for the officer's own agency."""
         return _answer(await request.app.state.handler.dispatch(body, actor, idempotency_key))
+
+    # The same answers, taken before the route above, which describes them.
+    app.router.routes.insert(0, lean_command_route("/tenders", PublishTender))
 
     @app.patch("/tenders/{ocid}", tags=["tenders"])
     async def amend_tender(
