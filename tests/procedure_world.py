@@ -4,20 +4,24 @@
 its evaluation, each lot's auction and contract), decides each command with the domain's own
 ``decide`` functions and records what they accept. Where the platform reacts by itself (the
 deadline closes the tender, the opening starts the evaluation, a closed auction's prices go
-to the evaluation) the world does what ``app.policies`` does, with the same domain calls.
+to the evaluation, a cancellation stops what follows it, both signatures conclude the lot) the
+world calls ``app.policies``' own pure reactions, or does what they do with the same domain
+calls where their input is the sealed log the world does not keep.
 
 The sealed bid log (``bidding.ledger``) is not driven here: sealing and opening need each
-bidder's and member's keys and the committee's key material, so bids are kept as the prices
-they will open to, and the opening writes the ``BidOpened`` events the ceremony would.
+bidder's and member's keys and the committee's key material, so bids are kept as receipts and
+the prices they will open to, and the opening writes the ``BidOpened`` and ``BidRejected``
+events the ceremony would, with ``bidding.opening``'s rules.
 
 ``progress`` lists every command, other than a cancellation, that some authorised actor could
 give at a plausible time and that the domain accepts: a live procedure with none is stuck.
 ``violations`` names each broken invariant with the issue item it belongs to.
 
 Where the world mirrors the platform rather than calling it, and so must follow it when the
-platform changes: ``_opening`` (the opening ceremony and ``app.policies.start_evaluation``),
-``run_auction`` (the auction's timer and ``app.policies.record_auction_result``), ``draw``
-(``app.handlers.draw_or_sign_contract``) and ``lots_live`` (which statuses are an end).
+platform changes: ``_opening`` (``app.opening.OpeningCeremony._open`` and
+``app.policies.start_evaluation``), ``_follow`` (the policy table ``app.policies.POLICIES``),
+``run_auction`` (the auction's timer), ``draw`` (``app.handlers.draw_or_sign_contract``) and
+``reconfirm`` (``app.bid_intake``'s reconfirmation, without the sealed log).
 """
 
 from collections import Counter
@@ -31,27 +35,44 @@ from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from app import policies
 from bidding import keys
+from bidding import opening as bid_opening
+from bidding import reconfirmation as reconfirmations
 from contracts import contract as contracts
 from procurement import auction as auctions
 from procurement import evaluation as evaluations
 from procurement import tender as tenders
 from procurement.errors import Rejected
+from procurement.evaluation.state import LIVE
 from procurement.rules import ProcedureRules
 from publication import ocds
 from publication.savings import awarded_lots
 from schemas.auction import AuctionClosed
-from schemas.bids import BidContent
+from schemas.bids import BidContent, Receipt
 from schemas.commands import Actor, AmendTender, CancelTender, CloseTender, PublishTender, Role
-from schemas.contracts import DrawContract, Party, Period, SignContract, TerminateContract
+from schemas.contracts import (
+    ContractActivated,
+    DrawContract,
+    Party,
+    Period,
+    SignContract,
+    TerminateContract,
+)
 from schemas.evaluation import (
     AcceptJustification,
+    AnnulAward,
+    AnnulmentReason,
     AnswerClarification,
     AnyEvaluationCommand,
+    AwardAnnulled,
     AwardDecided,
+    ComplaintSubject,
     CompleteLotEvaluation,
     DecideAward,
     DismissComplaint,
+    LotCancelled,
+    ProcedureCancelled,
     QualifyBid,
     RejectJustification,
     Remedy,
@@ -61,11 +82,15 @@ from schemas.evaluation import (
     UpholdComplaint,
 )
 from schemas.events import (
+    BidLogSealed,
     BidOpened,
     BidsOpened,
     Envelope,
     Event,
+    TenderCancelled,
+    TenderClosed,
     TenderRequirementsAmended,
+    TenderUnsuccessful,
     envelope,
 )
 from schemas.values import AuctionRules, Item, Lot, ProcedureType, Requirements, Value
@@ -120,8 +145,9 @@ def requirements(lots: int, *, auction: bool, estimate: Decimal = ESTIMATE) -> R
     )
 
 
-def contract_id(lot_id: str) -> str:
-    return f"{OCID}:contract:{lot_id}"
+def bid_id(bidder_id: str) -> str:
+    """Each bidder's bid, by its place among the suppliers: bid-1 is the first supplier's."""
+    return f"bid-{SUPPLIERS.index(bidder_id) + 1}"
 
 
 def auction_id(lot_id: str) -> str:
@@ -153,7 +179,10 @@ class World:
     history: list[Envelope] = field(default_factory=list)
     sequences: Counter[str] = field(default_factory=Counter)
     bids: dict[str, dict[str, Value]] = field(default_factory=dict)  # bidder -> lot -> price
-    received: dict[str, datetime] = field(default_factory=dict)  # bidder -> its latest bid's time
+    receipts: dict[str, Receipt] = field(default_factory=dict)  # bidder -> its current bid's
+    entries: int = 0  # the bid log's entries: bids, new versions and withdrawals
+    awaited: dict[str, reconfirmations.Awaited] = field(default_factory=dict)  # by bidder
+    reconfirmed: dict[str, datetime] = field(default_factory=dict)  # bidder -> when, lastly
     valid_until: dict[str, date] = field(default_factory=dict)  # bidder -> its bid's validity
     opened: bool = False  # the opening ran and its bids are recorded
     award_ids: list[str] = field(default_factory=list)  # every award made, in order
@@ -162,21 +191,69 @@ class World:
 
     # The history
 
-    def record(self, aggregate_id: str, events: list[Event], actor: Actor) -> None:
+    def record(self, aggregate_id: str, events: list[Event], actor: Actor | str) -> None:
+        """Append the events, then what the platform's policies do in reaction to each."""
+        added = []
         for event in events:
             self.sequences[aggregate_id] += 1
-            self.history.append(
+            added.append(
                 envelope(
                     event,
                     event_id=UUID(int=len(self.history) + 1),
                     aggregate_id=aggregate_id,
                     sequence=self.sequences[aggregate_id],
-                    actor=actor.id,
+                    actor=actor if isinstance(actor, str) else actor.id,
                     occurred_at=self.now,
                 )
             )
+            self.history.append(added[-1])
             if isinstance(event, AwardDecided):
-                self.award_ids.append(contracts.award_id(event.lot_id, event.bid_id))
+                self.award_ids.append(
+                    evaluations.award_id(event.lot_id, event.bid_id, event.award_number)
+                )
+        for item in added:
+            for change in self._follow(item):
+                self.record(change.aggregate_id, list(change.events), change.actor or item.actor)
+
+    def _follow(self, item: Envelope) -> list[policies.Changes]:
+        """What ``app.policies.POLICIES`` adds after the event, with its own pure reactions
+        where the world holds what they read."""
+        event = item.event
+        if isinstance(event, TenderClosed):  # the log is sealed; empty, the tender ends
+            sealed = BidLogSealed(tree_size=self.entries, root="ab" * 32)
+            return [policies.Changes(f"{OCID}:bids", 0, [sealed], item.actor)]
+        if isinstance(event, BidLogSealed):
+            return policies.unsuccessful_without_bids(item, self.tender)
+        if isinstance(event, TenderRequirementsAmended):  # the bids sent wait for their word
+            requested = reconfirmations.request_reconfirmation(
+                self.receipts.values(), event.requirements, event.reason
+            )
+            self.awaited |= {r.bidder_id: reconfirmations.awaiting(r) for r in requested}
+            return []
+        if isinstance(event, TenderCancelled | ProcedureCancelled | LotCancelled | AwardAnnulled):
+            return policies.stop_what_follows(item, self._procedure(item))
+        if isinstance(event, AuctionClosed):  # the final prices go to the evaluation
+            scheduled = auctions.replay(self.events(item.aggregate_id)[:1])
+            return policies.record_auction_result(
+                item, (scheduled, self.events(self.evaluation_id))
+            )
+        if isinstance(event, ContractActivated):
+            drawn = contracts.replay(self.events(item.aggregate_id)[:1])
+            evaluated = [e for e in self.history if e.aggregate_id == self.evaluation_id]
+            return policies.record_contract_concluded(item, (drawn, evaluated))
+        return []
+
+    def _procedure(self, cause: Envelope) -> policies._Procedure:
+        """What ``app.policies._read_procedure`` reads from the store."""
+        evaluated = self.evaluation
+        drawn, versions, scheduled = {}, {}, {}
+        for lot_id, number in policies._affected(cause.event, evaluated):
+            drawn_id = contracts.contract_id_for(OCID, lot_id, number)
+            drawn[drawn_id] = contracts.replay(self.events(drawn_id))
+            versions[drawn_id] = len(self.events(drawn_id))
+            scheduled[auction_id(lot_id)] = self.auction(lot_id)
+        version = len(self.events(self.evaluation_id))
+        return policies._Procedure(self.tender, evaluated, version, drawn, versions, scheduled)
 
     def events(self, aggregate_id: str) -> list[Event]:
         return [item.event for item in self.history if item.aggregate_id == aggregate_id]
@@ -196,12 +273,20 @@ class World:
     def tender(self) -> tenders.Tender | None:
         return tenders.replay(self.events(OCID))
 
+    evaluation_id = evaluations.evaluation_id(OCID)
+
     @property
     def evaluation(self) -> evaluations.Evaluation | None:
-        return evaluations.replay(self.events(evaluations.evaluation_id(OCID)))
+        return evaluations.replay(self.events(self.evaluation_id))
+
+    def contract_id(self, lot_id: str) -> str:
+        """The contract of the lot's latest award: each award has its own."""
+        evaluated = self.evaluation
+        lot = evaluated.lots.get(lot_id) if evaluated is not None else None
+        return contracts.contract_id_for(OCID, lot_id, max(lot.awards_decided, 1) if lot else 1)
 
     def contract(self, lot_id: str) -> contracts.Contract | None:
-        return contracts.replay(self.events(contract_id(lot_id)))
+        return contracts.replay(self.events(self.contract_id(lot_id)))
 
     def auction(self, lot_id: str) -> auctions.Auction | None:
         return auctions.replay(self.events(auction_id(lot_id)))
@@ -266,15 +351,59 @@ class World:
     def submit(
         self, bidder_id: str, prices: dict[str, Value], valid_until: date = date(2031, 9, 1)
     ) -> None:
+        """A bid, or a new version of the bidder's bid: it stands as sent, so a
+        reconfirmation it was awaited for is no longer needed."""
         assert self.bidding_open()
         self.bids[bidder_id] = prices
         self.valid_until[bidder_id] = valid_until
-        self.received[bidder_id] = self.now
+        previous = self.receipts.get(bidder_id)
+        self.receipts[bidder_id] = Receipt(
+            kind="bid",
+            bid_id=bid_id(bidder_id),
+            ocid=OCID,
+            bidder_id=bidder_id,
+            lots=tuple(prices),
+            version=previous.version + 1 if previous else 1,
+            ciphertext_sha256="cd" * 32,
+            received_at=self.now,
+        )
+        self.awaited.pop(bidder_id, None)
+        self.entries += 1
         self.now += timedelta(minutes=1)
 
     def withdraw(self, bidder_id: str) -> None:
         assert self.bidding_open()
-        self.bids.pop(bidder_id, None)
+        if self.bids.pop(bidder_id, None) is not None:
+            self.receipts.pop(bidder_id)
+            self.awaited.pop(bidder_id, None)
+            self.entries += 1
+
+    def reconfirm(self, bidder_id: str) -> bool:
+        """The bidder signs that its bid stands on the amended requirements, with
+        ``bidding.reconfirmation``'s rules (the bid log's own checks aside); False when
+        they refuse it."""
+        tender, receipt = self.tender, self.receipts.get(bidder_id)
+        assert tender is not None
+        assert self.bidding_open()
+        digest = reconfirmations.requirements_sha256(tender.requirements)
+        item = reconfirmations.reconfirm_bid(
+            OCID, bidder_id, bid_id(bidder_id), digest, SIGNING_KEYS[bidder_id]
+        )
+        try:
+            awaited = reconfirmations.bid_must_await_reconfirmation(
+                self.awaited.get(bidder_id), item
+            )
+            reconfirmations.reconfirmation_must_name_the_latest_amendment(awaited, item)
+        except Rejected as refusal:
+            self.refused.append(f"reconfirm: {refusal.code}")
+            return False
+        assert receipt is not None
+        if not set(receipt.lots) <= {lot.id for lot in tender.requirements.lots}:
+            self.refused.append("reconfirm: unknown_lot")
+            return False
+        del self.awaited[bidder_id]
+        self.reconfirmed[bidder_id] = self.now
+        return True
 
     def close(self) -> Move:
         """The deadline passes and the platform closes the tender."""
@@ -289,60 +418,70 @@ class World:
             at,
         )
 
-    def _opening(self) -> tuple[list[Event], list[Event]]:
-        """What the opening records in the bid log, and the evaluation's start: refused as a
-        whole when the evaluation cannot start, as ``app.policies.start_evaluation`` is in
-        the opening's transaction."""
+    def _opening(self) -> tuple[list[Event], str, list[Event]]:
+        """What the opening records in the bid log, then where its start goes and what it
+        records: the evaluation's start, or the tender's unsuccessful end when no bid opened.
+        Each bid is opened or rejected on its own (``app.opening``, ``bidding.opening``)."""
         tender = self.tender
         assert tender is not None
         if tender.status is not tenders.TenderStatus.CLOSED or self.opened:
             raise Rejected("the bids open once, after the close", code="not_closed")
-        opened = [
-            BidOpened(
-                bid_id=f"bid-{n}",
-                bidder_id=bidder,
-                version=1,
-                content=_content(bidder, prices, self.valid_until[bidder]),
+        currencies = {lot.id: lot.value.currency for lot in tender.requirements.lots}
+        results = [
+            bid_opening.bid_must_fit_the_tender(
+                bid_opening.Opened(
+                    receipt.bid_id,
+                    bidder,
+                    receipt.version,
+                    _content(bidder, self.bids[bidder], self.valid_until[bidder]),
+                ),
+                currencies,
             )
-            for n, (bidder, prices) in enumerate(sorted(self.bids.items()), 1)
+            for bidder, receipt in sorted(self.receipts.items())
+            if bidder not in self.awaited
         ]
-        if not opened:
-            raise Rejected("no bid to open", code="no_bids")
-        command = StartEvaluation(
-            ocid=OCID,
-            facts=evaluations.facts_from_tender(tender, COMMITTEE),
-            bids=tuple(evaluations.opened_bid(bid, self.received[bid.bidder_id]) for bid in opened),
-        )
-        started = evaluations.decide(None, command, SYSTEM, self.now)
+        results += [
+            bid_opening.not_reconfirmed(self.receipts[bidder], awaited)
+            for bidder, awaited in sorted(self.awaited.items())
+        ]
+        opened = [r.event() for r in results if r.content is not None]
         summary = BidsOpened(
             participants=list(COMMITTEE),
             opened=len(opened),
-            rejected=0,
-            tree_size=len(opened),
+            rejected=len(results) - len(opened),
+            tree_size=self.entries,
             root="ab" * 32,
             log_matches_root=True,
         )
-        return [*opened, summary], started
+        logged: list[Event] = [*(r.event() for r in results), summary]
+        if not opened:  # app.policies.start_evaluation: the tender ends unsuccessful
+            why = f"none of its bids could be opened ({summary.rejected} rejected)"
+            ended = TenderUnsuccessful(reason=f"The tender closed with no bid to evaluate: {why}.")
+            return logged, OCID, [ended]
+        command = StartEvaluation(
+            ocid=OCID,
+            facts=evaluations.facts_from_tender(tender, COMMITTEE, sorted(self.receipts)),
+            bids=tuple(
+                evaluations.opened_bid(bid, self.receipts[bid.bidder_id].received_at)
+                for bid in opened
+                if isinstance(bid, BidOpened)
+            ),
+        )
+        return logged, self.evaluation_id, evaluations.decide(None, command, SYSTEM, self.now)
 
     def open_bids(self) -> Move:
         """The committee opens the bids and the evaluation starts (the check: see ``open``)."""
-        return Move(
-            "open bids",
-            lambda: self._opening()[1],
-            evaluations.evaluation_id(OCID),
-            SYSTEM,
-            self.now,
-        )
+        return Move("open bids", lambda: self._opening()[2], self.evaluation_id, SYSTEM, self.now)
 
     def open(self) -> bool:
         """Open the bids and start the evaluation, or record nothing when it is refused."""
         try:
-            log_events, started = self._opening()
+            log_events, started_in, started = self._opening()
         except Rejected as refusal:
             self.refused.append(f"open bids: {refusal.code}")
             return False
         self.record(f"{OCID}:bids", log_events, SYSTEM)
-        self.record(evaluations.evaluation_id(OCID), started, SYSTEM)
+        self.record(started_in, started, SYSTEM)
         self.opened = True
         return True
 
@@ -355,7 +494,7 @@ class World:
         return Move(
             name,
             lambda: evaluations.decide(state, command, actor, when, signature_valid=True),
-            evaluations.evaluation_id(OCID),
+            self.evaluation_id,
             actor,
             when,
         )
@@ -404,12 +543,9 @@ class World:
         live = self.auction(lot_id)
         assert live is not None
         self.now = max(self.now, auctions.closes_at(live))
-        closed = auctions.close_if_due(live, SYSTEM, self.now)
-        self.record(auction_id(lot_id), closed, SYSTEM)
-        [event] = closed
-        assert isinstance(event, AuctionClosed)
-        command = auctions.result(event, live)
-        return self.attempt(self.evaluate(f"auction result {lot_id}", command, SYSTEM))
+        before = len(self.history)
+        self.record(auction_id(lot_id), auctions.close_if_due(live, SYSTEM, self.now), SYSTEM)
+        return any(item.aggregate_id == self.evaluation_id for item in self.history[before:])
 
     # Contracts
 
@@ -423,6 +559,8 @@ class World:
 
         def decide() -> list[Event]:
             award = None
+            if evaluated is not None:
+                evaluations.lot_must_have_an_award_to_contract(evaluated, lot_id)
             if tender is not None and evaluated is not None:
                 award = contracts.award_facts(tender, evaluated, lot_id)
             may = evaluated is not None and evaluations.contract_may_be_signed(
@@ -435,17 +573,17 @@ class World:
                 OFFICER,
                 when,
                 award=award,
-                contract_id=contract_id(lot_id),
+                contract_id=self.contract_id(lot_id),
                 may_be_signed=may,
             )
 
-        return Move(f"draw {lot_id}", decide, contract_id(lot_id), OFFICER, when)
+        return Move(f"draw {lot_id}", decide, self.contract_id(lot_id), OFFICER, when)
 
     def sign(self, lot_id: str, actor: Actor) -> Move:
         state = self.contract(lot_id)
 
         def decide() -> list[Event]:
-            drawn = contracts.contract_must_be_drawn(state, contract_id(lot_id))
+            drawn = contracts.contract_must_be_drawn(state, self.contract_id(lot_id))
             party = Party.BUYER if actor.role is Role.OFFICER else Party.SUPPLIER
             fields = contracts.signature_fields(
                 drawn.contract_id, drawn.drawn.document_sha256, party
@@ -459,17 +597,24 @@ class World:
                 drawn, command, actor, self.now, signer_key=keys.raw_public(key)
             )
 
-        return Move(f"sign {lot_id} as {actor.id}", decide, contract_id(lot_id), actor, self.now)
+        return Move(
+            f"sign {lot_id} as {actor.id}", decide, self.contract_id(lot_id), actor, self.now
+        )
+
+    def annul(self, lot_id: str, reason: AnnulmentReason = AnnulmentReason.REFUSED_TO_SIGN) -> Move:
+        """The buyer annuls the lot's award: the winner refuses, or fails its checks."""
+        command = AnnulAward(ocid=OCID, lot_id=lot_id, reason_code=reason, reason="As recorded")
+        return self.evaluate("annul", command, OFFICER)
 
     def terminate(self, lot_id: str) -> Move:
         state = self.contract(lot_id)
         command = TerminateContract(
-            contract_id=contract_id(lot_id), reason="The supplier refused to sign"
+            contract_id=self.contract_id(lot_id), reason="The supplier refused to sign"
         )
         return Move(
             f"terminate {lot_id}",
             lambda: contracts.decide(state, command, OFFICER, self.now),
-            contract_id(lot_id),
+            self.contract_id(lot_id),
             OFFICER,
             self.now,
         )
@@ -477,23 +622,20 @@ class World:
     # What could move the procedure toward an end
 
     def lots_live(self) -> list[str]:
-        """The lots not at an end: neither cancelled nor contracted (signed by both)."""
+        """The lots not at an end (contracted, unsuccessful or cancelled), of a tender that
+        has not ended either."""
         tender = self.tender
-        if tender is None or tender.status is tenders.TenderStatus.CANCELLED:
+        if tender is None or tender.status in (
+            tenders.TenderStatus.CANCELLED,
+            tenders.TenderStatus.UNSUCCESSFUL,
+        ):
             return []
         evaluated = self.evaluation
         if evaluated is None:
             return [lot.id for lot in tender.requirements.lots]
-        live = []
-        for lot_id, lot in evaluated.lots.items():
-            contract = self.contract(lot_id)
-            concluded = contract is not None and contract.status in (
-                contracts.ContractStatus.ACTIVE,
-                contracts.ContractStatus.COMPLETED,
-            )
-            if lot.status is not evaluations.LotStatus.CANCELLED and not concluded:
-                live.append(lot_id)
-        return live
+        if evaluated.cancelled:
+            return []
+        return [lot_id for lot_id, lot in evaluated.lots.items() if lot.status in LIVE]
 
     def progress(self, lot_id: str) -> Iterator[Move]:
         """Every command other than a cancellation that an authorised actor may give for the
@@ -518,7 +660,7 @@ class World:
                     and lot_id in bid.lot_ids
                     and undecided
                 ):
-                    qualify = QualifyBid(ocid=OCID, bid_id=bid.bid_id)
+                    qualify = QualifyBid(ocid=OCID, bid_id=bid.bid_id, lot_id=lot_id)
                     yield self.evaluate("qualify", qualify, MEMBER, when)
             yield self.evaluate(
                 "complete", CompleteLotEvaluation(ocid=OCID, lot_id=lot_id), OFFICER, when
@@ -527,10 +669,14 @@ class World:
             for bid_id in lot.flags or {}:
                 yield from self._justification_moves(lot_id, bid_id, when)
             yield self.draw(lot_id, when)
+        yield self.annul(lot_id)
         for request in evaluated.clarifications.values():
             answer = AnswerClarification(ocid=OCID, request_id=request.request_id, answer="Yes.")
             yield self.evaluate("answer", answer, supplier(request.bidder_id))
         for complaint in evaluated.complaints.values():
+            if complaint.lot_id != lot_id:
+                continue
+            name = f"rule on the {complaint.subject}"
             for ruling in (
                 DismissComplaint(
                     ocid=OCID, complaint_id=complaint.complaint_id, reason="No grounds"
@@ -538,11 +684,13 @@ class World:
                 UpholdComplaint(
                     ocid=OCID,
                     complaint_id=complaint.complaint_id,
-                    remedy=Remedy.RE_EVALUATE,
+                    remedy=Remedy.ANNUL_CANCELLATION
+                    if complaint.subject is ComplaintSubject.CANCELLATION
+                    else Remedy.RE_EVALUATE,
                     reason="Grounds",
                 ),
             ):
-                yield self.evaluate("rule", ruling, REVIEWER)
+                yield self.evaluate(name, ruling, REVIEWER)
         if tender.requirements.auction is not None:
             yield self.schedule_auction(lot_id)
             state = self.auction(lot_id)
@@ -617,7 +765,9 @@ class World:
             if not (whole or lot_cancelled):
                 continue
             for move in self.progress(lot.id):
-                if move.name != "close" and _accepted(move):
+                # The review of a lot's cancellation is what the cancellation still allows.
+                allowed = ["close"] if whole else ["close", f"rule on the {_CANCELLATION}"]
+                if move.name not in allowed and _accepted(move):
                     yield Violation(
                         "item 5", f"{move.name} of {lot.id} is accepted after the cancellation"
                     )
@@ -695,8 +845,10 @@ class World:
         if evaluated is None or not amended:
             return
         for bid in evaluated.bids.values():
-            if bid.received_at < amended[-1]:
+            confirmed = self.reconfirmed.get(bid.bidder_id)
+            if bid.received_at < amended[-1] and (confirmed is None or confirmed < amended[-1]):
                 what = f"bid {bid.bid_id}, sent before the requirements changed, is evaluated"
+                what += " unconfirmed"
                 yield Violation("item 2", what)
 
     def _standstill_violations(self) -> Iterator[Violation]:
@@ -742,6 +894,9 @@ class World:
                 yield Violation(
                     "savings", f"savings count lot {counted.lot_id}, whose award is not concluded"
                 )
+
+
+_CANCELLATION = ComplaintSubject.CANCELLATION
 
 
 def _accepted(move: Move) -> bool:
