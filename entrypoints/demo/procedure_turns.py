@@ -4,6 +4,7 @@ significant amendment that the bidders reconfirm through the SDK, and a winner t
 to sign its contract."""
 
 import asyncio
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from schemas.contracts import Party as ContractParty
 from schemas.values import Requirements
 from sdk.client import Client
-from sdk.market import Market, Party, until
+from sdk.market import ApiRefused, Market, Party, until
 
 SPECIFICATION = (
     "Caiet de sarcini: laptopuri 15,6 inch, 16 GB RAM, garanție 36 de luni; "
@@ -52,7 +53,7 @@ async def amend_and_reconfirm(
     """A significant amendment after bids arrived (more laptops); each of ``reconfirming``
     checks the amended requirements' digest against the public tender and signs its
     reconfirmation with the SDK, on its own side."""
-    published = await market.read(f"/tenders/{ocid}")
+    published = await public_tender(market, ocid, lambda _: True)
     requirements = {k: published[k] for k in Requirements.model_fields if k in published}
     first_lot = requirements["lots"][0]
     laptops = first_lot["items"][0]
@@ -62,13 +63,10 @@ async def amend_and_reconfirm(
     body = {"reason": reason, "requirements": requirements}
     await market.call("PATCH", f"/tenders/{ocid}", officer.token, json=body)
 
-    async def public() -> dict[str, Any] | None:
-        shown: dict[str, Any] = await market.read(f"/tenders/{ocid}")
-        quantity = Decimal(shown["lots"][0]["items"][0]["quantity"])
-        return shown if quantity == Decimal(more) else None
-
     # The bidders check the digest against the public tender, which the stream updates.
-    amended = await until(public, 60, f"the amendment of {ocid} becoming public")
+    amended = await public_tender(
+        market, ocid, lambda shown: Decimal(shown["lots"][0]["items"][0]["quantity"]) == int(more)
+    )
     base_url = str(market.http.base_url)
 
     def reconfirm(bidder: Party) -> dict[str, Any]:
@@ -82,6 +80,23 @@ async def amend_and_reconfirm(
         "reconfirmed": [bidder.name for bidder in reconfirming],
         "deadline": amended["submission_deadline"],
     }
+
+
+async def public_tender(
+    market: Market, ocid: str, holds: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any]:
+    """The tender as the public reads it, once the stream has brought it to where ``holds``."""
+
+    async def shown() -> dict[str, Any] | None:
+        try:
+            tender: dict[str, Any] = await market.read(f"/tenders/{ocid}")
+        except ApiRefused as refused:
+            if refused.status != 404:  # 404: not in the public read model yet
+                raise
+            return None
+        return tender if holds(tender) else None
+
+    return await until(shown, 60, f"{ocid} as the public reads it")
 
 
 async def annul_refused_award(

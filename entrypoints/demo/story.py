@@ -265,8 +265,9 @@ class Story:
                     f"arrived ({amended['reason']}); {len(amended['reconfirmed'])} bidders "
                     "reconfirmed their bids through the SDK against the amended requirements "
                     f"(SHA-256 {amended['requirements_sha256'][:12]}…), "
-                    f"{amended['not_reconfirmed']} did not; bids now close at "
-                    f"{amended['deadline']}"
+                    f"{amended['not_reconfirmed']} did not; bids close at "
+                    f"{datetime.fromisoformat(amended['deadline']):%H:%M:%S} UTC (a real tender "
+                    "stays open at least 10 days after a significant amendment)"
                 )
 
     async def _bid_then_amend(self, tender: Tender) -> list[dict[str, Any]]:
