@@ -32,7 +32,7 @@ from schemas.values import (
 # own: a lot with no admissible bid must be cancelled by the buyer, with the reason.
 DecidedStatus = Literal["awarded", "cancelled"]
 CancellingEvent = Literal["LotCancelled", "ProcedureCancelled", "ComplaintUpheld"]
-PendingStatus = Literal["not_evaluated", "evaluation", "auction", "ranked"]
+PendingStatus = Literal["not_evaluated", "evaluation", "auction", "ranked", "unsuccessful"]
 Base64Text = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]*={0,2}$", max_length=200)]
 # The pseudonym an auction shows for a bidder: "Bidder 1".., or "?" for one not scheduled.
 BidderLabel = Annotated[str, Field(pattern=r"^(Bidder [1-9][0-9]{0,3}|\?)$", max_length=11)]

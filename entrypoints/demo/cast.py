@@ -121,6 +121,7 @@ class TenderPlan:
     standstill_days: int = 0  # 0 so the contract follows at once; a real procedure waits 10
     story: frozenset[str] = field(default_factory=frozenset)  # see entrypoints.demo.story
     cancel_lot: str | None = None  # cancelled by the buyer during the evaluation
+    unwanted_lot: str | None = None  # no supplier bids for it, so it ends unsuccessful
 
     @property
     def price_weight(self) -> int:
@@ -137,8 +138,10 @@ def _lot(lot_id: str, title: str, estimate: str, *items: tuple[str, str, str, st
 
 
 # In this order, so that a smaller demo still shows tied bids and a completed contract (the
-# first tender), an auction and a dismissed complaint (--tenders 3), and a best price-quality
-# ratio (--tenders 4).
+# first tender), an auction and a dismissed complaint (--tenders 3), a best price-quality
+# ratio whose winner refuses to sign (--tenders 4), and a question answered, a significant
+# amendment with its reconfirmations, a bid rejected at the opening and an unsuccessful lot
+# (--tenders 5).
 TENDERS = (
     TenderPlan(
         "Furnituri de birou pentru anul 2027",
@@ -218,6 +221,7 @@ TENDERS = (
             ),
         ),
         quality=(("method", "Metodologia de lucru", 25), ("staff", "Personal calificat", 15)),
+        story=frozenset({"refuse"}),
     ),
     TenderPlan(
         "Echipamente IT pentru școlile din județ",
@@ -238,8 +242,16 @@ TENDERS = (
                 "260000.00",
                 ("projector", "Videoproiector 4000 lumeni", "38652120-7", "130", "buc"),
             ),
+            _lot(
+                "lot-3",
+                "Table interactive",
+                "195000.00",
+                ("whiteboard", "Tablă interactivă 86 inch", "32322000-6", "30", "buc"),
+            ),
         ),
+        story=frozenset({"enquiry", "amend"}),
         cancel_lot="lot-2",
+        unwanted_lot="lot-3",
     ),
     TenderPlan(
         "Reparații ale drumurilor județene DJ 592 și DJ 691",

@@ -59,9 +59,11 @@ from sdk.market import Market, until
 # Seconds where the law says days, so that the demo runs in a few minutes.
 DEMO_RULES = ProcedureRules(
     minimum_tender_period=timedelta(0),
-    minimum_period_after_significant_amendment=timedelta(seconds=30),
+    minimum_period_after_significant_amendment=timedelta(seconds=5),
     minimum_auction_notice=timedelta(seconds=2),
     minimum_standstill_days=0,  # the demo's contracts follow their awards at once
+    enquiry_period_before_deadline=timedelta(seconds=2),
+    answer_before_deadline=timedelta(seconds=1),
 )
 API_WITHIN = 60.0  # seconds for the API to answer /health after it starts
 
@@ -181,11 +183,12 @@ async def until_awards_public(market: Market, story: Story) -> None:
 
 async def write_documents(market: Market, story: Story, out: Path) -> dict[str, list[str]]:
     """The public documents, as anyone reads them from the API; the files written."""
-    written: dict[str, list[str]] = {"tenders": [], "awards": [], "contracts": []}
+    written: dict[str, list[str]] = {"tenders": [], "awards": [], "enquiries": [], "contracts": []}
     for tender in story.tenders:
         for kind, path in (
             ("tenders", f"/tenders/{tender.ocid}"),
             ("awards", f"/tenders/{tender.ocid}/awards"),
+            ("enquiries", f"/tenders/{tender.ocid}/enquiries"),
         ):
             written[kind].append(
                 write_json(out / kind / f"{tender.ocid}.json", await market.read(path))
@@ -245,6 +248,11 @@ def summarise(
                 "standstill_days": tender.plan.standstill_days,
                 "bidders": len(tender.bidders),
                 "bids_opened": len(tender.bids),
+                "rejected_at_opening": {
+                    story.supplier(bidder_id).name: reason
+                    for bidder_id, reason in tender.rejected.items()
+                },
+                **{k: v for k, v in tender.happened.items() if k != "receipts"},
                 "lots": {
                     lot.id: {"estimated_value": str(lot.estimate)} | tender.lots.get(lot.id, {})
                     for lot in tender.plan.lots
@@ -298,6 +306,14 @@ def embedded_platform(say: Say) -> Iterator[Target]:
         env = worker_environment(settings, database_url, bootstrap)
         env["PROCUREMENT_MIN_AUCTION_NOTICE"] = "2s"  # the worker needs it as well as the API
         env["PROCUREMENT_MIN_QUOTATION_PERIOD"] = "0s"  # the catalogue's quotes, in seconds
+        for name, period in (
+            (
+                "PROCUREMENT_ENQUIRY_PERIOD_BEFORE_DEADLINE",
+                DEMO_RULES.enquiry_period_before_deadline,
+            ),
+            ("PROCUREMENT_ANSWER_BEFORE_DEADLINE", DEMO_RULES.answer_before_deadline),
+        ):
+            env[name] = f"{period.total_seconds()}s"
         platform.worker_processes = [start_worker(env, logs / "worker-0.log")]
         port = free_port()
         with (logs / "api.log").open("ab") as output:

@@ -8,8 +8,13 @@ The turns a tender shows besides the usual steps are named in its plan's ``story
 ``disqualify``, ``clarify``, ``tie`` (the last two bidders send the same, lowest price, and
 the bid received first wins), ``abnormally_low`` (a price flagged, justified and accepted),
 ``complaint`` (a loser complains; the review body dismisses it), ``milestones`` (an amendment,
-milestones and payments until the last milestone completes the contract) and
-``completion`` (paid in full and closed by the buyer).
+milestones and payments until the last milestone completes the contract),
+``completion`` (paid in full and closed by the buyer), ``enquiry`` (the buyer publishes its
+specification and answers a bidder's question before the deadline), ``amend`` (a significant
+amendment after the bids arrived: every bidder but the last reconfirms its bid through the
+SDK, and the last one's bid is rejected at the opening as ``not_reconfirmed``) and
+``refuse`` (the winner refuses to sign; the award is annulled and the next-ranked bid wins).
+A plan's ``unwanted_lot`` gets no bid and ends unsuccessful by itself.
 """
 
 import asyncio
@@ -26,6 +31,7 @@ from entrypoints.demo.auction import run_auctions
 from entrypoints.demo.bodies import ask, price, ron, signed, tender_body
 from entrypoints.demo.cast import AGENCIES, REVIEW_BODY, SUPPLIERS, TENDERS, TenderPlan
 from entrypoints.demo.catalogue_purchases import buy_from_the_catalogue
+from entrypoints.demo.procedure_turns import amend_and_reconfirm, annul_refused_award, enquire
 from schemas.bids import SignedReceipt
 from schemas.committee import CommitteeMaterial
 from schemas.contracts import Party as ContractParty
@@ -56,6 +62,8 @@ class Tender:
     prices: dict[str, Decimal] = field(default_factory=dict)  # bidder id -> lot-1 price sealed
     bids: dict[str, str] = field(default_factory=dict)  # bidder id -> bid id, once opened
     lots: dict[str, dict[str, Any]] = field(default_factory=dict)  # lot id -> its outcome
+    rejected: dict[str, str] = field(default_factory=dict)  # bidder id -> reason, at the opening
+    happened: dict[str, Any] = field(default_factory=dict)  # its turns before the opening
 
     def has(self, turn: str) -> bool:
         return turn in self.plan.story
@@ -126,6 +134,7 @@ class Story:
             self.justify,
             self.award,
             self.complain,
+            self.refuse,
             self.contract,
             self.carry_out,
         ):
@@ -201,6 +210,11 @@ class Story:
             tender.committee = await self.market.name_committee(
                 tender.buyer.lead, tender.ocid, tender.buyer.members, THRESHOLD
             )
+            if tender.has("enquiry"):  # at once: the enquiry period ends before the deadline
+                asker = self._bidders(tender.plan)[0]
+                tender.happened["enquiry"] = await enquire(
+                    self.market, tender.ocid, tender.buyer.lead, asker
+                )
 
         await each(self.tenders, publish_one)
         auctions = sum(1 for t in self.plans if t.auction and self.auctions)
@@ -211,14 +225,26 @@ class Story:
             f"among its committee; bids close at {deadline:%H:%M:%S} UTC (a real tender "
             "stays open at least 30 days)"
         )
+        for tender in self.tenders:
+            if "enquiry" in tender.happened:
+                asked = tender.happened["enquiry"]
+                self.say(
+                    f"{tender.ocid}: the buyer published its specification "
+                    f"({asked['document']['file_name']}, SHA-256 {asked['document']['sha256'][:12]}…), "
+                    "a supplier asked a question and the buyer answered it before the deadline, "
+                    "for everyone to read without the asker's name"
+                )
 
     async def bid(self) -> None:
         platform_key = await self.market.platform_key()
         for tender in self.tenders:
             tender.bidders = self._bidders(tender.plan)
-        receipts = await each(
-            [(t, b) for t in self.tenders for b in t.bidders], lambda pair: self._bid(*pair)
+        plain = [(t, b) for t in self.tenders if not t.has("amend") for b in t.bidders]
+        amended, receipts = await asyncio.gather(
+            each([t for t in self.tenders if t.has("amend")], self._bid_then_amend),
+            each(plain, lambda pair: self._bid(*pair)),
         )
+        receipts += [r for rs in amended for r in rs]
         later = await each(self.tenders, self._second_thoughts)
         self.receipts = [signed(r) for r in receipts + [r for rs in later for r in rs]]
         for receipt in self.receipts:
@@ -231,6 +257,28 @@ class Story:
             f"{len(receipts) + sum(map(len, later))} receipts, each checked against the "
             "platform's key"
         )
+        for tender in self.tenders:
+            if "amendment" in tender.happened:
+                amended = tender.happened["amendment"]
+                self.say(
+                    f"{tender.ocid}: a significant amendment after {len(tender.bidders)} bids "
+                    f"arrived ({amended['reason']}); {len(amended['reconfirmed'])} bidders "
+                    "reconfirmed their bids through the SDK against the amended requirements "
+                    f"(SHA-256 {amended['requirements_sha256'][:12]}…), "
+                    f"{amended['not_reconfirmed']} did not; bids close at "
+                    f"{datetime.fromisoformat(amended['deadline']):%H:%M:%S} UTC (a real tender "
+                    "stays open at least 10 days after a significant amendment)"
+                )
+
+    async def _bid_then_amend(self, tender: Tender) -> list[dict[str, Any]]:
+        """The bids, then a significant amendment that every bidder but the last reconfirms;
+        the receipts."""
+        receipts = await each(tender.bidders, lambda bidder: self._bid(tender, bidder))
+        idle = tender.bidders[-1]  # the one that lets its bid go unconfirmed
+        tender.happened["amendment"] = await amend_and_reconfirm(
+            self.market, tender.ocid, tender.buyer.lead, tender.bidders[:-1]
+        ) | {"not_reconfirmed": idle.name}
+        return receipts
 
     def _bidders(self, plan: TenderPlan) -> list[Party]:
         own = [s for s in self.suppliers if self.trades[s.id] == plan.trade]
@@ -245,6 +293,7 @@ class Story:
         prices = {
             lot.id: price(lot.estimate, TIED if tied else self._factor(tender.plan, low))
             for lot in tender.plan.lots
+            if lot.id != tender.plan.unwanted_lot
         }
         tender.prices[bidder.id] = prices["lot-1"]
         content = bid_content(tender.ocid, bidder, prices, tender.items())
@@ -280,7 +329,15 @@ class Story:
         self.say(f"the deadline passed: {len(self.tenders)} bid logs sealed under their roots")
         await each(self.tenders, self._open)
         opened = sum(len(t.bids) for t in self.tenders)
-        self.say(f"opened {opened} bids with 2 of 3 committee shares per tender")
+        rejected = [
+            f"{self.supplier(bidder_id).name} on {t.ocid} ({reason})"
+            for t in self.tenders
+            for bidder_id, reason in t.rejected.items()
+        ]
+        self.say(
+            f"opened {opened} bids with 2 of 3 committee shares per tender"
+            + (f"; rejected at the opening, alone: {', '.join(rejected)}" if rejected else "")
+        )
 
     async def _open(self, tender: Tender) -> None:
         first, _, third = tender.buyer.members
@@ -291,6 +348,8 @@ class Story:
         for bid in await self.market.opened_bids(first, tender.ocid):
             if bid["outcome"] == "opened":
                 tender.bids[bid["bidder_id"]] = bid["bid_id"]
+            else:
+                tender.rejected[bid["bidder_id"]] = bid["reason_code"]
 
     # Evaluation
 
@@ -359,6 +418,10 @@ class Story:
                     )
                     tender.lots[lot.id] = {"outcome": "cancelled", "reason": reason}
                     continue
+                if lot.id == tender.plan.unwanted_lot:  # nothing to evaluate: it ended by itself
+                    status = await self.market.lot_status(tender.buyer.lead, tender.ocid, lot.id)
+                    tender.lots[lot.id] = {"outcome": status, "reason": "no bid was received"}
+                    continue
                 body = {"lot_id": lot.id}
                 await self.market.evaluate(tender.buyer.lead, tender.ocid, "lot-completions", body)
                 status = await self.market.lot_status(tender.buyer.lead, tender.ocid, lot.id)
@@ -368,9 +431,11 @@ class Story:
         lots = [lot for t in self.tenders for lot in t.lots.values()]
         to_auction = sum(lot["outcome"] in AUCTION_PENDING for lot in lots)
         cancelled = sum(lot["outcome"] == "cancelled" for lot in lots)
+        unsuccessful = sum(lot["outcome"] == "unsuccessful" for lot in lots)
         self.say(
-            f"completed the evaluation of {len(lots) - cancelled} lots ({to_auction} go to an "
-            f"electronic auction); {cancelled} lot cancelled by its buyer"
+            f"completed the evaluation of {len(lots) - cancelled - unsuccessful} lots "
+            f"({to_auction} go to an electronic auction); {cancelled} lot cancelled by its "
+            f"buyer; {unsuccessful} lot unsuccessful by itself, as no bid was received for it"
         )
 
     async def auction(self) -> None:
@@ -409,32 +474,48 @@ class Story:
 
     async def award(self) -> None:
         async def award_lots(tender: Tender) -> None:
-            lead = tender.buyer.lead
-            view = {
-                lot["lot_id"]: lot
-                for lot in (await self.market.evaluation(lead, tender.ocid))["lots"]
-            }
             for lot_id, outcome in tender.lots.items():
-                if outcome["outcome"] == "cancelled":
-                    continue
-                ranking = view[lot_id]["ranking"]
-                body = {"lot_id": lot_id, "expected_winner": ranking[0]["bid_id"]}
-                await self.market.evaluate(lead, tender.ocid, "awards", body)
-                winner = self.supplier(ranking[0]["bidder_id"])
-                outcome.update(
-                    outcome="awarded",
-                    winner={"id": winner.id, "name": winner.name, "is_sme": winner.is_sme},
-                    value=ranking[0]["price"],
-                    ranking=[
-                        {"supplier_id": r["bidder_id"], "price": r["price"], "points": r["total"]}
-                        for r in ranking
-                    ],
-                )
+                if outcome["outcome"] not in ("cancelled", "unsuccessful"):
+                    await self._award(tender, lot_id)
 
         await each(self.tenders, award_lots)
         awarded = [lot for t in self.tenders for lot in t.lots.values() if "winner" in lot]
         by_smes = sum(lot["winner"]["is_sme"] for lot in awarded)
         self.say(f"awarded {len(awarded)} lots, {by_smes} of them to SMEs")
+
+    async def _award(self, tender: Tender, lot_id: str) -> None:
+        """Award the lot to the first of its ranking, as the evaluation shows it now."""
+        lead = tender.buyer.lead
+        lots = (await self.market.evaluation(lead, tender.ocid))["lots"]
+        ranking = next(lot for lot in lots if lot["lot_id"] == lot_id)["ranking"]
+        body = {"lot_id": lot_id, "expected_winner": ranking[0]["bid_id"]}
+        await self.market.evaluate(lead, tender.ocid, "awards", body)
+        winner = self.supplier(ranking[0]["bidder_id"])
+        tender.lots[lot_id].update(
+            outcome="awarded",
+            winner={"id": winner.id, "name": winner.name, "is_sme": winner.is_sme},
+            value=ranking[0]["price"],
+            ranking=[
+                {"supplier_id": r["bidder_id"], "price": r["price"], "points": r["total"]}
+                for r in ranking
+            ],
+        )
+
+    async def refuse(self) -> None:
+        """The winner of a lot refuses to sign its contract: the buyer annuls the award and
+        awards the lot to the next-ranked bid, whose contract follows as usual."""
+        for tender in [t for t in self.tenders if t.has("refuse")]:
+            lot = tender.lots["lot-1"]
+            refusing = self.supplier(lot["winner"]["id"])
+            lot["refused"] = await annul_refused_award(
+                self.market, tender.ocid, tender.buyer.lead, "lot-1", refusing
+            )
+            await self._award(tender, "lot-1")
+            self.say(
+                f"{refusing.name} refused to sign the contract for {tender.ocid} lot-1: the "
+                "buyer annulled its award (refused_to_sign), the contract drawn for it was "
+                f"cancelled, and the lot went to the next-ranked, {lot['winner']['name']}"
+            )
 
     async def complain(self) -> None:
         assert self.reviewer is not None, "the parties are registered first"

@@ -54,6 +54,7 @@ _DECIDED = {
     LotStatus.AWARDED: "awarded",
     LotStatus.SUSPENDED: "awarded",  # a complaint is open: the award stands until ruled on
     LotStatus.CANCELLED: "cancelled",
+    LotStatus.CONTRACTED: "awarded",  # the award stands, its contract concluded
 }
 
 

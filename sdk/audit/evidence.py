@@ -23,7 +23,7 @@ from sdk.audit.model import (
 )
 
 _NEVER = datetime(1, 1, 1, tzinfo=UTC)  # the receipt time of a bid that was never opened
-_PENDING = ("not_evaluated", "evaluation", "auction", "ranked")
+_PENDING = ("not_evaluated", "evaluation", "auction", "ranked", "unsuccessful")
 _DECIDED = ("awarded", "cancelled")
 
 
@@ -66,6 +66,11 @@ def _lot(ocid: str, lot: dict[str, Any]) -> DecidedLot | PendingLot:
         sealed_tree_size=int(head["tree_size"]) if head else None,
         sealed_root=str(head["root"]) if head else None,
         cancellation=_cancellation(lot, where) if status == "cancelled" else None,
+        annulled=frozenset(
+            str(loss.get("bid_id"))
+            for loss in lot.get("unsuccessful") or ()
+            if isinstance(loss, dict) and loss.get("reason_code") == "award_annulled"
+        ),
     )
 
 

@@ -142,6 +142,7 @@ class DecidedLot:
     sealed_tree_size: int | None
     sealed_root: str | None
     cancellation: Cancelled | None = None  # set when cancelled
+    annulled: frozenset[str] = frozenset()  # bids whose award was annulled: they cannot win
 
     def bid(self, bid_id: str) -> Bid | None:
         return next((bid for bid in self.bids if bid.bid_id == bid_id), None)

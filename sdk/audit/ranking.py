@@ -138,6 +138,7 @@ def recompute(lot: DecidedLot) -> Recomputed:
     finals = auction_final_prices(lot)
     flags = abnormally_low(lot, finals)
     rejected = {bid.bid_id for bid in lot.bids if bid.flag and bid.flag.decision == "rejected"}
+    rejected |= lot.annulled  # a winner whose award was annulled leaves the ranking
     prices = {bid_id: price for bid_id, price in finals.items() if bid_id not in rejected}
     reached = auction_sequences(lot)
     rows = []

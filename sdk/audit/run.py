@@ -128,7 +128,11 @@ def procedure_checks(
     keys = _committee_keys(source, decided)
     for lot in lots:
         if isinstance(lot, PendingLot):
-            detail = f"not decided yet ({lot.status}): its award is checked once decided"
+            detail = (
+                "unsuccessful: no bid can win it, so it has no award to check"
+                if lot.status == "unsuccessful"
+                else f"not decided yet ({lot.status}): its award is checked once decided"
+            )
             checks.append(passed(f"{ocid} lot {lot.lot_id}", detail))
             continue
         if log is None:

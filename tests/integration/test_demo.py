@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,14 +19,25 @@ from bidding import verify
 from entrypoints.demo import run as demo
 from entrypoints.http.ocds_extensions import FOLDER as EXTENSIONS_DIR
 from schemas.bids import SignedReceipt
+from tests.integration.conftest import running_stack
 from tests.integration.stack import OPERATOR_TOKEN, Stack
 from tests.ocds_validation import assert_valid
 
 # Tied bids and a completed contract, an auction, an abnormally low price and a complaint,
-# a best price-quality ratio, and a lot its buyer cancels: the first five tenders of the
-# demo's market.
+# a best price-quality ratio whose winner refuses to sign, and a tender with a question
+# answered, a significant amendment, a bid rejected at the opening, a lot its buyer cancels
+# and a lot with no bid: the first five tenders of the demo's market.
 TENDERS = 5
 PROCUREMENT = [sys.executable, "-m", "entrypoints.cli"]
+
+
+@pytest.fixture(scope="module")
+async def stack(
+    postgres_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Stack]:
+    """A platform held to the demo's own rules, as ``procurement demo`` starts it."""
+    async with running_stack(postgres_server, tmp_path_factory, rules=demo.DEMO_RULES) as platform:
+        yield platform
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +46,7 @@ async def played(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> dict
     out = tmp_path_factory.mktemp("demo")
     lines: list[str] = []
     target = demo.Target(stack.api_url, OPERATOR_TOKEN, stack.database_url)
-    options = demo.Options(out, tenders=TENDERS, suppliers=8, bidding_seconds=6.0)
+    options = demo.Options(out, tenders=TENDERS, suppliers=8, bidding_seconds=12.0)
     summary = await demo.play(target, options, lines.append, suffix="-t")
     return {"out": out, "summary": summary, "lines": lines}
 
@@ -52,13 +64,14 @@ async def test_the_summary_agrees_with_the_api(stack: Stack, played: dict[str, A
     )
     awarded = [lot for lot in lots(summary) if lot["outcome"] == "awarded"]
     # office supplies, two lots of school meals, medical supplies, cleaning, laptops (the
-    # IT tender's projectors are cancelled by its buyer)
+    # IT tender's projectors are cancelled by its buyer, and nobody bids for its whiteboards)
     assert len(awarded) == 6
     async with stack.client() as public:
         assert (await public.get("/savings")).json() == summary["savings"]
         for tender in summary["tenders"]:
             shown = (await public.get(f"/tenders/{tender['ocid']}/awards")).json()["awards"]
-            assert {a["lot_id"]: (a["supplier_id"], a["value"]) for a in shown} == {
+            standing = [a for a in shown if a["status"] == "awarded"]
+            assert {a["lot_id"]: (a["supplier_id"], a["value"]) for a in standing} == {
                 lot_id: (lot["winner"]["id"], lot["value"])
                 for lot_id, lot in tender["lots"].items()
                 if lot["outcome"] == "awarded"
@@ -87,6 +100,8 @@ async def test_the_market_goes_through_every_turn_of_the_procedure(
         "ComplaintDismissed": 1,
         "ContractAmended": 1,
         "ContractCompleted": 1,
+        "EnquiryAnswered": 1,
+        "AwardAnnulled": 1,
     }.items():
         assert by_type.get(event) == count, event
     auctioned = [lot for lot in lots(summary) if "auction" in lot]
@@ -103,6 +118,102 @@ async def test_the_market_goes_through_every_turn_of_the_procedure(
             completed = "completed" in contract["carried_out"]
             assert shown["status"] == ("terminated" if completed else "active")
     assert any("completed" in c["carried_out"] for c in summary["contracts"])
+
+
+def compiled_release(out: Path, ocid: str) -> dict[str, Any]:
+    """The procedure's compiled release, as the demo wrote it."""
+    package = json.loads((out / "ocds" / "record-package.json").read_text())
+    (record,) = [r for r in package["records"] if r["ocid"] == ocid]
+    release: dict[str, Any] = record["compiledRelease"]
+    return release
+
+
+async def test_a_question_is_answered_before_the_deadline(
+    stack: Stack, played: dict[str, Any]
+) -> None:
+    """The IT tender's buyer publishes its specification and answers a supplier's question
+    before the deadline: narrated, served to anyone without the asker, and in OCDS."""
+    summary, out = played["summary"], played["out"]
+    (it,) = [t for t in summary["tenders"] if "enquiry" in t]
+    asked = it["enquiry"]
+    assert any(
+        line.startswith(f"{it['ocid']}: the buyer published its specification")
+        for line in played["lines"]
+    )
+    async with stack.client() as public:
+        enquiries = (await public.get(f"/tenders/{it['ocid']}/enquiries")).json()["enquiries"]
+        documents = (await public.get(f"/tenders/{it['ocid']}/documents")).json()["documents"]
+    assert [(e["description"], e["answer"]) for e in enquiries] == [
+        (asked["question"], asked["answer"])
+    ]
+    assert [d["versions"][-1]["sha256"] for d in documents] == [asked["document"]["sha256"]]
+    tender = compiled_release(out, it["ocid"])["tender"]
+    assert [e.get("answer") for e in tender["enquiries"]] == [asked["answer"]]
+    assert asked["document"]["sha256"] in json.dumps(tender["documents"])
+
+
+async def test_an_amendment_is_reconfirmed_and_the_bid_not_reconfirmed_is_rejected_alone(
+    stack: Stack, played: dict[str, Any]
+) -> None:
+    """A significant amendment after the bids arrived: every bidder but one reconfirms
+    through the SDK; that one's bid alone is rejected ``not_reconfirmed`` at the opening and
+    the others open, as the demo says, the award evidence and OCDS show."""
+    summary, out, lines = played["summary"], played["out"], played["lines"]
+    (it,) = [t for t in summary["tenders"] if "amendment" in t]
+    amended = it["amendment"]
+    idle = amended["not_reconfirmed"]
+    assert len(amended["reconfirmed"]) == it["bidders"] - 1
+    assert it["rejected_at_opening"] == {idle: "not_reconfirmed"}
+    assert it["bids_opened"] == it["bidders"] - 1
+    assert any(line.startswith(f"{it['ocid']}: a significant amendment after") for line in lines)
+    assert any(f"{idle} on {it['ocid']} (not_reconfirmed)" in line for line in lines)
+    by_type = summary["events"]["by_type"]
+    assert by_type["ReconfirmationRequested"] == it["bidders"]
+    assert by_type["BidReconfirmed"] == it["bidders"] - 1
+    async with stack.client() as public:
+        evidence = (await public.get(f"/tenders/{it['ocid']}/award-evidence")).json()
+    (laptops,) = [lot for lot in evidence["lots"] if lot["lot_id"] == "lot-1"]
+    assert "not_reconfirmed" in json.dumps(laptops["bids"])
+    release = compiled_release(out, it["ocid"])
+    assert release["tender"]["amendments"]
+    assert "neither reconfirmed it nor sent a new version" in json.dumps(release["bids"])
+
+
+async def test_a_lot_with_no_bid_ends_unsuccessful(stack: Stack, played: dict[str, Any]) -> None:
+    """Nobody bids for the IT tender's whiteboards: the lot ends unsuccessful by itself."""
+    summary, out = played["summary"], played["out"]
+    (it,) = [t for t in summary["tenders"] if "amendment" in t]
+    assert it["lots"]["lot-3"]["outcome"] == "unsuccessful"
+    assert any("1 lot unsuccessful by itself" in line for line in played["lines"])
+    async with stack.client() as public:
+        evidence = (await public.get(f"/tenders/{it['ocid']}/award-evidence")).json()
+    assert {"lot_id": "lot-3", "status": "unsuccessful"} in evidence["lots"]
+    lots = {lot["id"]: lot["status"] for lot in compiled_release(out, it["ocid"])["tender"]["lots"]}
+    assert lots["lot-3"] == "unsuccessful"
+
+
+async def test_a_winner_that_refuses_is_replaced_by_the_next_ranked(
+    stack: Stack, played: dict[str, Any]
+) -> None:
+    """The cleaning tender's winner refuses to sign: its award is annulled with its
+    contract, and the next-ranked bid is awarded and contracted by both parties."""
+    summary, out = played["summary"], played["out"]
+    (tender,) = [t for t in summary["tenders"] if "refused" in t["lots"]["lot-1"]]
+    lot = tender["lots"]["lot-1"]
+    refused = lot["refused"]
+    assert refused["by"] != lot["winner"]["name"]
+    assert any(f"{refused['by']} refused to sign the contract" in x for x in played["lines"])
+    async with stack.client() as public:
+        awards = (await public.get(f"/tenders/{tender['ocid']}/awards")).json()["awards"]
+        cancelled = (await public.get(f"/contracts/{refused['cancelled_contract']}")).json()
+    assert [(a["supplier_id"], a["status"]) for a in awards] == [(lot["winner"]["id"], "awarded")]
+    assert cancelled["status"] == "cancelled"
+    (contract,) = [c for c in summary["contracts"] if c["ocid"] == tender["ocid"]]
+    assert contract["id"] == lot["contract"] != refused["cancelled_contract"]
+    release = compiled_release(out, tender["ocid"])
+    assert sorted(a["status"] for a in release["awards"]) == ["active", "cancelled"]
+    statuses = {c["id"]: c["status"] for c in release["contracts"]}
+    assert statuses[refused["cancelled_contract"]] == "cancelled"
 
 
 def test_the_public_documents_and_ocds_data_are_written(played: dict[str, Any]) -> None:
@@ -196,6 +307,9 @@ def test_the_audit_verifies_every_lot_of_every_tender_offline(played: dict[str, 
     for tender in summary["tenders"]:
         for lot_id, lot in tender["lots"].items():
             this_lot = f"{tender['ocid']} lot {lot_id}"
+            if lot["outcome"] == "unsuccessful":  # no bid was received: nothing to rank
+                assert f"{this_lot}: unsuccessful: no bid can win it" in " ".join(verified)
+                continue
             decided = ("cancellation",) if lot["outcome"] == "cancelled" else ("ranking", "award")
             for check in ("bids in the sealed log", *decided):
                 assert any(line.startswith(f"{this_lot}: {check}") for line in verified), (

@@ -16,18 +16,24 @@ from schemas.award_evidence import AwardEvidence, Cancellation, DecidedLot, Pend
 from schemas.bids import Receipt
 from schemas.evaluation import (
     AcceptJustification,
+    AnnulAward,
+    AnnulmentReason,
     CancelLot,
     CancelProcedure,
     CompleteLotEvaluation,
     DecideAward,
     DisqualifyBid,
     OpenedBid,
+    RecordContractConcluded,
     RejectJustification,
     RequestJustification,
     SubmitJustification,
 )
 from schemas.events import BidLogSealed, BidRejected, Envelope, Event
 from schemas.values import AuctionEnd, AuctionRules
+from sdk.audit import evidence as audit_evidence
+from sdk.audit.model import DecidedLot as AuditedLot
+from sdk.audit.ranking import check_lot
 from tests.unit.evaluation_examples import (
     ANA,
     BUYERS_OFFICER,
@@ -436,3 +442,43 @@ def test_a_cancelled_procedure_cancels_every_lot_with_its_reason() -> None:
         assert lot.cancellation.event_type == "ProcedureCancelled"
         assert lot.cancellation.reason == "the budget was cut"
         assert lot.award is None
+
+
+def test_a_lot_whose_contract_is_concluded_keeps_its_award() -> None:
+    """Both parties signed: the lot is contracted, and its evidence is still its award."""
+    winner = bid("b1", "900.00")
+    procedure = awarded(facts(), winner)
+    procedure.do(RecordContractConcluded(ocid=OCID, lot_id=LOT, contract_id="c-1"), SYSTEM)
+    lot = lot_of(evidence_of(procedure, log_of(winner)))
+    assert lot.status == "awarded"
+    assert lot.award is not None
+    assert lot.award.award_id == f"{LOT}:b1"
+
+
+def test_a_lot_with_no_bid_left_is_listed_as_unsuccessful() -> None:
+    """Its only bid rejected, the lot ends unsuccessful: the evidence says so."""
+    only = bid("b1", "900.00")
+    procedure = started(facts(), only)
+    procedure.do(DisqualifyBid(ocid=OCID, bid_id="b1", reason="no guarantee"), ANA)
+    evidence = evidence_of(procedure, log_of(only))
+    assert evidence.lots == (PendingLot(lot_id=LOT, status="unsuccessful"),)
+
+
+def test_the_audit_reruns_an_award_made_after_the_winner_refused() -> None:
+    """The winner refuses to sign; its award annulled, the next bid wins. An outsider's
+    audit of the published evidence leaves the refused bid out and verifies the new award."""
+    cheap, dear = bid("b1", "900.00"), bid("b2", "950.00", minutes=5)
+    procedure = awarded(facts(), cheap, dear)
+    refused = AnnulAward(
+        ocid=OCID, lot_id=LOT, reason_code=AnnulmentReason.REFUSED_TO_SIGN, reason="letter"
+    )
+    procedure.do(refused, BUYERS_OFFICER)
+    procedure.do(DecideAward(ocid=OCID, lot_id=LOT), BUYERS_OFFICER)
+    published = evidence_of(procedure, log_of(cheap, dear)).model_dump(mode="json")
+    (lot,) = audit_evidence.lots(OCID, published)
+    assert isinstance(lot, AuditedLot)
+    assert lot.annulled == {"b1"}
+    checks = check_lot(lot)
+    assert [check.line for check in checks if not check.ok] == []
+    assert lot.award is not None
+    assert lot.award.bid_id == "b2"
