@@ -42,7 +42,7 @@ class Balancer:
     watch: Watcher | None = None
     acknowledged: list[tuple[str, str, Any]] = field(default_factory=list)  # method, path, body
     url: str = ""  # where it serves
-    _turns: itertools.count[int] = field(default_factory=itertools.count)
+    _turns: "itertools.count[int]" = field(default_factory=itertools.count)
 
     @classmethod
     def over(cls, urls: list[str]) -> "Balancer":

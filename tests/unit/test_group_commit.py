@@ -13,7 +13,7 @@ from app.store import StoreTransaction
 from app.unit_of_work import Context, Decide, Decision, UnitOfWork
 from procurement.errors import Rejected
 from schemas.commands import Actor, Role
-from schemas.events import TenderCancelled
+from schemas.events import TenderDetailsAmended
 
 OFFICER = Actor(id="officer-1", role=Role.OFFICER)
 
@@ -32,10 +32,12 @@ class CountingStore(MemoryEventStore):
             yield transaction
 
 
-def cancel(ocid: str) -> Decide:
+def amend_wording(ocid: str) -> Decide:
     async def decide(transaction: StoreTransaction, _context: Context) -> Decision:
         version = len(await transaction.load(ocid))
-        return Decision(Changes(ocid, version, [TenderCancelled(reason="no longer needed")]))
+        # An event no policy follows: only the unit of work is under test here.
+        amended = TenderDetailsAmended(title="Hârtie", description="A4", reason="wording")
+        return Decision(Changes(ocid, version, [amended]))
 
     return decide
 
@@ -49,7 +51,7 @@ async def test_commands_arriving_together_share_one_transaction() -> None:
     store = CountingStore()
     uow = UnitOfWork(store)
     outcomes = await asyncio.gather(
-        *(uow.handle(cancel(f"ocds-1-{n}"), OFFICER, lane=0) for n in range(10))
+        *(uow.handle(amend_wording(f"ocds-1-{n}"), OFFICER, lane=0) for n in range(10))
     )
     assert [o.aggregate_id for o in outcomes] == [f"ocds-1-{n}" for n in range(10)]
     assert len(store.recorded) == 10
@@ -60,7 +62,12 @@ async def test_a_refused_command_leaves_the_rest_of_its_group_committed() -> Non
     """The refused caller hears its refusal; the others of its group are still recorded."""
     store = CountingStore()
     uow = UnitOfWork(store)
-    asked = [cancel("ocds-1-a"), refuse, cancel("ocds-1-b"), cancel("ocds-1-a")]
+    asked = [
+        amend_wording("ocds-1-a"),
+        refuse,
+        amend_wording("ocds-1-b"),
+        amend_wording("ocds-1-a"),
+    ]
     results = await asyncio.gather(
         *(uow.handle(decide, OFFICER, lane=0) for decide in asked), return_exceptions=True
     )
@@ -73,7 +80,7 @@ async def test_without_a_lane_a_command_has_a_transaction_of_its_own() -> None:
     """The direct path (auction commands under their lock) commits each command alone."""
     store = CountingStore()
     uow = UnitOfWork(store)
-    await asyncio.gather(*(uow.handle(cancel(f"ocds-1-{n}"), OFFICER) for n in range(3)))
+    await asyncio.gather(*(uow.handle(amend_wording(f"ocds-1-{n}"), OFFICER) for n in range(3)))
     assert store.transactions == 3
 
 
@@ -83,7 +90,7 @@ async def test_lanes_each_commit_their_own_groups(lanes: int) -> None:
     store = CountingStore()
     uow = UnitOfWork(store)
     await asyncio.gather(
-        *(uow.handle(cancel(f"ocds-1-{n}"), OFFICER, lane=n % lanes) for n in range(20))
+        *(uow.handle(amend_wording(f"ocds-1-{n}"), OFFICER, lane=n % lanes) for n in range(20))
     )
     assert sorted(e.aggregate_id for e in store.recorded) == sorted(
         f"ocds-1-{n}" for n in range(20)
@@ -100,7 +107,7 @@ async def test_refused_commands_cannot_multiply_the_work_of_the_others() -> None
     def counted(ocid: str) -> Decide:
         async def decide(transaction: StoreTransaction, context: Context) -> Decision:
             decided.append(ocid)
-            return await cancel(ocid)(transaction, context)
+            return await amend_wording(ocid)(transaction, context)
 
         return decide
 
@@ -108,7 +115,7 @@ async def test_refused_commands_cannot_multiply_the_work_of_the_others() -> None
 
     async def first(transaction: StoreTransaction, context: Context) -> Decision:
         await blocker.wait()  # the others queue up behind it and form one group
-        return await cancel("ocds-1-first")(transaction, context)
+        return await amend_wording("ocds-1-first")(transaction, context)
 
     pending = [asyncio.ensure_future(uow.handle(first, OFFICER, lane=0))]
     await asyncio.sleep(0)
