@@ -20,6 +20,7 @@ from procurement import auction, claims, evaluation, tender
 from schemas.auction import AuctionCancelled, AuctionClosed
 from schemas.claims import ClaimDecision, RegistrationClaimDecided
 from schemas.commands import Actor, Role
+from schemas.documents import TenderDocumentPublished
 from schemas.evaluation import (
     AwardAnnulled,
     LotCancelled,
@@ -40,6 +41,7 @@ from schemas.events import (
     TenderRequirementsAmended,
     TenderUnsuccessful,
 )
+from schemas.values import Requirements
 
 
 @dataclass(frozen=True)
@@ -93,24 +95,38 @@ def seal_bid_log(closed: Envelope, log: ledger.Ledger | None) -> list[Changes]:
     return [Changes(bid_log_id(log.ocid), log.version, sealed, closed.actor, closed.occurred_at)]
 
 
-# Requirements amended -> the bids already sent wait for their bidders' reconfirmation.
+# Requirements amended, or a document published that changes them -> the bids already sent
+# wait for their bidders' reconfirmation.
 
 
 async def _read_bidders(transaction: StoreTransaction, amended: Envelope, _: Any) -> Any:
     # Every bidder's entries, to find each one's current bid: amendments are rare.
     ocid = amended.aggregate_id
+    event = amended.event
+    if isinstance(event, TenderDocumentPublished) and not event.changes_requirements:
+        return None, None  # a document that changes nothing significant asks nobody
     history = await transaction.load(bid_log_id(ocid))
     bidders = {
         item.event.receipt.bidder_id
         for item in history
         if isinstance(item.event, BidSubmitted | BidWithdrawn)
     }
-    return await transaction.bid_ledger(ocid, sorted(bidders), lock=True)
+    log = await transaction.bid_ledger(ocid, sorted(bidders), lock=True)
+    if not isinstance(event, TenderDocumentPublished):
+        return log, None
+    # The requirements the document changes, as recorded up to it.
+    published = tender.replay(
+        [e.event for e in await transaction.load(ocid, until=amended.sequence)]
+    )
+    return log, published.requirements if published is not None else None
 
 
-def ask_for_reconfirmation(amended: Envelope, log: ledger.Ledger | None) -> list[Changes]:
-    assert isinstance(amended.event, TenderRequirementsAmended)
-    requested = ledger.request_reconfirmation(log, amended.event)
+def ask_for_reconfirmation(
+    amended: Envelope, read: tuple[ledger.Ledger | None, Requirements | None]
+) -> list[Changes]:
+    assert isinstance(amended.event, TenderRequirementsAmended | TenderDocumentPublished)
+    log, requirements = read
+    requested = ledger.request_reconfirmation(log, amended.event, requirements)
     if log is None or not requested:
         return []
     ocid = amended.aggregate_id
@@ -355,6 +371,7 @@ def record_contract_concluded(activated: Envelope, read: Any) -> list[Changes]:
 POLICIES: dict[str, Policy] = {
     "TenderClosed": Policy(_read_bid_log, seal_bid_log),
     "TenderRequirementsAmended": Policy(_read_bidders, ask_for_reconfirmation),
+    "TenderDocumentPublished": Policy(_read_bidders, ask_for_reconfirmation),
     "BidLogSealed": Policy(_read_tender, unsuccessful_without_bids),
     "BidsOpened": Policy(_read_opening, start_evaluation),
     "AuctionClosed": Policy(_read_auction, record_auction_result),

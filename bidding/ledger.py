@@ -31,6 +31,7 @@ from schemas.committee import (
     CommitteeNamed,
     OpeningSharesAccepted,
 )
+from schemas.documents import TenderDocumentPublished
 from schemas.events import (
     BidLogSealed,
     BidOpened,
@@ -46,6 +47,7 @@ from schemas.events import (
     TenderRequirementsAmended,
 )
 from schemas.reconfirmations import BidReconfirmation, BidReconfirmed, ReconfirmationRequested
+from schemas.values import Requirements
 
 OPEN, SEALED, OPENED, CANCELLED = (
     LogStatus.OPEN,
@@ -353,13 +355,27 @@ def take(
     return Receipted(receipt, event)
 
 
-def request_reconfirmation(state: Ledger | None, amended: TenderRequirementsAmended) -> list[Event]:
+def request_reconfirmation(
+    state: Ledger | None,
+    amended: TenderRequirementsAmended | TenderDocumentPublished,
+    requirements: Requirements | None = None,
+) -> list[Event]:
     """After a significant amendment, every current bid waits for its bidder's reconfirmation.
-    ``state`` must hold the entries of every bidder."""
+    ``state`` must hold the entries of every bidder; a document that changes the
+    requirements needs the tender's ``requirements`` to name the amendment."""
     if state is None or state.status is not OPEN:
         return []
+    if isinstance(amended, TenderRequirementsAmended):
+        digest, reason = reconfirmation.requirements_sha256(amended.requirements), amended.reason
+    elif amended.changes_requirements and requirements is not None:
+        digest = reconfirmation.document_change_sha256(
+            requirements, amended.document_id, amended.version, amended.sha256
+        )
+        reason = amended.reason or f"{amended.title} (version {amended.version}) was published"
+    else:
+        return []
     latest = [state.receipts[(bidder, mine[-1].version)] for bidder, mine in state.entries.items()]
-    return list(reconfirmation.request_reconfirmation(latest, amended.requirements, amended.reason))
+    return list(reconfirmation.request_reconfirmation(latest, digest, reason))
 
 
 def reconfirm(

@@ -5,7 +5,12 @@ into account; ProZorro marks such bids ``invalid`` until their bidder confirms t
 
 The amendment is named by ``requirements_sha256``, the SHA-256 of the canonical JSON of the
 requirements as amended: anyone recomputes it from the tender's public event, and the
-bidder's signature binds its reconfirmation to exactly those requirements. Pure.
+bidder's signature binds its reconfirmation to exactly those requirements. A document
+published as changing the requirements (``TenderDocumentPublished`` with
+``changes_requirements``) is the same kind of amendment: its digest is that of the canonical
+JSON of the requirements' digest and the document's id, version and SHA-256
+(``document_change_sha256``), so the signature binds the reconfirmation to the very bytes
+of the new document as well. Pure.
 """
 
 import hashlib
@@ -40,6 +45,17 @@ def requirements_sha256(requirements: Requirements) -> str:
     return hashlib.sha256(keys.canonical_json(requirements.model_dump(mode="json"))).hexdigest()
 
 
+def document_change_sha256(
+    requirements: Requirements, document_id: str, version: int, document_sha256: str
+) -> str:
+    """What a bid is reconfirmed against after a document that changes the requirements."""
+    named = {
+        "requirements_sha256": requirements_sha256(requirements),
+        "document": {"id": document_id, "version": version, "sha256": document_sha256},
+    }
+    return hashlib.sha256(keys.canonical_json(named)).hexdigest()
+
+
 def reconfirmation_fields(
     ocid: str, bidder_id: str, bid_id: str, requirements_digest: str
 ) -> dict[str, Any]:
@@ -65,10 +81,10 @@ def reconfirmation_signature_valid(item: BidReconfirmation, bidder_key: bytes) -
 
 
 def request_reconfirmation(
-    current: Iterable[Receipt], requirements: Requirements, reason: str
+    current: Iterable[Receipt], digest: str, reason: str
 ) -> list[ReconfirmationRequested]:
-    """Every current bid (each bidder's latest entry, if a bid) must be reconfirmed."""
-    digest = requirements_sha256(requirements)
+    """Every current bid (each bidder's latest entry, if a bid) must be reconfirmed against
+    the amendment named by ``digest``."""
     return [
         ReconfirmationRequested(
             bidder_id=receipt.bidder_id,

@@ -10,7 +10,14 @@ parties, which the read model finds in the store (``Parties``):
   decision not to award, or to recommence the procedure);
 - a complaint reaches the buyer, whose lot is suspended until the review body rules
   (Directive 89/665/EEC Article 2(3));
-- a bidder's answer to a clarification or justification request reaches the buyer.
+- a bidder's answer to a clarification or justification request reaches the buyer;
+- a lot or a tender that ends unsuccessful reaches its tenderers, with the reason
+  (Directive 2014/24/EU Article 55(1)).
+
+Others need what their aggregate knew before them (``Before``): the review body's decision
+on a complaint reaches the complainant, the buyer and the awarded bidder (Directive
+89/665/EEC Article 2(7) and 2(3)), and an answered question its asker, whom the public
+answer never names.
 
 A notice to the buyer is addressed to its agency: each of its officers reads it. Pure: the
 read model (``readmodels.notices``) does the I/O.
@@ -22,6 +29,9 @@ from datetime import datetime
 from uuid import UUID
 
 from bidding import messages as bid_messages
+from procurement import enquiry_messages
+from procurement.enquiries import Clarifications
+from procurement.evaluation import Evaluation
 from procurement.evaluation import messages as evaluation_messages
 from schemas.bids import Receipt
 from schemas.evaluation import (
@@ -29,9 +39,10 @@ from schemas.evaluation import (
     ComplaintFiled,
     JustificationSubmitted,
     LotCancelled,
+    LotUnsuccessful,
     ProcedureCancelled,
 )
-from schemas.events import Envelope, Event, TenderCancelled
+from schemas.events import Envelope, Event, TenderCancelled, TenderUnsuccessful
 
 # The events whose notices go to the procedure's parties; the others name their recipients.
 NEEDS_PARTIES = frozenset(
@@ -42,8 +53,14 @@ NEEDS_PARTIES = frozenset(
         "ComplaintFiled",
         "ClarificationAnswered",
         "JustificationSubmitted",
+        "LotUnsuccessful",
+        "TenderUnsuccessful",
     }
 )
+
+# The events whose notices need their aggregate's state before them (``Before``).
+NEEDS_EVALUATION = frozenset({"ComplaintUpheld", "ComplaintDismissed"})
+NEEDS_CLARIFICATIONS = frozenset({"EnquiryAnswered"})
 
 
 @dataclass(frozen=True)
@@ -54,6 +71,15 @@ class Parties:
     buyer_id: str | None = None
     bidders: frozenset[str] = frozenset()
     by_lot: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Before:
+    """What the event's aggregate held before it: the evaluation for a decision on a
+    complaint, the tender's questions for an answer."""
+
+    evaluation: Evaluation | None = None
+    clarifications: Clarifications = field(default_factory=Clarifications)
 
 
 @dataclass(frozen=True)
@@ -86,11 +112,13 @@ def parties(buyer_id: str | None, receipts: Iterable[Receipt]) -> Parties:
     return Parties(buyer_id, frozenset(standing), frozen)
 
 
-def notices(item: Envelope, procedure: Parties = Parties()) -> list[Notice]:
+def notices(
+    item: Envelope, procedure: Parties = Parties(), before: Before = Before()
+) -> list[Notice]:
     """Every notice ``item`` makes, one per recipient (one party's several messages about
     one event are joined), in recipient order."""
     told: dict[str, list[str]] = {}
-    for recipient, text in _messages(item, procedure):
+    for recipient, text in _messages(item, procedure, before):
         told.setdefault(recipient, []).append(text)
     ocid = item.aggregate_id.split(":", 1)[0]
     return [
@@ -99,14 +127,30 @@ def notices(item: Envelope, procedure: Parties = Parties()) -> list[Notice]:
     ]
 
 
-def _messages(item: Envelope, procedure: Parties) -> list[tuple[str, str]]:
+def _messages(item: Envelope, procedure: Parties, before: Before) -> list[tuple[str, str]]:
     event, ocid = item.event, item.aggregate_id.split(":", 1)[0]
     return [
         *_cancellation(event, ocid, procedure),
+        *_unsuccessful(event, ocid, procedure),
         *_to_the_buyer(event, ocid, procedure.buyer_id),
-        *evaluation_messages.notices(event),
+        *evaluation_messages.notices(event, before.evaluation),
+        *enquiry_messages.notices(before.clarifications, event),
         *bid_messages.notices(event),
     ]
+
+
+def _unsuccessful(event: Event, ocid: str, procedure: Parties) -> list[tuple[str, str]]:
+    """A lot or tender that ends without an award, with the reason, to its tenderers."""
+    match event:
+        case TenderUnsuccessful():
+            told, what = procedure.bidders, f"Tender {ocid}"
+        case LotUnsuccessful():
+            told = procedure.by_lot.get(event.lot_id, frozenset())
+            what = f"Lot {event.lot_id} of tender {ocid}"
+        case _:
+            return []
+    text = f"{what} ended without an award: {event.reason}. No contract will be awarded in it."
+    return [(bidder, text) for bidder in sorted(told)]
 
 
 def _cancellation(event: Event, ocid: str, procedure: Parties) -> list[tuple[str, str]]:

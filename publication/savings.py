@@ -1,7 +1,8 @@
 """Savings against the estimated value, as the Romanian public procurement system (SEAP/SICAP)
 publishes them: per lot, and summed per buyer, CPV division, procedure type and month.
 
-Per awarded lot, all amounts in the lot's currency::
+Per contracted lot (an award counts once its contract is concluded), all amounts in the
+lot's currency::
 
     saving           = estimated - awarded             negative when awarded above the estimate
     relative saving  = saving / estimated
@@ -330,16 +331,16 @@ def tenders_must_be_consistent(lots: Sequence[AwardedLot]) -> dict[str, int]:
 
 
 def awarded_lots(tender: Tender, evaluation: Evaluation) -> list[AwardedLot]:
-    """The tender's lots whose award stands (awarded with no complaint open, or contracted),
-    as savings inputs: an annulled or cancelled award is not counted.
+    """The tender's lots whose contract is concluded, as savings inputs. An award counts only
+    then: not during its standstill or under a complaint, when it may still fall, and never
+    once annulled or cancelled.
 
     Bidders are the tender's opened bids; the award month is that of ``decided_at``, in the
     time zone it was recorded in (UTC on this platform)."""
     found = []
     for lot in tender.requirements.lots:
         state = evaluation.lots.get(lot.id)
-        standing = (LotStatus.AWARDED, LotStatus.CONTRACTED)  # not annulled, not cancelled
-        if state is None or state.status not in standing or state.award is None:
+        if state is None or state.status is not LotStatus.CONTRACTED or state.award is None:
             continue
         offers = [bid.offer(lot.id) for bid in admissible_bids(evaluation, lot.id)]
         initial = min(offer.price.amount for offer in offers if offer is not None)

@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from adapters.postgres import eventstore
+from procurement import enquiries, evaluation
 from publication import notices as notice_texts
-from publication.notices import Notice, Parties
+from publication.notices import Before, Notice, Parties
 from readmodels.releases import Projector, ocid_of
 from schemas.bids import Receipt
 from schemas.commands import Actor, Role
@@ -44,7 +46,9 @@ async def record(connection: Any, envelopes: Sequence[Envelope]) -> int:
         notice
         for item in envelopes
         for notice in notice_texts.notices(
-            item, procedures.get(ocid_of(item.aggregate_id), Parties())
+            item,
+            procedures.get(ocid_of(item.aggregate_id), Parties()),
+            await _before(connection, item),
         )
     ]
     if not made:
@@ -106,6 +110,17 @@ async def _keep_contacts(connection: Any, envelopes: Sequence[Envelope]) -> None
             " ON CONFLICT (party_id) DO UPDATE SET role = $2, agency_id = $3, email = $4",
             contacts,
         )
+
+
+async def _before(connection: Any, item: Envelope) -> Before:
+    """The state of the event's aggregate before it, for the notices that need it: read
+    from the store up to the event, so a replay tells the same parties."""
+    if item.type not in notice_texts.NEEDS_EVALUATION | notice_texts.NEEDS_CLARIFICATIONS:
+        return Before()
+    history = await eventstore.load(connection, item.aggregate_id, until=item.sequence - 1)
+    if item.type in notice_texts.NEEDS_EVALUATION:
+        return Before(evaluation=evaluation.replay(e.event for e in history))
+    return Before(clarifications=enquiries.replay((e.event, e.occurred_at) for e in history))
 
 
 async def _parties(connection: Any, ocid: str) -> Parties:

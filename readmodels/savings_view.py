@@ -1,7 +1,8 @@
-"""The savings read model: one row per awarded lot, fed by the evaluation stream.
+"""The savings read model: one row per lot whose contract is concluded, fed by the
+evaluation stream.
 
-When an event changes which lots stand awarded (an award, a complaint filed, upheld or
-dismissed, a cancellation), the tender's rows are computed again from its recorded tender
+When an event may change which lots count (a concluded contract, or an award and what undoes
+or contests it), the tender's rows are computed again from its recorded tender
 and evaluation (``publication.savings.awarded_lots``) and replace the old ones, so that
 redelivered or repaired events leave the same rows. ``GET /savings`` sums these rows.
 """

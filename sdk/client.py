@@ -137,19 +137,30 @@ class Client:
         )
 
     def reconfirm_bid(self, ocid: str, bidder_id: str, key_file: KeyFile) -> dict[str, Any]:
-        """After a significant amendment: check that the requirements the platform asks to
-        reconfirm against are the tender's public ones, then sign and send the
-        reconfirmation of the bidder's current bid."""
+        """After a significant amendment: check that what the platform asks to reconfirm
+        against is the tender's public requirements, or them with a public document that
+        changes them, then sign and send the reconfirmation of the bidder's current bid."""
         awaiting = self.request("GET", f"/tenders/{ocid}/bids").get("my_reconfirmation")
         if awaiting is None:
             raise ApiError(409, {"code": "nothing_to_reconfirm", "detail": "no bid waits"})
         published = self.request("GET", f"/tenders/{ocid}")
         fields = {name: published[name] for name in Requirements.model_fields if name in published}
-        digest = reconfirmation.requirements_sha256(Requirements.model_validate(fields))
-        if digest != awaiting["requirements_sha256"]:
+        requirements = Requirements.model_validate(fields)
+        documents = self.request("GET", f"/tenders/{ocid}/documents")["documents"]
+        public = {reconfirmation.requirements_sha256(requirements)} | {
+            reconfirmation.document_change_sha256(
+                requirements, document["id"], version["version"], version["sha256"]
+            )
+            for document in documents
+            for version in document["versions"]
+            if version["changes_requirements"]
+        }
+        digest = awaiting["requirements_sha256"]
+        if digest not in public:
             msg = (
-                f"the platform asks to reconfirm requirements {awaiting['requirements_sha256']},"
-                f" but the tender's public requirements hash to {digest}: nothing was signed"
+                f"the platform asks to reconfirm requirements {digest}, which neither the"
+                " tender's public requirements nor any of its public documents that change"
+                " them hash to: nothing was signed"
             )
             raise ValueError(msg)
         signed = reconfirmation.reconfirm_bid(

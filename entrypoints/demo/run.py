@@ -131,6 +131,7 @@ async def play(target: Target, options: Options, say: Say, suffix: str = "") -> 
         )
         await story.play()
         await until_awards_public(market, story)
+        await until_contracts_counted(market, story)
         savings = await market.read("/savings")
         documents = await write_documents(market, story, options.out)
         documents["receipts"] = write_receipts(options.out, story.receipts)
@@ -179,6 +180,24 @@ async def until_awards_public(market: Market, story: Story) -> None:
         return True
 
     await until(published, 60, "the awards becoming public")
+
+
+async def until_contracts_counted(market: Market, story: Story) -> None:
+    """A lot's saving counts once its contract is concluded, which reaches the savings
+    through the stream: wait for every contracted lot."""
+    contracted = {
+        (tender.ocid, lot_id)
+        for tender in story.tenders
+        for lot_id, lot in tender.lots.items()
+        if lot.get("contract")
+    }
+
+    async def counted() -> bool:
+        currencies = (await market.read("/savings"))["currencies"].values()
+        found = {(lot["ocid"], lot["lot_id"]) for c in currencies for lot in c["lots"]}
+        return contracted <= found
+
+    await until(counted, 60, "the contracted lots counting in the savings")
 
 
 async def write_documents(market: Market, story: Story, out: Path) -> dict[str, list[str]]:

@@ -22,12 +22,17 @@ from schemas.contracts import (
     ContractDrawn,
     ContractTerminated,
 )
+from schemas.documents import TenderDocumentPublished
+from schemas.enquiries import EnquiryAnswered
 from schemas.evaluation import (
+    AwardAnnulled,
     AwardDecided,
     ComplaintDismissed,
     ComplaintFiled,
     ComplaintUpheld,
+    ContractConcluded,
     LotCancelled,
+    LotUnsuccessful,
     ProcedureCancelled,
 )
 from schemas.events import (
@@ -40,6 +45,7 @@ from schemas.events import (
     TenderDetailsAmended,
     TenderPublished,
     TenderRequirementsAmended,
+    TenderUnsuccessful,
 )
 
 Names = dict[str, str]
@@ -74,6 +80,10 @@ def sentence(item: Envelope, names: Names) -> str | None:
             return f"Cancelled: {text(event.reason)}."
         case TenderClosed():
             return "The deadline passed: closed for bids."
+        case TenderUnsuccessful():
+            return f"Ended without an award: {text(event.reason)}."
+        case TenderDocumentPublished() | EnquiryAnswered():
+            return _document_or_answer(event)
         case CommitteeNamed():
             material = event.material
             return (
@@ -96,6 +106,23 @@ def sentence(item: Envelope, names: Names) -> str | None:
             )
         case _:
             return _after_opening(item, event, who)
+
+
+def _document_or_answer(event: TenderDocumentPublished | EnquiryAnswered) -> str:
+    """A document names its digest, so anyone can check the bytes they downloaded; an answer
+    shows the question as asked, never who asked it."""
+    if isinstance(event, EnquiryAnswered):
+        return (
+            f"Question answered: {text(event.title)}: {text(event.description)} "
+            f"Answer: {text(event.answer)}"
+        )
+    said = (
+        f"Document {text(event.title)}, version {event.version}, published with SHA-256 "
+        f'<span class="hash">{text(event.sha256)}</span>'
+    )
+    if event.changes_requirements:
+        said += "; it changes the requirements"
+    return f"{said}: {text(event.reason)}." if event.reason else f"{said}."
 
 
 def _after_opening(item: Envelope, event: Any, who: Callable[[str], str]) -> str | None:
@@ -135,6 +162,15 @@ def _after_opening(item: Envelope, event: Any, who: Callable[[str], str]) -> str
             )
         case ConditionsComplaintDismissed():
             return f"Complaint about the conditions dismissed: {text(event.reason)}."
+        case AwardAnnulled():
+            return (
+                f"Award of lot {text(event.lot_id)} to {who(event.bidder_id)} annulled: "
+                f"{text(event.reason)}."
+            )
+        case LotUnsuccessful():
+            return f"Lot {text(event.lot_id)} ended without an award: {text(event.reason)}."
+        case ContractConcluded():
+            return f"Contract {text(event.contract_id)} concluded for lot {text(event.lot_id)}."
         case LotCancelled():
             return f"Lot {text(event.lot_id)} cancelled: {text(event.reason)}."
         case ProcedureCancelled():

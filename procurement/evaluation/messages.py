@@ -17,8 +17,8 @@ def notices(event: Event, state: Evaluation | None = None) -> list[tuple[str, st
     """What each party is told, as (party id, message): the award with the reasons, its
     annulment, the questions put to bidders, and, given the evaluation's ``state`` before the
     event, the review body's decision on a complaint (to the complainant, the buyer and the
-    winner). A lot that ends unsuccessful is told to every bidder by the public notice
-    (``LotUnsuccessful``)."""
+    winner). A lot that ends unsuccessful is told to its bidders by ``publication.notices``,
+    which knows who they are."""
     match event:
         case AwardDecided():
             return _award_notices(event)

@@ -1,6 +1,7 @@
 """Parties with real keys for the sealed-bid tests: suppliers, a buyer with its evaluation
 committee, tenders that take sealed bids, and bids sealed exactly as a client seals them."""
 
+import base64
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -8,9 +9,11 @@ from typing import Any
 
 import httpx
 
-from bidding import committee_material, committee_sealing
+from bidding import committee_material, committee_sealing, keys
+from contracts.contract import CONTRACT_SIGNATURE, signature_fields
 from schemas.bids import BidContent, SealedBid
 from schemas.committee import CommitteeMaterial, MySealedShares
+from schemas.contracts import Party as ContractParty
 from sdk import committee as member_side
 from sdk.keyfiles import KeyFile
 from sdk.market import committee_keys_registration, supplier_registration
@@ -217,3 +220,36 @@ async def amend_quantity(
     async with stack.client(officer.token) as client:
         answer = await client.patch(f"/tenders/{ocid}", json=body)
     assert answer.status_code == 200, answer.text
+
+
+async def conclude_contract(
+    stack: Stack, officer: Party, winner: Party, ocid: str, lot_id: str = "lot-1"
+) -> str:
+    """Draw the awarded lot's contract and have both parties sign it, once its standstill
+    has ended: the contract's id, once the lot is recorded as contracted."""
+    async with stack.client(officer.token) as client:
+        period = {"start_date": "2027-01-01", "end_date": "2027-12-31"}
+        drawn = await client.post(
+            f"/tenders/{ocid}/contracts", json={"lot_id": lot_id, "period": period}
+        )
+        assert drawn.status_code == 201, drawn.text
+        contract_id = str(drawn.json()["id"])
+        digest = (await client.get(f"/contracts/{contract_id}")).json()["document_sha256"]
+    for signer, side in ((officer, ContractParty.BUYER), (winner, ContractParty.SUPPLIER)):
+        fields = signature_fields(contract_id, digest, side)
+        signature = keys.sign(signer.keys.signing_key, CONTRACT_SIGNATURE, fields)
+        async with stack.client(signer.token) as client:
+            signed = await client.post(
+                f"/contracts/{contract_id}/signatures",
+                json={"signature": base64.b64encode(signature).decode()},
+            )
+            assert signed.status_code == 201, signed.text
+
+    async def contracted() -> bool:
+        status = (
+            "SELECT count(*) FROM events WHERE aggregate_id = $1 AND type = 'ContractConcluded'"
+        )
+        return bool(await stack.pool.fetchval(status, f"{ocid}:evaluation"))
+
+    assert await eventually(contracted)
+    return contract_id

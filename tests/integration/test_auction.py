@@ -16,6 +16,7 @@ from tests.integration.market import (
     Party,
     bid_content,
     buyer_with_committee,
+    conclude_contract,
     hand_in,
     register_supplier,
     seal,
@@ -47,7 +48,7 @@ async def follow(stack: Stack, bidder: Party, path: str, views: list[dict[str, A
 
 async def test_an_auction_lowers_prices_ranks_live_and_decides_the_award(stack: Stack) -> None:
     buyer = await buyer_with_committee(stack, size=2)
-    ocid, tender_key, deadline = await sealed_tender(stack, buyer, auction=RULES)
+    ocid, tender_key, deadline = await sealed_tender(stack, buyer, auction=RULES, standstill_days=0)
     alpha, bravo, charlie, outsider = [
         await register_supplier(stack, name)
         for name in ("Alfa Birotica SRL", "Bravo Hârtie SRL", "Charlie Print SA", "Delta SRL")
@@ -209,6 +210,7 @@ async def test_an_auction_lowers_prices_ranks_live_and_decides_the_award(stack: 
     shown = await eventually(award)
     assert shown["supplier_id"] == alpha.id
     assert shown["value"] == {"amount": "930.00", "currency": "RON"}
+    await conclude_contract(stack, buyer.members[0], alpha, ocid)  # a saving only then
 
     async def saved() -> dict[str, Any] | None:  # the savings read model, fed by the stream
         async with stack.client() as public:

@@ -19,6 +19,7 @@ from tests.integration.conftest import register_officer, running_stack, tender_b
 from tests.integration.market import (
     bid_content,
     buyer_with_committee,
+    conclude_contract,
     hand_in,
     register_supplier,
     seal,
@@ -244,6 +245,7 @@ async def test_savings_compare_vat_with_vat(stack: Stack) -> None:
         ):
             done = await officer.post(f"/tenders/{ocid}/evaluation/{step}", json=body)
             assert done.status_code == 201, (step, done.text)
+    await conclude_contract(stack, buyer.members[0], bidder, ocid)
 
     async def apart() -> dict[str, Any] | None:
         async with stack.client() as public:

@@ -22,7 +22,7 @@ from readmodels import notices
 from schemas.upcasting import read_envelope
 from sdk.keyfiles import KeyFile
 from sdk.market import supplier_registration
-from tests.integration.conftest import running_stack
+from tests.integration.conftest import running_stack, tender_body
 from tests.integration.market import (
     Party,
     bid_content,
@@ -33,7 +33,7 @@ from tests.integration.market import (
     submit,
     until_sealed,
 )
-from tests.integration.stack import Stack, eventually
+from tests.integration.stack import OPERATOR_TOKEN, Stack, eventually
 from tests.integration.test_cli import procurement
 
 pytestmark = pytest.mark.integration
@@ -333,3 +333,124 @@ async def test_notices_applied_again_are_written_and_mailed_once(stack: Stack) -
     async with stack.pool.acquire() as connection, connection.transaction():
         assert await notices.record(connection, [read_envelope(r["envelope"]) for r in rows]) == 0
     assert tuple(await stack.pool.fetchrow(counts)) == before
+
+
+async def kinds_of(stack: Stack, token: str, ocid: str) -> dict[str, str]:
+    """The kinds of notice about ``ocid`` in the party's inbox, with their texts."""
+    found = (await inbox(stack, token, limit=100))["notices"]
+    return {n["kind"]: n["text"] for n in found if n["ocid"] == ocid}
+
+
+async def told(stack: Stack, token: str, ocid: str, *kinds: str) -> dict[str, str]:
+    async def arrived() -> dict[str, str] | None:
+        found = await kinds_of(stack, token, ocid)
+        return found if set(kinds) <= set(found) else None
+
+    return await eventually(arrived)
+
+
+async def test_questions_rulings_annulments_and_unsuccessful_lots_reach_their_parties(
+    stack: Stack,
+) -> None:
+    """The asker alone is told its question was received and answered; the review body's
+    ruling on a complaint reaches the complainant, the buyer and the winner; an annulled
+    award its bidder; a lot that ends without an award every bidder of the lot, with why."""
+    buyer = await buyer_with_committee(stack, size=2)
+    ocid, material, deadline = await sealed_tender(stack, buyer, deadline_in=timedelta(seconds=8))
+    (cheap, _), (dear, _) = await supplier(stack, "Ieftin SRL"), await supplier(stack, "Scump SA")
+    bids = {}
+    for bidder, amount in ((cheap, "880.00"), (dear, "960.00")):
+        answer = await submit(
+            stack, bidder, seal(bid_content(ocid, bidder.id, amount), material, bidder)
+        )
+        bids[bidder.id] = answer.json()["receipt"]["bid_id"]
+    await until_sealed(stack, ocid, deadline)
+    for member in buyer.members:
+        assert (await hand_in(stack, member, ocid)).status_code == 200
+    officer = buyer.members[0]
+    async with stack.client(officer.token) as client:
+        for step, body in (
+            *[("qualifications", {"bid_id": bid}) for bid in bids.values()],
+            ("lot-completions", {"lot_id": "lot-1"}),
+            ("awards", {"lot_id": "lot-1"}),
+        ):
+            done = await client.post(f"/tenders/{ocid}/evaluation/{step}", json=body)
+            assert done.status_code == 201, (step, done.text)
+    async with stack.client(dear.token) as client:
+        complaint = await client.post(
+            f"/tenders/{ocid}/evaluation/complaints",
+            json={"lot_id": "lot-1", "grounds": "The winner's price is abnormally low"},
+        )
+        assert complaint.status_code == 201, complaint.text
+    async with stack.client(OPERATOR_TOKEN) as operator:
+        agency = await operator.post(
+            "/agencies", json={"name": "CNSC", "identifier": f"RO-CNSC-{uuid.uuid4().hex[:8]}"}
+        )
+        assert agency.status_code == 201, agency.text
+        reviewer = await operator.post(
+            "/officers",
+            json={
+                "agency_id": agency.json()["id"],
+                "name": "Maria Ionescu",
+                "email": "maria@cnsc.ro",
+                "role": "reviewer",
+            },
+        )
+        assert reviewer.status_code == 201, reviewer.text
+    async with stack.client(reviewer.json()["token"]) as review:
+        ruled = await review.post(
+            f"/tenders/{ocid}/evaluation/complaint-dismissals",
+            json={"complaint_id": "complaint-1", "reason": "The price was justified"},
+        )
+        assert ruled.status_code == 201, ruled.text
+    for party in (dear, cheap, buyer.officer):
+        ruling = (await told(stack, party.token, ocid, "ComplaintDismissed"))["ComplaintDismissed"]
+        assert "The price was justified" in ruling
+
+    async with stack.client(officer.token) as client:
+        for reason_code, reason in (
+            ("refused_to_sign", "Its letter of 3 June"),
+            ("exclusion_ground", "Insolvent"),
+        ):
+            if reason_code == "exclusion_ground":
+                again = await client.post(
+                    f"/tenders/{ocid}/evaluation/awards", json={"lot_id": "lot-1"}
+                )
+                assert again.status_code == 201, again.text
+            annulled = await client.post(
+                f"/tenders/{ocid}/evaluation/award-annulments",
+                json={"lot_id": "lot-1", "reason_code": reason_code, "reason": reason},
+            )
+            assert annulled.status_code == 201, annulled.text
+    assert (
+        "Its letter of 3 June"
+        in (await told(stack, cheap.token, ocid, "AwardAnnulled"))["AwardAnnulled"]
+    )
+    for bidder in (cheap, dear):
+        ended = (await told(stack, bidder.token, ocid, "LotUnsuccessful"))["LotUnsuccessful"]
+        assert "lot-1" in ended
+        assert "no bid is left that can win it" in ended
+
+    # A question, in another tender still in its enquiry period: only its asker is told.
+    async with stack.client(buyer.officer.token) as client:
+        published = await client.post(
+            "/tenders", json=tender_body(deadline_in=timedelta(minutes=1))
+        )
+        assert published.status_code == 201, published.text
+    asked_in = published.json()["id"]
+    async with stack.client(cheap.token) as client:
+        question = {"title": "Paper weight", "description": "Is 75 g/m2 paper acceptable?"}
+        asked = await client.post(f"/tenders/{asked_in}/enquiries", json=question)
+        assert asked.status_code == 201, asked.text
+    await told(stack, cheap.token, asked_in, "EnquiryAsked")
+    async with stack.client(buyer.officer.token) as client:
+        enquiry_id = (await client.get(f"/tenders/{asked_in}/enquiries")).json()["enquiries"][0][
+            "id"
+        ]
+        answered = await client.post(
+            f"/tenders/{asked_in}/enquiries/{enquiry_id}/answer", json={"answer": "No: 80 g/m2."}
+        )
+        assert answered.status_code == 201, answered.text
+    told_answer = (await told(stack, cheap.token, asked_in, "EnquiryAnswered"))["EnquiryAnswered"]
+    assert "No: 80 g/m2." in told_answer
+    assert await kinds_of(stack, dear.token, asked_in) == {}  # nobody else hears who asked

@@ -4,6 +4,7 @@ replaced before the new deadline is not opened, and only bids made for the amend
 requirements compete."""
 
 import asyncio
+import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from schemas.evaluation import EvaluationStarted
 from schemas.events import BidOpened, BidRejected
 from schemas.reconfirmations import ReconfirmationRequested
 from schemas.upcasting import read_envelope
+from schemas.values import Requirements
 from sdk.client import ApiError, Client
 from tests.integration.market import (
     Party,
@@ -159,3 +161,60 @@ async def test_bids_sent_before_a_significant_amendment_must_be_reconfirmed(
     assert {bid.bidder_id for bid in evaluated.bids} == {keeper.id, replacer.id}
     async with stack.client() as public:
         assert (await public.get("/health/dead-letters")).json()["unresolved"] == 0
+
+
+async def test_a_document_that_changes_the_requirements_asks_for_reconfirmation(
+    stack: Stack,
+) -> None:
+    """A significant change published as a document is an amendment like any other: the bid
+    already sent waits for its reconfirmation, named by the requirements and the document's
+    own SHA-256, and the SDK checks that against the tender's public documents before it
+    signs."""
+    buyer = await buyer_with_committee(stack, size=2)
+    bidder = await register_supplier(stack, "Documentat SRL")
+    ocid, material, _ = await sealed_tender(stack, buyer, timedelta(seconds=30))
+    sent = await submit(
+        stack, bidder, seal(bid_content(ocid, bidder.id, "900.00"), material, bidder)
+    )
+    assert sent.status_code == 201, sent.text
+    content = b"%PDF-1.4 caiet de sarcini: 80 g/m2"
+    async with stack.client(buyer.officer.token) as client:
+        published = await client.post(
+            f"/tenders/{ocid}/documents",
+            params={
+                "title": "Caiet de sarcini",
+                "file_name": "caiet.pdf",
+                "changes_requirements": "true",
+                "reason": "Paper of 80 g/m2",
+            },
+            content=content,
+            headers={"Content-Type": "application/pdf"},
+        )
+        assert published.status_code == 201, published.text
+        tender = (await client.get(f"/tenders/{ocid}")).json()
+        listed = (await client.get(f"/tenders/{ocid}/documents")).json()["documents"]
+    requirements = Requirements.model_validate(
+        {name: tender[name] for name in Requirements.model_fields if name in tender}
+    )
+    digest = reconfirmation.document_change_sha256(
+        requirements, listed[0]["id"], 1, hashlib.sha256(content).hexdigest()
+    )
+
+    async def asked() -> dict[str, Any] | None:
+        mine: dict[str, Any] | None = (await my_bids(stack, bidder, ocid)).get("my_reconfirmation")
+        return mine
+
+    mine = await eventually(asked)
+    assert mine == {
+        "bid_id": sent.json()["receipt"]["bid_id"],
+        "version": 1,
+        "requirements_sha256": digest,
+    }
+
+    def through_the_sdk() -> dict[str, Any]:
+        with Client(stack.api_url, bidder.token) as client:
+            return client.reconfirm_bid(ocid, bidder.id, bidder.keys)
+
+    answer = await asyncio.to_thread(through_the_sdk)
+    assert answer["requirements_sha256"] == digest
+    assert "my_reconfirmation" not in await my_bids(stack, bidder, ocid)

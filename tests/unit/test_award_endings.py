@@ -225,15 +225,16 @@ def test_a_cancelled_tender_cancels_its_evaluation_and_nothing_follows() -> None
         assert refused.value.code == "procedure_cancelled"
 
 
-def test_savings_count_the_award_that_stands_never_an_annulled_one() -> None:
-    """The annulled award leaves the savings; the next one, and its concluded contract, count."""
+def test_savings_count_only_a_concluded_contract_never_an_award_in_standstill_or_annulled() -> None:
+    """An award in its standstill is no saving yet; the annulled one never is; the next
+    award counts once its contract is concluded."""
     tender = published()
     procedure = three_bids_awarded()
-    [counted] = awarded_lots(tender, procedure.evaluation)
-    assert counted.awarded == Decimal("900.00")
+    assert awarded_lots(tender, procedure.evaluation) == []  # the standstill runs
     procedure.do(REFUSED, BUYERS_OFFICER)
     assert awarded_lots(tender, procedure.evaluation) == []
     procedure.do(DecideAward(ocid=OCID, lot_id=LOT), BUYERS_OFFICER)
+    assert awarded_lots(tender, procedure.evaluation) == []
     procedure.do(RecordContractConcluded(ocid=OCID, lot_id=LOT, contract_id="c-2"), SYSTEM)
     [counted] = awarded_lots(tender, procedure.evaluation)
     assert counted.awarded == Decimal("950.00")

@@ -8,24 +8,34 @@ import pytest
 
 from adapters.mail import MailServer, compose, retry_after
 from adapters.readiness import Figures, warnings
-from publication.notices import Parties, notices, parties
+from procurement import enquiries
+from publication.notices import Before, Parties, notices, parties
 from readmodels.notices import recipients
 from schemas.bids import Receipt
 from schemas.commands import Actor, Role
+from schemas.enquiries import EnquiryAnswered, EnquiryAsked
 from schemas.evaluation import (
     AwardDecided,
     ClarificationAnswered,
     ComplaintFiled,
+    DismissComplaint,
+    FileComplaint,
     LotCancelled,
+    LotUnsuccessful,
     ProcedureCancelled,
+    UnsuccessfulReason,
 )
-from schemas.events import Envelope, Event, TenderCancelled, envelope
+from schemas.events import Envelope, Event, TenderCancelled, TenderUnsuccessful, envelope
 from tests.unit.evaluation_examples import (
+    BUYER,
+    LOT,
     NOW,
     OCID,
+    REVIEWER,
     awarded,
     bid,
     facts,
+    supplier,
 )
 
 BIDS = f"{OCID}:bids"
@@ -237,3 +247,65 @@ def test_who_reads_which_notices(actor: Actor, reads: list[str]) -> None:
     """Officers and reviewers read their own and their agency's; an agency's administrator,
     who only registers officers, and a supplier read their own."""
     assert recipients(actor) == reads
+
+
+@pytest.mark.parametrize(
+    ("event", "aggregate", "told"),
+    [
+        (TenderUnsuccessful(reason="every bid was rejected at the opening"), OCID, {"supplier-a", "supplier-c"}),
+        (
+            LotUnsuccessful(lot_id="lot-2", reason_code=UnsuccessfulReason.NO_ADMISSIBLE_BIDS, reason="its only bid was rejected"),
+            f"{OCID}:evaluation",
+            {"supplier-c"},
+        ),
+    ],
+)  # fmt: skip
+def test_an_unsuccessful_lot_or_tender_reaches_its_tenderers_with_the_reason(
+    event: TenderUnsuccessful | LotUnsuccessful, aggregate: str, told: set[str]
+) -> None:
+    """Article 55(1): the tenderers learn why no contract is awarded; a lot's own only."""
+    standing = Parties(
+        "agency-RO-1",
+        frozenset({"supplier-a", "supplier-c"}),
+        {"lot-1": frozenset({"supplier-a"}), "lot-2": frozenset({"supplier-c"})},
+    )
+    made = notices(_stored(event, aggregate), standing)
+    assert {n.recipient_id for n in made} == told
+    assert all(event.reason in n.text for n in made)
+
+
+def test_a_ruling_on_a_complaint_reaches_the_complainant_the_buyer_and_the_winner() -> None:
+    """The decision event names the complaint only; the evaluation before it names who
+    complained and who won, so each of them is told the ruling and its reasons."""
+    procedure = awarded(facts(), bid("a", "900.00"), bid("b", "950.00"))
+    procedure.do(FileComplaint(ocid=OCID, lot_id=LOT, grounds="Too cheap"), supplier("supplier-b"))
+    before = procedure.evaluation
+    [ruling] = procedure.do(
+        DismissComplaint(ocid=OCID, complaint_id="complaint-1", reason="The price holds"),
+        REVIEWER,
+    )
+    stored = _stored(ruling, f"{OCID}:evaluation")
+    assert notices(stored) == []  # without the evaluation, nobody is known
+    made = notices(stored, Parties(BUYER), Before(evaluation=before))
+    assert {n.recipient_id for n in made} == {"supplier-b", BUYER, "supplier-a"}
+    assert all("The price holds" in n.text for n in made)
+
+
+def test_a_question_is_told_to_its_asker_alone_when_received_and_answered() -> None:
+    """The public answer names nobody; the asker's own notice is found from the question."""
+    asked = EnquiryAsked(
+        enquiry_id="enquiry-1", asker_id="supplier-a", title="Weight", description="75 g/m2?"
+    )
+    answered = EnquiryAnswered(
+        enquiry_id="enquiry-1",
+        title="Weight",
+        description="75 g/m2?",
+        answer="No: 80.",
+        asked_at=NOW,
+    )
+    [received] = notices(_stored(asked, OCID))
+    assert received.recipient_id == "supplier-a"
+    known = Before(clarifications=enquiries.replay([(asked, NOW)]))
+    [told] = notices(_stored(answered, OCID), Parties(BUYER), known)
+    assert told.recipient_id == "supplier-a"
+    assert "No: 80." in told.text

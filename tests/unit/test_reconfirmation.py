@@ -2,6 +2,7 @@
 bidder's signed reconfirmation and what it must name, and what a new version does. No
 database."""
 
+import hashlib
 from datetime import timedelta
 from decimal import Decimal
 from uuid import uuid4
@@ -14,6 +15,7 @@ from bidding import keys, ledger, messages, reconfirmation
 from bidding.ledger import Ledger
 from procurement.errors import NotAllowed, Rejected, WrongState
 from schemas.commands import Actor, Role
+from schemas.documents import DocumentType, TenderDocumentPublished
 from schemas.events import BidRejected, TenderRequirementsAmended, envelope
 from schemas.reconfirmations import BidReconfirmed, ReconfirmationRequested
 from tests.unit.examples import NOW, OCID, published
@@ -208,7 +210,58 @@ def test_the_policy_asks_on_the_bid_log_after_its_last_event() -> None:
         actor="officer-ana",
         occurred_at=NOW,
     )
-    [changes] = policies.ask_for_reconfirmation(amended_at, ledger.evolve(state, change))
+    [changes] = policies.ask_for_reconfirmation(amended_at, (ledger.evolve(state, change), None))
     assert (changes.aggregate_id, changes.version) == (f"{OCID}:bids", state.version)
     assert [type(event) for event in changes.events] == [ReconfirmationRequested]
-    assert policies.ask_for_reconfirmation(amended_at, None) == []
+    assert policies.ask_for_reconfirmation(amended_at, (None, None)) == []
+
+
+def document(changes_requirements: bool = True, content: bytes = b"new") -> TenderDocumentPublished:
+    return TenderDocumentPublished(
+        document_id="doc-1",
+        version=2,
+        title="Caiet de sarcini",
+        document_type=DocumentType.TECHNICAL_SPECIFICATIONS,
+        file_name="caiet.pdf",
+        media_type="application/pdf",
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        changes_requirements=changes_requirements,
+        reason="Paper of 80 g/m2" if changes_requirements else None,
+    )
+
+
+def test_a_document_that_changes_the_requirements_asks_for_reconfirmation_of_its_bytes() -> None:
+    """A significant change made by a document is an amendment: the current bids are asked
+    to be reconfirmed against the requirements and that document's digest, which a
+    reconfirmation of the requirements alone does not satisfy; a document that changes
+    nothing significant asks nobody."""
+    state = taken(opened_log(), bid(), 1)
+    requirements = published().requirements
+    changed = document()
+    at = envelope(
+        changed,
+        event_id=uuid4(),
+        aggregate_id=OCID,
+        sequence=2,
+        actor="officer-ana",
+        occurred_at=NOW,
+    )
+    [changes] = policies.ask_for_reconfirmation(at, (state, requirements))
+    [requested] = changes.events
+    assert isinstance(requested, ReconfirmationRequested)
+    digest = reconfirmation.document_change_sha256(requirements, "doc-1", 2, changed.sha256)
+    assert requested.requirements_sha256 == digest
+    assert digest != reconfirmation.requirements_sha256(requirements)
+    assert requested.reason == "Paper of 80 g/m2"
+    state = ledger.evolve(state, requested)
+    stale = signed(state, digest=reconfirmation.requirements_sha256(requirements))
+    with pytest.raises(WrongState) as refused:
+        decide(state, stale)
+    assert refused.value.code == "not_the_latest_amendment"
+    [reconfirmed] = decide(state, signed(state))
+    assert isinstance(reconfirmed, BidReconfirmed)
+    assert (
+        ledger.request_reconfirmation(state, document(changes_requirements=False), requirements)
+        == []
+    )

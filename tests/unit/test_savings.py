@@ -32,6 +32,7 @@ from schemas.evaluation import (
     OpenedBid,
     QualifyBid,
     RecordAuctionResult,
+    RecordContractConcluded,
     StartEvaluation,
 )
 from schemas.events import Event
@@ -321,6 +322,11 @@ def test_awarded_lots_are_read_from_the_tender_and_its_evaluation() -> None:
         history += decide(replay(history), command_, actor, now)
     evaluation = replay(history)
     assert evaluation is not None
+    assert awarded_lots(tender, evaluation) == []  # awarded, but no contract yet
+    concluded = RecordContractConcluded(ocid="o-1", lot_id="lot-1", contract_id="c-1")
+    history += decide(evaluation, concluded, system, now)
+    evaluation = replay(history)
+    assert evaluation is not None
     [found] = awarded_lots(tender, evaluation)
     assert found == lot(
         "1000.00", "870.00", "850.00", final="850.00", ocid="o-1",
@@ -367,6 +373,7 @@ def test_a_winning_offer_with_vat_is_read_as_such() -> None:
         (QualifyBid(ocid="o", bid_id="a"), officer),
         (CompleteLotEvaluation(ocid="o", lot_id="lot-1"), officer),
         (DecideAward(ocid="o", lot_id="lot-1"), officer),
+        (RecordContractConcluded(ocid="o", lot_id="lot-1", contract_id="c-1"), system),
     ]  # fmt: skip
     history: list[Event] = []
     for command_, actor in steps:

@@ -31,8 +31,7 @@ RECEIPT = Receipt(
     material_sha256="7e" * 32,
     shares_sha256="5a" * 32,
     received_at=datetime(2026, 11, 26, 21, 39, 15, 386089, tzinfo=UTC),
-    log_index=0,
-)
+)  # no log_index: a receipt names no position (older receipts kept one)
 DEADLINE = datetime(2026, 12, 27, 10, 0, tzinfo=UTC)
 
 
