@@ -226,7 +226,9 @@ class World:
             return policies.unsuccessful_without_bids(item, self.tender)
         if isinstance(event, TenderRequirementsAmended):  # the bids sent wait for their word
             requested = reconfirmations.request_reconfirmation(
-                self.receipts.values(), event.requirements, event.reason
+                self.receipts.values(),
+                reconfirmations.requirements_sha256(event.requirements),
+                event.reason,
             )
             self.awaited |= {r.bidder_id: reconfirmations.awaiting(r) for r in requested}
             return []
