@@ -20,8 +20,10 @@ give at a plausible time and that the domain accepts: a live procedure with none
 Where the world mirrors the platform rather than calling it, and so must follow it when the
 platform changes: ``_opening`` (``app.opening.OpeningCeremony._open`` and
 ``app.policies.start_evaluation``), ``_follow`` (the policy table ``app.policies.POLICIES``),
-``run_auction`` (the auction's timer), ``draw`` (``app.handlers.draw_or_sign_contract``) and
-``reconfirm`` (``app.bid_intake``'s reconfirmation, without the sealed log).
+``run_auction`` (the auction's timer), ``draw`` (``app.handlers.draw_or_sign_contract``),
+``reconfirm`` (``app.bid_intake``'s reconfirmation, without the sealed log), and ``amend``,
+``close`` and the complaints about the conditions (``app.handlers.change_tender`` and
+``complain_about_conditions``: an upheld complaint holds the close and the opening).
 """
 
 from collections import Counter
@@ -41,6 +43,7 @@ from bidding import opening as bid_opening
 from bidding import reconfirmation as reconfirmations
 from contracts import contract as contracts
 from procurement import auction as auctions
+from procurement import conditions_complaints as conditions
 from procurement import evaluation as evaluations
 from procurement import tender as tenders
 from procurement.errors import Rejected
@@ -51,6 +54,12 @@ from publication.savings import awarded_lots
 from schemas.auction import AuctionClosed
 from schemas.bids import BidContent, Receipt
 from schemas.commands import Actor, AmendTender, CancelTender, CloseTender, PublishTender, Role
+from schemas.conditions_complaints import (
+    ConditionsComplaintUpheld,
+    DismissConditionsComplaint,
+    FileConditionsComplaint,
+    UpholdConditionsComplaint,
+)
 from schemas.contracts import (
     ContractActivated,
     DrawContract,
@@ -293,6 +302,25 @@ class World:
     def auction(self, lot_id: str) -> auctions.Auction | None:
         return auctions.replay(self.events(auction_id(lot_id)))
 
+    complaints_id = conditions.complaints_id(OCID)
+
+    @property
+    def complaints(self) -> conditions.ConditionsComplaints | None:
+        return conditions.replay(OCID, self.events(self.complaints_id))
+
+    def awaiting_remedy(self) -> list[str]:
+        """The upheld complaints about the conditions the buyer has not yet remedied."""
+        return conditions.awaiting_remedy(self.complaints, self.events(OCID))
+
+    def held(self) -> bool:
+        """The tender, past its deadline or not, is held open until its remedy."""
+        tender = self.tender
+        return (
+            tender is not None
+            and tender.status is tenders.TenderStatus.ACTIVE
+            and bool(self.awaiting_remedy())
+        )
+
     # The tender
 
     def publish(self, lots: int, *, auction: bool) -> None:
@@ -320,9 +348,10 @@ class World:
             ]
         changed = tender.requirements.model_copy(update={"lots": lots})
         command = AmendTender(ocid=OCID, reason="The quantities were revised", requirements=changed)
+        due = bool(self.awaiting_remedy())  # as app.handlers.change_tender reads it
         return Move(
             "amend",
-            lambda: tenders.amend(tender, command, OFFICER, self.now, RULES),
+            lambda: tenders.amend(tender, command, OFFICER, self.now, RULES, remedy_due=due),
             OCID,
             OFFICER,
             self.now,
@@ -337,6 +366,37 @@ class World:
             lambda: tenders.cancel(tender, command, OFFICER),
             OCID,
             OFFICER,
+            self.now,
+        )
+
+    # Complaints about the conditions, on "<ocid>:complaints" (app.handlers.complain_about_conditions)
+
+    def complain_about_conditions(self, supplier_id: str) -> Move:
+        """A registered supplier, bidder or not, asks the review body to review the conditions."""
+        state, tender, actor = self.complaints, self.tender, supplier(supplier_id)
+        command = FileConditionsComplaint(ocid=OCID, grounds="The paper grade favours one mill.")
+        return Move(
+            "complain about the conditions",
+            lambda: conditions.decide(state, command, actor, self.now, tender),
+            self.complaints_id,
+            actor,
+            self.now,
+        )
+
+    def rule_on_conditions(self, complaint_id: str, *, uphold: bool) -> Move:
+        """A review officer of another body than the buyer's upholds or dismisses it."""
+        state, tender = self.complaints, self.tender
+        names = {"ocid": OCID, "complaint_id": complaint_id}
+        command = (
+            UpholdConditionsComplaint(**names, reason="The grade is a brand in disguise.")
+            if uphold
+            else DismissConditionsComplaint(**names, reason="Any mill makes that grade.")
+        )
+        return Move(
+            "uphold" if uphold else "dismiss",
+            lambda: conditions.decide(state, command, REVIEWER, self.now, tender),
+            self.complaints_id,
+            REVIEWER,
             self.now,
         )
 
@@ -412,9 +472,15 @@ class World:
         tender = self.tender
         assert tender is not None
         at = max(self.now, tender.submission_deadline)
+        complaints, history = self.complaints, self.events(OCID)
+
+        def decide() -> list[Event]:
+            conditions.tender_must_not_close_before_its_remedy(complaints, history)
+            return tenders.close(tender, CloseTender(ocid=OCID), SYSTEM, at)
+
         return Move(
             "close",
-            lambda: tenders.close(tender, CloseTender(ocid=OCID), SYSTEM, at),
+            decide,
             OCID,
             SYSTEM,
             at,
@@ -428,6 +494,7 @@ class World:
         assert tender is not None
         if tender.status is not tenders.TenderStatus.CLOSED or self.opened:
             raise Rejected("the bids open once, after the close", code="not_closed")
+        conditions.bids_must_not_be_opened_before_the_remedy(self.complaints, self.events(OCID))
         currencies = {lot.id: lot.value.currency for lot in tender.requirements.lots}
         results = [
             bid_opening.bid_must_fit_the_tender(
@@ -641,13 +708,16 @@ class World:
 
     def progress(self, lot_id: str) -> Iterator[Move]:
         """Every command other than a cancellation that an authorised actor may give for the
-        lot, now or once a period ran out (a clarification's, a standstill's)."""
+        lot, now or once a period ran out (a clarification's, a standstill's); and while an
+        upheld complaint holds the tender, the buyer's remedies, its cancellation among them."""
         tender = self.tender
         assert tender is not None
+        evaluated = self.evaluation
+        if evaluated is None and self.awaiting_remedy():
+            yield from self._remedies()
         if tender.status is tenders.TenderStatus.ACTIVE:
             yield self.close()
             return
-        evaluated = self.evaluation
         if evaluated is None:
             yield self.open_bids()
             return
@@ -673,6 +743,8 @@ class World:
             yield self.draw(lot_id, when)
         yield self.annul(lot_id)
         for request in evaluated.clarifications.values():
+            if lot_id not in request.lot_ids:  # a question about the bid for another lot
+                continue
             answer = AnswerClarification(ocid=OCID, request_id=request.request_id, answer="Yes.")
             yield self.evaluate("answer", answer, supplier(request.bidder_id))
         for complaint in evaluated.complaints.values():
@@ -705,6 +777,15 @@ class World:
             yield self.sign(lot_id, OFFICER)
             yield self.sign(lot_id, supplier(contract.supplier_id))
 
+    def _remedies(self) -> Iterator[Move]:
+        """The buyer's legal moves while an upheld complaint holds the tender: a significant
+        amendment (only while the tender is open), or its cancellation."""
+        tender = self.tender
+        assert tender is not None
+        estimate = tender.requirements.lots[0].value.amount
+        yield self.amend(estimate=ESTIMATE if estimate != ESTIMATE else 2 * ESTIMATE)
+        yield self.cancel_tender()
+
     def _justification_moves(self, lot_id: str, bid_id: str, when: datetime) -> Iterator[Move]:
         evaluated = self.evaluation
         assert evaluated is not None
@@ -729,7 +810,7 @@ class World:
         the domain accepts."""
         found = []
         for lot_id in self.lots_live():
-            if not any(_accepted(move) for move in self.progress(lot_id)):
+            if not any(accepted(move) for move in self.progress(lot_id)):
                 found.append(lot_id)
         return found
 
@@ -748,7 +829,22 @@ class World:
             *self._standstill_violations(),
             *self._concluded_violations(),
             *self._savings_violations(),
+            *self._remedy_violations(),
         ]
+
+    def _remedy_violations(self) -> Iterator[Violation]:
+        """Once a complaint about the conditions is upheld, the tender neither closes nor has
+        its bids opened until the buyer amends its requirements or cancels it."""
+        awaited = False
+        for item in self.history:
+            event = item.event
+            if isinstance(event, ConditionsComplaintUpheld):
+                awaited = True
+            elif isinstance(event, TenderRequirementsAmended | TenderCancelled):
+                awaited = False
+            elif awaited and isinstance(event, TenderClosed | BidsOpened):
+                what = f"{type(event).__name__} while an upheld complaint awaits its remedy"
+                yield Violation("item 8", what)
 
     def _cancellation_violations(self) -> Iterator[Violation]:
         """Once the tender, the procedure or a lot is cancelled, nothing moves it on."""
@@ -769,7 +865,7 @@ class World:
             for move in self.progress(lot.id):
                 # The review of a lot's cancellation is what the cancellation still allows.
                 allowed = ["close"] if whole else ["close", f"rule on the {_CANCELLATION}"]
-                if move.name not in allowed and _accepted(move):
+                if move.name not in allowed and accepted(move):
                     yield Violation(
                         "item 5", f"{move.name} of {lot.id} is accepted after the cancellation"
                     )
@@ -828,8 +924,9 @@ class World:
             lot_id = award["relatedLots"][0]
             contract = self.contract(lot_id)
             if contract is None or contract.status is contracts.ContractStatus.TERMINATED:
+                unsigned = contract is not None and contract.activated_at is None
                 yield Violation(
-                    "item 4",
+                    "unsigned termination" if unsigned else "item 4",
                     f"award {award['id']} is active but its contract can never be concluded",
                 )
         repeated = sorted(award for award, n in Counter(self.award_ids).items() if n > 1)
@@ -901,7 +998,7 @@ class World:
 _CANCELLATION = ComplaintSubject.CANCELLATION
 
 
-def _accepted(move: Move) -> bool:
+def accepted(move: Move) -> bool:
     try:
         move.decide()
     except Rejected:
@@ -917,6 +1014,8 @@ def _why_stuck(
 ) -> str:
     """The issue item a stuck lot belongs to, read from its state."""
     if evaluated is None:
+        if world.awaiting_remedy():
+            return "item 8"
         return "item 11" if not world.bids else "item 1"
     lot = evaluated.lots[lot_id]
     contract = world.contract(lot_id)

@@ -21,6 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from procurement import evaluation as evaluations
 from procurement import tender as tenders
+from procurement.conditions_complaints import ConditionsComplaintStatus
 from schemas.commands import Actor
 from schemas.evaluation import (
     AcceptJustification,
@@ -54,20 +55,21 @@ from tests.procedure_world import (
     SUPPLIERS,
     Violation,
     World,
+    accepted,
     supplier,
 )
 
 # Rules for commands the domain does not have yet, by rule name, with the issue item that
 # adds them; remove a name once its command is merged (and adapt the rule to its name).
-PENDING = {
-    "complain_before_deadline": "item 8: complaints about the conditions on <ocid>:complaints",
-}
+PENDING: dict[str, str] = {}
 
 # Invariants today's domain is known to break, by the issue item that fixes them (each one
 # pinned by a strict xfail below); the machine checks every other one. Remove an item once
 # its fix is merged: the machine then holds the domain to it.
 TOLERATED = {
     "savings": "publication/savings.py counts awards whose contract is not concluded",
+    "unsigned termination": "contracts/contract/decisions.py terminates a contract nobody"
+    " signed and nothing annuls its award, which stays active",
 }
 
 # Cancelling the whole tender ends the story: it is tried at any step, but seldom taken, so
@@ -124,7 +126,7 @@ class ProcedureMachine(RuleBasedStateMachine):
     def withdraw_bid(self, data: st.DataObject) -> None:
         self.world.withdraw(data.draw(st.sampled_from(sorted(self.world.bids))))
 
-    @precondition(lambda self: self.world.bidding_open())
+    @precondition(lambda self: self.world.bidding_open() or self.world.held())
     @rule(estimate=st.sampled_from(["1000.00", "1200.00"]), drop_last_lot=st.booleans())
     def amend_requirements(self, estimate: str, drop_last_lot: bool) -> None:
         self.world.attempt(
@@ -385,12 +387,36 @@ class ProcedureMachine(RuleBasedStateMachine):
         """A bidder says its bid stands after an amendment (refused when nothing awaits it)."""
         self.world.reconfirm(data.draw(st.sampled_from(sorted(self.world.receipts))))
 
-    # Commands the domain does not have yet (see PENDING)
+    # Complaints about the conditions, before the deadline, on "<ocid>:complaints"
 
-    @precondition(lambda self: "complain_before_deadline" not in PENDING)
-    @rule()
-    def complain_before_deadline(self) -> None:
-        raise NotImplementedError("adapt to complaints on <ocid>:complaints (item 8)")
+    @precondition(lambda self: self.world.bidding_open())
+    @rule(complainant=st.sampled_from(SUPPLIERS), ruling=st.sampled_from([None, True, False]))
+    def complain_before_deadline(self, complainant: str, ruling: bool | None) -> None:
+        """Any registered supplier, bidder or not, challenges the conditions; the review
+        body may uphold or dismiss it at once, before the deadline (or later, below)."""
+        filed = self.world.attempt(self.world.complain_about_conditions(complainant))
+        if filed and ruling is not None:
+            (complaint_id,) = self._open_conditions_complaints(complainant)
+            self.world.attempt(self.world.rule_on_conditions(complaint_id, uphold=ruling))
+
+    def _open_conditions_complaints(self, supplier_id: str | None = None) -> list[str]:
+        """The complaints about the conditions still before the review body (one a supplier)."""
+        state = self.world.complaints
+        if state is None:
+            return []
+        return sorted(
+            c.complaint_id
+            for c in state.complaints.values()
+            if c.status is ConditionsComplaintStatus.OPEN and supplier_id in (None, c.supplier_id)
+        )
+
+    @precondition(lambda self: bool(self._open_conditions_complaints()))
+    @rule(data=st.data(), uphold=st.booleans())
+    def rule_on_conditions(self, data: st.DataObject, uphold: bool) -> None:
+        """The review body upholds or dismisses, before or after the deadline: upheld, the
+        tender is held until the buyer amends it significantly or cancels it."""
+        complaint_id = data.draw(st.sampled_from(self._open_conditions_complaints()))
+        self.world.attempt(self.world.rule_on_conditions(complaint_id, uphold=uphold))
 
     # After every step
 
@@ -656,3 +682,87 @@ def test_savings_count_only_concluded_awards() -> None:
     world = opened({A: ron("900.00")})
     awarded(world)
     assert not violations_of(world, "savings")
+
+
+def conditions_upheld(world: World, complainant: str) -> None:
+    """``complainant`` challenges the conditions and the review body upholds it."""
+    assert world.attempt(world.complain_about_conditions(complainant)), world.refused[-1]
+    filed = world.complaints
+    assert filed is not None
+    complaint_id = max(filed.complaints)
+    assert world.attempt(world.rule_on_conditions(complaint_id, uphold=True)), world.refused[-1]
+
+
+def test_item_8_an_upheld_complaint_holds_the_tender_until_a_significant_amendment() -> None:
+    """C, who never bid, wins its complaint: the deadline passes, the tender does not close,
+    it is not stuck (the buyer may amend it), and amended it closes at its new deadline."""
+    world = World()
+    world.publish(1, auction=False)
+    world.submit(A, {LOT: ron("900.00")})
+    conditions_upheld(world, C)
+    world.now += 40 * DAY
+    assert not world.attempt(world.close())
+    assert world.refused[-1] == "close: remedy_pending"
+    assert world.stuck() == []
+    assert world.attempt(world.amend(estimate=Decimal("1200.00")))
+    assert world.bidding_open()  # the deadline was extended for the new requirements
+    world.reconfirm(A)
+    assert world.attempt(world.close())
+    assert world.open(), world.refused
+    assert not violations_of(world, "item 8")
+
+
+def test_item_8_a_complaint_upheld_after_the_close_keeps_the_bids_sealed() -> None:
+    """Filed before the deadline, upheld after the close: the bids stay sealed, and the
+    buyer's cancellation is the one way on."""
+    world = World()
+    world.publish(1, auction=False)
+    world.submit(A, {LOT: ron("900.00")})
+    assert world.attempt(world.complain_about_conditions(B))
+    assert world.attempt(world.close())
+    assert world.attempt(world.rule_on_conditions("conditions-complaint-1", uphold=True))
+    assert not world.open()
+    assert world.refused[-1] == "open bids: remedy_pending"
+    assert world.stuck() == []
+    assert [m.name for m in world.progress(LOT) if accepted(m)] == ["cancel tender"]
+    assert world.attempt(world.cancel_tender())
+    assert world.lots_live() == []
+
+
+def test_item_8_an_amendment_before_the_decision_does_not_remedy_it() -> None:
+    """The buyer amended while the complaint was pending: the upheld complaint still holds."""
+    world = World()
+    world.publish(1, auction=False)
+    assert world.attempt(world.complain_about_conditions(A))
+    assert world.attempt(world.amend(estimate=Decimal("1200.00")))
+    assert world.attempt(world.rule_on_conditions("conditions-complaint-1", uphold=True))
+    world.now += 40 * DAY
+    assert not world.attempt(world.close())
+    assert world.held()
+
+
+def test_item_8_conditions_are_challenged_only_before_the_deadline() -> None:
+    """A complaint at the deadline is refused: the conditions stood for every bid."""
+    world = World()
+    world.publish(1, auction=False)
+    tender = world.tender
+    assert tender is not None
+    world.now = tender.submission_deadline
+    assert not world.attempt(world.complain_about_conditions(A))
+    assert world.refused[-1] == "complain about the conditions: submission_deadline_passed"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="contracts/contract/decisions.py lets the buyer terminate a contract nobody signed,"
+    " and no policy in app/policies.py annuls its award: OCDS shows the award active beside a"
+    " cancelled contract until the buyer also annuls the award",
+)
+def test_a_contract_terminated_before_any_signature_leaves_no_active_award() -> None:
+    """The winner will not sign and the buyer terminates the drawn contract: the award is
+    not published as active, for its contract can never be concluded."""
+    world = opened({A: ron("900.00"), B: ron("950.00")})
+    awarded(world)
+    contracted(world)
+    assert world.attempt(world.terminate(LOT))
+    assert not violations_of(world, "unsigned termination")
