@@ -67,7 +67,6 @@ PENDING: dict[str, str] = {}
 # pinned by a strict xfail below); the machine checks every other one. Remove an item once
 # its fix is merged: the machine then holds the domain to it.
 TOLERATED = {
-    "savings": "publication/savings.py counts awards whose contract is not concluded",
     "unsigned termination": "contracts/contract/decisions.py terminates a contract nobody"
     " signed and nothing annuls its award, which stays active",
 }
@@ -672,11 +671,6 @@ def test_item_6_a_tie_in_the_auction_is_broken_as_the_award_breaks_it() -> None:
     assert not violations_of(world, "item 6")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="publication/savings.py counts awards still in their standstill; the issue counts"
-    " only concluded ones (lot contracted): its change is under way",
-)
 def test_savings_count_only_concluded_awards() -> None:
     """A lot awarded but still in its standstill saves nothing yet."""
     world = opened({A: ron("900.00")})
