@@ -60,6 +60,10 @@ def worker_environment(
         ),
         PROCUREMENT_MIN_AUCTION_NOTICE=f"{settings.rules.minimum_auction_notice.total_seconds()}s",
         PROCUREMENT_MIN_STANDSTILL_DAYS=str(settings.rules.minimum_standstill_days),
+        PROCUREMENT_ENQUIRY_PERIOD_BEFORE_DEADLINE=(
+            f"{settings.rules.enquiry_period_before_deadline.total_seconds()}s"
+        ),
+        PROCUREMENT_ANSWER_BEFORE_DEADLINE=f"{settings.rules.answer_before_deadline.total_seconds()}s",
     )
     if settings.admin_token:  # the token itself, read from its file once if it came from one
         env.pop("PROCUREMENT_ADMIN_TOKEN_FILE", None)
