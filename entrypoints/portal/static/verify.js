@@ -157,6 +157,12 @@ async function fillIn(receipt, keyId, say) {
       }
     }
   }
+}
+
+// The inclusion proof, once the signature holds: a changed receipt is told as such, not as
+// a leaf the log lacks.
+async function fillInProof(receipt, say) {
+  const ocid = encodeURIComponent(receipt.ocid);
   if (!field("proof").value.trim()) {
     const size = encodeURIComponent(field("tree-size").value.trim());
     let index = receipt.log_index;
@@ -183,6 +189,7 @@ async function check(say) {
   }
   if (!(await signatureValid(signed, publicKey))) return "the receipt's signature is not the platform key's";
   say("Signature by the platform key " + signed.key_id + ": valid.");
+  await fillInProof(receipt, say);
   if (signed.signed_head && receipt.log_index !== undefined) {  // an older receipt's head
     const problem = await checkReceiptHead(signed.signed_head, receipt, publicKey, say);
     if (problem) return problem;
