@@ -216,9 +216,18 @@ def complete(contract: Contract, command: CompleteContract, actor: Actor) -> lis
 
 
 def terminate(contract: Contract, command: TerminateContract, actor: Actor) -> list[Event]:
+    """Only a contract in force is terminated. One not concluded yet ends with its award:
+    terminated alone, it would leave the award standing beside a contract that can never be
+    concluded, so the buyer annuls the award instead, which cancels the contract with it."""
     officer_must_act_for_the_buyer(actor, contract.buyer_id)
-    live = [status for status in ContractStatus if status not in FINAL]
-    contract_must_be(contract, live, "terminate the contract")
+    if contract.status in (ContractStatus.DRAWN, ContractStatus.PARTLY_SIGNED):
+        msg = (
+            f"contract {contract.contract_id} is {contract.status}, not in force: it is not "
+            "terminated; annul its award (POST /tenders/{ocid}/evaluation/award-annulments), "
+            "which cancels the contract with it"
+        )
+        raise WrongState(msg, code="contract_not_concluded")
+    contract_must_be(contract, [ContractStatus.ACTIVE], "terminate the contract")
     return [ContractTerminated(reason=command.reason, officer_id=actor.id)]
 
 

@@ -24,6 +24,7 @@ from contracts.contract import (
     Contract,
     ContractStatus,
     award_facts,
+    cancel_with_the_award,
     contract_document,
     decide,
     document_of,
@@ -284,8 +285,12 @@ def terminated() -> Life:
 
 
 def terminated_unsigned() -> Life:
+    """Drawn, then its award annulled (the winner refused to sign): the contract ends with it."""
     life = drawn()
-    life.do(TerminateContract(contract_id=CONTRACT_ID, reason="Supplier refused to sign"), ANA)
+    events = cancel_with_the_award(life.contract, "The winner refused to sign", ANA.id)
+    for event in events:
+        life.state = evolve(life.state, event)
+    life.events += events
     return life
 
 
@@ -475,8 +480,18 @@ def test_a_signature_over_another_contract_or_document_is_refused() -> None:
         assert refused.value.code == "invalid_signature"
 
 
-def test_a_contract_terminated_before_it_was_signed_was_never_in_force() -> None:
-    """Terminated before activation: final, and OCDS calls it cancelled."""
+def test_a_contract_nobody_signed_is_not_terminated_but_ends_with_its_award() -> None:
+    """Terminating a contract not in force is refused (its award would stand beside it):
+    the buyer annuls the award, which cancels the contract with it."""
+    for unsigned in (drawn(), supplier_signed()):
+        with pytest.raises(WrongState) as refused:
+            unsigned.do(TerminateContract(contract_id=CONTRACT_ID, reason="No signature"), ANA)
+        assert refused.value.code == "contract_not_concluded"
+        assert "award-annulments" in str(refused.value)
+
+
+def test_a_contract_ended_before_it_was_signed_was_never_in_force() -> None:
+    """Ended with its award before activation: final, and OCDS calls it cancelled."""
     life = terminated_unsigned()
     assert status(life) is ContractStatus.TERMINATED
     assert ocds_status(life.contract) == "cancelled"

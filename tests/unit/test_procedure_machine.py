@@ -14,7 +14,6 @@ not have yet are behind ``PENDING``.
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -66,10 +65,7 @@ PENDING: dict[str, str] = {}
 # Invariants today's domain is known to break, by the issue item that fixes them (each one
 # pinned by a strict xfail below); the machine checks every other one. Remove an item once
 # its fix is merged: the machine then holds the domain to it.
-TOLERATED = {
-    "unsigned termination": "contracts/contract/decisions.py terminates a contract nobody"
-    " signed and nothing annuls its award, which stays active",
-}
+TOLERATED: dict[str, str] = {}
 
 # Cancelling the whole tender ends the story: it is tried at any step, but seldom taken, so
 # that most procedures live long enough to reach their awards and contracts.
@@ -746,17 +742,12 @@ def test_item_8_conditions_are_challenged_only_before_the_deadline() -> None:
     assert world.refused[-1] == "complain about the conditions: submission_deadline_passed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="contracts/contract/decisions.py lets the buyer terminate a contract nobody signed,"
-    " and no policy in app/policies.py annuls its award: OCDS shows the award active beside a"
-    " cancelled contract until the buyer also annuls the award",
-)
-def test_a_contract_terminated_before_any_signature_leaves_no_active_award() -> None:
-    """The winner will not sign and the buyer terminates the drawn contract: the award is
-    not published as active, for its contract can never be concluded."""
+def test_a_contract_nobody_signed_is_not_terminated_but_ends_with_its_award() -> None:
+    """The winner will not sign: terminating the drawn contract is refused, since its award
+    would stand beside a contract that can never be concluded; the buyer annuls the award."""
     world = opened({A: ron("900.00"), B: ron("950.00")})
     awarded(world)
     contracted(world)
-    assert world.attempt(world.terminate(LOT))
-    assert not violations_of(world, "unsigned termination")
+    assert not world.attempt(world.terminate(LOT))
+    assert world.refused[-1].endswith("contract_not_concluded"), world.refused[-1]
+    assert not violations_of(world, "item 4")
