@@ -27,6 +27,7 @@ from tests.integration.conftest import create_database
 from tests.integration.market import (
     bid_content,
     buyer_with_committee,
+    conclude_contract,
     hand_in,
     register_supplier,
     seal,
@@ -132,12 +133,8 @@ async def market(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Mark
         assert (await hand_in(stack, member, ocid)).status_code == 200
         assert (await hand_in(stack, member, auctioned)).status_code == 200
     await award_the_cheaper(stack, ocid, buyer, bids)
-    async with stack.client(buyer.members[0].token) as officer:
-        period = {"start_date": "2027-01-01", "end_date": "2027-12-31"}
-        drawn = await officer.post(
-            f"/tenders/{ocid}/contracts", json={"lot_id": "lot-1", "period": period}
-        )
-        assert drawn.status_code == 201, drawn.text
+    # Signed by both: a concluded contract, the only kind the savings count.
+    await conclude_contract(stack, buyer.members[0], bidders[0], ocid)
     await schedule_an_auction(stack, auctioned, buyer, auction_bids)
     await catalogue_world(stack, bidders[0].token, bidders[1].token, buyer.officer.token)
 
