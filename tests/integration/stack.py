@@ -25,6 +25,9 @@ from entrypoints.launcher import start_worker, stop_process, worker_environment
 from procurement.rules import ProcedureRules
 
 OPERATOR_TOKEN = "operator-token-for-tests"
+# A tender's status once its deadline passed: closed, or, with no bid to evaluate,
+# unsuccessful at once (no bid, no award).
+PAST_DEADLINE = ("closed", "unsuccessful")
 T = TypeVar("T")
 
 

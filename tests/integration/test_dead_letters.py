@@ -24,7 +24,7 @@ from schemas.events import (
 )
 from schemas.upcasting import read_envelope
 from tests.integration.conftest import register_officer, tender_body
-from tests.integration.stack import OPERATOR_TOKEN, Stack, eventually
+from tests.integration.stack import OPERATOR_TOKEN, PAST_DEADLINE, Stack, eventually
 
 
 def tender_event(buyer_id: str, title: str, schema_version: int | None = None) -> Envelope:
@@ -120,7 +120,7 @@ async def test_a_poison_event_is_set_aside_and_later_tenders_still_close(stack: 
 
     async def closed() -> bool:
         status = await stack.pool.fetchval("SELECT status FROM tenders WHERE ocid = $1", ocid)
-        return bool(status == "closed")
+        return status in PAST_DEADLINE
 
     await eventually(closed, within=60)
     letter = await letter_of(stack, poison.event_id)
@@ -171,8 +171,8 @@ async def test_an_event_the_projection_cannot_apply_is_set_aside_alone(stack: St
             ocids.append(answer.json()["id"])
 
     async def all_closed() -> bool:
-        query = "SELECT count(*) FROM tenders WHERE ocid = ANY($1) AND status = 'closed'"
-        return bool(await stack.pool.fetchval(query, ocids) == len(ocids))
+        query = "SELECT count(*) FROM tenders WHERE ocid = ANY($1) AND status = ANY($2)"
+        return bool(await stack.pool.fetchval(query, ocids, list(PAST_DEADLINE)) == len(ocids))
 
     await eventually(all_closed, within=60)
     for ocid in ocids:
