@@ -103,7 +103,15 @@ async def stored_equals_mapping(stack: Stack, ocid: str) -> bool:
         "SELECT release::text AS release FROM releases WHERE ocid = $1 ORDER BY position", ocid
     )
     as_json = [json.loads(ocds.dumps(release), parse_float=Decimal) for release in expected]
-    return [json.loads(r["release"], parse_float=Decimal) for r in stored] == as_json
+    got = [json.loads(r["release"], parse_float=Decimal) for r in stored]
+    # Releases of one transaction on two topics (an annulment and the contract cancelled with
+    # it) are projected by two consumers and may be stored in either order; they share their
+    # date, so they are compared in date order, then by id.
+    return sorted(got, key=_when) == sorted(as_json, key=_when)
+
+
+def _when(release: dict[str, Any]) -> tuple[str, str]:
+    return (str(release["date"]), str(release["id"]))
 
 
 # A tender's own life
@@ -166,7 +174,7 @@ async def test_everything_a_whole_market_publishes_is_valid_ocds(stack: Stack) -
             Market(http, OPERATOR_TOKEN),
             lambda _: None,
             suppliers=12,
-            bidding_seconds=4.0,
+            bidding_seconds=10.0,  # questions close 5 s before the deadline here
             suffix="-" + uuid.uuid4().hex[:6],
         )
         await story.play()
