@@ -88,7 +88,7 @@ async def auctioned(
         assert answer.status_code == 201, answer.text
     completed = await post(stack, buyer.officer.token, f"/tenders/{ocid}/evaluation/lot-completions", {"lot_id": "lot-1"})  # fmt: skip
     assert completed.status_code == 201, completed.text
-    starts_at = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
+    starts_at = (datetime.now(UTC) + timedelta(seconds=5)).isoformat()
     scheduled = await post(stack, buyer.officer.token, f"/tenders/{ocid}/auctions", {"lot_id": "lot-1", "starts_at": starts_at})  # fmt: skip
     assert scheduled.status_code == 201, scheduled.text
     path = f"/tenders/{ocid}/auctions/lot-1"
