@@ -7,7 +7,7 @@ codelists from there, byte for byte the files in ``schemas/ocds_extensions``.
 
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi import Path as PathParam
@@ -16,23 +16,14 @@ from fastapi.responses import Response
 import schemas
 from entrypoints.http.public_url import public_base
 from publication import ocds
+from publication.ocds import standard
 
 FOLDER = Path(schemas.__file__).parent / "ocds_extensions"
 
 router = APIRouter(prefix="/ocds/extensions", tags=["public"])
 
 ExtensionName = Annotated[
-    Literal[
-        "lots",
-        "bids",
-        "partyScale",
-        "awardEvidence",
-        "complaints",
-        "enquiries",
-        "documentHash",
-        "valueAddedTax",
-    ],
-    PathParam(description="one of the platform's extensions"),
+    standard.ExtensionName, PathParam(description="one of the platform's extensions")
 ]
 Codelist = Annotated[
     str, PathParam(pattern=r"^[A-Za-z]{1,64}\.csv$", description="e.g. bidStatus.csv")

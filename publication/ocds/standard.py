@@ -14,14 +14,14 @@ publish.
 """
 
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, Literal, get_args
 
 from schemas.values import Value
 
 VERSION = "1.1"
 LANGUAGE = "ro"
-# Folders of schemas/ocds_extensions.
-EXTENSIONS = (
+# Folders of schemas/ocds_extensions: one list, for the packages and the routes that serve them.
+ExtensionName = Literal[
     "lots",
     "bids",
     "partyScale",
@@ -30,7 +30,8 @@ EXTENSIONS = (
     "enquiries",
     "documentHash",
     "valueAddedTax",
-)
+]
+EXTENSIONS: tuple[str, ...] = get_args(ExtensionName)
 Release = dict[str, Any]
 
 
