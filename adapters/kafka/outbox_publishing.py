@@ -37,6 +37,42 @@ SET end_offset = GREATEST(relay_watermarks.end_offset, EXCLUDED.end_offset)
 """
 
 
+# A snapshot, and those of the transactions running when it was taken that still run.
+_RUNNING = """
+SELECT s::text AS snapshot,
+       ARRAY(SELECT x::text FROM pg_snapshot_xip(s) AS x
+             WHERE pg_xact_status(x) = 'in progress') AS running
+FROM pg_current_snapshot() AS s
+"""
+_STILL_RUNNING = """
+SELECT ARRAY(SELECT x FROM unnest($1::text[]::xid8[]) AS x WHERE pg_xact_status(x) = 'in progress')::text[]
+"""
+SETTLE_LIMIT = 10.0  # seconds: past this, one stalled transaction no longer holds everyone
+
+
+async def settled_snapshot(pool: Any, limit: float = SETTLE_LIMIT) -> str:
+    """A snapshot once every transaction running when it was taken has ended.
+
+    Positions come from a sequence: a transaction may commit after a later position was
+    committed. An event committed before the snapshot was taken is safe to send once the
+    transactions that were running then have ended: any position before it was taken by a
+    transaction that had its id by then (``eventstore.append`` takes the id first), so
+    that position is now committed or rolled back, and a consumer reading the store finds
+    every event before the one it was sent. Sending earlier would let the OCDS releases be
+    built from a history with a hole that no later recomputation fills."""
+    row = await pool.fetchrow(_RUNNING)
+    running, pause, waited = row["running"], 0.002, 0.0
+    while running:
+        if waited >= limit:
+            log.warning("sending the outbox although transactions %s still run", running)
+            break
+        await asyncio.sleep(pause)
+        waited += pause
+        pause = min(pause * 2, 0.05)
+        running = await pool.fetchval(_STILL_RUNNING, running)
+    return str(row["snapshot"])
+
+
 class NoTopic(Exception):
     """An event type that no topic carries (renamed, or written by a newer version)."""
 
@@ -49,10 +85,14 @@ async def publish_pending(
 ) -> int:
     """Send one batch of the outbox, events over ``inline_limit`` bytes by reference;
     returns how many rows it held."""
+    snapshot = await settled_snapshot(pool)
     rows = await pool.fetch(
         "SELECT o.position, e.event_id, e.aggregate_id, e.type, e.envelope AS body"
-        " FROM outbox o JOIN events e USING (position) ORDER BY o.position LIMIT $1",
+        " FROM outbox o JOIN events e USING (position)"
+        " WHERE pg_visible_in_snapshot(o.written_by, $2::text::pg_snapshot)"
+        " ORDER BY o.position LIMIT $1",
         BATCH,
+        snapshot,
     )
     if not rows:
         return 0

@@ -22,15 +22,19 @@ from schemas.upcasting import read_envelope
 OUTBOX_CHANNEL = "outbox"
 
 # One statement records the events and queues them; a trigger on the outbox notifies the relay.
+# The transaction takes its id before its positions (``xact`` comes first in each row), so
+# a transaction that took a position earlier than a committed event is one the relay sees
+# as running or finished when it looks (adapters.kafka.outbox_publishing).
 _APPEND = """
-WITH recorded AS (
+WITH xact AS MATERIALIZED (SELECT pg_current_xact_id() AS id),
+recorded AS (
     INSERT INTO events (event_id, aggregate_id, sequence, type, schema_version, occurred_at, envelope)
     SELECT event_id, aggregate_id, sequence, type, schema_version, occurred_at, envelope::json
-    FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::int[], $6::timestamptz[], $7::text[])
+    FROM xact, unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::int[], $6::timestamptz[], $7::text[])
         AS e (event_id, aggregate_id, sequence, type, schema_version, occurred_at, envelope)
     RETURNING position
 )
-INSERT INTO outbox (position) SELECT position FROM recorded
+INSERT INTO outbox (position, written_by) SELECT position, xact.id FROM recorded, xact
 """
 
 

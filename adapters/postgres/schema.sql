@@ -23,10 +23,14 @@ CREATE OR REPLACE TRIGGER events_are_append_only
     BEFORE UPDATE OR DELETE ON events
     FOR EACH ROW EXECUTE FUNCTION refuse_event_change();
 
--- The transactional outbox: events committed but not yet on Kafka.
+-- The transactional outbox: events committed but not yet on Kafka. ``written_by`` is the
+-- transaction that queued the event, which the relay uses to send an event only once every
+-- position before it is settled (adapters.kafka.outbox_publishing).
 CREATE TABLE IF NOT EXISTS outbox (
-    position bigint PRIMARY KEY REFERENCES events (position)
+    position   bigint PRIMARY KEY REFERENCES events (position),
+    written_by xid8   NOT NULL DEFAULT pg_current_xact_id()
 );
+ALTER TABLE outbox ADD COLUMN IF NOT EXISTS written_by xid8 NOT NULL DEFAULT pg_current_xact_id();
 
 CREATE OR REPLACE FUNCTION notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
