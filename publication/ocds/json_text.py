@@ -5,20 +5,23 @@ them with ``dumps``, which prints each one as the exact JSON number it is (``jso
 refuses them, and a float would round amounts of 16 digits or more).
 """
 
-import json
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 
 def dumps(value: Any) -> str:
     """Compact JSON text of a release, record or package, each Decimal as its exact number."""
+    try:
+        return orjson.dumps(value, default=_exact, option=orjson.OPT_NON_STR_KEYS).decode()
+    except orjson.JSONEncodeError as error:
+        raise ValueError(str(error.__cause__ or error)) from error
+
+
+def _exact(value: Any) -> orjson.Fragment:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError(f"{value} is not a number JSON can write")
-        return format(value, "f")
-    if isinstance(value, dict):
-        members = (f"{json.dumps(str(k), ensure_ascii=False)}:{dumps(v)}" for k, v in value.items())
-        return "{" + ",".join(members) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(dumps(item) for item in value) + "]"
-    return json.dumps(value, ensure_ascii=False)
+        return orjson.Fragment(format(value, "f"))
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
