@@ -19,6 +19,7 @@ from adapters.kafka import broker_epochs, kafka_transport, record_admission, rec
 from adapters.kafka.broker_watch import create_topics
 from adapters.kafka.record_admission import Record
 from adapters.kafka.relay import Relay
+from adapters.kafka.stream_batches import take_batches
 from adapters.kafka.topology import TOPICS, Topic
 from adapters.postgres import transparency_log
 from adapters.postgres.database import connect_pool
@@ -206,7 +207,7 @@ def _add_projection(app: faust.App, backbone: Backbone, topic: Topic) -> None:
 
     async def project(stream: Any) -> None:
         # Up to 500 events per transaction: larger batches under load, little delay.
-        async for events in stream.take_events(500, within=topic.batch_seconds):
+        async for events in take_batches(stream, 500, within=topic.batch_seconds):
             await _apply_until_done(backbone, topic, [_record(event.message) for event in events])
 
     app.agent(channel, name=f"project-{topic.name}")(project)
