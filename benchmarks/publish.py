@@ -23,7 +23,8 @@ What it does, in one run on one machine:
    2 ms for the accepted tenders not yet seen, and takes the end of the query that first
    returns a tender as the moment it became visible (an upper bound, a query late at most).
    This reads PostgreSQL directly, so it adds no load on the API.
-6. CPU used by each component during the load, in cores and in ms per command, the sum
+6. CPU used by each component from the load's first command until every tender is visible
+   (the stream workers' catch-up included), in cores and in ms per command, the sum
    over the platform's components (API, workers, PostgreSQL, broker) and that sum over the
    baselines' server CPU per row or message; the benchmark client (load and poll, with the
    poll's PostgreSQL backend) and the whole machine are shown beside, not in the sum.
@@ -322,15 +323,19 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
             # The visibility poll's backend is the benchmark's cost, not the platform's.
             poll_backend = psutil.Process(await connection.fetchval("SELECT pg_backend_pid()"))
             bench = {"benchmark client": [psutil.Process(), poll_backend]}
+            # The work of a command ends when it is visible: the meter runs until every
+            # tender is, so the stream workers' catch-up after the last answer counts too.
             meter = CpuMeter(lambda: run.components(poll_backend) | bench).start()
+            metered_from = time.monotonic()
             async with visibility.watching():
                 load = await publish(senders, args.tenders, visibility)
-                used = meter.stop()
                 say_if_nothing("load", load)
                 with contextlib.suppress(RuntimeError):
                     await until(
                         visibility.all_seen, VISIBLE_WITHIN, "every tender becoming visible"
                     )
+                used = meter.stop()
+                metered_seconds = time.monotonic() - metered_from
             split = await write_path_alone(run, senders, connection, args.tenders)
             say_if_nothing("workers suspended", split)
     finally:
@@ -351,7 +356,7 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
     why = load["accepted_nothing"] or ""
     per_row = baseline_ms(baselines)
     cost = cpu_cost(
-        used, load["accepted"], "command", why, per_row, idle=idle, seconds=load["seconds"]
+        used, load["accepted"], "command", why, per_row, idle=idle, seconds=metered_seconds
     )
     return {
         "config": {
@@ -446,8 +451,11 @@ def report(results: dict[str, Any]) -> None:
         if figures.get("accepted_nothing"):
             summary.add_row(phase, figures["accepted_nothing"], "")
     console.print(summary)
-    title = f"During the load ({load['seconds']:.1f} s, {results['config']['cores']} cores)"
-    console.print(cost_table(title, cost, load["seconds"]))
+    title = (
+        f"From the first command until all are visible ({cost['seconds']:.1f} s,"
+        f" {results['config']['cores']} cores)"
+    )
+    console.print(cost_table(title, cost, cost["seconds"]))
 
     held = Table(title=f"Memory {IDLE_BEFORE_MEMORY:.0f} s after the load")
     for column in ("component", "processes", "RSS MB", "PSS MB"):
