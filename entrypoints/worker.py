@@ -98,8 +98,9 @@ def create_app(
     )
     app.kafka_fetch_wait_ms = settings.kafka_fetch_wait_ms  # type: ignore[attr-defined]
     backbone = Backbone(settings, database_url, bootstrap_servers)
-    for topic in TOPICS:
-        _add_projection(app, backbone, topic)
+    repairs = [projections.Repair(topic) for topic in TOPICS]
+    for repair in repairs:
+        _add_projection(app, backbone, repair)
 
     @app.task
     async def relay_outbox() -> None:
@@ -186,8 +187,6 @@ def create_app(
                 while len(await sender.deliver_due(pool)) == mail.BATCH:
                     pass  # a backlog, in batches
 
-    repairs = [projections.Repair(topic) for topic in TOPICS]
-
     @app.timer(REPAIR_TICK)
     async def repair_read_models() -> None:
         with _survive("the read-model repair"):
@@ -197,7 +196,8 @@ def create_app(
     return app
 
 
-def _add_projection(app: faust.App, backbone: Backbone, topic: Topic) -> None:
+def _add_projection(app: faust.App, backbone: Backbone, repair: projections.Repair) -> None:
+    topic = repair.topic
     channel = app.topic(
         topic.name,
         partitions=topic.partitions,
@@ -209,6 +209,7 @@ def _add_projection(app: faust.App, backbone: Backbone, topic: Topic) -> None:
         # Up to 500 events per transaction: larger batches under load, little delay.
         async for events in take_batches(stream, 500, within=topic.batch_seconds):
             await _apply_until_done(backbone, topic, [_record(event.message) for event in events])
+            repair.delivered()  # the stream flows: lag is not loss
 
     app.agent(channel, name=f"project-{topic.name}")(project)
 

@@ -10,8 +10,10 @@ others go on.
 
 import asyncio
 import logging
+import math
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -444,11 +446,27 @@ class Repair:
     """
 
     SETTLE = 2.0  # seconds the stream gets to deliver an event before the store is asked
+    # While this worker's stream of the topic delivers, an event it has not reached yet is
+    # lag, not loss: applying it here would only do the stream's work twice.
+    SETTLE_WHILE_DELIVERING = 30.0
+    DELIVERING_WITHIN = 5.0  # seconds since the stream's last batch, one repair tick
     SETTLED_FOR_GOOD = 60.0  # seconds after which no transaction is still committing
 
-    def __init__(self, topic: Topic) -> None:
+    def __init__(self, topic: Topic, clock: Callable[[], float] = time.monotonic) -> None:
         self.topic = topic
         self.verified = 0  # every event at or below this position is applied
+        self.clock = clock
+        self.delivered_at = -math.inf
+
+    def delivered(self) -> None:
+        """The stream has just applied a batch of the topic."""
+        self.delivered_at = self.clock()
+
+    @property
+    def settle(self) -> float:
+        """Seconds an event is left to the stream before the store is asked for it."""
+        delivering = self.clock() - self.delivered_at < self.DELIVERING_WITHIN
+        return self.SETTLE_WHILE_DELIVERING if delivering else self.SETTLE
 
     async def run(self, pool: Any) -> int:
         missing = await pool.fetch(
@@ -463,7 +481,7 @@ class Repair:
             """,
             sorted(self.topic.event_types),
             self.topic.name,
-            self.SETTLE,
+            self.settle,
             self.verified,
         )
         applied = 0

@@ -22,10 +22,12 @@ after it was emptied.
 
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from contracts.contract import contract_id_for
 from publication import ocds
@@ -45,7 +47,8 @@ HISTORY_TYPES = ocds.READS
 # The quiet ones only feed a later release (BidsOpened, an award, ContractActivated): no
 # recomputation for them, which spares reading a big tender's opened bids once per batch of
 # its opening.
-TRIGGERS = frozenset(HISTORY_TYPES) - ocds.QUIET
+_HISTORY = frozenset(HISTORY_TYPES)
+TRIGGERS = _HISTORY - ocds.QUIET
 _PARTY_TYPES = ["AgencyRegistered", "SupplierRegistered"]
 
 Projector = Callable[[Any, Sequence[Envelope]], Awaitable[None]]
@@ -71,6 +74,9 @@ async def record(connection: Any, envelopes: Sequence[Envelope]) -> int:
     ocids = sorted({ocid_of(e.aggregate_id) for e in envelopes if e.type in TRIGGERS})
     if not ocids:
         return 0
+    for envelope in envelopes:  # the batch's own events are read already
+        if envelope.type in _HISTORY:
+            _read.keep(envelope)
     histories = await _histories(connection, ocids)
     parties = await _parties(connection, histories.values())
     stored = {
@@ -108,11 +114,12 @@ async def _histories(connection: Any, ocids: list[str]) -> dict[str, list[Envelo
         for suffix in ("", ":bids", ":evaluation", ":complaints")
     ]
     rows = await connection.fetch(
-        "SELECT position, envelope FROM events WHERE aggregate_id = ANY($1) AND type = ANY($2)",
+        "SELECT position, event_id, envelope FROM events"
+        " WHERE aggregate_id = ANY($1) AND type = ANY($2)",
         aggregates,
         HISTORY_TYPES,
     )
-    found = [(row["position"], read_envelope(row["envelope"])) for row in rows]
+    found = [(row["position"], _read(row)) for row in rows]
     # A contract is drawn from an award: only awarded lots can have one.
     contracts = {
         contract_id_for(ocid_of(e.aggregate_id), e.event.lot_id, e.event.award_number)
@@ -121,15 +128,43 @@ async def _histories(connection: Any, ocids: list[str]) -> dict[str, list[Envelo
     }
     if contracts:
         rows = await connection.fetch(
-            "SELECT position, envelope FROM events WHERE aggregate_id = ANY($1) AND type = ANY($2)",
+            "SELECT position, event_id, envelope FROM events"
+            " WHERE aggregate_id = ANY($1) AND type = ANY($2)",
             sorted(contracts),
             HISTORY_TYPES,
         )
-        found += [(row["position"], read_envelope(row["envelope"])) for row in rows]
+        found += [(row["position"], _read(row)) for row in rows]
     histories: dict[str, list[Envelope]] = {}
     for _, envelope in sorted(found, key=lambda pair: pair[0]):
         histories.setdefault(ocid_of(envelope.aggregate_id), []).append(envelope)
     return histories
+
+
+class _ReadEvents:
+    """The events of recent histories, read once: every batch that touches a procedure
+    reads its whole history again, and validating each event anew made a long procedure's
+    cost grow with the square of its length. Events never change and envelopes are frozen,
+    so sharing them is safe; the oldest are forgotten past ``size``."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.events: OrderedDict[UUID, Envelope] = OrderedDict()
+
+    def __call__(self, row: Any) -> Envelope:
+        envelope = self.events.get(row["event_id"])
+        if envelope is None:
+            envelope = read_envelope(row["envelope"])
+        self.keep(envelope)
+        return envelope
+
+    def keep(self, envelope: Envelope) -> None:
+        self.events[envelope.event_id] = envelope
+        self.events.move_to_end(envelope.event_id)
+        while len(self.events) > self.size:
+            self.events.popitem(last=False)
+
+
+_read = _ReadEvents(size=8192)
 
 
 async def _parties(

@@ -8,6 +8,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import ValidationError
+
 from schemas.events import ENVELOPE, EVENT_TYPES, Envelope
 
 Raw = dict[str, Any]
@@ -46,8 +48,24 @@ def upcast(raw: Raw) -> Raw:
 
 def read_envelope(data: bytes | str | Raw) -> Envelope:
     """Read one envelope from JSON, whichever schema version wrote it."""
+    if isinstance(data, bytes | str):
+        current = _current(data)
+        if current is not None:
+            return current
     raw = json.loads(data) if isinstance(data, bytes | str) else data
     if not isinstance(raw, dict):
         msg = f"an event envelope is a JSON object, not {type(raw).__name__}"
         raise ValueError(msg)
     return ENVELOPE.validate_python(upcast(raw))
+
+
+def _current(data: bytes | str) -> Envelope | None:
+    """The envelope read straight from its JSON when its event is at the current version,
+    the usual case: pydantic's own JSON reading costs a third less than a parse, then a
+    validation of the dict. An older version (valid or not in today's shape) is None, and
+    read the long way, through its upcasters."""
+    try:
+        envelope = ENVELOPE.validate_json(data)
+    except ValidationError:
+        return None
+    return envelope if envelope.schema_version == type(envelope.event).schema_version else None

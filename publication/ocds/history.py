@@ -6,7 +6,6 @@ its own, and merging any prefix of them by the OCDS rules gives the state at tha
 ``date`` is when the event was recorded.
 """
 
-import copy
 from collections.abc import Mapping, Sequence
 
 from procurement import enquiries
@@ -19,6 +18,7 @@ from publication.ocds import (
     remedies,
     tendering,
 )
+from publication.ocds.json_text import copied
 from publication.ocds.parties import parties_of, reference
 from publication.ocds.procedure import Handler, Procedure, release_id
 from publication.ocds.registrations import PartyInfo
@@ -127,7 +127,7 @@ def _release(procedure: Procedure, envelope: Envelope, tags: list[str]) -> Relea
         release["contracts"] = [
             contracting.contract_of(procedure, key) for key in procedure.contracts
         ]
-    return copy.deepcopy(release)  # the next events must not change a release written
+    return copied(release)  # the next events must not change a release written
 
 
 _HANDLERS: dict[type[Event], Handler] = {

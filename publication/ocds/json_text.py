@@ -6,9 +6,11 @@ refuses them, and a float would round amounts of 16 digits or more).
 """
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import orjson
+
+J = TypeVar("J")
 
 
 def dumps(value: Any) -> str:
@@ -25,3 +27,19 @@ def _exact(value: Any) -> orjson.Fragment:
             raise ValueError(f"{value} is not a number JSON can write")
         return orjson.Fragment(format(value, "f"))
     raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+
+def copied(value: J) -> J:
+    """A deep copy of a JSON value (dicts, lists and tuples of immutable leaves): what
+    ``copy.deepcopy`` does to one, at a fraction of its cost, since it keeps no memo."""
+    return cast(J, _copy(value))
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_copy(item) for item in value)
+    return value  # str, int, Decimal, bool, None: shared safely

@@ -1,10 +1,10 @@
 """The record of one ocid: its releases and the compiled release they merge into."""
 
-import copy
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from publication.ocds.json_text import copied
 from publication.ocds.standard import Release
 
 
@@ -48,7 +48,7 @@ def _merge(earlier: Any, later: Any) -> Any:
         for item in later:
             by_id[item["id"]] = _merge(by_id.get(item["id"]), item)
         return list(by_id.values())
-    return copy.deepcopy(later)
+    return copied(later)
 
 
 def _identified(value: Any) -> bool:
