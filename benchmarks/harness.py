@@ -41,7 +41,7 @@ import sys
 from dataclasses import replace
 import uvicorn
 from entrypoints.http.app import create_api
-from entrypoints.http.serving import server_config
+from entrypoints.http.serving import server_config, shared_socket
 from adapters.settings import Settings
 
 settings = Settings.from_env()
@@ -63,7 +63,9 @@ if profile_to := os.environ.get("PROCUREMENT_BENCH_PROFILE"):  # read with pytho
 
     signal.signal(signal.SIGTERM, dump)
     profiler.enable()
-server.run()
+# "shared": one of several API processes on one port (SO_REUSEPORT), as `up` runs them.
+shared = sys.argv[2:] == ["shared"]
+server.run(sockets=[shared_socket("127.0.0.1", int(sys.argv[1]))] if shared else None)
 """
 
 console = Console()
@@ -76,7 +78,7 @@ class Running:
     platform: Platform
     database_url: str
     bootstrap: str
-    api: subprocess.Popen[bytes]
+    apis: list[subprocess.Popen[bytes]]
     api_url: str
 
     @property
@@ -92,7 +94,7 @@ class Running:
         broker = [p for p in children if self.bootstrap in " ".join(_cmdline(p))]
         workers = [psutil.Process(w.pid) for w in self.platform.worker_processes]
         return {
-            "API": _tree(self.api.pid),
+            "API": [p for api in self.apis for p in _tree(api.pid)],
             "stream workers": [p for w in workers for p in _tree(w.pid)],
             "PostgreSQL": [p for p in _tree(postmaster) if p != leave_out],
             "broker": broker,
@@ -103,9 +105,10 @@ class Running:
         On a busy machine importing the API alone has taken over 30 s."""
 
         async def answering() -> bool:
-            if self.api.poll() is not None:
-                msg = f"the API exited with {self.api.returncode}"
-                raise RuntimeError(msg)
+            for api in self.apis:
+                if api.poll() is not None:
+                    msg = f"an API process exited with {api.returncode}"
+                    raise RuntimeError(msg)
             with contextlib.suppress(httpx.TransportError):
                 return (await client.get("/health")).status_code == 200
             return False
@@ -205,7 +208,14 @@ def run_with_short_periods(
         minimum_standstill_days=0,  # each procedure runs to its contract at once
     )
     settings = replace(settings, admin_token=admin_token(settings), rules=rules)
-    run_benchmark(settings, args.workers, lambda run: measure(run, args), report, args.out)
+    run_benchmark(
+        settings,
+        args.workers,
+        lambda run: measure(run, args),
+        report,
+        args.out,
+        api_processes=getattr(args, "api_processes", 1),
+    )
 
 
 def run_benchmark(
@@ -214,14 +224,16 @@ def run_benchmark(
     measure: Callable[[Running], Coroutine[Any, Any, dict[str, Any]]],
     report: Callable[[dict[str, Any]], None],
     out: Path,
+    api_processes: int = 1,
 ) -> None:
-    """Start a platform in ``settings.data_dir`` (its API in a process of its own), run
+    """Start a platform in ``settings.data_dir`` (its API in ``api_processes`` processes of
+    their own, sharing one port), run
     ``measure`` on it, print and save the figures, and stop and remove everything, also on
     Ctrl-C, SIGTERM or an error (then with the logs' last lines)."""
     data_dir = settings.data_dir
     platform = Platform(settings, workers=workers)
     logs = data_dir / "logs"
-    api: subprocess.Popen[bytes] | None = None
+    apis: list[subprocess.Popen[bytes]] = []
     # A SIGTERM while the services start is held until they have (a killed initdb leaves
     # its bootstrap backend writing into the data directory); then it ends the run cleanly.
     held: list[int] = []
@@ -233,17 +245,21 @@ def run_benchmark(
             start_worker(env, logs / f"worker-{n}.log") for n in range(workers)
         ]
         port = free_port()
-        with (logs / "api.log").open("ab") as output:
-            api = subprocess.Popen(
-                [sys.executable, "-c", API_SCRIPT, str(port)],
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
+        shared = ["shared"] if api_processes > 1 else []
+        for n in range(api_processes):
+            with (logs / ("api.log" if n == 0 else f"api-{n}.log")).open("ab") as output:
+                apis.append(
+                    subprocess.Popen(
+                        [sys.executable, "-c", API_SCRIPT, str(port), *shared],
+                        env=env,
+                        stdout=output,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
         signal.signal(signal.SIGTERM, _terminated)
         if held:
             raise SystemExit(128 + signal.SIGTERM)
-        run = Running(platform, database_url, bootstrap, api, f"http://127.0.0.1:{port}")
+        run = Running(platform, database_url, bootstrap, apis, f"http://127.0.0.1:{port}")
         results = asyncio.run(measure(run))
         report(results)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -261,7 +277,7 @@ def run_benchmark(
         raise
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the clean-up
-        if api is not None:
+        for api in apis:
             stop_process(api)
         platform.stop_services()
         _stop_stray_postgres(data_dir / "postgres" / "postmaster.pid")

@@ -363,6 +363,7 @@ async def measure(run: Running, args: argparse.Namespace) -> dict[str, Any]:
             "tenders": args.tenders,
             "concurrency": args.concurrency,
             "workers": args.workers,
+            "api_processes": args.api_processes,
             "baseline_count": rows,
             "client": f"{args.client}, in one process",
             "cores": psutil.cpu_count(),
@@ -478,6 +479,9 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=32, help="concurrent clients")
     parser.add_argument("--workers", type=int, default=1, help="stream workers")
     parser.add_argument(
+        "--api-processes", type=int, default=1, help="API processes sharing one port"
+    )
+    parser.add_argument(
         "--rate", type=float, default=500.0, help="offered commands/s for the paced latency run"
     )
     parser.add_argument("--baseline-count", type=int, default=10_000, help="rows and messages")
@@ -496,7 +500,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="procurement-bench-"))
     settings = replace(Settings.from_env(), data_dir=data_dir)  # the environment's settings
     settings = replace(settings, admin_token=admin_token(settings))
-    run_benchmark(settings, args.workers, lambda run: measure(run, args), report, args.out)
+    run_benchmark(
+        settings,
+        args.workers,
+        lambda run: measure(run, args),
+        report,
+        args.out,
+        api_processes=args.api_processes,
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ them with ``dumps``, which prints each one as the exact JSON number it is (``jso
 refuses them, and a float would round amounts of 16 digits or more).
 """
 
+import json
 from decimal import Decimal
 from typing import Any, TypeVar, cast
 
@@ -14,19 +15,34 @@ J = TypeVar("J")
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON text of a release, record or package, each Decimal as its exact number."""
+    """Compact JSON text of a release, record or package, each Decimal as its exact number.
+    orjson writes it; what orjson refuses (an integer beyond 64 bits, say) is written by
+    the standard library, the same text, slower."""
     try:
         return orjson.dumps(value, default=_exact, option=orjson.OPT_NON_STR_KEYS).decode()
-    except orjson.JSONEncodeError as error:
-        raise ValueError(str(error.__cause__ or error)) from error
+    except orjson.JSONEncodeError:
+        return _written(value)
 
 
 def _exact(value: Any) -> orjson.Fragment:
+    if isinstance(value, Decimal) and value.is_finite():
+        return orjson.Fragment(format(value, "f"))
+    raise TypeError(f"{type(value).__name__} {value!r} is not for orjson")
+
+
+def _written(value: Any) -> str:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError(f"{value} is not a number JSON can write")
-        return orjson.Fragment(format(value, "f"))
-    raise TypeError(f"{type(value).__name__} is not a JSON value")
+        return format(value, "f")
+    if isinstance(value, dict):
+        members = (
+            f"{json.dumps(str(k), ensure_ascii=False)}:{_written(v)}" for k, v in value.items()
+        )
+        return "{" + ",".join(members) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_written(item) for item in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def copied(value: J) -> J:
