@@ -6,6 +6,7 @@ it and sign its digest into each bid, so a bid names exactly the keys it was sea
 """
 
 import base64
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -61,22 +62,37 @@ def confirm(
     return CommitteeConfirmation(officer_id=officer_id, material_sha256=digest, signature=signature)
 
 
-def confirmation_valid(material: CommitteeMaterial, confirmation: CommitteeConfirmation) -> bool:
-    """By a member of this material, over this material's digest, with its signing key."""
+def confirmation_valid(
+    material: CommitteeMaterial, confirmation: CommitteeConfirmation, digest: str | None = None
+) -> bool:
+    """By a member of this material, over this material's digest (``digest``, when the
+    caller has it already), with its signing key."""
     members = {member.officer_id: member for member in material.members}
     member = members.get(confirmation.officer_id)
-    digest = material_sha256(material)
+    digest = digest or material_sha256(material)
     if member is None or confirmation.material_sha256 != digest:
         return False
-    fields = confirmation_fields(material.ocid, confirmation.officer_id, digest)
-    return keys.verify(member.signing_key, confirmation.signature, CONFIRMATION, fields)
+    return _confirmation_signed(
+        member.signing_key, confirmation.signature, material.ocid, confirmation.officer_id, digest
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _confirmation_signed(
+    signing_key: bytes, signature: bytes, ocid: str, officer_id: str, digest: str
+) -> bool:
+    """Each bid is checked against its committee's confirmations: the same few signatures,
+    verified once per process rather than once per bid (the answer depends on nothing else)."""
+    fields = confirmation_fields(ocid, officer_id, digest)
+    return keys.verify(signing_key, signature, CONFIRMATION, fields)
 
 
 def confirmed_by(
     material: CommitteeMaterial, confirmations: Iterable[CommitteeConfirmation]
 ) -> list[str]:
     """The members whose confirmation of this very material holds, each once, sorted."""
-    return sorted({c.officer_id for c in confirmations if confirmation_valid(material, c)})
+    digest = material_sha256(material)
+    return sorted({c.officer_id for c in confirmations if confirmation_valid(material, c, digest)})
 
 
 def is_confirmed(
