@@ -247,6 +247,7 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(documents_api.router)
     app.include_router(enquiries_api.router)
     app.include_router(bids_api.router)
+    app.router.routes[:0] = bids_api.LEAN_ROUTES  # before the routes that describe them
     app.include_router(bid_log_heads_api.router)
     app.include_router(evaluation_api.router)
     app.include_router(conditions_complaints_api.router)
