@@ -3,6 +3,8 @@ on the real stack it answers every request as the route that describes it would.
 
 import uuid
 
+from starlette.routing import Route
+
 from entrypoints.http.app import create_api
 from tests.integration.conftest import register_officer, tender_body
 from tests.integration.stack import Stack
@@ -55,9 +57,17 @@ async def test_refusals_are_the_same_problem_documents(stack: Stack) -> None:
 async def test_the_lean_route_is_matched_first_and_the_described_one_stays(
     stack: Stack,
 ) -> None:
-    """POST /tenders reaches the lean route; OpenAPI still describes the FastAPI route."""
+    """POST /tenders and POST /tenders/{ocid}/bids reach their lean routes, placed before
+    the FastAPI routes, which OpenAPI still describes."""
     app = create_api(stack.settings, "postgresql://unused")
-    first = app.router.routes[0]
-    assert getattr(first, "path", None) == "/tenders"
-    assert getattr(first, "methods", None) == {"POST"}
-    assert "post" in app.openapi()["paths"]["/tenders"]
+    routes = app.router.routes
+    described = min(i for i, route in enumerate(routes) if type(route) is not Route)
+    for path in ("/tenders", "/tenders/{ocid}/bids"):
+        lean = [
+            i
+            for i, route in enumerate(routes)
+            if type(route) is Route and route.path == path and "POST" in (route.methods or ())
+        ]
+        assert lean, path
+        assert lean[0] < described, path  # before every FastAPI route and router
+        assert "post" in app.openapi()["paths"][path]
