@@ -208,6 +208,16 @@ def run_with_short_periods(
         minimum_standstill_days=0,  # each procedure runs to its contract at once
     )
     settings = replace(settings, admin_token=admin_token(settings), rules=rules)
+    run_from_arguments(settings, args, measure, report)
+
+
+def run_from_arguments(
+    settings: Settings,
+    args: Any,
+    measure: Callable[[Running, Any], Coroutine[Any, Any, dict[str, Any]]],
+    report: Callable[[dict[str, Any]], None],
+) -> None:
+    """``run_benchmark`` as the command line asks: its workers, API processes and ``--out``."""
     run_benchmark(
         settings,
         args.workers,

@@ -82,7 +82,7 @@ from benchmarks.harness import (
     Running,
     console,
     register_officer,
-    run_benchmark,
+    run_from_arguments,
     until,
 )
 from benchmarks.usage import CpuMeter, idle_cores, memory
@@ -500,14 +500,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="procurement-bench-"))
     settings = replace(Settings.from_env(), data_dir=data_dir)  # the environment's settings
     settings = replace(settings, admin_token=admin_token(settings))
-    run_benchmark(
-        settings,
-        args.workers,
-        lambda run: measure(run, args),
-        report,
-        args.out,
-        api_processes=args.api_processes,
-    )
+    run_from_arguments(settings, args, measure, report)
 
 
 if __name__ == "__main__":
