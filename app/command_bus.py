@@ -7,7 +7,7 @@ lead to elsewhere is ``app.policies``.
 
 import hashlib
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, get_args
 from uuid import UUID
 
@@ -42,6 +42,7 @@ from schemas.reconfirmations import ReconfirmBid
 # Group commit lanes: transactions under way at once, each committing the commands that
 # arrived while the one before was committing.
 LANES = 4
+NO_TENDER = "no tender"  # the lane of commands that name no tender
 
 Handler = Callable[[StoreTransaction, Any, Context, Services], Awaitable[Decision]]
 
@@ -87,7 +88,6 @@ class CommandBus:
         self.services.documents = document_store(settings.document_store, pool)
         self.auctions = self.services.auctions  # shared with the auction prices' group commit
         self.commands = commands
-        self._next_lane = 0
 
     async def dispatch(
         self, command: Command, actor: Actor, command_id: UUID | None = None
@@ -105,14 +105,15 @@ class CommandBus:
                 return await self.uow.handle(decide, actor, command_id, key, what)
         return await self.uow.handle(decide, actor, command_id, key, what, self._lane(command))
 
-    def _lane(self, command: Command) -> int:
-        """The group commit lane: one tender's commands in one, in order; the others spread
-        over all, so that a slow group does not hold up every command."""
+    def _lane(self, command: Command) -> Hashable:
+        """The group commit lane: one tender's commands in one, in order, spread over
+        ``LANES`` by tender; commands of no tender (a publication, a registration) in one
+        lane of their own, so that under load they commit in large groups, one round trip
+        to PostgreSQL for many, rather than one each in whichever lane is free."""
         ocid = getattr(command, "ocid", None)
         if isinstance(ocid, str):
             return zlib.crc32(ocid.encode()) % LANES
-        self._next_lane = (self._next_lane + 1) % LANES
-        return self._next_lane
+        return NO_TENDER
 
 
 def fingerprint(command: Command, actor: Actor) -> bytes:

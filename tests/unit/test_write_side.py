@@ -38,10 +38,21 @@ from schemas.committee import (
 from schemas.events import BidSubmitted, Envelope, Event, envelope
 from sdk import committee as member_side
 from tests.unit import evaluation_examples as examples
-from tests.unit.examples import BID, BUYER, DEADLINE, NOW, OCID, OFFICER, OPERATOR, SYSTEM
+from tests.unit.examples import (
+    BID,
+    BUYER,
+    DEADLINE,
+    NOW,
+    OCID,
+    OFFICER,
+    OPERATOR,
+    SYSTEM,
+    publish_command,
+)
 from tests.unit.examples import EXAMPLE_EVENTS as EXAMPLES
 from tests.unit.test_auction import FIXED_60, INVITED, PLATFORM, T0, seconds
 from tests.unit.test_evaluation import ready_for_auction
+from tests.unit.test_group_commit import CountingStore
 
 OFFICERS = ("officer-1", "officer-2", "officer-3")
 ENCRYPTION = {o: suites.MemberPrivateKeys.generate() for o in OFFICERS}
@@ -192,6 +203,38 @@ async def test_too_many_concurrent_writes_answer_busy() -> None:
         await bus(store, Clock(NOW)).dispatch(AMEND, OFFICER)
     assert busy.value.code == "busy"
     assert len(store.recorded) == 1
+
+
+async def test_publications_sent_together_are_committed_together() -> None:
+    """Commands of no tender share one group commit lane: ten publications at once take
+    at most two transactions (the first alone, then the nine that waited), not one per
+    free lane."""
+    store = CountingStore()
+    commands = bus(store, Clock(NOW))
+    commands.services.tender_numbers._free.extend(range(1, 11))  # no sequence in memory
+    outcomes = await asyncio.gather(
+        *(commands.dispatch(publish_command(), OFFICER) for _ in range(10))
+    )
+    assert len({outcome.aggregate_id for outcome in outcomes}) == 10
+    assert types(store.recorded) == ["TenderPublished"] * 10
+    assert store.transactions <= 2
+
+
+async def test_a_tenders_commands_keep_to_their_lane_in_order() -> None:
+    """Commands naming a tender go in its lane, so they are decided in the order sent."""
+    store = CountingStore()
+    given(store, OCID, EXAMPLES["TenderPublished"])
+    commands = bus(store, Clock(NOW))
+    titles = [f"Office paper, version {n}" for n in range(6)]
+    await asyncio.gather(
+        *(
+            commands.dispatch(AmendTender(ocid=OCID, reason="wording", title=t), OFFICER)
+            for t in titles
+        )
+    )
+    amended = [item.event for item in store.recorded[1:]]
+    assert [getattr(event, "title", None) for event in amended] == titles
+    assert store.transactions <= 2
 
 
 def test_every_command_has_a_handler_and_the_flow_is_one_table() -> None:
