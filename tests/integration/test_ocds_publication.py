@@ -167,6 +167,28 @@ async def test_a_published_amended_and_cancelled_tender_is_published_release_by_
     assert await stored_equals_mapping(stack, ocid)
 
 
+async def test_releases_and_records_are_stored_as_written_without_compression(
+    stack: Stack,
+) -> None:
+    """PostgreSQL spends no CPU compressing a release or a record that fits a page on each
+    write: they are kept in the row as written."""
+    officer = await register_officer(stack)
+    async with stack.client(officer["token"]) as client:
+        ocid = (await client.post("/tenders", json=tender_body())).json()["id"]
+    async with stack.client() as public:
+        await until_tagged(public, ocid, "tender")
+    stored = await stack.pool.fetch(
+        "SELECT octet_length(release::text) AS size, pg_column_compression(release) AS how"
+        " FROM releases WHERE ocid = $1 UNION ALL"
+        " SELECT octet_length(record::text), pg_column_compression(record)"
+        " FROM records WHERE ocid = $1",
+        ocid,
+    )
+    assert len(stored) == 2
+    assert all(row["size"] > 2000 for row in stored)  # past where PostgreSQL would compress
+    assert [row["how"] for row in stored] == [None, None]
+
+
 # Whole procedures
 
 
