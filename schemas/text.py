@@ -40,14 +40,20 @@ def _refuse(forbidden: re.Pattern[str], text: str) -> str:
     return text
 
 
+# Text that ``str.isprintable`` accepts holds none of the characters refused here (they are
+# all of categories Cc, Cs or Cn, which it refuses), and it decides in a fraction of a
+# microsecond what the pattern takes microseconds to: only other text meets the pattern.
+
+
 def one_line(text: str) -> str:
     """``text``, if it is printable on a single line."""
-    return _refuse(_ON_ONE_LINE, text)
+    return text if text.isprintable() else _refuse(_ON_ONE_LINE, text)
 
 
 def laid_out(text: str) -> str:
     """``text``, if it is printable, tabs and line breaks allowed."""
-    return _refuse(_IN_LONG_TEXT, text)
+    plain = text.replace("\n", "").replace("\t", "").replace("\r", "")
+    return text if plain.isprintable() else _refuse(_IN_LONG_TEXT, text)
 
 
 OneLine = AfterValidator(one_line)

@@ -8,11 +8,14 @@ from collections.abc import Iterator
 from typing import Annotated, Any, Union, get_args, get_origin
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
 import schemas
 from schemas.base import Message
 from schemas.commands import PublishTender, RegisterAgency
+from schemas.text import _IN_LONG_TEXT, _ON_ONE_LINE, laid_out, one_line
 from schemas.values import Text, Title
 from tests.unit.examples import publish_command
 
@@ -127,3 +130,19 @@ def test_ordinary_text_in_any_script_is_accepted() -> None:
     """Letters of any script, accents, emoji and punctuation are text, not poison."""
     name = "Primăria Municipiului Cluj-Napoca — Δήμος 東京 👍 «Ș»"
     assert RegisterAgency(name=name, identifier="RO-CUI-4305857").name == name
+
+
+@settings(max_examples=2000)
+@given(text=st.text(st.characters(codec=None, exclude_categories=())))
+def test_the_quick_check_decides_as_the_full_pattern_does(text: str) -> None:
+    """Printable text is accepted without the pattern; any text is accepted exactly when
+    the pattern finds nothing in it, poison mixed into ordinary text included."""
+    for check, pattern in ((one_line, _ON_ONE_LINE), (laid_out, _IN_LONG_TEXT)):
+        for candidate in (text, f"Lot {text} 1\n", f"{text}{POISON[len(text) % len(POISON)]}"):
+            refused = pattern.search(candidate) is not None
+            try:
+                check(candidate)
+            except ValueError:
+                assert refused, f"{check.__name__} refused {candidate!r}"
+            else:
+                assert not refused, f"{check.__name__} accepted {candidate!r}"
