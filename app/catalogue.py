@@ -183,7 +183,7 @@ def _open(state: price_quotation.Quotation, command: OpenQuotes, ctx: Context) -
 
 async def _ocid(tx: StoreTransaction, s: Services, now: datetime) -> str:
     """A procedure number from the tenders' sequence: one numbering for every procedure."""
-    number = await s.tender_numbers.next(tx.connection)
+    number = await s.tender_numbers.next(tx)
     return f"{s.settings.ocid_prefix}-{now.year}-{number:06d}"
 
 

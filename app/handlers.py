@@ -79,7 +79,7 @@ def _decision(aggregate_id: str, version: int, events: list[Any], **more: Any) -
 async def publish_tender(
     tx: StoreTransaction, command: PublishTender, ctx: Context, s: Services
 ) -> Decision:
-    number = await s.tender_numbers.next(tx.connection)
+    number = await s.tender_numbers.next(tx)
     tender_id = f"{ctx.now.year}-{number:06d}"
     ocid = f"{s.settings.ocid_prefix}-{tender_id}"
     events = tender.publish(
@@ -410,10 +410,7 @@ class TenderNumbers:
     def __init__(self) -> None:
         self._free: deque[int] = deque()
 
-    async def next(self, connection: Any) -> int:
+    async def next(self, tx: StoreTransaction) -> int:
         if not self._free:
-            rows = await connection.fetch(
-                "SELECT nextval('tender_numbers') AS n FROM generate_series(1, $1)", self.BLOCK
-            )
-            self._free.extend(sorted(row["n"] for row in rows))
+            self._free.extend(await tx.numbers("tender_numbers", self.BLOCK))
         return self._free.popleft()

@@ -29,6 +29,7 @@ class MemoryEventStore:
         self.records: list[object] = []  # the edge rows written with the events
         self._streams: dict[str, list[Envelope]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self.sequences: dict[str, int] = {}  # each sequence's last value
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator["MemoryTransaction"]:
@@ -97,6 +98,11 @@ class MemoryTransaction:
             ):
                 raise ConcurrentWrite(f"{item.aggregate_id} event {item.sequence} appended twice")
             self.appended.append(item)
+
+    async def numbers(self, sequence: str, count: int) -> list[int]:
+        last = self.store.sequences.get(sequence, 0)
+        self.store.sequences[sequence] = last + count
+        return list(range(last + 1, last + count + 1))
 
     async def events(self, event_ids: Sequence[UUID]) -> list[Envelope]:
         wanted = set(event_ids)

@@ -44,6 +44,12 @@ class StoreTransaction(Protocol):
         """The recorded events with these ids, in sequence order."""
         ...
 
+    async def numbers(self, sequence: str, count: int) -> list[int]:
+        """The next ``count`` values of ``sequence``, in order. A sequence never goes back,
+        so they are taken without beginning the transaction: values of one that rolls back
+        are skipped, never given twice."""
+        ...
+
     async def lock_command(self, command_id: UUID) -> None:
         """Hold the command id until this transaction ends: a retry of the same command
         waits for the first to commit and then finds it handled."""

@@ -224,6 +224,14 @@ class PostgresTransaction:
             raise
         await bid_logs.follow(self._raw, envelopes)
 
+    async def numbers(self, sequence: str, count: int) -> list[int]:
+        # On the connection as it is: outside a transaction not yet begun, one round trip
+        # instead of BEGIN, the statement and a COMMIT that would have been needed for it.
+        rows = await self._raw.fetch(
+            "SELECT nextval($1::regclass) AS n FROM generate_series(1, $2)", sequence, count
+        )
+        return sorted(row["n"] for row in rows)
+
     async def events(self, event_ids: Sequence[UUID]) -> list[Envelope]:
         rows = await (await self._read()).fetch(
             "SELECT envelope FROM events WHERE event_id = ANY($1)", list(event_ids)

@@ -30,3 +30,13 @@ class TestPostgresStore(StoreContract):
             "SELECT e.event_id FROM outbox o JOIN events e USING (position) ORDER BY o.position"
         )
         return [row["event_id"] for row in rows]
+
+
+async def test_numbers_are_taken_without_beginning_the_transaction(
+    store: PostgresEventStore,
+) -> None:
+    """A command that only needs numbers and appends costs one round trip for the numbers
+    and one for its events: no BEGIN and COMMIT around a sequence that never goes back."""
+    async with store.transaction() as transaction:
+        assert len(await transaction.numbers("tender_numbers", 2)) == 2
+        assert not transaction._raw.is_in_transaction()

@@ -162,6 +162,30 @@ class StoreContract:
         assert steps == ["first commits", "second holds"]
         assert seen == handled
 
+    async def test_numbers_are_never_given_twice_even_after_a_rollback(
+        self, store: EventStore
+    ) -> None:
+        """A sequence's values come in order, and those of a transaction that rolls back
+        are skipped, not given again."""
+        async with store.transaction() as transaction:
+            first = await transaction.numbers("tender_numbers", 3)
+        lost: list[int] = []
+
+        async def failing() -> None:
+            async with store.transaction() as transaction:
+                lost.extend(await transaction.numbers("tender_numbers", 3))
+                raise RuntimeError("the command failed")
+
+        with pytest.raises(RuntimeError):
+            await failing()
+        async with store.transaction() as transaction:
+            later = await transaction.numbers("tender_numbers", 3)
+        assert first == sorted(first)
+        assert later == sorted(later)
+        assert len({*first, *lost, *later}) == 9
+        assert max(first) < min(lost)
+        assert max(lost) < min(later)
+
     async def test_the_bid_log_reads_the_same_from_its_events(self, store: EventStore) -> None:
         """After its committee and a bid, the bid log holds the bidder's entry and its
         ciphertext's digest; after the tender's cancellation it is cancelled."""

@@ -211,7 +211,6 @@ async def test_publications_sent_together_are_committed_together() -> None:
     free lane."""
     store = CountingStore()
     commands = bus(store, Clock(NOW))
-    commands.services.tender_numbers._free.extend(range(1, 11))  # no sequence in memory
     outcomes = await asyncio.gather(
         *(commands.dispatch(publish_command(), OFFICER) for _ in range(10))
     )
