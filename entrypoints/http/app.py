@@ -5,7 +5,7 @@ Writes need a bearer token; reads are public. Errors are RFC 9457 problem docume
 
 import json
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -124,11 +124,27 @@ def create_api(settings: Settings, database_url: str) -> FastAPI:
 
 
 def _telemetry(environment: Mapping[str, str]) -> TelemetryConfig:
-    """FastAPI's OpenTelemetry spans, metrics and logs where the environment configures
+    """FastAPI's OpenTelemetry spans and metrics where the environment configures
     OpenTelemetry (an ``OTEL_`` variable); otherwise off, since with no provider they
-    record nothing, and looking for one on every request cost 30 µs of each."""
+    record nothing, and looking for one on every request cost 30 µs of each.
+
+    Whoever reads the traces must not read what only a party may: a private feed's secret
+    is its path, which a span records, so those requests are left out; and FastAPI's logs
+    of refused requests carry their input (a committee member's malformed hand-in, say),
+    so they stay off."""
     wanted = any(name.startswith("OTEL_") for name in environment)
-    return {"tracing": wanted, "metrics": wanted, "logs": wanted, "operation_spans": wanted}
+    return {
+        "tracing": wanted,
+        "metrics": wanted,
+        "logs": False,
+        "operation_spans": wanted,
+        "exclude": _holds_a_secret,
+    }
+
+
+def _holds_a_secret(scope: MutableMapping[str, Any]) -> bool:
+    """Whether the request's path is a secret: a private feed link."""
+    return "/inbox/feeds/" in str(scope.get("path", ""))
 
 
 def _add_error_handlers(app: FastAPI) -> None:
