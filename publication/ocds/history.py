@@ -78,13 +78,18 @@ def releases(history: Sequence[Envelope], parties: Mapping[str, PartyInfo]) -> l
     if not history:
         return []
     procedure = Procedure(ocid=history[0].aggregate_id.partition(":")[0], parties=parties)
-    written = []
+    written: list[Release] = []
+    newest: Release | None = None  # it shares the procedure's state until copied
     for envelope in history:
+        if newest is not None:  # the events to come must not change a release written
+            written.append(copied(newest))
+            newest = None
         tags = _apply(procedure, envelope)
         if tags:
-            release = _release(procedure, envelope, tags)
-            written.append(release)
-            procedure.last_release = release["id"]
+            newest = _release(procedure, envelope, tags)
+            procedure.last_release = newest["id"]
+    if newest is not None:  # no event comes after it: nothing can change it, no copy
+        written.append(newest)
     return written
 
 
@@ -127,7 +132,7 @@ def _release(procedure: Procedure, envelope: Envelope, tags: list[str]) -> Relea
         release["contracts"] = [
             contracting.contract_of(procedure, key) for key in procedure.contracts
         ]
-    return copied(release)  # the next events must not change a release written
+    return release
 
 
 _HANDLERS: dict[type[Event], Handler] = {

@@ -815,3 +815,17 @@ def test_generated_tenders_are_valid_releases(requirements: Requirements) -> Non
         "valueAddedTaxIncluded": requirements.value_added_tax_included,
     }
     assert len(compiled["tender"]["items"]) == sum(len(lot.items) for lot in requirements.lots)
+
+
+def test_each_release_is_the_procedure_as_it_stood_at_its_event() -> None:
+    """A release written is never changed by the events after it: each equals the newest
+    release of the history cut right after its own event."""
+    history = whole_procedure().history
+    written = ocds.releases(history, PARTIES)
+    as_it_stood: list[dict[str, Any]] = []
+    for end in range(1, len(history) + 1):
+        cut = ocds.releases(history[:end], PARTIES)
+        if cut and cut[-1]["id"] not in {r["id"] for r in as_it_stood}:
+            as_it_stood.append(cut[-1])
+    assert len(written) > 5
+    assert written == as_it_stood
