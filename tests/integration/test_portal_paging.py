@@ -300,3 +300,29 @@ async def test_a_page_link_the_portal_did_not_give_out_is_a_400_page(stack: Stac
     assert empty.status_code == 200
     assert "None yet." in empty.text
     assert pager_link(empty.text, "Newer") == "/"
+
+
+async def test_the_tender_list_has_its_index_and_no_index_nobody_reads(stack: Stack) -> None:
+    """Every index on ``tenders`` costs each write of a tender, so each serves a read: the
+    newest-first pages (both keys descending; the portal walks back up the same index), the
+    status, buyer and CPV filters, and the deadline service's due tenders."""
+    names = {
+        row["indexname"]
+        for row in await stack.pool.fetch(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'tenders'"
+        )
+    }
+    assert names == {
+        "tenders_pkey",
+        "tenders_newest",
+        "tenders_by_status",
+        "tenders_by_buyer",
+        "tenders_by_cpv",
+        "tenders_due",
+    }
+    async with stack.pool.acquire() as connection, connection.transaction():
+        await connection.execute("SET LOCAL enable_seqscan = off")
+        plan = await connection.fetch(
+            "EXPLAIN SELECT ocid FROM tenders ORDER BY published_at DESC, ocid DESC LIMIT 20"
+        )
+    assert any("tenders_newest" in row[0] for row in plan), plan
