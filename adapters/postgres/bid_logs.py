@@ -14,6 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from adapters.postgres import sealed_shares
 from bidding import ledger as ledger_rules
 from bidding.committee_log import Committee
 from bidding.entries import Entry
@@ -153,6 +154,9 @@ async def _follow_one(connection: Any, item: Envelope) -> None:
         await connection.execute(
             "UPDATE bid_logs SET status = 'cancelled' WHERE ocid = $1 AND status <> 'opened'", ocid
         )
+        # Its bids will never be opened: the shares members handed in go too. After the
+        # UPDATE, which waited for a hand-in holding the log's lock, so that one's go as well.
+        await sealed_shares.drop(connection, ocid)
     elif isinstance(event, BidLogSealed):
         await connection.execute(
             "UPDATE bid_logs SET status = 'sealed', root = $2 WHERE ocid = $1",

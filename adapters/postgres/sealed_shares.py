@@ -41,6 +41,12 @@ def share_key(platform_key: Ed25519PrivateKey) -> bytes:
     return HKDF(hashes.SHA256(), length=32, salt=None, info=LABEL).derive(raw)
 
 
+async def drop(connection: Any, ocid: str) -> None:
+    """Delete every share held for ``ocid``, in the caller's transaction: at the opening, or
+    at a cancellation, after which the bids are never opened."""
+    await connection.execute("DELETE FROM sealed_shares WHERE ocid = $1", ocid)
+
+
 class SealedShares:
     """The held shares of every opening under way, sealed under one deployment's key."""
 
@@ -89,7 +95,7 @@ class SealedShares:
 
     async def drop(self, connection: Any, ocid: str) -> None:
         """Delete every share held for ``ocid``, in the caller's transaction."""
-        await connection.execute("DELETE FROM sealed_shares WHERE ocid = $1", ocid)
+        await drop(connection, ocid)
 
     def _seal(self, ocid: str, officer_id: str, bid_id: str, share: shamir.Share) -> bytes:
         nonce = os.urandom(NONCE_BYTES)

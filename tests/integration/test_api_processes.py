@@ -245,3 +245,69 @@ async def balanced(stack: Stack, process_a: Stack) -> AsyncIterator[Balancer]:
         server.should_exit = True
         await serving
         await balancer.close()
+
+
+async def test_a_procedure_cancelled_mid_opening_keeps_no_member_shares(stack: Stack) -> None:
+    """One member handed in, then the buyer cancels the procedure: the bids will never be
+    opened, so the shares held for them are deleted with the cancellation, and a member's
+    hand-in after it is refused and keeps nothing."""
+    buyer = await buyer_with_committee(stack, size=3)
+    ocid, material, deadline = await sealed_tender(stack, buyer, timedelta(seconds=20))
+    bidder = await register_supplier(stack, "Gama SRL")
+    sent = await submit(
+        stack, bidder, seal(bid_content(ocid, bidder.id, "910.00"), material, bidder)
+    )
+    assert sent.status_code == 201, sent.text
+    await until_sealed(stack, ocid, deadline)
+    first = await hand_in(stack, buyer.members[0], ocid)
+    assert first.status_code == 200, first.text
+    held = "SELECT count(*) FROM sealed_shares WHERE ocid = $1"
+    assert await stack.pool.fetchval(held, ocid) == 1
+
+    async with stack.client(buyer.officer.token) as client:
+        cancelled = await client.post(f"/tenders/{ocid}/cancellation", json={"reason": "No budget"})
+    assert cancelled.status_code == 200, cancelled.text
+    assert await stack.pool.fetchval(held, ocid) == 0
+
+    late = await hand_in(stack, buyer.members[1], ocid)
+    assert late.status_code == 409, late.text
+    assert await stack.pool.fetchval(held, ocid) == 0
+
+
+async def test_a_hand_in_committing_as_the_procedure_is_cancelled_leaves_no_shares(
+    stack: Stack,
+) -> None:
+    """A hand-in holds the bid log's lock and has written its shares when the buyer cancels:
+    the cancellation waits for it, then deletes what it wrote."""
+    buyer = await buyer_with_committee(stack, size=3)
+    ocid, material, deadline = await sealed_tender(stack, buyer, timedelta(seconds=20))
+    bidder = await register_supplier(stack, "Delta SRL")
+    sent = await submit(
+        stack, bidder, seal(bid_content(ocid, bidder.id, "910.00"), material, bidder)
+    )
+    assert sent.status_code == 201, sent.text
+    await until_sealed(stack, ocid, deadline)
+    held = "SELECT count(*) FROM sealed_shares WHERE ocid = $1"
+
+    async def cancel() -> httpx.Response:
+        async with stack.client(buyer.officer.token) as client:
+            return await client.post(f"/tenders/{ocid}/cancellation", json={"reason": "No budget"})
+
+    async with stack.pool.acquire() as hand_in_connection:
+        committing = hand_in_connection.transaction()
+        await committing.start()
+        await hand_in_connection.execute("SELECT 1 FROM bid_logs WHERE ocid = $1 FOR UPDATE", ocid)
+        await hand_in_connection.execute(
+            "INSERT INTO sealed_shares (ocid, officer_id, bid_id, sealed) VALUES ($1, $2, $3, $4)",
+            ocid,
+            buyer.members[0].id,
+            "bid-of-delta",
+            b"sealed",
+        )
+        cancelling = asyncio.create_task(cancel())
+        await asyncio.sleep(1.0)
+        assert not cancelling.done()  # it waits for the log's lock
+        await committing.commit()
+    cancelled = await cancelling
+    assert cancelled.status_code == 200, cancelled.text
+    assert await stack.pool.fetchval(held, ocid) == 0
