@@ -191,12 +191,22 @@ async def mark_read(pool: Any, actor: Actor, through: int) -> None:
 
 
 async def feed_owner(pool: Any, secret_sha256: bytes) -> Actor | None:
+    """Whose feed link this is, while that party holds a token it has not revoked: a feed
+    is read with no token, so it must not outlive the party's access."""
     row = await pool.fetchrow(
-        "SELECT party_id, role, agency_id FROM feed_links WHERE secret_sha256 = $1", secret_sha256
+        "SELECT party_id, role, agency_id FROM feed_links f WHERE secret_sha256 = $1"
+        " AND EXISTS (SELECT 1 FROM credentials c"
+        "             WHERE c.party_id = f.party_id AND c.revoked_at IS NULL)",
+        secret_sha256,
     )
     if row is None:
         return None
     return Actor(id=row["party_id"], role=Role(row["role"]), agency_id=row["agency_id"])
+
+
+async def end_feed_link(connection: Any, party_id: str) -> None:
+    """The party's feed link ends for good: a new one must be made with a new token."""
+    await connection.execute("DELETE FROM feed_links WHERE party_id = $1", party_id)
 
 
 async def new_feed_link(pool: Any, actor: Actor, secret_sha256: bytes) -> datetime:

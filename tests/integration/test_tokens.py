@@ -141,3 +141,33 @@ async def test_the_operators_configured_token_cannot_be_revoked_through_the_api(
     assert refused.status_code == 409
     assert "PROCUREMENT_ADMIN_TOKEN" in refused.json()["detail"]
     assert (await me(stack, OPERATOR_TOKEN)).status_code == 200
+
+
+async def feed_answers(stack: Stack, link: str) -> int:
+    async with stack.client() as public:
+        return (await public.get(link)).status_code
+
+
+async def test_a_partys_feed_link_ends_with_its_tokens(stack: Stack) -> None:
+    """The operator revokes every token of a party (it left, or its tokens leaked): its
+    private feed link ends with them, and stays ended when the operator issues the party a
+    new token. A party that revokes its own last token ends its feed too."""
+    supplier = await register_supplier(stack)
+    async with stack.client(supplier.token) as client:
+        link = (await client.post("/inbox/feed-links")).json()["url"]
+    assert await feed_answers(stack, link) == 200
+
+    async with stack.client(OPERATOR_TOKEN) as operator:
+        revoked = await operator.delete(f"/parties/{supplier.id}/tokens")
+        assert revoked.status_code == 200, revoked.text
+        assert await feed_answers(stack, link) == 404
+        reissued = await operator.post(f"/parties/{supplier.id}/tokens")
+        assert reissued.status_code == 201, reissued.text
+    assert await feed_answers(stack, link) == 404
+
+    own = await register_supplier(stack)
+    async with stack.client(own.token) as client:
+        own_link = (await client.post("/inbox/feed-links")).json()["url"]
+        assert await feed_answers(stack, own_link) == 200
+        assert (await client.delete("/tokens/current")).status_code == 204
+    assert await feed_answers(stack, own_link) == 404

@@ -23,6 +23,7 @@ from adapters.postgres import credentials
 from entrypoints.http.auth import ActorDep, CredentialCache, IdempotencyKey, bearer_token
 from entrypoints.http.problems import PROBLEM, problems
 from procurement.errors import NotAllowed, NotFound, Rejected, WrongState
+from readmodels import notices
 from schemas.commands import Actor, Role
 
 
@@ -71,10 +72,12 @@ async def revoke_own_token(request: Request, actor: ActorDep) -> Response:
 
 @router.delete("/parties/{party_id}/tokens", responses=problems(401, 403, 404))
 async def revoke_party_tokens(request: Request, party_id: str, actor: ActorDep) -> dict[str, Any]:
-    """Revoke every token of a party (the operator only)."""
-    async with request.app.state.pool.acquire() as connection:
+    """Revoke every token of a party (the operator only), and end its private feed link:
+    a token issued to it later does not bring the old link back."""
+    async with request.app.state.pool.acquire() as connection, connection.transaction():
         await _known_party(connection, party_id, actor)
         revoked = await credentials.revoke_party(connection, party_id)
+        await notices.end_feed_link(connection, party_id)
     request.app.state.credentials.forget(*revoked)
     return {"party_id": party_id, "revoked": len(revoked)}
 
