@@ -21,6 +21,7 @@ from entrypoints.launcher import start_api, stop_process, worker_environment
 from schemas.events import BidOpened
 from tests.integration.balancer import Balancer
 from tests.integration.market import (
+    Buyer,
     bid_content,
     buyer_with_committee,
     hand_in,
@@ -247,18 +248,24 @@ async def balanced(stack: Stack, process_a: Stack) -> AsyncIterator[Balancer]:
         await balancer.close()
 
 
-async def test_a_procedure_cancelled_mid_opening_keeps_no_member_shares(stack: Stack) -> None:
-    """One member handed in, then the buyer cancels the procedure: the bids will never be
-    opened, so the shares held for them are deleted with the cancellation, and a member's
-    hand-in after it is refused and keeps nothing."""
+async def sealed_with_one_bid(stack: Stack, bidder_name: str) -> tuple[Buyer, str]:
+    """A tender of a buyer with a committee of 3 (threshold 2), one bid in, its log sealed."""
     buyer = await buyer_with_committee(stack, size=3)
     ocid, material, deadline = await sealed_tender(stack, buyer, timedelta(seconds=20))
-    bidder = await register_supplier(stack, "Gama SRL")
+    bidder = await register_supplier(stack, bidder_name)
     sent = await submit(
         stack, bidder, seal(bid_content(ocid, bidder.id, "910.00"), material, bidder)
     )
     assert sent.status_code == 201, sent.text
     await until_sealed(stack, ocid, deadline)
+    return buyer, ocid
+
+
+async def test_a_procedure_cancelled_mid_opening_keeps_no_member_shares(stack: Stack) -> None:
+    """One member handed in, then the buyer cancels the procedure: the bids will never be
+    opened, so the shares held for them are deleted with the cancellation, and a member's
+    hand-in after it is refused and keeps nothing."""
+    buyer, ocid = await sealed_with_one_bid(stack, "Gama SRL")
     first = await hand_in(stack, buyer.members[0], ocid)
     assert first.status_code == 200, first.text
     held = "SELECT count(*) FROM sealed_shares WHERE ocid = $1"
@@ -279,14 +286,7 @@ async def test_a_hand_in_committing_as_the_procedure_is_cancelled_leaves_no_shar
 ) -> None:
     """A hand-in holds the bid log's lock and has written its shares when the buyer cancels:
     the cancellation waits for it, then deletes what it wrote."""
-    buyer = await buyer_with_committee(stack, size=3)
-    ocid, material, deadline = await sealed_tender(stack, buyer, timedelta(seconds=20))
-    bidder = await register_supplier(stack, "Delta SRL")
-    sent = await submit(
-        stack, bidder, seal(bid_content(ocid, bidder.id, "910.00"), material, bidder)
-    )
-    assert sent.status_code == 201, sent.text
-    await until_sealed(stack, ocid, deadline)
+    buyer, ocid = await sealed_with_one_bid(stack, "Delta SRL")
     held = "SELECT count(*) FROM sealed_shares WHERE ocid = $1"
 
     async def cancel() -> httpx.Response:
