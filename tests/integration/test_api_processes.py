@@ -293,11 +293,10 @@ async def test_a_hand_in_committing_as_the_procedure_is_cancelled_leaves_no_shar
         async with stack.client(buyer.officer.token) as client:
             return await client.post(f"/tenders/{ocid}/cancellation", json={"reason": "No budget"})
 
-    async with stack.pool.acquire() as hand_in_connection:
-        committing = hand_in_connection.transaction()
-        await committing.start()
-        await hand_in_connection.execute("SELECT 1 FROM bid_logs WHERE ocid = $1 FOR UPDATE", ocid)
-        await hand_in_connection.execute(
+    # The hand-in's transaction commits as its block ends, or rolls back if an assertion fails.
+    async with stack.pool.acquire() as hand_in, hand_in.transaction():
+        await hand_in.execute("SELECT 1 FROM bid_logs WHERE ocid = $1 FOR UPDATE", ocid)
+        await hand_in.execute(
             "INSERT INTO sealed_shares (ocid, officer_id, bid_id, sealed) VALUES ($1, $2, $3, $4)",
             ocid,
             buyer.members[0].id,
@@ -307,7 +306,6 @@ async def test_a_hand_in_committing_as_the_procedure_is_cancelled_leaves_no_shar
         cancelling = asyncio.create_task(cancel())
         await asyncio.sleep(1.0)
         assert not cancelling.done()  # it waits for the log's lock
-        await committing.commit()
     cancelled = await cancelling
     assert cancelled.status_code == 200, cancelled.text
     assert await stack.pool.fetchval(held, ocid) == 0
