@@ -41,6 +41,7 @@ import sys
 from dataclasses import replace
 import uvicorn
 from entrypoints.http.app import create_api
+from entrypoints import heap
 from entrypoints.http.serving import server_config, shared_socket
 from adapters.settings import Settings
 
@@ -50,6 +51,7 @@ assert settings.database_url is not None
 app = create_api(settings, settings.database_url)
 # Served as `up` serves it: the guarded connections, their timeouts and keep-alive included.
 server = uvicorn.Server(server_config(app, settings.http, "127.0.0.1", int(sys.argv[1])))
+heap.settle()
 if profile_to := os.environ.get("PROCUREMENT_BENCH_PROFILE"):  # read with python -m pstats
     import cProfile
     import signal

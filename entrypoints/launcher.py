@@ -24,6 +24,7 @@ from adapters import data_dir_lock, private_files
 from adapters.child_processes import Child, die_with_parent, stop_together
 from adapters.embedded import EmbeddedBroker, EmbeddedPostgres, ServiceFailed, free_port
 from adapters.settings import Settings
+from entrypoints import heap
 from entrypoints.cli.terminal import save_api_url
 from entrypoints.http.app import create_api
 from entrypoints.http.serving import port_must_be_free, server_config, shared_socket
@@ -257,6 +258,7 @@ def serve_api(
         create_api(settings, database_url), settings.http, host, port, log_level="info"
     )
     server = uvicorn.Server(config)
+    heap.settle()
 
     async def serve() -> None:
         hurry = asyncio.create_task(_end_connections_when_stopping(server))

@@ -28,6 +28,7 @@ from app.bid_log_heads import BidLogHeads
 from app.command_bus import CommandBus
 from app.deadlines import close_due_tenders, run_due_auctions
 from app.unit_of_work import utc_now
+from entrypoints import heap
 from readmodels import projections
 from schemas.events import Envelope
 
@@ -290,6 +291,7 @@ def run(settings: Settings, database_url: str, bootstrap_servers: str, web_port:
     )
     app = create_app(settings, database_url, bootstrap_servers, web_port)
     worker = faust.Worker(app, loglevel="INFO", override_logging=False)
+    heap.settle()
     worker.execute_from_commandline()
 
 
