@@ -94,10 +94,13 @@ class HandedShare(Message):
         return self
 
 
+MAX_HANDED_SHARES = 100_000  # one per current bid of the tender
+
+
 class OpeningShares(Message):
     """Everything one member hands in at the opening, signed at once."""
 
-    shares: Annotated[list[HandedShare], Field(max_length=100_000)]
+    shares: Annotated[list[HandedShare], Field(max_length=MAX_HANDED_SHARES)]
     signature: Signature
 
 

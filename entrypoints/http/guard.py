@@ -25,10 +25,12 @@ from entrypoints.http.problems import PROBLEM
 from entrypoints.http.rate_limits import RateLimits
 from entrypoints.http.routes import bids as bids_api
 from entrypoints.http.security_headers import security_headers
+from schemas.commands import Actor, Role
 
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 ANONYMOUS_WRITES = frozenset({"/suppliers"})  # registering needs no token yet
 _BIDS = re.compile(r"^/tenders/[^/]+/bids(/withdrawal)?$")
+_HAND_IN = re.compile(r"^/tenders/[^/]+/opening/shares$")
 DOCUMENT_UPLOADS = re.compile(r"^/tenders/[^/]+/documents(/[^/]+)?$")
 LIVE_STREAMS = re.compile(r"^(/ocds/releases/live|/tenders/[^/]+/auctions/[^/]+/live)$")
 _DATABASE_DOWN = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
@@ -78,15 +80,16 @@ class HttpGuard:
             await self.app(scope, receive, send)
             return
         send = self._with_headers(scope, send)
+        actor = None
         try:
-            refusal = await self._admit(scope)
+            refusal, actor = await self._admit(scope)
         except _DATABASE_DOWN:
             detail = "the database cannot be reached to check the bearer token; try again soon"
             refusal = problem(
                 503, "unavailable", "Service unavailable", detail, **{"Retry-After": "5"}
             )
         if refusal is None:
-            refusal, receive = await self._read_body(scope, receive)
+            refusal, receive = await self._read_body(scope, receive, actor)
         if refusal is not None:
             await refusal(scope, receive, send)
         elif LIVE_STREAMS.match(scope["path"]):
@@ -107,32 +110,35 @@ class HttpGuard:
 
         return send_with_headers
 
-    async def _admit(self, scope: Scope) -> Response | None:
+    async def _admit(self, scope: Scope) -> tuple[Response | None, Actor | None]:
+        """A refusal, or None; and who sends a write, once its token is checked."""
         address = client_address(scope)
         if scope["method"] in READS:
             wait = await self.rates.spend(self.rates.reads, address)
-            return None if wait is None else _too_many(wait, address)
+            return (None if wait is None else _too_many(wait, address)), None
         if scope["path"] in ANONYMOUS_WRITES:
             wait = await self.rates.spend(self.rates.anonymous_writes, address)
-            return None if wait is None else _too_many(wait, address)
+            return (None if wait is None else _too_many(wait, address)), None
         if (wait := await self.rates.wait(self.rates.anonymous_writes, address)) is not None:
-            return _too_many(wait, address)  # it sent too many writes without a valid token
+            return _too_many(wait, address), None  # too many writes without a valid token
         try:
             actor = await auth.bearer(Request(scope))
         except HTTPException as refused:
             await self.rates.spend(self.rates.anonymous_writes, address)
             detail = str(refused.detail)
-            return problem(401, "unauthenticated", detail, detail, **(refused.headers or {}))
+            return problem(401, "unauthenticated", detail, detail, **(refused.headers or {})), None
         wait = await self.rates.spend(self.rates.writes, actor.id)
-        return None if wait is None else _too_many(wait, actor.id)
+        return (None if wait is None else _too_many(wait, actor.id)), actor
 
-    async def _read_body(self, scope: Scope, receive: Receive) -> tuple[Response | None, Receive]:
+    async def _read_body(
+        self, scope: Scope, receive: Receive, actor: Actor | None
+    ) -> tuple[Response | None, Receive]:
         """The whole body, at most the route's limit, read now; the route reads it after."""
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length", b"")
         if not declared and b"transfer-encoding" not in headers:
             return None, receive  # no body
-        most = self._most(scope["path"])
+        most = self._most(scope["path"], actor)
         if declared.isdigit() and int(declared) > most:
             return _too_large(scope["path"], most), receive
         try:
@@ -148,10 +154,14 @@ class HttpGuard:
             return _too_large(scope["path"], most), receive
         return None, _replay(body, receive)
 
-    def _most(self, path: str) -> int:
-        """The largest body the route takes: a sealed bid, a document, or anything else."""
+    def _most(self, path: str, actor: Actor | None) -> int:
+        """The largest body the route takes: a sealed bid, a document, an officer's hand-in
+        of shares at an opening (one per bid: megabytes for thousands of bids; nobody else
+        may hand any in), or anything else."""
         if _BIDS.match(path):
             return bids_api.MAX_BODY
+        if _HAND_IN.match(path) and actor is not None and actor.role is Role.OFFICER:
+            return bids_api.HAND_IN_MAX_BODY
         if DOCUMENT_UPLOADS.match(path):
             return self.limits.max_document_bytes
         return self.limits.max_body_bytes

@@ -33,6 +33,7 @@ from schemas.commands import (
     Role,
 )
 from schemas.committee import (
+    MAX_HANDED_SHARES,
     CommitteeConfirmation,
     CommitteeNomination,
     CommitteeView,
@@ -47,6 +48,10 @@ router = APIRouter()
 
 # base64 of the largest ciphertext, and JSON with 20 sealed key shares
 MAX_BODY = MAX_SEALED_BYTES * 4 // 3 + 64 * 1024
+# A hand-in at the opening: one share per current bid, about 170 bytes each (a bid id of up
+# to 100 characters makes 256), so megabytes for a tender with thousands of bids. The guard
+# allows it to officers only, and none other may hand in.
+HAND_IN_MAX_BODY = MAX_HANDED_SHARES * 256 + 64 * 1024
 
 
 class TooLarge(Rejected):
@@ -476,7 +481,7 @@ async def my_shares(request: Request, ocid: str, actor: ActorDep) -> dict[str, A
     "/tenders/{ocid}/opening/shares",
     tags=["bids"],
     response_model=None,
-    responses=_answers(bid_answers.OpeningShareTaken, "The shares were taken"),
+    responses=_answers(bid_answers.OpeningShareTaken, "The shares were taken") | problems(413),
 )
 async def hand_in_shares(
     request: Request, ocid: str, body: OpeningShares, actor: ActorDep
