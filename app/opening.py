@@ -34,7 +34,8 @@ from schemas.commands import Actor
 from schemas.committee import CommitteeMaterial, OpeningShares
 from schemas.events import BidSubmitted, BidWithdrawn
 
-SigningKeys = Callable[[Sequence[str]], Awaitable[dict[str, bytes]]]
+# Parties' signing keys, read on the given connection (the pool's, when None).
+SigningKeys = Callable[[Any, Sequence[str]], Awaitable[dict[str, bytes]]]
 Held = dict[str, dict[str, shamir.Share]]  # officer, bid
 
 
@@ -66,7 +67,7 @@ class OpeningCeremony:
         self._signing_keys = signing_keys or self._registered_keys
 
     async def hand_in(self, ocid: str, handed: OpeningShares, actor: Actor) -> dict[str, Any]:
-        signing_key = (await self._signing_keys([actor.id])).get(actor.id)
+        signing_key = (await self._signing_keys(None, [actor.id])).get(actor.id)
         signature_valid = signing_key is not None and committee_material.opening_shares_valid(
             ocid, actor.id, list(handed.shares), handed.signature, signing_key
         )
@@ -147,7 +148,9 @@ class OpeningCeremony:
         for officer in participants:
             for bid_id, share in held[officer].items():
                 shares.setdefault(bid_id, []).append(share)
-        bidder_keys = await self._signing_keys(sorted({e.receipt.bidder_id for e in entries}))
+        # On the transaction's own connection: a second one from the pool, taken while this
+        # one is held, deadlocked the API once as many openings ran as the pool has.
+        bidder_keys = await self._signing_keys(tx.connection, bidders)
         material = log.committee.material
         decrypted = await open_in_parallel(current, material, shares, bidder_keys)
         results = [opening.bid_must_fit_the_tender(r, currencies) for r in decrypted]
@@ -191,8 +194,8 @@ class OpeningCeremony:
 
         return await self._uow.write(read, what="the member's shares")
 
-    async def _registered_keys(self, party_ids: Sequence[str]) -> dict[str, bytes]:
-        rows = await self.pool.fetch(
+    async def _registered_keys(self, connection: Any, party_ids: Sequence[str]) -> dict[str, bytes]:
+        rows = await (connection or self.pool).fetch(
             "SELECT party_id, signing_key FROM party_keys WHERE party_id = ANY($1)",
             list(party_ids),
         )

@@ -333,7 +333,7 @@ async def test_a_bid_after_the_seal_is_refused() -> None:
 # The opening ceremony
 
 
-async def every_key(party_ids: Sequence[str]) -> dict[str, bytes]:
+async def every_key(_: Any, party_ids: Sequence[str]) -> dict[str, bytes]:
     known = {**BIDDERS, **SIGNING}
     return {p: keys.raw_public(known[p]) for p in party_ids if p in known}
 
