@@ -26,6 +26,7 @@ from rich.console import Console
 
 from adapters.embedded import free_port
 from adapters.settings import Settings
+from entrypoints.demo.run import DEMO_RULES
 from entrypoints.launcher import (
     Platform,
     admin_token,
@@ -198,17 +199,13 @@ def run_with_short_periods(
     report: Callable[[dict[str, Any]], None],
     auction_notice: timedelta = timedelta(days=2),
 ) -> None:
-    """``run_benchmark`` in a fresh data directory with the environment's settings, but a
-    minimum tender period of 0 (deadlines seconds ahead) and the given auction notice; the
-    API and the workers get them through their environment."""
+    """``run_benchmark`` in a fresh data directory with the environment's settings, but the
+    demo's periods of seconds where the law says days (deadlines seconds ahead, questions
+    until 2 s before them, contracts at once after their awards) and the given auction
+    notice; the API and the workers get them through their environment."""
     data_dir = Path(tempfile.mkdtemp(prefix="procurement-bench-"))
     settings = replace(Settings.from_env(), data_dir=data_dir)
-    rules = replace(
-        settings.rules,
-        minimum_tender_period=timedelta(0),
-        minimum_auction_notice=auction_notice,
-        minimum_standstill_days=0,  # each procedure runs to its contract at once
-    )
+    rules = replace(DEMO_RULES, minimum_auction_notice=auction_notice)
     settings = replace(settings, admin_token=admin_token(settings), rules=rules)
     run_from_arguments(settings, args, measure, report)
 

@@ -85,7 +85,7 @@ async def play_market(run: Running) -> list[str]:
     read models have caught up with the store."""
     operator = run.platform.settings.admin_token or ""
     async with api_client(run.api_url, timeout=120) as http:
-        story = Story(Market(http, operator), lambda _: None, suppliers=12, bidding_seconds=4.0)
+        story = Story(Market(http, operator), lambda _: None, suppliers=12, bidding_seconds=12.0)
         await story.play()
     ocids = [tender.ocid for tender in story.tenders]
     connection = await asyncpg.connect(run.database_url)
