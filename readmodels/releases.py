@@ -86,7 +86,6 @@ async def record(connection: Any, envelopes: Sequence[Envelope]) -> int:
         )
     }
     rows = []
-    first: dict[str, list[ocds.Release]] = {}  # procedures none of whose releases are stored
     for ocid in ocids:
         history = histories.get(ocid, [])
         try:
@@ -95,33 +94,16 @@ async def record(connection: Any, envelopes: Sequence[Envelope]) -> int:
             log.error("no releases for %s: %s", ocid, error)
             continue
         codes = _cpv_by_release(ocid, history)
-        new = [release for release in written if release["id"] not in stored]
-        rows += [release_row(r, codes[r["id"]]) for r in new]
-        if new and len(new) == len(written):
-            first[ocid] = written
-    return await store(connection, rows, ocids, first)
+        rows += [release_row(r, codes[r["id"]]) for r in written if r["id"] not in stored]
+    return await store(connection, rows, ocids)
 
 
-async def store(
-    connection: Any,
-    rows: list[tuple[Any, ...]],
-    ocids: list[str],
-    first: dict[str, list[ocds.Release]] | None = None,
-) -> int:
+async def store(connection: Any, rows: list[tuple[Any, ...]], ocids: list[str]) -> int:
     """Insert these releases (``release_row``s, in order) and compile again the records of
-    these procedures, in the caller's transaction; how many releases were new.
-
-    ``first`` are procedures whose every release is in ``rows`` and none stored before (a
-    new tender, above all): if this transaction inserted all of them, its record is
-    compiled from them as they are, without reading them back."""
-    positions = await _insert(connection, rows)
-    ours = {
-        ocid: (max(positions[r["id"]] for r in releases), releases)
-        for ocid, releases in (first or {}).items()
-        if all(r["id"] in positions for r in releases)  # no other writer took one
-    }
-    await _store_records(connection, [ocid for ocid in ocids if ocid not in ours], ours)
-    return len(positions)
+    these procedures, in the caller's transaction; how many releases were new."""
+    inserted = await _insert(connection, rows)
+    await _store_records(connection, ocids)
+    return inserted
 
 
 async def _histories(connection: Any, ocids: list[str]) -> dict[str, list[Envelope]]:
@@ -276,23 +258,21 @@ WITH inserted AS (
     ON CONFLICT (release_id) DO NOTHING
     RETURNING position, release_id, ocid, tags, cpv
 )
-SELECT release_id, position,
-       pg_notify($11, json_build_object('position', position, 'id', release_id, 'ocid', ocid,
+SELECT pg_notify($11, json_build_object('position', position, 'id', release_id, 'ocid', ocid,
                                         'tags', tags, 'cpv', cpv)::text)
 FROM inserted
 """
 
 
-async def _insert(connection: Any, rows: list[tuple[Any, ...]]) -> dict[str, int]:
-    """Insert in order and announce each new release; the new ones' positions, by id."""
+async def _insert(connection: Any, rows: list[tuple[Any, ...]]) -> int:
+    """Insert in order and announce each new release; how many were new."""
     if not rows:
-        return {}
+        return 0
     await connection.execute("SELECT pg_advisory_xact_lock($1)", _LOCK)
     columns: list[list[Any]] = [list(column) for column in zip(*rows, strict=True)]
     for index in (3, 5, 6, 7):  # unnest cannot take arrays of arrays: joined here, split there
         columns[index] = [",".join(values) for values in columns[index]]
-    inserted = await connection.fetch(_INSERT, *columns, CHANNEL)
-    return {row["release_id"]: row["position"] for row in inserted}
+    return len(await connection.fetch(_INSERT, *columns, CHANNEL))
 
 
 # The releases of the procedures whose record does not end with their newest release.
@@ -315,30 +295,22 @@ WHERE records.position < excluded.position
 """
 
 
-async def _store_records(
-    connection: Any,
-    ocids: list[str],
-    written: dict[str, tuple[int, list[ocds.Release]]] | None = None,
-) -> None:
+async def _store_records(connection: Any, ocids: list[str]) -> None:
     """Compile again the records of these procedures that lack their newest release, from
-    the releases as stored (what the public reads), and store them; and the records of
-    the ``written`` procedures from their releases as this transaction stored them, each
-    with the position of its newest."""
-    found: dict[str, tuple[int, list[Any]]] = dict(written or {})
-    stale: dict[str, list[tuple[int, str]]] = {}
-    if ocids:
-        for row in await connection.fetch(_STALE_RECORDS, ocids):
-            stale.setdefault(row["ocid"], []).append((row["position"], row["release"]))
-    for ocid, texts in stale.items():
-        found[ocid] = (texts[-1][0], [_parse(text) for _, text in texts])
+    the releases as stored (what the public reads), and store them."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    for row in await connection.fetch(_STALE_RECORDS, ocids):
+        found.setdefault(row["ocid"], []).append((row["position"], row["release"]))
+    if not found:
+        return
     records = []
-    for ocid, (position, releases) in found.items():
+    for ocid, releases in found.items():
         try:
-            compiled = ocds.compile_record(releases)
+            compiled = ocds.compile_record([_parse(release) for _, release in releases])
         except ValueError as error:  # like the releases: log it, and the stream goes on
             log.error("no record for %s: %s", ocid, error)
             continue
-        records.append((ocid, position, ocds.dumps(compiled)))
+        records.append((ocid, releases[-1][0], ocds.dumps(compiled)))
     if records:
         columns = [list(column) for column in zip(*records, strict=True)]
         await connection.execute(_UPSERT_RECORDS, *columns)
