@@ -34,7 +34,7 @@ from schemas.commands import Actor
 from schemas.committee import CommitteeMaterial, OpeningShares
 from schemas.events import BidSubmitted, BidWithdrawn
 
-# Parties' signing keys, read on the given connection (the pool's, when None).
+# Parties' signing keys, read on the given connection or pool.
 SigningKeys = Callable[[Any, Sequence[str]], Awaitable[dict[str, bytes]]]
 Held = dict[str, dict[str, shamir.Share]]  # officer, bid
 
@@ -67,7 +67,7 @@ class OpeningCeremony:
         self._signing_keys = signing_keys or self._registered_keys
 
     async def hand_in(self, ocid: str, handed: OpeningShares, actor: Actor) -> dict[str, Any]:
-        signing_key = (await self._signing_keys(None, [actor.id])).get(actor.id)
+        signing_key = (await self._signing_keys(self.pool, [actor.id])).get(actor.id)
         signature_valid = signing_key is not None and committee_material.opening_shares_valid(
             ocid, actor.id, list(handed.shares), handed.signature, signing_key
         )
@@ -195,7 +195,7 @@ class OpeningCeremony:
         return await self._uow.write(read, what="the member's shares")
 
     async def _registered_keys(self, connection: Any, party_ids: Sequence[str]) -> dict[str, bytes]:
-        rows = await (connection or self.pool).fetch(
+        rows = await connection.fetch(
             "SELECT party_id, signing_key FROM party_keys WHERE party_id = ANY($1)",
             list(party_ids),
         )
