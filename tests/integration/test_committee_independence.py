@@ -7,6 +7,8 @@ public identity (name and agency, never its e-mail) is public."""
 import json
 from typing import Any
 
+import httpx
+
 from adapters.postgres.eventstore import PostgresEventStore
 from app.committee_candidates import committee_candidates
 from procurement.committee_rules import CommitteeCandidate
@@ -14,7 +16,7 @@ from readmodels.officers import public_officers
 from schemas.commands import Role
 from tests.integration.conftest import register_officer
 from tests.integration.market import add_officer
-from tests.integration.stack import OPERATOR_TOKEN, Stack
+from tests.integration.stack import OPERATOR_TOKEN, Stack, eventually
 from tests.integration.test_cli import procurement
 from tests.integration.test_roles import add_admin
 
@@ -102,7 +104,13 @@ async def test_an_officers_public_identity_is_its_name_and_agency(stack: Stack) 
     it, never its e-mail address; an unknown id is 404."""
     officer = await register_officer(stack)
     async with stack.client() as public:
-        shown = await public.get(f"/officers/{officer['officer_id']}")
+
+        async def named() -> httpx.Response | None:
+            # The agency's name comes from its read model, which the stream worker fills.
+            response = await public.get(f"/officers/{officer['officer_id']}")
+            return response if response.json().get("agency_name") else None
+
+        shown = await eventually(named)
         unknown = await public.get("/officers/officer-0000000000000000")
         garbled = await public.get("/officers/a%00%F2%9F%9C%8Bb")
     assert shown.status_code == 200, shown.text
