@@ -101,9 +101,15 @@ async def record(connection: Any, envelopes: Sequence[Envelope]) -> int:
 async def store(connection: Any, rows: list[tuple[Any, ...]], ocids: list[str]) -> int:
     """Insert these releases (``release_row``s, in order) and compile again the records of
     these procedures, in the caller's transaction; how many releases were new."""
-    inserted = await _insert(connection, rows)
-    await _store_records(connection, ocids)
-    return inserted
+    inserted = await _insert(connection, rows, ocids)
+    # A procedure that had no release before (a new tender, above all) has all of them in
+    # what the insert returned, as stored: no need to read them back.
+    first: dict[str, list[tuple[int, str]]] = {}
+    for row in inserted:
+        if row["stored"] is not None:
+            first.setdefault(row["ocid"], []).append((row["position"], row["stored"]))
+    await _store_records(connection, [ocid for ocid in ocids if ocid not in first], first)
+    return len(inserted)
 
 
 async def _histories(connection: Any, ocids: list[str]) -> dict[str, list[Envelope]]:
@@ -243,8 +249,12 @@ COLUMNS = (
     "release",
 )
 
+# ``stored``: the release as the public reads it, for the procedures of $12 that had no
+# release before this statement (its snapshot: the positions' lock is held, so no other
+# transaction adds one until this one commits).
 _INSERT = """
-WITH inserted AS (
+WITH earlier AS (SELECT DISTINCT ocid FROM releases WHERE ocid = ANY($12)),
+inserted AS (
     INSERT INTO releases (release_id, ocid, date, tags, buyer_id, supplier_ids, cpv,
                           cpv_prefixes, status, release)
     SELECT r.release_id, r.ocid, r.date, string_to_array(r.tags, ','), r.buyer_id,
@@ -256,23 +266,26 @@ WITH inserted AS (
                release, n)
     ORDER BY r.n
     ON CONFLICT (release_id) DO NOTHING
-    RETURNING position, release_id, ocid, tags, cpv
+    RETURNING position, release_id, ocid, tags, cpv, release
 )
-SELECT pg_notify($11, json_build_object('position', position, 'id', release_id, 'ocid', ocid,
-                                        'tags', tags, 'cpv', cpv)::text)
-FROM inserted
+SELECT i.position, i.ocid,
+       CASE WHEN i.ocid = ANY($12) AND i.ocid NOT IN (SELECT ocid FROM earlier)
+            THEN i.release::text END AS stored,
+       pg_notify($11, json_build_object('position', i.position, 'id', i.release_id,
+                                        'ocid', i.ocid, 'tags', i.tags, 'cpv', i.cpv)::text)
+FROM inserted i
 """
 
 
-async def _insert(connection: Any, rows: list[tuple[Any, ...]]) -> int:
-    """Insert in order and announce each new release; how many were new."""
+async def _insert(connection: Any, rows: list[tuple[Any, ...]], ocids: list[str]) -> list[Any]:
+    """Insert in order and announce each new release; the new ones (``_INSERT``)."""
     if not rows:
-        return 0
+        return []
     await connection.execute("SELECT pg_advisory_xact_lock($1)", _LOCK)
     columns: list[list[Any]] = [list(column) for column in zip(*rows, strict=True)]
     for index in (3, 5, 6, 7):  # unnest cannot take arrays of arrays: joined here, split there
         columns[index] = [",".join(values) for values in columns[index]]
-    return len(await connection.fetch(_INSERT, *columns, CHANNEL))
+    return list(await connection.fetch(_INSERT, *columns, CHANNEL, ocids))
 
 
 # The releases of the procedures whose record does not end with their newest release.
@@ -295,16 +308,20 @@ WHERE records.position < excluded.position
 """
 
 
-async def _store_records(connection: Any, ocids: list[str]) -> None:
-    """Compile again the records of these procedures that lack their newest release, from
-    the releases as stored (what the public reads), and store them."""
-    found: dict[str, list[tuple[int, str]]] = {}
-    for row in await connection.fetch(_STALE_RECORDS, ocids):
-        found.setdefault(row["ocid"], []).append((row["position"], row["release"]))
+async def _store_records(
+    connection: Any, ocids: list[str], found: dict[str, list[tuple[int, str]]]
+) -> None:
+    """Compile again the records of these procedures that lack their newest release, and of
+    those ``found`` with all their releases, from the releases as stored (what the public
+    reads), and store them."""
+    if ocids:
+        for row in await connection.fetch(_STALE_RECORDS, ocids):
+            found.setdefault(row["ocid"], []).append((row["position"], row["release"]))
     if not found:
         return
     records = []
-    for ocid, releases in found.items():
+    for ocid, unordered in found.items():
+        releases = sorted(unordered)
         try:
             compiled = ocds.compile_record([_parse(release) for _, release in releases])
         except ValueError as error:  # like the releases: log it, and the stream goes on

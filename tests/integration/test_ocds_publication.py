@@ -121,7 +121,35 @@ async def release_differences(stack: Stack, ocid: str) -> list[str]:
     )
 
 
+async def record_is_its_releases_compiled(stack: Stack, ocid: str) -> bool:
+    """The stored record of ``ocid`` is, to the byte, its stored releases compiled in
+    position order: what a restored platform compiles again from them."""
+    record = await stack.pool.fetchval("SELECT record::text FROM records WHERE ocid = $1", ocid)
+    stored = await stack.pool.fetch(
+        "SELECT release::text AS release FROM releases WHERE ocid = $1 ORDER BY position", ocid
+    )
+    releases = [json.loads(row["release"], parse_float=Decimal) for row in stored]
+    return record == ocds.dumps(ocds.compile_record(releases))
+
+
 # A tender's own life
+
+
+async def test_a_tenders_record_is_its_stored_releases_compiled_from_the_first_on(
+    stack: Stack,
+) -> None:
+    """A new tender's record is compiled from the release as its insert returned it, each
+    later one from the releases read back: both are the stored releases compiled."""
+    officer = await register_officer(stack)
+    async with stack.client(officer["token"]) as client:
+        ocid = (await client.post("/tenders", json=tender_body())).json()["id"]
+        async with stack.client() as public:
+            await until_tagged(public, ocid, "tender")
+            assert await record_is_its_releases_compiled(stack, ocid)
+            change = {"reason": "Clearer title", "title": "Office paper for 2027, recycled"}
+            assert (await client.patch(f"/tenders/{ocid}", json=change)).status_code == 200
+            await until_tagged(public, ocid, "tenderAmendment")
+    assert await record_is_its_releases_compiled(stack, ocid)
 
 
 async def test_a_published_amended_and_cancelled_tender_is_published_release_by_release(
@@ -210,7 +238,9 @@ async def test_everything_a_whole_market_publishes_is_valid_ocds(stack: Stack) -
     ocids = [tender.ocid for tender in story.tenders]
 
     async def projected() -> bool:
-        return all([await stored_equals_mapping(stack, ocid) for ocid in ocids])
+        return all([await stored_equals_mapping(stack, ocid) for ocid in ocids]) and all(
+            [await record_is_its_releases_compiled(stack, ocid) for ocid in ocids]
+        )
 
     try:
         await eventually(projected, within=60)
