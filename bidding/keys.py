@@ -10,9 +10,10 @@ import hashlib
 import json
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from nacl.bindings import crypto_sign_open
+from nacl.exceptions import CryptoError
 
 SUPPLIER_REGISTRATION = "procurement-supplier-registration/1"
 COMMITTEE_KEYS = "procurement-committee-keys/1"
@@ -35,12 +36,16 @@ def sign(key: Ed25519PrivateKey, purpose: str, fields: dict[str, Any]) -> bytes:
 
 
 def verify(public_key: bytes, signature: bytes, purpose: str, fields: dict[str, Any]) -> bool:
-    """True only for a valid signature by ``public_key`` (raw 32 bytes) over these fields."""
+    """True only for a valid signature by ``public_key`` (raw 32 bytes) over these fields.
+
+    libsodium's check, which refuses keys and signature points of small order and
+    non-canonical encodings: under the identity point as a key, OpenSSL's accepts one
+    signature for every message. It also takes half the time here."""
+    if len(public_key) != 32 or len(signature) != 64:
+        return False
     try:
-        Ed25519PublicKey.from_public_bytes(public_key).verify(
-            signature, signed_message(purpose, fields)
-        )
-    except (InvalidSignature, ValueError):
+        crypto_sign_open(bytes(signature) + signed_message(purpose, fields), bytes(public_key))
+    except (CryptoError, ValueError):
         return False
     return True
 

@@ -139,7 +139,7 @@ def register_supplier(
     """Anyone may register a supplier, holding the signing key it registers."""
     supplier_id = supplier_id_for(command.identifier)
     if not proof_valid:
-        msg = "proof is not the signing key's signature over the registration: is it the right key?"
+        msg = "proof is not the signing key's signature over the registration: is it the right key? (a key of small order is refused)"
         raise Rejected(msg, code="invalid_proof")
     if already_registered:
         raise WrongState(f"supplier {command.identifier} is already registered as {supplier_id}")
@@ -162,7 +162,7 @@ def register_committee_keys(
     if actor.role is not Role.OFFICER or actor.id != command.officer_id:
         raise NotAllowed(f"an officer registers committee keys for itself only, not {actor.id}")
     if not proof_valid:
-        msg = "proof is not the signing key's signature over these keys: is it the right key?"
+        msg = "proof is not the signing key's signature over these keys: is it the right key? (a key of small order is refused)"
         raise Rejected(msg, code="invalid_proof")
     if already_registered:
         msg = f"{command.officer_id} already has committee keys; shares already sealed to them must stay openable"

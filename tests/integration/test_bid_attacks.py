@@ -19,6 +19,8 @@ from adapters.kafka.topology import TOPICS
 from bidding import committee_material, committee_sealing, keys
 from schemas.bids import SealedBid
 from schemas.events import BidRejected
+from sdk.keyfiles import KeyFile
+from sdk.market import supplier_registration
 from tests.integration.market import (
     Party,
     add_officer,
@@ -364,3 +366,29 @@ async def test_late_cancelled_and_foreign_hands_change_nothing(stack: Stack) -> 
     assert (
         await stack.pool.fetchval("SELECT status FROM bid_logs WHERE ocid = $1", ocid) == "sealed"
     )
+
+
+async def test_a_supplier_cannot_register_a_key_under_which_one_signature_signs_everything(
+    stack: Stack,
+) -> None:
+    """The identity point as a signing key: one "signature" passes for every message, so the
+    supplier could deny any bid and anyone could sign for it. Registering it is refused."""
+    identity = bytes([1]) + bytes(31)
+    universal = bytes.fromhex("58" + "66" * 31) + (1).to_bytes(32, "little")
+    body = supplier_registration(
+        KeyFile.generate(committee=False),
+        name="Cheia Slabă SRL",
+        identifier="RO-CUI-31415926",
+        email="oferte@cheia.ro",
+        is_sme=True,
+    ) | {"signing_key": base64.b64encode(identity).decode()}
+    body["proof"] = base64.b64encode(universal).decode()
+    async with stack.client() as client:
+        refused = await client.post("/suppliers", json=body)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "invalid_proof"
+    registered = await stack.pool.fetchval(
+        "SELECT count(*) FROM events WHERE type = 'SupplierRegistered'"
+        " AND envelope -> 'event' ->> 'identifier' = 'RO-CUI-31415926'"
+    )
+    assert registered == 0
