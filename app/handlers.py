@@ -21,7 +21,7 @@ from app.policies import Changes
 from app.records import Credential, HandOver, Identifier, PartyKeys
 from app.store import StoreTransaction
 from app.unit_of_work import Clock, Context, Decision, Outcome, utc_now
-from bidding import committee_log, keys, ledger, reconfirmation
+from bidding import committee_log, keys, ledger, reconfirmation, suites
 from bidding import log as bid_log
 from contracts import contract
 from procurement import auction, claims, conditions_complaints, evaluation, parties, tender
@@ -253,7 +253,21 @@ async def register_committee_keys(
         command.hybrid_encryption_key,
     )
     proof_valid = keys.verify(command.signing_key, command.proof, keys.COMMITTEE_KEYS, fields)
-    events = parties.register_committee_keys(command, ctx.actor, proof_valid, registered)
+    offered = [
+        ("encryption_key", suites.X25519, command.encryption_key),
+        ("hybrid_encryption_key", suites.HYBRID, command.hybrid_encryption_key),
+    ]
+    unsealable = next(
+        (
+            name
+            for name, suite, key in offered
+            if key is not None and not suites.sealable(suite, key)
+        ),
+        None,
+    )
+    events = parties.register_committee_keys(
+        command, ctx.actor, proof_valid, registered, unsealable
+    )
     kept = [
         PartyKeys(
             command.officer_id,

@@ -87,6 +87,16 @@ def seal(suite: str, plaintext: bytes, recipient: bytes, info: bytes) -> bytes:
     return _SUITES[suite].encrypt(plaintext, public_key(suite, recipient), info)
 
 
+def sealable(suite: str, recipient: bytes) -> bool:
+    """Whether anything can be sealed to ``recipient``: an X25519 point of small order (all
+    zeros, say) gives no shared secret, so every bidder's sealing to it would fail."""
+    try:
+        seal(suite, b"probe", recipient, b"procurement-key-check")
+    except ValueError:
+        return False
+    return True
+
+
 def open_sealed(suite: str, sealed: bytes, keys: MemberPrivateKeys, info: bytes) -> bytes:
     try:
         return _SUITES[suite].decrypt(sealed, keys.private_for(suite), info)

@@ -157,13 +157,21 @@ def register_supplier(
 
 
 def register_committee_keys(
-    command: RegisterCommitteeKeys, actor: Actor, proof_valid: bool, already_registered: bool
+    command: RegisterCommitteeKeys,
+    actor: Actor,
+    proof_valid: bool,
+    already_registered: bool,
+    unsealable: str | None = None,
 ) -> list[Event]:
+    """``unsealable``: the name of an encryption key nothing can be sealed to, if any."""
     if actor.role is not Role.OFFICER or actor.id != command.officer_id:
         raise NotAllowed(f"an officer registers committee keys for itself only, not {actor.id}")
     if not proof_valid:
         msg = "proof is not the signing key's signature over these keys: is it the right key? (a key of small order is refused)"
         raise Rejected(msg, code="invalid_proof")
+    if unsealable is not None:
+        msg = f"{unsealable} is not a key a bid's share can be sealed to (a point of small order): generate the keys again with `procurement officer keys`"
+        raise Rejected(msg, code="unusable_key")
     if already_registered:
         msg = f"{command.officer_id} already has committee keys; shares already sealed to them must stay openable"
         raise WrongState(msg, code="keys_exist")

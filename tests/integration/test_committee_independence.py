@@ -4,6 +4,7 @@ administrator, registered by the operator, registers them instead, and each regi
 records who made it. Committee candidates are read from those records, and an officer's
 public identity (name and agency, never its e-mail) is public."""
 
+import base64
 import json
 from typing import Any
 
@@ -11,9 +12,12 @@ import httpx
 
 from adapters.postgres.eventstore import PostgresEventStore
 from app.committee_candidates import committee_candidates
+from bidding import keys
 from procurement.committee_rules import CommitteeCandidate
 from readmodels.officers import public_officers
 from schemas.commands import Role
+from sdk.keyfiles import KeyFile
+from sdk.market import committee_keys_registration
 from tests.integration.conftest import register_officer
 from tests.integration.market import add_officer
 from tests.integration.stack import OPERATOR_TOKEN, Stack, eventually
@@ -170,3 +174,37 @@ async def test_the_cli_registers_an_administrator_who_registers_officers(stack: 
     assert "Ion Pop" in shown.output
     assert agency_id in shown.output
     assert "agency_admin" in shown.output  # who registered it
+
+
+async def test_an_officer_cannot_register_encryption_keys_no_bid_can_be_sealed_to(
+    stack: Stack,
+) -> None:
+    """An X25519 key of small order (all zeros, say) gives no shared secret: named on a
+    committee, its holder would make every bidder's sealing fail and stall the tender. The
+    registration is refused, naming the key; a usable set of keys is then taken."""
+    officer = await register_officer(stack)
+    key_file = KeyFile.generate(committee=True).named(officer["officer_id"])
+    usable = committee_keys_registration(key_file, officer["officer_id"])
+    signing = base64.b64decode(usable["signing_key"])
+    hybrid = base64.b64decode(usable["hybrid_encryption_key"])
+    weak_hybrid = hybrid[:-32] + bytes(32)  # its X25519 half of small order
+    for encryption, hybrid_key, named in [
+        (bytes(32), hybrid, "encryption_key"),
+        (base64.b64decode(usable["encryption_key"]), weak_hybrid, "hybrid_encryption_key"),
+    ]:
+        fields = keys.committee_keys_fields(officer["officer_id"], encryption, signing, hybrid_key)
+        body = usable | {
+            "encryption_key": base64.b64encode(encryption).decode(),
+            "hybrid_encryption_key": base64.b64encode(hybrid_key).decode(),
+            "proof": base64.b64encode(
+                keys.sign(key_file.signing_key, keys.COMMITTEE_KEYS, fields)
+            ).decode(),
+        }
+        async with stack.client(officer["token"]) as client:
+            refused = await client.post("/officers/me/committee-keys", json=body)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["code"] == "unusable_key", refused.text
+        assert named in refused.json()["detail"]
+    async with stack.client(officer["token"]) as client:
+        taken = await client.post("/officers/me/committee-keys", json=usable)
+    assert taken.status_code == 201, taken.text

@@ -4,7 +4,7 @@ could later deny its bid ("anyone could have signed that"), and anyone could sig
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from bidding import keys
+from bidding import keys, suites
 
 FIELDS = {"ocid": "ocds-000000-2026-000042", "amount": "1000.00"}
 # The identity point (x = 0, y = 1): [S]B = R + [k]A holds with A = 0 for R = B and S = 1,
@@ -37,3 +37,17 @@ def test_malformed_keys_and_signatures_are_refused_not_raised() -> None:
     assert not keys.verify(public, signature[:63], "procurement-test/1", FIELDS)
     assert not keys.verify(public, b"", "procurement-test/1", FIELDS)
     assert not keys.verify(b"\xff" * 32, signature, "procurement-test/1", FIELDS)
+
+
+def test_nothing_can_be_sealed_to_an_encryption_key_of_small_order() -> None:
+    """A committee member's encryption keys must take a share: one of small order would
+    make every bidder's sealing fail (and is refused at registration)."""
+    member = suites.MemberPrivateKeys.generate()
+    x25519, hybrid = member.public(suites.X25519), member.public(suites.HYBRID)
+    assert suites.sealable(suites.X25519, x25519)
+    assert suites.sealable(suites.HYBRID, hybrid)
+    for weak in (bytes(32), ONE):
+        assert not suites.sealable(suites.X25519, weak)
+        assert not suites.sealable(suites.HYBRID, hybrid[:-32] + weak)
+    assert not suites.sealable(suites.HYBRID, hybrid[:100])
+    assert not suites.sealable(suites.X25519, x25519[:31])
