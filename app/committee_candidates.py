@@ -5,6 +5,7 @@ for ``procurement.committee_rules.check_committee`` to decide on."""
 from collections.abc import Sequence
 from typing import Protocol
 
+from bidding import suites
 from procurement.committee_rules import CommitteeCandidate
 from procurement.errors import Rejected
 from schemas.events import CommitteeKeysRegistered, Envelope, OfficerRegistered
@@ -39,6 +40,17 @@ def candidate_of(officer_id: str, history: Sequence[Envelope]) -> CommitteeCandi
         agency_id=registered.agency_id,
         registered_by=registered.registered_by,
         registered_by_role=registered.registered_by_role,
-        has_keys=any(isinstance(e.event, CommitteeKeysRegistered) for e in history),
+        has_keys=any(
+            isinstance(e.event, CommitteeKeysRegistered) and _sealable(e.event) for e in history
+        ),
         role=registered.role,
+    )
+
+
+def _sealable(keys: CommitteeKeysRegistered) -> bool:
+    """Keys a share can be sealed to: registration refuses others, but keys recorded before
+    it did must not let their holder name itself to a committee no bid could be sealed to."""
+    return suites.sealable(suites.X25519, keys.encryption_key) and (
+        keys.hybrid_encryption_key is None
+        or suites.sealable(suites.HYBRID, keys.hybrid_encryption_key)
     )

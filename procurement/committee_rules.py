@@ -92,5 +92,5 @@ def member_must_be_registered_independently(member: CommitteeCandidate, naming: 
 
 def member_must_have_committee_keys(member: CommitteeCandidate) -> None:
     if not member.has_keys:
-        msg = f"{member.officer_id} has registered no committee keys: it cannot be sealed to"
+        msg = f"{member.officer_id} has registered no committee keys a share can be sealed to"
         raise Rejected(msg, code="member_without_keys")

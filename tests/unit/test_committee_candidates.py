@@ -4,17 +4,22 @@ role, who registered it) and whether it registered committee keys. No database."
 import uuid
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from app.committee_candidates import committee_candidates
 from app.memory_store import MemoryEventStore
-from procurement.committee_rules import CommitteeCandidate, check_committee
+from procurement.committee_rules import (
+    CommitteeCandidate,
+    check_committee,
+    member_must_have_committee_keys,
+)
 from procurement.errors import Rejected
 from schemas.commands import Role
 from schemas.events import CommitteeKeysRegistered, Event, OfficerRegistered, envelope
 from tests.unit.examples import NOW
 
 AGENCY = "agency-RO-CUI-4305857"
-KEY = b"\x01" * 32
+KEY = X25519PrivateKey.generate().public_key().public_bytes_raw()
 
 
 def recorded(store: MemoryEventStore, aggregate_id: str, *events: Event) -> None:
@@ -65,3 +70,22 @@ async def test_an_unknown_member_is_refused() -> None:
     with pytest.raises(Rejected) as refusal:
         await committee_candidates(MemoryEventStore(), ["supplier-RO-1"])
     assert refusal.value.code == "unknown_member"
+
+
+async def test_keys_no_share_can_be_sealed_to_count_as_none() -> None:
+    """Keys of small order recorded before registration refused them: their holder is a
+    member without keys, so it cannot name itself to a committee no bid could be sealed to."""
+    store = MemoryEventStore()
+    registered = OfficerRegistered.model_validate(
+        {"officer_id": "officer-w", "agency_id": AGENCY, "name": "Ion", "email": "ion@cluj.ro"}
+        | {"registered_by": "operator", "registered_by_role": Role.OPERATOR}
+    )
+    weak = CommitteeKeysRegistered(
+        officer_id="officer-w", encryption_key=bytes(32), signing_key=KEY
+    )
+    recorded(store, "officer-w", registered, weak)
+    [found] = await committee_candidates(store, ["officer-w"])
+    assert not found.has_keys
+    with pytest.raises(Rejected) as refusal:
+        member_must_have_committee_keys(found)
+    assert refusal.value.code == "member_without_keys"
