@@ -92,6 +92,20 @@ def check_hand_in(
 ) -> BidLog:
     """Whether a committee member may hand in its shares now (each share is checked against
     the bidder's digest by ``bidding.committee_opening.check_handed_shares``)."""
+    log = may_hand_in(log, ocid, actor)
+    if not signature_valid:
+        msg = f"the signature is not {actor.id}'s committee key's over these shares"
+        raise Rejected(msg, code="invalid_signature")
+    if already_held:
+        raise WrongState(
+            f"{actor.id} has already handed in its shares", code="share_already_handed_in"
+        )
+    return log
+
+
+def may_hand_in(log: BidLog | None, ocid: str, actor: Actor) -> BidLog:
+    """Whether ``actor`` sits on the committee and the log is sealed: checked before a
+    hand-in's body, which may be megabytes, is read."""
     if log is None:
         raise NotFound(f"tender {ocid} has no sealed bids to open", code="no_such_bid_log")
     if actor.role is not Role.OFFICER or actor.id not in log.members:
@@ -102,12 +116,5 @@ def check_hand_in(
     if log.status is not LogStatus.SEALED:
         raise WrongState(
             f"the bids of {ocid} are {log.status}: nothing to open", code=str(log.status)
-        )
-    if not signature_valid:
-        msg = f"the signature is not {actor.id}'s committee key's over these shares"
-        raise Rejected(msg, code="invalid_signature")
-    if already_held:
-        raise WrongState(
-            f"{actor.id} has already handed in its shares", code="share_already_handed_in"
         )
     return log

@@ -66,7 +66,7 @@ def lean_command_route(path: str, command: type[BaseModel]) -> Route:
 
     async def endpoint(request: Request) -> JSONResponse:
         actor = await bearer(request)
-        key, body = _key(request), await _body(request, command)
+        key, body = _key(request), await json_body(request, command)
         outcome = await request.app.state.handler.dispatch(body, actor, key)
         return JSONResponse(outcome.response() | {"replayed": outcome.replayed}, 201)
 
@@ -83,7 +83,8 @@ def _key(request: Request) -> UUID | None:
         raise _invalid(error, "header", "Idempotency-Key") from error
 
 
-async def _body(request: Request, command: type[C]) -> C:
+async def json_body(request: Request, command: type[C]) -> C:
+    """The body as ``command``, its errors as FastAPI reports a body's."""
     raw = await request.body()
     if not raw:
         missing = {"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}

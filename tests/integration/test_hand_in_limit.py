@@ -56,7 +56,18 @@ async def test_an_officers_hand_in_for_ten_thousand_bids_reaches_the_opening_rul
     assert LIMITS.max_body_bytes < len(body) <= HAND_IN_MAX_BODY
     officer = await register_officer(api)
     answer = await hand_in(api, officer["token"], body)
-    assert answer.status_code == 404, answer.text  # read and parsed: this tender has no bids
+    assert answer.status_code == 404, answer.text  # past the guard: this tender has no bids
+    assert answer.json()["code"] == "no_such_bid_log"
+
+
+async def test_who_may_hand_in_is_checked_before_the_body_is_read(api: Stack) -> None:
+    """Parsing a hand-in of 100,000 shares takes the API seconds: an officer of any agency
+    must not be able to make it parse one for a tender it does not sit on. Before, the body
+    was validated first (a garbled one was 422), then the committee checked."""
+    officer = await register_officer(api)
+    garbled = b'{"shares": [' + b'{"bid_id": 1},' * 50_000 + b"]"
+    answer = await hand_in(api, officer["token"], garbled)
+    assert answer.status_code == 404, answer.text
     assert answer.json()["code"] == "no_such_bid_log"
 
 

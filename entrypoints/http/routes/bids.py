@@ -17,9 +17,10 @@ from starlette.routing import Route
 from adapters.postgres import bid_logs
 from app.bid_intake import Answer
 from bidding import committee_material, keys, merkle
+from bidding import log as bid_log
 from bidding.log import LogStatus
 from entrypoints.http.auth import ActorDep, IdempotencyKey, OptionalActorDep, bearer
-from entrypoints.http.command_routes import command_of
+from entrypoints.http.command_routes import command_of, json_body
 from entrypoints.http.problems import problems
 from entrypoints.http.routes import claims as claims_api
 from procurement.errors import NotFound, Rejected, WrongState
@@ -109,14 +110,26 @@ _BID_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _bid_schema(model: type[SealedBid] | type[BidWithdrawal]) -> dict[str, Any]:
+def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The request body in OpenAPI for a route that reads it itself: its nested models
+    inlined, since no other route may put them among the components."""
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    definitions = schema.pop("$defs", {})
+
+    def inlined(node: Any) -> Any:
+        if isinstance(node, list):
+            return [inlined(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        name = str(node.get("$ref", "")).removeprefix("#/components/schemas/")
+        if name in definitions:
+            node = definitions[name] | {k: v for k, v in node.items() if k != "$ref"}
+        return {key: inlined(value) for key, value in node.items()}
+
     return {
         "requestBody": {
             "required": True,
-            "content": {
-                "application/json": {"schema": {k: v for k, v in schema.items() if k != "$defs"}}
-            },
+            "content": {"application/json": {"schema": inlined(schema)}},
         },
     }
 
@@ -241,7 +254,7 @@ async def confirm_committee(
     status_code=201,
     tags=["bids"],
     responses=_BID_RESPONSES,
-    openapi_extra=_bid_schema(SealedBid),
+    openapi_extra=_body_schema(SealedBid),
 )
 async def submit_bid(request: Request, ocid: str, actor: ActorDep) -> JSONResponse:
     """Submit a sealed bid (or a higher version replacing it) before the deadline; the
@@ -270,7 +283,7 @@ LEAN_ROUTES = [Route("/tenders/{ocid}/bids", _submit_bid_lean, methods=["POST"])
     status_code=201,
     tags=["bids"],
     responses=_BID_RESPONSES,
-    openapi_extra=_bid_schema(BidWithdrawal),
+    openapi_extra=_body_schema(BidWithdrawal),
 )
 async def withdraw_bid(request: Request, ocid: str, actor: ActorDep) -> JSONResponse:
     """Withdraw the bidder's bid before the deadline; the withdrawal gets a receipt too."""
@@ -482,12 +495,16 @@ async def my_shares(request: Request, ocid: str, actor: ActorDep) -> dict[str, A
     tags=["bids"],
     response_model=None,
     responses=_answers(bid_answers.OpeningShareTaken, "The shares were taken") | problems(413),
+    openapi_extra=_body_schema(OpeningShares),
 )
-async def hand_in_shares(
-    request: Request, ocid: str, body: OpeningShares, actor: ActorDep
-) -> dict[str, Any]:
+async def hand_in_shares(request: Request, ocid: str, actor: ActorDep) -> dict[str, Any]:
     """A committee member hands in its decrypted, signed shares of every current bid after
     the deadline. With the threshold reached, the bids are opened at once."""
+    # One share per bid can be megabytes to parse: only a member of a sealed log's
+    # committee gets that far (the hand-in checks it again, in its transaction).
+    found = await bid_logs.read(request.app.state.pool, ocid)
+    bid_log.may_hand_in(None if found is None else found[0], ocid, actor)
+    body = await json_body(request, OpeningShares)
     result: dict[str, Any] = await request.app.state.opening.hand_in(ocid, body, actor)
     return result
 
