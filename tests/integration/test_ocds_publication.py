@@ -124,7 +124,9 @@ async def release_differences(stack: Stack, ocid: str) -> list[str]:
 async def record_is_its_releases_compiled(stack: Stack, ocid: str) -> bool:
     """The stored record of ``ocid`` is, to the byte, its stored releases compiled in
     position order: what a restored platform compiles again from them."""
-    record = await stack.pool.fetchval("SELECT record::text FROM records WHERE ocid = $1", ocid)
+    record: str | None = await stack.pool.fetchval(
+        "SELECT record::text FROM records WHERE ocid = $1", ocid
+    )
     stored = await stack.pool.fetch(
         "SELECT release::text AS release FROM releases WHERE ocid = $1 ORDER BY position", ocid
     )
