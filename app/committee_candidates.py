@@ -40,17 +40,11 @@ def candidate_of(officer_id: str, history: Sequence[Envelope]) -> CommitteeCandi
         agency_id=registered.agency_id,
         registered_by=registered.registered_by,
         registered_by_role=registered.registered_by_role,
+        # Keys recorded before registration refused unsealable ones count as none.
         has_keys=any(
-            isinstance(e.event, CommitteeKeysRegistered) and _sealable(e.event) for e in history
+            isinstance(e.event, CommitteeKeysRegistered)
+            and suites.unsealable_key(e.event.encryption_key, e.event.hybrid_encryption_key) is None
+            for e in history
         ),
         role=registered.role,
-    )
-
-
-def _sealable(keys: CommitteeKeysRegistered) -> bool:
-    """Keys a share can be sealed to: registration refuses others, but keys recorded before
-    it did must not let their holder name itself to a committee no bid could be sealed to."""
-    return suites.sealable(suites.X25519, keys.encryption_key) and (
-        keys.hybrid_encryption_key is None
-        or suites.sealable(suites.HYBRID, keys.hybrid_encryption_key)
     )

@@ -253,18 +253,7 @@ async def register_committee_keys(
         command.hybrid_encryption_key,
     )
     proof_valid = keys.verify(command.signing_key, command.proof, keys.COMMITTEE_KEYS, fields)
-    offered = [
-        ("encryption_key", suites.X25519, command.encryption_key),
-        ("hybrid_encryption_key", suites.HYBRID, command.hybrid_encryption_key),
-    ]
-    unsealable = next(
-        (
-            name
-            for name, suite, key in offered
-            if key is not None and not suites.sealable(suite, key)
-        ),
-        None,
-    )
+    unsealable = suites.unsealable_key(command.encryption_key, command.hybrid_encryption_key)
     events = parties.register_committee_keys(
         command, ctx.actor, proof_valid, registered, unsealable
     )

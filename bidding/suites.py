@@ -97,6 +97,15 @@ def sealable(suite: str, recipient: bytes) -> bool:
     return True
 
 
+def unsealable_key(encryption_key: bytes, hybrid_encryption_key: bytes | None) -> str | None:
+    """The name of a committee member's encryption key no share can be sealed to, if any."""
+    if not sealable(X25519, encryption_key):
+        return "encryption_key"
+    if hybrid_encryption_key is not None and not sealable(HYBRID, hybrid_encryption_key):
+        return "hybrid_encryption_key"
+    return None
+
+
 def open_sealed(suite: str, sealed: bytes, keys: MemberPrivateKeys, info: bytes) -> bytes:
     try:
         return _SUITES[suite].decrypt(sealed, keys.private_for(suite), info)
